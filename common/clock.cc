@@ -1,0 +1,10 @@
+#include "common/clock.h"
+
+namespace rmm {
+
+const Clock& real_clock() {
+  static const RealClock clock;
+  return clock;
+}
+
+}  // namespace rmm
