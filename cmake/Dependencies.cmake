@@ -6,7 +6,7 @@ find_package(FlatBuffers REQUIRED)
 # cnats-config.cmake in Debian names a static library the package does not ship: use pkg-config.
 find_package(RocksDB REQUIRED)
 find_package(doctest REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json CONFIG)
+find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json CONFIG)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
