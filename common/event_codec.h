@@ -1,0 +1,89 @@
+// Building and verifying the wire events of schemas/events.fbs and schemas/commands.fbs.
+//
+// Every buffer that crosses a process boundary goes through verify_event / verify_command before
+// any field is read: the FlatBuffers Verifier bounds every offset, and the file identifier rejects a
+// buffer of another schema. Verification also rejects envelopes that no projector could use (no
+// payload, no source id, sequence 0).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands_generated.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/result.h"
+#include "events_generated.h"
+
+namespace rmm::codec {
+
+inline constexpr std::uint16_t kEventSchemaVersion = 1;
+
+schema::Uuid to_wire(const UuidBytes& bytes);
+UuidBytes from_wire(const schema::Uuid* uuid);  // nil for a missing field
+
+Result<const schema::Envelope*> verify_event(std::span<const std::uint8_t> bytes);
+Result<const schema::CommandEnvelope*> verify_command(std::span<const std::uint8_t> bytes);
+
+// The subject token of a payload type ("started", "heartbeat", ...); empty for NONE or a type this
+// build does not know.
+std::string_view event_type_token(schema::Payload type);
+std::optional<schema::Payload> payload_for_token(std::string_view token);
+
+// "rmm.evt.<agent id>.<type token>": the subject an agent publishes to (the server maps it to
+// its partition). "rmm.cmd.<agent id>": where that agent's commands go.
+std::string agent_event_subject(const AgentId& agent, schema::Payload type);
+std::string agent_command_subject(const AgentId& agent);
+// The Nats-Msg-Id dedupe key of an agent event: "<agent id>:<seq>".
+std::string agent_msg_id(const AgentId& agent, AgentSeq seq);
+
+// The header fields every agent event carries.
+struct AgentEventHeader {
+  EventId event_id;
+  AgentId agent;
+  AgentSeq seq;
+  UnixNanos occurred_at = 0;
+};
+
+struct AgentStartedInfo {
+  std::string hostname;
+  std::string os_name;
+  std::string os_version;
+  std::string kernel;
+  std::string arch;
+  std::string agent_version;
+  std::string cpu_model;
+  std::uint32_t cpu_count = 0;
+  std::uint64_t memory_total_bytes = 0;
+};
+
+struct HeartbeatInfo {
+  std::string agent_version;
+  std::uint64_t uptime_s = 0;
+  std::uint64_t outbox_depth = 0;
+  std::uint64_t oldest_unsent_age_s = 0;
+};
+
+struct MetricsInfo {
+  float cpu_percent = 0;
+  std::uint64_t memory_total_bytes = 0;
+  std::uint64_t memory_used_bytes = 0;
+  std::uint64_t memory_available_bytes = 0;
+  float load1 = 0, load5 = 0, load15 = 0;
+};
+
+std::vector<std::uint8_t> build_agent_started(const AgentEventHeader& h, const AgentStartedInfo& v);
+std::vector<std::uint8_t> build_heartbeat(const AgentEventHeader& h, const HeartbeatInfo& v);
+std::vector<std::uint8_t> build_metrics(const AgentEventHeader& h, const MetricsInfo& v);
+
+// Finishes an agent envelope around an already-built payload: the building block of the helpers
+// above, for payload types that have no helper yet.
+std::vector<std::uint8_t> finish_agent_event(flatbuffers::FlatBufferBuilder& fbb,
+                                             const AgentEventHeader& h, schema::Payload type,
+                                             flatbuffers::Offset<void> payload);
+
+}  // namespace rmm::codec

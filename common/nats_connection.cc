@@ -1,0 +1,141 @@
+#include "common/nats_connection.h"
+
+#include "common/log.h"
+
+namespace rmm::nats {
+namespace {
+
+struct OptionsDeleter {
+  void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) {
+  std::unique_ptr<Connection> c(new Connection());
+  c->options_ = std::move(options);
+  const ConnectOptions& o = c->options_;
+
+  natsOptions* raw_opts = nullptr;
+  if (natsStatus s = natsOptions_Create(&raw_opts); s != NATS_OK) {
+    return std::unexpected(to_error(s, "creating NATS options"));
+  }
+  std::unique_ptr<natsOptions, OptionsDeleter> opts(raw_opts);
+  auto check = [](natsStatus s, std::string_view what) -> Status {
+    if (s != NATS_OK) return std::unexpected(to_error(s, what));
+    return {};
+  };
+  Status st = check(natsOptions_SetURL(opts.get(), o.url.c_str()), "setting NATS URL");
+  if (st && !o.creds_file.empty()) {
+    st = check(natsOptions_SetUserCredentialsFromFiles(opts.get(), o.creds_file.c_str(), nullptr),
+               "loading NATS credentials " + o.creds_file);
+  }
+  if (st && !o.name.empty()) st = check(natsOptions_SetName(opts.get(), o.name.c_str()), "name");
+  if (st && !o.inbox_prefix.empty()) {
+    st = check(natsOptions_SetCustomInboxPrefix(opts.get(), o.inbox_prefix.c_str()), "inbox prefix");
+  }
+  if (st) st = check(natsOptions_SetTimeout(opts.get(), o.timeout.count()), "timeout");
+  if (st) st = check(natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect), "max reconnect");
+  if (st) st = check(natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count()), "reconnect wait");
+  if (st) {
+    st = check(natsOptions_SetRetryOnFailedConnect(opts.get(), o.retry_on_failed_connect,
+                                                   nullptr, nullptr),
+               "retry on failed connect");
+  }
+  if (st) st = check(natsOptions_SetErrorHandler(opts.get(), &Connection::on_error, c.get()), "error handler");
+  if (st) {
+    st = check(natsOptions_SetDisconnectedCB(opts.get(), &Connection::on_disconnected, c.get()),
+               "disconnected handler");
+  }
+  if (st) {
+    st = check(natsOptions_SetReconnectedCB(opts.get(), &Connection::on_reconnected, c.get()),
+               "reconnected handler");
+  }
+  if (st) st = check(natsOptions_SetClosedCB(opts.get(), &Connection::on_closed, c.get()), "closed handler");
+  if (!st) return std::unexpected(st.error());
+
+  natsStatus s = natsConnection_Connect(&c->conn_, opts.get());
+  // With retry_on_failed_connect, NATS_NOT_YET_CONNECTED means "connecting in the background".
+  if (s != NATS_OK && !(s == NATS_NOT_YET_CONNECTED && o.retry_on_failed_connect)) {
+    c->closed_ = true;  // nothing to wait for: no connection, no callbacks
+    return std::unexpected(to_error(s, "connecting to " + o.url));
+  }
+  return c;
+}
+
+Connection::~Connection() {
+  if (conn_ == nullptr) return;
+  natsConnection_Close(conn_);
+  {
+    // Callbacks run on nats.c's thread in order; once "closed" has run, none is left to run.
+    std::unique_lock lock(mutex_);
+    closed_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; });
+  }
+  natsConnection_Destroy(conn_);
+}
+
+bool Connection::connected() const {
+  return conn_ != nullptr && natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+Status Connection::publish(const std::string& subject, std::span<const std::uint8_t> data) {
+  natsStatus s = natsConnection_Publish(conn_, subject.c_str(), data.data(),
+                                        static_cast<int>(data.size()));
+  if (s != NATS_OK) return std::unexpected(to_error(s, "publish to " + subject));
+  return {};
+}
+
+Result<Message> Connection::request(const std::string& subject,
+                                    std::span<const std::uint8_t> data,
+                                    std::chrono::milliseconds timeout) {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, conn_, subject.c_str(), data.data(),
+                                        static_cast<int>(data.size()), timeout.count());
+  if (s != NATS_OK) return std::unexpected(to_error(s, "request to " + subject));
+  return Message(reply);
+}
+
+Status Connection::flush(std::chrono::milliseconds timeout) {
+  natsStatus s = natsConnection_FlushTimeout(conn_, timeout.count());
+  if (s != NATS_OK) return std::unexpected(to_error(s, "flush"));
+  return {};
+}
+
+std::string Connection::last_async_error() const {
+  std::lock_guard lock(mutex_);
+  return last_async_error_;
+}
+
+void Connection::on_error(natsConnection* nc, natsSubscription*, natsStatus status, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  const char* text = nullptr;
+  natsConnection_GetLastError(nc, &text);
+  std::string message = text != nullptr && *text != '\0' ? text : natsStatus_GetText(status);
+  {
+    std::lock_guard lock(self->mutex_);
+    self->last_async_error_ = message;
+  }
+  self->async_errors_++;
+  log::warn("nats.async_error", {{"status", natsStatus_GetText(status)}, {"detail", message}});
+}
+
+void Connection::on_disconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  log::warn("nats.disconnected", {{"url", self->options_.url}});
+  if (self->options_.on_disconnected) self->options_.on_disconnected();
+}
+
+void Connection::on_reconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  log::info("nats.reconnected", {{"url", self->options_.url}});
+  if (self->options_.on_reconnected) self->options_.on_reconnected();
+}
+
+void Connection::on_closed(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  std::lock_guard lock(self->mutex_);
+  self->closed_ = true;
+  self->closed_cv_.notify_all();
+}
+
+}  // namespace rmm::nats

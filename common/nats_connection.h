@@ -1,0 +1,73 @@
+// A NATS connection (RAII over natsConnection*), authenticated by a .creds file.
+//
+// Concurrency: publish/request/flush are safe from any thread (nats.c locks internally). The
+// callbacks in ConnectOptions run on nats.c's own threads: they must only record or hand off.
+// Limitations: one server URL list; TLS is not configured here (loopback and private links only).
+#pragma once
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "common/nats_message.h"
+#include "common/result.h"
+
+namespace rmm::nats {
+
+struct ConnectOptions {
+  std::string url = "nats://127.0.0.1:4222";
+  std::string creds_file;    // JWT + seed; empty means no credentials (refused by our servers)
+  std::string name;          // shown in the server's monitoring
+  std::string inbox_prefix;  // agents: "_INBOX.<agent id>", the only inbox they may subscribe to
+  std::chrono::milliseconds timeout{2000};
+  std::chrono::milliseconds reconnect_wait{250};
+  int max_reconnect = -1;              // -1: forever
+  bool retry_on_failed_connect = false;  // true: connect() succeeds and keeps trying in background
+  std::function<void()> on_disconnected;
+  std::function<void()> on_reconnected;
+};
+
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> connect(ConnectOptions options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  bool connected() const;
+  Status publish(const std::string& subject, std::span<const std::uint8_t> data);
+  Result<Message> request(const std::string& subject, std::span<const std::uint8_t> data,
+                          std::chrono::milliseconds timeout);
+  Status flush(std::chrono::milliseconds timeout);
+  // The last asynchronous error the server reported (permission violations arrive this way, not
+  // as a failed publish). Empty when none.
+  std::string last_async_error() const;
+  std::uint64_t async_error_count() const { return async_errors_.load(); }
+
+  natsConnection* raw() const { return conn_; }
+
+ private:
+  Connection() = default;
+  static void on_error(natsConnection*, natsSubscription*, natsStatus, void* closure);
+  static void on_disconnected(natsConnection*, void* closure);
+  static void on_reconnected(natsConnection*, void* closure);
+  static void on_closed(natsConnection*, void* closure);
+
+  ConnectOptions options_;
+  natsConnection* conn_ = nullptr;
+  mutable std::mutex mutex_;
+  std::string last_async_error_;
+  std::atomic<std::uint64_t> async_errors_{0};
+  // Set by the closed callback: the destructor waits for it so no callback outlives this object.
+  bool closed_ = false;
+  std::condition_variable closed_cv_;
+};
+
+}  // namespace rmm::nats
