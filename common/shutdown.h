@@ -1,0 +1,19 @@
+// One shutdown path per process: SIGTERM or SIGINT sets a flag that every service loop waits on.
+//
+// install() blocks the signals in the calling thread (call it first in main, before any thread is
+// started, so every thread inherits the mask) and starts one thread that sigwait()s for them.
+// Concurrency: requested()/wait_for() are safe from any thread.
+#pragma once
+
+#include <chrono>
+
+namespace rmm::shutdown {
+
+void install();
+// Asks for shutdown from inside the process (tests, fatal errors).
+void request();
+bool requested();
+// Sleeps up to `d`; returns true early when shutdown is requested.
+bool wait_for(std::chrono::milliseconds d);
+
+}  // namespace rmm::shutdown
