@@ -1,0 +1,118 @@
+#include "admin/claims.h"
+
+#include <boost/json/array.hpp>
+#include <chrono>
+
+namespace rmm::broker {
+namespace {
+
+namespace json = boost::json;
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+json::object base_claims(std::string_view subject, std::string_view name) {
+  json::object c;
+  c["iat"] = now_seconds();
+  c["name"] = name;
+  c["sub"] = subject;
+  return c;
+}
+
+json::array to_array(const std::vector<std::string>& items) {
+  json::array a;
+  for (const auto& s : items) a.emplace_back(s);
+  return a;
+}
+
+// -1 everywhere: connections, subscriptions, payload, data.
+void set_unlimited_user_limits(json::object& o) {
+  o["subs"] = -1;
+  o["data"] = -1;
+  o["payload"] = -1;
+}
+
+}  // namespace
+
+json::object operator_claims(std::string_view operator_public_key, std::string_view name,
+                             std::string_view system_account) {
+  auto c = base_claims(operator_public_key, name);
+  json::object nats;
+  nats["system_account"] = system_account;
+  nats["type"] = "operator";
+  nats["version"] = 2;
+  c["nats"] = std::move(nats);
+  return c;
+}
+
+json::object account_claims(std::string_view account_public_key, const AccountSpec& spec) {
+  auto c = base_claims(account_public_key, spec.name);
+  json::object limits;
+  limits["subs"] = -1;
+  limits["data"] = -1;
+  limits["payload"] = -1;
+  limits["imports"] = -1;
+  limits["exports"] = -1;
+  limits["wildcards"] = true;
+  limits["conn"] = -1;
+  limits["leaf"] = -1;
+  limits["mem_storage"] = spec.jetstream ? -1 : 0;
+  limits["disk_storage"] = spec.jetstream ? -1 : 0;
+  if (spec.jetstream) {
+    limits["streams"] = -1;
+    limits["consumer"] = -1;
+  }
+  json::object nats;
+  nats["limits"] = std::move(limits);
+  if (!spec.mappings.empty()) {
+    json::object mappings;
+    for (const auto& m : spec.mappings) {
+      json::object dest;
+      dest["subject"] = m.to;
+      dest["weight"] = 100;
+      mappings[m.from] = json::array{std::move(dest)};
+    }
+    nats["mappings"] = std::move(mappings);
+  }
+  if (!spec.scoped_keys.empty()) {
+    json::array keys;
+    for (const auto& k : spec.scoped_keys) {
+      json::object tmpl;
+      tmpl["pub"] = json::object{{"allow", to_array(k.pub_allow)}};
+      tmpl["sub"] = json::object{{"allow", to_array(k.sub_allow)}};
+      set_unlimited_user_limits(tmpl);
+      json::object scope;
+      scope["kind"] = "user_scope";
+      scope["key"] = k.key;
+      scope["role"] = k.role;
+      scope["template"] = std::move(tmpl);
+      keys.emplace_back(std::move(scope));
+    }
+    nats["signing_keys"] = std::move(keys);
+  }
+  nats["type"] = "account";
+  nats["version"] = 2;
+  c["nats"] = std::move(nats);
+  return c;
+}
+
+json::object user_claims(std::string_view user_public_key, const UserSpec& spec) {
+  auto c = base_claims(user_public_key, spec.name);
+  json::object nats;
+  if (!spec.scoped) {
+    nats["pub"] = json::object{};
+    nats["sub"] = json::object{};
+    set_unlimited_user_limits(nats);
+  }
+  if (!spec.tags.empty()) nats["tags"] = to_array(spec.tags);
+  if (!spec.issuer_account.empty()) nats["issuer_account"] = spec.issuer_account;
+  nats["type"] = "user";
+  nats["version"] = 2;
+  c["nats"] = std::move(nats);
+  return c;
+}
+
+}  // namespace rmm::broker

@@ -1,0 +1,150 @@
+#include "admin/identity.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "admin/claims.h"
+#include "admin/files.h"
+#include "admin/jwt.h"
+#include "admin/partition.h"
+
+namespace rmm::broker {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Publish rights are checked on the subject after mapping, hence `rmm.p.*.evt.<id>.>`.
+ScopedSigningKey agent_scope(const KeyPair& signer) {
+  return ScopedSigningKey{
+      .key = signer.public_key(),
+      .role = "agent",
+      .pub_allow = {"rmm.p.*.evt.{{tag(agent)}}.>"},
+      .sub_allow = {"rmm.cmd.{{tag(agent)}}", "_INBOX.{{tag(agent)}}.>"},
+  };
+}
+
+SubjectMapping event_partition_mapping() {
+  return SubjectMapping{
+      .from = "rmm.evt.*.*",
+      .to = fmt::format("rmm.p.{{{{partition({},1)}}}}.evt.{{{{wildcard(1)}}}}.{{{{wildcard(2)}}}}",
+                        kEventPartitions),
+  };
+}
+
+struct KeyFile {
+  const char* file;
+  KeyRole role;
+  KeyPair Identity::*member;
+};
+
+constexpr KeyFile kKeyFiles[] = {
+    {"operator.nk", KeyRole::kOperator, &Identity::operator_key},
+    {"account_sys.nk", KeyRole::kAccount, &Identity::sys_account},
+    {"account_rmm.nk", KeyRole::kAccount, &Identity::rmm_account},
+    {"signing_rmm_agent.nk", KeyRole::kAccount, &Identity::agent_signer},
+    {"user_services.nk", KeyRole::kUser, &Identity::services_user},
+    {"user_sys.nk", KeyRole::kUser, &Identity::sys_user},
+};
+
+Result<KeyPair> load_key(const fs::path& path, KeyRole role) {
+  auto text = read_file(path);
+  if (!text) return std::unexpected(text.error());
+  while (!text->empty() && (text->back() == '\n' || text->back() == '\r' || text->back() == ' ')) {
+    text->pop_back();
+  }
+  auto key = KeyPair::from_seed(*text);
+  if (!key) return std::unexpected(with_context(key.error(), path.string()));
+  if (key->role() != role) return failf("{}: key has the wrong role", path.string());
+  return key;
+}
+
+void mint_jwts(Identity& id) {
+  id.operator_jwt = encode_jwt(
+      operator_claims(id.operator_key.public_key(), "gururmm", id.sys_account.public_key()),
+      id.operator_key);
+  id.sys_account_jwt = encode_jwt(account_claims(id.sys_account.public_key(),
+                                                 AccountSpec{.name = std::string(kSysAccountName)}),
+                                  id.operator_key);
+  AccountSpec rmm{.name = std::string(kRmmAccountName),
+                  .jetstream = true,
+                  .mappings = {event_partition_mapping()},
+                  .scoped_keys = {agent_scope(id.agent_signer)}};
+  id.rmm_account_jwt =
+      encode_jwt(account_claims(id.rmm_account.public_key(), rmm), id.operator_key);
+}
+
+std::string user_creds(const KeyPair& user, const KeyPair& account, std::string_view name) {
+  auto jwt =
+      encode_jwt(user_claims(user.public_key(), UserSpec{.name = std::string(name)}), account);
+  return format_creds(jwt, user.seed());
+}
+
+Result<Identity> load_or_create(const fs::path& home, bool create) {
+  Identity id;
+  id.dir = home / "nats";
+  fs::path keys = id.dir / "keys";
+  if (create) {
+    if (auto s = ensure_dir(id.dir, 0700); !s) return std::unexpected(s.error());
+    if (auto s = ensure_dir(keys, 0700); !s) return std::unexpected(s.error());
+  }
+  for (const auto& kf : kKeyFiles) {
+    fs::path path = keys / kf.file;
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+      auto key = load_key(path, kf.role);
+      if (!key) return std::unexpected(key.error());
+      id.*kf.member = std::move(*key);
+      continue;
+    }
+    if (!create) {
+      return fail(Error::Code::kNotFound,
+                  fmt::format("{} is missing: run `rmm-admin init --home {}` first", path.string(),
+                              home.string()));
+    }
+    id.*kf.member = KeyPair::generate(kf.role);
+    if (auto s = write_file_atomic(path, (id.*kf.member).seed() + "\n", 0600); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  mint_jwts(id);
+  return id;
+}
+
+}  // namespace
+
+Result<Identity> init_identity(const fs::path& home) {
+  auto id = load_or_create(home, true);
+  if (!id) return id;
+  const std::pair<fs::path, std::string> files[] = {
+      {id->dir / "operator.jwt", id->operator_jwt},
+      {id->dir / "account_sys.jwt", id->sys_account_jwt},
+      {id->dir / "account_rmm.jwt", id->rmm_account_jwt},
+      {id->services_creds(), user_creds(id->services_user, id->rmm_account, "services")},
+      {id->sys_creds(), user_creds(id->sys_user, id->sys_account, "sys")},
+  };
+  for (const auto& [path, content] : files) {
+    if (auto s = write_file_atomic(path, content, 0600); !s) return std::unexpected(s.error());
+  }
+  return id;
+}
+
+Result<Identity> load_identity(const fs::path& home) {
+  return load_or_create(home, false);
+}
+
+std::string mint_agent_creds(const Identity& identity, const AgentId& agent) {
+  auto user = KeyPair::generate(KeyRole::kUser);
+  std::string id_text = agent.str();
+  UserSpec spec{.name = "agent-" + id_text,
+                .tags = {"agent:" + id_text},
+                .issuer_account = identity.rmm_account.public_key(),
+                .scoped = true};
+  auto jwt = encode_jwt(user_claims(user.public_key(), spec), identity.agent_signer);
+  return format_creds(jwt, user.seed());
+}
+
+std::string agent_inbox_prefix(const AgentId& agent) {
+  return "_INBOX." + agent.str();
+}
+
+}  // namespace rmm::broker

@@ -1,0 +1,52 @@
+// The broker identity of one GuruRMM installation: an operator, the system account SYS, the
+// account RMM (JetStream, the event partition mapping, a scoped signing key for agents), a
+// services user and a system user.
+//
+// Layout under `<home>/nats/` (mode 0700): `keys/*.nk` seeds (dir 0700, files 0600), the
+// account and operator JWTs, `services.creds` and `sys.creds` (0600).
+//
+// Concurrency: no locking; two concurrent `init_identity` on one home may each create keys, and
+// the last writer wins. Run init once, from one process.
+// Limitations: the account JWTs are re-minted on every load (new iat); the keys are what persist.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "admin/nkeys.h"
+#include "common/ids.h"
+#include "common/result.h"
+
+namespace rmm::broker {
+
+inline constexpr std::string_view kRmmAccountName = "RMM";
+inline constexpr std::string_view kSysAccountName = "SYS";
+
+struct Identity {
+  std::filesystem::path dir;  // <home>/nats
+  KeyPair operator_key;
+  KeyPair sys_account;
+  KeyPair rmm_account;
+  KeyPair agent_signer;  // scoped signing key of RMM, role "agent"
+  KeyPair services_user;
+  KeyPair sys_user;
+  std::string operator_jwt;
+  std::string sys_account_jwt;
+  std::string rmm_account_jwt;
+
+  std::filesystem::path services_creds() const { return dir / "services.creds"; }
+  std::filesystem::path sys_creds() const { return dir / "sys.creds"; }
+};
+
+// Creates the keys that are missing under `home`, loads those that exist, mints the JWTs and
+// (re)writes the JWT and creds files. Idempotent: a second call yields the same keys.
+Result<Identity> init_identity(const std::filesystem::path& home);
+// Loads an existing identity (fails with kNotFound if `init_identity` never ran); writes nothing.
+Result<Identity> load_identity(const std::filesystem::path& home);
+
+// A `.creds` text for a new user key tagged `agent:<id>`, signed by the agent scoped key.
+std::string mint_agent_creds(const Identity& identity, const AgentId& agent);
+// The inbox prefix an agent must set on its connection (natsOptions_SetCustomInboxPrefix).
+std::string agent_inbox_prefix(const AgentId& agent);
+
+}  // namespace rmm::broker

@@ -1,0 +1,185 @@
+// rmm-admin: mints the NATS identity, renders the nats-server config, applies stream definitions
+// and issues agent credentials. See broker-config/README.md for the typical sequence.
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <span>
+#include <string_view>
+
+#include "admin/files.h"
+#include "admin/identity.h"
+#include "admin/server_config.h"
+#include "admin/streams.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/ids.h"
+
+#ifndef RMM_SOURCE_DIR
+#error "RMM_SOURCE_DIR must be defined by the build"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+using rmm::config::Setting;
+using rmm::config::Type;
+
+constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
+
+constexpr Setting kHome{"home", Type::kString, "",  "installation home; keys live in <home>/nats",
+                        -kAny,  kAny,          true};
+
+constexpr Setting kInitSettings[] = {kHome};
+
+constexpr Setting kRenderSettings[] = {
+    kHome,
+    {"nats-port", Type::kInt, "", "client port nats-server listens on (127.0.0.1)", 1, 65535, true},
+    {"nats-monitor-port", Type::kInt, "0", "HTTP monitor port on 127.0.0.1; 0 = none", 0, 65535},
+    {"jetstream-dir", Type::kString, "", "JetStream store dir (default <home>/nats/jetstream)"},
+    {"out", Type::kString, "", "file to write the config to (mode 0600)", -kAny, kAny, true},
+};
+
+constexpr Setting kApplySettings[] = {
+    {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
+    {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
+    {"streams-dir", Type::kString, RMM_SOURCE_DIR "/broker-config/streams",
+     "directory of stream definitions (*.json)"},
+    {"timeout", Type::kDuration, "5s", "per-request timeout", 100, 600'000},
+};
+
+constexpr Setting kAgentSettings[] = {
+    kHome,
+    {"state-dir", Type::kString, "", "agent state dir: gets agent_id and agent.creds", -kAny, kAny,
+     true},
+};
+
+int fail_with(const rmm::Error& e) {
+  std::fprintf(stderr, "rmm-admin: %s\n", e.message.c_str());
+  return 1;
+}
+
+int run_init(const rmm::config::Values& v) {
+  auto id = rmm::broker::init_identity(v.str("home"));
+  if (!id) return fail_with(id.error());
+  fmt::print(
+      "identity ready in {}\noperator {}\naccount SYS {}\naccount RMM {}\n"
+      "services creds {}\n",
+      id->dir.string(), id->operator_key.public_key(), id->sys_account.public_key(),
+      id->rmm_account.public_key(), id->services_creds().string());
+  return 0;
+}
+
+int run_render(const rmm::config::Values& v) {
+  fs::path home = v.str("home");
+  auto id = rmm::broker::load_identity(home);
+  if (!id) return fail_with(id.error());
+  rmm::broker::ServerConfigOptions options;
+  options.port = static_cast<int>(v.integer("nats-port"));
+  options.monitor_port = static_cast<int>(v.integer("nats-monitor-port"));
+  options.jetstream_dir =
+      v.str("jetstream-dir").empty() ? id->dir / "jetstream" : fs::path(v.str("jetstream-dir"));
+  auto text = rmm::broker::render_server_config(*id, options);
+  if (!text) return fail_with(text.error());
+  if (auto s = rmm::broker::write_file_atomic(v.str("out"), *text, 0600); !s) {
+    return fail_with(s.error());
+  }
+  return 0;
+}
+
+int run_apply(const rmm::config::Values& v) {
+  auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"));
+  if (!nc) return fail_with(nc.error());
+  auto outcomes = rmm::broker::apply_streams(*nc, v.str("streams-dir"), v.duration("timeout"));
+  natsConnection_Destroy(*nc);
+  if (!outcomes) return fail_with(outcomes.error());
+  for (const auto& o : *outcomes) fmt::print("{} {}\n", o.name, rmm::broker::to_string(o.action));
+  return 0;
+}
+
+int run_agent_credential(const rmm::config::Values& v) {
+  if (v.positional().size() > 1) return fail_with({.message = "at most one AGENT_ID"});
+  auto id = rmm::broker::load_identity(v.str("home"));
+  if (!id) return fail_with(id.error());
+  fs::path state = v.str("state-dir");
+  if (auto s = rmm::broker::ensure_dir(state, 0700); !s) return fail_with(s.error());
+  fs::path id_file = state / "agent_id";
+  std::string text;
+  if (!v.positional().empty()) {
+    text = v.positional().front();
+  } else if (auto existing = rmm::broker::read_file(id_file); existing) {
+    text = *existing;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  } else {
+    text = rmm::AgentId::generate(rmm::real_clock()).str();
+  }
+  auto agent = rmm::AgentId::parse(text);
+  if (!agent) return fail_with(rmm::with_context(agent.error(), "agent id"));
+  if (auto s = rmm::broker::write_file_atomic(id_file, agent->str() + "\n", 0644); !s) {
+    return fail_with(s.error());
+  }
+  auto creds = rmm::broker::mint_agent_creds(*id, *agent);
+  if (auto s = rmm::broker::write_file_atomic(state / "agent.creds", creds, 0600); !s) {
+    return fail_with(s.error());
+  }
+  fmt::print("{}\n", agent->str());
+  return 0;
+}
+
+struct Command {
+  std::string_view name;
+  std::string_view usage;
+  std::string_view summary;
+  std::span<const Setting> settings;
+  int (*run)(const rmm::config::Values&);
+};
+
+constexpr Command kCommands[] = {
+    {"init", "rmm-admin init --home DIR",
+     "Creates (or loads) the operator, accounts SYS and RMM, and the services and system users.",
+     kInitSettings, run_init},
+    {"render-config",
+     "rmm-admin render-config --home DIR --nats-port N [--nats-monitor-port M] --out FILE",
+     "Writes the nats-server config for the identity in DIR.", kRenderSettings, run_render},
+    {"apply-streams", "rmm-admin apply-streams --nats-url URL --nats-creds FILE [--streams-dir D]",
+     "Creates missing streams, updates changed ones, leaves identical ones alone.", kApplySettings,
+     run_apply},
+    {"agent-credential", "rmm-admin agent-credential [AGENT_ID] --home DIR --state-dir DIR",
+     "Writes <state-dir>/agent_id and <state-dir>/agent.creds and prints the agent id.",
+     kAgentSettings, run_agent_credential},
+};
+
+void print_overview() {
+  std::string out = "usage: rmm-admin <command> [options]   (rmm-admin <command> --help)\n\n";
+  for (const auto& c : kCommands) out += fmt::format("  {:<18} {}\n", c.name, c.summary);
+  std::fputs(out.c_str(), stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
+    print_overview();
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& c : kCommands) {
+    if (c.name != argv[1]) continue;
+    // The command name takes argv[0]'s place, which load() skips.
+    auto values = rmm::config::Values::load(c.settings, argc - 1, argv + 1);
+    if (!values) return fail_with(values.error());
+    if (values->help_requested()) {
+      std::fputs(rmm::config::usage(c.usage, c.summary, c.settings).c_str(), stdout);
+      return 0;
+    }
+    if (c.run != run_agent_credential && !values->positional().empty()) {
+      return fail_with(
+          {.message = fmt::format("unexpected argument '{}'", values->positional()[0])});
+    }
+    return c.run(*values);
+  }
+  std::fprintf(stderr, "rmm-admin: unknown command '%s'\n", argv[1]);
+  print_overview();
+  return 2;
+}

@@ -1,0 +1,61 @@
+#include "admin/server_config.h"
+
+#include <fmt/format.h>
+
+#include "nats_server_conf_template.h"
+
+namespace rmm::broker {
+namespace {
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (auto pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+}
+
+std::string drop_lines_containing(std::string_view text, std::string_view marker) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    end = end == std::string_view::npos ? text.size() : end + 1;
+    auto line = text.substr(start, end - start);
+    if (line.find(marker) == std::string_view::npos) out += line;
+    start = end;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> render_server_config(const Identity& identity,
+                                         const ServerConfigOptions& options) {
+  if (options.port <= 0 || options.port > 65535) return failf("invalid port {}", options.port);
+  if (options.monitor_port < 0 || options.monitor_port > 65535) {
+    return failf("invalid monitor port {}", options.monitor_port);
+  }
+  std::string dir = options.jetstream_dir.string();
+  if (dir.empty() || dir.find_first_of("\"\\\n") != std::string::npos) {
+    return failf("jetstream dir '{}' is empty or holds a quote, backslash or newline", dir);
+  }
+  std::string text;
+  if (options.monitor_port == 0) {
+    text = drop_lines_containing(kNatsServerConfTemplate, "@@MONITOR@@");
+  } else {
+    text = std::string(kNatsServerConfTemplate);
+    replace_all(text, " # @@MONITOR@@", "");
+    replace_all(text, "@@MONITOR_PORT@@", std::to_string(options.monitor_port));
+  }
+  replace_all(text, "@@PORT@@", std::to_string(options.port));
+  replace_all(text, "@@JETSTREAM_DIR@@", dir);
+  replace_all(text, "@@OPERATOR_JWT@@", identity.operator_jwt);
+  replace_all(text, "@@SYSTEM_ACCOUNT_JWT@@", identity.sys_account_jwt);
+  replace_all(text, "@@RMM_ACCOUNT_JWT@@", identity.rmm_account_jwt);
+  replace_all(text, "@@SYSTEM_ACCOUNT@@", identity.sys_account.public_key());
+  replace_all(text, "@@RMM_ACCOUNT@@", identity.rmm_account.public_key());
+  if (text.find("@@") != std::string::npos) return fail("template has an unknown @@ placeholder");
+  return text;
+}
+
+}  // namespace rmm::broker

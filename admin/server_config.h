@@ -1,0 +1,23 @@
+// Renders the nats-server configuration from broker-config/nats-server.conf.in (compiled in).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "admin/identity.h"
+#include "common/result.h"
+
+namespace rmm::broker {
+
+struct ServerConfigOptions {
+  int port = 4222;
+  int monitor_port = 0;  // 0: no HTTP monitor
+  std::filesystem::path jetstream_dir;
+};
+
+// The config text: listen on 127.0.0.1:<port>, JetStream in `jetstream_dir`, the identity's
+// operator, SYS as system account, and SYS and RMM preloaded in a MEMORY resolver.
+Result<std::string> render_server_config(const Identity& identity,
+                                         const ServerConfigOptions& options);
+
+}  // namespace rmm::broker

@@ -1,0 +1,156 @@
+#include "admin/streams.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "admin/files.h"
+
+namespace rmm::broker {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+// Integers compare by value whatever their JSON kind (the server may send int64 or uint64).
+bool same_value(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) {
+    if ((a.is_int64() || a.is_uint64()) && (b.is_int64() || b.is_uint64())) {
+      if (a.is_int64() && a.as_int64() < 0) return b.is_int64() && b.as_int64() == a.as_int64();
+      if (b.is_int64() && b.as_int64() < 0) return false;
+      return a.to_number<std::uint64_t>() == b.to_number<std::uint64_t>();
+    }
+    return a.to_number<double>() == b.to_number<double>();
+  }
+  if (a.is_array() && b.is_array()) {
+    const auto& x = a.as_array();
+    const auto& y = b.as_array();
+    return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), same_value);
+  }
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [k, v] : a.as_object()) {
+      const json::value* other = b.as_object().if_contains(k);
+      if (other == nullptr || !same_value(v, *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+Result<json::object> load_definition(const fs::path& path) {
+  auto text = read_file(path);
+  if (!text) return std::unexpected(text.error());
+  boost::system::error_code ec;
+  auto v = json::parse(*text, ec);
+  if (ec || !v.is_object()) return failf("{}: not a JSON object", path.string());
+  auto* name = v.as_object().if_contains("name");
+  if (name == nullptr || !name->is_string() || name->as_string().empty()) {
+    return failf("{}: needs a \"name\"", path.string());
+  }
+  return std::move(v.as_object());
+}
+
+Result<StreamOutcome> apply_one(natsConnection* nc, const json::object& desired,
+                                std::chrono::milliseconds timeout) {
+  std::string name(desired.at("name").as_string());
+  std::string body = json::serialize(desired);
+  auto info = js_api_request(nc, "$JS.API.STREAM.INFO." + name, "", timeout);
+  if (!info && info.error().code != Error::Code::kNotFound) return std::unexpected(info.error());
+  if (!info) {
+    auto created = js_api_request(nc, "$JS.API.STREAM.CREATE." + name, body, timeout);
+    if (!created) return std::unexpected(with_context(created.error(), "creating " + name));
+    return StreamOutcome{name, StreamAction::kCreated};
+  }
+  const json::value* current = info->if_contains("config");
+  if (current != nullptr && same_value(desired, *current)) {
+    return StreamOutcome{name, StreamAction::kUnchanged};
+  }
+  auto updated = js_api_request(nc, "$JS.API.STREAM.UPDATE." + name, body, timeout);
+  if (!updated) return std::unexpected(with_context(updated.error(), "updating " + name));
+  return StreamOutcome{name, StreamAction::kUpdated};
+}
+
+}  // namespace
+
+std::string_view to_string(StreamAction action) {
+  switch (action) {
+    case StreamAction::kCreated:
+      return "created";
+    case StreamAction::kUpdated:
+      return "updated";
+    case StreamAction::kUnchanged:
+      return "unchanged";
+  }
+  return "?";
+}
+
+Result<json::object> js_api_request(natsConnection* nc, const std::string& subject,
+                                    std::string_view body, std::chrono::milliseconds timeout) {
+  natsMsg* reply = nullptr;
+  natsStatus s =
+      natsConnection_Request(&reply, nc, subject.c_str(), body.data(),
+                             static_cast<int>(body.size()), static_cast<int64_t>(timeout.count()));
+  if (s != NATS_OK) {
+    return fail(s == NATS_TIMEOUT ? Error::Code::kTimeout : Error::Code::kGeneric,
+                fmt::format("request {}: {} ({})", subject, natsStatus_GetText(s),
+                            nats_GetLastError(nullptr)));
+  }
+  std::string_view data(natsMsg_GetData(reply),
+                        static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  natsMsg_Destroy(reply);
+  if (ec || !v.is_object()) return failf("request {}: reply is not a JSON object", subject);
+  if (const auto* err = v.as_object().if_contains("error"); err != nullptr && err->is_object()) {
+    const auto* code = err->as_object().if_contains("code");
+    const auto* desc = err->as_object().if_contains("description");
+    bool not_found = code != nullptr && code->is_int64() && code->as_int64() == 404;
+    return fail(not_found ? Error::Code::kNotFound : Error::Code::kGeneric,
+                fmt::format("request {}: {}", subject,
+                            desc != nullptr && desc->is_string() ? std::string(desc->as_string())
+                                                                 : json::serialize(*err)));
+  }
+  return std::move(v.as_object());
+}
+
+Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc, const fs::path& dir,
+                                                 std::chrono::milliseconds timeout) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  if (ec) return failf("reading {}: {}", dir.string(), ec.message());
+  if (files.empty()) return failf("no stream definitions (*.json) in {}", dir.string());
+  std::sort(files.begin(), files.end());
+  std::vector<StreamOutcome> out;
+  for (const auto& path : files) {
+    auto desired = load_definition(path);
+    if (!desired) return std::unexpected(desired.error());
+    auto outcome = apply_one(nc, *desired, timeout);
+    if (!outcome) return std::unexpected(outcome.error());
+    out.push_back(std::move(*outcome));
+  }
+  return out;
+}
+
+Result<natsConnection*> connect_with_creds(const std::string& url, const fs::path& creds) {
+  natsOptions* opts = nullptr;
+  natsConnection* nc = nullptr;
+  natsStatus s = natsOptions_Create(&opts);
+  if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
+  if (s == NATS_OK) s = natsOptions_SetUserCredentialsFromFiles(opts, creds.c_str(), nullptr);
+  if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts, false);
+  if (s == NATS_OK) s = natsConnection_Connect(&nc, opts);
+  std::string detail = s == NATS_OK ? "" : nats_GetLastError(nullptr);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) {
+    return failf("connecting to {} with {}: {} ({})", url, creds.string(), natsStatus_GetText(s),
+                 detail);
+  }
+  return nc;
+}
+
+}  // namespace rmm::broker

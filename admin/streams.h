@@ -1,0 +1,46 @@
+// Applies JetStream stream definitions (broker-config/streams/*.json, each a JetStream API
+// StreamConfig) through the JetStream API: a missing stream is created, a changed one updated,
+// an identical one left alone. "Identical" means every field the file sets equals the server's
+// value; fields the file omits keep the server's defaults.
+//
+// Concurrency: uses the given connection from the calling thread only.
+// Limitations: changes the server refuses (e.g. storage type) are reported as errors, not forced.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace rmm::broker {
+
+enum class StreamAction { kCreated, kUpdated, kUnchanged };
+std::string_view to_string(StreamAction action);
+
+struct StreamOutcome {
+  std::string name;
+  StreamAction action;
+};
+
+// One request to the JetStream API; returns the reply object, or an error when the reply holds
+// an `error` (its code: kNotFound for 404).
+Result<boost::json::object> js_api_request(natsConnection* nc, const std::string& subject,
+                                           std::string_view body,
+                                           std::chrono::milliseconds timeout);
+
+// Applies every *.json in `dir`, in file-name order.
+Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc,
+                                                 const std::filesystem::path& dir,
+                                                 std::chrono::milliseconds timeout);
+
+// Connects to `url` with the `.creds` file `creds` (no reconnect); the caller destroys it.
+Result<natsConnection*> connect_with_creds(const std::string& url,
+                                           const std::filesystem::path& creds);
+
+}  // namespace rmm::broker
