@@ -1,9 +1,8 @@
 #include "common/pg.h"
 
 #include <algorithm>
-#include <thread>
-
 #include <pqxx/except>
+#include <thread>
 
 #include "common/log.h"
 

@@ -9,10 +9,9 @@
 
 #include <chrono>
 #include <memory>
+#include <pqxx/connection>
 #include <string>
 #include <string_view>
-
-#include <pqxx/connection>
 
 #include "common/result.h"
 

@@ -1,0 +1,53 @@
+// Writes a batch of decoded messages to the read models in ONE transaction together with the
+// projection's checkpoint, so a crash leaves either all of a batch or none of it.
+//
+// Inside the transaction the checkpoint row is locked first: items at or below it were applied by
+// an earlier commit (a redelivery after a crash between commit and ack) and are skipped. Agent
+// rows are then locked, folded in memory (per-agent sequence check) and written back.
+//
+// Concurrency: one writer per connection; two writers on the same projection serialise on the
+// checkpoint row lock and never apply an item twice.
+// Limitations: one upsert statement per changed agent per batch.
+#pragma once
+
+#include <cstdint>
+#include <pqxx/connection>
+#include <span>
+#include <string>
+
+#include "common/ids.h"
+#include "common/result.h"
+#include "projector/folds/decode.h"
+
+namespace rmm::projector::db {
+
+inline constexpr std::string_view kCoreProjection = "core";
+
+struct BatchStats {
+  int applied = 0;               // agent events folded into rows
+  int duplicates = 0;            // agent events at or below the agent's last_seq
+  int dead_letters = 0;          // rows written to dead_letters
+  int ignored = 0;               // valid messages this projection has no fold for
+  int already_checkpointed = 0;  // items at or below the checkpoint: a redelivery
+  StreamSeq checkpoint;          // the checkpoint after the commit
+};
+
+class BatchWriter {
+ public:
+  explicit BatchWriter(pqxx::connection& conn,
+                       std::string projection = std::string(kCoreProjection));
+
+  // The projection's checkpoint (0 when it has none yet).
+  Result<StreamSeq> read_checkpoint();
+
+  // Applies `items` (any order; duplicates allowed) and moves the checkpoint to the highest
+  // stream sequence among them. Catches libpqxx exceptions; on error nothing was committed unless
+  // the commit itself was in doubt, which a retry detects through the checkpoint.
+  Result<BatchStats> write(std::span<const BatchItem> items);
+
+ private:
+  pqxx::connection& conn_;
+  std::string projection_;
+};
+
+}  // namespace rmm::projector::db

@@ -1,0 +1,97 @@
+#include "projector/folds/agent_fold.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "common/event_codec.h"
+#include "projector/folds/text.h"
+
+namespace rmm::projector {
+namespace {
+
+std::string_view view(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
+}
+
+Error invalid(std::string message) {
+  return Error{Error::Code::kInvalidInput, std::move(message)};
+}
+
+}  // namespace
+
+Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubject& subject) {
+  if (subject.kind != SubjectKind::kAgentEvent) {
+    return std::unexpected(invalid("not an agent event subject"));
+  }
+  if (env.source_kind() != schema::SourceKind::Agent) {
+    return std::unexpected(invalid("envelope source kind is not Agent on an agent subject"));
+  }
+  AgentId source(codec::from_wire(env.source_id()));
+  if (source != subject.agent) {
+    return std::unexpected(
+        invalid(fmt::format("envelope source id {} does not match subject agent {}", source.str(),
+                            subject.agent.str())));
+  }
+  auto expected = codec::payload_for_token(subject.type_token);
+  if (!expected) {
+    return std::unexpected(
+        invalid(fmt::format("unknown event type token '{}'", subject.type_token)));
+  }
+  if (*expected != env.payload_type()) {
+    auto actual = codec::event_type_token(env.payload_type());
+    return std::unexpected(
+        invalid(fmt::format("payload type '{}' does not match subject token '{}'",
+                            actual.empty() ? "unknown" : actual, subject.type_token)));
+  }
+  if (env.seq() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return std::unexpected(invalid("sequence out of range"));
+  }
+  AgentEvent out{.agent = source,
+                 .seq = AgentSeq{env.seq()},
+                 .occurred_at = env.occurred_at_ns(),
+                 .type = env.payload_type()};
+  switch (env.payload_type()) {
+    case schema::Payload::AgentStarted: {
+      const auto* p = env.payload_as_AgentStarted();
+      if (p == nullptr) return std::unexpected(invalid("AgentStarted payload missing"));
+      out.hostname = storable_text(view(p->hostname()));
+      std::string os(view(p->os_name()));
+      if (!view(p->os_version()).empty()) {
+        if (!os.empty()) os += ' ';
+        os += view(p->os_version());
+      }
+      out.os = storable_text(os);
+      out.version = storable_text(view(p->agent_version()));
+      break;
+    }
+    case schema::Payload::Heartbeat: {
+      const auto* p = env.payload_as_Heartbeat();
+      if (p == nullptr) return std::unexpected(invalid("Heartbeat payload missing"));
+      if (!view(p->agent_version()).empty()) out.version = storable_text(view(p->agent_version()));
+      break;
+    }
+    default:
+      // MetricsSample and command lifecycle events only advance last_seen and the sequence here.
+      break;
+  }
+  return out;
+}
+
+FoldOutcome fold(AgentRow& row, const AgentEvent& event) {
+  auto seq = static_cast<std::int64_t>(event.seq.value);
+  if (row.exists && seq <= row.last_seq) return FoldOutcome::kDuplicate;
+  row.id = event.agent;
+  row.exists = true;
+  if (event.hostname) row.hostname = event.hostname;
+  if (event.os) row.os = event.os;
+  if (event.version) row.version = event.version;
+  // The first event applied marks first_seen; a restart's AgentStarted does not move it.
+  if (!row.first_seen) row.first_seen = event.occurred_at;
+  row.last_seen = event.occurred_at;
+  row.last_seq = seq;
+  ++row.events_applied;
+  return FoldOutcome::kApplied;
+}
+
+}  // namespace rmm::projector
