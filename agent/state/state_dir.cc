@@ -1,0 +1,53 @@
+#include "agent/state/state_dir.h"
+
+#include <charconv>
+
+#include "common/files.h"
+
+namespace rmm::agent {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+Result<StateDir> StateDir::open(const std::filesystem::path& dir) {
+  StateDir s;
+  s.dir_ = dir;
+  if (auto st = files::ensure_dir(dir, 0700); !st) return std::unexpected(st.error());
+  auto id_text = files::read_all(dir / "agent_id");
+  if (!id_text) {
+    return failf("agent is not enrolled: {} is missing (run rmm-admin agent-credential)",
+                 (dir / "agent_id").string());
+  }
+  auto id = AgentId::parse(trim(*id_text));
+  if (!id) return failf("{}: {}", (dir / "agent_id").string(), id.error().message);
+  s.agent_id_ = *id;
+  if (!std::filesystem::exists(s.creds_path())) {
+    return failf("agent credential {} is missing", s.creds_path().string());
+  }
+  if (auto seq_text = files::read_all(dir / "seq")) {
+    auto t = trim(*seq_text);
+    std::uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || ptr != t.data() + t.size()) {
+      return failf("{} is corrupt; refusing to reuse sequence numbers", (dir / "seq").string());
+    }
+    s.last_ = AgentSeq{v};
+  }
+  return s;
+}
+
+Result<AgentSeq> StateDir::next_seq() {
+  AgentSeq next = last_.next();
+  if (auto st = files::write_atomic(dir_ / "seq", std::to_string(next.value) + "\n"); !st) {
+    return std::unexpected(with_context(st.error(), "persisting the event sequence"));
+  }
+  last_ = next;
+  return next;
+}
+
+}  // namespace rmm::agent
