@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# Packages, builds and the test run for tools/rmm (setup, test, and the build step of up).
+
+# Every dependency is a Debian 12 package (README.md lists them with their purpose).
+RMM_PACKAGES=(
+  build-essential cmake ninja-build pkg-config g++
+  libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
+  librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
+  postgresql-15 curl
+)
+
+# missing_packages: prints the packages of RMM_PACKAGES that dpkg does not have installed.
+missing_packages() {
+  local pkg
+  for pkg in "${RMM_PACKAGES[@]}"; do
+    if [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null) != ii* ]]; then
+      printf '%s\n' "$pkg"
+    fi
+  done
+}
+
+# ensure_packages: installs what is missing; no apt-get at all when everything is present.
+ensure_packages() {
+  require_cmd dpkg-query dpkg
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    note "all ${#RMM_PACKAGES[@]} Debian packages present"
+    return 0
+  fi
+  info "installing missing Debian packages: ${missing[*]}"
+  local -a as_root=()
+  if ! is_root; then
+    command -v sudo >/dev/null 2>&1 ||
+      die "not root and sudo is missing: as root run: apt-get install ${missing[*]}"
+    as_root=(sudo)
+  fi
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" </dev/null
+  mapfile -t missing < <(missing_packages)
+  ((${#missing[@]} == 0)) || die "still missing after apt-get install: ${missing[*]}"
+}
+
+jobs_count() { nproc 2>/dev/null || echo 2; }
+
+# configure_release <dir>: the build `up` runs (optimised, with debug info, no tests).
+configure_release() {
+  info "configuring $1 (RelWithDebInfo, Ninja)"
+  cmake -S "$RMM_REPO" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRMM_BUILD_TESTS=OFF
+}
+
+build_dir() {
+  info "building $1 with -j$(jobs_count)"
+  cmake --build "$1" -j "$(jobs_count)"
+}
+
+cmd_setup() {
+  ensure_packages
+  local dir=$RMM_REPO/${RMM_BUILD_DIR:-build}
+  configure_release "$dir"
+  build_dir "$dir"
+  info "programs are in $dir/bin"
+}
+
+# ensure_built: for `up`. Configures only when the build dir is not configured yet (the build
+# itself re-runs CMake when CMakeLists change); the build is a no-op when up to date.
+ensure_built() {
+  ensure_packages
+  local dir=$RMM_REPO/${RMM_BUILD_DIR:-build}
+  [[ -f $dir/build.ninja ]] || configure_release "$dir"
+  build_dir "$dir"
+  local prog
+  for prog in rmm-admin rmm-projector rmm-api rmm-agent; do
+    [[ -x $dir/bin/$prog ]] || die "$dir/bin/$prog was not built (is its CMake target defined?)"
+  done
+}
+
+# Sanitizer settings for the test run. Leak detection is on: nats.c 3.4.1 reports no leaks
+# when connections, contexts and options are destroyed (checked; global state it keeps is
+# still reachable at exit, which LeakSanitizer does not report), so a leak report is ours.
+# Values the user already exported are appended, so they win.
+sanitizer_env() {
+  local asan='detect_leaks=1:halt_on_error=1:abort_on_error=0:check_initialization_order=1'
+  asan+=':strict_init_order=1:detect_invalid_pointer_pairs=0:allocator_may_return_null=0'
+  local ubsan='print_stacktrace=1:halt_on_error=1'
+  export ASAN_OPTIONS=$asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+  export UBSAN_OPTIONS=$ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
+}
+
+cmd_test() {
+  ensure_packages
+  local dir=$RMM_REPO/${RMM_TEST_BUILD_DIR:-build-test}
+  local total=${RMM_TEST_TIMEOUT:-3600} rc
+  [[ $total =~ ^[0-9]+$ ]] || die "RMM_TEST_TIMEOUT='$total' is not a number of seconds"
+  info "configuring $dir (Debug, ASan+UBSan, tests)"
+  cmake -S "$RMM_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRMM_SANITIZE=ON \
+    -DRMM_BUILD_TESTS=ON
+  build_dir "$dir"
+  info "running ctest (per-test timeout 600 s, whole run ${total} s)${*:+ with: $*}"
+  # A subshell, so the unsets and sanitizer settings touch only ctest and the tests: the
+  # fixtures start their own servers, and a user's RMM_* (say RMM_HOME of a running stack)
+  # must not steer them.
+  (
+    while read -r var; do unset "$var"; done < <(compgen -e | grep '^RMM_' || true)
+    sanitizer_env
+    # timeout signals the whole process group, so tests (and servers they started) end too.
+    timeout --signal=INT --kill-after=60 "$total" \
+      ctest --test-dir "$dir" --output-on-failure --no-tests=error --timeout 600 "$@"
+  ) && rc=0 || rc=$?
+  if ((rc == 124)); then
+    die "tests did not finish within ${total}s (RMM_TEST_TIMEOUT)"
+  elif ((rc != 0)); then
+    die "tests failed (ctest exit $rc)"
+  fi
+  info "all tests passed"
+}

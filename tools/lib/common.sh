@@ -1,0 +1,148 @@
+# shellcheck shell=bash disable=SC2034
+# Shared helpers for tools/rmm: messages, settings, pid files, port checks.
+# Sourced by tools/rmm (which sets RMM_REPO and `set -euo pipefail`); defines functions only.
+
+if [[ -t 2 ]]; then
+  _c_red=$'\e[31m' _c_yel=$'\e[33m' _c_grn=$'\e[32m' _c_dim=$'\e[2m' _c_off=$'\e[0m'
+else
+  _c_red='' _c_yel='' _c_grn='' _c_dim='' _c_off=''
+fi
+
+info() { printf '%s==>%s %s\n' "$_c_grn" "$_c_off" "$*" >&2; }
+note() { printf '%s    %s%s\n' "$_c_dim" "$*" "$_c_off" >&2; }
+warn() { printf '%swarning:%s %s\n' "$_c_yel" "$_c_off" "$*" >&2; }
+die() {
+  printf '%serror:%s %s\n' "$_c_red" "$_c_off" "$*" >&2
+  exit 1
+}
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# require_cmd <command> <package>: fail with the package to install when a command is missing.
+require_cmd() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found: run 'tools/rmm setup' (Debian package $2)"
+}
+
+# check_port <name> <value>: a TCP port number in 1..65535.
+check_port() {
+  if [[ ! $2 =~ ^[0-9]+$ ]] || ((10#$2 < 1 || 10#$2 > 65535)); then
+    die "$1='$2' is not a TCP port number (1-65535)"
+  fi
+}
+
+# load_settings: RMM_HOME (absolute) and the ports, from the environment or their defaults.
+load_settings() {
+  RMM_HOME=${RMM_HOME:-$RMM_REPO/.rmm}
+  [[ $RMM_HOME == /* ]] || RMM_HOME=$PWD/$RMM_HOME
+  RMM_HOME=${RMM_HOME%/}
+  RMM_NATS_PORT=${RMM_NATS_PORT:-14222}
+  RMM_PG_PORT=${RMM_PG_PORT:-15432}
+  RMM_API_PORT=${RMM_API_PORT:-8080}
+  RMM_NATS_MONITOR_PORT=${RMM_NATS_MONITOR_PORT:-18222}
+  local p
+  for p in RMM_NATS_PORT RMM_PG_PORT RMM_API_PORT RMM_NATS_MONITOR_PORT; do
+    check_port "$p" "${!p}"
+  done
+  RMM_BIN=$RMM_REPO/${RMM_BUILD_DIR:-build}/bin
+  RUN_DIR=$RMM_HOME/run
+  LOG_DIR=$RMM_HOME/logs
+  SECRETS_DIR=$RMM_HOME/secrets
+  NATS_CREDS=$RMM_HOME/nats/services.creds
+  PGPASS_FILE=$SECRETS_DIR/pgpass
+  derive_urls
+}
+
+# derive_urls: the URLs of the stack for the current ports (all on 127.0.0.1).
+derive_urls() {
+  NATS_URL=nats://127.0.0.1:$RMM_NATS_PORT
+  NATS_MONITOR_URL=http://127.0.0.1:$RMM_NATS_MONITOR_PORT
+  API_URL=http://127.0.0.1:$RMM_API_PORT
+  PG_URL=postgresql://rmm@127.0.0.1:$RMM_PG_PORT/rmm
+}
+
+# port_in_use <port>: true when something accepts connections on 127.0.0.1:<port>.
+port_in_use() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# ensure_port_free <port> <variable>: fail clearly when another program holds the port.
+ensure_port_free() {
+  if port_in_use "$1"; then
+    die "port $1 on 127.0.0.1 is already in use by another program (choose another with $2=...)"
+  fi
+}
+
+# make_dir <mode> <dir>...: creates missing directories (parents must exist) with a mode.
+make_dir() {
+  local mode=$1 d
+  shift
+  for d in "$@"; do
+    [[ -d $d ]] || mkdir -m "$mode" "$d"
+  done
+}
+
+pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
+
+# proc_running <pid>: the process exists and is not a zombie (an orphan's zombie lingers until
+# pid 1 reaps it, and some container inits are slow to).
+proc_running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+# pid_alive <pid> <program>: the process exists and runs <program> (guards against pid reuse).
+pid_alive() {
+  local pid=$1 prog=$2 argv0
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  proc_running "$pid" || return 1
+  argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1) || return 1
+  [[ ${argv0##*/} == "$prog" ]]
+}
+
+# component_pid <name> <program>: prints the pid when the pid file points at a live <program>.
+component_pid() {
+  local f pid
+  f=$(pid_file "$1")
+  [[ -f $f ]] || return 1
+  pid=$(<"$f")
+  pid_alive "$pid" "$2" || return 1
+  printf '%s' "$pid"
+}
+
+# start_bg <name> <log> <command...>: starts a daemon in its own session, records its pid.
+# setsid keeps it out of the terminal's process group (no SIGINT/SIGHUP from the shell);
+# stdin is /dev/null so CI without stdin works.
+start_bg() {
+  local name=$1 log=$2
+  shift 2
+  printf '=== %s: %s start: %s\n' "$(date -u +%FT%TZ)" "$name" "$*" >>"$log"
+  setsid "$@" >>"$log" 2>&1 </dev/null &
+  printf '%s\n' "$!" >"$(pid_file "$name")"
+}
+
+# stop_pid <name> <pid> [seconds]: SIGTERM, bounded wait, then SIGKILL.
+stop_pid() {
+  local name=$1 pid=$2 secs=${3:-15} i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < secs * 10; i++)); do
+    proc_running "$pid" || return 0
+    sleep 0.1
+  done
+  warn "$name (pid $pid) ignored SIGTERM for ${secs}s: sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    proc_running "$pid" || return 0
+    sleep 0.1
+  done
+  die "$name (pid $pid) survived SIGKILL"
+}
+
+# log_tail <log> [lines]: the end of a log, indented, for failure messages.
+log_tail() {
+  [[ -f $1 ]] || return 0
+  printf '    --- last lines of %s ---\n' "$1" >&2
+  tail -n "${2:-20}" "$1" | sed 's/^/    /' >&2
+}
+

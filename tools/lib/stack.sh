@@ -1,0 +1,271 @@
+# shellcheck shell=bash
+# The local stack: up, down, status, logs. Components, in start order:
+#   postgres (pg.sh), nats (nats-server), projector, api, agent (build/bin programs).
+# Every daemon runs in its own session with a pid file in $RMM_HOME/run and a log in
+# $RMM_HOME/logs; `down` stops exactly those pids (checked against the program name, so a
+# recycled pid is never signalled).
+
+COMPONENTS=(postgres nats projector api agent)
+
+# component_program <name>: the executable name a component's pid must run.
+component_program() {
+  case $1 in
+    nats) printf 'nats-server' ;;
+    projector | api | agent) printf 'rmm-%s' "$1" ;;
+    *) die "unknown component '$1' (one of: ${COMPONENTS[*]})" ;;
+  esac
+}
+
+# make_home: the RMM_HOME tree. run/ and logs/ stay traversable so that, as root, the postgres
+# user can reach its socket directory and log; secrets/ is private.
+make_home() {
+  mkdir -p "$RMM_HOME"
+  make_dir 0755 "$RUN_DIR" "$LOG_DIR"
+  make_dir 0700 "$SECRETS_DIR"
+  chmod 0700 "$SECRETS_DIR"
+}
+
+# save_ports / load_saved_ports: status and logs describe the stack with the ports it was
+# started with, not whatever the current shell happens to export.
+save_ports() {
+  printf 'RMM_NATS_PORT=%s\nRMM_PG_PORT=%s\nRMM_API_PORT=%s\nRMM_NATS_MONITOR_PORT=%s\n' \
+    "$RMM_NATS_PORT" "$RMM_PG_PORT" "$RMM_API_PORT" "$RMM_NATS_MONITOR_PORT" \
+    >"$RUN_DIR/ports"
+}
+
+load_saved_ports() {
+  local f=$RUN_DIR/ports key value
+  [[ -f $f ]] || return 0
+  while IFS='=' read -r key value; do
+    case $key in
+      RMM_NATS_PORT | RMM_PG_PORT | RMM_API_PORT | RMM_NATS_MONITOR_PORT)
+        check_port "$key" "$value"
+        printf -v "$key" '%s' "$value"
+        ;;
+    esac
+  done <"$f"
+  derive_urls
+}
+
+admin() { "$RMM_BIN/rmm-admin" "$@"; }
+
+# check_alive <name>: fails with the log tail when a component we started has exited.
+check_alive() {
+  local prog
+  prog=$(component_program "$1")
+  component_pid "$1" "$prog" >/dev/null && return 0
+  log_tail "$LOG_DIR/$1.log" 30
+  die "$1 exited right after start (log: $LOG_DIR/$1.log)"
+}
+
+# already_running <name>: reports and succeeds when the pid file points at the live program.
+already_running() {
+  local pid
+  pid=$(component_pid "$1" "$(component_program "$1")") || return 1
+  info "$1: already running (pid $pid), left alone"
+}
+
+nats_up() {
+  info "nats: identity and config in $RMM_HOME/nats"
+  admin init --home "$RMM_HOME" >>"$LOG_DIR/admin.log" 2>&1 ||
+    { log_tail "$LOG_DIR/admin.log"; die "rmm-admin init failed"; }
+  mkdir -p "$RMM_HOME/nats"
+  if ! already_running nats; then
+    admin render-config --home "$RMM_HOME" --nats-port "$RMM_NATS_PORT" \
+      --nats-monitor-port "$RMM_NATS_MONITOR_PORT" --out "$RMM_HOME/nats/nats-server.conf" \
+      >>"$LOG_DIR/admin.log" 2>&1 ||
+      { log_tail "$LOG_DIR/admin.log"; die "rmm-admin render-config failed"; }
+    ensure_port_free "$RMM_NATS_PORT" RMM_NATS_PORT
+    ensure_port_free "$RMM_NATS_MONITOR_PORT" RMM_NATS_MONITOR_PORT
+    info "nats: starting on 127.0.0.1:$RMM_NATS_PORT (monitor $RMM_NATS_MONITOR_PORT)"
+    start_bg nats "$LOG_DIR/nats.log" nats-server -c "$RMM_HOME/nats/nats-server.conf"
+  fi
+  local i
+  for ((i = 0; i < 80; i++)); do
+    check_alive nats
+    curl -fsS -m 2 "$NATS_MONITOR_URL/healthz" >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  ((i < 80)) || { log_tail "$LOG_DIR/nats.log"; die "nats-server not healthy after 20 s"; }
+  admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" >>"$LOG_DIR/admin.log" 2>&1 ||
+    { log_tail "$LOG_DIR/admin.log"; die "rmm-admin apply-streams failed"; }
+  note "streams: $(tail -n 2 "$LOG_DIR/admin.log" | tr '\n' ' ')"
+}
+
+services_up() {
+  if ! already_running projector; then
+    info "projector: starting"
+    start_bg projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
+      "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" \
+      --pg-url "$PG_URL"
+  fi
+  if ! already_running api; then
+    ensure_port_free "$RMM_API_PORT" RMM_API_PORT
+    info "api: starting on $API_URL"
+    start_bg api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
+      "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
+      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS"
+  fi
+  local i
+  for ((i = 0; i < 120; i++)); do
+    check_alive projector
+    check_alive api
+    curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  log_tail "$LOG_DIR/api.log"
+  die "api not healthy at $API_URL/healthz after 30 s"
+}
+
+# agent_up: prints nothing; sets AGENT_ID.
+agent_up() {
+  AGENT_ID=$(admin agent-credential --home "$RMM_HOME" --state-dir "$RMM_HOME/agent" \
+    2>>"$LOG_DIR/admin.log" | tail -n 1) ||
+    { log_tail "$LOG_DIR/admin.log"; die "rmm-admin agent-credential failed"; }
+  [[ $AGENT_ID =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
+    die "rmm-admin agent-credential printed '$AGENT_ID', not an agent id"
+  already_running agent && return 0
+  info "agent: starting ($AGENT_ID)"
+  start_bg agent "$LOG_DIR/agent.log" "$RMM_BIN/rmm-agent" --state-dir "$RMM_HOME/agent" \
+    --nats-url "$NATS_URL"
+}
+
+write_env_file() {
+  local f=$RMM_HOME/env
+  (
+    umask 077
+    printf '# GuruRMM stack in %s, written by tools/rmm up. Use: source %q\n' "$RMM_HOME" "$f"
+    printf 'export RMM_HOME=%q\n' "$RMM_HOME"
+    printf 'export RMM_NATS_URL=%q\n' "$NATS_URL"
+    printf 'export RMM_PG_URL=%q\n' "$PG_URL"
+    printf '# The rmm password is in this libpq password file, not in RMM_PG_URL.\n'
+    printf 'export PGPASSFILE=%q\n' "$PGPASS_FILE"
+    printf 'export RMM_API_URL=%q\n' "$API_URL"
+    printf 'export RMM_NATS_CREDS=%q\n' "$NATS_CREDS"
+  ) >"$f"
+  chmod 0600 "$f"
+}
+
+wait_agent_listed() {
+  info "waiting (up to 60 s) for the API to list agent $AGENT_ID"
+  local i
+  for ((i = 0; i < 120; i++)); do
+    check_alive projector
+    check_alive api
+    check_alive agent
+    if curl -fsS -m 2 "$API_URL/api/v1/agents" 2>/dev/null | grep -q "$AGENT_ID"; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  log_tail "$LOG_DIR/agent.log" 10
+  log_tail "$LOG_DIR/projector.log" 10
+  die "agent $AGENT_ID not listed by $API_URL/api/v1/agents after 60 s (the stack stays up:" \
+    "tools/rmm logs, tools/rmm down)"
+}
+
+cmd_up() {
+  make_home
+  ensure_built
+  require_cmd nats-server nats-server
+  require_cmd curl curl
+  save_ports
+  pg_up
+  nats_up
+  services_up
+  agent_up
+  write_env_file
+  wait_agent_listed
+  info "GuruRMM is up"
+  printf '  dashboard:  %s/\n' "$API_URL"
+  printf '  env file:   %s   (source it for RMM_* URLs and PGPASSFILE)\n' "$RMM_HOME/env"
+  printf '  status:     tools/rmm status     logs: tools/rmm logs [component] [-f]\n'
+  printf '  stop:       tools/rmm down%s\n' \
+    "$([[ $RMM_HOME != "$RMM_REPO/.rmm" ]] && printf ' (with RMM_HOME=%q)' "$RMM_HOME")"
+}
+
+cmd_down() {
+  local name prog pid f
+  for name in agent api projector nats; do
+    prog=$(component_program "$name")
+    f=$(pid_file "$name")
+    if pid=$(component_pid "$name" "$prog"); then
+      info "$name: stopping (pid $pid)"
+      stop_pid "$name" "$pid"
+    elif [[ -f $f ]]; then
+      note "$name: stale pid file removed"
+    else
+      note "$name: not running"
+    fi
+    rm -f "$f"
+  done
+  pg_down
+  info "stack in $RMM_HOME is down"
+}
+
+# health_of <name>: one word for the status table.
+health_of() {
+  case $1 in
+    postgres) pg_healthy && echo ok || echo "not ready (pg_isready)" ;;
+    nats) curl -fsS -m 2 "$NATS_MONITOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
+      echo "unhealthy ($NATS_MONITOR_URL/healthz)" ;;
+    api) curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && echo ok ||
+      echo "unhealthy ($API_URL/healthz)" ;;
+    *) echo - ;;
+  esac
+}
+
+cmd_status() {
+  load_saved_ports
+  pg_paths
+  printf 'stack %s (nats %s, postgres %s, api %s)\n' "$RMM_HOME" "$RMM_NATS_PORT" \
+    "$RMM_PG_PORT" "$RMM_API_PORT"
+  printf '%-10s %-8s %-8s %s\n' COMPONENT PID STATE HEALTH
+  local name pid rc=0 health
+  for name in "${COMPONENTS[@]}"; do
+    if [[ $name == postgres ]]; then
+      pid=$(pg_pid) || pid=''
+    else
+      pid=$(component_pid "$name" "$(component_program "$name")") || pid=''
+    fi
+    if [[ -n $pid ]]; then
+      health=$(health_of "$name")
+      [[ $health == ok || $health == - || $rc -ne 0 ]] || rc=1
+      printf '%-10s %-8s %-8s %s\n' "$name" "$pid" running "$health"
+    else
+      rc=3
+      printf '%-10s %-8s %-8s %s\n' "$name" - stopped -
+    fi
+  done
+  return "$rc"
+}
+
+cmd_logs() {
+  local follow=0 lines=100 name=''
+  while (($#)); do
+    case $1 in
+      -f | --follow) follow=1 ;;
+      -n) lines=${2:?-n needs a number}; shift ;;
+      -*) die "logs: unknown option $1" ;;
+      *) [[ -z $name ]] || die "logs: one component at most"; name=$1 ;;
+    esac
+    shift
+  done
+  [[ $lines =~ ^[0-9]+$ ]] || die "logs: -n wants a number of lines"
+  local -a files=()
+  if [[ -n $name ]]; then
+    [[ $name == postgres || $name == admin ]] || component_program "$name" >/dev/null
+    files=("$LOG_DIR/$name.log")
+    [[ -e ${files[0]} ]] || die "no log yet: ${files[0]}"
+  else
+    local c
+    for c in "${COMPONENTS[@]}" admin; do
+      [[ -e $LOG_DIR/$c.log ]] && files+=("$LOG_DIR/$c.log")
+    done
+    ((${#files[@]})) || die "no logs in $LOG_DIR (has 'tools/rmm up' run?)"
+  fi
+  if ((follow)); then
+    exec tail -n "$lines" -F "${files[@]}"
+  fi
+  tail -n "$lines" "${files[@]}"
+}
