@@ -87,9 +87,11 @@ nats_up() {
     sleep 0.25
   done
   ((i < 80)) || { log_tail "$LOG_DIR/nats.log"; die "nats-server not healthy after 20 s"; }
-  admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" >>"$LOG_DIR/admin.log" 2>&1 ||
-    { log_tail "$LOG_DIR/admin.log"; die "rmm-admin apply-streams failed"; }
-  note "streams: $(tail -n 2 "$LOG_DIR/admin.log" | tr '\n' ' ')"
+  local out rc=0
+  out=$(admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" 2>&1) || rc=$?
+  printf '%s\n' "$out" >>"$LOG_DIR/admin.log"
+  ((rc == 0)) || { log_tail "$LOG_DIR/admin.log"; die "rmm-admin apply-streams failed"; }
+  note "streams: ${out//$'\n'/, }"
 }
 
 services_up() {
