@@ -1,0 +1,68 @@
+#include "projector/settings.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <limits>
+#include <system_error>
+
+namespace rmm::projector {
+namespace {
+
+namespace fs = std::filesystem;
+using config::Setting;
+using config::Type;
+
+constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
+
+constexpr std::array kSettings{
+    Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
+    Setting{"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
+    Setting{"pg-url", Type::kString, "", "PostgreSQL URL of the read models", -kAny, kAny, true},
+    Setting{"stream", Type::kString, "RMM_EVENTS", "JetStream stream to project"},
+    Setting{"durable", Type::kString, "projector", "durable pull consumer name"},
+    Setting{"batch-size", Type::kInt, "512", "messages per fetch and per transaction", 1, 4096},
+    Setting{"fetch-timeout", Type::kDuration, "1s",
+            "longest wait for a batch (also bounds shutdown latency)", 10, 60'000},
+    Setting{"log-level", Type::kString, "info", "debug, info, warn or error"},
+    Setting{"migrations-dir", Type::kString, RMM_MIGRATIONS_SOURCE_DIR,
+            "directory of NNNN_name.sql migrations (installed: <prefix>/" RMM_MIGRATIONS_INSTALL_DIR
+            ")"},
+};
+
+// <prefix>/bin/rmm-projector -> <prefix>/share/gururmm/migrations
+fs::path installed_migrations_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return exe.parent_path().parent_path() / RMM_MIGRATIONS_INSTALL_DIR;
+}
+
+}  // namespace
+
+std::span<const config::Setting> settings() {
+  return kSettings;
+}
+
+Result<ProjectorOptions> options_from(const config::Values& v) {
+  ProjectorOptions o{.nats_url = v.str("nats-url"),
+                     .nats_creds = v.str("nats-creds"),
+                     .pg_url = v.str("pg-url"),
+                     .stream = v.str("stream"),
+                     .durable = v.str("durable"),
+                     .batch_size = static_cast<int>(v.integer("batch-size")),
+                     .fetch_timeout = v.duration("fetch-timeout"),
+                     .migrations_dir = v.str("migrations-dir")};
+  std::error_code ec;
+  if (!fs::is_directory(o.migrations_dir, ec) &&
+      o.migrations_dir == fs::path(RMM_MIGRATIONS_SOURCE_DIR)) {
+    auto installed = installed_migrations_dir();
+    if (!installed.empty() && fs::is_directory(installed, ec)) o.migrations_dir = installed;
+  }
+  if (!fs::is_directory(o.migrations_dir, ec)) {
+    return failf("migrations-dir: {} is not a directory", o.migrations_dir.string());
+  }
+  return o;
+}
+
+}  // namespace rmm::projector

@@ -1,0 +1,31 @@
+// rmm-projector's configuration, declared once (flags, RMM_* environment, defaults, bounds).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "common/config.h"
+#include "common/result.h"
+
+namespace rmm::projector {
+
+std::span<const config::Setting> settings();
+
+struct ProjectorOptions {
+  std::string nats_url;
+  std::string nats_creds;
+  std::string pg_url;
+  std::string stream;
+  std::string durable;
+  int batch_size = 512;
+  std::chrono::milliseconds fetch_timeout{1000};
+  std::filesystem::path migrations_dir;
+};
+
+// Reads the validated values; resolves migrations-dir (an installed layout is found relative to
+// the executable when the compiled-in source path does not exist).
+Result<ProjectorOptions> options_from(const config::Values& values);
+
+}  // namespace rmm::projector
