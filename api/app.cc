@@ -1,0 +1,60 @@
+#include "api/app.h"
+
+namespace rmm::api {
+
+Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& clock) {
+  std::unique_ptr<App> app(new App());
+  app->pg_ = std::make_unique<PgPool>(PgPool::Options{
+      .url = config.pg_url,
+      .size = config.pg_pool_size,
+      .statement_timeout = config.request_timeout,
+      .acquire_timeout = config.request_timeout,
+  });
+  auto nats = NatsLink::connect(config.nats_url, config.nats_creds);
+  if (!nats) return std::unexpected(nats.error());
+  app->nats_ = std::move(*nats);
+
+  app->health_ = std::make_unique<HealthRoute>(*app->pg_, *app->nats_);
+  app->agents_ = std::make_unique<AgentsRoute>(*app->pg_, clock, config.offline_after);
+  app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
+
+  App* self = app.get();
+  app->router_.add(http::verb::get, "/healthz",
+                   [self](const Request& req, const RequestContext& ctx) {
+                     return self->health_->get(req, ctx);
+                   });
+  app->router_.add(http::verb::get, "/api/v1/agents",
+                   [self](const Request& req, const RequestContext& ctx) {
+                     return self->agents_->get(req, ctx);
+                   });
+  app->router_.set_static(
+      [self](const Request& req, std::string_view path, const RequestContext& ctx) {
+        return self->static_files_->get(req, path, ctx);
+      });
+
+  app->server_ = std::make_unique<ApiServer>(
+      ServerOptions{
+          .host = config.listen_host,
+          .port = config.listen_port,
+          .io_threads = config.threads,
+          .worker_threads = config.pg_pool_size,
+          .session = {.request_timeout = config.request_timeout, .max_body = config.max_body},
+          .shutdown_grace = config.shutdown_grace,
+      },
+      app->router_);
+  return app;
+}
+
+App::~App() {
+  stop();
+}
+
+Status App::start() {
+  return server_->start();
+}
+
+void App::stop() {
+  if (server_) server_->stop();
+}
+
+}  // namespace rmm::api

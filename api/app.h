@@ -1,0 +1,47 @@
+// rmm-api assembled: PostgreSQL pool, NATS link, routes, router and HTTP server, built from an
+// ApiConfig. main() and the in-process tests both use it.
+//
+// Concurrency: start()/stop() from one controlling thread.
+#pragma once
+
+#include <memory>
+
+#include "api/db/pg_pool.h"
+#include "api/nats/nats_link.h"
+#include "api/routes/agents.h"
+#include "api/routes/health.h"
+#include "api/routes/static_files.h"
+#include "api/server/api_server.h"
+#include "api/server/router.h"
+#include "api/settings.h"
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace rmm::api {
+
+class App {
+ public:
+  // Fails only on configuration that can never work (bad NATS options); unreachable PostgreSQL
+  // or NATS are reported by /healthz instead.
+  static Result<std::unique_ptr<App>> create(const ApiConfig& config,
+                                             const Clock& clock = real_clock());
+  ~App();
+
+  Status start();
+  std::uint16_t port() const { return server_->port(); }
+  // Graceful: stops accepting, finishes in-flight requests (up to shutdown-grace).
+  void stop();
+
+ private:
+  App() = default;
+
+  std::unique_ptr<PgPool> pg_;
+  std::unique_ptr<NatsLink> nats_;
+  std::unique_ptr<HealthRoute> health_;
+  std::unique_ptr<AgentsRoute> agents_;
+  std::unique_ptr<StaticFiles> static_files_;
+  Router router_;
+  std::unique_ptr<ApiServer> server_;
+};
+
+}  // namespace rmm::api

@@ -1,0 +1,44 @@
+// Accepts TCP connections and starts a Session for each, every one on its own strand.
+//
+// Concurrency: open() before the I/O threads run; stop() from any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "api/server/connections.h"
+#include "api/server/router.h"
+#include "api/server/session.h"
+#include "common/result.h"
+
+namespace rmm::api {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(boost::asio::io_context& ioc, const SessionOptions& options, const Router& router,
+           boost::asio::thread_pool& workers, ConnectionTracker& tracker);
+
+  // Binds and listens; the error names the address.
+  Status open(const boost::asio::ip::tcp::endpoint& endpoint);
+  std::uint16_t port() const { return port_; }
+  void start();
+  // Closes the acceptor: no new connections; live sessions are untouched.
+  void stop();
+
+ private:
+  void accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  const SessionOptions& options_;
+  const Router& router_;
+  boost::asio::thread_pool& workers_;
+  ConnectionTracker& tracker_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace rmm::api

@@ -1,0 +1,92 @@
+#include "api/settings.h"
+
+#include <array>
+#include <charconv>
+
+namespace rmm::api {
+namespace {
+
+#ifndef RMM_API_WEB_DIR
+#define RMM_API_WEB_DIR "web"
+#endif
+
+using config::Setting;
+using config::Type;
+
+constexpr std::array kSettings = {
+    Setting{"listen", Type::kString, "127.0.0.1:8080", "HTTP listen address, host:port"},
+    Setting{"pg-url", Type::kString, "postgresql://127.0.0.1:5432/gururmm",
+            "PostgreSQL URL of the read models (read-only use)"},
+    Setting{"pg-pool-size", Type::kInt, "4",
+            "PostgreSQL connections, also the number of request worker threads", 1, 64},
+    Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222",
+            "NATS server URL(s), comma separated"},
+    Setting{"nats-creds", Type::kString, "",
+            "NATS user credentials file (.creds); empty connects without credentials"},
+    Setting{"web-dir", Type::kString, RMM_API_WEB_DIR, "directory of the static dashboard files"},
+    Setting{"threads", Type::kInt, "2", "HTTP I/O threads", 1, 64},
+    Setting{"request-timeout", Type::kDuration, "30s",
+            "time allowed to read a request or write a response; also the SQL statement timeout",
+            100, 600'000},
+    Setting{"max-body", Type::kInt, "1048576", "largest accepted request body in bytes", 0,
+            64 << 20},
+    Setting{"offline-after", Type::kDuration, "90s",
+            "an agent is offline when its last event is older than this (3 heartbeats)", 1000,
+            86'400'000},
+    Setting{"shutdown-grace", Type::kDuration, "10s",
+            "on SIGTERM/SIGINT, how long in-flight requests may take to finish", 0, 600'000},
+    Setting{"log-level", Type::kString, "info", "debug, info, warn or error"},
+};
+
+}  // namespace
+
+std::span<const config::Setting> settings() {
+  return kSettings;
+}
+
+Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return fail(Error::Code::kInvalidInput, "expected host:port");
+  }
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') {
+      return fail(Error::Code::kInvalidInput, "bad [ipv6] host");
+    }
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535 ||
+      port_text.empty()) {
+    return fail(Error::Code::kInvalidInput, "port must be 0-65535");
+  }
+  return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+Result<ApiConfig> to_config(const config::Values& values) {
+  ApiConfig c;
+  auto listen = parse_listen(values.str("listen"));
+  if (!listen) return failf("setting 'listen': {}", listen.error().message);
+  c.listen_host = listen->first;
+  c.listen_port = listen->second;
+  c.pg_url = values.str("pg-url");
+  c.pg_pool_size = static_cast<int>(values.integer("pg-pool-size"));
+  c.nats_url = values.str("nats-url");
+  c.nats_creds = values.str("nats-creds");
+  c.web_dir = values.str("web-dir");
+  if (c.web_dir.empty()) return fail("setting 'web-dir': must not be empty");
+  c.threads = static_cast<int>(values.integer("threads"));
+  c.request_timeout = values.duration("request-timeout");
+  c.max_body = static_cast<std::uint64_t>(values.integer("max-body"));
+  c.offline_after = values.duration("offline-after");
+  c.shutdown_grace = values.duration("shutdown-grace");
+  auto level = log::parse_level(values.str("log-level"));
+  if (!level) return failf("setting 'log-level': {}", level.error().message);
+  c.log_level = *level;
+  return c;
+}
+
+}  // namespace rmm::api

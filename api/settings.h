@@ -1,0 +1,40 @@
+// rmm-api's declared settings and the typed configuration built from them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/result.h"
+
+namespace rmm::api {
+
+// Every setting rmm-api reads, with defaults, bounds and descriptions (also the --help text).
+std::span<const config::Setting> settings();
+
+struct ApiConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string pg_url;
+  int pg_pool_size = 4;
+  std::string nats_url;
+  std::string nats_creds;
+  std::string web_dir;
+  int threads = 2;
+  std::chrono::milliseconds request_timeout{30'000};
+  std::uint64_t max_body = 1 << 20;
+  std::chrono::milliseconds offline_after{90'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  log::Level log_level = log::Level::kInfo;
+};
+
+// Builds the typed configuration; an invalid value fails with a message naming the key.
+Result<ApiConfig> to_config(const config::Values& values);
+
+// "host:port" or "[v6]:port" -> host and port. Port 0 asks the OS for a free one.
+Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
+
+}  // namespace rmm::api
