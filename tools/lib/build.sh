@@ -103,11 +103,21 @@ cmd_test() {
   (
     while read -r var; do unset "$var"; done < <(compgen -e | grep '^RMM_' || true)
     sanitizer_env
-    # timeout signals the whole process group, so tests (and servers they started) end too.
-    timeout --signal=INT --kill-after=60 "$total" \
-      ctest --test-dir "$dir" --output-on-failure --no-tests=error --timeout 600 "$@"
+    # timeout runs ctest in its own process group and signals the whole group, so tests and
+    # the servers they started end too. That group does not get the terminal's Ctrl-C, hence
+    # the trap that forwards it (wait, unlike a foreground command, lets the trap run).
+    timeout --kill-after=60 "$total" \
+      ctest --test-dir "$dir" --output-on-failure --no-tests=error --timeout 600 "$@" &
+    tpid=$!
+    trap 'kill -TERM "$tpid" 2>/dev/null || true' INT TERM HUP
+    trc=0
+    wait "$tpid" || trc=$?
+    while kill -0 "$tpid" 2>/dev/null; do wait "$tpid" || trc=$?; done
+    exit "$trc"
   ) && rc=0 || rc=$?
-  if ((rc == 124)); then
+  if ((rc == 130 || rc == 143)); then
+    die "tests interrupted"
+  elif ((rc == 124)); then
     die "tests did not finish within ${total}s (RMM_TEST_TIMEOUT)"
   elif ((rc != 0)); then
     die "tests failed (ctest exit $rc)"
