@@ -94,11 +94,10 @@ proc_running() {
 
 # pid_alive <pid> <program>: the process exists and runs <program> (guards against pid reuse).
 pid_alive() {
-  local pid=$1 prog=$2 argv0
+  local pid=$1 prog=$2
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   proc_running "$pid" || return 1
-  argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1) || return 1
-  [[ ${argv0##*/} == "$prog" ]]
+  [[ $(proc_argv0 "$pid") == "$prog" ]]
 }
 
 # component_pid <name> <program>: prints the pid when the pid file points at a live <program>.
@@ -111,15 +110,28 @@ component_pid() {
   printf '%s' "$pid"
 }
 
-# start_bg <name> <log> <command...>: starts a daemon in its own session, records its pid.
-# setsid keeps it out of the terminal's process group (no SIGINT/SIGHUP from the shell);
-# stdin is /dev/null so CI without stdin works.
+# proc_argv0 <pid>: the basename of a process's argv[0].
+proc_argv0() {
+  local argv0
+  argv0=$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n 1) || return 1
+  printf '%s' "${argv0##*/}"
+}
+
+# start_bg <name> <program> <log> <command...>: starts a daemon in its own session and records
+# its pid once the process runs <program> (setsid and env exec into it: same pid). setsid keeps
+# it out of the terminal's process group (no SIGINT/SIGHUP from the shell); stdin is /dev/null.
 start_bg() {
-  local name=$1 log=$2
-  shift 2
+  local name=$1 prog=$2 log=$3 pid i
+  shift 3
   printf '=== %s: %s start: %s\n' "$(date -u +%FT%TZ)" "$name" "$*" >>"$log"
   setsid "$@" >>"$log" 2>&1 </dev/null &
-  printf '%s\n' "$!" >"$(pid_file "$name")"
+  pid=$!
+  printf '%s\n' "$pid" >"$(pid_file "$name")"
+  for ((i = 0; i < 100; i++)); do
+    proc_running "$pid" || return 0
+    [[ $(proc_argv0 "$pid") == "$prog" ]] && return 0
+    sleep 0.05
+  done
 }
 
 # stop_pid <name> <pid> [seconds]: SIGTERM, bounded wait, then SIGKILL.

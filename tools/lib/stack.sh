@@ -78,7 +78,7 @@ nats_up() {
     ensure_port_free "$RMM_NATS_PORT" RMM_NATS_PORT
     ensure_port_free "$RMM_NATS_MONITOR_PORT" RMM_NATS_MONITOR_PORT
     info "nats: starting on 127.0.0.1:$RMM_NATS_PORT (monitor $RMM_NATS_MONITOR_PORT)"
-    start_bg nats "$LOG_DIR/nats.log" nats-server -c "$RMM_HOME/nats/nats-server.conf"
+    start_bg nats nats-server "$LOG_DIR/nats.log" nats-server -c "$RMM_HOME/nats/nats-server.conf"
   fi
   local i
   for ((i = 0; i < 80; i++)); do
@@ -97,14 +97,14 @@ nats_up() {
 services_up() {
   if ! already_running projector; then
     info "projector: starting"
-    start_bg projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
+    start_bg projector rmm-projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" \
       --pg-url "$PG_URL"
   fi
   if ! already_running api; then
     ensure_port_free "$RMM_API_PORT" RMM_API_PORT
     info "api: starting on $API_URL"
-    start_bg api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
+    start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
       --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS"
   fi
@@ -128,7 +128,7 @@ agent_up() {
     die "rmm-admin agent-credential printed '$AGENT_ID', not an agent id"
   already_running agent && return 0
   info "agent: starting ($AGENT_ID)"
-  start_bg agent "$LOG_DIR/agent.log" "$RMM_BIN/rmm-agent" --state-dir "$RMM_HOME/agent" \
+  start_bg agent rmm-agent "$LOG_DIR/agent.log" "$RMM_BIN/rmm-agent" --state-dir "$RMM_HOME/agent" \
     --nats-url "$NATS_URL"
 }
 
