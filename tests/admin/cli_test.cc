@@ -1,0 +1,89 @@
+// rmm-admin as a program: init, render-config, agent-credential (no server needed).
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include "admin/files.h"
+#include "common/ids.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
+
+using namespace rmm;
+namespace fs = std::filesystem;
+
+namespace {
+
+int run_admin(const test::TempDir& dir, std::vector<std::string> args, std::string* output) {
+  fs::path log = dir / "cli.log";
+  fs::remove(log);
+  auto p = test::Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-admin",
+                                 .args = std::move(args),
+                                 .env = {{"RMM_HOME", ""}},
+                                 .log_file = log});
+  auto status = p.wait(std::chrono::seconds(30));
+  REQUIRE(status.has_value());
+  if (output != nullptr) *output = broker::read_file(log).value_or("");
+  return *status;
+}
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st.st_mode & 0777;
+}
+
+}  // namespace
+
+TEST_CASE("rmm-admin init, render-config and agent-credential") {
+  test::TempDir dir("cli");
+  std::string home = (dir / "home").string();
+  std::string out;
+  REQUIRE(run_admin(dir, {"init", "--home", home}, &out) == 0);
+  CHECK(out.find("account RMM A") != std::string::npos);
+  for (const auto& key : fs::directory_iterator(fs::path(home) / "nats/keys")) {
+    auto seed = broker::read_file(key.path());
+    REQUIRE(seed.has_value());
+    CHECK(out.find(seed->substr(0, 58)) == std::string::npos);  // no seed is ever printed
+  }
+
+  REQUIRE(run_admin(dir,
+                    {"render-config", "--home", home, "--nats-port", "4555", "--out",
+                     (dir / "server.conf").string()},
+                    &out) == 0);
+  auto conf = broker::read_file(dir / "server.conf");
+  REQUIRE(conf.has_value());
+  CHECK(conf->find("listen: 127.0.0.1:4555") != std::string::npos);
+  CHECK(conf->find(home + "/nats/jetstream") != std::string::npos);
+
+  std::string state = (dir / "state").string();
+  REQUIRE(run_admin(dir, {"agent-credential", "--home", home, "--state-dir", state}, &out) == 0);
+  auto printed = AgentId::parse(out.substr(0, out.find('\n')));
+  REQUIRE(printed.has_value());
+  auto id_file = broker::read_file(dir / "state/agent_id");
+  REQUIRE(id_file.has_value());
+  CHECK(*id_file == printed->str() + "\n");
+  CHECK(mode_of(dir / "state/agent.creds") == 0600);
+  auto creds = broker::read_file(dir / "state/agent.creds");
+  REQUIRE(creds.has_value());
+  CHECK(creds->find("-----BEGIN NATS USER JWT-----") != std::string::npos);
+  CHECK(creds->find("-----BEGIN USER NKEY SEED-----\nSU") != std::string::npos);
+
+  // Without an id, the stored one is reused; an explicit id replaces it.
+  REQUIRE(run_admin(dir, {"agent-credential", "--home", home, "--state-dir", state}, &out) == 0);
+  CHECK(out == printed->str() + "\n");
+  auto explicit_id = AgentId::generate(real_clock()).str();
+  REQUIRE(run_admin(dir, {"agent-credential", explicit_id, "--home", home, "--state-dir", state},
+                    &out) == 0);
+  CHECK(out == explicit_id + "\n");
+  CHECK(broker::read_file(dir / "state/agent_id").value_or("") == explicit_id + "\n");
+
+  CHECK(run_admin(dir, {"agent-credential", "not-a-uuid", "--home", home, "--state-dir", state},
+                  &out) != 0);
+  CHECK(run_admin(dir,
+                  {"render-config", "--home", (dir / "none").string(), "--nats-port", "1", "--out",
+                   (dir / "x.conf").string()},
+                  &out) != 0);
+  CHECK(out.find("rmm-admin init") != std::string::npos);
+  CHECK(run_admin(dir, {"bogus"}, nullptr) == 2);
+  CHECK(run_admin(dir, {"init", "--help"}, &out) == 0);
+  CHECK(out.find("--home") != std::string::npos);
+}
