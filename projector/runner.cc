@@ -62,8 +62,6 @@ Status Runner::start() {
   co.url = options_.nats_url;
   co.creds_file = options_.nats_creds;
   co.name = "rmm-projector";
-  co.on_disconnected = [] { log::warn("nats.disconnected"); };
-  co.on_reconnected = [] { log::info("nats.reconnected"); };
   auto conn = nats::Connection::connect(co);
   if (!conn) return std::unexpected(with_context(conn.error(), "nats-url"));
   nats_ = std::move(*conn);
@@ -78,8 +76,8 @@ Status Runner::start() {
   return {};
 }
 
-Status Runner::prepare_consumer() {
-  nats::PullConsumerSettings cs{
+nats::PullConsumerSettings Runner::consumer_settings() const {
+  return {
       .stream = options_.stream,
       .durable = options_.durable,
       .filter_subject = "",
@@ -88,35 +86,69 @@ Status Runner::prepare_consumer() {
       .ack_wait = 30s,
       .ack_all = true,
   };
-  // A consumer whose ack floor is past our checkpoint would never redeliver what the database
-  // lacks (e.g. the read models were restored from an older backup): recreate it from the
-  // checkpoint. A floor behind the checkpoint is harmless: the checkpoint skips those.
-  jsConsumerInfo* ci = nullptr;
+}
+
+Status Runner::reset_consumer() {
+  sub_.reset();
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s =
-      js_GetConsumerInfo(&ci, js_->raw(), cs.stream.c_str(), cs.durable.c_str(), nullptr, &code);
-  if (s == NATS_OK) {
-    std::uint64_t ack_floor = ci->AckFloor.Stream;
-    std::int64_t max_ack_pending = ci->Config != nullptr ? ci->Config->MaxAckPending : 0;
-    jsConsumerInfo_Destroy(ci);
-    if (ack_floor > checkpoint_.value) {
-      log::warn(
-          "consumer.reset",
-          {{"durable", cs.durable}, {"ack_floor", ack_floor}, {"checkpoint", checkpoint_.value}});
-      s = js_DeleteConsumer(js_->raw(), cs.stream.c_str(), cs.durable.c_str(), nullptr, &code);
-      if (s != NATS_OK)
-        return std::unexpected(nats::to_error(s, "deleting consumer " + cs.durable));
-    } else if (max_ack_pending > 0 && max_ack_pending <= options_.batch_size) {
-      log::warn("consumer.max_ack_pending_too_small", {{"durable", cs.durable},
-                                                       {"max_ack_pending", max_ack_pending},
-                                                       {"batch_size", options_.batch_size}});
-    }
-  } else if (code != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) {
-    return std::unexpected(nats::to_error(s, "looking up consumer " + cs.durable));
+  natsStatus s = js_DeleteConsumer(js_->raw(), options_.stream.c_str(), options_.durable.c_str(),
+                                   nullptr, &code);
+  if (s != NATS_OK && s != NATS_NOT_FOUND && code != JSConsumerNotFoundErr) {
+    return std::unexpected(nats::to_error(s, "deleting consumer " + options_.durable));
   }
-  auto sub = js_->pull_subscribe(cs);
+  auto sub = js_->pull_subscribe(consumer_settings());
   if (!sub) return std::unexpected(sub.error());
   sub_ = std::move(*sub);
+  fresh_consumer_ = true;
+  log::info("consumer.created",
+            {{"durable", options_.durable}, {"start_seq", checkpoint_.value + 1}});
+  return {};
+}
+
+Status Runner::prepare_consumer() {
+  jsErrCode code = static_cast<jsErrCode>(0);
+  // A stream whose sequences are behind the checkpoint was recreated: every message would be
+  // skipped as already applied. The read models must be rebuilt, not silently frozen.
+  jsStreamInfo* si = nullptr;
+  natsStatus s = js_GetStreamInfo(&si, js_->raw(), options_.stream.c_str(), nullptr, &code);
+  if (s != NATS_OK)
+    return std::unexpected(nats::to_error(s, "looking up stream " + options_.stream));
+  std::uint64_t stream_last = si->State.LastSeq;
+  jsStreamInfo_Destroy(si);
+  if (stream_last < checkpoint_.value) {
+    return failf(
+        "stream {} ends at sequence {} but the checkpoint is {}: the stream was recreated; "
+        "rebuild the read models (drop the database) to replay it",
+        options_.stream, stream_last, checkpoint_.value);
+  }
+  jsConsumerInfo* ci = nullptr;
+  s = js_GetConsumerInfo(&ci, js_->raw(), options_.stream.c_str(), options_.durable.c_str(),
+                         nullptr, &code);
+  if (s != NATS_OK) {
+    if (s != NATS_NOT_FOUND && code != JSConsumerNotFoundErr) {
+      return std::unexpected(nats::to_error(s, "looking up consumer " + options_.durable));
+    }
+    return reset_consumer();  // not there yet: create it from the checkpoint
+  }
+  std::uint64_t ack_floor = ci->AckFloor.Stream;
+  std::int64_t max_ack_pending = ci->Config != nullptr ? ci->Config->MaxAckPending : 0;
+  jsConsumerInfo_Destroy(ci);
+  // A consumer whose ack floor is past the checkpoint would never redeliver what the database
+  // lacks (e.g. the read models were restored from an older backup).
+  if (ack_floor > checkpoint_.value) {
+    log::warn("consumer.ahead_of_checkpoint",
+              {{"ack_floor", ack_floor}, {"checkpoint", checkpoint_.value}});
+    return reset_consumer();
+  }
+  if (max_ack_pending > 0 && max_ack_pending <= options_.batch_size) {
+    log::warn("consumer.max_ack_pending_too_small",
+              {{"max_ack_pending", max_ack_pending}, {"batch_size", options_.batch_size}});
+    return reset_consumer();
+  }
+  auto sub = js_->pull_subscribe(consumer_settings());
+  if (!sub) return std::unexpected(sub.error());
+  sub_ = std::move(*sub);
+  fresh_consumer_ = false;
   return {};
 }
 
@@ -143,37 +175,67 @@ Status Runner::run() {
   auto next_progress = std::chrono::steady_clock::now() + kProgressLogInterval;
   std::chrono::milliseconds fetch_backoff = 100ms;
   while (!stop_.load()) {
+    if (sub_ == nullptr) {  // a reset failed half way: keep trying, the checkpoint is safe
+      if (auto st = reset_consumer(); !st) {
+        log::warn("consumer.reset_failed", {{"error", st.error().message}});
+        sleep_interruptibly(fetch_backoff);
+        fetch_backoff = std::min<std::chrono::milliseconds>(fetch_backoff * 2, kMaxBackoff);
+        continue;
+      }
+    }
     auto msgs = sub_->fetch(options_.batch_size, options_.fetch_timeout);
     if (!msgs) {
       log::warn("fetch.failed", {{"error", msgs.error().message}});
       sleep_interruptibly(fetch_backoff);
       fetch_backoff = std::min<std::chrono::milliseconds>(fetch_backoff * 2, kMaxBackoff);
+      if (msgs.error().code == Error::Code::kNotFound) {
+        // Someone deleted our consumer: make a new one from the checkpoint.
+        if (auto st = reset_consumer(); !st)
+          log::warn("consumer.reset_failed", {{"error", st.error().message}});
+      }
       continue;
     }
     fetch_backoff = 100ms;
     if (msgs->empty()) continue;
 
-    std::vector<BatchItem> items;
-    items.reserve(msgs->size());
-    nats::Message* last = nullptr;
-    std::uint64_t last_seq = 0;
-    int skipped = 0;
+    // Stream order, each sequence once (a fetch may carry a redelivery twice).
+    std::vector<std::pair<std::uint64_t, nats::Message*>> ordered;
+    ordered.reserve(msgs->size());
     for (auto& m : *msgs) {
       auto seq = m.stream_seq();
       if (!seq) {
-        // Not a JetStream delivery: nothing to checkpoint it against.
         log::warn("message.no_metadata", {{"subject", m.subject()}});
         continue;
       }
-      if (seq->value > last_seq) {
-        last_seq = seq->value;
-        last = &m;
-      }
-      if (seq->value <= checkpoint_.value) {
-        ++skipped;  // applied before a crash that lost the ack
+      ordered.emplace_back(seq->value, &m);
+    }
+    std::sort(ordered.begin(), ordered.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+
+    std::vector<BatchItem> items;
+    items.reserve(ordered.size());
+    nats::Message* ack_through = nullptr;  // highest message at or below the new checkpoint
+    std::uint64_t expected = checkpoint_.value + 1;
+    bool gap = false;
+    int skipped = 0;
+    for (const auto& [seq, m] : ordered) {
+      if (seq < expected) {
+        ++skipped;  // at or below the checkpoint: applied before a crash that lost the ack
+        if (items.empty()) ack_through = m;
         continue;
       }
-      items.push_back({*seq, decode_message(m.subject(), m.data())});
+      if (seq > expected) {
+        if (!fresh_consumer_) {
+          gap = true;
+          log::warn("consumer.gap", {{"expected", expected}, {"got", seq}});
+          break;
+        }
+        log::warn("stream.gap_accepted", {{"from", expected}, {"to", seq - 1}});
+      }
+      fresh_consumer_ = false;
+      items.push_back({StreamSeq{seq}, decode_message(m->subject(), m->data())});
+      ack_through = m;
+      expected = seq + 1;
     }
     if (!items.empty()) {
       auto stats = write_with_retry(items);
@@ -192,11 +254,18 @@ Status Runner::run() {
                                    {"checkpoint", checkpoint_.value}});
     }
     ++batches;
-    if (last != nullptr) {
-      // AckAll: acking the highest sequence acks the whole batch.
-      if (auto st = last->ack(); !st) log::warn("ack.failed", {{"error", st.error().message}});
+    if (ack_through != nullptr) {
+      // AckAll: acking the highest applied sequence acks everything before it.
+      if (auto st = ack_through->ack(); !st)
+        log::warn("ack.failed", {{"error", st.error().message}});
     }
     if (skipped > 0) log::debug("batch.redelivered", {{"skipped", skipped}});
+    if (gap) {
+      if (auto st = reset_consumer(); !st) {
+        log::warn("consumer.reset_failed", {{"error", st.error().message}});
+        sleep_interruptibly(fetch_backoff);
+      }
+    }
     if (std::chrono::steady_clock::now() >= next_progress) {
       next_progress = std::chrono::steady_clock::now() + kProgressLogInterval;
       log::info("projector.progress", {{"checkpoint", checkpoint_.value},

@@ -2,6 +2,12 @@
 // commit rows + dead letters + checkpoint in one transaction, THEN ack (AckAll: the batch's last
 // message). A crash between commit and ack only causes a redelivery, which the checkpoint skips.
 //
+// The checkpoint is a high-water mark, so messages must be applied in stream order with no holes.
+// A consumer may hand out later messages while earlier ones wait for redelivery (after a crash,
+// the previous run's unacked batch); acking past them would lose them. So the first message past
+// the checkpoint must be checkpoint + 1: on a gap the consumer is recreated from checkpoint + 1,
+// and only a gap right after that (messages deleted from the stream) is accepted.
+//
 // Concurrency: one thread; `stop` may be set from a signal handler, and is honoured between
 // batches (a fetch waits at most fetch-timeout), so a batch is never left half done.
 // Limitations: one projection ("core") and one consumer for the whole stream: no partitioning yet.
@@ -33,6 +39,9 @@ class Runner {
  private:
   Status connect_db();
   Status prepare_consumer();
+  // Deletes the durable and creates it again, delivering from checkpoint + 1.
+  Status reset_consumer();
+  nats::PullConsumerSettings consumer_settings() const;
   // Writes `items`, reconnecting to PostgreSQL with backoff on failure. Fails only if `stop` is
   // set before a write succeeds.
   Result<db::BatchStats> write_with_retry(std::span<const BatchItem> items);
@@ -46,6 +55,8 @@ class Runner {
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<nats::PullSubscription> sub_;
   StreamSeq checkpoint_;
+  // True until the first message past the checkpoint arrives from a newly created consumer.
+  bool fresh_consumer_ = false;
 };
 
 }  // namespace rmm::projector
