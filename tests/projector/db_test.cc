@@ -4,6 +4,7 @@
 #include <fstream>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
+#include <thread>
 
 #include "common/event_codec.h"
 #include "common/pg.h"
@@ -81,6 +82,34 @@ TEST_CASE("migrations apply once; a second run is a no-op") {
   REQUIRE_MESSAGE(second.has_value(), second.error().message);
   CHECK(second->applied == 0);
   CHECK(second->already_applied == first->applied);
+}
+
+TEST_CASE("concurrent starters apply each migration once") {
+  auto& pg = test::PostgresFixture::shared();
+  auto url = pg.create_database(pg.unique_name("mig_race"));
+  constexpr int kStarters = 4;
+  std::vector<Result<db::MigrationReport>> reports(kStarters, fail("not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStarters; ++i) {
+    threads.emplace_back([&, i] {
+      auto conn = pg::connect(url);
+      if (!conn) return;
+      reports[i] = db::apply_migrations(**conn, kMigrations);
+    });
+  }
+  for (auto& t : threads) t.join();
+  int applied = 0;
+  for (const auto& r : reports) {
+    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    applied += r->applied;
+  }
+  auto conn = pg::connect(url);
+  REQUIRE(conn.has_value());
+  auto files = db::load_migrations(kMigrations);
+  REQUIRE(files.has_value());
+  CHECK(applied == static_cast<int>(files->size()));
+  CHECK(scalar(**conn, "SELECT count(*) FROM schema_migrations") ==
+        static_cast<std::int64_t>(files->size()));
 }
 
 TEST_CASE("a CRLF checkout of applied migrations is accepted") {

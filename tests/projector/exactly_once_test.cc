@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <thread>
@@ -268,4 +270,36 @@ TEST_CASE("a batch left unacked by a crashed run is applied, not acked past") {
   CHECK(projector.terminate(10s) == 0);
   CHECK(scalar(**conn, "SELECT events_applied FROM agents") == static_cast<std::int64_t>(kEvents));
   CHECK(scalar(**conn, "SELECT last_seq FROM agents") == static_cast<std::int64_t>(kEvents));
+}
+
+TEST_CASE("rmm-projector refuses to start when an applied migration changed") {
+  auto& pg = test::PostgresFixture::shared();
+  auto pg_url = pg.create_database(pg.unique_name("changed_migration"));
+  test::TempDir dir("projector");
+  std::filesystem::create_directories(dir / "migrations");
+  for (const auto& e : std::filesystem::directory_iterator(RMM_MIGRATIONS_SOURCE_DIR)) {
+    std::filesystem::copy(e.path(), dir / "migrations" / e.path().filename());
+  }
+  auto run = [&](int n) {
+    // No NATS server: migrations come first, so the first run gets past them and then fails to
+    // connect, while the second must stop at the changed file.
+    auto p = test::Process::start(
+        {.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
+         .args = {"--nats-url=nats://127.0.0.1:1", "--nats-creds=/nonexistent.creds",
+                  "--pg-url=" + pg_url, "--migrations-dir=" + (dir / "migrations").string()},
+         .env = {},
+         .log_file = dir / fmt::format("run-{}.log", n)});
+    auto status = p.wait(30s);
+    REQUIRE(status.has_value());
+    std::ifstream in(dir / fmt::format("run-{}.log", n));
+    return std::pair{*status, std::string((std::istreambuf_iterator<char>(in)), {})};
+  };
+  auto [first_status, first_log] = run(1);
+  CAPTURE(first_log);
+  CHECK(first_log.find("migration.applied") != std::string::npos);
+  std::ofstream(dir / "migrations" / "0001_initial.sql", std::ios::app) << "-- edited\n";
+  auto [status, log] = run(2);
+  CAPTURE(log);
+  CHECK(status == 1);
+  CHECK(log.find("0001_initial.sql was changed after it was applied") != std::string::npos);
 }
