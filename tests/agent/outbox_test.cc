@@ -1,0 +1,255 @@
+#include "agent/outbox/outbox.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "agent/outbox/record.h"
+#include "common/event_codec.h"
+#include "tests/agent/outbox_test_util.h"
+#include "tests/fixtures/temp_dir.h"
+
+using namespace rmm;
+using agent::EventClass;
+using agent::Outbox;
+
+namespace {
+
+std::unique_ptr<Outbox> open_box(const std::filesystem::path& dir, const Clock& clock,
+                                 std::uint64_t budget = 256ull << 20, std::string boot = "boot-a") {
+  auto box = Outbox::open(dir, {budget, std::move(boot)}, clock);
+  REQUIRE_MESSAGE(box.has_value(), (box ? "" : box.error().message));
+  return std::move(*box);
+}
+
+std::vector<std::uint64_t> all_seqs(Outbox& box) {
+  std::vector<std::uint64_t> out;
+  AgentSeq after;
+  for (int guard = 0; guard < 100'000; ++guard) {
+    auto batch = box.next_unsent(after, 512);
+    REQUIRE(batch.has_value());
+    if (batch->empty()) break;
+    for (const auto& e : *batch) out.push_back(e.seq.value);
+    after = batch->back().seq;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("outbox records encode and decode, and reject what they cannot read") {
+  const std::vector<std::uint8_t> bytes{1, 2, 3, 4};
+  auto v = agent::outbox::encode_record(EventClass::kDroppable, "metrics", 1234, bytes);
+  auto r = agent::outbox::decode_record(v);
+  REQUIRE(r.has_value());
+  CHECK(r->cls == EventClass::kDroppable);
+  CHECK(r->subject_token == "metrics");
+  CHECK(r->occurred_at == 1234);
+  CHECK(std::vector<std::uint8_t>(r->bytes.begin(), r->bytes.end()) == bytes);
+  CHECK_FALSE(agent::outbox::decode_record(v.substr(0, 5)).has_value());
+  auto bad = v;
+  bad[0] = 9;
+  CHECK_FALSE(agent::outbox::decode_record(bad).has_value());
+  // Keys sort in sequence order.
+  auto k1 = agent::outbox::seq_key(255), k2 = agent::outbox::seq_key(256);
+  CHECK(std::string_view(k1.data(), 8) < std::string_view(k2.data(), 8));
+  CHECK(agent::outbox::seq_from_key(std::string_view(k2.data(), 8)) == 256u);
+}
+
+TEST_CASE("append, read oldest first, remove acked") {
+  test::TempDir dir("outbox");
+  FakeClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  auto box = open_box(dir / "outbox", clock);
+  CHECK(box->depth() == 0);
+  CHECK(box->oldest_unsent_age().count() == 0);
+
+  auto s1 = test::append_event(*box, agent_id, clock, EventClass::kDurable);
+  clock.advance(std::chrono::seconds(5));
+  auto s2 = test::append_event(*box, agent_id, clock, EventClass::kDroppable);
+  auto s3 = test::append_event(*box, agent_id, clock, EventClass::kDroppable);
+  CHECK(s1.value == 1);
+  CHECK(s2.value == 2);
+  CHECK(s3.value == 3);
+  CHECK(box->depth() == 3);
+  CHECK(box->oldest_unsent_age() == std::chrono::seconds(5));
+
+  auto batch = box->next_unsent(AgentSeq{}, 2);
+  REQUIRE(batch.has_value());
+  REQUIRE(batch->size() == 2);
+  CHECK((*batch)[0].seq == s1);
+  CHECK((*batch)[0].type == schema::Payload::AgentStarted);
+  CHECK((*batch)[0].cls == EventClass::kDurable);
+  CHECK((*batch)[1].type == schema::Payload::MetricsSample);
+  auto env = codec::verify_event((*batch)[1].bytes);
+  REQUIRE(env.has_value());
+  CHECK((*env)->seq() == 2);
+
+  auto rest = box->next_unsent((*batch)[1].seq, 10);
+  REQUIRE(rest.has_value());
+  REQUIRE(rest->size() == 1);
+  CHECK(rest->front().seq == s3);
+
+  const std::vector<AgentSeq> acked{s1, s2};
+  REQUIRE(box->remove_acked(acked).has_value());
+  REQUIRE(box->remove_acked(acked).has_value());  // acked twice: no double counting
+  CHECK(box->depth() == 1);
+  CHECK(box->oldest_unsent_age().count() == 0);  // s3 was appended "now"
+  CHECK(all_seqs(*box) == std::vector<std::uint64_t>{3});
+  auto gone = box->get(s1);
+  REQUIRE(gone.has_value());
+  CHECK_FALSE(gone->has_value());
+  const std::vector<AgentSeq> last{s3};
+  REQUIRE(box->remove_acked(last).has_value());
+  CHECK(box->depth() == 0);
+  CHECK(box->stored_bytes() == 0);
+}
+
+TEST_CASE("the sequence survives close and reopen and is never reused") {
+  test::TempDir dir("outbox");
+  FakeClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  {
+    auto box = open_box(dir / "outbox", clock);
+    for (int i = 0; i < 5; ++i) test::append_event(*box, agent_id, clock, EventClass::kDurable);
+    auto all = box->next_unsent(AgentSeq{}, 10);
+    REQUIRE(all.has_value());
+    std::vector<AgentSeq> seqs;
+    for (const auto& e : *all) seqs.push_back(e.seq);
+    REQUIRE(box->remove_acked(seqs).has_value());  // even with nothing stored, 5 stays used
+  }
+  {
+    auto box = open_box(dir / "outbox", clock);
+    CHECK(box->last_seq().value == 5);
+    CHECK(box->depth() == 0);
+    CHECK(test::append_event(*box, agent_id, clock, EventClass::kDroppable).value == 6);
+  }
+  // A clean close is trusted even in another boot.
+  auto box = open_box(dir / "outbox", clock, 256ull << 20, "boot-b");
+  CHECK(test::append_event(*box, agent_id, clock, EventClass::kDurable).value == 7);
+  CHECK(all_seqs(*box) == std::vector<std::uint64_t>{6, 7});
+}
+
+TEST_CASE("disk budget drops only droppable events, oldest first, and counts them") {
+  test::TempDir dir("outbox");
+  FakeClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  constexpr std::uint64_t kBudget = 64 * 1024;
+  std::set<std::uint64_t> durable, droppable;
+  {
+    auto box = open_box(dir / "outbox", clock, kBudget);
+    // Lease the first events as a publisher would: dropping them must not double count.
+    for (int i = 0; i < 3000; ++i) {
+      const auto cls = i % 20 == 0 ? EventClass::kDurable : EventClass::kDroppable;
+      auto seq = test::append_event(*box, agent_id, clock, cls);
+      (cls == EventClass::kDurable ? durable : droppable).insert(seq.value);
+      if (i == 10) REQUIRE(box->next_unsent(AgentSeq{}, 8).has_value());
+      CHECK(box->stored_bytes() <= kBudget);
+    }
+  }
+  auto box = open_box(dir / "outbox", clock, kBudget);  // counters and sizes survive reopen
+  CHECK(box->stored_bytes() <= kBudget);
+  const auto present = all_seqs(*box);
+  const std::set<std::uint64_t> kept(present.begin(), present.end());
+  CHECK(box->depth() == kept.size());
+  for (auto d : durable) CHECK_MESSAGE(kept.count(d) == 1, "durable event " << d << " missing");
+  std::vector<std::uint64_t> dropped;
+  for (auto s : droppable) {
+    if (kept.count(s) == 0) dropped.push_back(s);
+  }
+  REQUIRE_FALSE(dropped.empty());
+  // Oldest first: every dropped droppable event is older than every kept droppable one.
+  const auto oldest_kept =
+      *std::find_if(droppable.begin(), droppable.end(), [&](auto s) { return kept.count(s) == 1; });
+  CHECK(dropped.back() < oldest_kept);
+  CHECK(dropped.front() == *droppable.begin());
+
+  auto report = box->take_drop_report();
+  REQUIRE(report.has_value());
+  CHECK(report->dropped_events == dropped.size());
+  CHECK(report->oldest_dropped_seq.value == dropped.front());
+  CHECK(report->newest_dropped_seq.value == dropped.back());
+  CHECK(report->dropped_bytes > 0);
+  auto again = box->take_drop_report();
+  REQUIRE(again.has_value());
+  CHECK(again->empty());
+
+  // Stored bytes stay exact: draining everything brings them to zero.
+  std::vector<AgentSeq> all;
+  for (auto s : present) all.push_back(AgentSeq{s});
+  REQUIRE(box->next_unsent(AgentSeq{}, all.size()).has_value());
+  REQUIRE(box->remove_acked(all).has_value());
+  CHECK(box->stored_bytes() == 0);
+  CHECK(box->depth() == 0);
+}
+
+TEST_CASE("durable events over the budget are kept and appends still succeed") {
+  test::TempDir dir("outbox");
+  FakeClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  auto box = open_box(dir / "outbox", clock, 4096);
+  for (int i = 0; i < 200; ++i) test::append_event(*box, agent_id, clock, EventClass::kDurable);
+  CHECK(box->depth() == 200);
+  CHECK(box->stored_bytes() > 4096);
+  auto report = box->take_drop_report();
+  REQUIRE(report.has_value());
+  CHECK(report->empty());
+  // A droppable event appended now is the only candidate: dropped at once.
+  test::append_event(*box, agent_id, clock, EventClass::kDroppable);
+  CHECK(box->depth() == 200);
+}
+
+TEST_CASE("presence lane keeps the newest heartbeat with its own counter") {
+  test::TempDir dir("outbox");
+  FakeClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  {
+    auto box = open_box(dir / "outbox", clock);
+    CHECK_FALSE(box->pending_heartbeat().has_value());
+    auto build = [&](std::uint64_t n) { return test::heartbeat_event(agent_id, clock, n); };
+    auto n1 = box->put_heartbeat(build);
+    auto n2 = box->put_heartbeat(build);
+    REQUIRE(n1.has_value());
+    REQUIRE(n2.has_value());
+    CHECK(*n1 == 1);
+    CHECK(*n2 == 2);
+    CHECK(box->depth() == 0);  // not part of the ordered lane
+    CHECK(box->last_seq().value == 0);
+    auto hb = box->pending_heartbeat();
+    REQUIRE(hb.has_value());
+    CHECK(hb->n == 2);
+    auto env = codec::verify_event(hb->bytes);
+    REQUIRE(env.has_value());
+    CHECK((*env)->seq() == 2);
+    REQUIRE(box->clear_heartbeat(1).has_value());  // an older ack does not clear a newer one
+    CHECK(box->pending_heartbeat().has_value());
+  }
+  auto box = open_box(dir / "outbox", clock);
+  auto hb = box->pending_heartbeat();
+  REQUIRE(hb.has_value());
+  CHECK(hb->n == 2);
+  REQUIRE(box->clear_heartbeat(2).has_value());
+  CHECK_FALSE(box->pending_heartbeat().has_value());
+  auto report = box->take_drop_report();
+  REQUIRE(report.has_value());
+  CHECK(report->replaced_heartbeats == 1);
+  auto n3 = box->put_heartbeat(
+      [&](std::uint64_t n) { return test::heartbeat_event(agent_id, clock, n); });
+  REQUIRE(n3.has_value());
+  CHECK(*n3 == 3);
+}
+
+TEST_CASE("an append whose builder fails consumes no sequence") {
+  test::TempDir dir("outbox");
+  FakeClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  auto box = open_box(dir / "outbox", clock);
+  auto bad = box->append(EventClass::kDurable, schema::Payload::AgentStarted,
+                         [](AgentSeq) { return std::vector<std::uint8_t>{}; });
+  CHECK_FALSE(bad.has_value());
+  auto unknown = box->append(EventClass::kDurable, schema::Payload::NONE,
+                             [&](AgentSeq s) { return test::started_event(agent_id, clock, s); });
+  CHECK_FALSE(unknown.has_value());
+  CHECK(test::append_event(*box, agent_id, clock, EventClass::kDurable).value == 1);
+}
