@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "agent/collectors/inventory.h"
 #include "agent/collectors/metrics_collector.h"
 #include "agent/collectors/registry.h"
 #include "agent/platform/posix/capture_output.h"
@@ -157,4 +158,36 @@ TEST_CASE("capture_output: output, exit code, truncation, timeout, bad path") {
 
   CHECK_FALSE(capture_output({"relative"}, std::chrono::seconds(1), 10).has_value());
   CHECK_FALSE(capture_output({"/no/such/program"}, std::chrono::seconds(1), 10).has_value());
+}
+
+TEST_CASE("inventory bound: a hostile host's inventory still fits the broker's max_payload") {
+  codec::InventoryInfo inv;
+  inv.hostname = std::string(256, 'h');
+  for (int i = 0; i < 10'000; ++i) {
+    inv.packages.push_back({std::string(256, 'p'), std::string(256, 'v'), std::string(256, 'a')});
+  }
+  for (int i = 0; i < 2'000; ++i) {
+    inv.services.push_back({std::string(256, 's'), std::string(256, 'l'), std::string(256, 'a'),
+                            std::string(256, 'u')});
+  }
+  for (int i = 0; i < 64; ++i) {
+    inv.interfaces.push_back({std::string(256, 'i'), std::string(256, 'm'),
+                              std::vector<std::string>(16, std::string(256, 'x'))});
+  }
+  collectors::bound_inventory(inv, collectors::kMaxInventoryBytes);
+  CHECK(inv.packages_truncated);
+  CHECK(inv.packages.size() < 10'000);
+  auto bytes = codec::build_inventory(header(), inv);
+  CHECK(bytes.size() <= collectors::estimate_inventory_bytes(inv));
+  CHECK(bytes.size() > collectors::kMaxInventoryBytes / 2);  // trimmed to fit, not emptied
+  CHECK(bytes.size() <= collectors::kMaxInventoryBytes);
+  CHECK(codec::verify_event(bytes).has_value());
+
+  codec::InventoryInfo small;
+  small.packages = {{"bash", "5.2", "amd64"}};
+  const auto estimate = collectors::estimate_inventory_bytes(small);
+  collectors::bound_inventory(small, collectors::kMaxInventoryBytes);
+  CHECK(small.packages.size() == 1);
+  CHECK_FALSE(small.packages_truncated);
+  CHECK(codec::build_inventory(header(), small).size() <= estimate);  // an upper estimate
 }
