@@ -143,7 +143,12 @@ Result<natsConnection*> connect_with_creds(const std::string& url, const fs::pat
   if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
   if (s == NATS_OK) s = natsOptions_SetUserCredentialsFromFiles(opts, creds.c_str(), nullptr);
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts, false);
-  if (s == NATS_OK) s = natsConnection_Connect(&nc, opts);
+  if (s == NATS_OK) {
+    for (int attempt = 1; attempt <= kAuthAttempts; ++attempt) {
+      s = natsConnection_Connect(&nc, opts);
+      if (!is_auth_failure(s)) break;
+    }
+  }
   std::string detail = s == NATS_OK ? "" : nats_GetLastError(nullptr);
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
@@ -151,6 +156,10 @@ Result<natsConnection*> connect_with_creds(const std::string& url, const fs::pat
                  detail);
   }
   return nc;
+}
+
+bool is_auth_failure(natsStatus status) {
+  return status == NATS_CONNECTION_AUTH_FAILED || status == NATS_NOT_PERMITTED;
 }
 
 }  // namespace rmm::broker

@@ -39,7 +39,14 @@ Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc,
                                                  const std::filesystem::path& dir,
                                                  std::chrono::milliseconds timeout);
 
-// Connects to `url` with the `.creds` file `creds` (no reconnect); the caller destroys it.
+// nats.c 3.4.1 drops the `sig` field from CONNECT when the nonce signature's first byte is 0
+// (1 connect in 256; the server then logs "Signature missing" and refuses). A fresh connect gets
+// a fresh nonce, so a connect refused for authentication is retried this many times in all.
+inline constexpr int kAuthAttempts = 4;
+bool is_auth_failure(natsStatus status);
+
+// Connects to `url` with the `.creds` file `creds` (no reconnect; auth failures retried, see
+// kAuthAttempts); the caller destroys it.
 Result<natsConnection*> connect_with_creds(const std::string& url,
                                            const std::filesystem::path& creds);
 

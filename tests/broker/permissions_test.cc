@@ -43,14 +43,14 @@ Agent connect_agent(test::NatsServerFixture& server) {
   natsStatus status = NATS_OK;
   a.client = test::TestClient::connect(server.url(), server.mint_agent(a.id),
                                        agent_inbox_prefix(a.id), &status);
-  REQUIRE_MESSAGE(a.client != nullptr, natsStatus_GetText(status));
+  REQUIRE_MESSAGE(a.client != nullptr, std::string(natsStatus_GetText(status)));
   return a;
 }
 
 std::unique_ptr<test::TestClient> connect_services(test::NatsServerFixture& server) {
   natsStatus status = NATS_OK;
   auto c = test::TestClient::connect(server.url(), server.services_creds(), {}, &status);
-  REQUIRE_MESSAGE(c != nullptr, natsStatus_GetText(status));
+  REQUIRE_MESSAGE(c != nullptr, std::string(natsStatus_GetText(status)));
   return c;
 }
 

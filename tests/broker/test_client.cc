@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "admin/streams.h"
+
 namespace rmm::test {
 
 std::unique_ptr<TestClient> TestClient::connect(const std::string& url,
@@ -22,7 +24,14 @@ std::unique_ptr<TestClient> TestClient::connect(const std::string& url,
   }
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, &TestClient::on_error, client.get());
   if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, &TestClient::on_closed, client.get());
-  if (s == NATS_OK) s = natsConnection_Connect(&client->nc_, opts);
+  // Retried past nats.c's 1-in-256 unsigned CONNECT (see admin/streams.h).
+  if (s == NATS_OK) {
+    int attempts = creds.empty() ? 1 : broker::kAuthAttempts;
+    for (int i = 0; i < attempts; ++i) {
+      s = natsConnection_Connect(&client->nc_, opts);
+      if (!broker::is_auth_failure(s)) break;
+    }
+  }
   natsOptions_Destroy(opts);
   if (status != nullptr) *status = s;
   if (s != NATS_OK) return nullptr;
