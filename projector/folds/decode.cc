@@ -1,5 +1,8 @@
 #include "projector/folds/decode.h"
 
+#include <cstddef>
+#include <cstdint>
+
 #include "common/event_codec.h"
 #include "projector/folds/text.h"
 
@@ -18,6 +21,14 @@ DeadLetter dead_letter(std::string_view subject, std::string reason,
 }  // namespace
 
 Decoded decode_message(std::string_view subject, std::span<const std::uint8_t> data) {
+  // FlatBuffers reads scalars in place and the Verifier checks alignment only relative to the
+  // buffer's start; a NATS payload follows its headers at any address. Copy such a payload to
+  // the heap (16-byte aligned) so no read is misaligned.
+  std::vector<std::uint8_t> aligned;
+  if (reinterpret_cast<std::uintptr_t>(data.data()) % alignof(std::max_align_t) != 0) {
+    aligned.assign(data.begin(), data.end());
+    data = aligned;
+  }
   auto parsed = parse_event_subject(subject);
   if (!parsed) return dead_letter(subject, parsed.error().message, data);
   if (parsed->kind == SubjectKind::kControlEvent) return Ignored{};

@@ -180,3 +180,14 @@ TEST_CASE("migration checksum ignores CRLF vs LF but not content") {
   CHECK(db::migration_checksum("") ==
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
+
+TEST_CASE("a payload at an odd address decodes like an aligned one") {
+  auto bytes = codec::build_heartbeat(header(3, 42), {.agent_version = "9.9"});
+  std::vector<std::uint8_t> shifted(bytes.size() + 1);
+  std::copy(bytes.begin(), bytes.end(), shifted.begin() + 1);
+  auto d = decode_message(subject("heartbeat"),
+                          std::span<const std::uint8_t>(shifted.data() + 1, bytes.size()));
+  REQUIRE(std::holds_alternative<AgentEvent>(d));
+  CHECK(std::get<AgentEvent>(d).version == "9.9");
+  CHECK(std::get<AgentEvent>(d).seq.value == 3);
+}
