@@ -30,26 +30,53 @@ check_port() {
   fi
 }
 
-# load_settings: RMM_HOME (absolute) and the ports, from the environment or their defaults.
+RMM_PORT_VARS=(RMM_NATS_PORT RMM_PG_PORT RMM_API_PORT RMM_NATS_MONITOR_PORT)
+
+# load_settings: RMM_HOME (absolute) and the ports. A port comes from the environment, else from
+# $RMM_HOME/run/ports (what the last `up` of this stack used), else its default; so a stack
+# started with custom ports keeps them for later up, status and down.
 load_settings() {
   RMM_HOME=${RMM_HOME:-$RMM_REPO/.rmm}
   [[ $RMM_HOME == /* ]] || RMM_HOME=$PWD/$RMM_HOME
   RMM_HOME=${RMM_HOME%/}
-  RMM_NATS_PORT=${RMM_NATS_PORT:-14222}
-  RMM_PG_PORT=${RMM_PG_PORT:-15432}
-  RMM_API_PORT=${RMM_API_PORT:-8080}
-  RMM_NATS_MONITOR_PORT=${RMM_NATS_MONITOR_PORT:-18222}
-  local p
-  for p in RMM_NATS_PORT RMM_PG_PORT RMM_API_PORT RMM_NATS_MONITOR_PORT; do
-    check_port "$p" "${!p}"
-  done
   RMM_BIN=$RMM_REPO/${RMM_BUILD_DIR:-build}/bin
   RUN_DIR=$RMM_HOME/run
   LOG_DIR=$RMM_HOME/logs
   SECRETS_DIR=$RMM_HOME/secrets
   NATS_CREDS=$RMM_HOME/nats/services.creds
   PGPASS_FILE=$SECRETS_DIR/pgpass
+  local p key value
+  declare -gA SAVED_PORTS=() EXPLICIT_PORTS=()
+  if [[ -f $RUN_DIR/ports ]]; then
+    while IFS='=' read -r key value; do
+      [[ " ${RMM_PORT_VARS[*]} " == *" $key "* ]] && SAVED_PORTS[$key]=$value
+    done <"$RUN_DIR/ports"
+  fi
+  for p in "${RMM_PORT_VARS[@]}"; do
+    if [[ -n ${!p:-} ]]; then
+      EXPLICIT_PORTS[$p]=1
+    elif [[ -n ${SAVED_PORTS[$p]:-} ]]; then
+      printf -v "$p" '%s' "${SAVED_PORTS[$p]}"
+    fi
+  done
+  RMM_NATS_PORT=${RMM_NATS_PORT:-14222}
+  RMM_PG_PORT=${RMM_PG_PORT:-15432}
+  RMM_API_PORT=${RMM_API_PORT:-8080}
+  RMM_NATS_MONITOR_PORT=${RMM_NATS_MONITOR_PORT:-18222}
+  for p in "${RMM_PORT_VARS[@]}"; do
+    check_port "$p" "${!p}"
+  done
   derive_urls
+}
+
+# ports_changed: prints "VAR old -> new" for ports that differ from the last up's.
+ports_changed() {
+  local p
+  for p in "${RMM_PORT_VARS[@]}"; do
+    if [[ -n ${SAVED_PORTS[$p]:-} && ${SAVED_PORTS[$p]} != "${!p}" ]]; then
+      printf '%s %s -> %s\n' "$p" "${SAVED_PORTS[$p]}" "${!p}"
+    fi
+  done
 }
 
 # derive_urls: the URLs of the stack for the current ports (all on 127.0.0.1).
@@ -90,6 +117,16 @@ proc_running() {
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   stat=${stat##*) }
   [[ ${stat:0:1} != Z ]]
+}
+
+# proc_start_epoch <pid>: when the process started, in Unix seconds.
+proc_start_epoch() {
+  local stat btime ticks fields
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  read -ra fields <<<"${stat##*) }"
+  ticks=${fields[19]} # field 22 (starttime); the array starts at field 3 (state)
+  btime=$(awk '/^btime/ {print $2}' /proc/stat)
+  printf '%s' $((btime + ticks / $(getconf CLK_TCK)))
 }
 
 # pid_alive <pid> <program>: the process exists and runs <program> (guards against pid reuse).

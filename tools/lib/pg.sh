@@ -123,7 +123,7 @@ pg_conf() {
 pg_role_db() {
   local pw=$1
   as_pg "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK_DIR" -p "$RMM_PG_PORT" \
-    -d postgres >/dev/null <<SQL
+    -d postgres >/dev/null <<SQL || die "postgres: could not create the rmm role and database"
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rmm') THEN CREATE ROLE rmm LOGIN; END IF;
 END \$\$;

@@ -25,26 +25,33 @@ make_home() {
   chmod 0700 "$SECRETS_DIR"
 }
 
-# save_ports / load_saved_ports: status and logs describe the stack with the ports it was
-# started with, not whatever the current shell happens to export.
+# save_ports: the ports of this stack, for later up, status and down (see load_settings).
 save_ports() {
-  printf 'RMM_NATS_PORT=%s\nRMM_PG_PORT=%s\nRMM_API_PORT=%s\nRMM_NATS_MONITOR_PORT=%s\n' \
-    "$RMM_NATS_PORT" "$RMM_PG_PORT" "$RMM_API_PORT" "$RMM_NATS_MONITOR_PORT" \
-    >"$RUN_DIR/ports"
+  local p
+  for p in "${RMM_PORT_VARS[@]}"; do printf '%s=%s\n' "$p" "${!p}"; done >"$RUN_DIR/ports"
 }
 
-load_saved_ports() {
-  local f=$RUN_DIR/ports key value
-  [[ -f $f ]] || return 0
-  while IFS='=' read -r key value; do
-    case $key in
-      RMM_NATS_PORT | RMM_PG_PORT | RMM_API_PORT | RMM_NATS_MONITOR_PORT)
-        check_port "$key" "$value"
-        printf -v "$key" '%s' "$value"
-        ;;
-    esac
-  done <"$f"
-  derive_urls
+# any_running: true when some component of this stack runs.
+any_running() {
+  local name
+  pg_paths
+  pg_pid >/dev/null && return 0
+  for name in nats projector api agent; do
+    component_pid "$name" "$(component_program "$name")" >/dev/null && return 0
+  done
+  return 1
+}
+
+# check_port_changes: new ports need a stopped stack (running servers keep their old ports).
+check_port_changes() {
+  local changed
+  changed=$(ports_changed)
+  [[ -n $changed ]] || return 0
+  if any_running; then
+    die "the stack in $RMM_HOME runs with other ports (${changed//$'\n'/, }):" \
+      "run 'tools/rmm down' first, or unset the port variables"
+  fi
+  note "ports changed: ${changed//$'\n'/, }"
 }
 
 admin() { "$RMM_BIN/rmm-admin" "$@"; }
@@ -61,8 +68,14 @@ check_alive() {
 # already_running <name>: reports and succeeds when the pid file points at the live program.
 already_running() {
   local pid
-  pid=$(component_pid "$1" "$(component_program "$1")") || return 1
+  local prog started
+  prog=$(component_program "$1")
+  pid=$(component_pid "$1" "$prog") || return 1
   info "$1: already running (pid $pid), left alone"
+  if [[ $prog == rmm-* ]] && started=$(proc_start_epoch "$pid") &&
+    (($(stat -L -c %Y "$RMM_BIN/$prog") > started)); then
+    warn "$1 runs an older build than $RMM_BIN/$prog: 'tools/rmm down' then 'up' to restart it"
+  fi
 }
 
 nats_up() {
@@ -168,6 +181,7 @@ wait_agent_listed() {
 
 cmd_up() {
   make_home
+  check_port_changes
   ensure_built
   require_cmd nats-server nats-server
   require_cmd curl curl
@@ -218,7 +232,6 @@ health_of() {
 }
 
 cmd_status() {
-  load_saved_ports
   pg_paths
   printf 'stack %s (nats %s, postgres %s, api %s)\n' "$RMM_HOME" "$RMM_NATS_PORT" \
     "$RMM_PG_PORT" "$RMM_API_PORT"
