@@ -62,13 +62,12 @@ check_alive() {
   prog=$(component_program "$1")
   component_pid "$1" "$prog" >/dev/null && return 0
   log_tail "$LOG_DIR/$1.log" 30
-  die "$1 exited right after start (log: $LOG_DIR/$1.log)"
+  die "$1 exited (log: $LOG_DIR/$1.log)"
 }
 
 # already_running <name>: reports and succeeds when the pid file points at the live program.
 already_running() {
-  local pid
-  local prog started
+  local pid prog started
   prog=$(component_program "$1")
   pid=$(component_pid "$1" "$prog") || return 1
   info "$1: already running (pid $pid), left alone"
@@ -91,7 +90,8 @@ nats_up() {
     ensure_port_free "$RMM_NATS_PORT" RMM_NATS_PORT
     ensure_port_free "$RMM_NATS_MONITOR_PORT" RMM_NATS_MONITOR_PORT
     info "nats: starting on 127.0.0.1:$RMM_NATS_PORT (monitor $RMM_NATS_MONITOR_PORT)"
-    start_bg nats nats-server "$LOG_DIR/nats.log" nats-server -c "$RMM_HOME/nats/nats-server.conf"
+    start_bg nats nats-server "$LOG_DIR/nats.log" "$NATS_SERVER_BIN" \
+      -c "$RMM_HOME/nats/nats-server.conf"
   fi
   local i
   for ((i = 0; i < 80; i++)); do
@@ -183,7 +183,9 @@ cmd_up() {
   make_home
   check_port_changes
   ensure_built
-  require_cmd nats-server nats-server
+  # nats-server is in /usr/sbin, which is not on a normal user's PATH.
+  NATS_SERVER_BIN=$(PATH=$PATH:/usr/sbin command -v nats-server) ||
+    die "nats-server not found: run 'tools/rmm setup'"
   require_cmd curl curl
   save_ports
   pg_up
