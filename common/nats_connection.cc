@@ -54,7 +54,13 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
   if (st) st = check(natsOptions_SetClosedCB(opts.get(), &Connection::on_closed, c.get()), "closed handler");
   if (!st) return std::unexpected(st.error());
 
-  natsStatus s = natsConnection_Connect(&c->conn_, opts.get());
+  // nats.c 3.4.1 drops the nonce signature from CONNECT when its first byte is 0, so about one
+  // connect in 256 is refused as unauthorized. The server draws a fresh nonce per connect: retry.
+  natsStatus s = NATS_OK;
+  for (int attempt = 1; attempt <= kAuthAttempts; ++attempt) {
+    s = natsConnection_Connect(&c->conn_, opts.get());
+    if (s != NATS_CONNECTION_AUTH_FAILED && s != NATS_NOT_PERMITTED) break;
+  }
   // With retry_on_failed_connect, NATS_NOT_YET_CONNECTED means "connecting in the background".
   if (s != NATS_OK && !(s == NATS_NOT_YET_CONNECTED && o.retry_on_failed_connect)) {
     c->closed_ = true;  // nothing to wait for: no connection, no callbacks

@@ -21,6 +21,9 @@
 
 namespace rmm::nats {
 
+// Connect attempts when the server refuses authentication (see the nats.c bug in connect()).
+inline constexpr int kAuthAttempts = 4;
+
 struct ConnectOptions {
   std::string url = "nats://127.0.0.1:4222";
   std::string creds_file;    // JWT + seed; empty means no credentials (refused by our servers)
