@@ -13,7 +13,7 @@ rocksdb::ColumnFamilyOptions family_options(const std::shared_ptr<rocksdb::Cache
   rocksdb::ColumnFamilyOptions cf;
   // 64 MiB by default: a reopen replays the WAL into it, so RSS after a crash would be that much.
   cf.write_buffer_size = 1 * kMiB;
-  cf.max_write_buffer_number = 2;
+  cf.max_write_buffer_number = 3;
   // Small files and a small level base keep compactions short on a 1-job budget.
   cf.target_file_size_base = 8 * kMiB;
   cf.max_bytes_for_level_base = 32 * kMiB;
@@ -44,6 +44,8 @@ DbOptions small_footprint_options() {
   o.db.max_background_jobs = 1;
   // Both families share the WAL; cap it so a quiet family cannot pin old WAL files.
   o.db.max_total_wal_size = 8 * kMiB;
+  o.db.wal_bytes_per_sync = 1 * kMiB;
+  o.db.bytes_per_sync = 1 * kMiB;
   // The info LOG: small, rolled, few kept, and no periodic statistics dumps.
   o.db.keep_log_file_num = 2;
   o.db.max_log_file_size = 1 * kMiB;

@@ -281,6 +281,20 @@ std::chrono::nanoseconds Outbox::oldest_unsent_age() const {
   return std::chrono::nanoseconds(std::max<UnixNanos>(0, clock_.now() - rec->occurred_at));
 }
 
+std::string Outbox::memory_report() const {
+  std::string out;
+  for (const char* p : {"rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
+                        "rocksdb.block-cache-pinned-usage", "rocksdb.estimate-table-readers-mem",
+                        "rocksdb.num-live-versions", "rocksdb.total-sst-files-size"}) {
+    std::uint64_t total = 0, v = 0;
+    for (auto* h : {events_, meta_}) {
+      if (db_->GetIntProperty(h, p, &v)) total += v;
+    }
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", std::string_view(p).substr(8), total);
+  }
+  return out;
+}
+
 void Outbox::set_append_hook(std::function<void()> hook) {
   std::lock_guard lock(hook_mutex_);
   hook_ = std::move(hook);

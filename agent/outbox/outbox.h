@@ -143,6 +143,9 @@ class Outbox {
   // the append of the OutboxDropped event loses that one report (counts, not events).
   Result<DropReport> take_drop_report();
 
+  // RocksDB's own memory (memtables, block cache, table readers), for benchmarks and diagnostics.
+  std::string memory_report() const;
+
   // Called after every successful append or put_heartbeat (the publisher's wake-up). Replacing
   // it waits for a running call to finish, so after set_append_hook({}) none is running.
   void set_append_hook(std::function<void()> hook);

@@ -194,6 +194,7 @@ bool OutboxPublisher::step(bool reconnected) {
     take_back_pending();
   }
   const auto now = clock_.steady_now();
+  if (ack_overdue(now)) take_back_pending();
   if (now < retry_at_) {
     next_wait_ =
         std::min(options_.idle_wait, std::chrono::ceil<std::chrono::milliseconds>(retry_at_ - now));
@@ -210,6 +211,7 @@ bool OutboxPublisher::step(bool reconnected) {
         return false;
       }
       heartbeat_in_flight_ = hb->n;
+      heartbeat_sent_at_ = now;
       sent = true;
     }
   }
@@ -258,12 +260,12 @@ bool OutboxPublisher::send_ordered(const OutboxEvent& ev) {
     note_failure("event", st.error().message);
     return false;
   }
-  inflight_.insert(ev.seq.value);
+  inflight_.emplace(ev.seq.value, clock_.steady_now());
   return true;
 }
 
-// js_PublishMsgAsync with a per-message ack timeout (MaxWait), which the common wrapper's
-// publish_async does not set; the outcome still arrives at the wrapper's ack handler.
+// js_PublishMsgAsync with the msg id as a publish option (the outcome arrives at the wrapper's
+// ack handler). No MaxWait: see ack_overdue().
 Status OutboxPublisher::publish(const std::string& subject, std::span<const std::uint8_t> bytes,
                                 const std::string& msg_id) {
   natsMsg* msg = nullptr;
@@ -274,7 +276,6 @@ Status OutboxPublisher::publish(const std::string& subject, std::span<const std:
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = msg_id.c_str();
-    po.MaxWait = options_.ack_timeout.count();
     s = js_PublishMsgAsync(js_->raw(), &msg, &po);
   }
   natsMsg_Destroy(msg);  // null when nats.c took ownership
@@ -292,7 +293,7 @@ void OutboxPublisher::take_back_pending() {
     natsMsgList_Destroy(&pending);
   }
   std::uint64_t oldest = cursor_ + 1;
-  if (!inflight_.empty()) oldest = std::min(oldest, *inflight_.begin());
+  if (!inflight_.empty()) oldest = std::min(oldest, inflight_.begin()->first);
   if (!resend_.empty()) oldest = std::min(oldest, *resend_.begin());
   if (oldest <= cursor_) {
     log::info("publisher.resume", {{"from_seq", oldest}, {"in_flight", inflight_.size()}});
@@ -302,6 +303,20 @@ void OutboxPublisher::take_back_pending() {
   inflight_.clear();
   resend_.clear();
   heartbeat_in_flight_ = 0;
+}
+
+// True when some publish has waited longer than ack_timeout for its ack (checked a few times a
+// second: a scan of the window).
+bool OutboxPublisher::ack_overdue(std::chrono::steady_clock::time_point now) {
+  if (now - last_timeout_check_ < std::chrono::milliseconds(250)) return false;
+  last_timeout_check_ = now;
+  auto oldest = heartbeat_in_flight_ != 0 ? heartbeat_sent_at_ : now;
+  for (const auto& [seq, sent_at] : inflight_) oldest = std::min(oldest, sent_at);
+  if (now - oldest <= options_.ack_timeout) return false;
+  failed_ += inflight_.size();
+  log::warn("publisher.ack_timeout",
+            {{"in_flight", inflight_.size()}, {"timeout_ms", options_.ack_timeout.count()}});
+  return true;
 }
 
 // One warning and one backoff step per burst of failures (a disconnect fails a whole window).

@@ -11,8 +11,11 @@
 //
 // Disconnects: nothing is sent while the connection is down. On the first turn after it is back,
 // the publishes nats.c still tracks are taken back (their acks may never come) and the cursor
-// rewinds to the oldest unacknowledged event, so the drain resumes from there. Each publish also
-// carries an ack timeout (PublisherOptions::ack_timeout) after which nats.c reports it failed.
+// rewinds to the oldest unacknowledged event, so the drain resumes from there. The same happens
+// when an ack is missing for PublisherOptions::ack_timeout (a silent disconnect, a restarted
+// server). That is checked here rather than with nats.c's per-publish MaxWait, which keeps a
+// timer entry per message until its deadline even once acked (~100 B each: 40 MiB at full drain
+// rate with a 10 s timeout).
 //
 // Concurrency: start()/stop() from one owner thread. The ack callback runs on nats.c's thread and
 // only appends to a mutex-protected queue and signals the condition variable; all RocksDB work
@@ -27,6 +30,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,7 +50,7 @@ namespace rmm::agent {
 struct PublisherOptions {
   int window = 1024;             // ordered-lane events in flight at most
   std::size_t read_batch = 256;  // events read from the outbox per RocksDB iterator
-  std::chrono::milliseconds ack_timeout{10'000};  // nats.c fails a publish not acked by then
+  std::chrono::milliseconds ack_timeout{10'000};  // then every unacked publish is sent again
   std::chrono::milliseconds idle_wait{1'000};     // longest sleep without a wake-up (safety net)
   std::chrono::milliseconds disconnected_poll{100};
   std::chrono::milliseconds min_backoff{250};  // after a failed publish, before trying again
@@ -103,6 +107,7 @@ class OutboxPublisher {
   Status publish(const std::string& subject, std::span<const std::uint8_t> bytes,
                  const std::string& msg_id);
   void take_back_pending();
+  bool ack_overdue(std::chrono::steady_clock::time_point now);
   void note_failure(std::string_view what, const std::string& error);
 
   Outbox& outbox_;
@@ -122,10 +127,13 @@ class OutboxPublisher {
   std::thread thread_;
 
   // Owned by the publisher's thread.
-  std::uint64_t cursor_ = 0;          // highest sequence read from the outbox and sent
-  std::set<std::uint64_t> inflight_;  // ordered sequences sent, not yet acked or failed
-  std::set<std::uint64_t> resend_;    // failed: to send again, oldest first
+  std::uint64_t cursor_ = 0;  // highest sequence read from the outbox and sent
+  // Ordered sequences sent, not yet acked or failed, with when they were sent.
+  std::map<std::uint64_t, std::chrono::steady_clock::time_point> inflight_;
+  std::set<std::uint64_t> resend_;  // failed: to send again, oldest first
   std::uint64_t heartbeat_in_flight_ = 0;
+  std::chrono::steady_clock::time_point heartbeat_sent_at_{};
+  std::chrono::steady_clock::time_point last_timeout_check_{};
   bool disconnected_ = false;
   bool published_any_ = false;
   std::chrono::steady_clock::time_point retry_at_{};

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/outbox/record.h"
+#include "agent/publisher/msg_ids.h"
 #include "common/event_codec.h"
 #include "tests/agent/outbox_test_util.h"
 #include "tests/fixtures/temp_dir.h"
@@ -252,4 +253,21 @@ TEST_CASE("an append whose builder fails consumes no sequence") {
                              [&](AgentSeq s) { return test::started_event(agent_id, clock, s); });
   CHECK_FALSE(unknown.has_value());
   CHECK(test::append_event(*box, agent_id, clock, EventClass::kDurable).value == 1);
+}
+
+TEST_CASE("msg ids of the two lanes parse back, and nothing else does") {
+  FakeClock clock;
+  const auto id = AgentId::generate(clock);
+  const auto prefix = id.str() + ":";
+  using agent::Lane;
+  CHECK(agent::parse_msg_id(codec::agent_msg_id(id, AgentSeq{42}), prefix) ==
+        agent::LaneSeq{Lane::kOrdered, 42});
+  CHECK(agent::parse_msg_id(agent::presence_msg_id(id, 7), prefix) ==
+        agent::LaneSeq{Lane::kPresence, 7});
+  CHECK_FALSE(
+      agent::parse_msg_id(codec::agent_msg_id(AgentId::generate(clock), AgentSeq{1}), prefix));
+  CHECK_FALSE(agent::parse_msg_id(prefix + "hb:", prefix));
+  CHECK_FALSE(agent::parse_msg_id(prefix + "0", prefix));
+  CHECK_FALSE(agent::parse_msg_id(prefix + "12x", prefix));
+  CHECK_FALSE(agent::parse_msg_id(prefix + "raw-1-2", prefix));
 }
