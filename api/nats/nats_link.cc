@@ -5,6 +5,8 @@
 namespace rmm::api {
 namespace {
 
+constexpr int kAuthAttempts = 5;
+
 std::string nats_error(natsStatus s) {
   const char* last = nats_GetLastError(nullptr);
   return fmt::format("{} ({})", natsStatus_GetText(s), last != nullptr ? last : "");
@@ -38,7 +40,14 @@ Result<std::unique_ptr<NatsLink>> NatsLink::connect(const std::string& url,
     s = natsOptions_SetUserCredentialsFromFiles(link->opts_, creds.c_str(), nullptr);
   }
   if (s != NATS_OK) return failf("nats options: {}", nats_error(s));
-  s = natsConnection_Connect(&link->conn_, link->opts_);
+  // nats.c 3.4.1 sends a bad nonce signature when its first byte is 0 (about one connect in 256),
+  // and the server refuses it; each connect gets a fresh nonce, so a few attempts suffice.
+  for (int attempt = 1; attempt <= kAuthAttempts; ++attempt) {
+    s = natsConnection_Connect(&link->conn_, link->opts_);
+    if (s != NATS_CONNECTION_AUTH_FAILED && s != NATS_NOT_PERMITTED) break;
+    natsConnection_Destroy(link->conn_);
+    link->conn_ = nullptr;
+  }
   if (s == NATS_OK) {
     log::info("nats.connected");
   } else if (s == NATS_NOT_YET_CONNECTED) {

@@ -1,7 +1,10 @@
 // rmm-api's NATS connection. In this slice it only answers "are we connected?" for /healthz.
 //
 // The connection retries forever, including a first connect that fails, so the API starts while
-// the broker is down and recovers without a restart.
+// the broker is down and recovers without a restart. (Raw nats.c rather than
+// common/nats_connection: with retry-on-failed-connect, nats.c 3.4.1 retries *inside*
+// natsConnection_Connect unless a connected callback is set, which with infinite reconnect blocks
+// startup forever.)
 //
 // Concurrency: connected() is thread-safe (nats.c locks internally).
 // Limitations: owns no subscriptions; the caller owns nats_Close() at process exit.

@@ -1,0 +1,198 @@
+// rmm-api pieces that need no servers: settings, formatting, routing, problem details, and the
+// static file guard against path traversal.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <pqxx/except>
+#include <stdexcept>
+
+#include "api/problem.h"
+#include "api/routes/agents.h"
+#include "api/routes/static_files.h"
+#include "api/server/router.h"
+#include "api/settings.h"
+#include "tests/fixtures/temp_dir.h"
+
+using namespace rmm;
+using namespace rmm::api;
+namespace fs = std::filesystem;
+
+namespace {
+
+Request get(std::string target, http::verb method = http::verb::get) {
+  Request req{method, target, 11};
+  return req;
+}
+
+boost::json::object json_body(const Response& res) {
+  return boost::json::parse(res.body()).as_object();
+}
+
+void write_file(const fs::path& path, std::string_view text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+}  // namespace
+
+TEST_CASE("settings: defaults, listen parsing and bad values") {
+  auto specs = settings();
+  const char* argv[] = {"rmm-api"};
+  auto values = config::Values::load(specs, 1, argv);
+  REQUIRE(values.has_value());
+  auto cfg = to_config(*values);
+  REQUIRE(cfg.has_value());
+  CHECK(cfg->listen_host == "127.0.0.1");
+  CHECK(cfg->listen_port == 8080);
+  CHECK(cfg->threads == 2);
+  CHECK(cfg->max_body == 1024 * 1024);
+  CHECK(cfg->offline_after == std::chrono::seconds(90));
+  CHECK(fs::exists(fs::path(cfg->web_dir) / "index.html"));
+
+  CHECK(parse_listen("[::1]:0").value() == std::pair<std::string, std::uint16_t>{"::1", 0});
+  CHECK_FALSE(parse_listen("localhost").has_value());
+  CHECK_FALSE(parse_listen("127.0.0.1:70000").has_value());
+  CHECK_FALSE(parse_listen("127.0.0.1:").has_value());
+
+  const char* bad[] = {"rmm-api", "--listen", "nowhere"};
+  auto bad_values = config::Values::load(specs, 3, bad);
+  REQUIRE(bad_values.has_value());
+  auto bad_cfg = to_config(*bad_values);
+  REQUIRE_FALSE(bad_cfg.has_value());
+  CHECK(bad_cfg.error().message.find("listen") != std::string::npos);
+
+  const char* bad_level[] = {"rmm-api", "--log-level=loud"};
+  auto level_values = config::Values::load(specs, 2, bad_level);
+  REQUIRE(level_values.has_value());
+  CHECK_FALSE(to_config(*level_values).has_value());
+}
+
+TEST_CASE("format_rfc3339_utc") {
+  CHECK(format_rfc3339_utc(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(format_rfc3339_utc(1'767'323'045'678'901) == "2026-01-02T03:04:05.678Z");
+  CHECK(format_rfc3339_utc(-1'000) == "1969-12-31T23:59:59.999Z");
+}
+
+TEST_CASE("percent_decode and content types") {
+  CHECK(percent_decode("/a%2e%2E/b").value() == "/a../b");
+  CHECK(percent_decode("/%41").value() == "/A");
+  CHECK_FALSE(percent_decode("/%4").has_value());
+  CHECK_FALSE(percent_decode("/%zz").has_value());
+  CHECK(content_type_for("index.HTML") == "text/html; charset=utf-8");
+  CHECK(content_type_for("app.js") == "text/javascript; charset=utf-8");
+  CHECK(content_type_for("style.css") == "text/css; charset=utf-8");
+  CHECK(content_type_for("blob") == "application/octet-stream");
+}
+
+TEST_CASE("problem details carry every field and the correlation id") {
+  RequestContext ctx{"abc-123"};
+  auto res = make_problem(http::status::not_found, "no such thing", ctx);
+  CHECK(res.result() == http::status::not_found);
+  CHECK(res[http::field::content_type] == "application/problem+json");
+  auto body = json_body(res);
+  CHECK(body.at("type").as_string() == "urn:gururmm:problem:not-found");
+  CHECK(body.at("title").as_string() == "Not Found");
+  CHECK(body.at("status").as_int64() == 404);
+  CHECK(body.at("detail").as_string() == "no such thing");
+  CHECK(body.at("correlation_id").as_string() == "abc-123");
+}
+
+TEST_CASE("correlation ids: fresh UUIDs, or a safe client-supplied token") {
+  auto req = get("/");
+  auto a = correlation_id_for(req);
+  auto b = correlation_id_for(req);
+  CHECK(a.size() == 36);
+  CHECK(a != b);
+  req.set("X-Correlation-Id", "trace-42");
+  CHECK(correlation_id_for(req) == "trace-42");
+  req.set("X-Correlation-Id", "bad value\" with=quotes");
+  CHECK(correlation_id_for(req).size() == 36);
+}
+
+TEST_CASE("router: 404, 405, static fallback, and exceptions become a generic 500") {
+  Router router;
+  router.add(http::verb::get, "/ok", [](const Request& req, const RequestContext&) {
+    Response res{http::status::ok, req.version()};
+    res.body() = "fine";
+    return res;
+  });
+  router.add(http::verb::get, "/boom", [](const Request&, const RequestContext&) -> Response {
+    throw pqxx::undefined_table("ERROR:  relation \"agents\" does not exist",
+                                "SELECT secret_column FROM agents", "42P01");
+  });
+  router.set_static([](const Request& req, std::string_view path, const RequestContext&) {
+    Response res{http::status::ok, req.version()};
+    res.body() = "static:" + std::string(path);
+    return res;
+  });
+  RequestContext ctx{"cid-1"};
+
+  auto ok = router.handle(get("/ok?x=1"), ctx);
+  CHECK(ok.result() == http::status::ok);
+  CHECK(ok["X-Correlation-Id"] == "cid-1");
+
+  auto missing = router.handle(get("/api/v1/nope"), ctx);
+  CHECK(missing.result() == http::status::not_found);
+  CHECK(json_body(missing).at("correlation_id").as_string() == "cid-1");
+  CHECK(router.handle(get("/api"), ctx).result() == http::status::not_found);
+
+  auto wrong = router.handle(get("/ok", http::verb::post), ctx);
+  CHECK(wrong.result() == http::status::method_not_allowed);
+  CHECK(wrong[http::field::allow] == "GET");
+  CHECK(router.handle(get("/index.html", http::verb::delete_), ctx).result() ==
+        http::status::method_not_allowed);
+
+  CHECK(router.handle(get("/app.js?v=2"), ctx).body() == "static:/app.js");
+
+  auto boom = router.handle(get("/boom"), ctx);
+  CHECK(boom.result() == http::status::internal_server_error);
+  CHECK(boom[http::field::content_type] == "application/problem+json");
+  CHECK(boom.body().find("relation \"") == std::string::npos);
+  CHECK(boom.body().find("does not exist") == std::string::npos);
+  CHECK(boom.body().find("secret_column") == std::string::npos);
+  CHECK(boom.body().find("42P01") == std::string::npos);
+  CHECK(json_body(boom).at("correlation_id").as_string() == "cid-1");
+}
+
+TEST_CASE("static files: serves regular files inside web-dir only") {
+  test::TempDir dir("api-static");
+  write_file(dir / "web/index.html", "<p>home</p>");
+  write_file(dir / "web/js/app.js", "let x = 1;");
+  write_file(dir / "secret.txt", "top secret");
+  fs::create_directories(dir / "web/empty");
+  fs::create_symlink(dir / "secret.txt", dir / "web/leak.txt");
+  StaticFiles files(dir / "web");
+  RequestContext ctx{"cid"};
+  auto fetch = [&](std::string path) { return files.get(get(path), path, ctx); };
+
+  auto index = fetch("/");
+  CHECK(index.result() == http::status::ok);
+  CHECK(index.body() == "<p>home</p>");
+  CHECK(index[http::field::content_type] == "text/html; charset=utf-8");
+  CHECK(index["X-Content-Type-Options"] == "nosniff");
+  CHECK_FALSE(index["Content-Security-Policy"].empty());
+  CHECK(fetch("/js/app.js")[http::field::content_type] == "text/javascript; charset=utf-8");
+  CHECK(fetch("/js/%61pp.js").body() == "let x = 1;");
+
+  for (std::string bad : {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",
+                          "/js/../../secret.txt", "/..%2fsecret.txt", "/js/%2e%2e/index.html",
+                          "/..\\secret.txt", "/index.html%00.js", "/%zz"}) {
+    CAPTURE(bad);
+    auto res = fetch(bad);
+    CHECK(res.result() == http::status::bad_request);
+    CHECK(res.body().find("top secret") == std::string::npos);
+  }
+  // Inside the tree by name, outside by real path, or not a regular file: not found.
+  CHECK(fetch("/leak.txt").result() == http::status::not_found);
+  CHECK(fetch("/empty").result() == http::status::not_found);
+  CHECK(fetch("/missing.js").result() == http::status::not_found);
+  CHECK(fetch("/js/").result() == http::status::not_found);
+}
+
+TEST_CASE("static files: a missing web-dir serves nothing") {
+  StaticFiles files("/nonexistent/rmm-web");
+  RequestContext ctx{"cid"};
+  CHECK(files.get(get("/"), "/", ctx).result() == http::status::not_found);
+}
