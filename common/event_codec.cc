@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
 
 namespace rmm::codec {
 namespace {
@@ -113,6 +115,13 @@ Result<const schema::CommandEnvelope*> verify_command(std::span<const std::uint8
   const auto* cmd = schema::GetCommandEnvelope(bytes.data());
   if (cmd->command_id() == nullptr) return fail(Error::Code::kInvalidInput, "command has no id");
   return cmd;
+}
+
+std::span<const std::uint8_t> aligned_for_read(std::span<const std::uint8_t> bytes,
+                                               std::vector<std::uint8_t>& storage) {
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(std::max_align_t) == 0) return bytes;
+  storage.assign(bytes.begin(), bytes.end());
+  return storage;
 }
 
 std::string_view event_type_token(schema::Payload type) {

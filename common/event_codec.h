@@ -29,6 +29,13 @@ UuidBytes from_wire(const schema::Uuid* uuid);  // nil for a missing field
 Result<const schema::Envelope*> verify_event(std::span<const std::uint8_t> bytes);
 Result<const schema::CommandEnvelope*> verify_command(std::span<const std::uint8_t> bytes);
 
+// FlatBuffers reads scalars in place and the Verifier checks alignment only relative to the
+// buffer's start, while a NATS payload follows its headers at any address. Returns `bytes` when
+// it is suitably aligned, else a copy of it held in `storage` (heap memory is aligned for every
+// scalar). Verify and read the returned span, and keep `storage` alive as long as it is used.
+std::span<const std::uint8_t> aligned_for_read(std::span<const std::uint8_t> bytes,
+                                               std::vector<std::uint8_t>& storage);
+
 // The subject token of a payload type ("started", "heartbeat", ...); empty for NONE or a type this
 // build does not know.
 std::string_view event_type_token(schema::Payload type);
