@@ -69,7 +69,9 @@ Landed read_back(const test::NatsServerFixture& server, const AgentId& agent,
       continue;
     }
     for (auto& m : *msgs) {
-      auto env = codec::verify_event(m.data());
+      // A NATS payload follows its headers at any address: copy it so FlatBuffers reads aligned.
+      const std::vector<std::uint8_t> bytes(m.data().begin(), m.data().end());
+      auto env = codec::verify_event(bytes);
       REQUIRE(env.has_value());
       const auto id = m.header("Nats-Msg-Id").value_or("");
       const auto stream_seq = m.stream_seq().value_or(StreamSeq{}).value;
