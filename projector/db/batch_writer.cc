@@ -9,6 +9,8 @@
 #include <pqxx/transaction>
 #include <set>
 
+#include "projector/db/control_rows.h"
+
 namespace rmm::projector::db {
 namespace {
 
@@ -132,6 +134,9 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
         } else {
           ++stats.duplicates;
         }
+      } else if (const auto* ce = std::get_if<ControlEvent>(&item->decoded)) {
+        apply_control_event(tx, *ce, item->stream_seq);
+        ++stats.applied;
       } else if (const auto* dl = std::get_if<DeadLetter>(&item->decoded)) {
         tx.exec_params0(
             "INSERT INTO dead_letters (projection, stream_seq, subject, reason, raw) "

@@ -31,9 +31,17 @@ Decoded decode_message(std::string_view subject, std::span<const std::uint8_t> d
   }
   auto parsed = parse_event_subject(subject);
   if (!parsed) return dead_letter(subject, parsed.error().message, data);
-  if (parsed->kind == SubjectKind::kControlEvent) return Ignored{};
+  if (parsed->kind == SubjectKind::kControlEvent &&
+      !is_folded_control_token(parsed->type_token)) {
+    return Ignored{};
+  }
   auto env = codec::verify_event(data);
   if (!env) return dead_letter(subject, env.error().message, data);
+  if (parsed->kind == SubjectKind::kControlEvent) {
+    auto control = to_control_event(**env, *parsed);
+    if (!control) return dead_letter(subject, control.error().message, data);
+    return std::move(*control);
+  }
   auto event = to_agent_event(**env, *parsed);
   if (!event) return dead_letter(subject, event.error().message, data);
   return std::move(*event);

@@ -11,6 +11,7 @@
 
 #include "common/ids.h"
 #include "projector/folds/agent_fold.h"
+#include "projector/folds/control_fold.h"
 
 namespace rmm::projector {
 
@@ -20,10 +21,10 @@ struct DeadLetter {
   std::vector<std::uint8_t> raw;
 };
 
-// Valid messages the core projection has no fold for (control-plane events, for now).
+// Valid messages the core projection has no fold for (control events of other types).
 struct Ignored {};
 
-using Decoded = std::variant<AgentEvent, DeadLetter, Ignored>;
+using Decoded = std::variant<AgentEvent, DeadLetter, Ignored, ControlEvent>;
 
 // One message of a batch, tagged with its stream position.
 struct BatchItem {

@@ -1,0 +1,160 @@
+#include "projector/folds/control_fold.h"
+
+#include <fmt/format.h>
+
+#include "common/event_codec.h"
+#include "projector/folds/text.h"
+
+namespace rmm::projector {
+namespace {
+
+constexpr std::size_t kMaxNameChars = 200;
+constexpr std::size_t kMaxActorChars = 200;
+constexpr std::size_t kMaxKeysPerRevocation = 1000;
+
+Error bad(std::string_view why) {
+  return Error{Error::Code::kInvalidInput, fmt::format("control event: {}", why)};
+}
+
+template <class T>
+Result<T> required_id(const schema::Uuid* wire, std::string_view field) {
+  UuidBytes bytes = codec::from_wire(wire);
+  if (bytes == UuidBytes{}) return std::unexpected(bad(fmt::format("{} is missing", field)));
+  return T(bytes);
+}
+
+std::string text(const flatbuffers::String* s, std::size_t max_chars) {
+  return s == nullptr ? std::string() : storable_text(s->string_view(), max_chars);
+}
+
+// Lower-case hex SHA-256.
+bool is_sha256_hex(const flatbuffers::String* s) {
+  if (s == nullptr || s->size() != 64) return false;
+  for (char c : s->string_view()) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// An NKey user public key: 'U' and 55 more base32 characters.
+bool is_user_key(std::string_view s) {
+  if (s.size() != 56 || s[0] != 'U') return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) return false;
+  }
+  return true;
+}
+
+#define RMM_TRY_ID(var, Type, expr, name)   \
+  auto var = required_id<Type>(expr, name); \
+  if (!var) return std::unexpected(var.error())
+
+Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
+  switch (env.payload_type()) {
+    case schema::Payload::ClientCreated: {
+      const auto* p = env.payload_as_ClientCreated();
+      RMM_TRY_ID(client, ClientId, p->client_id(), "client_id");
+      RMM_TRY_ID(partner, PartnerId, p->partner_id(), "partner_id");
+      if (p->name() == nullptr || p->name()->size() == 0) return std::unexpected(bad("no name"));
+      return codec::ClientCreatedInfo{*client, *partner, text(p->name(), kMaxNameChars),
+                                      text(p->created_by(), kMaxActorChars)};
+    }
+    case schema::Payload::SiteCreated: {
+      const auto* p = env.payload_as_SiteCreated();
+      RMM_TRY_ID(site, SiteId, p->site_id(), "site_id");
+      RMM_TRY_ID(client, ClientId, p->client_id(), "client_id");
+      if (p->name() == nullptr || p->name()->size() == 0) return std::unexpected(bad("no name"));
+      return codec::SiteCreatedInfo{*site, *client, text(p->name(), kMaxNameChars),
+                                    text(p->created_by(), kMaxActorChars)};
+    }
+    case schema::Payload::EnrollmentCodeCreated: {
+      const auto* p = env.payload_as_EnrollmentCodeCreated();
+      RMM_TRY_ID(code, EnrollmentCodeId, p->code_id(), "code_id");
+      RMM_TRY_ID(site, SiteId, p->site_id(), "site_id");
+      if (!is_sha256_hex(p->code_hash())) {
+        return std::unexpected(bad("code_hash is not a lower-case hex SHA-256"));
+      }
+      return codec::EnrollmentCodeCreatedInfo{*code, *site, p->code_hash()->str(),
+                                              p->expires_at_ns(),
+                                              text(p->created_by(), kMaxActorChars)};
+    }
+    case schema::Payload::EnrollmentCodeRevoked: {
+      const auto* p = env.payload_as_EnrollmentCodeRevoked();
+      RMM_TRY_ID(code, EnrollmentCodeId, p->code_id(), "code_id");
+      return codec::EnrollmentCodeRevokedInfo{*code, text(p->revoked_by(), kMaxActorChars)};
+    }
+    case schema::Payload::AgentEnrolled: {
+      const auto* p = env.payload_as_AgentEnrolled();
+      RMM_TRY_ID(agent, AgentId, p->agent_id(), "agent_id");
+      RMM_TRY_ID(site, SiteId, p->site_id(), "site_id");
+      RMM_TRY_ID(code, EnrollmentCodeId, p->enrollment_code_id(), "enrollment_code_id");
+      if (p->public_key() == nullptr || !is_user_key(p->public_key()->string_view())) {
+        return std::unexpected(bad("public_key is not an NKey user key"));
+      }
+      if (!is_sha256_hex(p->fingerprint_hash())) {
+        return std::unexpected(bad("fingerprint_hash is not a lower-case hex SHA-256"));
+      }
+      return codec::AgentEnrolledInfo{*agent,
+                                      *site,
+                                      p->public_key()->str(),
+                                      p->fingerprint_hash()->str(),
+                                      *code,
+                                      text(p->hostname(), kMaxAgentTextChars),
+                                      p->reenrolled()};
+    }
+    case schema::Payload::CloneSuspected: {
+      const auto* p = env.payload_as_CloneSuspected();
+      RMM_TRY_ID(agent, AgentId, p->agent_id(), "agent_id");
+      RMM_TRY_ID(new_agent, AgentId, p->new_agent_id(), "new_agent_id");
+      if (!is_sha256_hex(p->old_fingerprint_hash()) || !is_sha256_hex(p->new_fingerprint_hash())) {
+        return std::unexpected(bad("fingerprint hashes must be lower-case hex SHA-256"));
+      }
+      return codec::CloneSuspectedInfo{*agent, p->old_fingerprint_hash()->str(),
+                                       p->new_fingerprint_hash()->str(), *new_agent};
+    }
+    case schema::Payload::AgentRevoked: {
+      const auto* p = env.payload_as_AgentRevoked();
+      RMM_TRY_ID(agent, AgentId, p->agent_id(), "agent_id");
+      codec::AgentRevokedInfo info{
+          *agent, {}, text(p->revoked_by(), kMaxActorChars), text(p->reason(), kMaxAgentTextChars)};
+      if (p->public_keys() != nullptr) {
+        if (p->public_keys()->size() > kMaxKeysPerRevocation) {
+          return std::unexpected(bad("too many public keys"));
+        }
+        for (const auto* k : *p->public_keys()) {
+          if (k == nullptr || !is_user_key(k->string_view())) {
+            return std::unexpected(bad("public_keys holds a non-user key"));
+          }
+          info.public_keys.push_back(k->str());
+        }
+      }
+      return info;
+    }
+    default:
+      return std::unexpected(bad("payload is not a tenancy or enrollment event"));
+  }
+}
+
+#undef RMM_TRY_ID
+
+}  // namespace
+
+bool is_folded_control_token(std::string_view token) {
+  return codec::control_payload_for_token(token).has_value();
+}
+
+Result<ControlEvent> to_control_event(const schema::Envelope& env, const EventSubject& subject) {
+  if (env.source_kind() != schema::SourceKind::ControlPlane) {
+    return std::unexpected(bad("source kind is not ControlPlane"));
+  }
+  auto expected = codec::control_payload_for_token(subject.type_token);
+  if (!expected || *expected != env.payload_type()) {
+    return std::unexpected(
+        bad(fmt::format("payload does not match type token '{}'", subject.type_token)));
+  }
+  auto change = decode_change(env);
+  if (!change) return std::unexpected(change.error());
+  return ControlEvent{env.occurred_at_ns(), std::move(*change)};
+}
+
+}  // namespace rmm::projector
