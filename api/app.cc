@@ -14,6 +14,14 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   if (!nats) return std::unexpected(nats.error());
   app->nats_ = std::move(*nats);
 
+  if (!config.enroll_home.empty()) {
+    auto signer = broker::load_agent_signer(config.enroll_home);
+    if (!signer) return std::unexpected(with_context(signer.error(), "setting 'enroll-home'"));
+    app->enroll_ = std::make_unique<enroll::EnrollResponder>(
+        enroll::ResponderOptions{.nats_url = config.nats_url, .nats_creds = config.nats_creds},
+        std::move(*signer), *app->pg_, clock);
+  }
+
   app->health_ = std::make_unique<HealthRoute>(*app->pg_, *app->nats_);
   app->agents_ = std::make_unique<AgentsRoute>(*app->pg_, clock, config.offline_after);
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
@@ -50,10 +58,13 @@ App::~App() {
 }
 
 Status App::start() {
-  return server_->start();
+  if (auto s = server_->start(); !s) return s;
+  if (enroll_) enroll_->start();
+  return {};
 }
 
 void App::stop() {
+  if (enroll_) enroll_->stop();
   if (server_) server_->stop();
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "api/db/pg_pool.h"
+#include "api/enroll/enroll_responder.h"
 #include "api/nats/nats_link.h"
 #include "api/routes/agents.h"
 #include "api/routes/health.h"
@@ -42,6 +43,7 @@ class App {
   std::unique_ptr<StaticFiles> static_files_;
   Router router_;
   std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<enroll::EnrollResponder> enroll_;  // null unless enroll-home is set
 };
 
 }  // namespace rmm::api

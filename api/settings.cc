@@ -36,6 +36,9 @@ constexpr std::array kSettings = {
     Setting{"shutdown-grace", Type::kDuration, "10s",
             "on SIGTERM/SIGINT, how long in-flight requests may take to finish", 0, 600'000},
     Setting{"log-level", Type::kString, "info", "debug, info, warn or error"},
+    Setting{"enroll-home", Type::kString, "",
+            "installation home whose nats/ holds the agent signing key: enables the enrollment "
+            "responder (docs/enrollment.md); empty disables it"},
 };
 
 }  // namespace
@@ -86,6 +89,7 @@ Result<ApiConfig> to_config(const config::Values& values) {
   auto level = log::parse_level(values.str("log-level"));
   if (!level) return failf("setting 'log-level': {}", level.error().message);
   c.log_level = *level;
+  c.enroll_home = values.str("enroll-home");
   return c;
 }
 

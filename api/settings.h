@@ -29,6 +29,7 @@ struct ApiConfig {
   std::chrono::milliseconds offline_after{90'000};
   std::chrono::milliseconds shutdown_grace{10'000};
   log::Level log_level = log::Level::kInfo;
+  std::string enroll_home;  // empty: no enrollment responder
 };
 
 // Builds the typed configuration; an invalid value fails with a message naming the key.

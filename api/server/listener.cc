@@ -13,6 +13,7 @@ Listener::Listener(net::io_context& ioc, const SessionOptions& options, const Ro
                    net::thread_pool& workers, ConnectionTracker& tracker)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
+      retry_timer_(acceptor_.get_executor()),
       options_(options),
       router_(router),
       workers_(workers),
@@ -45,6 +46,7 @@ void Listener::stop() {
   net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
   });
 }
 
@@ -57,11 +59,15 @@ void Listener::accept() {
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
-    // Typically EMFILE: log and keep accepting rather than stop serving.
+    // Typically EMFILE: keep serving, but pause so a persistent error does not spin the CPU.
     log::warn("http.accept_failed", {{"error", ec.message()}});
-  } else {
-    std::make_shared<Session>(std::move(socket), options_, router_, workers_, tracker_)->start();
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
+      if (self->acceptor_.is_open()) self->accept();
+    });
+    return;
   }
+  std::make_shared<Session>(std::move(socket), options_, router_, workers_, tracker_)->start();
   accept();
 }
 

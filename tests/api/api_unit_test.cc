@@ -5,14 +5,18 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <pqxx/except>
 #include <stdexcept>
+#include <thread>
 
 #include "api/problem.h"
 #include "api/routes/agents.h"
 #include "api/routes/static_files.h"
+#include "api/server/api_server.h"
 #include "api/server/router.h"
 #include "api/settings.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/temp_dir.h"
 
 using namespace rmm;
@@ -195,4 +199,28 @@ TEST_CASE("static files: a missing web-dir serves nothing") {
   StaticFiles files("/nonexistent/rmm-web");
   RequestContext ctx{"cid"};
   CHECK(files.get(get("/"), "/", ctx).result() == http::status::not_found);
+}
+
+TEST_CASE("server: stop() lets an in-flight request finish, then refuses connections") {
+  std::promise<void> entered;
+  Router router;
+  router.add(http::verb::get, "/slow", [&](const Request& req, const RequestContext&) {
+    entered.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    Response res{http::status::ok, req.version()};
+    res.body() = "done";
+    res.prepare_payload();
+    return res;
+  });
+  ApiServer server(ServerOptions{.port = 0, .io_threads = 1, .worker_threads = 1}, router);
+  REQUIRE(server.start().has_value());
+  int port = server.port();
+  auto response = std::async(std::launch::async, [&] { return test::http_get(port, "/slow"); });
+  REQUIRE(entered.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  server.stop();
+  auto res = response.get();
+  CHECK(res.status == 200);
+  CHECK(res.body == "done");
+  CHECK(res.headers.at("connection") == "close");
+  CHECK_THROWS(test::http_get(port, "/slow"));
 }
