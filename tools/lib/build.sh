@@ -51,7 +51,7 @@ configure_release() {
 
 build_dir() {
   info "building $1 with -j$(jobs_count)"
-  cmake --build "$1" -j "$(jobs_count)"
+  cmake --build "$1" -j "$(jobs_count)" || die "build of $1 failed (compiler output above)"
 }
 
 cmd_setup() {
