@@ -9,73 +9,16 @@
 #include <pqxx/transaction>
 #include <set>
 
+#include "projector/db/agent_rows.h"
 #include "projector/db/control_rows.h"
+#include "projector/db/read_model_batch.h"
 
 namespace rmm::projector::db {
-namespace {
-
-// Timestamps cross as integer microseconds since the epoch: exact, and immune to the session's
-// time zone or DateStyle.
-constexpr std::string_view kFromMicros = "(timestamptz 'epoch' + {} * interval '1 microsecond')";
-constexpr std::string_view kToMicros = "(extract(epoch from {}) * 1000000)::bigint";
-
-std::int64_t ns_to_micros(UnixNanos ns) {
-  // Floor division, so instants before 1970 round down like timestamptz does.
-  return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000);
-}
-
-const char* nullable(const std::optional<std::string>& s) {
-  return s ? s->c_str() : nullptr;
-}
-
-std::string uuid_array(const std::set<AgentId>& ids) {
-  std::string out = "{";
-  for (const auto& id : ids) {
-    if (out.size() > 1) out += ',';
-    out += id.str();
-  }
-  out += '}';
-  return out;
-}
-
-void load_rows(pqxx::work& tx, const std::set<AgentId>& ids, std::map<AgentId, AgentRow>& rows) {
-  auto sql = fmt::format(
-      "SELECT id, hostname, os, version, {}, {}, last_seq, events_applied FROM agents "
-      "WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
-      fmt::format(kToMicros, "first_seen"), fmt::format(kToMicros, "last_seen"));
-  for (const auto& r : tx.exec_params(sql, uuid_array(ids))) {
-    auto id = AgentId::parse(r[0].as<std::string>());
-    if (!id) continue;  // PostgreSQL's uuid text form is canonical; cannot happen
-    AgentRow row{.id = *id, .exists = true};
-    if (!r[1].is_null()) row.hostname = r[1].as<std::string>();
-    if (!r[2].is_null()) row.os = r[2].as<std::string>();
-    if (!r[3].is_null()) row.version = r[3].as<std::string>();
-    if (!r[4].is_null()) row.first_seen = r[4].as<std::int64_t>() * 1000;
-    if (!r[5].is_null()) row.last_seen = r[5].as<std::int64_t>() * 1000;
-    row.last_seq = r[6].as<std::int64_t>();
-    row.events_applied = r[7].as<std::int64_t>();
-    rows[*id] = std::move(row);
-  }
-}
-
-void store_row(pqxx::work& tx, const AgentRow& row) {
-  static const std::string sql = fmt::format(
-      "INSERT INTO agents (id, hostname, os, version, first_seen, last_seen, last_seq, "
-      "events_applied) VALUES ($1::uuid, $2, $3, $4, {}, {}, $7, $8) "
-      "ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, os = EXCLUDED.os, "
-      "version = EXCLUDED.version, first_seen = EXCLUDED.first_seen, "
-      "last_seen = EXCLUDED.last_seen, last_seq = EXCLUDED.last_seq, "
-      "events_applied = EXCLUDED.events_applied",
-      fmt::format(kFromMicros, "$5::bigint"), fmt::format(kFromMicros, "$6::bigint"));
-  tx.exec_params0(sql, row.id.str(), nullable(row.hostname), nullable(row.os),
-                  nullable(row.version), ns_to_micros(row.first_seen.value_or(0)),
-                  ns_to_micros(row.last_seen.value_or(0)), row.last_seq, row.events_applied);
-}
-
-}  // namespace
 
 BatchWriter::BatchWriter(pqxx::connection& conn, std::string projection)
-    : conn_(conn), projection_(std::move(projection)) {}
+    : conn_(conn), projection_(std::move(projection)), partitions_(conn) {
+  ReadModelBatch::prepare(conn_);
+}
 
 Result<StreamSeq> BatchWriter::read_checkpoint() {
   try {
@@ -92,6 +35,11 @@ Result<StreamSeq> BatchWriter::read_checkpoint() {
 
 Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
   BatchStats stats;
+  // Partitions first, each in its own short transaction: creating one is harmless if the batch
+  // then fails, and the batch transaction holds no DDL locks.
+  if (auto st = partitions_.ensure_days(ReadModelBatch::metric_days(items)); !st) {
+    return std::unexpected(st.error());
+  }
   try {
     pqxx::work tx(conn_);
     tx.exec_params0(
@@ -121,16 +69,21 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
       if (const auto* ev = std::get_if<AgentEvent>(&item->decoded)) agent_ids.insert(ev->agent);
     }
     std::map<AgentId, AgentRow> rows;
-    if (!agent_ids.empty()) load_rows(tx, agent_ids, rows);
+    if (!agent_ids.empty()) load_agent_rows(tx, agent_ids, rows);
 
     std::set<AgentId> changed;
+    ReadModelBatch read_models;
     std::uint64_t highest = checkpoint;
     for (const auto* item : todo) {
       highest = std::max(highest, item->stream_seq.value);
       if (const auto* ev = std::get_if<AgentEvent>(&item->decoded)) {
-        if (fold(rows[ev->agent], *ev) == FoldOutcome::kApplied) {
+        auto& row = rows[ev->agent];
+        auto gap = detect_gap(row, *ev);
+        if (fold(row, *ev) == FoldOutcome::kApplied) {
           ++stats.applied;
           changed.insert(ev->agent);
+          if (gap) read_models.add_gap(*gap);
+          read_models.add(*ev, item->stream_seq);
         } else {
           ++stats.duplicates;
         }
@@ -148,7 +101,9 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
         ++stats.ignored;
       }
     }
-    for (const auto& id : changed) store_row(tx, rows[id]);
+    store_agent_rows(tx, rows, changed);
+    read_models.write(tx);
+    stats.metric_samples = static_cast<int>(read_models.samples());
     if (highest > checkpoint) {
       tx.exec_params0(
           "UPDATE projection_checkpoints SET stream_seq = $2, updated_at = now() "
@@ -159,6 +114,7 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
     stats.checkpoint = StreamSeq{highest};
     return stats;
   } catch (const std::exception& e) {
+    partitions_.forget();  // in case a partition was dropped behind our back
     return failf("writing batch of projection '{}': {}", projection_, e.what());
   }
 }

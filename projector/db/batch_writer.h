@@ -3,11 +3,13 @@
 //
 // Inside the transaction the checkpoint row is locked first: items at or below it were applied by
 // an earlier commit (a redelivery after a crash between commit and ack) and are skipped. Agent
-// rows are then locked, folded in memory (per-agent sequence check) and written back.
+// rows are then locked, folded in memory (per-agent, per-lane sequence check, gap detection) and
+// written back in one statement; what the applied events add to the telemetry and command read
+// models follows (db/read_model_batch.h: COPY for raw metrics, unnest upserts for the rest).
+// Metrics day partitions are created before the transaction (db/partitions.h).
 //
 // Concurrency: one writer per connection; two writers on the same projection serialise on the
 // checkpoint row lock and never apply an item twice.
-// Limitations: one upsert statement per changed agent per batch.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include "common/ids.h"
 #include "common/result.h"
+#include "projector/db/partitions.h"
 #include "projector/folds/decode.h"
 
 namespace rmm::projector::db {
@@ -29,6 +32,7 @@ struct BatchStats {
   int dead_letters = 0;          // rows written to dead_letters
   int ignored = 0;               // valid messages this projection has no fold for
   int already_checkpointed = 0;  // items at or below the checkpoint: a redelivery
+  int metric_samples = 0;        // applied MetricsSamples (rows COPYed into `metrics`)
   StreamSeq checkpoint;          // the checkpoint after the commit
 };
 
@@ -45,9 +49,13 @@ class BatchWriter {
   // the commit itself was in doubt, which a retry detects through the checkpoint.
   Result<BatchStats> write(std::span<const BatchItem> items);
 
+  // Partition upkeep (ahead-of-time creation, retention) on this writer's connection.
+  PartitionManager& partitions() { return partitions_; }
+
  private:
   pqxx::connection& conn_;
   std::string projection_;
+  PartitionManager partitions_;
 };
 
 }  // namespace rmm::projector::db

@@ -50,7 +50,15 @@ Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubjec
   AgentEvent out{.agent = source,
                  .seq = AgentSeq{env.seq()},
                  .occurred_at = env.occurred_at_ns(),
-                 .type = env.payload_type()};
+                 .type = env.payload_type(),
+                 .lane = env.lane()};
+  if (out.lane != schema::Lane::Ordered && out.lane != schema::Lane::Presence) {
+    return std::unexpected(invalid(fmt::format("unknown lane {}", static_cast<int>(out.lane))));
+  }
+  if (out.lane == schema::Lane::Presence && env.payload_type() != schema::Payload::Heartbeat) {
+    // Only heartbeats may bypass the ordered sequence (and with it idempotence).
+    return std::unexpected(invalid("only heartbeats travel in the presence lane"));
+  }
   switch (env.payload_type()) {
     case schema::Payload::AgentStarted: {
       const auto* p = env.payload_as_AgentStarted();
@@ -71,16 +79,40 @@ Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubjec
       if (!view(p->agent_version()).empty()) out.version = storable_text(view(p->agent_version()));
       break;
     }
-    default:
-      // MetricsSample and command lifecycle events only advance last_seen and the sequence here.
+    case schema::Payload::MetricsSample: {
+      const auto* p = env.payload_as_MetricsSample();
+      if (p == nullptr) return std::unexpected(invalid("MetricsSample payload missing"));
+      out.body = metrics_rows(*p);
       break;
+    }
+    case schema::Payload::Inventory: {
+      const auto* p = env.payload_as_Inventory();
+      if (p == nullptr) return std::unexpected(invalid("Inventory payload missing"));
+      out.body = inventory_row(*p);
+      break;
+    }
+    case schema::Payload::OutboxDropped: {
+      const auto* p = env.payload_as_OutboxDropped();
+      if (p == nullptr) return std::unexpected(invalid("OutboxDropped payload missing"));
+      out.body = outbox_drop_row(*p);
+      break;
+    }
+    default: {
+      if (!is_command_event(env.payload_type())) break;  // a type this build has no fold for
+      auto change = command_change(env);
+      if (!change) return std::unexpected(change.error());
+      out.body = std::move(*change);
+      break;
+    }
   }
   return out;
 }
 
 FoldOutcome fold(AgentRow& row, const AgentEvent& event) {
   auto seq = static_cast<std::int64_t>(event.seq.value);
-  if (row.exists && seq <= row.last_seq) return FoldOutcome::kDuplicate;
+  const bool presence = event.lane == schema::Lane::Presence;
+  std::int64_t& lane_seq = presence ? row.last_presence_seq : row.last_seq;
+  if (row.exists && seq <= lane_seq) return FoldOutcome::kDuplicate;
   row.id = event.agent;
   row.exists = true;
   if (event.hostname) row.hostname = event.hostname;
@@ -88,10 +120,21 @@ FoldOutcome fold(AgentRow& row, const AgentEvent& event) {
   if (event.version) row.version = event.version;
   // The first event applied marks first_seen; a restart's AgentStarted does not move it.
   if (!row.first_seen) row.first_seen = event.occurred_at;
-  row.last_seen = event.occurred_at;
-  row.last_seq = seq;
+  if (!row.last_seen || event.occurred_at > *row.last_seen) row.last_seen = event.occurred_at;
+  lane_seq = seq;
   ++row.events_applied;
   return FoldOutcome::kApplied;
+}
+
+std::optional<SequenceGap> detect_gap(const AgentRow& row, const AgentEvent& event) {
+  if (event.lane != schema::Lane::Ordered) return std::nullopt;
+  auto seq = static_cast<std::int64_t>(event.seq.value);
+  const std::int64_t last = row.exists ? row.last_seq : 0;
+  if (seq <= last + 1) return std::nullopt;
+  return SequenceGap{.agent = event.agent,
+                     .from_seq = last + 1,
+                     .to_seq = seq - 1,
+                     .detected_at = event.occurred_at};
 }
 
 }  // namespace rmm::projector

@@ -1,0 +1,317 @@
+#include "projector/db/metrics_writer.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <pqxx/stream_to>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "projector/db/sql_text.h"
+
+namespace rmm::projector::db {
+namespace {
+
+constexpr const char* kRollup = "rmm_metrics_rollup";
+constexpr const char* kLatest = "rmm_metrics_latest";
+constexpr const char* kProcessesClear = "rmm_processes_clear";
+constexpr const char* kProcessesInsert = "rmm_processes_insert";
+constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
+
+const std::vector<std::string> kMetricsColumns{"agent_id",
+                                               "ts",
+                                               "seq",
+                                               "stream_seq",
+                                               "cpu_percent",
+                                               "cpu_interval_ms",
+                                               "mem_total_bytes",
+                                               "mem_used_bytes",
+                                               "mem_available_bytes",
+                                               "mem_cached_bytes",
+                                               "swap_total_bytes",
+                                               "swap_used_bytes",
+                                               "load1",
+                                               "load5",
+                                               "load15",
+                                               "uptime_s",
+                                               "process_count",
+                                               "logged_in_users"};
+const std::vector<std::string> kFilesystemColumns{"agent_id",    "ts",          "mount",
+                                                  "fstype",      "device",      "used_bytes",
+                                                  "total_bytes", "inodes_used", "inodes_total"};
+const std::vector<std::string> kDiskColumns{"agent_id", "ts",         "name",        "reads",
+                                            "writes",   "read_bytes", "write_bytes", "io_time_ms"};
+const std::vector<std::string> kNetColumns{"agent_id",   "ts",        "name",     "rx_bytes",
+                                           "rx_packets", "rx_errors", "rx_drops", "tx_bytes",
+                                           "tx_packets", "tx_errors", "tx_drops"};
+const std::vector<std::string> kTemperatureColumns{"agent_id", "ts", "chip", "label", "celsius"};
+
+// The shortest decimal text that reads back as the same float: exact input for numeric sums.
+std::string exact(double v) {
+  return fmt::format("{}", v);
+}
+std::string exact(float v) {
+  return fmt::format("{}", v);
+}
+
+struct Keys {
+  std::string agent, ts;
+};
+
+std::string filesystems_json(const std::vector<FilesystemRow>& list) {
+  std::string out = "[";
+  for (const auto& f : list) {
+    if (out.size() > 1) out += ',';
+    out += "{\"mount\":";
+    append_json_string(out, f.mount);
+    out += ",\"fstype\":";
+    append_json_string(out, f.fstype);
+    out += ",\"device\":";
+    append_json_string(out, f.device);
+    fmt::format_to(std::back_inserter(out),
+                   ",\"used_bytes\":{},\"total_bytes\":{},\"inodes_used\":{},\"inodes_total\":{}}}",
+                   f.used_bytes, f.total_bytes, f.inodes_used, f.inodes_total);
+  }
+  return out + "]";
+}
+
+std::string temperatures_json(const std::vector<TemperatureRow>& list) {
+  std::string out = "[";
+  for (const auto& t : list) {
+    if (out.size() > 1) out += ',';
+    out += "{\"chip\":";
+    append_json_string(out, t.chip);
+    out += ",\"label\":";
+    append_json_string(out, t.label);
+    fmt::format_to(std::back_inserter(out), ",\"celsius\":{}}}", t.celsius);
+  }
+  return out + "]";
+}
+
+std::string strings_json(const std::vector<std::string>& list) {
+  std::string out = "[";
+  for (const auto& s : list) {
+    if (out.size() > 1) out += ',';
+    append_json_string(out, s);
+  }
+  return out + "]";
+}
+
+void write_rollups(pqxx::work& tx, std::span<const SampleRef> samples) {
+  PgArray agents, hours, cpu, mem_pct, mem_used;
+  for (const auto& s : samples) {
+    agents.add_text(s.agent.str());
+    auto us = ns_to_micros(s.at);
+    hours.add(us - (us % kMicrosPerHour + kMicrosPerHour) % kMicrosPerHour);
+    cpu.add_text(exact(s.rows->cpu_percent));
+    mem_pct.add_text(exact(s.rows->mem_percent()));
+    mem_used.add(s.rows->mem_used_bytes);
+  }
+  tx.exec_prepared0(kRollup, agents.take(), hours.take(), cpu.take(), mem_pct.take(),
+                    mem_used.take());
+}
+
+void write_latest(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
+  PgArray agents, ts, seq, cpu, total, used, avail, cached, swap_total, swap_used, l1, l5, l15,
+      uptime, procs, users, fs, temps, errors;
+  for (const auto* s : latest) {
+    const auto& r = *s->rows;
+    agents.add_text(s->agent.str());
+    ts.add(ns_to_micros(s->at));
+    seq.add(s->seq);
+    cpu.add(static_cast<double>(r.cpu_percent));
+    total.add(r.mem_total_bytes);
+    used.add(r.mem_used_bytes);
+    avail.add(r.mem_available_bytes);
+    cached.add(r.mem_cached_bytes);
+    swap_total.add(r.swap_total_bytes);
+    swap_used.add(r.swap_used_bytes);
+    l1.add(static_cast<double>(r.load1));
+    l5.add(static_cast<double>(r.load5));
+    l15.add(static_cast<double>(r.load15));
+    uptime.add(r.uptime_s);
+    procs.add(static_cast<std::int64_t>(r.process_count));
+    users.add(static_cast<std::int64_t>(r.logged_in_users));
+    if (r.filesystems) {
+      fs.add_text(filesystems_json(*r.filesystems));
+    } else {
+      fs.add_null();
+    }
+    if (r.temperatures) {
+      temps.add_text(temperatures_json(*r.temperatures));
+    } else {
+      temps.add_null();
+    }
+    errors.add_text(strings_json(r.collection_errors));
+  }
+  tx.exec_prepared0(kLatest, agents.take(), ts.take(), seq.take(), cpu.take(), total.take(),
+                    used.take(), avail.take(), cached.take(), swap_total.take(), swap_used.take(),
+                    l1.take(), l5.take(), l15.take(), uptime.take(), procs.take(), users.take(),
+                    fs.take(), temps.take(), errors.take());
+}
+
+void write_processes(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
+  PgArray clear, agents, pids, ts, seq, names, users, cpu, rss, cmdlines;
+  bool any = false;
+  for (const auto* s : latest) {
+    if (!s->rows->top_processes) continue;  // not collected: keep the previous list
+    any = true;
+    auto agent = s->agent.str();
+    clear.add_text(agent);
+    std::set<std::int64_t> seen;  // one row per pid, whatever the agent sent
+    for (const auto& p : *s->rows->top_processes) {
+      if (!seen.insert(p.pid).second) continue;
+      agents.add_text(agent);
+      pids.add(p.pid);
+      ts.add(ns_to_micros(s->at));
+      seq.add(s->seq);
+      names.add_text(p.name);
+      users.add_text(p.user);
+      cpu.add(static_cast<double>(p.cpu_percent));
+      rss.add(p.rss_bytes);
+      cmdlines.add_text(p.cmdline);
+    }
+  }
+  if (!any) return;
+  tx.exec_prepared0(kProcessesClear, clear.take());
+  tx.exec_prepared0(kProcessesInsert, agents.take(), pids.take(), ts.take(), seq.take(),
+                    names.take(), users.take(), cpu.take(), rss.take(), cmdlines.take());
+}
+
+}  // namespace
+
+void prepare_metrics_statements(pqxx::connection& conn) {
+  conn.prepare(kRollup,
+               "INSERT INTO metrics_hourly AS h (agent_id, hour, samples, cpu_sum, cpu_max, "
+               "mem_percent_sum, mem_percent_max, mem_used_sum, mem_used_max) "
+               "SELECT agent_id, timestamptz 'epoch' + hour_us * interval '1 microsecond', "
+               "count(*), sum(cpu), max(cpu)::real, sum(mem_pct), max(mem_pct)::real, "
+               "sum(mem_used), max(mem_used) "
+               "FROM unnest($1::uuid[], $2::bigint[], $3::numeric[], $4::numeric[], "
+               "$5::bigint[]) AS u(agent_id, hour_us, cpu, mem_pct, mem_used) "
+               "GROUP BY agent_id, hour_us "
+               "ON CONFLICT (agent_id, hour) DO UPDATE SET samples = h.samples + EXCLUDED.samples, "
+               "cpu_sum = h.cpu_sum + EXCLUDED.cpu_sum, "
+               "cpu_max = greatest(h.cpu_max, EXCLUDED.cpu_max), "
+               "mem_percent_sum = h.mem_percent_sum + EXCLUDED.mem_percent_sum, "
+               "mem_percent_max = greatest(h.mem_percent_max, EXCLUDED.mem_percent_max), "
+               "mem_used_sum = h.mem_used_sum + EXCLUDED.mem_used_sum, "
+               "mem_used_max = greatest(h.mem_used_max, EXCLUDED.mem_used_max)");
+  conn.prepare(
+      kLatest,
+      "INSERT INTO agent_latest_metrics AS l (agent_id, ts, seq, cpu_percent, mem_total_bytes, "
+      "mem_used_bytes, mem_available_bytes, mem_cached_bytes, swap_total_bytes, swap_used_bytes, "
+      "load1, load5, load15, uptime_s, process_count, logged_in_users, filesystems, "
+      "temperatures, collection_errors) "
+      "SELECT agent_id, timestamptz 'epoch' + ts_us * interval '1 microsecond', seq, cpu, "
+      "total, used, avail, cached, swap_total, swap_used, l1, l5, l15, uptime, procs, users, fs, "
+      "temps, errors "
+      "FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::real[], $5::bigint[], "
+      "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::real[], "
+      "$12::real[], $13::real[], $14::bigint[], $15::integer[], $16::integer[], $17::jsonb[], "
+      "$18::jsonb[], $19::jsonb[]) AS u(agent_id, ts_us, seq, cpu, total, used, avail, cached, "
+      "swap_total, swap_used, l1, l5, l15, uptime, procs, users, fs, temps, errors) "
+      "ON CONFLICT (agent_id) DO UPDATE SET ts = EXCLUDED.ts, seq = EXCLUDED.seq, "
+      "cpu_percent = EXCLUDED.cpu_percent, mem_total_bytes = EXCLUDED.mem_total_bytes, "
+      "mem_used_bytes = EXCLUDED.mem_used_bytes, "
+      "mem_available_bytes = EXCLUDED.mem_available_bytes, "
+      "mem_cached_bytes = EXCLUDED.mem_cached_bytes, "
+      "swap_total_bytes = EXCLUDED.swap_total_bytes, swap_used_bytes = EXCLUDED.swap_used_bytes, "
+      "load1 = EXCLUDED.load1, load5 = EXCLUDED.load5, load15 = EXCLUDED.load15, "
+      "uptime_s = EXCLUDED.uptime_s, process_count = EXCLUDED.process_count, "
+      "logged_in_users = EXCLUDED.logged_in_users, filesystems = EXCLUDED.filesystems, "
+      "temperatures = EXCLUDED.temperatures, collection_errors = EXCLUDED.collection_errors "
+      "WHERE l.seq < EXCLUDED.seq");
+  conn.prepare(kProcessesClear, "DELETE FROM agent_processes WHERE agent_id = ANY($1::uuid[])");
+  conn.prepare(kProcessesInsert,
+               "INSERT INTO agent_processes (agent_id, pid, ts, seq, name, user_name, "
+               "cpu_percent, rss_bytes, cmdline) "
+               "SELECT agent_id, pid, timestamptz 'epoch' + ts_us * interval '1 microsecond', "
+               "seq, name, user_name, cpu, rss, cmdline "
+               "FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], "
+               "$6::text[], $7::real[], $8::bigint[], $9::text[]) "
+               "AS u(agent_id, pid, ts_us, seq, name, user_name, cpu, rss, cmdline)");
+}
+
+std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples,
+                              const std::string& prefix) {
+  std::vector<Keys> keys;
+  keys.reserve(samples.size());
+  for (const auto& s : samples)
+    keys.push_back({s.agent.str(), utc_timestamp_text(ns_to_micros(s.at))});
+  std::int64_t rows = 0;
+  {
+    pqxx::stream_to out(tx, prefix + "metrics", kMetricsColumns);
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const auto& r = *samples[i].rows;
+      out << std::make_tuple(keys[i].agent, keys[i].ts, samples[i].seq, samples[i].stream_seq,
+                             r.cpu_percent, r.cpu_interval_ms, r.mem_total_bytes, r.mem_used_bytes,
+                             r.mem_available_bytes, r.mem_cached_bytes, r.swap_total_bytes,
+                             r.swap_used_bytes, r.load1, r.load5, r.load15, r.uptime_s,
+                             r.process_count, r.logged_in_users);
+      ++rows;
+    }
+    out.complete();
+  }
+  // One COPY per per-item table, skipped when the batch has no such rows.
+  auto copy_items = [&](const std::string& table, const std::vector<std::string>& columns,
+                        auto list_of, auto write_row) {
+    bool any = false;
+    for (const auto& s : samples) any = any || (list_of(*s.rows) && !list_of(*s.rows)->empty());
+    if (!any) return;
+    pqxx::stream_to out(tx, prefix + table, columns);
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const auto* list = list_of(*samples[i].rows);
+      if (list == nullptr) continue;
+      for (const auto& item : *list) {
+        write_row(out, keys[i], item);
+        ++rows;
+      }
+    }
+    out.complete();
+  };
+  copy_items(
+      "metrics_filesystems", kFilesystemColumns,
+      [](const MetricsRows& r) { return r.filesystems ? &*r.filesystems : nullptr; },
+      [](pqxx::stream_to& out, const Keys& k, const FilesystemRow& f) {
+        out << std::make_tuple(k.agent, k.ts, f.mount, f.fstype, f.device, f.used_bytes,
+                               f.total_bytes, f.inodes_used, f.inodes_total);
+      });
+  copy_items(
+      "metrics_disks", kDiskColumns,
+      [](const MetricsRows& r) { return r.disks ? &*r.disks : nullptr; },
+      [](pqxx::stream_to& out, const Keys& k, const DiskRow& d) {
+        out << std::make_tuple(k.agent, k.ts, d.name, d.reads, d.writes, d.read_bytes,
+                               d.write_bytes, d.io_time_ms);
+      });
+  copy_items(
+      "metrics_net", kNetColumns,
+      [](const MetricsRows& r) { return r.network ? &*r.network : nullptr; },
+      [](pqxx::stream_to& out, const Keys& k, const NetRow& n) {
+        out << std::make_tuple(k.agent, k.ts, n.name, n.rx_bytes, n.rx_packets, n.rx_errors,
+                               n.rx_drops, n.tx_bytes, n.tx_packets, n.tx_errors, n.tx_drops);
+      });
+  copy_items(
+      "metrics_temperatures", kTemperatureColumns,
+      [](const MetricsRows& r) { return r.temperatures ? &*r.temperatures : nullptr; },
+      [](pqxx::stream_to& out, const Keys& k, const TemperatureRow& t) {
+        out << std::make_tuple(k.agent, k.ts, t.chip, t.label, t.celsius);
+      });
+  return rows;
+}
+
+void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples) {
+  if (samples.empty()) return;
+  copy_metric_rows(tx, samples);
+  write_rollups(tx, samples);
+  std::map<AgentId, const SampleRef*> last;  // the newest applied sample of each agent
+  for (const auto& s : samples) last[s.agent] = &s;
+  std::vector<const SampleRef*> latest;
+  latest.reserve(last.size());
+  for (const auto& [agent, s] : last) latest.push_back(s);
+  write_latest(tx, latest);
+  write_processes(tx, latest);
+}
+
+}  // namespace rmm::projector::db

@@ -1,0 +1,38 @@
+// Writes the applied MetricsSamples of a batch inside the batch transaction: raw rows by COPY
+// (pqxx::stream_to) into the day-partitioned tables, the hourly rollups, and the latest state
+// (agent_latest_metrics, agent_processes) by prepared unnest upserts, one statement each.
+//
+// The day partitions must exist (PartitionManager::ensure_days) before write_metrics runs.
+#pragma once
+
+#include <cstdint>
+#include <pqxx/connection>
+#include <pqxx/transaction>
+#include <set>
+#include <span>
+
+#include "common/ids.h"
+#include "projector/folds/telemetry.h"
+
+namespace rmm::projector::db {
+
+// One applied sample; `rows` points into the batch's items.
+struct SampleRef {
+  AgentId agent;
+  std::int64_t seq = 0;
+  std::int64_t stream_seq = 0;
+  UnixNanos at = 0;
+  const MetricsRows* rows = nullptr;
+};
+
+void prepare_metrics_statements(pqxx::connection& conn);
+
+// `samples` in stream order (so per agent in sequence order).
+void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples);
+
+// Raw rows only (the COPY part of write_metrics), into `<prefix>metrics`, `<prefix>metrics_...`:
+// the benchmark measures the same COPY into scratch tables. Returns the rows written.
+std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples,
+                              const std::string& table_prefix = "");
+
+}  // namespace rmm::projector::db
