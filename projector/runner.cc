@@ -57,6 +57,7 @@ Status Runner::start() {
   auto cp = writer_->read_checkpoint();
   if (!cp) return std::unexpected(cp.error());
   checkpoint_ = *cp;
+  partition_upkeep();
 
   nats::ConnectOptions co;
   co.url = options_.nats_url;
@@ -152,6 +153,24 @@ Status Runner::prepare_consumer() {
   return {};
 }
 
+void Runner::partition_upkeep() {
+  next_upkeep_ = std::chrono::steady_clock::now() + options_.partition_upkeep_interval;
+  if (writer_ == nullptr) return;
+  auto& partitions = writer_->partitions();
+  const UnixNanos now = real_clock().now();
+  if (auto st = partitions.ensure_around(now); !st) {
+    log::warn("partitions.create_failed", {{"error", st.error().message}});
+  }
+  auto dropped =
+      partitions.apply_retention(now, options_.metrics_retention, options_.rollup_retention);
+  if (!dropped) {
+    log::warn("partitions.retention_failed", {{"error", dropped.error().message}});
+  } else if (dropped->raw_dropped > 0 || dropped->rollup_dropped > 0) {
+    log::info("partitions.dropped",
+              {{"raw", dropped->raw_dropped}, {"rollup", dropped->rollup_dropped}});
+  }
+}
+
 Result<db::BatchStats> Runner::write_with_retry(std::span<const BatchItem> items) {
   std::chrono::milliseconds backoff = 100ms;
   for (;;) {
@@ -175,6 +194,7 @@ Status Runner::run() {
   auto next_progress = std::chrono::steady_clock::now() + kProgressLogInterval;
   std::chrono::milliseconds fetch_backoff = 100ms;
   while (!stop_.load()) {
+    if (std::chrono::steady_clock::now() >= next_upkeep_) partition_upkeep();
     if (sub_ == nullptr) {  // a reset failed half way: keep trying, the checkpoint is safe
       if (auto st = reset_consumer(); !st) {
         log::warn("consumer.reset_failed", {{"error", st.error().message}});

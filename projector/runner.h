@@ -45,6 +45,9 @@ class Runner {
   // Writes `items`, reconnecting to PostgreSQL with backoff on failure. Fails only if `stop` is
   // set before a write succeeds.
   Result<db::BatchStats> write_with_retry(std::span<const BatchItem> items);
+  // Creates the metrics partitions around today and drops those past retention (wall clock:
+  // upkeep, not a fold). Failures are logged and retried at the next upkeep.
+  void partition_upkeep();
   void sleep_interruptibly(std::chrono::milliseconds d) const;
 
   ProjectorOptions options_;
@@ -57,6 +60,7 @@ class Runner {
   StreamSeq checkpoint_;
   // True until the first message past the checkpoint arrives from a newly created consumer.
   bool fresh_consumer_ = false;
+  std::chrono::steady_clock::time_point next_upkeep_{};
 };
 
 }  // namespace rmm::projector

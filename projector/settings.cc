@@ -25,6 +25,13 @@ constexpr std::array kSettings{
     Setting{"fetch-timeout", Type::kDuration, "1s",
             "longest wait for a batch (also bounds shutdown latency)", 10, 60'000},
     Setting{"log-level", Type::kString, "info", "debug, info, warn or error"},
+    Setting{"metrics-retention", Type::kDuration, "30d",
+            "raw metrics kept (whole day partitions are dropped past it)", 86'400'000, kAny},
+    Setting{"rollup-retention", Type::kDuration, "400d",
+            "hourly metrics rollups kept (whole month partitions are dropped past it)", 86'400'000,
+            kAny},
+    Setting{"partition-upkeep-interval", Type::kDuration, "1h",
+            "how often partitions are created ahead and retention is applied", 1'000, 86'400'000},
     Setting{"migrations-dir", Type::kString, RMM_MIGRATIONS_SOURCE_DIR,
             "directory of NNNN_name.sql migrations (installed: <prefix>/" RMM_MIGRATIONS_INSTALL_DIR
             ")"},
@@ -52,6 +59,9 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .durable = v.str("durable"),
                      .batch_size = static_cast<int>(v.integer("batch-size")),
                      .fetch_timeout = v.duration("fetch-timeout"),
+                     .metrics_retention = v.duration("metrics-retention"),
+                     .rollup_retention = v.duration("rollup-retention"),
+                     .partition_upkeep_interval = v.duration("partition-upkeep-interval"),
                      .migrations_dir = v.str("migrations-dir")};
   std::error_code ec;
   if (!fs::is_directory(o.migrations_dir, ec) &&
