@@ -11,17 +11,13 @@
 #include <pqxx/result>
 #include <thread>
 
-#include "admin/partition.h"
 #include "common/event_codec.h"
-#include "common/nats_connection.h"
-#include "common/nats_jetstream.h"
 #include "common/pg.h"
-#include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/postgres.h"
-#include "tests/fixtures/process.h"
-#include "tests/fixtures/temp_dir.h"
+#include "tests/projector/e2e_helpers.h"
 
 using namespace rmm;
+using namespace rmm::test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -30,97 +26,8 @@ const AgentId kAgent = *AgentId::parse("0190a5c2-1111-7000-8000-000000000001");
 const AgentId kImpostor = *AgentId::parse("0190a5c2-2222-7000-8000-000000000002");
 constexpr std::uint64_t kLastAgentSeq = 10'000;
 
-std::string partition_subject(const AgentId& agent, std::string_view token) {
-  return fmt::format("rmm.p.{}.evt.{}.{}",
-                     broker::partition_of(agent.str(), broker::kEventPartitions), agent.str(),
-                     token);
-}
-
 codec::AgentEventHeader header(const AgentId& agent, std::uint64_t seq) {
-  return {.event_id = EventId::generate(real_clock()),
-          .agent = agent,
-          .seq = AgentSeq{seq},
-          .occurred_at = 1'700'000'000'000'000'000 + static_cast<UnixNanos>(seq) * 1'000'000'000};
-}
-
-std::optional<std::int64_t> scalar(pqxx::connection& conn, const std::string& sql) {
-  pqxx::nontransaction tx(conn);
-  auto r = tx.exec(sql);
-  if (r.empty() || r[0][0].is_null()) return std::nullopt;
-  return r[0][0].as<std::int64_t>();
-}
-
-std::int64_t checkpoint(pqxx::connection& conn) {
-  return scalar(conn, "SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'")
-      .value_or(0);
-}
-
-struct Publisher {
-  explicit Publisher(const test::NatsServerFixture& nats) {
-    auto conn = nats::Connection::connect({.url = nats.url(),
-                                           .creds_file = nats.services_creds().string(),
-                                           .name = "test-publisher"});
-    REQUIRE_MESSAGE(conn.has_value(), conn.error().message);
-    conn_ = std::move(*conn);
-    auto js = nats::JetStream::create(
-        *conn_,
-        {.max_pending = 8192, .on_ack = [this](const std::string&, Result<nats::PubAck> ack) {
-           if (!ack) {
-             ++errors;
-           } else if (!ack->duplicate) {
-             std::uint64_t seq = ack->seq.value;
-             std::uint64_t cur = last_seq.load();
-             while (seq > cur && !last_seq.compare_exchange_weak(cur, seq)) {
-             }
-           }
-         }});
-    REQUIRE_MESSAGE(js.has_value(), js.error().message);
-    js_ = std::move(*js);
-  }
-  void async(const std::string& subject, const std::vector<std::uint8_t>& bytes,
-             const std::string& msg_id) {
-    auto st = js_->publish_async(subject, bytes, msg_id);
-    REQUIRE_MESSAGE(st.has_value(), st.error().message);
-  }
-  // Synchronous, so the stream order around it is known.
-  void sync(const std::string& subject, const std::vector<std::uint8_t>& bytes,
-            const std::string& msg_id) {
-    auto ack = js_->publish(subject, bytes, msg_id, 5s);
-    REQUIRE_MESSAGE(ack.has_value(), ack.error().message);
-    std::uint64_t cur = last_seq.load();
-    if (ack->seq.value > cur) last_seq = ack->seq.value;
-  }
-  void complete() {
-    auto st = js_->publish_async_complete(60s);
-    REQUIRE_MESSAGE(st.has_value(), st.error().message);
-    CHECK(errors.load() == 0);
-  }
-
-  std::unique_ptr<nats::Connection> conn_;
-  std::unique_ptr<nats::JetStream> js_;
-  std::atomic<int> errors{0};
-  std::atomic<std::uint64_t> last_seq{0};
-};
-
-test::Process start_projector(const test::NatsServerFixture& nats, const std::string& pg_url,
-                              const test::TempDir& dir, int run) {
-  return test::Process::start(
-      {.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-       .args = {"--nats-url=" + nats.url(), "--nats-creds=" + nats.services_creds().string(),
-                "--pg-url=" + pg_url, "--batch-size=40", "--fetch-timeout=200ms"},
-       .env = {},
-       .log_file = dir / fmt::format("projector-{}.log", run)});
-}
-
-// Polls until `done` or `timeout`; returns whether `done` held.
-template <class F>
-bool wait_until(F done, std::chrono::milliseconds timeout, std::chrono::milliseconds step = 2ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(step);
-  }
-  return done();
+  return test::e2e_header(agent, seq);
 }
 
 }  // namespace

@@ -1,0 +1,92 @@
+#include "tests/projector/e2e_helpers.h"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+
+#include "admin/partition.h"
+
+namespace rmm::test {
+
+using namespace std::chrono_literals;
+
+std::string partition_subject(const AgentId& agent, std::string_view token) {
+  return fmt::format("rmm.p.{}.evt.{}.{}",
+                     broker::partition_of(agent.str(), broker::kEventPartitions), agent.str(),
+                     token);
+}
+
+codec::AgentEventHeader e2e_header(const AgentId& agent, std::uint64_t seq) {
+  return {.event_id = EventId::generate(real_clock()),
+          .agent = agent,
+          .seq = AgentSeq{seq},
+          .occurred_at = 1'700'000'000'000'000'000 + static_cast<UnixNanos>(seq) * 1'000'000'000};
+}
+
+std::optional<std::int64_t> scalar(pqxx::connection& conn, const std::string& sql) {
+  pqxx::nontransaction tx(conn);
+  auto r = tx.exec(sql);
+  if (r.empty() || r[0][0].is_null()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+std::int64_t checkpoint(pqxx::connection& conn) {
+  return scalar(conn, "SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'")
+      .value_or(0);
+}
+
+Publisher::Publisher(const NatsServerFixture& nats) {
+  auto conn = nats::Connection::connect(
+      {.url = nats.url(), .creds_file = nats.services_creds().string(), .name = "test-publisher"});
+  REQUIRE_MESSAGE(conn.has_value(), conn.error().message);
+  conn_ = std::move(*conn);
+  auto js = nats::JetStream::create(
+      *conn_, {.max_pending = 8192, .on_ack = [this](const std::string&, Result<nats::PubAck> ack) {
+                 if (!ack) {
+                   ++errors;
+                 } else if (!ack->duplicate) {
+                   std::uint64_t seq = ack->seq.value;
+                   std::uint64_t cur = last_seq.load();
+                   while (seq > cur && !last_seq.compare_exchange_weak(cur, seq)) {
+                   }
+                 }
+               }});
+  REQUIRE_MESSAGE(js.has_value(), js.error().message);
+  js_ = std::move(*js);
+}
+
+void Publisher::async(const std::string& subject, const std::vector<std::uint8_t>& bytes,
+                      const std::string& msg_id) {
+  auto st = js_->publish_async(subject, bytes, msg_id);
+  REQUIRE_MESSAGE(st.has_value(), st.error().message);
+}
+
+void Publisher::sync(const std::string& subject, const std::vector<std::uint8_t>& bytes,
+                     const std::string& msg_id) {
+  auto ack = js_->publish(subject, bytes, msg_id, 5s);
+  REQUIRE_MESSAGE(ack.has_value(), ack.error().message);
+  std::uint64_t cur = last_seq.load();
+  if (ack->seq.value > cur) last_seq = ack->seq.value;
+}
+
+void Publisher::complete() {
+  auto st = js_->publish_async_complete(60s);
+  REQUIRE_MESSAGE(st.has_value(), st.error().message);
+  CHECK(errors.load() == 0);
+}
+
+Process start_projector(const NatsServerFixture& nats, const std::string& pg_url,
+                        const TempDir& dir, int run, std::vector<std::string> extra_args) {
+  std::vector<std::string> args{"--nats-url=" + nats.url(),
+                                "--nats-creds=" + nats.services_creds().string(),
+                                "--pg-url=" + pg_url, "--batch-size=40", "--fetch-timeout=200ms"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
+                         .args = std::move(args),
+                         .env = {},
+                         .log_file = dir / fmt::format("projector-{}.log", run)});
+}
+
+}  // namespace rmm::test

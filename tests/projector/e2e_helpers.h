@@ -1,0 +1,68 @@
+// Helpers of the projector's end-to-end tests (real nats-server, PostgreSQL and the rmm-projector
+// binary): a JetStream publisher that tracks the last stream sequence, starting the projector,
+// polling PostgreSQL with a bound.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/event_codec.h"
+#include "common/nats_connection.h"
+#include "common/nats_jetstream.h"
+#include "tests/fixtures/nats_server.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
+
+namespace rmm::test {
+
+// "rmm.p.<k>.evt.<agent>.<token>": straight to a partition subject (services user only).
+std::string partition_subject(const AgentId& agent, std::string_view token);
+
+// Agent event header with occurred_at = 1.7e18 ns + seq seconds.
+codec::AgentEventHeader e2e_header(const AgentId& agent, std::uint64_t seq);
+
+// The first column of the first row; nullopt for no row or NULL.
+std::optional<std::int64_t> scalar(pqxx::connection& conn, const std::string& sql);
+// The core projection's checkpoint (0 without one).
+std::int64_t checkpoint(pqxx::connection& conn);
+
+// Publishes as the services user; last_seq is the highest stream sequence acked (not duplicate).
+struct Publisher {
+  explicit Publisher(const NatsServerFixture& nats);
+  void async(const std::string& subject, const std::vector<std::uint8_t>& bytes,
+             const std::string& msg_id);
+  // Synchronous, so the stream order around it is known.
+  void sync(const std::string& subject, const std::vector<std::uint8_t>& bytes,
+            const std::string& msg_id);
+  // Waits for every async ack and checks none failed.
+  void complete();
+
+  std::unique_ptr<nats::Connection> conn_;
+  std::unique_ptr<nats::JetStream> js_;
+  std::atomic<int> errors{0};
+  std::atomic<std::uint64_t> last_seq{0};
+};
+
+// rmm-projector on `nats` and `pg_url`, logging to <dir>/projector-<run>.log.
+Process start_projector(const NatsServerFixture& nats, const std::string& pg_url,
+                        const TempDir& dir, int run, std::vector<std::string> extra_args = {});
+
+// Polls until `done` or `timeout`; returns whether `done` held.
+template <class F>
+bool wait_until(F done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds step = std::chrono::milliseconds(2)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(step);
+  }
+  return done();
+}
+
+}  // namespace rmm::test
