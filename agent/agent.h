@@ -1,11 +1,14 @@
-// The agent's main loop: announce itself (AgentStarted), then a Heartbeat every interval, until
-// shutdown.
+// The agent's main loop: announce itself (AgentStarted), then heartbeats, metrics and inventory on
+// their intervals, every event through the durable outbox, until shutdown.
 //
-// Concurrency: run() blocks the calling thread; shutdown arrives through common/shutdown.
-// Limitations: the first slice: no outbox, collectors or commands yet (the agent issue).
+// Concurrency: run_agent() blocks the calling thread and owns the schedule; the outbox publisher
+// drains on its own thread. Shutdown arrives through common/shutdown.
+// Limitations: inventory is collected on the main loop (it takes up to a few seconds every six
+// hours, delaying at most one heartbeat by that much).
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -18,6 +21,10 @@ struct AgentSettings {
   std::filesystem::path state_dir;
   std::string nats_url;
   std::chrono::milliseconds heartbeat_interval{30'000};
+  std::chrono::milliseconds metrics_interval{60'000};
+  std::chrono::milliseconds inventory_interval{6 * 3'600'000};
+  std::uint64_t outbox_budget_bytes = 256ull * 1024 * 1024;
+  int publish_window = 1024;
 };
 
 // Returns when shutdown is requested; an error when the agent cannot start at all.

@@ -157,7 +157,7 @@ std::vector<std::uint8_t> finish_agent_event(flatbuffers::FlatBufferBuilder& fbb
   auto source_id = to_wire(h.agent.bytes());
   auto env = schema::CreateEnvelope(fbb, &event_id, schema::SourceKind::Agent, &source_id,
                                     /*source_name=*/0, h.seq.value, h.occurred_at,
-                                    kEventSchemaVersion, type, payload);
+                                    kEventSchemaVersion, type, payload, h.lane);
   schema::FinishEnvelopeBuffer(fbb, env);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }

@@ -54,6 +54,8 @@ struct AgentEventHeader {
   AgentId agent;
   AgentSeq seq;
   UnixNanos occurred_at = 0;
+  // Presence for heartbeats (seq is then the outbox's heartbeat counter), Ordered for the rest.
+  schema::Lane lane = schema::Lane::Ordered;
 };
 
 struct AgentStartedInfo {

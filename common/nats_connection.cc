@@ -38,8 +38,11 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
   if (st) st = check(natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect), "max reconnect");
   if (st) st = check(natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count()), "reconnect wait");
   if (st) {
-    st = check(natsOptions_SetRetryOnFailedConnect(opts.get(), o.retry_on_failed_connect,
-                                                   nullptr, nullptr),
+    // With a connected callback, connect returns at once and keeps trying in the background;
+    // without one, nats.c retries inside natsConnection_Connect (forever with max_reconnect -1).
+    st = check(natsOptions_SetRetryOnFailedConnect(
+                   opts.get(), o.retry_on_failed_connect,
+                   o.retry_on_failed_connect ? &Connection::on_connected : nullptr, c.get()),
                "retry on failed connect");
   }
   if (st) st = check(natsOptions_SetErrorHandler(opts.get(), &Connection::on_error, c.get()), "error handler");
@@ -134,6 +137,12 @@ void Connection::on_disconnected(natsConnection*, void* closure) {
 void Connection::on_reconnected(natsConnection*, void* closure) {
   auto* self = static_cast<Connection*>(closure);
   log::info("nats.reconnected", {{"url", self->options_.url}});
+  if (self->options_.on_reconnected) self->options_.on_reconnected();
+}
+
+void Connection::on_connected(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  log::info("nats.connected", {{"url", self->options_.url}});
   if (self->options_.on_reconnected) self->options_.on_reconnected();
 }
 

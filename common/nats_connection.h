@@ -34,7 +34,7 @@ struct ConnectOptions {
   int max_reconnect = -1;              // -1: forever
   bool retry_on_failed_connect = false;  // true: connect() succeeds and keeps trying in background
   std::function<void()> on_disconnected;
-  std::function<void()> on_reconnected;
+  std::function<void()> on_reconnected;  // also called on a first connect made in the background
 };
 
 class Connection {
@@ -62,6 +62,7 @@ class Connection {
   static void on_disconnected(natsConnection*, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
   static void on_closed(natsConnection*, void* closure);
+  static void on_connected(natsConnection*, void* closure);
 
   ConnectOptions options_;
   natsConnection* conn_ = nullptr;

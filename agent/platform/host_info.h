@@ -22,5 +22,8 @@ struct HostInfo {
 
 Result<HostInfo> read_host_info();
 Result<std::uint64_t> uptime_seconds();
+// An id of the current boot of the machine (Linux: /proc/sys/kernel/random/boot_id): the outbox
+// uses it to tell a crash of the agent alone from a power loss.
+Result<std::string> boot_id();
 
 }  // namespace rmm::agent::platform

@@ -1,7 +1,5 @@
 #include "agent/state/state_dir.h"
 
-#include <charconv>
-
 #include "common/files.h"
 
 namespace rmm::agent {
@@ -29,25 +27,7 @@ Result<StateDir> StateDir::open(const std::filesystem::path& dir) {
   if (!std::filesystem::exists(s.creds_path())) {
     return failf("agent credential {} is missing", s.creds_path().string());
   }
-  if (auto seq_text = files::read_all(dir / "seq")) {
-    auto t = trim(*seq_text);
-    std::uint64_t v = 0;
-    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || ptr != t.data() + t.size()) {
-      return failf("{} is corrupt; refusing to reuse sequence numbers", (dir / "seq").string());
-    }
-    s.last_ = AgentSeq{v};
-  }
   return s;
-}
-
-Result<AgentSeq> StateDir::next_seq() {
-  AgentSeq next = last_.next();
-  if (auto st = files::write_atomic(dir_ / "seq", std::to_string(next.value) + "\n"); !st) {
-    return std::unexpected(with_context(st.error(), "persisting the event sequence"));
-  }
-  last_ = next;
-  return next;
 }
 
 }  // namespace rmm::agent

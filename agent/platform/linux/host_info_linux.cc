@@ -45,4 +45,12 @@ Result<std::uint64_t> uptime_seconds() {
   return *s;
 }
 
+Result<std::string> boot_id() {
+  auto text = files::read_all("/proc/sys/kernel/random/boot_id");
+  if (!text) return std::unexpected(text.error());
+  while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
+  if (text->empty()) return fail("empty /proc/sys/kernel/random/boot_id");
+  return *text;
+}
+
 }  // namespace rmm::agent::platform

@@ -12,4 +12,9 @@ Result<std::uint64_t> uptime_seconds() {
   return fail(Error::Code::kNotSupported, "uptime is not supported on this platform (macos)");
 }
 
+// TODO(platform): implement for macos (a boot session id).
+Result<std::string> boot_id() {
+  return fail(Error::Code::kNotSupported, "boot id is not supported on this platform (macos)");
+}
+
 }  // namespace rmm::agent::platform

@@ -1,0 +1,45 @@
+// `rmm-agent enroll`: turns a site enrollment code into this agent's identity.
+//
+// The agent makes its own NKey user key pair (Ed25519, libsodium), sends the public key, its
+// machine facts and the code by request/reply on `rmm.enroll.request` (connected with the shared
+// enrollment credential, inbox prefix `_INBOX_ENROLL`), and receives a user JWT whose subject is
+// its public key. The seed never leaves the state directory. docs/enrollment.md has the protocol.
+//
+// State directory (0700; files 0600): agent_id, agent.creds (the JWT + the agent's own seed).
+// When the identity changes (first enrollment after another identity, or a clone got a new id),
+// the old sequence file is removed and the old outbox is moved aside, because both belong to the
+// old id.
+//
+// Concurrency: run it while the agent is stopped (the outbox is the running agent's).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "agent/enroll/fingerprint.h"
+#include "common/ids.h"
+#include "common/result.h"
+
+namespace rmm::agent::enroll {
+
+struct EnrollOptions {
+  std::string server;  // NATS URL
+  std::string code;    // the site's enrollment code
+  std::filesystem::path state_dir;
+  std::filesystem::path enroll_creds;  // the shared enrollment credential
+  std::chrono::milliseconds timeout{30'000};
+};
+
+struct EnrollOutcome {
+  AgentId agent;
+  std::string site_id;
+  bool reenrolled = false;  // an existing identity was kept
+  bool identity_changed = false;
+};
+
+// Error codes: kInvalidInput when the server refused (the message says why: unknown, revoked or
+// expired code), kTimeout when no responder answered, kGeneric otherwise.
+Result<EnrollOutcome> enroll(const EnrollOptions& options, const MachineFacts& facts);
+
+}  // namespace rmm::agent::enroll
