@@ -93,6 +93,11 @@ json::object account_claims(std::string_view account_public_key, const AccountSp
     }
     nats["signing_keys"] = std::move(keys);
   }
+  if (!spec.revocations.empty()) {
+    json::object revoked;
+    for (const auto& [key, at] : spec.revocations) revoked[key] = at;
+    nats["revocations"] = std::move(revoked);
+  }
   nats["type"] = "account";
   nats["version"] = 2;
   c["nats"] = std::move(nats);
@@ -103,8 +108,12 @@ json::object user_claims(std::string_view user_public_key, const UserSpec& spec)
   auto c = base_claims(user_public_key, spec.name);
   json::object nats;
   if (!spec.scoped) {
-    nats["pub"] = json::object{};
-    nats["sub"] = json::object{};
+    nats["pub"] = spec.pub_allow.empty() && spec.sub_allow.empty()
+                      ? json::object{}
+                      : json::object{{"allow", to_array(spec.pub_allow)}};
+    nats["sub"] = spec.pub_allow.empty() && spec.sub_allow.empty()
+                      ? json::object{}
+                      : json::object{{"allow", to_array(spec.sub_allow)}};
     set_unlimited_user_limits(nats);
   }
   if (!spec.tags.empty()) nats["tags"] = to_array(spec.tags);

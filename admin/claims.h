@@ -3,6 +3,8 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,8 @@ struct AccountSpec {
   bool jetstream = false;
   std::vector<SubjectMapping> mappings;
   std::vector<ScopedSigningKey> scoped_keys;
+  // User public key -> Unix seconds: user JWTs of that key issued at or before then are refused.
+  std::map<std::string, std::int64_t> revocations;
 };
 
 struct UserSpec {
@@ -39,6 +43,10 @@ struct UserSpec {
   std::string issuer_account;
   // A user of a scoped key must carry no permissions or limits of its own.
   bool scoped = false;
+  // Non-scoped users only: when either list is non-empty, the user may publish / subscribe to
+  // exactly these subjects (empty lists with both empty: the account's full rights).
+  std::vector<std::string> pub_allow;
+  std::vector<std::string> sub_allow;
 };
 
 boost::json::object operator_claims(std::string_view operator_public_key, std::string_view name,

@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cctype>
+
 #include "admin/claims.h"
 #include "admin/files.h"
 #include "admin/jwt.h"
 #include "admin/partition.h"
+#include "admin/revocations.h"
 
 namespace rmm::broker {
 namespace {
@@ -44,6 +47,7 @@ constexpr KeyFile kKeyFiles[] = {
     {"signing_rmm_agent.nk", KeyRole::kAccount, &Identity::agent_signer},
     {"user_services.nk", KeyRole::kUser, &Identity::services_user},
     {"user_sys.nk", KeyRole::kUser, &Identity::sys_user},
+    {"user_enroll.nk", KeyRole::kUser, &Identity::enroll_user},
 };
 
 Result<KeyPair> load_key(const fs::path& path, KeyRole role) {
@@ -58,7 +62,7 @@ Result<KeyPair> load_key(const fs::path& path, KeyRole role) {
   return key;
 }
 
-void mint_jwts(Identity& id) {
+void mint_jwts(Identity& id, const RevocationMap& revocations) {
   id.operator_jwt = encode_jwt(
       operator_claims(id.operator_key.public_key(), "gururmm", id.sys_account.public_key()),
       id.operator_key);
@@ -68,7 +72,8 @@ void mint_jwts(Identity& id) {
   AccountSpec rmm{.name = std::string(kRmmAccountName),
                   .jetstream = true,
                   .mappings = {event_partition_mapping()},
-                  .scoped_keys = {agent_scope(id.agent_signer)}};
+                  .scoped_keys = {agent_scope(id.agent_signer)},
+                  .revocations = revocations};
   id.rmm_account_jwt =
       encode_jwt(account_claims(id.rmm_account.public_key(), rmm), id.operator_key);
 }
@@ -77,6 +82,15 @@ std::string user_creds(const KeyPair& user, const KeyPair& account, std::string_
   auto jwt =
       encode_jwt(user_claims(user.public_key(), UserSpec{.name = std::string(name)}), account);
   return format_creds(jwt, user.seed());
+}
+
+// May only ask to enroll and read the reply (docs/enrollment.md).
+std::string enroll_user_creds(const Identity& id) {
+  UserSpec spec{.name = "enroll",
+                .pub_allow = {std::string(kEnrollSubject)},
+                .sub_allow = {std::string(kEnrollInboxPrefix) + ".>"}};
+  auto jwt = encode_jwt(user_claims(id.enroll_user.public_key(), spec), id.rmm_account);
+  return format_creds(jwt, id.enroll_user.seed());
 }
 
 Result<Identity> load_or_create(const fs::path& home, bool create) {
@@ -106,7 +120,10 @@ Result<Identity> load_or_create(const fs::path& home, bool create) {
       return std::unexpected(s.error());
     }
   }
-  mint_jwts(id);
+  // A revocations file that cannot be read must stop us: minting without it would un-revoke.
+  auto revocations = load_revocations(id.dir);
+  if (!revocations) return std::unexpected(revocations.error());
+  mint_jwts(id, *revocations);
   return id;
 }
 
@@ -121,6 +138,7 @@ Result<Identity> init_identity(const fs::path& home) {
       {id->dir / "account_rmm.jwt", id->rmm_account_jwt},
       {id->services_creds(), user_creds(id->services_user, id->rmm_account, "services")},
       {id->sys_creds(), user_creds(id->sys_user, id->sys_account, "sys")},
+      {id->enroll_creds(), enroll_user_creds(*id)},
   };
   for (const auto& [path, content] : files) {
     if (auto s = write_file_atomic(path, content, 0600); !s) return std::unexpected(s.error());
@@ -141,6 +159,34 @@ std::string mint_agent_creds(const Identity& identity, const AgentId& agent) {
                 .scoped = true};
   auto jwt = encode_jwt(user_claims(user.public_key(), spec), identity.agent_signer);
   return format_creds(jwt, user.seed());
+}
+
+std::string mint_agent_jwt(const KeyPair& agent_signer, std::string_view account_public_key,
+                           const AgentId& agent, std::string_view agent_public_key) {
+  std::string id_text = agent.str();
+  UserSpec spec{.name = "agent-" + id_text,
+                .tags = {"agent:" + id_text},
+                .issuer_account = std::string(account_public_key),
+                .scoped = true};
+  return encode_jwt(user_claims(agent_public_key, spec), agent_signer);
+}
+
+Result<AgentSigner> load_agent_signer(const fs::path& home) {
+  fs::path dir = home / "nats";
+  auto key = load_key(dir / "keys" / "signing_rmm_agent.nk", KeyRole::kAccount);
+  if (!key) return std::unexpected(key.error());
+  auto account_jwt = read_file(dir / "account_rmm.jwt");
+  if (!account_jwt) return std::unexpected(account_jwt.error());
+  while (!account_jwt->empty() && std::isspace(static_cast<unsigned char>(account_jwt->back()))) {
+    account_jwt->pop_back();
+  }
+  auto verified = decode_and_verify_jwt(*account_jwt);
+  if (!verified) return std::unexpected(with_context(verified.error(), "account_rmm.jwt"));
+  if (!role_of_public_key(verified->subject).has_value() ||
+      *role_of_public_key(verified->subject) != KeyRole::kAccount) {
+    return fail("account_rmm.jwt: subject is not an account key");
+  }
+  return AgentSigner{std::move(*key), verified->subject};
 }
 
 std::string agent_inbox_prefix(const AgentId& agent) {

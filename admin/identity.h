@@ -21,6 +21,10 @@ namespace rmm::broker {
 
 inline constexpr std::string_view kRmmAccountName = "RMM";
 inline constexpr std::string_view kSysAccountName = "SYS";
+// Enrollment (docs/enrollment.md): the enrollment user may only publish requests here and
+// receive replies on inboxes under kEnrollInboxPrefix (which an enrolling agent sets).
+inline constexpr std::string_view kEnrollSubject = "rmm.enroll.request";
+inline constexpr std::string_view kEnrollInboxPrefix = "_INBOX_ENROLL";
 
 struct Identity {
   std::filesystem::path dir;  // <home>/nats
@@ -30,12 +34,14 @@ struct Identity {
   KeyPair agent_signer;  // scoped signing key of RMM, role "agent"
   KeyPair services_user;
   KeyPair sys_user;
+  KeyPair enroll_user;  // shared by every enrolling agent; can only ask to enroll
   std::string operator_jwt;
   std::string sys_account_jwt;
   std::string rmm_account_jwt;
 
   std::filesystem::path services_creds() const { return dir / "services.creds"; }
   std::filesystem::path sys_creds() const { return dir / "sys.creds"; }
+  std::filesystem::path enroll_creds() const { return dir / "enroll.creds"; }
 };
 
 // Creates the keys that are missing under `home`, loads those that exist, mints the JWTs and
@@ -46,6 +52,20 @@ Result<Identity> load_identity(const std::filesystem::path& home);
 
 // A `.creds` text for a new user key tagged `agent:<id>`, signed by the agent scoped key.
 std::string mint_agent_creds(const Identity& identity, const AgentId& agent);
+// The user JWT of an agent that enrolled with its own key pair: subject `agent_public_key`
+// ("U..."), tag agent:<id>, signed by the agent scoped key of `account_public_key`. The agent
+// pairs it with its own seed, which never leaves the agent.
+std::string mint_agent_jwt(const KeyPair& agent_signer, std::string_view account_public_key,
+                           const AgentId& agent, std::string_view agent_public_key);
+
+// What the enrollment responder needs to sign agent credentials, and nothing more: the scoped
+// signing key and the RMM account's public key (read from the account JWT, not its seed).
+struct AgentSigner {
+  KeyPair key;
+  std::string account_public_key;
+};
+Result<AgentSigner> load_agent_signer(const std::filesystem::path& home);
+
 // The inbox prefix an agent must set on its connection (natsOptions_SetCustomInboxPrefix).
 std::string agent_inbox_prefix(const AgentId& agent);
 

@@ -13,6 +13,7 @@
 #include "admin/identity.h"
 #include "admin/server_config.h"
 #include "admin/streams.h"
+#include "admin/tenancy_commands.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/ids.h"
@@ -136,7 +137,7 @@ struct Command {
   int (*run)(const rmm::config::Values&);
 };
 
-constexpr Command kCommands[] = {
+const Command kCommands[] = {
     {"init", "rmm-admin init --home DIR",
      "Creates (or loads) the operator, accounts SYS and RMM, and the services and system users.",
      kInitSettings, run_init},
@@ -149,11 +150,31 @@ constexpr Command kCommands[] = {
     {"agent-credential", "rmm-admin agent-credential [AGENT_ID] --home DIR --state-dir DIR",
      "Writes <state-dir>/agent_id and <state-dir>/agent.creds and prints the agent id.",
      kAgentSettings, run_agent_credential},
+    {"create-client", "rmm-admin create-client --name NAME --nats-creds FILE [--pg-url URL]",
+     "Publishes ClientCreated and prints the new client id.", rmm::admin::create_client_settings(),
+     rmm::admin::run_create_client},
+    {"create-site",
+     "rmm-admin create-site --client ID --name NAME --nats-creds FILE [--pg-url URL]",
+     "Publishes SiteCreated and prints the new site id.", rmm::admin::create_site_settings(),
+     rmm::admin::run_create_site},
+    {"create-enrollment-code",
+     "rmm-admin create-enrollment-code --site ID [--ttl 24h] --nats-creds FILE [--pg-url URL]",
+     "Publishes EnrollmentCodeCreated (its hash) and prints the code, once.",
+     rmm::admin::create_code_settings(), rmm::admin::run_create_code},
+    {"revoke-enrollment-code",
+     "rmm-admin revoke-enrollment-code --code-id ID --nats-creds FILE [--pg-url URL]",
+     "Publishes EnrollmentCodeRevoked: agents can no longer enroll with that code.",
+     rmm::admin::revoke_code_settings(), rmm::admin::run_revoke_code},
+    {"revoke-agent",
+     "rmm-admin revoke-agent --agent ID --home DIR --nats-creds FILE --pg-url URL "
+     "[--nats-config FILE --nats-pid-file FILE]",
+     "Publishes AgentRevoked and revokes the agent's keys in the account JWT (server reload).",
+     rmm::admin::revoke_agent_settings(), rmm::admin::run_revoke_agent},
 };
 
 void print_overview() {
   std::string out = "usage: rmm-admin <command> [options]   (rmm-admin <command> --help)\n\n";
-  for (const auto& c : kCommands) out += fmt::format("  {:<18} {}\n", c.name, c.summary);
+  for (const auto& c : kCommands) out += fmt::format("  {:<23} {}\n", c.name, c.summary);
   std::fputs(out.c_str(), stdout);
 }
 

@@ -1,0 +1,98 @@
+#include "admin/revocations.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "admin/files.h"
+#include "admin/identity.h"
+
+namespace rmm::broker {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr std::string_view kFileName = "revocations.json";
+
+}  // namespace
+
+Result<RevocationMap> load_revocations(const fs::path& nats_dir) {
+  fs::path path = nats_dir / kFileName;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return RevocationMap{};
+  auto text = read_file(path);
+  if (!text) return std::unexpected(text.error());
+  json::error_code jec;
+  auto doc = json::parse(*text, jec);
+  if (jec || !doc.is_object()) return failf("{}: not a JSON object", path.string());
+  RevocationMap out;
+  for (const auto& [key, value] : doc.as_object()) {
+    auto role = role_of_public_key(key);
+    if (!role || *role != KeyRole::kUser || !value.is_int64()) {
+      return failf("{}: entry '{}' is not a user key with Unix seconds", path.string(),
+                   std::string_view(key));
+    }
+    out.emplace(std::string(key), value.as_int64());
+  }
+  return out;
+}
+
+Status save_revocations(const fs::path& nats_dir, const RevocationMap& revocations) {
+  json::object doc;
+  for (const auto& [key, at] : revocations) doc[key] = at;
+  return write_file_atomic(nats_dir / kFileName, json::serialize(doc) + "\n", 0600);
+}
+
+Result<std::string> replace_preloaded_jwt(std::string_view config_text,
+                                          std::string_view account_public_key,
+                                          std::string_view jwt) {
+  // The template's preload line: `  <account key>: "<jwt>"`.
+  std::string marker = fmt::format("{}: \"", account_public_key);
+  auto at = config_text.find(marker);
+  if (at == std::string_view::npos) {
+    return failf("no preloaded JWT for account {} in the server config", account_public_key);
+  }
+  auto start = at + marker.size();
+  auto end = config_text.find('"', start);
+  if (end == std::string_view::npos) return fail("unterminated preloaded JWT in the server config");
+  std::string out(config_text.substr(0, start));
+  out += jwt;
+  out += config_text.substr(end);
+  return out;
+}
+
+Status revoke_user_keys(const RevokeKeysRequest& request) {
+  fs::path nats_dir = request.home / "nats";
+  auto revocations = load_revocations(nats_dir);
+  if (!revocations) return std::unexpected(revocations.error());
+  for (const auto& key : request.user_public_keys) {
+    auto role = role_of_public_key(key);
+    if (!role || *role != KeyRole::kUser) return failf("'{}' is not a user public key", key);
+    revocations->emplace(key, request.at_unix_seconds);
+  }
+  if (auto s = save_revocations(nats_dir, *revocations); !s) return s;
+  // Loading mints the account JWT with the revocations just saved.
+  auto id = load_identity(request.home);
+  if (!id) return std::unexpected(id.error());
+  if (auto s = write_file_atomic(nats_dir / "account_rmm.jwt", id->rmm_account_jwt, 0600); !s) {
+    return s;
+  }
+  if (!request.server_config.empty()) {
+    auto text = read_file(request.server_config);
+    if (!text) return std::unexpected(text.error());
+    auto updated = replace_preloaded_jwt(*text, id->rmm_account.public_key(), id->rmm_account_jwt);
+    if (!updated) return std::unexpected(updated.error());
+    if (auto s = write_file_atomic(request.server_config, *updated, 0600); !s) return s;
+  }
+  if (request.server_pid > 0 && ::kill(request.server_pid, SIGHUP) != 0) {
+    return failf("signalling nats-server (pid {}) to reload: {}", request.server_pid,
+                 std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace rmm::broker

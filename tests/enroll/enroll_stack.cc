@@ -1,0 +1,114 @@
+#include "tests/enroll/enroll_stack.h"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "common/files.h"
+#include "common/pg.h"
+#include "tests/fixtures/postgres.h"
+
+namespace rmm::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+template <class T>
+T value_or_throw(Result<T> r, std::string_view what) {
+  if (!r) throw std::runtime_error(fmt::format("{}: {}", what, r.error().message));
+  return std::move(*r);
+}
+
+}  // namespace
+
+EnrollStack::EnrollStack() {
+  auto& pg = PostgresFixture::shared();
+  db_url_ = pg.create_database(pg.unique_name("enroll"));
+  projector_ = Process::start(
+      {.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
+       .args = {"--nats-url=" + nats_.url(), "--nats-creds=" + nats_.services_creds().string(),
+                "--pg-url=" + db_url_, "--fetch-timeout=200ms"},
+       .log_file = dir_ / "projector.log"});
+
+  nats::ConnectOptions opts{.url = nats_.url(), .creds_file = nats_.services_creds().string()};
+  services_ = value_or_throw(nats::Connection::connect(opts), "services connect");
+  js_ = value_or_throw(nats::JetStream::create(*services_, {}), "jetstream");
+  pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
+  read_model_ = std::make_unique<tenancy::TenancyReadModel>(*pg_);
+  publisher_ = std::make_unique<tenancy::ControlPublisher>(*js_, "admin", real_clock());
+  intents_ = std::make_unique<tenancy::Intents>(*publisher_, read_model_.get(), real_clock());
+
+  // The projector applies the migrations: wait until the checkpoint table answers.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!read_model_->checkpoint()) {
+    if (std::chrono::steady_clock::now() > deadline || !projector_.running()) {
+      throw std::runtime_error("rmm-projector did not come up (see projector.log)");
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  auto client = value_or_throw(intents_->create_client("Acme", "test"), "create client");
+  wait_projected(client.stream_seq);
+  auto site = value_or_throw(intents_->create_site(ClientId(client.id), "HQ", "test"), "site");
+  wait_projected(site.stream_seq);
+  site_ = SiteId(site.id);
+
+  pool_ = std::make_unique<api::PgPool>(api::PgPool::Options{.url = db_url_, .size = 2});
+  auto signer = value_or_throw(broker::load_agent_signer(nats_.home()), "agent signer");
+  responder_ = std::make_unique<api::enroll::EnrollResponder>(
+      api::enroll::ResponderOptions{.nats_url = nats_.url(),
+                                    .nats_creds = nats_.services_creds().string()},
+      std::move(signer), *pool_, real_clock());
+  responder_->start();
+  deadline = std::chrono::steady_clock::now() + 15s;
+  while (!responder_->ready()) {
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("responder");
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+EnrollStack::~EnrollStack() {
+  responder_.reset();
+  projector_.terminate();
+}
+
+std::string EnrollStack::new_code(std::chrono::milliseconds ttl) {
+  auto code = intents_->create_enrollment_code(site_, ttl, "test");
+  REQUIRE(code.has_value());
+  wait_projected(code->stream_seq);
+  return code->code;
+}
+
+void EnrollStack::wait_projected(StreamSeq seq) {
+  auto done = read_model_->wait_for_projection(seq, 20s);
+  if (!done || !*done) throw std::runtime_error("the projector did not apply the event in 20 s");
+}
+
+agent::enroll::EnrollOptions EnrollStack::options(const std::string& code,
+                                                  const fs::path& state_dir) const {
+  return {.server = nats_.url(),
+          .code = code,
+          .state_dir = state_dir,
+          .enroll_creds = nats_.identity().enroll_creds(),
+          .timeout = 15s};
+}
+
+agent::enroll::MachineFacts machine(int n) {
+  return {.hostname = fmt::format("host-{}", n),
+          .machine_id = fmt::format("{:032x}", 0xabc000 + n),
+          .dmi_serial = fmt::format("SERIAL-{}", n),
+          .macs = {fmt::format("52:54:00:00:00:{:02x}", n)}};
+}
+
+std::string creds_seed(const fs::path& creds) {
+  auto text = files::read_all(creds);
+  REQUIRE(text.has_value());
+  auto block = text->find("BEGIN USER NKEY SEED");
+  REQUIRE(block != std::string::npos);
+  auto at = text->find("SU", block);
+  REQUIRE(at != std::string::npos);
+  return text->substr(at, 58);
+}
+
+}  // namespace rmm::test

@@ -1,0 +1,66 @@
+// The enrollment test stack: a real nats-server and PostgreSQL, the rmm-projector binary, the
+// enrollment responder in-process (as rmm-api runs it), and the admin-side intents for creating
+// clients, sites and codes.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <pqxx/connection>
+#include <string>
+
+#include "admin/tenancy/intents.h"
+#include "agent/enroll/enroll_client.h"
+#include "api/db/pg_pool.h"
+#include "api/enroll/enroll_responder.h"
+#include "common/nats_connection.h"
+#include "common/nats_jetstream.h"
+#include "tests/fixtures/nats_server.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
+
+namespace rmm::test {
+
+class EnrollStack {
+ public:
+  EnrollStack();
+  ~EnrollStack();
+
+  NatsServerFixture& nats() { return nats_; }
+  const std::string& db_url() const { return db_url_; }
+  tenancy::Intents& intents() { return *intents_; }
+  tenancy::TenancyReadModel& read_model() { return *read_model_; }
+  pqxx::connection& db() { return *pg_; }
+  const SiteId& site() const { return site_; }
+  const TempDir& dir() const { return dir_; }
+
+  // A code for the default site, applied by the projector before it returns.
+  std::string new_code(std::chrono::milliseconds ttl = std::chrono::hours(1));
+  void wait_projected(StreamSeq seq);
+
+  agent::enroll::EnrollOptions options(const std::string& code,
+                                       const std::filesystem::path& state_dir) const;
+
+ private:
+  TempDir dir_{"enroll"};
+  NatsServerFixture nats_;
+  std::string db_url_;
+  Process projector_;
+  std::unique_ptr<api::PgPool> pool_;
+  std::unique_ptr<api::enroll::EnrollResponder> responder_;
+  std::unique_ptr<nats::Connection> services_;
+  std::unique_ptr<nats::JetStream> js_;
+  std::unique_ptr<pqxx::connection> pg_;
+  std::unique_ptr<tenancy::TenancyReadModel> read_model_;
+  std::unique_ptr<tenancy::ControlPublisher> publisher_;
+  std::unique_ptr<tenancy::Intents> intents_;
+  SiteId site_;
+};
+
+// Machine facts of a made-up machine `n` (distinct machine-id and MAC per n).
+agent::enroll::MachineFacts machine(int n);
+
+// The seed of a .creds file.
+std::string creds_seed(const std::filesystem::path& creds);
+
+}  // namespace rmm::test
