@@ -4,6 +4,7 @@
 
 #include <map>
 #include <pqxx/stream_to>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -15,8 +16,7 @@ namespace {
 
 constexpr const char* kRollup = "rmm_metrics_rollup";
 constexpr const char* kLatest = "rmm_metrics_latest";
-constexpr const char* kProcessesClear = "rmm_processes_clear";
-constexpr const char* kProcessesInsert = "rmm_processes_insert";
+constexpr const char* kProcesses = "rmm_processes_upsert";
 constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
 
 const std::vector<std::string> kMetricsColumns{"agent_id",
@@ -151,32 +151,38 @@ void write_latest(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
                     fs.take(), temps.take(), errors.take());
 }
 
+// One per pid, whatever the agent sent (the first wins).
+std::string processes_json(const std::vector<ProcessRow>& list) {
+  std::string out = "[";
+  std::set<std::int64_t> seen;
+  for (const auto& p : list) {
+    if (!seen.insert(p.pid).second) continue;
+    if (out.size() > 1) out += ',';
+    fmt::format_to(std::back_inserter(out), "{{\"pid\":{},\"name\":", p.pid);
+    append_json_string(out, p.name);
+    out += ",\"user\":";
+    append_json_string(out, p.user);
+    fmt::format_to(std::back_inserter(out),
+                   ",\"cpu_percent\":{},\"rss_bytes\":{},\"cmdline\":", p.cpu_percent, p.rss_bytes);
+    append_json_string(out, p.cmdline);
+    out += '}';
+  }
+  return out + "]";
+}
+
 void write_processes(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
-  PgArray clear, agents, pids, ts, seq, names, users, cpu, rss, cmdlines;
+  PgArray agents, ts, seq, docs;
   bool any = false;
   for (const auto* s : latest) {
     if (!s->rows->top_processes) continue;  // not collected: keep the previous list
     any = true;
-    auto agent = s->agent.str();
-    clear.add_text(agent);
-    std::set<std::int64_t> seen;  // one row per pid, whatever the agent sent
-    for (const auto& p : *s->rows->top_processes) {
-      if (!seen.insert(p.pid).second) continue;
-      agents.add_text(agent);
-      pids.add(p.pid);
-      ts.add(ns_to_micros(s->at));
-      seq.add(s->seq);
-      names.add_text(p.name);
-      users.add_text(p.user);
-      cpu.add(static_cast<double>(p.cpu_percent));
-      rss.add(p.rss_bytes);
-      cmdlines.add_text(p.cmdline);
-    }
+    agents.add_text(s->agent.str());
+    ts.add(ns_to_micros(s->at));
+    seq.add(s->seq);
+    docs.add_text(processes_json(*s->rows->top_processes));
   }
   if (!any) return;
-  tx.exec_prepared0(kProcessesClear, clear.take());
-  tx.exec_prepared0(kProcessesInsert, agents.take(), pids.take(), ts.take(), seq.take(),
-                    names.take(), users.take(), cpu.take(), rss.take(), cmdlines.take());
+  tx.exec_prepared0(kProcesses, agents.take(), ts.take(), seq.take(), docs.take());
 }
 
 }  // namespace
@@ -223,15 +229,13 @@ void prepare_metrics_statements(pqxx::connection& conn) {
       "logged_in_users = EXCLUDED.logged_in_users, filesystems = EXCLUDED.filesystems, "
       "temperatures = EXCLUDED.temperatures, collection_errors = EXCLUDED.collection_errors "
       "WHERE l.seq < EXCLUDED.seq");
-  conn.prepare(kProcessesClear, "DELETE FROM agent_processes WHERE agent_id = ANY($1::uuid[])");
-  conn.prepare(kProcessesInsert,
-               "INSERT INTO agent_processes (agent_id, pid, ts, seq, name, user_name, "
-               "cpu_percent, rss_bytes, cmdline) "
-               "SELECT agent_id, pid, timestamptz 'epoch' + ts_us * interval '1 microsecond', "
-               "seq, name, user_name, cpu, rss, cmdline "
-               "FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], "
-               "$6::text[], $7::real[], $8::bigint[], $9::text[]) "
-               "AS u(agent_id, pid, ts_us, seq, name, user_name, cpu, rss, cmdline)");
+  conn.prepare(kProcesses,
+               "INSERT INTO agent_processes AS p (agent_id, ts, seq, processes) "
+               "SELECT agent_id, timestamptz 'epoch' + ts_us * interval '1 microsecond', seq, doc "
+               "FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::jsonb[]) "
+               "AS u(agent_id, ts_us, seq, doc) "
+               "ON CONFLICT (agent_id) DO UPDATE SET ts = EXCLUDED.ts, seq = EXCLUDED.seq, "
+               "processes = EXCLUDED.processes WHERE p.seq < EXCLUDED.seq");
 }
 
 std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples,

@@ -136,18 +136,13 @@ CREATE TABLE agent_latest_metrics (
   collection_errors   jsonb NOT NULL
 );
 
--- The top processes of each agent's latest sample that carried them.
+-- The top processes of each agent's latest sample that carried them, as one document per agent
+-- (replaced whole by the next sample: one row to upsert, not ten to delete and insert).
 CREATE TABLE agent_processes (
-  agent_id    uuid NOT NULL,
-  pid         bigint NOT NULL,
-  ts          timestamptz NOT NULL,
-  seq         bigint NOT NULL,
-  name        text NOT NULL,
-  user_name   text NOT NULL,
-  cpu_percent real NOT NULL,
-  rss_bytes   bigint NOT NULL,
-  cmdline     text NOT NULL,
-  PRIMARY KEY (agent_id, pid)
+  agent_id  uuid PRIMARY KEY,
+  ts        timestamptz NOT NULL,
+  seq       bigint NOT NULL,
+  processes jsonb NOT NULL  -- [{"pid", "name", "user", "cpu_percent", "rss_bytes", "cmdline"}]
 );
 
 -- The latest Inventory per agent, whole: typed summary columns plus jsonb documents.

@@ -207,9 +207,10 @@ TEST_CASE("latest metrics and processes follow the newest applied sample") {
   CHECK(db.text(fmt::format("SELECT temperatures->0->>'celsius' FROM agent_latest_metrics "
                             "WHERE agent_id = '{}'",
                             kA.str())) == "41.5");
-  CHECK(db.text(fmt::format("SELECT string_agg(pid::text, ',' ORDER BY pid) FROM "
-                            "agent_processes WHERE agent_id = '{}'",
-                            kA.str())) == "1,1002");
+  CHECK(db.text(
+            fmt::format("SELECT string_agg(p->>'pid', ',' ORDER BY (p->>'pid')::int) FROM "
+                        "agent_processes, jsonb_array_elements(processes) p WHERE agent_id = '{}'",
+                        kA.str())) == "1,1002");
 
   // A sample without lists updates the figures, keeps the processes, and nulls the lists.
   db.write({sample(db, kA, 3, kNoon + 2000, 33, false)});
@@ -219,12 +220,14 @@ TEST_CASE("latest metrics and processes follow the newest applied sample") {
   CHECK(db.scalar(fmt::format("SELECT count(*) FROM agent_latest_metrics WHERE agent_id = '{}' "
                               "AND filesystems IS NULL",
                               kA.str())) == 1);
-  CHECK(db.scalar(fmt::format("SELECT count(*) FROM agent_processes WHERE agent_id = '{}'",
+  CHECK(db.scalar(fmt::format("SELECT jsonb_array_length(processes) FROM agent_processes "
+                              "WHERE agent_id = '{}'",
                               kA.str())) == 2);
   db.write({sample(db, kA, 4, kNoon + 3000, 44)});
-  CHECK(db.text(fmt::format("SELECT string_agg(pid::text, ',' ORDER BY pid) FROM "
-                            "agent_processes WHERE agent_id = '{}'",
-                            kA.str())) == "1,1004");
+  CHECK(db.text(
+            fmt::format("SELECT string_agg(p->>'pid', ',' ORDER BY (p->>'pid')::int) FROM "
+                        "agent_processes, jsonb_array_elements(processes) p WHERE agent_id = '{}'",
+                        kA.str())) == "1,1004");
 }
 
 TEST_CASE("inventory upsert: the latest document, and the summary on agents") {

@@ -1,0 +1,51 @@
+// rmm-bench-projector's arguments, generated events and report (see projector_bench.cc).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/nats_connection.h"
+
+namespace rmm::bench {
+
+struct Args {
+  std::string nats_url, nats_creds, pg_url;
+  std::size_t events = 200'000;
+  int agents = 1000;
+  std::string shape = "typical";  // core: v1 fields only; typical: lists of a small server
+  int batch_size = 512;
+  std::string projector;  // rmm-projector binary
+};
+
+// Exits with usage on bad arguments.
+Args parse_args(int argc, char** argv);
+
+struct Event {
+  std::string subject;         // what an agent publishes to (rmm.evt.<agent>.metrics)
+  std::string stream_subject;  // as stored after the server's mapping (for decoding offline)
+  std::string msg_id;
+  std::vector<std::uint8_t> bytes;
+};
+
+// `events` MetricsSamples round-robin over `agents` agents, one per agent-minute, ending now.
+std::vector<Event> make_events(const Args& a);
+
+// `url` (libpq URI or key=value string) pointing at database `name` instead.
+std::string with_database(const std::string& url, const std::string& name);
+
+std::uint64_t stream_last_seq(nats::Connection& conn);
+
+struct Report {
+  std::size_t events = 0;
+  double rows_per_event = 0;
+  double publish_rate = 0;
+  double fetch_rate = 0;
+  double copy_rows_rate = 0;
+  double fold_rate = 0;
+};
+
+// A Markdown table on stdout.
+void print_report(const Args& a, const Report& r);
+
+}  // namespace rmm::bench
