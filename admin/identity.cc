@@ -21,7 +21,11 @@ ScopedSigningKey agent_scope(const KeyPair& signer) {
   return ScopedSigningKey{
       .key = signer.public_key(),
       .role = "agent",
-      .pub_allow = {"rmm.p.*.evt.{{tag(agent)}}.>"},
+      // Its own command consumer's next-message and ack subjects, never $JS.API.> (see
+      // admin/command_consumer.h).
+      .pub_allow = {"rmm.p.*.evt.{{tag(agent)}}.>",
+                    "$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.{{tag(agent)}}",
+                    "$JS.ACK.RMM_COMMANDS.{{tag(agent)}}.>"},
       .sub_allow = {"rmm.cmd.{{tag(agent)}}", "_INBOX.{{tag(agent)}}.>"},
   };
 }

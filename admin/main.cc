@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "admin/command_consumer.h"
 #include "admin/files.h"
 #include "admin/identity.h"
 #include "admin/server_config.h"
@@ -55,6 +56,8 @@ constexpr Setting kAgentSettings[] = {
     kHome,
     {"state-dir", Type::kString, "", "agent state dir: gets agent_id and agent.creds", -kAny, kAny,
      true},
+    {"nats-url", Type::kString, "", "when set: also create the agent's command consumer there"},
+    {"nats-creds", Type::kString, "", "services user .creds (default <home>/nats/services.creds)"},
 };
 
 int fail_with(const rmm::Error& e) {
@@ -125,6 +128,15 @@ int run_agent_credential(const rmm::config::Values& v) {
   if (auto s = rmm::broker::write_file_atomic(state / "agent.creds", creds, 0600); !s) {
     return fail_with(s.error());
   }
+  if (!v.str("nats-url").empty()) {
+    fs::path services =
+        v.str("nats-creds").empty() ? id->services_creds() : fs::path(v.str("nats-creds"));
+    auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), services);
+    if (!nc) return fail_with(nc.error());
+    auto consumer = rmm::broker::ensure_agent_command_consumer(*nc, *agent);
+    natsConnection_Destroy(*nc);
+    if (!consumer) return fail_with(consumer.error());
+  }
   fmt::print("{}\n", agent->str());
   return 0;
 }
@@ -147,8 +159,10 @@ const Command kCommands[] = {
     {"apply-streams", "rmm-admin apply-streams --nats-url URL --nats-creds FILE [--streams-dir D]",
      "Creates missing streams, updates changed ones, leaves identical ones alone.", kApplySettings,
      run_apply},
-    {"agent-credential", "rmm-admin agent-credential [AGENT_ID] --home DIR --state-dir DIR",
-     "Writes <state-dir>/agent_id and <state-dir>/agent.creds and prints the agent id.",
+    {"agent-credential",
+     "rmm-admin agent-credential [AGENT_ID] --home DIR --state-dir DIR [--nats-url URL]",
+     "Writes <state-dir>/agent_id and <state-dir>/agent.creds and prints the agent id; with "
+     "--nats-url also creates the agent's command consumer.",
      kAgentSettings, run_agent_credential},
     {"create-client", "rmm-admin create-client --name NAME --nats-creds FILE [--pg-url URL]",
      "Publishes ClientCreated and prints the new client id.", rmm::admin::create_client_settings(),
