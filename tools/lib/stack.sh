@@ -119,7 +119,7 @@ services_up() {
     info "api: starting on $API_URL"
     start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
-      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS"
+      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --enroll-home "$RMM_HOME"
   fi
   local i
   for ((i = 0; i < 120; i++)); do
@@ -132,16 +132,58 @@ services_up() {
   die "api not healthy at $API_URL/healthz after 30 s"
 }
 
-# agent_up: prints nothing; sets AGENT_ID.
+# default_site: prints the id of the stack's default site, creating a default client and site
+# (as control events, applied by the projector) the first time.
+default_site() {
+  local f=$RMM_HOME/tenancy/default_site_id client site
+  if [[ -s $f ]]; then
+    cat "$f"
+    return 0
+  fi
+  mkdir -p "$RMM_HOME/tenancy"
+  local -a ctl=(--nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --pg-url "$PG_URL")
+  client=$(PGPASSFILE=$PGPASS_FILE admin create-client --name "Default client" "${ctl[@]}" \
+    2>>"$LOG_DIR/admin.log") || { log_tail "$LOG_DIR/admin.log"; die "rmm-admin create-client failed"; }
+  site=$(PGPASSFILE=$PGPASS_FILE admin create-site --client "$client" --name "Default site" \
+    "${ctl[@]}" 2>>"$LOG_DIR/admin.log") ||
+    { log_tail "$LOG_DIR/admin.log"; die "rmm-admin create-site failed"; }
+  printf '%s\n' "$site" >"$f"
+  printf '%s\n' "$site"
+}
+
+# enroll_local_agent <state dir>: enrolls the local agent like any other, with a fresh one-hour
+# code for the default site (docs/enrollment.md). The code travels in the environment, not argv.
+enroll_local_agent() {
+  local site code i out rc
+  site=$(default_site)
+  code=$(PGPASSFILE=$PGPASS_FILE admin create-enrollment-code --site "$site" --ttl 1h \
+    --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --pg-url "$PG_URL" 2>>"$LOG_DIR/admin.log") ||
+    { log_tail "$LOG_DIR/admin.log"; die "rmm-admin create-enrollment-code failed"; }
+  info "agent: enrolling with a code for site $site"
+  # The API's responder subscribes just after /healthz answers: retry while nobody answers.
+  for ((i = 0; i < 20; i++)); do
+    rc=0
+    out=$(RMM_CODE=$code "$RMM_BIN/rmm-agent" enroll --server "$NATS_URL" --state-dir "$1" \
+      --enroll-creds "$RMM_HOME/nats/enroll.creds" 2>&1) || rc=$?
+    printf '%s\n' "$out" >>"$LOG_DIR/admin.log"
+    if ((rc == 0)) || [[ $out != *"no enrollment responder"* ]]; then break; fi
+    sleep 0.5
+  done
+  ((rc == 0)) || { log_tail "$LOG_DIR/admin.log"; die "rmm-agent enroll failed"; }
+}
+
+# agent_up: prints nothing; sets AGENT_ID. An agent that already has an identity keeps it.
 agent_up() {
-  AGENT_ID=$(admin agent-credential --home "$RMM_HOME" --state-dir "$RMM_HOME/agent" \
-    2>>"$LOG_DIR/admin.log" | tail -n 1) ||
-    { log_tail "$LOG_DIR/admin.log"; die "rmm-admin agent-credential failed"; }
+  local state=$RMM_HOME/agent
+  if [[ ! -s $state/agent_id || ! -s $state/agent.creds ]]; then
+    enroll_local_agent "$state"
+  fi
+  AGENT_ID=$(<"$state/agent_id")
   [[ $AGENT_ID =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
-    die "rmm-admin agent-credential printed '$AGENT_ID', not an agent id"
+    die "$state/agent_id holds '$AGENT_ID', not an agent id"
   already_running agent && return 0
   info "agent: starting ($AGENT_ID)"
-  start_bg agent rmm-agent "$LOG_DIR/agent.log" "$RMM_BIN/rmm-agent" --state-dir "$RMM_HOME/agent" \
+  start_bg agent rmm-agent "$LOG_DIR/agent.log" "$RMM_BIN/rmm-agent" --state-dir "$state" \
     --nats-url "$NATS_URL"
 }
 
