@@ -54,8 +54,9 @@ TEST_CASE("identity init is idempotent and keeps keys private") {
     CHECK(mode_of(e.path()) == 0600);
     ++key_files;
   }
-  CHECK(key_files == 6);
+  CHECK(key_files == 7);  // operator, 2 accounts, agent signer, services, sys, enroll users
   CHECK(mode_of(first->services_creds()) == 0600);
+  CHECK(mode_of(first->enroll_creds()) == 0600);
   CHECK(mode_of(first->sys_creds()) == 0600);
 
   auto loaded = load_identity(home.path());
