@@ -16,12 +16,21 @@ Error bad(std::string_view why) {
   return Error{Error::Code::kInvalidInput, fmt::format("control event: {}", why)};
 }
 
-template <class T>
-Result<T> required_id(const schema::Uuid* wire, std::string_view field) {
-  UuidBytes bytes = codec::from_wire(wire);
-  if (bytes == UuidBytes{}) return std::unexpected(bad(fmt::format("{} is missing", field)));
-  return T(bytes);
-}
+// Reads the required ids of a payload; the first missing one is remembered and reported once.
+struct RequiredIds {
+  std::string_view missing;
+
+  template <class T>
+  T get(const schema::Uuid* wire, std::string_view field) {
+    UuidBytes bytes = codec::from_wire(wire);
+    if (bytes == UuidBytes{} && missing.empty()) missing = field;
+    return T(bytes);
+  }
+  std::optional<Error> error() const {
+    if (missing.empty()) return std::nullopt;
+    return bad(fmt::format("{} is missing", missing));
+  }
+};
 
 std::string text(const flatbuffers::String* s, std::size_t max_chars) {
   return s == nullptr ? std::string() : storable_text(s->string_view(), max_chars);
@@ -45,78 +54,87 @@ bool is_user_key(std::string_view s) {
   return true;
 }
 
-#define RMM_TRY_ID(var, Type, expr, name)   \
-  auto var = required_id<Type>(expr, name); \
-  if (!var) return std::unexpected(var.error())
-
 Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
   switch (env.payload_type()) {
     case schema::Payload::ClientCreated: {
       const auto* p = env.payload_as_ClientCreated();
-      RMM_TRY_ID(client, ClientId, p->client_id(), "client_id");
-      RMM_TRY_ID(partner, PartnerId, p->partner_id(), "partner_id");
+      RequiredIds ids;
+      const auto client = ids.get<ClientId>(p->client_id(), "client_id");
+      const auto partner = ids.get<PartnerId>(p->partner_id(), "partner_id");
+      if (auto e = ids.error()) return std::unexpected(*e);
       if (p->name() == nullptr || p->name()->size() == 0) return std::unexpected(bad("no name"));
-      return codec::ClientCreatedInfo{*client, *partner, text(p->name(), kMaxNameChars),
+      return codec::ClientCreatedInfo{client, partner, text(p->name(), kMaxNameChars),
                                       text(p->created_by(), kMaxActorChars)};
     }
     case schema::Payload::SiteCreated: {
       const auto* p = env.payload_as_SiteCreated();
-      RMM_TRY_ID(site, SiteId, p->site_id(), "site_id");
-      RMM_TRY_ID(client, ClientId, p->client_id(), "client_id");
+      RequiredIds ids;
+      const auto site = ids.get<SiteId>(p->site_id(), "site_id");
+      const auto client = ids.get<ClientId>(p->client_id(), "client_id");
+      if (auto e = ids.error()) return std::unexpected(*e);
       if (p->name() == nullptr || p->name()->size() == 0) return std::unexpected(bad("no name"));
-      return codec::SiteCreatedInfo{*site, *client, text(p->name(), kMaxNameChars),
+      return codec::SiteCreatedInfo{site, client, text(p->name(), kMaxNameChars),
                                     text(p->created_by(), kMaxActorChars)};
     }
     case schema::Payload::EnrollmentCodeCreated: {
       const auto* p = env.payload_as_EnrollmentCodeCreated();
-      RMM_TRY_ID(code, EnrollmentCodeId, p->code_id(), "code_id");
-      RMM_TRY_ID(site, SiteId, p->site_id(), "site_id");
+      RequiredIds ids;
+      const auto code = ids.get<EnrollmentCodeId>(p->code_id(), "code_id");
+      const auto site = ids.get<SiteId>(p->site_id(), "site_id");
+      if (auto e = ids.error()) return std::unexpected(*e);
       if (!is_sha256_hex(p->code_hash())) {
         return std::unexpected(bad("code_hash is not a lower-case hex SHA-256"));
       }
-      return codec::EnrollmentCodeCreatedInfo{*code, *site, p->code_hash()->str(),
-                                              p->expires_at_ns(),
+      return codec::EnrollmentCodeCreatedInfo{code, site, p->code_hash()->str(), p->expires_at_ns(),
                                               text(p->created_by(), kMaxActorChars)};
     }
     case schema::Payload::EnrollmentCodeRevoked: {
       const auto* p = env.payload_as_EnrollmentCodeRevoked();
-      RMM_TRY_ID(code, EnrollmentCodeId, p->code_id(), "code_id");
-      return codec::EnrollmentCodeRevokedInfo{*code, text(p->revoked_by(), kMaxActorChars)};
+      RequiredIds ids;
+      const auto code = ids.get<EnrollmentCodeId>(p->code_id(), "code_id");
+      if (auto e = ids.error()) return std::unexpected(*e);
+      return codec::EnrollmentCodeRevokedInfo{code, text(p->revoked_by(), kMaxActorChars)};
     }
     case schema::Payload::AgentEnrolled: {
       const auto* p = env.payload_as_AgentEnrolled();
-      RMM_TRY_ID(agent, AgentId, p->agent_id(), "agent_id");
-      RMM_TRY_ID(site, SiteId, p->site_id(), "site_id");
-      RMM_TRY_ID(code, EnrollmentCodeId, p->enrollment_code_id(), "enrollment_code_id");
+      RequiredIds ids;
+      const auto agent = ids.get<AgentId>(p->agent_id(), "agent_id");
+      const auto site = ids.get<SiteId>(p->site_id(), "site_id");
+      const auto code = ids.get<EnrollmentCodeId>(p->enrollment_code_id(), "enrollment_code_id");
+      if (auto e = ids.error()) return std::unexpected(*e);
       if (p->public_key() == nullptr || !is_user_key(p->public_key()->string_view())) {
         return std::unexpected(bad("public_key is not an NKey user key"));
       }
       if (!is_sha256_hex(p->fingerprint_hash())) {
         return std::unexpected(bad("fingerprint_hash is not a lower-case hex SHA-256"));
       }
-      return codec::AgentEnrolledInfo{*agent,
-                                      *site,
+      return codec::AgentEnrolledInfo{agent,
+                                      site,
                                       p->public_key()->str(),
                                       p->fingerprint_hash()->str(),
-                                      *code,
+                                      code,
                                       text(p->hostname(), kMaxAgentTextChars),
                                       p->reenrolled()};
     }
     case schema::Payload::CloneSuspected: {
       const auto* p = env.payload_as_CloneSuspected();
-      RMM_TRY_ID(agent, AgentId, p->agent_id(), "agent_id");
-      RMM_TRY_ID(new_agent, AgentId, p->new_agent_id(), "new_agent_id");
+      RequiredIds ids;
+      const auto agent = ids.get<AgentId>(p->agent_id(), "agent_id");
+      const auto new_agent = ids.get<AgentId>(p->new_agent_id(), "new_agent_id");
+      if (auto e = ids.error()) return std::unexpected(*e);
       if (!is_sha256_hex(p->old_fingerprint_hash()) || !is_sha256_hex(p->new_fingerprint_hash())) {
         return std::unexpected(bad("fingerprint hashes must be lower-case hex SHA-256"));
       }
-      return codec::CloneSuspectedInfo{*agent, p->old_fingerprint_hash()->str(),
-                                       p->new_fingerprint_hash()->str(), *new_agent};
+      return codec::CloneSuspectedInfo{agent, p->old_fingerprint_hash()->str(),
+                                       p->new_fingerprint_hash()->str(), new_agent};
     }
     case schema::Payload::AgentRevoked: {
       const auto* p = env.payload_as_AgentRevoked();
-      RMM_TRY_ID(agent, AgentId, p->agent_id(), "agent_id");
+      RequiredIds ids;
+      const auto agent = ids.get<AgentId>(p->agent_id(), "agent_id");
+      if (auto e = ids.error()) return std::unexpected(*e);
       codec::AgentRevokedInfo info{
-          *agent, {}, text(p->revoked_by(), kMaxActorChars), text(p->reason(), kMaxAgentTextChars)};
+          agent, {}, text(p->revoked_by(), kMaxActorChars), text(p->reason(), kMaxAgentTextChars)};
       if (p->public_keys() != nullptr) {
         if (p->public_keys()->size() > kMaxKeysPerRevocation) {
           return std::unexpected(bad("too many public keys"));
@@ -134,8 +152,6 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       return std::unexpected(bad("payload is not a tenancy or enrollment event"));
   }
 }
-
-#undef RMM_TRY_ID
 
 }  // namespace
 

@@ -167,6 +167,13 @@ TEST_CASE("control events survive the wire and fold into typed changes") {
     REQUIRE(std::holds_alternative<projector::DeadLetter>(d));
     CHECK(std::get<projector::DeadLetter>(d).reason.find("code_hash") != std::string::npos);
   }
+  SUBCASE("a missing id is a dead letter that names it") {
+    auto bad = codec::build_client_created(
+        header(3), {ClientId::generate(real_clock()), PartnerId(), "Acme", "x"});
+    auto d = projector::decode_message("rmm.ctl.client.client_created", bad);
+    REQUIRE(std::holds_alternative<projector::DeadLetter>(d));
+    CHECK(std::get<projector::DeadLetter>(d).reason.find("partner_id") != std::string::npos);
+  }
   SUBCASE("an agent may not forge a control event") {
     codec::AgentEventHeader h{EventId::generate(real_clock()), agent, AgentSeq{1},
                               real_clock().now()};
