@@ -1,0 +1,35 @@
+// Commands on macOS: not implemented yet. Every entry point says so explicitly.
+#include "agent/platform/process.h"
+
+namespace rmm::agent::platform {
+
+// TODO(platform): the POSIX implementation (agent/platform/posix/child_process.cc) once it stops
+// using Linux's pipe2.
+Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec&) {
+  return fail(Error::Code::kNotSupported,
+              "running commands is not supported on this platform yet (macOS)");
+}
+
+Result<std::string> find_program(std::string_view, std::string_view) {
+  return fail(Error::Code::kNotSupported, "program lookup is not supported on macOS yet");
+}
+
+std::vector<std::string> base_environment() {
+  return {};
+}
+
+std::optional<std::string> powershell_unavailable_reason() {
+  return std::string("powershell commands run on Windows agents only (this agent runs on macOS)");
+}
+
+// TODO(platform): kern.bootsessionuuid via sysctlbyname.
+std::string boot_id() {
+  return {};
+}
+
+// TODO(platform): `shutdown -r now`.
+Status reboot_machine() {
+  return fail(Error::Code::kNotSupported, "reboot is not supported on this platform (macOS)");
+}
+
+}  // namespace rmm::agent::platform

@@ -1,0 +1,37 @@
+// Commands on Windows: not implemented yet. Every entry point says so explicitly.
+#include "agent/platform/process.h"
+
+namespace rmm::agent::platform {
+
+// TODO(platform): CreateProcessW in a job object (the Windows process group), pipes for
+// stdout/stderr, CREATE_NO_WINDOW, an environment block.
+Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec&) {
+  return fail(Error::Code::kNotSupported,
+              "running commands is not supported on this platform yet (Windows)");
+}
+
+// TODO(platform): SearchPathW.
+Result<std::string> find_program(std::string_view, std::string_view) {
+  return fail(Error::Code::kNotSupported, "program lookup is not supported on Windows yet");
+}
+
+std::vector<std::string> base_environment() {
+  return {};
+}
+
+// TODO(platform): powershell.exe -NoProfile -NonInteractive -File <script>.
+std::optional<std::string> powershell_unavailable_reason() {
+  return std::string("powershell commands are not implemented on Windows yet");
+}
+
+// TODO(platform): a boot identifier (e.g. the last boot time from GetTickCount64).
+std::string boot_id() {
+  return {};
+}
+
+// TODO(platform): InitiateSystemShutdownExW.
+Status reboot_machine() {
+  return fail(Error::Code::kNotSupported, "reboot is not supported on this platform (Windows)");
+}
+
+}  // namespace rmm::agent::platform
