@@ -5,6 +5,7 @@
 
 #include "agent/collectors/inventory.h"
 #include "agent/collectors/metrics_collector.h"
+#include "agent/commands/command_runner.h"
 #include "agent/outbox/outbox.h"
 #include "agent/platform/host_info.h"
 #include "agent/publisher/outbox_publisher.h"
@@ -112,6 +113,13 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   if (!publisher) return std::unexpected(publisher.error());
   publisher_ptr = publisher->get();
   if (auto st = (*publisher)->start(); !st) return std::unexpected(st.error());
+  // Remote commands: started after the publisher, so their lifecycle events flow at once.
+  CommandRunnerOptions command_options;
+  command_options.state_dir = settings.state_dir;
+  command_options.boot_id = outbox_options.boot_id;
+  auto commands = CommandRunner::create(**outbox, conn->get(), agent, command_options, {}, clock);
+  if (!commands) return std::unexpected(with_context(commands.error(), "starting commands"));
+  if (auto st = (*commands)->start(); !st) return std::unexpected(st.error());
   log::info("agent.started", {{"agent_id", id}, {"version", kAgentVersion},
                               {"hostname", host->hostname}, {"outbox_depth", (*outbox)->depth()}});
 
@@ -147,7 +155,10 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
     shutdown::wait_for(std::max(wait, std::chrono::milliseconds(1)));
   }
 
-  // Stop order: the publisher (its acks arrive on the connection) before the connection.
+  // Stop order: commands (their last events go to the outbox), the publisher (its acks arrive on
+  // the connection), the connection.
+  (*commands)->stop();
+  commands->reset();
   publisher_ptr = nullptr;
   (*publisher)->stop();
   publisher->reset();

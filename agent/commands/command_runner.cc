@@ -38,7 +38,6 @@ Result<std::unique_ptr<CommandRunner>> CommandRunner::create(Outbox& outbox, nat
                                                              const Clock& clock) {
   if (options.state_dir.empty()) return fail("command runner: no state directory");
   if (options.concurrency < 1) return fail("command runner: concurrency must be at least 1");
-  if (options.boot_id.empty()) options.boot_id = platform::boot_id();
   options.limits.update_hook_installed = static_cast<bool>(hooks.update_agent);
   std::unique_ptr<CommandRunner> r(
       new CommandRunner(outbox, conn, agent, std::move(options), std::move(hooks), clock));

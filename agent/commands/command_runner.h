@@ -53,7 +53,9 @@ struct CommandRunnerOptions {
   OutputOptions output;
   FetcherOptions fetch;
   CommandStoreOptions store;
-  std::string boot_id;                                    // empty: platform::boot_id()
+  // This boot (platform::boot_id() in host_info.h, as for the outbox): tells a reboot command
+  // found running at start from an interrupted one. Empty: every such command is interrupted.
+  std::string boot_id;
   std::chrono::milliseconds reboot_wait{10 * 60 * 1000};  // then "did not reboot"
 };
 

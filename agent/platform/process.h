@@ -1,7 +1,7 @@
 // Running a command's process (agent/commands): its own process group, standard output and error
 // on separate pipes, standard input from /dev/null, a clean environment and a working directory;
-// never through a shell unless the command is a shell script. Plus the few machine actions
-// commands need (reboot, boot id). Implemented per platform (CMake picks the folder).
+// never through a shell unless the command is a shell script. Plus the machine actions commands
+// need (reboot; the boot id is in host_info.h). Implemented per platform (CMake picks the folder).
 //
 // Concurrency: a ChildProcess belongs to one thread; the free functions are thread-safe.
 // Limitations: Windows has no implementation yet (kNotSupported, TODO(platform)).
@@ -63,9 +63,6 @@ std::vector<std::string> base_environment();
 
 // Why PowerShell commands cannot run here; nullopt where they can.
 std::optional<std::string> powershell_unavailable_reason();
-
-// This boot of the machine (Linux: /proc/sys/kernel/random/boot_id); empty when unknown.
-std::string boot_id();
 
 // Asks the init system to reboot now (Linux: `systemctl reboot`, else `shutdown -r now`).
 Status reboot_machine();

@@ -1,5 +1,4 @@
 // Machine actions for commands on Linux.
-#include <fstream>
 #include <string>
 
 #include "agent/platform/posix/capture_output.h"
@@ -9,13 +8,6 @@ namespace rmm::agent::platform {
 
 std::optional<std::string> powershell_unavailable_reason() {
   return std::string("powershell commands run on Windows agents only (this agent runs on Linux)");
-}
-
-std::string boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
 }
 
 Status reboot_machine() {

@@ -3,8 +3,7 @@
 
 namespace rmm::agent::platform {
 
-// TODO(platform): the POSIX implementation (agent/platform/posix/child_process.cc) once it stops
-// using Linux's pipe2.
+// TODO(platform): as agent/platform/linux/child_process_linux.cc, without pipe2 and /proc.
 Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec&) {
   return fail(Error::Code::kNotSupported,
               "running commands is not supported on this platform yet (macOS)");
@@ -20,11 +19,6 @@ std::vector<std::string> base_environment() {
 
 std::optional<std::string> powershell_unavailable_reason() {
   return std::string("powershell commands run on Windows agents only (this agent runs on macOS)");
-}
-
-// TODO(platform): kern.bootsessionuuid via sysctlbyname.
-std::string boot_id() {
-  return {};
 }
 
 // TODO(platform): `shutdown -r now`.

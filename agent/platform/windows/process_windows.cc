@@ -24,11 +24,6 @@ std::optional<std::string> powershell_unavailable_reason() {
   return std::string("powershell commands are not implemented on Windows yet");
 }
 
-// TODO(platform): a boot identifier (e.g. the last boot time from GetTickCount64).
-std::string boot_id() {
-  return {};
-}
-
 // TODO(platform): InitiateSystemShutdownExW.
 Status reboot_machine() {
   return fail(Error::Code::kNotSupported, "reboot is not supported on this platform (Windows)");

@@ -1,4 +1,4 @@
-// ChildProcess on POSIX: posix_spawn (no fork of the agent's address space) into a new process
+// ChildProcess on Linux: posix_spawn (no fork of the agent's address space) into a new process
 // group, with the signal mask and dispositions reset (the agent blocks SIGTERM for sigwait).
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -13,6 +13,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "agent/platform/process.h"
 
@@ -22,6 +25,28 @@ namespace {
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
+}
+
+// Whether a process of group `pgid` other than a zombie exists (/proc/<pid>/stat: the state is
+// the first field after the command name's last ')', the process group the third).
+bool group_has_live_member(pid_t pgid) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(it->path() / "stat");
+    std::string text;
+    if (!std::getline(in, text)) continue;
+    auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 1));
+    char state = '?';
+    long ppid = 0, pgrp = 0;
+    if (!(fields >> state >> ppid >> pgrp)) continue;
+    if (pgrp == pgid && state != 'Z' && state != 'X') return true;
+  }
+  return false;
 }
 
 class PosixChild final : public ChildProcess {
@@ -96,7 +121,12 @@ class PosixChild final : public ChildProcess {
 
   void terminate_group() override { ::kill(-pid_, SIGTERM); }
   void kill_group() override { ::kill(-pid_, SIGKILL); }
-  bool group_alive() const override { return ::kill(-pid_, 0) == 0 || errno == EPERM; }
+  // kill(-pgid, 0) also succeeds for zombies, which an init that does not reap (containers)
+  // keeps forever: look for a member that is not one.
+  bool group_alive() const override {
+    if (::kill(-pid_, 0) != 0 && errno != EPERM) return false;
+    return group_has_live_member(pid_);
+  }
 
  private:
   pid_t pid_;
