@@ -191,6 +191,11 @@ Result<db::BatchStats> Runner::write_with_retry(std::span<const BatchItem> items
 
 Status Runner::run() {
   std::uint64_t applied = 0, duplicates = 0, dead = 0, batches = 0;
+  // Where the time goes, for the progress log (fetch waits count when the stream is idle).
+  std::chrono::steady_clock::duration fetch_time{}, decode_time{}, write_time{};
+  auto ms = [](std::chrono::steady_clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
   auto next_progress = std::chrono::steady_clock::now() + kProgressLogInterval;
   std::chrono::milliseconds fetch_backoff = 100ms;
   while (!stop_.load()) {
@@ -203,7 +208,9 @@ Status Runner::run() {
         continue;
       }
     }
+    auto fetch_start = std::chrono::steady_clock::now();
     auto msgs = sub_->fetch(options_.batch_size, options_.fetch_timeout);
+    auto fetched_at = std::chrono::steady_clock::now();
     if (!msgs) {
       log::warn("fetch.failed", {{"error", msgs.error().message}});
       sleep_interruptibly(fetch_backoff);
@@ -257,8 +264,10 @@ Status Runner::run() {
       ack_through = m;
       expected = seq + 1;
     }
+    auto decoded_at = std::chrono::steady_clock::now();
     if (!items.empty()) {
       auto stats = write_with_retry(items);
+      write_time += std::chrono::steady_clock::now() - decoded_at;
       if (!stats) return std::unexpected(stats.error());
       checkpoint_ = std::max(checkpoint_, stats->checkpoint);
       applied += stats->applied;
@@ -274,6 +283,8 @@ Status Runner::run() {
                                    {"checkpoint", checkpoint_.value}});
     }
     ++batches;
+    fetch_time += fetched_at - fetch_start;
+    decode_time += decoded_at - fetched_at;
     if (ack_through != nullptr) {
       // AckAll: acking the highest applied sequence acks everything before it.
       if (auto st = ack_through->ack(); !st)
@@ -292,7 +303,10 @@ Status Runner::run() {
                                        {"batches", batches},
                                        {"applied", applied},
                                        {"duplicates", duplicates},
-                                       {"dead_letters", dead}});
+                                       {"dead_letters", dead},
+                                       {"fetch_ms", ms(fetch_time)},
+                                       {"decode_ms", ms(decode_time)},
+                                       {"write_ms", ms(write_time)}});
     }
   }
   log::info("projector.stopping", {{"checkpoint", checkpoint_.value},

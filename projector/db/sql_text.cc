@@ -51,7 +51,7 @@ void PgArray::separator() {
 
 void PgArray::add_null() {
   separator();
-  text_ += "NULL";
+  text_.append("NULL", 4);
 }
 
 void PgArray::add_text(std::string_view s) {
@@ -76,14 +76,14 @@ void PgArray::add(double v) {
 
 void PgArray::add(bool v) {
   separator();
-  text_ += v ? "t" : "f";
+  text_.push_back(v ? 't' : 'f');
 }
 
 void PgArray::add_bytea(std::span<const std::uint8_t> bytes) {
   // "\\x0a1b": the bytea hex form, its backslash escaped for the array literal.
   static constexpr char kHex[] = "0123456789abcdef";
   separator();
-  text_ += "\"\\\\x";
+  text_.append("\"\\\\x", 4);
   for (auto b : bytes) {
     text_ += kHex[b >> 4];
     text_ += kHex[b & 0xF];
@@ -92,9 +92,10 @@ void PgArray::add_bytea(std::span<const std::uint8_t> bytes) {
 }
 
 std::string PgArray::take() {
-  std::string out = std::move(text_);
-  out += '}';
-  text_ = "{";
+  text_.push_back('}');
+  std::string out;
+  out.swap(text_);
+  text_.push_back('{');
   empty_ = true;
   return out;
 }
