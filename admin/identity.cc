@@ -10,6 +10,7 @@
 #include "admin/jwt.h"
 #include "admin/partition.h"
 #include "admin/revocations.h"
+#include "common/files.h"
 
 namespace rmm::broker {
 namespace {
@@ -55,7 +56,7 @@ constexpr KeyFile kKeyFiles[] = {
 };
 
 Result<KeyPair> load_key(const fs::path& path, KeyRole role) {
-  auto text = read_file(path);
+  auto text = files::read_all(path);
   if (!text) return std::unexpected(text.error());
   while (!text->empty() && (text->back() == '\n' || text->back() == '\r' || text->back() == ' ')) {
     text->pop_back();
@@ -102,8 +103,8 @@ Result<Identity> load_or_create(const fs::path& home, bool create) {
   id.dir = home / "nats";
   fs::path keys = id.dir / "keys";
   if (create) {
-    if (auto s = ensure_dir(id.dir, 0700); !s) return std::unexpected(s.error());
-    if (auto s = ensure_dir(keys, 0700); !s) return std::unexpected(s.error());
+    if (auto s = files::ensure_dir(id.dir, 0700); !s) return std::unexpected(s.error());
+    if (auto s = files::ensure_dir(keys, 0700); !s) return std::unexpected(s.error());
   }
   for (const auto& kf : kKeyFiles) {
     fs::path path = keys / kf.file;
@@ -120,7 +121,7 @@ Result<Identity> load_or_create(const fs::path& home, bool create) {
                               home.string()));
     }
     id.*kf.member = KeyPair::generate(kf.role);
-    if (auto s = write_file_atomic(path, (id.*kf.member).seed() + "\n", 0600); !s) {
+    if (auto s = files::write_atomic(path, (id.*kf.member).seed() + "\n", 0600); !s) {
       return std::unexpected(s.error());
     }
   }
@@ -145,7 +146,7 @@ Result<Identity> init_identity(const fs::path& home) {
       {id->enroll_creds(), enroll_user_creds(*id)},
   };
   for (const auto& [path, content] : files) {
-    if (auto s = write_file_atomic(path, content, 0600); !s) return std::unexpected(s.error());
+    if (auto s = files::write_atomic(path, content, 0600); !s) return std::unexpected(s.error());
   }
   return id;
 }
@@ -179,7 +180,7 @@ Result<AgentSigner> load_agent_signer(const fs::path& home) {
   fs::path dir = home / "nats";
   auto key = load_key(dir / "keys" / "signing_rmm_agent.nk", KeyRole::kAccount);
   if (!key) return std::unexpected(key.error());
-  auto account_jwt = read_file(dir / "account_rmm.jwt");
+  auto account_jwt = files::read_all(dir / "account_rmm.jwt");
   if (!account_jwt) return std::unexpected(account_jwt.error());
   while (!account_jwt->empty() && std::isspace(static_cast<unsigned char>(account_jwt->back()))) {
     account_jwt->pop_back();

@@ -17,6 +17,7 @@
 #include "admin/tenancy_commands.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/files.h"
 #include "common/ids.h"
 
 #ifndef RMM_SOURCE_DIR
@@ -87,7 +88,7 @@ int run_render(const rmm::config::Values& v) {
       v.str("jetstream-dir").empty() ? id->dir / "jetstream" : fs::path(v.str("jetstream-dir"));
   auto text = rmm::broker::render_server_config(*id, options);
   if (!text) return fail_with(text.error());
-  if (auto s = rmm::broker::write_file_atomic(v.str("out"), *text, 0600); !s) {
+  if (auto s = rmm::files::write_atomic(v.str("out"), *text, 0600); !s) {
     return fail_with(s.error());
   }
   return 0;
@@ -108,12 +109,12 @@ int run_agent_credential(const rmm::config::Values& v) {
   auto id = rmm::broker::load_identity(v.str("home"));
   if (!id) return fail_with(id.error());
   fs::path state = v.str("state-dir");
-  if (auto s = rmm::broker::ensure_dir(state, 0700); !s) return fail_with(s.error());
+  if (auto s = rmm::files::ensure_dir(state, 0700); !s) return fail_with(s.error());
   fs::path id_file = state / "agent_id";
   std::string text;
   if (!v.positional().empty()) {
     text = v.positional().front();
-  } else if (auto existing = rmm::broker::read_file(id_file); existing) {
+  } else if (auto existing = rmm::files::read_all(id_file); existing) {
     text = *existing;
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   } else {
@@ -121,11 +122,11 @@ int run_agent_credential(const rmm::config::Values& v) {
   }
   auto agent = rmm::AgentId::parse(text);
   if (!agent) return fail_with(rmm::with_context(agent.error(), "agent id"));
-  if (auto s = rmm::broker::write_file_atomic(id_file, agent->str() + "\n", 0644); !s) {
+  if (auto s = rmm::files::write_atomic(id_file, agent->str() + "\n", 0644); !s) {
     return fail_with(s.error());
   }
   auto creds = rmm::broker::mint_agent_creds(*id, *agent);
-  if (auto s = rmm::broker::write_file_atomic(state / "agent.creds", creds, 0600); !s) {
+  if (auto s = rmm::files::write_atomic(state / "agent.creds", creds, 0600); !s) {
     return fail_with(s.error());
   }
   if (!v.str("nats-url").empty()) {

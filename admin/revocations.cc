@@ -9,6 +9,7 @@
 
 #include "admin/files.h"
 #include "admin/identity.h"
+#include "common/files.h"
 
 namespace rmm::broker {
 namespace {
@@ -24,7 +25,7 @@ Result<RevocationMap> load_revocations(const fs::path& nats_dir) {
   fs::path path = nats_dir / kFileName;
   std::error_code ec;
   if (!fs::exists(path, ec)) return RevocationMap{};
-  auto text = read_file(path);
+  auto text = files::read_all(path);
   if (!text) return std::unexpected(text.error());
   json::error_code jec;
   auto doc = json::parse(*text, jec);
@@ -44,7 +45,7 @@ Result<RevocationMap> load_revocations(const fs::path& nats_dir) {
 Status save_revocations(const fs::path& nats_dir, const RevocationMap& revocations) {
   json::object doc;
   for (const auto& [key, at] : revocations) doc[key] = at;
-  return write_file_atomic(nats_dir / kFileName, json::serialize(doc) + "\n", 0600);
+  return files::write_atomic(nats_dir / kFileName, json::serialize(doc) + "\n", 0600);
 }
 
 Result<std::string> replace_preloaded_jwt(std::string_view config_text,
@@ -78,15 +79,15 @@ Status revoke_user_keys(const RevokeKeysRequest& request) {
   // Loading mints the account JWT with the revocations just saved.
   auto id = load_identity(request.home);
   if (!id) return std::unexpected(id.error());
-  if (auto s = write_file_atomic(nats_dir / "account_rmm.jwt", id->rmm_account_jwt, 0600); !s) {
+  if (auto s = files::write_atomic(nats_dir / "account_rmm.jwt", id->rmm_account_jwt, 0600); !s) {
     return s;
   }
   if (!request.server_config.empty()) {
-    auto text = read_file(request.server_config);
+    auto text = files::read_all(request.server_config);
     if (!text) return std::unexpected(text.error());
     auto updated = replace_preloaded_jwt(*text, id->rmm_account.public_key(), id->rmm_account_jwt);
     if (!updated) return std::unexpected(updated.error());
-    if (auto s = write_file_atomic(request.server_config, *updated, 0600); !s) return s;
+    if (auto s = files::write_atomic(request.server_config, *updated, 0600); !s) return s;
   }
   if (request.server_pid > 0 && ::kill(request.server_pid, SIGHUP) != 0) {
     return failf("signalling nats-server (pid {}) to reload: {}", request.server_pid,

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "admin/files.h"
+#include "common/files.h"
 
 namespace rmm::broker {
 namespace {
@@ -40,7 +41,7 @@ bool same_value(const json::value& a, const json::value& b) {
 }
 
 Result<json::object> load_definition(const fs::path& path) {
-  auto text = read_file(path);
+  auto text = files::read_all(path);
   if (!text) return std::unexpected(text.error());
   boost::system::error_code ec;
   auto v = json::parse(*text, ec);

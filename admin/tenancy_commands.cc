@@ -12,6 +12,7 @@
 #include "admin/files.h"
 #include "admin/revocations.h"
 #include "admin/tenancy/intents.h"
+#include "common/files.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 #include "common/pg.h"
@@ -130,7 +131,7 @@ Result<T> parse_id(const config::Values& v, std::string_view key) {
 Result<pid_t> server_pid(const config::Values& v) {
   if (v.integer("nats-pid") > 0) return static_cast<pid_t>(v.integer("nats-pid"));
   if (v.str("nats-pid-file").empty()) return pid_t{0};
-  auto text = broker::read_file(v.str("nats-pid-file"));
+  auto text = files::read_all(v.str("nats-pid-file"));
   if (!text) return std::unexpected(text.error());
   long pid = 0;
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), pid);

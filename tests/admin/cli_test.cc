@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "admin/files.h"
+#include "common/files.h"
 #include "common/ids.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/temp_dir.h"
@@ -21,7 +22,7 @@ int run_admin(const test::TempDir& dir, std::vector<std::string> args, std::stri
                                  .log_file = log});
   auto status = p.wait(std::chrono::seconds(30));
   REQUIRE(status.has_value());
-  if (output != nullptr) *output = broker::read_file(log).value_or("");
+  if (output != nullptr) *output = files::read_all(log).value_or("");
   return *status;
 }
 
@@ -40,7 +41,7 @@ TEST_CASE("rmm-admin init, render-config and agent-credential") {
   REQUIRE(run_admin(dir, {"init", "--home", home}, &out) == 0);
   CHECK(out.find("account RMM A") != std::string::npos);
   for (const auto& key : fs::directory_iterator(fs::path(home) / "nats/keys")) {
-    auto seed = broker::read_file(key.path());
+    auto seed = files::read_all(key.path());
     REQUIRE(seed.has_value());
     CHECK(out.find(seed->substr(0, 58)) == std::string::npos);  // no seed is ever printed
   }
@@ -49,7 +50,7 @@ TEST_CASE("rmm-admin init, render-config and agent-credential") {
                     {"render-config", "--home", home, "--nats-port", "4555", "--out",
                      (dir / "server.conf").string()},
                     &out) == 0);
-  auto conf = broker::read_file(dir / "server.conf");
+  auto conf = files::read_all(dir / "server.conf");
   REQUIRE(conf.has_value());
   CHECK(conf->find("listen: 127.0.0.1:4555") != std::string::npos);
   CHECK(conf->find(home + "/nats/jetstream") != std::string::npos);
@@ -58,11 +59,11 @@ TEST_CASE("rmm-admin init, render-config and agent-credential") {
   REQUIRE(run_admin(dir, {"agent-credential", "--home", home, "--state-dir", state}, &out) == 0);
   auto printed = AgentId::parse(out.substr(0, out.find('\n')));
   REQUIRE(printed.has_value());
-  auto id_file = broker::read_file(dir / "state/agent_id");
+  auto id_file = files::read_all(dir / "state/agent_id");
   REQUIRE(id_file.has_value());
   CHECK(*id_file == printed->str() + "\n");
   CHECK(mode_of(dir / "state/agent.creds") == 0600);
-  auto creds = broker::read_file(dir / "state/agent.creds");
+  auto creds = files::read_all(dir / "state/agent.creds");
   REQUIRE(creds.has_value());
   CHECK(creds->find("-----BEGIN NATS USER JWT-----") != std::string::npos);
   CHECK(creds->find("-----BEGIN USER NKEY SEED-----\nSU") != std::string::npos);
@@ -74,7 +75,7 @@ TEST_CASE("rmm-admin init, render-config and agent-credential") {
   REQUIRE(run_admin(dir, {"agent-credential", explicit_id, "--home", home, "--state-dir", state},
                     &out) == 0);
   CHECK(out == explicit_id + "\n");
-  CHECK(broker::read_file(dir / "state/agent_id").value_or("") == explicit_id + "\n");
+  CHECK(files::read_all(dir / "state/agent_id").value_or("") == explicit_id + "\n");
 
   CHECK(run_admin(dir, {"agent-credential", "not-a-uuid", "--home", home, "--state-dir", state},
                   &out) != 0);

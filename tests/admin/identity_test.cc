@@ -9,6 +9,7 @@
 #include "admin/jwt.h"
 #include "admin/partition.h"
 #include "admin/server_config.h"
+#include "common/files.h"
 #include "tests/fixtures/temp_dir.h"
 
 using namespace rmm;
@@ -86,7 +87,7 @@ TEST_CASE("the account and user JWTs are signed by the right keys") {
   CHECK(nats.at("mappings").as_object().contains("rmm.evt.*.*"));
   CHECK(nats.at("signing_keys").at(0).at("key").as_string() == id->agent_signer.public_key());
 
-  auto services = read_file(id->services_creds());
+  auto services = files::read_all(id->services_creds());
   REQUIRE(services.has_value());
   auto svc_jwt = decode_and_verify_jwt(creds_block(*services, "BEGIN NATS USER JWT"));
   REQUIRE(svc_jwt.has_value());

@@ -8,6 +8,7 @@
 #include "admin/files.h"
 #include "admin/jwt.h"
 #include "admin/streams.h"
+#include "common/files.h"
 #include "tests/broker/test_client.h"
 #include "tests/fixtures/nats_server.h"
 
@@ -27,7 +28,7 @@ TEST_CASE("anonymous and foreign credentials are refused, ours are accepted") {
     auto user = KeyPair::generate(KeyRole::kUser);
     auto jwt = encode_jwt(user_claims(user.public_key(), UserSpec{.name = "rogue"}), rogue_account);
     auto path = server.home() / "rogue.creds";
-    REQUIRE(write_file_atomic(path, format_creds(jwt, user.seed()), 0600).has_value());
+    REQUIRE(files::write_atomic(path, format_creds(jwt, user.seed()), 0600).has_value());
     CHECK(test::TestClient::connect(server.url(), path, {}, &status) == nullptr);
     CHECK(status != NATS_OK);
   }
@@ -42,7 +43,7 @@ TEST_CASE("anonymous and foreign credentials are refused, ours are accepted") {
     std::string relabelled = forged.substr(0, dot1) + "." +
                              b64url_encode(boost::json::serialize(claims)) + forged.substr(dot2);
     auto path = server.home() / "forged.creds";
-    REQUIRE(write_file_atomic(path, format_creds(relabelled, user.seed()), 0600).has_value());
+    REQUIRE(files::write_atomic(path, format_creds(relabelled, user.seed()), 0600).has_value());
     CHECK(test::TestClient::connect(server.url(), path, {}, &status) == nullptr);
     CHECK(status != NATS_OK);
   }
@@ -52,7 +53,7 @@ TEST_CASE("anonymous and foreign credentials are refused, ours are accepted") {
     REQUIRE(other.has_value());
     auto path = server.home() / "foreign-agent.creds";
     auto agent = AgentId::generate(real_clock());
-    REQUIRE(write_file_atomic(path, mint_agent_creds(*other, agent), 0600).has_value());
+    REQUIRE(files::write_atomic(path, mint_agent_creds(*other, agent), 0600).has_value());
     CHECK(test::TestClient::connect(server.url(), path, agent_inbox_prefix(agent), &status) ==
           nullptr);
     CHECK(status != NATS_OK);

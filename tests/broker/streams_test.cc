@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "admin/files.h"
+#include "common/files.h"
 #include "tests/broker/test_client.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/process.h"
@@ -28,7 +29,7 @@ int run_apply(test::NatsServerFixture& server, const fs::path& streams_dir, std:
        .log_file = log});
   auto status = p.wait(30s);
   REQUIRE(status.has_value());
-  *out = read_file(log).value_or("");
+  *out = files::read_all(log).value_or("");
   return *status;
 }
 
@@ -68,11 +69,11 @@ TEST_CASE("apply-streams twice leaves two streams; a changed max_age is updated 
   fs::path changed = server.home() / "streams-changed";
   fs::create_directories(changed);
   for (const auto& e : fs::directory_iterator(server.streams_dir())) {
-    auto text = read_file(e.path());
+    auto text = files::read_all(e.path());
     REQUIRE(text.has_value());
     auto def = boost::json::parse(*text).as_object();
     if (def.at("name") == "RMM_EVENTS") def["max_age"] = 10LL * 86400 * 1'000'000'000;
-    REQUIRE(write_file_atomic(changed / e.path().filename(), boost::json::serialize(def), 0644)
+    REQUIRE(files::write_atomic(changed / e.path().filename(), boost::json::serialize(def), 0644)
                 .has_value());
   }
   REQUIRE(run_apply(server, changed, &out) == 0);
