@@ -10,7 +10,13 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
       .statement_timeout = config.request_timeout,
       .acquire_timeout = config.request_timeout,
   });
-  auto nats = NatsLink::connect(config.nats_url, config.nats_creds);
+  // Retries forever in the background: the API starts (and /healthz says so) while the broker
+  // is down.
+  auto nats = nats::Connection::connect({.url = config.nats_url,
+                                         .creds_file = config.nats_creds,
+                                         .name = "rmm-api",
+                                         .reconnect_wait = std::chrono::milliseconds(1000),
+                                         .retry_on_failed_connect = true});
   if (!nats) return std::unexpected(nats.error());
   app->nats_ = std::move(*nats);
 

@@ -8,7 +8,7 @@
 
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_responder.h"
-#include "api/nats/nats_link.h"
+#include "common/nats_connection.h"
 #include "api/routes/agents.h"
 #include "api/routes/health.h"
 #include "api/routes/static_files.h"
@@ -37,7 +37,7 @@ class App {
   App() = default;
 
   std::unique_ptr<PgPool> pg_;
-  std::unique_ptr<NatsLink> nats_;
+  std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<HealthRoute> health_;
   std::unique_ptr<AgentsRoute> agents_;
   std::unique_ptr<StaticFiles> static_files_;

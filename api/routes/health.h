@@ -4,14 +4,14 @@
 #pragma once
 
 #include "api/db/pg_pool.h"
-#include "api/nats/nats_link.h"
+#include "common/nats_connection.h"
 #include "api/server/http.h"
 
 namespace rmm::api {
 
 class HealthRoute {
  public:
-  HealthRoute(PgPool& pg, const NatsLink& nats) : pg_(pg), nats_(nats) {}
+  HealthRoute(PgPool& pg, const nats::Connection& nats) : pg_(pg), nats_(nats) {}
   // Blocking (queries PostgreSQL): call from the worker pool.
   Response get(const Request& req, const RequestContext& ctx);
 
@@ -19,7 +19,7 @@ class HealthRoute {
   bool postgres_ok(const RequestContext& ctx);
 
   PgPool& pg_;
-  const NatsLink& nats_;
+  const nats::Connection& nats_;
 };
 
 }  // namespace rmm::api
