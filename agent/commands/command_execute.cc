@@ -44,6 +44,7 @@ std::uint64_t ms(std::chrono::milliseconds d) {
 }  // namespace
 
 void CommandRunner::execute(Job& job) {
+  StartTurn turn(*this, job.ticket);
   const auto& cmd = job.command.info;
   const int stop = job.control->stop.load();
   if (stop == static_cast<int>(StopRequest::kShutdown)) return;  // stays queued in the store
@@ -68,9 +69,9 @@ void CommandRunner::execute(Job& job) {
   }
   if (std::holds_alternative<codec::ShellSpec>(cmd.action) ||
       std::holds_alternative<codec::ExecSpec>(cmd.action)) {
-    run_program(job);
+    run_program(job, turn);
   } else {
-    run_action(job);
+    run_action(job, turn);
   }
 }
 
@@ -82,7 +83,7 @@ Result<std::string> CommandRunner::write_script(const CommandId& id, const std::
   return path.string();
 }
 
-void CommandRunner::run_program(Job& job) {
+void CommandRunner::run_program(Job& job, StartTurn& turn) {
   const auto& p = job.command;
   const auto& id = p.info.id;
   platform::SpawnSpec spawn{.argv = {}, .env = p.env, .working_dir = p.working_dir};
@@ -121,6 +122,7 @@ void CommandRunner::run_program(Job& job) {
   if (auto s = lifecycle_.started(id, (*child)->pid()); !s) {
     log::error("command.event_failed", {{"command_id", id.str()}, {"error", s.error().message}});
   }
+  turn.release();
   RunResult r = run_process(**child, id, p.timeout, p.output_cap, options_.output, *job.control,
                             lifecycle_, clock_);
   child->reset();
@@ -166,12 +168,13 @@ void CommandRunner::run_program(Job& job) {
   }
 }
 
-void CommandRunner::run_action(Job& job) {
+void CommandRunner::run_action(Job& job, StartTurn& turn) {
   const auto& p = job.command;
   const auto& id = p.info.id;
   if (auto s = lifecycle_.started(id, 0); !s) {
     log::error("command.event_failed", {{"command_id", id.str()}, {"error", s.error().message}});
   }
+  turn.release();
   const auto start = clock_.steady_now();
   std::string out;
   Status outcome;

@@ -275,6 +275,7 @@ void CommandRunner::worker() {
       if (stopping_) return;
       job = std::move(queue_.front());
       queue_.pop_front();
+      job.ticket = next_ticket_++;
       bool is_process = std::holds_alternative<codec::ShellSpec>(job.command.info.action) ||
                         std::holds_alternative<codec::ExecSpec>(job.command.info.action);
       running_[job.command.info.id] = {job.control, is_process};
@@ -283,6 +284,21 @@ void CommandRunner::worker() {
     std::lock_guard lock(mutex_);
     running_.erase(job.command.info.id);
   }
+}
+
+CommandRunner::StartTurn::StartTurn(CommandRunner& runner, std::uint64_t ticket) : runner_(runner) {
+  std::unique_lock lock(runner_.mutex_);
+  runner_.cv_.wait(lock, [&] { return runner_.turn_ == ticket || runner_.stopping_; });
+}
+
+void CommandRunner::StartTurn::release() {
+  if (!held_) return;
+  held_ = false;
+  {
+    std::lock_guard lock(runner_.mutex_);
+    runner_.turn_++;
+  }
+  runner_.cv_.notify_all();
 }
 
 CommandRunnerStats CommandRunner::stats() const {

@@ -112,6 +112,20 @@ class CommandRunner {
   struct Job {
     PreparedCommand command;
     std::shared_ptr<RunControl> control = std::make_shared<RunControl>();
+    std::uint64_t ticket = 0;  // order of dequeueing: commands start in this order
+  };
+
+  // Holds a job's turn to start, from dequeue until its CommandStarted (or its early end), so
+  // concurrent workers still start commands, and report them started, in order of arrival.
+  class StartTurn {
+   public:
+    StartTurn(CommandRunner& runner, std::uint64_t ticket);
+    ~StartTurn() { release(); }
+    void release();
+
+   private:
+    CommandRunner& runner_;
+    bool held_ = true;
   };
 
   CommandRunner(Outbox& outbox, nats::Connection* conn, const AgentId& agent,
@@ -120,8 +134,8 @@ class CommandRunner {
   bool enqueue(Job job);
   void worker();
   void execute(Job& job);
-  void run_program(Job& job);
-  void run_action(Job& job);
+  void run_program(Job& job, StartTurn& turn);
+  void run_action(Job& job, StartTurn& turn);
   void finish(const CommandId& id, Status event);
   Status handle_cancel(const CommandId& cancel_id, const CommandId& target);
   Status reject(const CommandId& id, std::string_view reason);
@@ -144,6 +158,8 @@ class CommandRunner {
   // Running jobs: the control of each (for cancel and stop), and whether it is a process.
   std::map<CommandId, std::pair<std::shared_ptr<RunControl>, bool>> running_;
   bool stopping_ = false;
+  std::uint64_t next_ticket_ = 0;  // the next dequeued job's ticket
+  std::uint64_t turn_ = 0;         // the ticket whose turn it is to start
   std::vector<std::thread> workers_;
   CommandRunnerStats stats_;
 };
