@@ -12,6 +12,7 @@ namespace rmm::agent {
 namespace {
 
 constexpr auto kSlice = std::chrono::milliseconds(100);
+constexpr auto kWarnEvery = std::chrono::minutes(1);
 
 std::uint64_t to_u64(std::string_view s) {
   std::uint64_t v = 0;
@@ -102,6 +103,7 @@ void CommandFetcher::run() {
     const auto end = std::chrono::steady_clock::now() + options_.expires + std::chrono::seconds(1);
     int got = 0;
     bool backoff = false;
+    bool answered = false;  // a message or a status for this request arrived
     while (!stopping_ && got < options_.batch && std::chrono::steady_clock::now() < end) {
       natsMsg* raw = nullptr;
       s = natsSubscription_NextMsg(&raw, sub_, kSlice.count());
@@ -115,18 +117,35 @@ void CommandFetcher::run() {
         auto status = msg.header("Status").value_or("");
         if (status == "100") continue;         // idle heartbeat (not requested, harmless)
         if (msg.subject() != reply) continue;  // the end of an earlier request
+        answered = true;
         if (status != "404" && status != "408") {
-          log::warn("command.fetch_status",
-                    {{"status", status}, {"description", msg.header("Description").value_or("")}});
+          warn_limited("command.fetch_status",
+                       fmt::format("{} {}", status, msg.header("Description").value_or("")));
           backoff = true;
         }
         break;
       }
+      answered = true;
       handle(raw);
       ++got;
     }
+    // A denied request, or one for a consumer that does not exist, is never answered.
+    silent_ = answered ? 0 : silent_ + 1;
+    if (silent_ >= 3) {
+      warn_limited("command.fetch_unanswered",
+                   "no reply to pull requests: is this agent's command consumer missing?");
+    }
     if (backoff && !pause(options_.backoff)) break;
   }
+}
+
+void CommandFetcher::warn_limited(std::string_view what, const std::string& detail) {
+  auto now = std::chrono::steady_clock::now();
+  if (warned_at_ != std::chrono::steady_clock::time_point{} && now - warned_at_ < kWarnEvery) {
+    return;
+  }
+  warned_at_ = now;
+  log::warn(what, {{"detail", detail}});
 }
 
 void CommandFetcher::handle(natsMsg* msg) {

@@ -64,6 +64,8 @@ class CommandFetcher {
   void run();
   bool pause(std::chrono::milliseconds d);  // false when stopping
   void handle(natsMsg* msg);
+  // At most one warning a minute: a broker problem must not flood the log.
+  void warn_limited(std::string_view what, const std::string& detail);
 
   nats::Connection& conn_;
   AgentId agent_;
@@ -74,6 +76,8 @@ class CommandFetcher {
   natsSubscription* sub_ = nullptr;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> delivered_{0};
+  int silent_ = 0;  // consecutive unanswered requests (fetcher thread)
+  std::chrono::steady_clock::time_point warned_at_{};
   std::thread thread_;
 };
 
