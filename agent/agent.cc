@@ -5,7 +5,9 @@
 
 #include "agent/collectors/inventory.h"
 #include "agent/collectors/metrics_collector.h"
+#include "agent/commands/applied_config.h"
 #include "agent/commands/command_runner.h"
+#include "agent/live_settings.h"
 #include "agent/outbox/outbox.h"
 #include "agent/platform/host_info.h"
 #include "agent/publisher/outbox_publisher.h"
@@ -30,8 +32,9 @@ class Reporter {
   template <class Build>
   void append(EventClass cls, schema::Payload type, Build build) {
     auto seq = outbox_.append(cls, type, [&](AgentSeq s) { return build(header(s.value)); });
-    if (!seq) log::error("outbox.append_failed", {{"type", codec::event_type_token(type)},
-                                                  {"error", seq.error().message}});
+    if (!seq)
+      log::error("outbox.append_failed",
+                 {{"type", codec::event_type_token(type)}, {"error", seq.error().message}});
   }
 
   void heartbeat() {
@@ -57,8 +60,8 @@ class Reporter {
     codec::OutboxDroppedInfo info{report->dropped_events, report->replaced_heartbeats,
                                   report->oldest_dropped_seq.value,
                                   report->newest_dropped_seq.value};
-    log::warn("outbox.dropped", {{"metrics", info.dropped_metrics},
-                                 {"heartbeats", info.dropped_heartbeats}});
+    log::warn("outbox.dropped",
+              {{"metrics", info.dropped_metrics}, {"heartbeats", info.dropped_heartbeats}});
     append(EventClass::kDurable, schema::Payload::OutboxDropped,
            [&](const auto& h) { return codec::build_outbox_dropped(h, info); });
   }
@@ -72,6 +75,14 @@ class Reporter {
   AgentId agent_;
   const Clock& clock_;
 };
+
+// The live settings at start: flags and defaults, then what earlier apply_config commands left.
+Result<LiveSettings::Values> initial_live_settings(const AgentSettings& s) {
+  auto disabled = parse_collector_list(s.disabled_collectors);
+  if (!disabled) return std::unexpected(with_context(disabled.error(), "disabled-collectors"));
+  return LiveSettings::Values{s.heartbeat_interval, s.metrics_interval, s.inventory_interval,
+                              std::move(*disabled)};
+}
 
 // Runs `task` when `next` is due and schedules its next run one interval later (skipping missed
 // runs rather than bursting after a stall).
@@ -108,51 +119,89 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   };
   auto conn = nats::Connection::connect(opts);
   if (!conn) return std::unexpected(conn.error());
-  auto publisher = OutboxPublisher::create(**outbox, **conn, agent,
-                                           PublisherOptions{.window = settings.publish_window}, clock);
+  auto publisher = OutboxPublisher::create(
+      **outbox, **conn, agent, PublisherOptions{.window = settings.publish_window}, clock);
   if (!publisher) return std::unexpected(publisher.error());
   publisher_ptr = publisher->get();
   if (auto st = (*publisher)->start(); !st) return std::unexpected(st.error());
+  auto initial = initial_live_settings(settings);
+  if (!initial) return std::unexpected(initial.error());
+  LiveSettings live(std::move(*initial));
+  if (auto applied = load_applied_config(settings.state_dir); !applied) {
+    log::warn("config.applied_unreadable", {{"error", applied.error().message}});
+  } else if (auto st = live.apply(*applied); !st) {
+    log::warn("config.applied_invalid", {{"error", st.error().message}});
+  }
+
   // Remote commands: started after the publisher, so their lifecycle events flow at once.
   CommandRunnerOptions command_options;
   command_options.state_dir = settings.state_dir;
   command_options.boot_id = outbox_options.boot_id;
-  auto commands = CommandRunner::create(**outbox, conn->get(), agent, command_options, {}, clock);
+  command_options.concurrency = settings.command_concurrency;
+  command_options.limits.default_timeout = settings.command_timeout;
+  command_options.limits.default_output_cap = settings.command_output_cap;
+  CommandHooks hooks;
+  hooks.apply_config = [&live](const codec::KeyValues& kv) { return live.apply(kv); };
+  auto commands =
+      CommandRunner::create(**outbox, conn->get(), agent, command_options, hooks, clock);
   if (!commands) return std::unexpected(with_context(commands.error(), "starting commands"));
   if (auto st = (*commands)->start(); !st) return std::unexpected(st.error());
-  log::info("agent.started", {{"agent_id", id}, {"version", kAgentVersion},
-                              {"hostname", host->hostname}, {"outbox_depth", (*outbox)->depth()}});
+  log::info("agent.started", {{"agent_id", id},
+                              {"version", kAgentVersion},
+                              {"hostname", host->hostname},
+                              {"outbox_depth", (*outbox)->depth()}});
 
   Reporter report(**outbox, agent, clock);
-  codec::AgentStartedInfo started{host->hostname, host->os_name,   host->os_version,
-                                  host->kernel,   host->arch,      std::string(kAgentVersion),
+  codec::AgentStartedInfo started{host->hostname,  host->os_name,   host->os_version,
+                                  host->kernel,    host->arch,      std::string(kAgentVersion),
                                   host->cpu_model, host->cpu_count, host->memory_total_bytes};
   report.append(EventClass::kDurable, schema::Payload::AgentStarted,
                 [&](const auto& h) { return codec::build_agent_started(h, started); });
 
-  collectors::MetricsCollector metrics;
+  LiveSettings::Values current = live.get();
+  std::uint64_t generation = live.generation();
+  auto metrics = std::make_unique<collectors::MetricsCollector>(
+      collectors::MetricsOptions{.disabled = current.disabled_collectors});
   SteadyTime next_heartbeat = clock.steady_now();
   SteadyTime next_metrics = next_heartbeat;
   SteadyTime next_inventory = next_heartbeat;
   while (!shutdown::requested()) {
     SteadyTime now = clock.steady_now();
-    run_if_due(now, next_heartbeat, settings.heartbeat_interval, [&] { report.heartbeat(); });
-    run_if_due(now, next_metrics, settings.metrics_interval, [&] {
-      auto sample = metrics.sample();
+    if (live.generation() != generation) {
+      // apply_config: shorter intervals take effect now, longer ones after the next run.
+      generation = live.generation();
+      auto changed = live.get();
+      next_heartbeat = std::min(next_heartbeat, now + changed.heartbeat_interval);
+      next_metrics = std::min(next_metrics, now + changed.metrics_interval);
+      next_inventory = std::min(next_inventory, now + changed.inventory_interval);
+      if (changed.disabled_collectors != current.disabled_collectors) {
+        metrics = std::make_unique<collectors::MetricsCollector>(
+            collectors::MetricsOptions{.disabled = changed.disabled_collectors});
+      }
+      current = std::move(changed);
+      log::info("config.applied", {{"heartbeat_ms", current.heartbeat_interval.count()},
+                                   {"metrics_ms", current.metrics_interval.count()},
+                                   {"inventory_ms", current.inventory_interval.count()}});
+    }
+    run_if_due(now, next_heartbeat, current.heartbeat_interval, [&] { report.heartbeat(); });
+    run_if_due(now, next_metrics, current.metrics_interval, [&] {
+      auto sample = metrics->sample();
       if (!sample) return log::warn("metrics.failed", {{"error", sample.error().message}});
       report.append(EventClass::kDroppable, schema::Payload::MetricsSample,
                     [&](const auto& h) { return codec::build_metrics(h, *sample); });
     });
-    run_if_due(now, next_inventory, settings.inventory_interval, [&] {
-      auto inventory = collectors::collect_inventory();
+    run_if_due(now, next_inventory, current.inventory_interval, [&] {
+      auto inventory = collectors::collect_inventory({.disabled = current.disabled_collectors});
       if (!inventory) return log::warn("inventory.failed", {{"error", inventory.error().message}});
       report.append(EventClass::kDurable, schema::Payload::Inventory,
                     [&](const auto& h) { return codec::build_inventory(h, *inventory); });
     });
     report.drops();
+    // Wake at least once a second so an apply_config that shortens an interval is seen promptly.
     auto next = std::min({next_heartbeat, next_metrics, next_inventory});
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock.steady_now());
-    shutdown::wait_for(std::max(wait, std::chrono::milliseconds(1)));
+    shutdown::wait_for(
+        std::clamp(wait, std::chrono::milliseconds(1), std::chrono::milliseconds(1000)));
   }
 
   // Stop order: commands (their last events go to the outbox), the publisher (its acks arrive on

@@ -3,6 +3,9 @@
 //
 // Concurrency: run_agent() blocks the calling thread and owns the schedule; the outbox publisher
 // drains on its own thread. Shutdown arrives through common/shutdown.
+// Configuration: intervals and disabled collectors can change live through apply_config; the
+// applied values persist in the state dir and take precedence over flags, environment and
+// defaults at the next start (the server's word is the effective policy).
 // Limitations: inventory is collected on the main loop (it takes up to a few seconds every six
 // hours, delaying at most one heartbeat by that much).
 #pragma once
@@ -25,6 +28,10 @@ struct AgentSettings {
   std::chrono::milliseconds inventory_interval{6 * 3'600'000};
   std::uint64_t outbox_budget_bytes = 256ull * 1024 * 1024;
   int publish_window = 1024;
+  std::string disabled_collectors;  // comma-separated
+  int command_concurrency = 4;
+  std::chrono::milliseconds command_timeout{600'000};
+  std::size_t command_output_cap = 1024 * 1024;
 };
 
 // Returns when shutdown is requested; an error when the agent cannot start at all.

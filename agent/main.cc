@@ -1,34 +1,13 @@
 // rmm-agent: runs on each endpoint and reports to the GuruRMM broker.
-#include <array>
 #include <cstdio>
 #include <string_view>
 
 #include "agent/agent.h"
 #include "agent/enroll/enroll_command.h"
+#include "agent/settings.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/shutdown.h"
-
-namespace {
-
-using rmm::config::Setting;
-using rmm::config::Type;
-
-constexpr std::array<Setting, 8> kSettings = {{
-    {"state-dir", Type::kString, "/var/lib/gururmm", "agent state: identity, credential, outbox"},
-    {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
-    {"heartbeat-interval", Type::kDuration, "30s", "time between heartbeats", 1'000, 3'600'000},
-    {"metrics-interval", Type::kDuration, "60s", "time between metrics samples", 1'000, 3'600'000},
-    {"inventory-interval", Type::kDuration, "6h", "time between inventories", 60'000,
-     7 * 86'400'000},
-    {"outbox-budget", Type::kInt, "268435456",
-     "bytes the outbox may hold before metrics are dropped, oldest first", 1 << 20,
-     64ll << 30},
-    {"publish-window", Type::kInt, "1024", "events in flight to the broker at most", 1, 65'536},
-    {"log-level", Type::kString, "info", "debug, info, warn or error"},
-}};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   rmm::log::set_component("agent");
@@ -36,15 +15,17 @@ int main(int argc, char** argv) {
     return rmm::agent::enroll::run_enroll_command(argc - 1, argv + 1);
   }
   rmm::shutdown::install();
-  auto cfg = rmm::config::Values::load(kSettings, argc, argv);
+  auto cfg = rmm::config::Values::load(rmm::agent::agent_settings(), argc, argv);
   if (!cfg) {
     std::fprintf(stderr, "rmm-agent: %s\n", cfg.error().message.c_str());
     return 2;
   }
   if (cfg->help_requested()) {
-    std::fputs(rmm::config::usage("rmm-agent [options]",
-                                  "Reports this machine to GuruRMM: heartbeats, metrics and inventory, through a durable outbox.",
-                                  kSettings)
+    std::fputs(rmm::config::usage(
+                   "rmm-agent [options]",
+                   "Reports this machine to GuruRMM and runs its commands, through a durable "
+                   "outbox. `rmm-agent enroll --help` enrolls it.",
+                   rmm::agent::agent_settings())
                    .c_str(),
                stdout);
     return 0;
@@ -63,6 +44,10 @@ int main(int argc, char** argv) {
       .inventory_interval = cfg->duration("inventory-interval"),
       .outbox_budget_bytes = static_cast<std::uint64_t>(cfg->integer("outbox-budget")),
       .publish_window = static_cast<int>(cfg->integer("publish-window")),
+      .disabled_collectors = cfg->str("disabled-collectors"),
+      .command_concurrency = static_cast<int>(cfg->integer("command-concurrency")),
+      .command_timeout = cfg->duration("command-timeout"),
+      .command_output_cap = static_cast<std::size_t>(cfg->integer("command-output-cap")),
   };
   auto st = rmm::agent::run_agent(settings, rmm::real_clock());
   if (!st) {

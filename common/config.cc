@@ -33,8 +33,9 @@ Result<std::int64_t> parse_int(std::string_view text) {
   return neg ? -v : v;
 }
 
-// Checks `value` against `spec` and returns its numeric form (0 for strings).
-Result<std::int64_t> validate(const Setting& spec, std::string_view value) {
+}  // namespace
+
+Result<std::int64_t> check_value(const Setting& spec, std::string_view value) {
   std::int64_t n = 0;
   switch (spec.type) {
     case Type::kString: return 0;
@@ -62,7 +63,6 @@ Result<std::int64_t> validate(const Setting& spec, std::string_view value) {
   return n;
 }
 
-}  // namespace
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::size_t digits = 0;
@@ -90,14 +90,15 @@ std::string env_name(std::string_view name) {
   return out;
 }
 
+const Setting* find_setting(std::span<const Setting> specs, std::string_view name) {
+  for (const auto& s : specs) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
 Result<Values> Values::load(std::span<const Setting> specs, int argc, const char* const* argv) {
   Values v;
-  auto find = [&](std::string_view name) -> const Setting* {
-    for (const auto& s : specs) {
-      if (s.name == name) return &s;
-    }
-    return nullptr;
-  };
   std::map<std::string, std::string, std::less<>> from_flags;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -118,7 +119,7 @@ Result<Values> Values::load(std::span<const Setting> specs, int argc, const char
       value = std::string(arg.substr(eq + 1));
       has_value = true;
     }
-    const Setting* spec = find(name);
+    const Setting* spec = find_setting(specs, name);
     if (spec == nullptr) return failf("unknown option '--{}' (see --help)", name);
     if (!has_value) {
       if (spec->type == Type::kBool) {
@@ -147,7 +148,7 @@ Result<Values> Values::load(std::span<const Setting> specs, int argc, const char
       if (v.help_) continue;
       return failf("setting '{}' has no value", spec.name);
     }
-    auto n = validate(spec, value);
+    auto n = check_value(spec, value);
     if (!n) return failf("setting '{}': {}", spec.name, n.error().message);
     v.raw_[std::string(spec.name)] = value;
     v.numbers_[std::string(spec.name)] = *n;

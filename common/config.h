@@ -30,6 +30,11 @@ struct Setting {
   bool required = false;
 };
 
+// Checks `value` against `spec`: its numeric form (milliseconds for durations, 0/1 for bools, 0 for
+// strings), or why it is invalid.
+Result<std::int64_t> check_value(const Setting& spec, std::string_view value);
+const Setting* find_setting(std::span<const Setting> specs, std::string_view name);
+
 // "250ms", "30s", "5m", "2h", "400d" -> milliseconds.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 // The environment variable that sets `name`: "heartbeat-interval" -> "RMM_HEARTBEAT_INTERVAL".

@@ -1,0 +1,37 @@
+#include "agent/settings.h"
+
+#include <array>
+
+namespace rmm::agent {
+namespace {
+
+using config::Setting;
+using config::Type;
+
+constexpr std::array<Setting, 12> kSettings = {{
+    {"state-dir", Type::kString, "/var/lib/gururmm", "agent state: identity, credential, outbox"},
+    {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
+    {"heartbeat-interval", Type::kDuration, "30s", "time between heartbeats", 1'000, 3'600'000},
+    {"metrics-interval", Type::kDuration, "60s", "time between metrics samples", 1'000, 3'600'000},
+    {"inventory-interval", Type::kDuration, "6h", "time between inventories", 60'000,
+     7 * 86'400'000},
+    {"disabled-collectors", Type::kString, "",
+     "comma-separated collector names not to run (agent/collectors/registry.cc)"},
+    {"outbox-budget", Type::kInt, "268435456",
+     "bytes the outbox may hold before metrics are dropped, oldest first", 1 << 20, 64ll << 30},
+    {"publish-window", Type::kInt, "1024", "events in flight to the broker at most", 1, 65'536},
+    {"command-concurrency", Type::kInt, "4", "commands running at once; more wait in order", 1, 64},
+    {"command-timeout", Type::kDuration, "10m", "timeout of a command that names none", 1'000,
+     86'400'000},
+    {"command-output-cap", Type::kInt, "1048576",
+     "bytes kept per output stream of a command that names no cap", 1024, 16 << 20},
+    {"log-level", Type::kString, "info", "debug, info, warn or error"},
+}};
+
+}  // namespace
+
+std::span<const config::Setting> agent_settings() {
+  return kSettings;
+}
+
+}  // namespace rmm::agent
