@@ -2,7 +2,9 @@
 # Agent footprint: resident memory and CPU of one rmm-agent reporting metrics every 5 s to a
 # running local stack (tools/rmm up). Targets (issue 3): RSS <= 20 MiB, CPU <= 0.2 % of one core.
 #
-#   tools/bench/agent_idle.sh [--seconds 600] [--metrics-interval 5s]
+#   tools/bench/agent_idle.sh [--seconds 600] [--metrics-interval 5s] [--agent-bin PATH]
+#
+# Measure a Release build (the default build/ of `tools/rmm setup` is RelWithDebInfo).
 #
 # Prints a Markdown table. The agent gets its own identity and state dir (removed afterwards).
 set -euo pipefail
@@ -10,11 +12,13 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.."
 
 seconds=600
 interval=5s
+agent_bin=build/bin/rmm-agent
 while (($#)); do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --metrics-interval) interval=$2; shift 2 ;;
-    *) echo "usage: $0 [--seconds N] [--metrics-interval 5s]" >&2; exit 2 ;;
+    --agent-bin) agent_bin=$2; shift 2 ;;
+    *) echo "usage: $0 [--seconds N] [--metrics-interval 5s] [--agent-bin PATH]" >&2; exit 2 ;;
   esac
 done
 
@@ -31,8 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-build/bin/rmm-admin agent-credential --home "$home" --state-dir "$state" >/dev/null
-build/bin/rmm-agent --state-dir "$state" --nats-url "$RMM_NATS_URL" \
+build/bin/rmm-admin agent-credential --home "$home" --state-dir "$state" \
+  --nats-url "$RMM_NATS_URL" --nats-creds "$home/nats/services.creds" >/dev/null
+"$agent_bin" --state-dir "$state" --nats-url "$RMM_NATS_URL" \
   --metrics-interval "$interval" --log-level warn 2>"$state/agent.log" &
 agent_pid=$!
 
