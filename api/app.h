@@ -8,7 +8,6 @@
 
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_responder.h"
-#include "common/nats_connection.h"
 #include "api/routes/agents.h"
 #include "api/routes/health.h"
 #include "api/routes/static_files.h"
@@ -16,6 +15,7 @@
 #include "api/server/router.h"
 #include "api/settings.h"
 #include "common/clock.h"
+#include "common/nats_connection.h"
 #include "common/result.h"
 
 namespace rmm::api {

@@ -8,10 +8,14 @@ namespace {
 
 constexpr std::string_view type_name(Type t) {
   switch (t) {
-    case Type::kString: return "string";
-    case Type::kInt: return "integer";
-    case Type::kDuration: return "duration";
-    case Type::kBool: return "bool";
+    case Type::kString:
+      return "string";
+    case Type::kInt:
+      return "integer";
+    case Type::kDuration:
+      return "duration";
+    case Type::kBool:
+      return "bool";
   }
   return "?";
 }
@@ -38,7 +42,8 @@ Result<std::int64_t> parse_int(std::string_view text) {
 Result<std::int64_t> check_value(const Setting& spec, std::string_view value) {
   std::int64_t n = 0;
   switch (spec.type) {
-    case Type::kString: return 0;
+    case Type::kString:
+      return 0;
     case Type::kBool:
       if (value == "true" || value == "1" || value == "yes") return 1;
       if (value == "false" || value == "0" || value == "no") return 0;
@@ -63,7 +68,6 @@ Result<std::int64_t> check_value(const Setting& spec, std::string_view value) {
   return n;
 }
 
-
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
@@ -72,20 +76,29 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (!n) return std::unexpected(n.error());
   std::string_view unit = text.substr(digits);
   std::int64_t scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60'000;
-  else if (unit == "h") scale = 3'600'000;
-  else if (unit == "d") scale = 86'400'000;
-  else return failf("not a duration: '{}' (unit must be ms, s, m, h or d)", text);
-  if (*n > std::numeric_limits<std::int64_t>::max() / scale) return failf("duration too long: '{}'", text);
+  if (unit == "ms")
+    scale = 1;
+  else if (unit == "s")
+    scale = 1000;
+  else if (unit == "m")
+    scale = 60'000;
+  else if (unit == "h")
+    scale = 3'600'000;
+  else if (unit == "d")
+    scale = 86'400'000;
+  else
+    return failf("not a duration: '{}' (unit must be ms, s, m, h or d)", text);
+  if (*n > std::numeric_limits<std::int64_t>::max() / scale)
+    return failf("duration too long: '{}'", text);
   return std::chrono::milliseconds(*n * scale);
 }
 
 std::string env_name(std::string_view name) {
   std::string out = "RMM_";
   for (char c : name) {
-    out.push_back(c == '-' || c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    out.push_back(c == '-' || c == '.'
+                      ? '_'
+                      : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   }
   return out;
 }
@@ -172,33 +185,35 @@ std::chrono::milliseconds Values::duration(std::string_view name) const {
   return std::chrono::milliseconds(integer(name));
 }
 
-bool Values::flag(std::string_view name) const { return integer(name) != 0; }
+bool Values::flag(std::string_view name) const {
+  return integer(name) != 0;
+}
 
 std::string usage(std::string_view usage_line, std::string_view summary,
                   std::span<const Setting> specs) {
   std::string out = fmt::format("usage: {}\n\n{}\n\noptions (flag, or environment variable):\n",
                                 usage_line, summary);
   for (const auto& s : specs) {
-    out += fmt::format("  --{:<24} {}\n  {:<26} {} {}{}\n", s.name, s.description, "",
-                       type_name(s.type), env_name(s.name),
-                       s.required ? ", required"
-                                  : (s.default_value.empty()
-                                         ? std::string()
-                                         : fmt::format(", default {}", s.default_value)));
+    out += fmt::format(
+        "  --{:<24} {}\n  {:<26} {} {}{}\n", s.name, s.description, "", type_name(s.type),
+        env_name(s.name),
+        s.required ? ", required"
+                   : (s.default_value.empty() ? std::string()
+                                              : fmt::format(", default {}", s.default_value)));
   }
   out += "  --help                     this text\n";
   return out;
 }
 
 std::string markdown_reference(std::string_view program, std::span<const Setting> specs) {
-  std::string out = fmt::format("### {}\n\n| setting | env | type | default | description |\n"
-                                "|---|---|---|---|---|\n",
-                                program);
+  std::string out = fmt::format(
+      "### {}\n\n| setting | env | type | default | description |\n"
+      "|---|---|---|---|---|\n",
+      program);
   for (const auto& s : specs) {
-    out += fmt::format("| `--{}` | `{}` | {} | {} | {} |\n", s.name, env_name(s.name),
-                       type_name(s.type),
-                       s.required ? "required" : fmt::format("`{}`", s.default_value),
-                       s.description);
+    out += fmt::format(
+        "| `--{}` | `{}` | {} | {} | {} |\n", s.name, env_name(s.name), type_name(s.type),
+        s.required ? "required" : fmt::format("`{}`", s.default_value), s.description);
   }
   return out;
 }

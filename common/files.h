@@ -12,7 +12,8 @@
 
 namespace rmm::files {
 
-Status write_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode = 0600);
+Status write_atomic(const std::filesystem::path& path, std::string_view content,
+                    mode_t mode = 0600);
 Result<std::string> read_all(const std::filesystem::path& path);
 // Creates the directory (and parents) and sets its mode.
 Status ensure_dir(const std::filesystem::path& path, mode_t mode = 0700);

@@ -1,12 +1,11 @@
 #include "common/log.h"
 
+#include <fmt/chrono.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <mutex>
-
-#include <fmt/chrono.h>
 
 namespace rmm::log {
 namespace {
@@ -17,10 +16,14 @@ std::string g_component = "rmm";
 
 constexpr std::string_view level_name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "?";
 }
@@ -51,7 +54,9 @@ void set_component(std::string_view component) {
   g_component = component;
 }
 
-void set_level(Level level) { g_level = level; }
+void set_level(Level level) {
+  g_level = level;
+}
 
 Result<Level> parse_level(std::string_view text) {
   for (Level l : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
@@ -60,13 +65,15 @@ Result<Level> parse_level(std::string_view text) {
   return fail(Error::Code::kInvalidInput, "log level must be debug, info, warn or error");
 }
 
-bool enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+  return level >= g_level.load(std::memory_order_relaxed);
+}
 
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
   auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  std::string line = fmt::format("ts={:%Y-%m-%dT%H:%M:%S}Z level={} component=", now,
-                                 level_name(level));
+  std::string line =
+      fmt::format("ts={:%Y-%m-%dT%H:%M:%S}Z level={} component=", now, level_name(level));
   {
     std::lock_guard lock(g_mutex);
     line.append(g_component);

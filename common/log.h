@@ -7,11 +7,11 @@
 // Limitations: no rotation; the process supervisor owns where stderr goes.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "common/result.h"
 

@@ -32,11 +32,14 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
   }
   if (st && !o.name.empty()) st = check(natsOptions_SetName(opts.get(), o.name.c_str()), "name");
   if (st && !o.inbox_prefix.empty()) {
-    st = check(natsOptions_SetCustomInboxPrefix(opts.get(), o.inbox_prefix.c_str()), "inbox prefix");
+    st =
+        check(natsOptions_SetCustomInboxPrefix(opts.get(), o.inbox_prefix.c_str()), "inbox prefix");
   }
   if (st) st = check(natsOptions_SetTimeout(opts.get(), o.timeout.count()), "timeout");
   if (st) st = check(natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect), "max reconnect");
-  if (st) st = check(natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count()), "reconnect wait");
+  if (st)
+    st =
+        check(natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count()), "reconnect wait");
   if (st) {
     // With a connected callback, connect returns at once and keeps trying in the background;
     // without one, nats.c retries inside natsConnection_Connect (forever with max_reconnect -1).
@@ -45,7 +48,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
                    o.retry_on_failed_connect ? &Connection::on_connected : nullptr, c.get()),
                "retry on failed connect");
   }
-  if (st) st = check(natsOptions_SetErrorHandler(opts.get(), &Connection::on_error, c.get()), "error handler");
+  if (st)
+    st = check(natsOptions_SetErrorHandler(opts.get(), &Connection::on_error, c.get()),
+               "error handler");
   if (st) {
     st = check(natsOptions_SetDisconnectedCB(opts.get(), &Connection::on_disconnected, c.get()),
                "disconnected handler");
@@ -54,7 +59,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
     st = check(natsOptions_SetReconnectedCB(opts.get(), &Connection::on_reconnected, c.get()),
                "reconnected handler");
   }
-  if (st) st = check(natsOptions_SetClosedCB(opts.get(), &Connection::on_closed, c.get()), "closed handler");
+  if (st)
+    st = check(natsOptions_SetClosedCB(opts.get(), &Connection::on_closed, c.get()),
+               "closed handler");
   if (!st) return std::unexpected(st.error());
 
   // nats.c 3.4.1 drops the nonce signature from CONNECT when its first byte is 0, so about one
@@ -88,14 +95,13 @@ bool Connection::connected() const {
 }
 
 Status Connection::publish(const std::string& subject, std::span<const std::uint8_t> data) {
-  natsStatus s = natsConnection_Publish(conn_, subject.c_str(), data.data(),
-                                        static_cast<int>(data.size()));
+  natsStatus s =
+      natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size()));
   if (s != NATS_OK) return std::unexpected(to_error(s, "publish to " + subject));
   return {};
 }
 
-Result<Message> Connection::request(const std::string& subject,
-                                    std::span<const std::uint8_t> data,
+Result<Message> Connection::request(const std::string& subject, std::span<const std::uint8_t> data,
                                     std::chrono::milliseconds timeout) {
   natsMsg* reply = nullptr;
   natsStatus s = natsConnection_Request(&reply, conn_, subject.c_str(), data.data(),

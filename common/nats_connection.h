@@ -31,7 +31,7 @@ struct ConnectOptions {
   std::string inbox_prefix;  // agents: "_INBOX.<agent id>", the only inbox they may subscribe to
   std::chrono::milliseconds timeout{2000};
   std::chrono::milliseconds reconnect_wait{250};
-  int max_reconnect = -1;              // -1: forever
+  int max_reconnect = -1;                // -1: forever
   bool retry_on_failed_connect = false;  // true: connect() succeeds and keeps trying in background
   std::function<void()> on_disconnected;
   std::function<void()> on_reconnected;  // also called on a first connect made in the background

@@ -42,8 +42,8 @@ Result<PubAck> JetStream::publish(const std::string& subject, std::span<const st
   po.MaxWait = timeout.count();
   jsPubAck* pa = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_Publish(&pa, js_, subject.c_str(), data.data(), static_cast<int>(data.size()),
-                            &po, &code);
+  natsStatus s =
+      js_Publish(&pa, js_, subject.c_str(), data.data(), static_cast<int>(data.size()), &po, &code);
   if (s != NATS_OK) return std::unexpected(js_error(s, code, "JetStream publish to " + subject));
   PubAck ack{pa->Stream != nullptr ? pa->Stream : "", StreamSeq{pa->Sequence}, pa->Duplicate};
   jsPubAck_Destroy(pa);
@@ -53,9 +53,9 @@ Result<PubAck> JetStream::publish(const std::string& subject, std::span<const st
 Status JetStream::publish_async(const std::string& subject, std::span<const std::uint8_t> data,
                                 const std::string& msg_id) {
   natsMsg* msg = nullptr;
-  natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr,
-                                reinterpret_cast<const char*>(data.data()),
-                                static_cast<int>(data.size()));
+  natsStatus s =
+      natsMsg_Create(&msg, subject.c_str(), nullptr, reinterpret_cast<const char*>(data.data()),
+                     static_cast<int>(data.size()));
   if (s == NATS_OK && !msg_id.empty()) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
   if (s == NATS_OK) s = js_PublishMsgAsync(js_, &msg, nullptr);
   // On success the library owns the message (and sets msg to NULL).
@@ -80,9 +80,9 @@ void JetStream::on_async_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pa
   std::string msg_id = id != nullptr ? id : "";
   if (pae != nullptr) {
     std::string text = pae->ErrText != nullptr ? pae->ErrText : natsStatus_GetText(pae->Err);
-    self->options_.on_ack(msg_id, fail(pae->Err == NATS_TIMEOUT ? Error::Code::kTimeout
-                                                                  : Error::Code::kGeneric,
-                                       "publish not acknowledged: " + text));
+    self->options_.on_ack(
+        msg_id, fail(pae->Err == NATS_TIMEOUT ? Error::Code::kTimeout : Error::Code::kGeneric,
+                     "publish not acknowledged: " + text));
   } else if (pa != nullptr) {
     self->options_.on_ack(msg_id, PubAck{pa->Stream != nullptr ? pa->Stream : "",
                                          StreamSeq{pa->Sequence}, pa->Duplicate});
@@ -118,7 +118,8 @@ Status JetStream::ensure_pull_consumer(const PullConsumerSettings& settings) {
     cfg.DeliverPolicy = js_DeliverAll;
   }
   s = js_AddConsumer(&ci, js_, settings.stream.c_str(), &cfg, nullptr, &code);
-  if (s != NATS_OK) return std::unexpected(js_error(s, code, "creating consumer " + settings.durable));
+  if (s != NATS_OK)
+    return std::unexpected(js_error(s, code, "creating consumer " + settings.durable));
   jsConsumerInfo_Destroy(ci);
   return {};
 }

@@ -1,9 +1,9 @@
 // JetStream on top of a Connection: publish with the Nats-Msg-Id dedupe header (sync or async with
 // ack tracking), and durable pull consumers with batch fetch.
 //
-// Concurrency: the AckCallback runs on nats.c's threads; it must only hand work off (queue, atomic),
-// never block on disk or a database.
-// Limitations: nats.c 3.4.1 / nats-server 2.9.10: one filter subject per consumer, no Object Store.
+// Concurrency: the AckCallback runs on nats.c's threads; it must only hand work off (queue,
+// atomic), never block on disk or a database. Limitations: nats.c 3.4.1 / nats-server 2.9.10: one
+// filter subject per consumer, no Object Store.
 #pragma once
 
 #include <nats/nats.h>
@@ -31,16 +31,16 @@ using AckCallback = std::function<void(const std::string& msg_id, Result<PubAck>
 
 struct JetStreamOptions {
   std::chrono::milliseconds api_wait{5000};
-  int max_pending = 4096;                   // async in-flight window
+  int max_pending = 4096;                     // async in-flight window
   std::chrono::milliseconds stall_wait{500};  // how long publish_async waits for room
-  AckCallback on_ack;                       // needed for publish_async
+  AckCallback on_ack;                         // needed for publish_async
 };
 
 struct PullConsumerSettings {
   std::string stream;
   std::string durable;
-  std::string filter_subject;  // one subject at most on 2.9.10: never several
-  StreamSeq start_after;       // used only when the consumer is created: deliver from +1
+  std::string filter_subject;    // one subject at most on 2.9.10: never several
+  StreamSeq start_after;         // used only when the consumer is created: deliver from +1
   int max_ack_pending = 20'000;  // must exceed the fetch batch
   std::chrono::seconds ack_wait{30};
   bool ack_all = false;  // AckAll: acking a message acks every earlier one

@@ -5,7 +5,8 @@ namespace rmm::nats {
 Error to_error(natsStatus status, std::string_view what) {
   const char* detail = nats_GetLastError(nullptr);
   std::string message = fmt::format("{}: {}", what, natsStatus_GetText(status));
-  if (detail != nullptr && *detail != '\0' && std::string_view(detail) != natsStatus_GetText(status)) {
+  if (detail != nullptr && *detail != '\0' &&
+      std::string_view(detail) != natsStatus_GetText(status)) {
     message += fmt::format(" ({})", detail);
   }
   Error::Code code = Error::Code::kGeneric;

@@ -29,7 +29,7 @@ class Message {
   std::optional<std::string> header(const char* key) const;
   // Position in the stream, for messages delivered by a JetStream consumer.
   Result<StreamSeq> stream_seq() const;
-  Status ack();   // fire-and-forget: flush the connection before relying on it
+  Status ack();  // fire-and-forget: flush the connection before relying on it
   Status nak();
   natsMsg* raw() const { return msg_.get(); }
   explicit operator bool() const { return msg_ != nullptr; }

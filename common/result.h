@@ -1,11 +1,11 @@
 // Errors as values: every fallible call on a hot or untrusted path returns Result<T>.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <expected>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace rmm {
 

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "api/db/pg_pool.h"
-#include "common/nats_connection.h"
 #include "api/server/http.h"
+#include "common/nats_connection.h"
 
 namespace rmm::api {
 

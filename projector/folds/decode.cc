@@ -31,8 +31,7 @@ Decoded decode_message(std::string_view subject, std::span<const std::uint8_t> d
   }
   auto parsed = parse_event_subject(subject);
   if (!parsed) return dead_letter(subject, parsed.error().message, data);
-  if (parsed->kind == SubjectKind::kControlEvent &&
-      !is_folded_control_token(parsed->type_token)) {
+  if (parsed->kind == SubjectKind::kControlEvent && !is_folded_control_token(parsed->type_token)) {
     return Ignored{};
   }
   auto env = codec::verify_event(data);

@@ -64,7 +64,8 @@ TEST_CASE("an agent at 1 s metrics loses nothing while the broker is down for 60
   }
   CHECK(agent.terminate() == 0);
   auto drained_after = std::chrono::steady_clock::now() - restarted;
-  MESSAGE("caught up within ", std::chrono::duration_cast<std::chrono::seconds>(drained_after).count(),
+  MESSAGE("caught up within ",
+          std::chrono::duration_cast<std::chrono::seconds>(drained_after).count(),
           " s of the restart");
 
   // Whatever the agent had not sent when it stopped is still in its outbox, above what landed.
@@ -84,8 +85,10 @@ TEST_CASE("an agent at 1 s metrics loses nothing while the broker is down for 60
   CHECK(landed + (*box)->depth() == assigned);
   std::uint64_t missing = 0, duplicated = 0;
   for (std::uint64_t s = 1; s <= landed; ++s) {
-    if (!copies.contains(s)) ++missing;
-    else if (copies[s] > 1) ++duplicated;
+    if (!copies.contains(s))
+      ++missing;
+    else if (copies[s] > 1)
+      ++duplicated;
   }
   CHECK_MESSAGE(missing == 0, missing << " agent sequences missing");
   CHECK_MESSAGE(duplicated == 0, duplicated << " agent sequences stored twice");

@@ -10,7 +10,8 @@ using namespace rmm::agent::linux_proc;
 
 namespace {
 std::string fixture(const char* name) {
-  auto text = rmm::files::read_all(std::filesystem::path(RMM_SOURCE_DIR) / "tests/agent/fixtures" / name);
+  auto text =
+      rmm::files::read_all(std::filesystem::path(RMM_SOURCE_DIR) / "tests/agent/fixtures" / name);
   REQUIRE(text.has_value());
   return *text;
 }

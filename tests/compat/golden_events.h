@@ -18,15 +18,18 @@ inline codec::AgentEventHeader header(std::uint64_t seq) {
     agent[i] = static_cast<std::uint8_t>(0xa0 + i);
   }
   event[15] = static_cast<std::uint8_t>(seq);
-  return {EventId(event), AgentId(agent), AgentSeq{seq}, 1'750'000'000'000'000'000 + 1000 * static_cast<std::int64_t>(seq)};
+  return {EventId(event), AgentId(agent), AgentSeq{seq},
+          1'750'000'000'000'000'000 + 1000 * static_cast<std::int64_t>(seq)};
 }
 
 inline codec::AgentStartedInfo started_info() {
-  return {"golden-host", "Debian GNU/Linux", "12", "6.1.0-golden", "x86_64", "0.1.0",
-          "Golden CPU @ 3.0GHz", 8, 16ULL << 30};
+  return {"golden-host", "Debian GNU/Linux",    "12", "6.1.0-golden", "x86_64",
+          "0.1.0",       "Golden CPU @ 3.0GHz", 8,    16ULL << 30};
 }
 
-inline codec::HeartbeatInfo heartbeat_info() { return {"0.1.0", 3600, 7, 42}; }
+inline codec::HeartbeatInfo heartbeat_info() {
+  return {"0.1.0", 3600, 7, 42};
+}
 
 inline codec::MetricsInfo metrics_info() {
   return {12.5f, 16ULL << 30, 4ULL << 30, 12ULL << 30, 0.5f, 0.25f, 0.125f};

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   }
   for (const auto& [name, bytes] : rmm::golden::v1_events()) {
     std::ofstream out(std::string(argv[1]) + "/" + name, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     if (!out) return 1;
   }
   return 0;

@@ -66,18 +66,18 @@ TEST_CASE("an agent started on this machine is visible through the API within se
        {"--nats-url", nats.url(), "--nats-creds", nats.services_creds().string(), "--pg-url", db},
        {},
        dir / "projector.log"});
-  Process api = Process::start({kBin + "/rmm-api",
-                                {"--listen", "127.0.0.1:" + std::to_string(api_port), "--pg-url",
-                                 db, "--nats-url", nats.url(), "--nats-creds",
-                                 nats.services_creds().string()},
-                                {},
-                                dir / "api.log"});
+  Process api =
+      Process::start({kBin + "/rmm-api",
+                      {"--listen", "127.0.0.1:" + std::to_string(api_port), "--pg-url", db,
+                       "--nats-url", nats.url(), "--nats-creds", nats.services_creds().string()},
+                      {},
+                      dir / "api.log"});
   auto started = std::chrono::steady_clock::now();
-  Process agent = Process::start({kBin + "/rmm-agent",
-                                  {"--state-dir", state.string(), "--nats-url", nats.url(),
-                                   "--heartbeat-interval", "1s"},
-                                  {},
-                                  dir / "agent.log"});
+  Process agent = Process::start(
+      {kBin + "/rmm-agent",
+       {"--state-dir", state.string(), "--nats-url", nats.url(), "--heartbeat-interval", "1s"},
+       {},
+       dir / "agent.log"});
 
   boost::json::object seen;
   for (int i = 0; i < 150 && seen.empty(); ++i) {  // 15 s at most
@@ -85,9 +85,10 @@ TEST_CASE("an agent started on this machine is visible through the API within se
     if (seen.empty()) std::this_thread::sleep_for(100ms);
   }
   REQUIRE_MESSAGE(!seen.empty(), "agent not visible through the API; logs in ", dir.path());
-  MESSAGE("visible after ", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count(),
+  MESSAGE("visible after ",
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                started)
+              .count(),
           " ms");
 
   char host[256] = {};

@@ -131,8 +131,7 @@ TEST_CASE("MetricsSample: non-finite floats become 0, hostile strings become sto
   codec::MetricsInfo m;
   m.cpu_percent = std::numeric_limits<float>::quiet_NaN();
   m.load1 = std::numeric_limits<float>::infinity();
-  m.filesystems =
-      std::vector<codec::FilesystemInfo>{{"/mnt\xC3(", "ext4", "", 1, 2, 3, 4}};
+  m.filesystems = std::vector<codec::FilesystemInfo>{{"/mnt\xC3(", "ext4", "", 1, 2, 3, 4}};
   m.temperatures = std::vector<codec::TemperatureInfo>{
       {"coretemp", "\xff", -std::numeric_limits<float>::infinity()}};
   auto ev = decode_event(schema::Payload::MetricsSample, codec::build_metrics(header(1), m));

@@ -30,7 +30,8 @@ Result<HostInfo> read_host_info() {
     info.cpu_model = c.model;
     info.cpu_count = c.logical_cpus;
   }
-  if (info.cpu_count == 0) info.cpu_count = static_cast<std::uint32_t>(::sysconf(_SC_NPROCESSORS_ONLN));
+  if (info.cpu_count == 0)
+    info.cpu_count = static_cast<std::uint32_t>(::sysconf(_SC_NPROCESSORS_ONLN));
   if (auto mem = files::read_all("/proc/meminfo")) {
     info.memory_total_bytes = linux_proc::parse_meminfo_bytes(*mem, "MemTotal").value_or(0);
   }

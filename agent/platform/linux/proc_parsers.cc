@@ -7,7 +7,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -44,9 +45,12 @@ OsRelease parse_os_release(std::string_view text) {
     if (eq == std::string_view::npos || line.starts_with('#')) return;
     auto key = trim(line.substr(0, eq));
     auto value = unquote(line.substr(eq + 1));
-    if (key == "NAME") r.name = value;
-    else if (key == "VERSION_ID") r.version = value;
-    else if (key == "PRETTY_NAME") r.pretty = value;
+    if (key == "NAME")
+      r.name = value;
+    else if (key == "VERSION_ID")
+      r.version = value;
+    else if (key == "PRETTY_NAME")
+      r.pretty = value;
   });
   return r;
 }
@@ -57,8 +61,10 @@ CpuInfo parse_cpuinfo(std::string_view text) {
     auto colon = line.find(':');
     if (colon == std::string_view::npos) return;
     auto key = trim(line.substr(0, colon));
-    if (key == "processor") ++c.logical_cpus;
-    else if (key == "model name" && c.model.empty()) c.model = std::string(trim(line.substr(colon + 1)));
+    if (key == "processor")
+      ++c.logical_cpus;
+    else if (key == "model name" && c.model.empty())
+      c.model = std::string(trim(line.substr(colon + 1)));
   });
   return c;
 }

@@ -4,7 +4,8 @@ namespace rmm::agent::platform {
 
 // TODO(platform): implement for macos (hostname, OS version, CPU, memory, uptime).
 Result<HostInfo> read_host_info() {
-  return fail(Error::Code::kNotSupported, "host information is not supported on this platform (macos)");
+  return fail(Error::Code::kNotSupported,
+              "host information is not supported on this platform (macos)");
 }
 
 // TODO(platform): implement for macos.

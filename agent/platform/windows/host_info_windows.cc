@@ -4,7 +4,8 @@ namespace rmm::agent::platform {
 
 // TODO(platform): implement for windows (hostname, OS version, CPU, memory, uptime).
 Result<HostInfo> read_host_info() {
-  return fail(Error::Code::kNotSupported, "host information is not supported on this platform (windows)");
+  return fail(Error::Code::kNotSupported,
+              "host information is not supported on this platform (windows)");
 }
 
 // TODO(platform): implement for windows.

@@ -9,7 +9,9 @@
 
 namespace {
 
-std::size_t touch_string(const flatbuffers::String* s) { return s == nullptr ? 0 : s->str().size(); }
+std::size_t touch_string(const flatbuffers::String* s) {
+  return s == nullptr ? 0 : s->str().size();
+}
 
 std::size_t read_everything(const rmm::schema::Envelope& env) {
   std::size_t n = env.seq() + static_cast<std::size_t>(env.occurred_at_ns()) + env.schema_version();
