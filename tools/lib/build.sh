@@ -6,7 +6,7 @@ RMM_PACKAGES=(
   build-essential cmake ninja-build pkg-config g++
   libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
-  postgresql-15 curl
+  postgresql-15 curl clang-format
 )
 
 # missing_packages: prints the packages of RMM_PACKAGES that dpkg does not have installed.
