@@ -203,6 +203,9 @@ TEST_CASE("the real agent reports a command it was running when SIGKILLed as int
   events = stream_command_events(server, id, 30s, [&](const auto& ev) {
     return has(ev, slow.id, Payload::CommandInterrupted);
   });
+  if (!has(events, slow.id, Payload::CommandInterrupted)) {
+    MESSAGE("restarted agent's log:\n", files::read_all(dir / "agent-2.log").value_or("(none)"));
+  }
   CHECK(has(events, slow.id, Payload::CommandInterrupted));
   CHECK(count(events, slow.id, Payload::CommandStarted) == 1);  // not run again
   CHECK(count(events, slow.id, Payload::CommandCompleted) == 0);
