@@ -165,8 +165,15 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   SteadyTime next_heartbeat = clock.steady_now();
   SteadyTime next_metrics = next_heartbeat;
   SteadyTime next_inventory = next_heartbeat;
+  Status outcome;
   while (!shutdown::requested()) {
     SteadyTime now = clock.steady_now();
+    if ((*conn)->closed()) {
+      // nats.c gave up on this connection; everything unsent is in the outbox, so the cleanest
+      // recovery is a restart by the supervisor (systemd, rmm-watchdog) with a fresh connection.
+      outcome = fail("the broker connection was closed for good; exiting for a restart");
+      break;
+    }
     if (live.generation() != generation) {
       // apply_config: shorter intervals take effect now, longer ones after the next run.
       generation = live.generation();
@@ -213,7 +220,7 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   publisher->reset();
   conn->reset();
   log::info("agent.stopped", {{"agent_id", id}, {"outbox_depth", (*outbox)->depth()}});
-  return {};
+  return outcome;
 }
 
 }  // namespace rmm::agent

@@ -40,14 +40,6 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
   if (st)
     st =
         check(natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count()), "reconnect wait");
-  if (st) {
-    // With a connected callback, connect returns at once and keeps trying in the background;
-    // without one, nats.c retries inside natsConnection_Connect (forever with max_reconnect -1).
-    st = check(natsOptions_SetRetryOnFailedConnect(
-                   opts.get(), o.retry_on_failed_connect,
-                   o.retry_on_failed_connect ? &Connection::on_connected : nullptr, c.get()),
-               "retry on failed connect");
-  }
   if (st)
     st = check(natsOptions_SetErrorHandler(opts.get(), &Connection::on_error, c.get()),
                "error handler");
@@ -66,13 +58,22 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
 
   // nats.c 3.4.1 drops the nonce signature from CONNECT when its first byte is 0, so about one
   // connect in 256 is refused as unauthorized. The server draws a fresh nonce per connect: retry.
+  // The first attempts are synchronous even in retry mode: a refusal in nats.c's background
+  // connect closes the connection for good (see closed()).
   natsStatus s = NATS_OK;
   for (int attempt = 1; attempt <= kAuthAttempts; ++attempt) {
     s = natsConnection_Connect(&c->conn_, opts.get());
     if (s != NATS_CONNECTION_AUTH_FAILED && s != NATS_NOT_PERMITTED) break;
   }
-  // With retry_on_failed_connect, NATS_NOT_YET_CONNECTED means "connecting in the background".
-  if (s != NATS_OK && !(s == NATS_NOT_YET_CONNECTED && o.retry_on_failed_connect)) {
+  if (s != NATS_OK && s != NATS_CONNECTION_AUTH_FAILED && s != NATS_NOT_PERMITTED &&
+      o.retry_on_failed_connect) {
+    // The server is not there yet. With a connected callback, connect returns at once and keeps
+    // trying in the background (without one, nats.c would retry inside natsConnection_Connect).
+    s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, &Connection::on_connected, c.get());
+    if (s == NATS_OK) s = natsConnection_Connect(&c->conn_, opts.get());
+    if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;
+  }
+  if (s != NATS_OK) {
     c->closed_ = true;  // nothing to wait for: no connection, no callbacks
     return std::unexpected(to_error(s, "connecting to " + o.url));
   }
@@ -88,6 +89,10 @@ Connection::~Connection() {
     closed_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; });
   }
   natsConnection_Destroy(conn_);
+}
+
+bool Connection::closed() const {
+  return conn_ == nullptr || natsConnection_IsClosed(conn_);
 }
 
 bool Connection::connected() const {

@@ -45,6 +45,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   bool connected() const;
+  // Closed for good: nats.c gave up (a background connect or a reconnect refused twice as
+  // unauthorized). Owners should rebuild the connection or exit for their supervisor to restart.
+  bool closed() const;
   Status publish(const std::string& subject, std::span<const std::uint8_t> data);
   Result<Message> request(const std::string& subject, std::span<const std::uint8_t> data,
                           std::chrono::milliseconds timeout);
