@@ -10,6 +10,7 @@
 #include "admin/identity.h"
 #include "admin/streams.h"
 #include "tests/broker/test_client.h"
+#include "tests/broker/test_peers.h"
 #include "tests/fixtures/nats_server.h"
 
 using namespace rmm;
@@ -18,26 +19,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Agent {
-  AgentId id = AgentId::generate(real_clock());
-  std::unique_ptr<test::TestClient> client;
-};
-
-Agent connect_agent(test::NatsServerFixture& server) {
-  Agent a;
-  natsStatus status = NATS_OK;
-  a.client = test::TestClient::connect(server.url(), server.mint_agent(a.id),
-                                       agent_inbox_prefix(a.id), &status);
-  REQUIRE_MESSAGE(a.client != nullptr, std::string(natsStatus_GetText(status)));
-  return a;
-}
-
-std::unique_ptr<test::TestClient> connect_services(test::NatsServerFixture& server) {
-  natsStatus status = NATS_OK;
-  auto c = test::TestClient::connect(server.url(), server.services_creds(), {}, &status);
-  REQUIRE_MESSAGE(c != nullptr, std::string(natsStatus_GetText(status)));
-  return c;
-}
+using Agent = test::TestAgent;
+using test::connect_agent;
+using test::connect_services;
 
 void publish_command(test::TestClient& services, const AgentId& agent, const std::string& body) {
   natsMsg* reply = nullptr;

@@ -7,6 +7,7 @@
 #include "admin/partition.h"
 #include "admin/streams.h"
 #include "tests/broker/test_client.h"
+#include "tests/broker/test_peers.h"
 #include "tests/fixtures/nats_server.h"
 
 using namespace rmm;
@@ -33,26 +34,9 @@ Result<boost::json::object> last_by_subject(natsConnection* nc, const std::strin
                         fmt::format(R"({{"last_by_subj":"{}"}})", subject), 5s);
 }
 
-struct Agent {
-  AgentId id = AgentId::generate(real_clock());
-  std::unique_ptr<test::TestClient> client;
-};
-
-Agent connect_agent(test::NatsServerFixture& server) {
-  Agent a;
-  natsStatus status = NATS_OK;
-  a.client = test::TestClient::connect(server.url(), server.mint_agent(a.id),
-                                       agent_inbox_prefix(a.id), &status);
-  REQUIRE_MESSAGE(a.client != nullptr, std::string(natsStatus_GetText(status)));
-  return a;
-}
-
-std::unique_ptr<test::TestClient> connect_services(test::NatsServerFixture& server) {
-  natsStatus status = NATS_OK;
-  auto c = test::TestClient::connect(server.url(), server.services_creds(), {}, &status);
-  REQUIRE_MESSAGE(c != nullptr, std::string(natsStatus_GetText(status)));
-  return c;
-}
+using Agent = test::TestAgent;
+using test::connect_agent;
+using test::connect_services;
 
 }  // namespace
 

@@ -2,26 +2,13 @@
 
 #include <charconv>
 
+#include "agent/platform/linux/text_scan.h"
+
 namespace rmm::agent::linux_proc {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(line) for every line of text.
-template <class F>
-void for_each_line(std::string_view text, F f) {
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    f(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-}
+using scan::for_each_line;
+using scan::trim;
 
 std::string unquote(std::string_view v) {
   v = trim(v);
