@@ -19,7 +19,7 @@ Result<StateDir> StateDir::open(const std::filesystem::path& dir) {
   if (auto st = files::ensure_dir(dir, 0700); !st) return std::unexpected(st.error());
   auto id_text = files::read_all(dir / "agent_id");
   if (!id_text) {
-    return failf("agent is not enrolled: {} is missing (run rmm-admin agent-credential)",
+    return failf("agent is not enrolled: {} is missing (run rmm-agent enroll)",
                  (dir / "agent_id").string());
   }
   auto id = AgentId::parse(trim(*id_text));

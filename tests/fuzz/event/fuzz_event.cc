@@ -1,6 +1,6 @@
 // Fuzz target: arbitrary bytes through the event verifier, then every field of an accepted event
-// is read. Built as a libFuzzer target with clang (-fsanitize=fuzzer), and linked into
-// fuzz_event_replay, which ctest runs over corpus/ in every build.
+// is read. The libFuzzer entry point: link it with clang -fsanitize=fuzzer to fuzz; it is linked
+// into fuzz_event_replay, which ctest runs over corpus/ in every build.
 #include <cstddef>
 #include <cstdint>
 #include <span>
