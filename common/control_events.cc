@@ -16,7 +16,7 @@ struct ControlEntry {
 };
 
 // Subjects are part of the wire contract: append only, never rename.
-constexpr std::array<ControlEntry, 7> kControl = {{
+constexpr std::array<ControlEntry, 25> kControl = {{
     {schema::Payload::ClientCreated, "client", "client_created"},
     {schema::Payload::SiteCreated, "site", "site_created"},
     {schema::Payload::EnrollmentCodeCreated, "enrollment", "enrollment_code_created"},
@@ -24,6 +24,24 @@ constexpr std::array<ControlEntry, 7> kControl = {{
     {schema::Payload::AgentEnrolled, "agent", "agent_enrolled"},
     {schema::Payload::CloneSuspected, "agent", "clone_suspected"},
     {schema::Payload::AgentRevoked, "agent", "agent_revoked"},
+    {schema::Payload::ClientRenamed, "client", "client_renamed"},
+    {schema::Payload::ClientDeleted, "client", "client_deleted"},
+    {schema::Payload::SiteRenamed, "site", "site_renamed"},
+    {schema::Payload::SiteDeleted, "site", "site_deleted"},
+    {schema::Payload::PolicySet, "policy", "policy_set"},
+    {schema::Payload::AlertAcknowledged, "alert", "alert_acknowledged"},
+    {schema::Payload::AlertResolved, "alert", "alert_resolved"},
+    {schema::Payload::AlertSuppressed, "alert", "alert_suppressed"},
+    {schema::Payload::ClockTick, "clock", "tick"},
+    {schema::Payload::UserCreated, "user", "user_created"},
+    {schema::Payload::UserUpdated, "user", "user_updated"},
+    {schema::Payload::CommandIssued, "command", "command_issued"},
+    {schema::Payload::CommandCancelRequested, "command", "command_cancel_requested"},
+    {schema::Payload::ReleasePublished, "release", "release_published"},
+    {schema::Payload::RolloutCreated, "rollout", "rollout_created"},
+    {schema::Payload::RolloutRingStarted, "rollout", "rollout_ring_started"},
+    {schema::Payload::RolloutHalted, "rollout", "rollout_halted"},
+    {schema::Payload::RolloutCompleted, "rollout", "rollout_completed"},
 }};
 
 const ControlEntry* entry_of(schema::Payload type) {
@@ -33,8 +51,11 @@ const ControlEntry* entry_of(schema::Payload type) {
   return nullptr;
 }
 
-std::vector<std::uint8_t> finish(flatbuffers::FlatBufferBuilder& fbb, const ControlEventHeader& h,
-                                 schema::Payload type, flatbuffers::Offset<void> payload) {
+}  // namespace
+
+std::vector<std::uint8_t> finish_control_event(flatbuffers::FlatBufferBuilder& fbb,
+                                               const ControlEventHeader& h, schema::Payload type,
+                                               flatbuffers::Offset<void> payload) {
   auto event_id = to_wire(h.event_id.bytes());
   auto source_id = to_wire(h.source.bytes());
   auto name = fbb.CreateString(h.source_name);
@@ -43,8 +64,6 @@ std::vector<std::uint8_t> finish(flatbuffers::FlatBufferBuilder& fbb, const Cont
   schema::FinishEnvelopeBuffer(fbb, env);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
-
-}  // namespace
 
 std::string_view control_type_token(schema::Payload type) {
   const auto* e = entry_of(type);
@@ -75,7 +94,7 @@ std::vector<std::uint8_t> build_client_created(const ControlEventHeader& h,
   auto partner = to_wire(v.partner.bytes());
   auto p = schema::CreateClientCreatedDirect(fbb, &client, &partner, v.name.c_str(),
                                              v.created_by.c_str());
-  return finish(fbb, h, schema::Payload::ClientCreated, p.Union());
+  return finish_control_event(fbb, h, schema::Payload::ClientCreated, p.Union());
 }
 
 std::vector<std::uint8_t> build_site_created(const ControlEventHeader& h,
@@ -85,7 +104,7 @@ std::vector<std::uint8_t> build_site_created(const ControlEventHeader& h,
   auto client = to_wire(v.client.bytes());
   auto p =
       schema::CreateSiteCreatedDirect(fbb, &site, &client, v.name.c_str(), v.created_by.c_str());
-  return finish(fbb, h, schema::Payload::SiteCreated, p.Union());
+  return finish_control_event(fbb, h, schema::Payload::SiteCreated, p.Union());
 }
 
 std::vector<std::uint8_t> build_enrollment_code_created(const ControlEventHeader& h,
@@ -95,7 +114,7 @@ std::vector<std::uint8_t> build_enrollment_code_created(const ControlEventHeader
   auto site = to_wire(v.site.bytes());
   auto p = schema::CreateEnrollmentCodeCreatedDirect(fbb, &code, &site, v.code_hash.c_str(),
                                                      v.expires_at, v.created_by.c_str());
-  return finish(fbb, h, schema::Payload::EnrollmentCodeCreated, p.Union());
+  return finish_control_event(fbb, h, schema::Payload::EnrollmentCodeCreated, p.Union());
 }
 
 std::vector<std::uint8_t> build_enrollment_code_revoked(const ControlEventHeader& h,
@@ -103,7 +122,7 @@ std::vector<std::uint8_t> build_enrollment_code_revoked(const ControlEventHeader
   flatbuffers::FlatBufferBuilder fbb(128);
   auto code = to_wire(v.code.bytes());
   auto p = schema::CreateEnrollmentCodeRevokedDirect(fbb, &code, v.revoked_by.c_str());
-  return finish(fbb, h, schema::Payload::EnrollmentCodeRevoked, p.Union());
+  return finish_control_event(fbb, h, schema::Payload::EnrollmentCodeRevoked, p.Union());
 }
 
 std::vector<std::uint8_t> build_agent_enrolled(const ControlEventHeader& h,
@@ -115,7 +134,7 @@ std::vector<std::uint8_t> build_agent_enrolled(const ControlEventHeader& h,
   auto p = schema::CreateAgentEnrolledDirect(fbb, &agent, &site, v.public_key.c_str(),
                                              v.fingerprint_hash.c_str(), &code, v.hostname.c_str(),
                                              v.reenrolled);
-  return finish(fbb, h, schema::Payload::AgentEnrolled, p.Union());
+  return finish_control_event(fbb, h, schema::Payload::AgentEnrolled, p.Union());
 }
 
 std::vector<std::uint8_t> build_clone_suspected(const ControlEventHeader& h,
@@ -125,7 +144,7 @@ std::vector<std::uint8_t> build_clone_suspected(const ControlEventHeader& h,
   auto new_agent = to_wire(v.new_agent.bytes());
   auto p = schema::CreateCloneSuspectedDirect(fbb, &agent, v.old_fingerprint_hash.c_str(),
                                               v.new_fingerprint_hash.c_str(), &new_agent);
-  return finish(fbb, h, schema::Payload::CloneSuspected, p.Union());
+  return finish_control_event(fbb, h, schema::Payload::CloneSuspected, p.Union());
 }
 
 std::vector<std::uint8_t> build_agent_revoked(const ControlEventHeader& h,
@@ -135,7 +154,7 @@ std::vector<std::uint8_t> build_agent_revoked(const ControlEventHeader& h,
   auto keys = fbb.CreateVectorOfStrings(v.public_keys);
   auto p = schema::CreateAgentRevoked(fbb, &agent, keys, fbb.CreateString(v.revoked_by),
                                       fbb.CreateString(v.reason));
-  return finish(fbb, h, schema::Payload::AgentRevoked, p.Union());
+  return finish_control_event(fbb, h, schema::Payload::AgentRevoked, p.Union());
 }
 
 }  // namespace rmm::codec

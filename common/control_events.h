@@ -105,6 +105,11 @@ struct AgentRevokedInfo {
   std::string reason;
 };
 
+// Wraps a finished payload in a ControlPlane envelope (for the builders of every control event).
+std::vector<std::uint8_t> finish_control_event(flatbuffers::FlatBufferBuilder& fbb,
+                                               const ControlEventHeader& h, schema::Payload type,
+                                               flatbuffers::Offset<void> payload);
+
 std::vector<std::uint8_t> build_client_created(const ControlEventHeader& h,
                                                const ClientCreatedInfo& v);
 std::vector<std::uint8_t> build_site_created(const ControlEventHeader& h, const SiteCreatedInfo& v);

@@ -22,7 +22,7 @@ struct TokenEntry {
 };
 
 // Subject tokens are part of the wire contract: append only, never rename.
-constexpr std::array<TokenEntry, 15> kTokens = {{
+constexpr std::array<TokenEntry, 17> kTokens = {{
     {schema::Payload::AgentStarted, "started"},
     {schema::Payload::Heartbeat, "heartbeat"},
     {schema::Payload::MetricsSample, "metrics"},
@@ -38,6 +38,8 @@ constexpr std::array<TokenEntry, 15> kTokens = {{
     {schema::Payload::CommandInterrupted, "cmd_interrupted"},
     {schema::Payload::Inventory, "inventory"},
     {schema::Payload::OutboxDropped, "outbox_dropped"},
+    {schema::Payload::UpdateProgress, "update_progress"},
+    {schema::Payload::WatchdogAlert, "watchdog_alert"},
 }};
 
 template <class O>
