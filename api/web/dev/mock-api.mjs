@@ -1,0 +1,177 @@
+// A stand-in for rmm-api during dashboard development only (the committed e2e test runs against
+// the real stack): serves dist/ and a small in-memory version of docs/api.md.
+//   node dev/mock-api.mjs [port] [agents]   (login: owner / owner-password)
+import { createServer } from 'node:http';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { join, extname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const port = Number(process.argv[2] ?? 8099);
+const nAgents = Number(process.argv[3] ?? 25);
+const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const TOKEN = 'mock-token';
+const now = () => new Date().toISOString();
+const clients = [{ id: randomUUID(), name: 'Acme', sites: [{ id: randomUUID(), name: 'HQ' }] },
+                 { id: randomUUID(), name: 'Globex', sites: [{ id: randomUUID(), name: 'Lab' }] }];
+const agents = Array.from({ length: nAgents }, (_, i) => {
+  const c = clients[i % 2];
+  return { id: randomUUID(), hostname: i === 1 ? '<img src=x onerror=alert(1)>' : `host-${String(i).padStart(5, '0')}`,
+    os: i % 3 ? 'linux' : 'windows', version: '0.1.0', status: i % 5 ? 'online' : 'offline',
+    client_id: c.id, client_name: c.name, site_id: c.sites[0].id, site_name: c.sites[0].name,
+    last_seen: now(), cpu_percent: (i * 7) % 100, memory_percent: (i * 13) % 100,
+    disk_percent_max: (i * 3) % 100, active_alerts: 0 };
+});
+const alerts = [];
+const commands = new Map();
+const streams = new Set();
+const policies = new Map();
+const send = (type, data) => streams.forEach((res) => res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`));
+
+function json(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(body === undefined ? '' : JSON.stringify(body));
+}
+function problem(res, status, title, detail) {
+  res.writeHead(status, { 'content-type': 'application/problem+json' });
+  res.end(JSON.stringify({ type: 'about:blank', title, status, detail, correlation_id: randomUUID() }));
+}
+function page(items, url) {
+  const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 100));
+  const start = Number(url.searchParams.get('cursor') ?? 0);
+  const slice = items.slice(start, start + limit);
+  return { items: slice, next_cursor: start + limit < items.length ? String(start + limit) : null };
+}
+async function body(req) {
+  let s = '';
+  for await (const c of req) s += c;
+  return s ? JSON.parse(s) : {};
+}
+
+function raiseAlert(agent) {
+  const a = { id: randomUUID(), agent_id: agent.id, hostname: agent.hostname, rule: 'cpu', subject: '',
+    severity: 'warning', status: 'active', message: `CPU above threshold on ${agent.hostname}`, value: 99,
+    threshold: 1, raised_at: now(), resolved_at: null, resolved_by: null, acknowledged_at: null,
+    acknowledged_by: null, suppressed_until: null };
+  alerts.push(a);
+  agent.active_alerts++;
+  send('alert', a);
+}
+raiseAlert(agents[0]);
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://x');
+  const p = url.pathname;
+  if (!p.startsWith('/api/')) {
+    let f = join(dist, p === '/' ? 'index.html' : p);
+    if (!f.startsWith(dist) || !existsSync(f) || !statSync(f).isFile()) return problem(res, 404, 'no such resource', p);
+    const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+    res.writeHead(200, { 'content-type': types[extname(f)] ?? 'application/octet-stream',
+      'content-security-policy': "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'" });
+    return res.end(readFileSync(f));
+  }
+  if (p === '/api/v1/auth/login' && req.method === 'POST') {
+    const b = await body(req);
+    if (b.username !== 'owner' || b.password !== 'owner-password') return problem(res, 401, 'bad credentials', 'the username or password is wrong');
+    return json(res, 200, { token: TOKEN, expires_at: now(), user: { id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', scopes: [] } });
+  }
+  const auth = req.headers.authorization === `Bearer ${TOKEN}` || url.searchParams.get('access_token') === TOKEN;
+  if (!auth) return problem(res, 401, 'not signed in', 'a bearer token is required');
+  const seg = p.split('/').slice(3);
+  if (p === '/api/v1/live') {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write(': hello\n\n');
+    streams.add(res);
+    req.on('close', () => streams.delete(res));
+    return;
+  }
+  if (p === '/api/v1/auth/me') return json(res, 200, { id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', scopes: [], impersonator: null });
+  if (p === '/api/v1/auth/logout') return json(res, 204);
+  if (p === '/api/v1/overview') {
+    const online = agents.filter((a) => a.status === 'online').length;
+    const act = alerts.filter((a) => a.status === 'active');
+    return json(res, 200, { agents: { total: agents.length, online, offline: agents.length - online },
+      alerts: { critical: act.filter((a) => a.severity === 'critical').length, warning: act.filter((a) => a.severity === 'warning').length, info: 0 },
+      clients: clients.map((c) => ({ id: c.id, name: c.name, agents: agents.filter((a) => a.client_id === c.id).length,
+        online: agents.filter((a) => a.client_id === c.id && a.status === 'online').length, active_alerts: 0 })) });
+  }
+  if (p === '/api/v1/agents') {
+    let list = agents.slice();
+    const q = url.searchParams;
+    if (q.get('q')) list = list.filter((a) => a.hostname.includes(q.get('q')));
+    if (q.get('status')) list = list.filter((a) => a.status === q.get('status'));
+    if (q.get('client_id')) list = list.filter((a) => a.client_id === q.get('client_id'));
+    const sort = q.get('sort') ?? 'hostname';
+    const key = { hostname: 'hostname', cpu: 'cpu_percent', memory: 'memory_percent', last_seen: 'last_seen' }[sort.replace('-', '')];
+    list.sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0) * (sort.startsWith('-') ? -1 : 1));
+    return json(res, 200, page(list, url));
+  }
+  if (seg[0] === 'agents' && seg[1]) {
+    const a = agents.find((x) => x.id === seg[1]);
+    if (!a) return problem(res, 404, 'no such agent', seg[1]);
+    if (seg[2] === 'metrics') {
+      const to = Date.now(), from = to - 3600e3;
+      const points = Array.from({ length: 120 }, (_, i) => ({ ts: new Date(from + i * 30e3).toISOString(),
+        cpu_percent: 20 + 10 * Math.sin(i / 8), memory_percent: 55, disk_percent_max: 40,
+        rx_bytes_per_s: 1000 * i, tx_bytes_per_s: 500 * i, temperature_max_c: i % 7 ? 50 : null }));
+      return json(res, 200, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), step_s: 30, points });
+    }
+    if (seg[2] === 'effective-policy') return json(res, 200, { settings: { 'alert.cpu.percent': { value: '90', source_scope: 'default', source_id: null } } });
+    return json(res, 200, { ...a, inventory: { hostname: a.hostname, kernel: '6.1', cpus: [{ model: '<b>x</b>', cores: 2 }] },
+      latest_metrics: {}, processes: [{ pid: 1, name: 'init', user: 'root', cpu_percent: 0.1, rss_bytes: 1e6, cmdline: '/sbin/init' }],
+      alerts: alerts.filter((x) => x.agent_id === a.id && x.status === 'active'), recent_commands: [...commands.values()].filter((c) => c.agent_id === a.id) });
+  }
+  if (p === '/api/v1/commands' && req.method === 'POST') {
+    const b = await body(req);
+    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script, status: 'issued', issuer: 'owner',
+      issued_at: now(), stdout: '', stderr: '', exit_code: null };
+    commands.set(c.id, c);
+    setTimeout(() => { c.status = 'started'; send('command', { id: c.id, agent_id: c.agent_id, status: 'started' }); }, 300);
+    setTimeout(() => {
+      const out = b.script.startsWith('echo ') ? b.script.slice(5) + '\n' : `ran ${b.script}\n`;
+      send('command_output', { id: c.id, stream: 'stdout', offset: 0, data: out });
+      c.stdout = out; c.status = 'succeeded'; c.exit_code = 0;
+      send('command', { id: c.id, agent_id: c.agent_id, status: 'succeeded' });
+    }, 800);
+    return json(res, 202, { commands: [{ id: c.id, agent_id: c.agent_id }], stream_seq: 1 });
+  }
+  if (seg[0] === 'commands' && seg[1]) {
+    const c = commands.get(seg[1]);
+    return c ? json(res, 200, c) : problem(res, 404, 'no such command', seg[1]);
+  }
+  if (p === '/api/v1/alerts') {
+    const st = url.searchParams.get('status') ?? 'active';
+    return json(res, 200, page(alerts.filter((a) => st === 'all' || a.status === st), url));
+  }
+  if (seg[0] === 'alerts' && seg[2] && req.method === 'POST') {
+    const a = alerts.find((x) => x.id === seg[1]);
+    if (!a) return problem(res, 404, 'no such alert', seg[1]);
+    if (seg[2] === 'acknowledge') { a.acknowledged_at = now(); a.acknowledged_by = 'owner'; }
+    if (seg[2] === 'resolve') { a.status = 'resolved'; a.resolved_at = now(); a.resolved_by = 'owner'; }
+    if (seg[2] === 'suppress') a.suppressed_until = (await body(req)).until;
+    send('alert', a);
+    return json(res, 202, { stream_seq: 2, applied: true });
+  }
+  if (p === '/api/v1/clients') return json(res, 200, page(clients.map((c) => ({ ...c, agents: 0 })), url));
+  if (p === '/api/v1/policies' && req.method === 'PUT') {
+    const b = await body(req);
+    policies.set(`${b.scope}:${b.scope_id}`, { ...b, set_by: 'owner', set_at: now() });
+    return json(res, 202, { stream_seq: 3, applied: true });
+  }
+  if (p === '/api/v1/policies') {
+    const k = `${url.searchParams.get('scope')}:${url.searchParams.get('scope_id')}`;
+    return json(res, 200, { items: policies.has(k) ? [policies.get(k)] : [], next_cursor: null });
+  }
+  if (p === '/api/v1/enrollment-codes' && req.method === 'POST') return json(res, 202, { id: randomUUID(), code: 'ABCD-EFGH-IJKL', expires_at: now() });
+  if (p === '/api/v1/enrollment-codes') return json(res, 200, { items: [], next_cursor: null });
+  if (p === '/api/v1/audit') return json(res, 200, { items: [{ stream_seq: 1, occurred_at: now(), actor: 'owner', impersonator: null, action: 'policy_set', target_kind: 'policy', target_id: null, detail: { a: '<i>b</i>' } }], next_cursor: null });
+  if (p === '/api/v1/users') return json(res, 200, { items: [{ id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', disabled: false, scopes: [] }], next_cursor: null });
+  return problem(res, 404, 'no such route', `${req.method} ${p} is not in the mock`);
+}
+
+setInterval(() => {
+  for (const a of agents.slice(0, 3)) send('metrics', { agent_id: a.id, ts: now(), cpu_percent: Math.random() * 100, memory_percent: 50 });
+}, 2000).unref();
+
+createServer((req, res) => handle(req, res).catch((e) => problem(res, 500, 'mock failed', String(e))))
+  .listen(port, '127.0.0.1', () => console.log(`mock api on http://127.0.0.1:${port}/ (${nAgents} agents)`));

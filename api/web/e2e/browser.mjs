@@ -1,0 +1,38 @@
+// Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core: never a downloaded
+// browser. Every run gets a fresh profile directory, removed afterwards.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROMIUM = process.env.RMM_CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), 'rmm-web-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+/** Fails the step with a message after `ms` (every wait in the tests is bounded). */
+export async function step(name, fn) {
+  const t0 = Date.now();
+  process.stdout.write(`- ${name} … `);
+  try {
+    const r = await fn();
+    console.log(`ok (${Date.now() - t0} ms)`);
+    return r;
+  } catch (e) {
+    console.log('FAILED');
+    throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -1,0 +1,110 @@
+// The shell: sign-in gate, navigation, and the route table.
+import { useEffect, useRef } from 'react';
+import { useAuth } from './lib/auth';
+import { useLiveStatus } from './lib/live';
+import { Link, match, useLocation } from './lib/router';
+import { Loading } from './components/status';
+import { LoginPage } from './pages/LoginPage';
+import { OverviewPage } from './pages/OverviewPage';
+import { AgentsPage } from './pages/AgentsPage';
+import { AgentPage } from './pages/AgentPage';
+import { AlertsPage } from './pages/AlertsPage';
+import { ClientsPage } from './pages/ClientsPage';
+import { PoliciesPage } from './pages/PoliciesPage';
+import { EnrollmentPage } from './pages/EnrollmentPage';
+import { AuditPage } from './pages/AuditPage';
+import { UsersPage } from './pages/UsersPage';
+import { CommandPage } from './pages/CommandPage';
+
+const NAV: [string, string][] = [
+  ['/', 'Overview'],
+  ['/agents', 'Agents'],
+  ['/alerts', 'Alerts'],
+  ['/clients', 'Clients & sites'],
+  ['/policies', 'Policies'],
+  ['/enrollment', 'Enrollment'],
+  ['/audit', 'Audit log'],
+  ['/users', 'Users'],
+];
+
+function Routes() {
+  const loc = useLocation();
+  const p = loc.path;
+  let m: Record<string, string> | null;
+  if (p === '/') return <OverviewPage />;
+  if (p === '/agents') return <AgentsPage loc={loc} />;
+  if ((m = match('/agents/:id', p))) return <AgentPage id={m.id} loc={loc} />;
+  if ((m = match('/commands/:id', p))) return <CommandPage id={m.id} />;
+  if (p === '/alerts') return <AlertsPage loc={loc} />;
+  if (p === '/clients') return <ClientsPage />;
+  if (p === '/policies') return <PoliciesPage loc={loc} />;
+  if (p === '/enrollment') return <EnrollmentPage />;
+  if (p === '/audit') return <AuditPage loc={loc} />;
+  if (p === '/users') return <UsersPage />;
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>
+        There is no page at <code>{p}</code>. <Link to="/">Go to the overview</Link>.
+      </p>
+    </section>
+  );
+}
+
+function LiveIndicator() {
+  const s = useLiveStatus();
+  const text = { open: 'live', connecting: 'connecting…', error: 'reconnecting…',
+                 closed: 'not live' }[s];
+  return (
+    <span className={`live live-${s}`} title="Live updates (/api/v1/live)" role="status">
+      {text}
+    </span>
+  );
+}
+
+export function App() {
+  const { user, checking, logout } = useAuth();
+  const loc = useLocation();
+  const mainRef = useRef<HTMLElement>(null);
+  const section = '/' + (loc.path.split('/')[1] ?? '');
+
+  useEffect(() => {
+    const label = NAV.find(([to]) => to === section)?.[1];
+    document.title = label ? `${label} · GuruRMM` : 'GuruRMM';
+  }, [section]);
+
+  if (checking) return <Loading what="your session" />;
+  if (!user) return <LoginPage />;
+  return (
+    <>
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">GuruRMM</span>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map(([to, label]) => (
+              <li key={to}>
+                <a href={`#${to}`} aria-current={section === to ? 'page' : undefined}>
+                  {label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <LiveIndicator />
+        <span className="who" title={`role: ${user.role}`}>
+          {user.display_name || user.username}
+          {user.impersonator ? ' (impersonated)' : ''}
+        </span>
+        <button type="button" onClick={() => void logout()}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" ref={mainRef} tabIndex={-1}>
+        <Routes />
+      </main>
+    </>
+  );
+}

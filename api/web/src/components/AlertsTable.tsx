@@ -1,0 +1,137 @@
+// Alerts with their actions (acknowledge, resolve, suppress). Message, hostname and subject come
+// from agents: text nodes only.
+import { useState, type FormEvent } from 'react';
+import { api } from '../lib/api';
+import { fmtTime } from '../lib/format';
+import { Link } from '../lib/router';
+import type { AlertRow } from '../lib/types';
+import { Badge, Dialog, ErrorBox } from './status';
+
+type Action = 'acknowledge' | 'resolve' | 'suppress';
+
+function ActionDialog({ alert, action, onClose, onDone }: {
+  alert: AlertRow; action: Action; onClose: () => void; onDone: () => void;
+}) {
+  const [note, setNote] = useState('');
+  const [hours, setHours] = useState(4);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = action === 'suppress'
+        ? { until: new Date(Date.now() + hours * 3600_000).toISOString() }
+        : { note };
+      await api.post(`/api/v1/alerts/${encodeURIComponent(alert.id)}/${action}`, body,
+                     { wait: 5000 });
+      onDone();
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const verb = { acknowledge: 'Acknowledge', resolve: 'Resolve', suppress: 'Suppress' }[action];
+  return (
+    <Dialog title={`${verb} alert`} open onClose={onClose}>
+      <form onSubmit={submit} className="stack">
+        <p>
+          <Badge kind={alert.severity}>{alert.severity}</Badge> {alert.hostname ?? alert.agent_id}:{' '}
+          {alert.message}
+        </p>
+        {action === 'suppress' ? (
+          <label>
+            Suppress for (hours)
+            <input type="number" min={1} max={24 * 90} value={hours}
+                   onChange={(e) => setHours(Number(e.target.value))} />
+          </label>
+        ) : (
+          <label>
+            Note (optional)
+            <input value={note} onChange={(e) => setNote(e.target.value)} />
+          </label>
+        )}
+        <ErrorBox error={error} what={`${action} the alert`} />
+        <div className="buttons">
+          <button type="submit" disabled={busy}>{busy ? 'Sending…' : verb}</button>
+          <button type="button" onClick={onClose}>Cancel</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export function AlertsTable({ alerts, canAct, onChanged, showAgent = true }: {
+  alerts: AlertRow[]; canAct: boolean; onChanged: () => void; showAgent?: boolean;
+}) {
+  const [pending, setPending] = useState<{ alert: AlertRow; action: Action } | null>(null);
+  return (
+    <>
+      <table className="grid alerts">
+        <thead>
+          <tr>
+            <th scope="col">Severity</th>
+            {showAgent && <th scope="col">Agent</th>}
+            <th scope="col">Rule</th>
+            <th scope="col">Message</th>
+            <th scope="col">Raised</th>
+            <th scope="col">State</th>
+            {canAct && <th scope="col">Actions</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((a) => (
+            <tr key={a.id} data-alert-id={a.id}>
+              <td><Badge kind={a.severity}>{a.severity}</Badge></td>
+              {showAgent && (
+                <td>
+                  <Link to={`/agents/${encodeURIComponent(a.agent_id)}`}>
+                    {a.hostname || a.agent_id}
+                  </Link>
+                </td>
+              )}
+              <td>{a.subject ? `${a.rule} (${a.subject})` : a.rule}</td>
+              <td>{a.message}</td>
+              <td>{fmtTime(a.raised_at)}</td>
+              <td className="alert-state">
+                {a.status === 'resolved'
+                  ? `resolved ${fmtTime(a.resolved_at)} by ${a.resolved_by ?? '?'}`
+                  : a.acknowledged_at
+                    ? `acknowledged by ${a.acknowledged_by ?? '?'}`
+                    : 'new'}
+                {a.suppressed_until && Date.parse(a.suppressed_until) > Date.now()
+                  ? `, suppressed until ${fmtTime(a.suppressed_until)}` : ''}
+              </td>
+              {canAct && (
+                <td className="actions">
+                  {a.status === 'active' && !a.acknowledged_at && (
+                    <button type="button" onClick={() => setPending({ alert: a, action: 'acknowledge' })}>
+                      Acknowledge
+                    </button>
+                  )}
+                  {a.status === 'active' && (
+                    <>
+                      <button type="button" onClick={() => setPending({ alert: a, action: 'resolve' })}>
+                        Resolve
+                      </button>
+                      <button type="button" onClick={() => setPending({ alert: a, action: 'suppress' })}>
+                        Suppress
+                      </button>
+                    </>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {pending && (
+        <ActionDialog alert={pending.alert} action={pending.action}
+                      onClose={() => setPending(null)} onDone={onChanged} />
+      )}
+    </>
+  );
+}

@@ -1,0 +1,228 @@
+// One agent: summary, live charts, command console (with the run-script dialog), alerts, top
+// processes, inventory and effective policy. Every value from the agent is a text node.
+import { useState } from 'react';
+import { api, ApiError } from '../lib/api';
+import { can, useAuth } from '../lib/auth';
+import { fmtAgo, fmtBytes, fmtPct, fmtTime, fmtValue } from '../lib/format';
+import { useAsync } from '../lib/hooks';
+import { useLive } from '../lib/live';
+import { Link, type Location } from '../lib/router';
+import type { AgentDetail, AlertRow, ProcessRow } from '../lib/types';
+import { AlertsTable } from '../components/AlertsTable';
+import { CommandConsole, useRuns } from '../components/CommandConsole';
+import { MetricsPanel } from '../components/MetricsPanel';
+import { RunScriptDialog } from '../components/RunScriptDialog';
+import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+
+function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
+  if (!inv || Object.keys(inv).length === 0) return <Empty>No inventory reported yet.</Empty>;
+  const entries = Object.entries(inv);
+  const scalars = entries.filter(([, v]) => v === null || typeof v !== 'object');
+  const nested = entries.filter(([, v]) => v !== null && typeof v === 'object');
+  return (
+    <>
+      <dl className="kv">
+        {scalars.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{fmtValue(v)}</dd>
+          </div>
+        ))}
+      </dl>
+      {nested.map(([k, v]) => (
+        <details key={k}>
+          <summary>{k}{Array.isArray(v) ? ` (${v.length})` : ''}</summary>
+          {Array.isArray(v) && v.length > 0 && typeof v[0] === 'object' && v[0] !== null ? (
+            <ObjectTable rows={v as Record<string, unknown>[]} />
+          ) : (
+            <pre className="output">{JSON.stringify(v, null, 2)}</pre>
+          )}
+        </details>
+      ))}
+    </>
+  );
+}
+
+function ObjectTable({ rows }: { rows: Record<string, unknown>[] }) {
+  const cols = Array.from(new Set(rows.slice(0, 50).flatMap((r) => Object.keys(r)))).slice(0, 10);
+  return (
+    <table className="grid">
+      <thead>
+        <tr>{cols.map((c) => <th key={c} scope="col">{c}</th>)}</tr>
+      </thead>
+      <tbody>
+        {rows.slice(0, 500).map((r, i) => (
+          <tr key={i}>{cols.map((c) => <td key={c}>{fmtValue(r[c])}</td>)}</tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Processes({ rows }: { rows: ProcessRow[] | null }) {
+  if (!rows || rows.length === 0) return <Empty>No process list reported yet.</Empty>;
+  const sorted = rows.slice().sort((a, b) => (b.cpu_percent ?? 0) - (a.cpu_percent ?? 0));
+  return (
+    <table className="grid">
+      <thead>
+        <tr>
+          <th scope="col" className="num">PID</th>
+          <th scope="col">Name</th>
+          <th scope="col">User</th>
+          <th scope="col" className="num">CPU</th>
+          <th scope="col" className="num">Memory</th>
+          <th scope="col">Command line</th>
+        </tr>
+      </thead>
+      <tbody>
+        {sorted.slice(0, 50).map((p, i) => (
+          <tr key={`${p.pid ?? i}`}>
+            <td className="num">{fmtValue(p.pid)}</td>
+            <td>{fmtValue(p.name)}</td>
+            <td>{fmtValue(p.user)}</td>
+            <td className="num">{fmtPct(p.cpu_percent)}</td>
+            <td className="num">{fmtBytes((p.rss_bytes ?? p.memory_bytes) as number | undefined)}</td>
+            <td className="cmdline">{fmtValue(p.cmdline)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function EffectivePolicy({ agentId }: { agentId: string }) {
+  const eff = useAsync((s) => api.get<{ settings: Record<string, { value: string;
+    source_scope: string; source_id: string | null }> }>(
+    `/api/v1/agents/${encodeURIComponent(agentId)}/effective-policy`, undefined, s), [agentId]);
+  if (eff.loading) return <Loading what="the effective policy" />;
+  if (eff.error) return <ErrorBox error={eff.error} what="load the effective policy" onRetry={eff.reload} />;
+  const entries = Object.entries(eff.data?.settings ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return <Empty>No policy settings apply.</Empty>;
+  return (
+    <table className="grid">
+      <thead>
+        <tr>
+          <th scope="col">Setting</th>
+          <th scope="col">Value</th>
+          <th scope="col">Comes from</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map(([k, v]) => (
+          <tr key={k}>
+            <td><code>{k}</code></td>
+            <td>{v.value}</td>
+            <td>
+              {v.source_scope === 'default' || v.source_scope === 'global' || !v.source_id
+                ? v.source_scope
+                : (
+                  <Link to="/policies" query={{ scope: v.source_scope, scope_id: v.source_id }}>
+                    {`${v.source_scope} ${v.source_id.slice(0, 8)}`}
+                  </Link>
+                )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function AgentPage({ id, loc }: { id: string; loc: Location }) {
+  const { user } = useAuth();
+  const agent = useAsync((s) => api.get<AgentDetail>(`/api/v1/agents/${encodeURIComponent(id)}`,
+                                                     undefined, s), [id]);
+  const { runs, start } = useRuns();
+  const [scriptOpen, setScriptOpen] = useState(false);
+
+  useLive<{ id: string; status: string; last_seen: string }>('agent', (ev) => {
+    if (ev.id !== id) return;
+    agent.setData((a) => (a ? { ...a, status: ev.status ?? a.status,
+                                last_seen: ev.last_seen ?? a.last_seen } : a));
+  });
+  useLive<AlertRow>('alert', (ev) => {
+    if (ev.agent_id !== id) return;
+    agent.setData((a) => {
+      if (!a) return a;
+      const others = (a.alerts ?? []).filter((x) => x.id !== ev.id);
+      return { ...a, alerts: ev.status === 'active' ? [ev, ...others] : others };
+    });
+  });
+
+  if (agent.loading && !agent.data) return <Loading what="the agent" />;
+  if (agent.error) {
+    const missing = agent.error instanceof ApiError && agent.error.status === 404;
+    return (
+      <section>
+        <h1>{missing ? 'No such agent' : 'Agent'}</h1>
+        <ErrorBox error={agent.error} what="load the agent" onRetry={agent.reload} />
+        <p><Link to="/agents">Back to agents</Link></p>
+      </section>
+    );
+  }
+  const a = agent.data!;
+  const canRun = can(user, 'technician') && a.status !== 'revoked';
+  return (
+    <section className="agent-page">
+      <p className="crumbs"><Link to="/agents">Agents</Link> /</p>
+      <h1 className="hostname">{a.hostname || a.id}</h1>
+      <dl className="kv summary">
+        <div><dt>Status</dt><dd><Badge kind={a.status}>{a.status}</Badge></dd></div>
+        <div><dt>Last seen</dt><dd title={fmtTime(a.last_seen)}>{fmtAgo(a.last_seen)}</dd></div>
+        <div><dt>OS</dt><dd>{a.os}</dd></div>
+        <div><dt>Agent version</dt><dd>{a.version}</dd></div>
+        <div>
+          <dt>Client / site</dt>
+          <dd>
+            {a.client_id
+              ? <Link to="/agents" query={{ client_id: a.client_id }}>{a.client_name ?? a.client_id}</Link>
+              : '—'}
+            {' / '}
+            {a.site_id
+              ? <Link to="/agents" query={{ site_id: a.site_id }}>{a.site_name ?? a.site_id}</Link>
+              : '—'}
+          </dd>
+        </div>
+        <div><dt>CPU</dt><dd>{fmtPct(a.cpu_percent)}</dd></div>
+        <div><dt>Memory</dt><dd>{fmtPct(a.memory_percent)}</dd></div>
+        <div><dt>Disk (max)</dt><dd>{fmtPct(a.disk_percent_max)}</dd></div>
+        <div><dt>Agent id</dt><dd><code>{a.id}</code></dd></div>
+      </dl>
+
+      <MetricsPanel agentId={id} loc={loc} />
+
+      <CommandConsole agentId={id} history={a.recent_commands ?? []} canRun={canRun}
+                      runs={runs} start={start} onRunScript={() => setScriptOpen(true)} />
+      <RunScriptDialog agentId={id} open={scriptOpen} onClose={() => setScriptOpen(false)}
+                       onStarted={start} />
+
+      <section aria-labelledby="alerts-h">
+        <div className="section-head">
+          <h2 id="alerts-h">Active alerts</h2>
+          <Link to="/alerts" query={{ agent_id: id, status: 'all' }}>All alerts of this agent</Link>
+        </div>
+        {(a.alerts ?? []).length === 0 ? (
+          <Empty>No active alerts.</Empty>
+        ) : (
+          <AlertsTable alerts={a.alerts ?? []} canAct={can(user, 'technician')}
+                       onChanged={agent.reload} showAgent={false} />
+        )}
+      </section>
+
+      <section aria-labelledby="proc-h">
+        <h2 id="proc-h">Top processes</h2>
+        <Processes rows={a.processes} />
+      </section>
+
+      <section aria-labelledby="inv-h">
+        <h2 id="inv-h">Inventory</h2>
+        <Inventory inv={a.inventory} />
+      </section>
+
+      <section aria-labelledby="pol-h">
+        <h2 id="pol-h">Effective policy</h2>
+        <EffectivePolicy agentId={id} />
+      </section>
+    </section>
+  );
+}

@@ -1,0 +1,133 @@
+// Enrollment codes: create (the code is shown once, here), list, revoke. The list never holds
+// the code itself.
+import { useState, type FormEvent } from 'react';
+import { api, getAll } from '../lib/api';
+import { can, useAuth } from '../lib/auth';
+import { fmtTime } from '../lib/format';
+import { useAsync } from '../lib/hooks';
+import { usePaged } from '../lib/paged';
+import type { Client, EnrollmentCode } from '../lib/types';
+import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+
+export function EnrollmentPage() {
+  const { user } = useAuth();
+  const admin = can(user, 'admin');
+  const clients = useAsync((s) => getAll<Client>('/api/v1/clients', {}, 5000, s), []);
+  const codes = usePaged<EnrollmentCode>('/api/v1/enrollment-codes', {});
+  const [siteId, setSiteId] = useState('');
+  const [hours, setHours] = useState(24);
+  const [created, setCreated] = useState<{ code: string; expires_at: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const sites = (clients.data ?? []).flatMap((c) => c.sites.map((s) => ({ ...s, client: c.name })));
+  const siteName = (id: string) => {
+    const s = sites.find((x) => x.id === id);
+    return s ? `${s.client} / ${s.name}` : id;
+  };
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setCreated(null);
+    try {
+      const ans = await api.post<{ id: string; code: string; expires_at: string }>(
+        '/api/v1/enrollment-codes', { site_id: siteId, expires_in_s: Math.round(hours * 3600) },
+        { wait: 5000 });
+      setCreated({ code: ans.code, expires_at: ans.expires_at });
+      codes.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const revoke = async (id: string) => {
+    setError(null);
+    try {
+      await api.post(`/api/v1/enrollment-codes/${encodeURIComponent(id)}/revoke`, {}, { wait: 5000 });
+      codes.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  return (
+    <section>
+      <h1>Enrollment codes</h1>
+      {admin && (
+        <form className="toolbar" onSubmit={create}>
+          <label>
+            Site
+            <select required value={siteId} onChange={(e) => setSiteId(e.target.value)}>
+              <option value="">choose…</option>
+              {sites.map((s) => <option key={s.id} value={s.id}>{`${s.client} / ${s.name}`}</option>)}
+            </select>
+          </label>
+          <label>
+            Valid for (hours)
+            <input type="number" min={1} max={24 * 30} value={hours}
+                   onChange={(e) => setHours(Number(e.target.value))} />
+          </label>
+          <button type="submit">Create code</button>
+        </form>
+      )}
+      {created && (
+        <div className="once" role="status">
+          <p>
+            New code (shown only now; copy it): <code className="code">{created.code}</code>
+          </p>
+          <p className="muted">
+            Expires {fmtTime(created.expires_at)}. On the machine: <code>RMM_CODE=… rmm-agent enroll</code>
+          </p>
+          <button type="button" onClick={() => void navigator.clipboard?.writeText(created.code)}>
+            Copy
+          </button>{' '}
+          <button type="button" onClick={() => setCreated(null)}>Done</button>
+        </div>
+      )}
+      <ErrorBox error={error} what="change enrollment codes" />
+      {codes.loading && codes.items.length === 0 && <Loading what="enrollment codes" />}
+      <ErrorBox error={codes.error} what="load enrollment codes" onRetry={codes.reload} />
+      {!codes.loading && !codes.error && codes.items.length === 0 && <Empty>No enrollment codes.</Empty>}
+      {codes.items.length > 0 && (
+        <table className="grid">
+          <thead>
+            <tr>
+              <th scope="col">Site</th>
+              <th scope="col">Created</th>
+              <th scope="col">By</th>
+              <th scope="col">Expires</th>
+              <th scope="col">State</th>
+              {admin && <th scope="col">Actions</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {codes.items.map((c) => {
+              const expired = Date.parse(c.expires_at) < Date.now();
+              return (
+                <tr key={c.id}>
+                  <td>{siteName(c.site_id)}</td>
+                  <td>{fmtTime(c.created_at)}</td>
+                  <td>{c.created_by}</td>
+                  <td>{fmtTime(c.expires_at)}</td>
+                  <td>
+                    <Badge kind={c.revoked || expired ? 'offline' : 'online'}>
+                      {c.revoked ? 'revoked' : expired ? 'expired' : 'valid'}
+                    </Badge>
+                  </td>
+                  {admin && (
+                    <td>
+                      {!c.revoked && !expired && (
+                        <button type="button" onClick={() => void revoke(c.id)}>Revoke</button>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {codes.hasMore && <button type="button" onClick={codes.more}>Load more</button>}
+    </section>
+  );
+}
