@@ -6,7 +6,7 @@ RMM_PACKAGES=(
   build-essential cmake ninja-build pkg-config g++
   libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
-  postgresql-15 curl clang-format
+  postgresql-15 curl clang-format chromium
 )
 
 # missing_packages: prints the packages of RMM_PACKAGES that dpkg does not have installed.
@@ -41,6 +41,42 @@ ensure_packages() {
   ((${#missing[@]} == 0)) || die "still missing after apt-get install: ${missing[*]}"
 }
 
+# ensure_node: Node.js and npm for the dashboard (api/web). The machine's own Node.js is used
+# when present (Vite needs Node 20.19+); else Debian's nodejs and npm.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    info "installing Node.js and npm (Debian packages nodejs npm) for the dashboard"
+    local -a as_root=()
+    is_root || as_root=(sudo)
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm </dev/null ||
+      die "could not install nodejs and npm"
+  fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  ((major >= 20)) || warn "Node.js $(node -v 2>/dev/null) is older than 20: the dashboard build may fail"
+}
+
+# build_web: the dashboard, api/web -> api/web/dist (served by rmm-api). npm ci from the
+# committed lockfile when node_modules is missing or older than the lockfile; the build when a
+# source is newer than the last output.
+build_web() {
+  local web=$RMM_REPO/api/web
+  ensure_node
+  if [[ ! -f $web/node_modules/.package-lock.json ||
+    $web/package-lock.json -nt $web/node_modules/.package-lock.json ]]; then
+    info "dashboard: npm ci in api/web"
+    (cd "$web" && npm ci --no-audit --no-fund) || die "npm ci in api/web failed (output above)"
+  fi
+  if [[ ! -f $web/dist/index.html || -n $(find "$web/src" "$web/package-lock.json" \
+    "$web/vite.config.ts" "$web/tsconfig.json" -newer "$web/dist/index.html" -print -quit) ]]; then
+    info "dashboard: building api/web/dist"
+    (cd "$web" && npm run --silent build) || die "dashboard build failed (output above)"
+  else
+    note "dashboard: api/web/dist is up to date"
+  fi
+}
+
 jobs_count() { nproc 2>/dev/null || echo 2; }
 
 # configure_release <dir>: the build `up` runs (optimised, with debug info, no tests).
@@ -59,7 +95,8 @@ cmd_setup() {
   local dir=$RMM_REPO/${RMM_BUILD_DIR:-build}
   configure_release "$dir"
   build_dir "$dir"
-  info "programs are in $dir/bin"
+  build_web
+  info "programs are in $dir/bin; the dashboard in api/web/dist"
 }
 
 # ensure_built: for `up`. Configures only when the build dir is not configured yet (the build
@@ -67,8 +104,13 @@ cmd_setup() {
 ensure_built() {
   ensure_packages
   local dir=$RMM_REPO/${RMM_BUILD_DIR:-build}
-  [[ -f $dir/build.ninja ]] || configure_release "$dir"
-  build_dir "$dir"
+  # RMM_SKIP_BUILD=1: use the programs as they are (the dashboard e2e test, run by ctest right
+  # after its build).
+  if [[ -z ${RMM_SKIP_BUILD:-} ]]; then
+    [[ -f $dir/build.ninja ]] || configure_release "$dir"
+    build_dir "$dir"
+    build_web
+  fi
   local prog
   for prog in rmm-admin rmm-projector rmm-api rmm-agent; do
     [[ -x $dir/bin/$prog ]] || die "$dir/bin/$prog was not built (is its CMake target defined?)"
@@ -96,6 +138,7 @@ cmd_test() {
   cmake -S "$RMM_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRMM_SANITIZE=ON \
     -DRMM_BUILD_TESTS=ON
   build_dir "$dir"
+  build_web
   info "running ctest (per-test timeout 600 s, whole run ${total} s)${*:+ with: $*}"
   # A subshell, so the unsets and sanitizer settings touch only ctest and the tests: the
   # fixtures start their own servers, and a user's RMM_* (say RMM_HOME of a running stack)

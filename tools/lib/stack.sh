@@ -119,7 +119,8 @@ services_up() {
     info "api: starting on $API_URL"
     start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
-      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --enroll-home "$RMM_HOME"
+      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --enroll-home "$RMM_HOME" \
+      --web-dir "$RMM_REPO/api/web/dist"
   fi
   local i
   for ((i = 0; i < 120; i++)); do

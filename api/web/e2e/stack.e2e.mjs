@@ -1,0 +1,56 @@
+// The dashboard scenario against the real stack started by run-stack.sh. Before the browser
+// runs, the agent's CPU alert threshold is lowered through the policy API so an alert is raised
+// within a minute or so.
+import { readFileSync } from 'node:fs';
+import { launch, step } from './browser.mjs';
+import { runScenario } from './scenario.mjs';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set (run e2e/run-stack.sh)`);
+  return v;
+};
+const url = env('RMM_E2E_URL').replace(/\/$/, '');
+const user = env('RMM_E2E_USER');
+const password = readFileSync(env('RMM_E2E_PASSWORD_FILE'), 'utf8').trim();
+const agentId = env('RMM_E2E_AGENT_ID');
+
+async function call(method, path, token, body) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(20000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+let failed = false;
+await step('lower the cpu alert threshold of the local agent (policy API)', async () => {
+  const { token } = await call('POST', '/api/v1/auth/login', undefined, { username: user, password });
+  await call('PUT', '/api/v1/policies?wait=10000', token, {
+    scope: 'agent', scope_id: agentId,
+    settings: { 'alert.cpu.percent': '1', 'alert.cpu.minutes': '0', 'agent.metrics_interval_s': '10' },
+  });
+  await call('POST', '/api/v1/auth/logout', token).catch(() => {});
+});
+
+const { context, close } = await launch();
+const page = await context.newPage();
+try {
+  await runScenario(page, { url, user, password, agentId, alertText: '', agentTimeout: 60000,
+                            hostileTimeout: 90000, commandTimeout: 90000, alertTimeout: 180000 });
+  console.log('1 passed, 0 failed');
+} catch (e) {
+  failed = true;
+  const shot = `${process.env.RMM_E2E_SHOTS ?? '/tmp'}/web-e2e-failure.png`;
+  await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+  console.error(String(e));
+  console.error(`screenshot: ${shot}; page: ${page.url()}`);
+  console.log('0 passed, 1 failed');
+} finally {
+  await close();
+}
+process.exit(failed ? 1 : 0);
