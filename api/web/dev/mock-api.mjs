@@ -174,4 +174,6 @@ setInterval(() => {
 }, 2000).unref();
 
 createServer((req, res) => handle(req, res).catch((e) => problem(res, 500, 'mock failed', String(e))))
-  .listen(port, '127.0.0.1', () => console.log(`mock api on http://127.0.0.1:${port}/ (${nAgents} agents)`));
+  .listen(port, '127.0.0.1', function () {
+    console.log(`mock api on http://127.0.0.1:${this.address().port}/ (${nAgents} agents)`);
+  });

@@ -23,16 +23,16 @@ export async function launch() {
   return { context, close };
 }
 
-/** Fails the step with a message after `ms` (every wait in the tests is bounded). */
+/** Runs one named step of a scenario; a failure names the step. */
 export async function step(name, fn) {
   const t0 = Date.now();
-  process.stdout.write(`- ${name} … `);
+  console.log(`- ${name}`);
   try {
     const r = await fn();
-    console.log(`ok (${Date.now() - t0} ms)`);
+    console.log(`  ok (${Date.now() - t0} ms)`);
     return r;
   } catch (e) {
-    console.log('FAILED');
+    console.log(`  FAILED after ${Date.now() - t0} ms`);
     throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

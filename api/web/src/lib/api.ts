@@ -121,13 +121,29 @@ export const api = {
   del: <T>(path: string) => request<T>('DELETE', path),
 };
 
+/** A list answer checked against the contract ({items, next_cursor}), else a clear error. */
+export function asPage<T>(answer: unknown, path: string): Page<T> {
+  const p = answer as Page<T> | null;
+  if (!p || !Array.isArray(p.items)) {
+    throw new ApiError(0, 'The server answered an unexpected shape',
+      `${path} did not answer {"items": [...], "next_cursor"} (docs/api.md)`, '');
+  }
+  return { items: p.items, next_cursor: p.next_cursor ?? null };
+}
+
+/** GET of one page of a list. */
+export async function getPage<T>(path: string, query?: Query, signal?: AbortSignal):
+    Promise<Page<T>> {
+  return asPage<T>(await api.get<unknown>(path, query, signal), path);
+}
+
 /** Every page of a list (bounded by maxItems). */
 export async function getAll<T>(path: string, query: Query = {}, maxItems = 20000,
                                 signal?: AbortSignal): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | null = null;
   do {
-    const page: Page<T> = await api.get<Page<T>>(path, { ...query, limit: 500, cursor }, signal);
+    const page: Page<T> = await getPage<T>(path, { ...query, limit: 500, cursor }, signal);
     out.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor && out.length < maxItems);

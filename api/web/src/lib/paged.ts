@@ -1,7 +1,6 @@
 // A cursor-paged list: the first page on load or when the query changes, more on demand.
 import { useEffect, useState } from 'react';
-import { api, type Query } from './api';
-import type { Page } from './types';
+import { getPage, type Query } from './api';
 
 export function usePaged<T>(path: string, query: Query) {
   const [items, setItems] = useState<T[]>([]);
@@ -15,7 +14,7 @@ export function usePaged<T>(path: string, query: Query) {
     const ctl = new AbortController();
     setLoading(true);
     setError(null);
-    api.get<Page<T>>(path, { ...query, limit: 200 }, ctl.signal).then(
+    getPage<T>(path, { ...query, limit: 200 }, ctl.signal).then(
       (p) => {
         setItems(p.items);
         setCursor(p.next_cursor);
@@ -35,7 +34,7 @@ export function usePaged<T>(path: string, query: Query) {
   const more = () => {
     if (!cursor) return;
     setLoading(true);
-    api.get<Page<T>>(path, { ...query, limit: 200, cursor }).then(
+    getPage<T>(path, { ...query, limit: 200, cursor }).then(
       (p) => {
         setItems((old) => old.concat(p.items));
         setCursor(p.next_cursor);

@@ -3,11 +3,11 @@
 // agents stay fast. Status and metrics change live.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { api, getAll } from '../lib/api';
+import { getAll, getPage } from '../lib/api';
 import { fmtAgo, fmtPct } from '../lib/format';
 import { useLive } from '../lib/live';
 import { Link, setQuery, type Location } from '../lib/router';
-import type { AgentRow, Client, Page } from '../lib/types';
+import type { AgentRow, Client } from '../lib/types';
 import { Badge, Empty, ErrorBox } from '../components/status';
 import { useAsync } from '../lib/hooks';
 
@@ -42,6 +42,7 @@ export function AgentsPage({ loc }: { loc: Location }) {
   const clients = useAsync((s) => getAll<Client>('/api/v1/clients', {}, 5000, s), []);
   const filters = { q, status, os, client_id: clientId, site_id: siteId, sort };
   const key = JSON.stringify(filters);
+  const scrollRef = useRef<HTMLDivElement>(null);
 
   // Debounced search box -> URL.
   useEffect(() => setSearch(q), [q]);
@@ -51,12 +52,13 @@ export function AgentsPage({ loc }: { loc: Location }) {
     return () => window.clearTimeout(t);
   }, [search, q, loc]);
 
-  // First page whenever the filters change.
+  // First page whenever the filters change, from the top.
   useEffect(() => {
     const ctl = new AbortController();
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
     setLoading(true);
     setError(null);
-    api.get<Page<AgentRow>>('/api/v1/agents', { ...filters, limit: PAGE }, ctl.signal).then(
+    getPage<AgentRow>('/api/v1/agents', { ...filters, limit: PAGE }, ctl.signal).then(
       (p) => {
         setRows(p.items);
         setCursor(p.next_cursor);
@@ -77,7 +79,7 @@ export function AgentsPage({ loc }: { loc: Location }) {
   const loadMore = () => {
     if (!cursor || loading) return;
     setLoading(true);
-    api.get<Page<AgentRow>>('/api/v1/agents', { ...filters, limit: PAGE, cursor }).then(
+    getPage<AgentRow>('/api/v1/agents', { ...filters, limit: PAGE, cursor }).then(
       (p) => {
         setRows((old) => old.concat(p.items));
         setCursor(p.next_cursor);
@@ -112,7 +114,6 @@ export function AgentsPage({ loc }: { loc: Location }) {
     });
   });
 
-  const scrollRef = useRef<HTMLDivElement>(null);
   const virt = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,

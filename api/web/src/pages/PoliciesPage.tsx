@@ -2,11 +2,11 @@
 // scope wins. For the chosen scope the table shows the value set here (editable; empty inherits),
 // the value in effect, and where that value comes from.
 import { useEffect, useState } from 'react';
-import { api, getAll, NIL_UUID } from '../lib/api';
+import { api, getAll, getPage, NIL_UUID } from '../lib/api';
 import { can, useAuth } from '../lib/auth';
 import { useAsync } from '../lib/hooks';
 import { Link, setQuery, type Location } from '../lib/router';
-import type { Client, EffectivePolicy, Page, Policy, ScopeName } from '../lib/types';
+import type { Client, EffectivePolicy, Policy, ScopeName } from '../lib/types';
 import { ErrorBox, Loading } from '../components/status';
 
 /** The keys rmm-projector knows (projector/policy/policy_keys.cc), with their built-in defaults. */
@@ -29,7 +29,7 @@ interface Level { scope: ScopeName | 'default'; id: string | null; label: string
 
 async function policyAt(scope: ScopeName, id: string, signal: AbortSignal):
     Promise<Record<string, string>> {
-  const p = await api.get<Page<Policy>>('/api/v1/policies', { scope, scope_id: id }, signal);
+  const p = await getPage<Policy>('/api/v1/policies', { scope, scope_id: id }, signal);
   return p.items.find((x) => x.scope === scope && x.scope_id === id)?.settings ?? {};
 }
 
