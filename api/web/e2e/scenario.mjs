@@ -13,6 +13,9 @@ export async function runScenario(page, o) {
   });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+  });
 
   await step('sign in', async () => {
     await page.goto(`${o.url}/`, { waitUntil: 'domcontentloaded' });
@@ -21,6 +24,18 @@ export async function runScenario(page, o) {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Fleet overview' }).waitFor({ timeout: 15000 });
     await page.locator('.stat-total .stat-value').waitFor({ timeout: 15000 });
+  });
+
+  await step('keyboard: skip link, then the navigation', async () => {
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    if (first !== 'Skip to content') throw new Error(`first Tab stop is ${JSON.stringify(first)}`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    const second = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    if (second !== 'Agents') throw new Error(`third Tab stop is ${JSON.stringify(second)}`);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor({ timeout: 10000 });
   });
 
   await step('a wrong password says what happened', async () => {
