@@ -28,6 +28,15 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
         std::move(*signer), *app->pg_, clock);
   }
 
+  // The API's own credential store (auth.*) is the one thing it writes in PostgreSQL.
+  app->auth_pg_ = std::make_unique<PgPool>(PgPool::Options{
+      .url = config.pg_url,
+      .size = 2,
+      .statement_timeout = config.request_timeout,
+      .read_only = false,
+      .acquire_timeout = config.request_timeout,
+  });
+  app->authenticator_ = std::make_unique<Authenticator>(*app->pg_, clock);
   app->health_ = std::make_unique<HealthRoute>(*app->pg_, *app->nats_);
   app->agents_ = std::make_unique<AgentsRoute>(*app->pg_, clock, config.offline_after);
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
@@ -37,7 +46,9 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                    [self](const Request& req, const RequestContext& ctx) {
                      return self->health_->get(req, ctx);
                    });
-  app->router_.add(http::verb::get, "/api/v1/agents",
+  app->router_.set_authenticator(
+      [self](const Request& req) { return self->authenticator_->authenticate(req); });
+  app->router_.add(http::verb::get, "/api/v1/agents", Access::signed_in(),
                    [self](const Request& req, const RequestContext& ctx) {
                      return self->agents_->get(req, ctx);
                    });

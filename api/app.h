@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "api/auth/authenticator.h"
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_responder.h"
 #include "api/routes/agents.h"
@@ -36,7 +37,9 @@ class App {
  private:
   App() = default;
 
-  std::unique_ptr<PgPool> pg_;
+  std::unique_ptr<PgPool> pg_;       // read-only: the read models
+  std::unique_ptr<PgPool> auth_pg_;  // read-write: auth.* only
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<HealthRoute> health_;
   std::unique_ptr<AgentsRoute> agents_;

@@ -45,7 +45,7 @@ Result<std::unique_ptr<pqxx::connection>> PgPool::open() {
   if (!conn) return conn;
   try {
     (*conn)->set_variable("statement_timeout", std::to_string(options_.statement_timeout.count()));
-    (*conn)->set_variable("default_transaction_read_only", "on");
+    if (options_.read_only) (*conn)->set_variable("default_transaction_read_only", "on");
     (*conn)->set_variable("TimeZone", "'UTC'");
   } catch (const std::exception& e) {
     return failf("configuring PostgreSQL session: {}", e.what());

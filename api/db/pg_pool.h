@@ -31,6 +31,8 @@ class PgPool {
     std::string url;
     int size = 4;
     std::chrono::milliseconds statement_timeout{30'000};
+    // Read-only sessions (default_transaction_read_only): every pool but the API's own auth store.
+    bool read_only = true;
     // How long acquire() waits for a connection when all `size` are in use.
     std::chrono::milliseconds acquire_timeout{30'000};
     pg::RetryPolicy connect_retry{3, std::chrono::milliseconds(100),

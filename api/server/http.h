@@ -3,6 +3,9 @@
 
 #include <boost/beast/http.hpp>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace rmm::api {
 
@@ -11,10 +14,25 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
+struct Principal;
+
 // What a handler knows about the request beyond the message itself.
 struct RequestContext {
   // Sent back as X-Correlation-Id and written into every log line about the request.
   std::string correlation_id;
+  // Values of the route's `{name}` path segments, in pattern order (already matched, not decoded).
+  std::vector<std::pair<std::string, std::string>> params;
+  // The signed-in caller on routes that require authentication (see Router::Access); null on
+  // public routes. Points into the router's stack frame: valid only during the handler call.
+  const Principal* principal = nullptr;
+
+  // The value of path parameter `name`, or "" when the route has none of that name.
+  std::string_view param(std::string_view name) const {
+    for (const auto& [k, v] : params) {
+      if (k == name) return v;
+    }
+    return {};
+  }
 };
 
 }  // namespace rmm::api

@@ -18,22 +18,97 @@ Response method_not_allowed(const Request& req, std::string allow, const Request
   return res;
 }
 
+// "/a/b/" -> {"a", "b", ""}; the leading '/' is dropped.
+template <class S>
+std::vector<S> split_path(std::string_view path) {
+  std::vector<S> out;
+  if (path.starts_with('/')) path.remove_prefix(1);
+  while (true) {
+    auto slash = path.find('/');
+    out.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool is_param(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
 }  // namespace
 
-void Router::add(http::verb method, std::string path, Handler handler) {
-  routes_.push_back(Route{method, std::move(path), std::move(handler)});
+void Router::add(http::verb method, std::string path, Access access, Handler handler) {
+  Route route{method, std::move(path), {}, 0, access, std::move(handler)};
+  route.segments = split_path<std::string>(route.path);
+  for (const auto& s : route.segments) {
+    if (!is_param(s)) ++route.literal_segments;
+  }
+  routes_.push_back(std::move(route));
+}
+
+bool Router::match(const Route& route, const std::vector<std::string_view>& segments,
+                   std::vector<std::pair<std::string, std::string>>* params) {
+  if (route.segments.size() != segments.size()) return false;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& pattern = route.segments[i];
+    if (is_param(pattern)) {
+      if (segments[i].empty()) return false;
+      if (params) params->emplace_back(pattern.substr(1, pattern.size() - 2), segments[i]);
+    } else if (pattern != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Response Router::call(const Route& route, const Request& req, RequestContext ctx) const {
+  if (!route.access.authenticated) return route.handler(req, ctx);
+  if (!authenticate_) return internal_error(ctx, req.version());
+  auto principal = authenticate_(req);
+  if (!principal) {
+    if (principal.error().code == Error::Code::kTimeout) {
+      log::error("auth.unavailable",
+                 {{"correlation_id", ctx.correlation_id}, {"error", principal.error().message}});
+      return make_problem(http::status::service_unavailable, "the database is unavailable", ctx,
+                          req.version());
+    }
+    auto res = make_problem(http::status::unauthorized,
+                            "sign in: a valid session token is required", ctx, req.version());
+    res.set(http::field::www_authenticate, "Bearer");
+    return res;
+  }
+  if (!principal->at_least(route.access.min_role)) {
+    return make_problem(http::status::forbidden, "your role may not do this", ctx, req.version());
+  }
+  ctx.principal = &*principal;
+  return route.handler(req, ctx);
 }
 
 Response Router::dispatch(const Request& req, const RequestContext& ctx) const {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
+  auto segments = split_path<std::string_view>(path);
 
-  std::string allow;
+  // The most specific pattern matching the path (most literal segments, first added on ties).
+  int best = -1;
   for (const auto& route : routes_) {
-    if (route.path != path) continue;
-    if (route.method == req.method()) return route.handler(req, ctx);
-    if (!allow.empty()) allow += ", ";
-    allow += std::string(http::to_string(route.method));
+    if (route.literal_segments > best && match(route, segments, nullptr)) {
+      best = route.literal_segments;
+    }
+  }
+  std::string allow;
+  if (best >= 0) {
+    for (const auto& route : routes_) {
+      if (route.literal_segments != best || !match(route, segments, nullptr)) continue;
+      if (route.method == req.method()) {
+        RequestContext routed = ctx;
+        match(route, segments, &routed.params);
+        return call(route, req, std::move(routed));
+      }
+      if (!allow.empty()) allow += ", ";
+      allow += std::string(http::to_string(route.method));
+    }
   }
   if (!allow.empty()) return method_not_allowed(req, allow, ctx);
 
@@ -62,8 +137,10 @@ Response Router::handle(const Request& req, const RequestContext& ctx) const noe
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                   start)
                 .count();
+  // The path only: a query string may carry an access_token.
+  std::string_view target(req.target().data(), req.target().size());
   log::info("http.request", {{"method", std::string(req.method_string())},
-                             {"target", std::string(req.target())},
+                             {"path", std::string(target.substr(0, target.find('?')))},
                              {"status", res.result_int()},
                              {"us", us},
                              {"correlation_id", ctx.correlation_id}});

@@ -1,0 +1,126 @@
+#include "api/auth/authenticator.h"
+
+#include <sodium.h>
+
+#include <pqxx/transaction>
+
+#include "api/db/sql_params.h"
+#include "api/server/query.h"
+#include "common/log.h"
+
+namespace rmm::api {
+namespace {
+
+constexpr std::size_t kTokenChars = 43;  // 32 bytes, unpadded base64url
+
+// The acting user (impersonated target, else the session's user); the session's own user must
+// still hold a credential and neither may be disabled.
+constexpr const char* kSessionSql = R"sql(
+  SELECT u.id::text, u.username, u.display_name, u.role,
+         COALESCE((SELECT string_agg(us.scope || ':' || us.scope_id::text, ',')
+                     FROM user_scopes us WHERE us.user_id = u.id), ''),
+         CASE WHEN s.acting_as_user_id IS NOT NULL THEN s.user_id::text ELSE '' END
+    FROM auth.sessions s
+    JOIN auth.credentials c ON c.user_id = s.user_id
+    JOIN users o ON o.id = s.user_id AND NOT o.disabled
+    JOIN users u ON u.id = COALESCE(s.acting_as_user_id, s.user_id) AND NOT u.disabled
+   WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL
+     AND s.expires_at > to_timestamp($2::double precision)
+)sql";
+
+bool is_base64url(std::string_view s) {
+  for (char c : s) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<std::vector<codec::ScopeRef>> parse_scopes(std::string_view text) {
+  std::vector<codec::ScopeRef> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    auto colon = item.find(':');
+    if (colon == std::string_view::npos) return fail("malformed scope row");
+    auto scope = codec::scope_from_name(item.substr(0, colon));
+    auto id = uuid_from_string(item.substr(colon + 1));
+    if (!scope || !id) return fail("malformed scope row");
+    out.push_back(codec::ScopeRef{*scope, *id});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> Authenticator::token_of(const Request& req) {
+  auto it = req.find(http::field::authorization);
+  if (it != req.end()) {
+    std::string_view v(it->value().data(), it->value().size());
+    constexpr std::string_view kBearer = "Bearer ";
+    if (v.size() > kBearer.size() && (v.starts_with(kBearer) || v.starts_with("bearer "))) {
+      return std::string(v.substr(kBearer.size()));
+    }
+    return std::nullopt;
+  }
+  return query_param(req, "access_token");
+}
+
+std::string Authenticator::token_hash_hex(std::string_view token) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(sizeof digest * 2);
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+Result<Principal> Authenticator::authenticate(const Request& req) const {
+  auto token = token_of(req);
+  if (!token) return fail(Error::Code::kInvalidInput, "no bearer token");
+  if (token->size() != kTokenChars || !is_base64url(*token)) {
+    return fail(Error::Code::kInvalidInput, "malformed token");
+  }
+  auto lease = pool_.acquire();
+  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
+
+  pqxx::result rows;
+  try {
+    pqxx::read_transaction tx(lease->conn());
+    SqlParams p;
+    p.bind(token_hash_hex(*token));
+    p.bind(std::to_string(static_cast<double>(clock_.now()) / 1e9));
+    rows = p.exec(tx, kSessionSql);
+    tx.commit();
+  } catch (const std::exception& e) {
+    lease->discard();
+    return fail(Error::Code::kTimeout, std::string("session lookup failed: ") + e.what());
+  }
+  if (rows.empty()) return fail(Error::Code::kNotFound, "unknown, expired or revoked session");
+
+  const auto& row = rows[0];
+  Principal pr;
+  auto user = UserId::parse(row[0].c_str());
+  auto role = codec::role_from_name(row[3].c_str());
+  auto scopes = parse_scopes(row[4].c_str());
+  if (!user || !role || !scopes) return fail(Error::Code::kNotFound, "malformed user row");
+  pr.user = *user;
+  pr.username = row[1].c_str();
+  pr.display_name = row[2].c_str();
+  pr.role = *role;
+  pr.scopes = std::move(*scopes);
+  if (std::string_view owner = row[5].c_str(); !owner.empty()) {
+    auto id = UserId::parse(owner);
+    if (!id) return fail(Error::Code::kNotFound, "malformed session row");
+    pr.impersonator = *id;
+  }
+  return pr;
+}
+
+}  // namespace rmm::api

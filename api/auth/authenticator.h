@@ -1,0 +1,44 @@
+// Resolves the caller of a request from its session token: `Authorization: Bearer <token>`, or
+// `?access_token=<token>` in the query (for EventSource, which cannot set headers; the header
+// wins when both are present).
+//
+// A token is 32 random bytes in unpadded base64url (43 characters); only its SHA-256 is stored
+// (auth.sessions.token_hash). A session is valid while not revoked, not expired (by the injected
+// clock), and its user (and, when impersonating, the owner too) exists in both auth.credentials
+// and `users` and is not disabled. The Principal is that of the acting user (see principal.h).
+//
+// Errors: kTimeout when PostgreSQL is unreachable (answer 503); kInvalidInput for a missing or
+// malformed token; kNotFound for an unknown, expired or revoked one (answer 401 for both).
+//
+// Concurrency: thread-safe; authenticate() blocks on PostgreSQL (worker pool only).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/auth/principal.h"
+#include "api/db/pg_pool.h"
+#include "api/server/http.h"
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace rmm::api {
+
+class Authenticator {
+ public:
+  Authenticator(PgPool& pool, const Clock& clock) : pool_(pool), clock_(clock) {}
+
+  Result<Principal> authenticate(const Request& req) const;
+
+  // The raw token of a request (header, else ?access_token=), or nullopt.
+  static std::optional<std::string> token_of(const Request& req);
+  // Lowercase hex SHA-256 of a token, the form used with decode($n, 'hex') in SQL.
+  static std::string token_hash_hex(std::string_view token);
+
+ private:
+  PgPool& pool_;
+  const Clock& clock_;
+};
+
+}  // namespace rmm::api
