@@ -93,6 +93,28 @@ export function useRuns() {
   return { runs, start };
 }
 
+function CancelButton({ id }: { id: string }) {
+  const [state, setState] = useState<'idle' | 'sent' | 'error'>('idle');
+  const [error, setError] = useState<unknown>(null);
+  const cancel = async () => {
+    try {
+      await api.post(`/api/v1/commands/${encodeURIComponent(id)}/cancel`);
+      setState('sent');
+    } catch (e) {
+      setError(e);
+      setState('error');
+    }
+  };
+  return (
+    <>
+      <button type="button" className="small" disabled={state === 'sent'} onClick={() => void cancel()}>
+        {state === 'sent' ? 'Cancel sent' : 'Cancel'}
+      </button>
+      {state === 'error' && <ErrorBox error={error} what="cancel the command" />}
+    </>
+  );
+}
+
 export function RunOutput({ run }: { run: Run }) {
   return (
     <article className="run" data-command-id={run.id} aria-label={`Command ${run.label}`}>
@@ -104,6 +126,7 @@ export function RunOutput({ run }: { run: Run }) {
         {run.exitCode !== undefined && run.exitCode !== null && <span>exit {run.exitCode}</span>}
         {run.reason && <span className="muted">{run.reason}</span>}
         <Link to={`/commands/${encodeURIComponent(run.id)}`} className="muted">details</Link>
+        {!isFinished(run.status) && <CancelButton id={run.id} />}
       </header>
       <pre className="output" aria-live="polite">
         {run.stdout}

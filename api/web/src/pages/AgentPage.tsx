@@ -1,6 +1,6 @@
 // One agent: summary, live charts, command console (with the run-script dialog), alerts, top
 // processes, inventory and effective policy. Every value from the agent is a text node.
-import { useState } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../lib/api';
 import { can, useAuth } from '../lib/auth';
 import { fmtAgo, fmtBytes, fmtPct, fmtTime, fmtValue } from '../lib/format';
@@ -9,10 +9,10 @@ import { useLive } from '../lib/live';
 import { Link, type Location } from '../lib/router';
 import type { AgentDetail, AlertRow, ProcessRow } from '../lib/types';
 import { AlertsTable } from '../components/AlertsTable';
-import { CommandConsole, useRuns } from '../components/CommandConsole';
+import { CommandConsole, issueCommand, useRuns } from '../components/CommandConsole';
 import { MetricsPanel } from '../components/MetricsPanel';
 import { RunScriptDialog } from '../components/RunScriptDialog';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 
 function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
   if (!inv || Object.keys(inv).length === 0) return <Empty>No inventory reported yet.</Empty>;
@@ -128,12 +128,66 @@ function EffectivePolicy({ agentId }: { agentId: string }) {
   );
 }
 
+function RevokeDialog({ agentId, hostname, onClose, onDone }: {
+  agentId: string; hostname: string; onClose: () => void; onDone: () => void;
+}) {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api.post(`/api/v1/agents/${encodeURIComponent(agentId)}/revoke`, { reason },
+                     { wait: 5000 });
+      onDone();
+      onClose();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <Dialog title="Revoke agent" open onClose={onClose}>
+      <form onSubmit={submit} className="stack">
+        <p>
+          Revoke <strong>{hostname}</strong>? Its credentials stop working at once; the machine
+          must enroll again with a new code to come back.
+        </p>
+        <label>
+          Reason
+          <input required value={reason} onChange={(e) => setReason(e.target.value)} />
+        </label>
+        <ErrorBox error={error} what="revoke the agent" />
+        <div className="buttons">
+          <button type="submit" className="danger">Revoke</button>
+          <button type="button" onClick={onClose}>Cancel</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
 export function AgentPage({ id, loc }: { id: string; loc: Location }) {
   const { user } = useAuth();
   const agent = useAsync((s) => api.get<AgentDetail>(`/api/v1/agents/${encodeURIComponent(id)}`,
                                                      undefined, s), [id]);
   const { runs, start } = useRuns();
   const [scriptOpen, setScriptOpen] = useState(false);
+  const [revoking, setRevoking] = useState(false);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const quick = async (kind: string, label: string) => {
+    setActionError(null);
+    try {
+      start(await issueCommand(id, { kind }), label);
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+  // A finished inventory or process refresh changes this page: load it again.
+  const refreshed = runs.filter((r) => r.final && r.label.startsWith('[')).length;
+  useEffect(() => {
+    if (refreshed) agent.reload();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [refreshed]);
 
   useLive<{ id: string; status: string; last_seen: string }>('agent', (ev) => {
     if (ev.id !== id) return;
@@ -165,7 +219,29 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
   return (
     <section className="agent-page">
       <p className="crumbs"><Link to="/agents">Agents</Link> /</p>
-      <h1 className="hostname">{a.hostname || a.id}</h1>
+      <div className="section-head">
+        <h1 className="hostname">{a.hostname || a.id}</h1>
+        <div className="buttons">
+          {canRun && (
+            <>
+              <button type="button" onClick={() => void quick('refresh_inventory', '[refresh inventory]')}>
+                Refresh inventory
+              </button>
+              <button type="button" onClick={() => void quick('collect_processes', '[collect processes]')}>
+                Collect processes
+              </button>
+            </>
+          )}
+          {can(user, 'admin') && a.status !== 'revoked' && (
+            <button type="button" className="danger" onClick={() => setRevoking(true)}>Revoke…</button>
+          )}
+        </div>
+      </div>
+      <ErrorBox error={actionError} what="send the command" />
+      {revoking && (
+        <RevokeDialog agentId={id} hostname={a.hostname || a.id} onClose={() => setRevoking(false)}
+                      onDone={agent.reload} />
+      )}
       <dl className="kv summary">
         <div><dt>Status</dt><dd><Badge kind={a.status}>{a.status}</Badge></dd></div>
         <div><dt>Last seen</dt><dd title={fmtTime(a.last_seen)}>{fmtAgo(a.last_seen)}</dd></div>

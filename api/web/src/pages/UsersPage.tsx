@@ -1,21 +1,26 @@
 // Users (admins): list, create, change role, disable; owners may impersonate.
 import { useState, type FormEvent } from 'react';
-import { api, setToken } from '../lib/api';
+import { api, getAll, setToken } from '../lib/api';
+import { useAsync } from '../lib/hooks';
 import { can, useAuth } from '../lib/auth';
 import { usePaged } from '../lib/paged';
-import type { Role, User } from '../lib/types';
+import type { Client, Role, User } from '../lib/types';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 
 const ROLES: Role[] = ['read_only', 'technician', 'admin', 'owner'];
 
 function NewUserDialog({ onClose, onDone }: { onClose: () => void; onDone: () => void }) {
   const [f, setF] = useState({ username: '', display_name: '', password: '', role: 'technician' });
+  const [scope, setScope] = useState('global:');
+  const clients = useAsync((s) => getAll<Client>('/api/v1/clients', {}, 5000, s), []);
   const [error, setError] = useState<unknown>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
+    const [kind, id] = scope.split(':');
     try {
-      await api.post('/api/v1/users', { ...f, scopes: [{ scope: 'global', id: '00000000-0000-0000-0000-000000000000' }] },
+      await api.post('/api/v1/users', { ...f, scopes: [kind === 'global' ? { scope: 'global' }
+                                                                         : { scope: kind, id }] },
                      { wait: 5000 });
       onDone();
       onClose();
@@ -36,7 +41,20 @@ function NewUserDialog({ onClose, onDone }: { onClose: () => void; onDone: () =>
             {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
           </select>
         </label>
-        <p className="muted small">New users see every client (global scope); narrow it later.</p>
+        <label>
+          Sees
+          <select value={scope} onChange={(e) => setScope(e.target.value)}>
+            <option value="global:">every client (global)</option>
+            {(clients.data ?? []).map((c) => (
+              <optgroup key={c.id} label={c.name}>
+                <option value={`client:${c.id}`}>{`client ${c.name}`}</option>
+                {c.sites.map((st) => (
+                  <option key={st.id} value={`site:${st.id}`}>{`site ${c.name} / ${st.name}`}</option>
+                ))}
+              </optgroup>
+            ))}
+          </select>
+        </label>
         <ErrorBox error={error} what="create the user" />
         <div className="buttons">
           <button type="submit">Create</button>
