@@ -1,7 +1,7 @@
 // The agents table: server-side search, filters and sort (all in the URL), pages fetched as
 // the user scrolls, and only the visible rows in the DOM (@tanstack/react-virtual), so 10,000
 // agents stay fast. Status and metrics change live.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { getAll, getPage } from '../lib/api';
 import { fmtAgo, fmtPct } from '../lib/format';
@@ -9,7 +9,7 @@ import { useLive } from '../lib/live';
 import { Link, setQuery, type Location } from '../lib/router';
 import type { AgentRow, Client } from '../lib/types';
 import { Badge, Empty, ErrorBox } from '../components/status';
-import { useAsync } from '../lib/hooks';
+import { useAsync, useInterval } from '../lib/hooks';
 
 const COLUMNS: { key: string; label: string; sort?: string; num?: boolean }[] = [
   { key: 'hostname', label: 'Hostname', sort: 'hostname' },
@@ -92,27 +92,39 @@ export function AgentsPage({ loc }: { loc: Location }) {
     );
   };
 
-  const index = useMemo(() => new Map(rows.map((r, i) => [r.id, i])), [rows]);
-  useLive<{ id: string; status: string; last_seen: string }>('agent', (ev) => {
-    const i = index.get(ev.id);
-    if (i === undefined) return;
-    setRows((old) => {
-      const copy = old.slice();
-      copy[i] = { ...copy[i], status: ev.status ?? copy[i].status,
-                  last_seen: ev.last_seen ?? copy[i].last_seen };
-      return copy;
-    });
+  // Live changes are batched: at 10,000 agents heartbeats alone are hundreds of events a second,
+  // so patches collect here and are applied once a second in one copy of the rows.
+  const patches = useRef(new Map<string, Partial<AgentRow>>());
+  const patch = (id: string, p: Partial<AgentRow>) => {
+    patches.current.set(id, { ...patches.current.get(id), ...p });
+  };
+  useLive<{ id: string; status?: string; last_seen?: string }>('agent', (ev) => {
+    const p: Partial<AgentRow> = {};
+    if (ev.status) p.status = ev.status;
+    if (ev.last_seen) p.last_seen = ev.last_seen;
+    patch(ev.id, p);
   });
-  useLive<{ agent_id: string; cpu_percent: number; memory_percent: number }>('metrics', (ev) => {
-    const i = index.get(ev.agent_id);
-    if (i === undefined) return;
-    setRows((old) => {
-      const copy = old.slice();
-      copy[i] = { ...copy[i], cpu_percent: ev.cpu_percent ?? copy[i].cpu_percent,
-                  memory_percent: ev.memory_percent ?? copy[i].memory_percent };
-      return copy;
-    });
+  useLive<{ agent_id: string; cpu_percent?: number; memory_percent?: number }>('metrics', (ev) => {
+    const p: Partial<AgentRow> = {};
+    if (typeof ev.cpu_percent === 'number') p.cpu_percent = ev.cpu_percent;
+    if (typeof ev.memory_percent === 'number') p.memory_percent = ev.memory_percent;
+    patch(ev.agent_id, p);
   });
+  useInterval(() => {
+    if (patches.current.size === 0) return;
+    const pending = patches.current;
+    patches.current = new Map();
+    setRows((old) => {
+      let changed = false;
+      const next = old.map((r) => {
+        const p = pending.get(r.id);
+        if (!p) return r;
+        changed = true;
+        return { ...r, ...p };
+      });
+      return changed ? next : old;
+    });
+  }, 1000);
 
   const virt = useVirtualizer({
     count: rows.length,
