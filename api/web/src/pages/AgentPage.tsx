@@ -25,7 +25,7 @@ function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
         {scalars.map(([k, v]) => (
           <div key={k}>
             <dt>{k}</dt>
-            <dd>{fmtValue(v)}</dd>
+            <dd>{k.endsWith('_bytes') && typeof v === 'number' ? fmtBytes(v) : fmtValue(v)}</dd>
           </div>
         ))}
       </dl>
