@@ -23,6 +23,7 @@ Runner::Runner(ProjectorOptions options, const std::atomic<bool>& stop)
     : options_(std::move(options)), stop_(stop) {}
 
 Runner::~Runner() {
+  ticker_.reset();  // its thread publishes on nats_
   // Acks are fire-and-forget: push the last ones out before the connection closes.
   if (nats_ != nullptr) (void)nats_->flush(2s);  // best effort: an unsent ack is a redelivery
   sub_.reset();
@@ -70,6 +71,10 @@ Status Runner::start() {
   if (!js) return std::unexpected(js.error());
   js_ = std::move(*js);
   if (auto st = prepare_consumer(); !st) return st;
+  if (options_.ticker) {
+    ticker_ = std::make_unique<Ticker>(*nats_, options_.tick_interval);
+    if (auto st = ticker_->start(); !st) return st;
+  }
   log::info("projector.started", {{"checkpoint", checkpoint_.value},
                                   {"stream", options_.stream},
                                   {"durable", options_.durable},

@@ -23,6 +23,7 @@
 #include "common/result.h"
 #include "projector/db/batch_writer.h"
 #include "projector/settings.h"
+#include "projector/ticker.h"
 
 namespace rmm::projector {
 
@@ -57,6 +58,7 @@ class Runner {
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<nats::PullSubscription> sub_;
+  std::unique_ptr<Ticker> ticker_;  // when options_.ticker
   StreamSeq checkpoint_;
   // True until the first message past the checkpoint arrives from a newly created consumer.
   bool fresh_consumer_ = false;

@@ -32,6 +32,10 @@ constexpr std::array kSettings{
             kAny},
     Setting{"partition-upkeep-interval", Type::kDuration, "1h",
             "how often partitions are created ahead and retention is applied", 1'000, 86'400'000},
+    Setting{"ticker", Type::kBool, "true",
+            "publish ClockTick events (offline detection); duplicates of several tickers dedupe"},
+    Setting{"tick-interval", Type::kDuration, "15s", "time between two ClockTick events", 1'000,
+            3'600'000},
     Setting{"migrations-dir", Type::kString, RMM_MIGRATIONS_SOURCE_DIR,
             "directory of NNNN_name.sql migrations (installed: <prefix>/" RMM_MIGRATIONS_INSTALL_DIR
             ")"},
@@ -62,7 +66,9 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .metrics_retention = v.duration("metrics-retention"),
                      .rollup_retention = v.duration("rollup-retention"),
                      .partition_upkeep_interval = v.duration("partition-upkeep-interval"),
-                     .migrations_dir = v.str("migrations-dir")};
+                     .migrations_dir = v.str("migrations-dir"),
+                     .ticker = v.flag("ticker"),
+                     .tick_interval = v.duration("tick-interval")};
   std::error_code ec;
   if (!fs::is_directory(o.migrations_dir, ec) &&
       o.migrations_dir == fs::path(RMM_MIGRATIONS_SOURCE_DIR)) {

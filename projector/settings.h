@@ -25,6 +25,8 @@ struct ProjectorOptions {
   std::chrono::milliseconds rollup_retention{std::chrono::days(400)};
   std::chrono::milliseconds partition_upkeep_interval{std::chrono::hours(1)};
   std::filesystem::path migrations_dir;
+  bool ticker = true;
+  std::chrono::milliseconds tick_interval{15'000};
 };
 
 // Reads the validated values; resolves migrations-dir (an installed layout is found relative to

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "projector/db/agent_rows.h"
-#include "projector/db/control_rows.h"
+#include "projector/db/control_plane_batch.h"
 #include "projector/db/read_model_batch.h"
 
 namespace rmm::projector::db {
@@ -71,6 +71,7 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
     std::map<AgentId, AgentRow> rows;
     if (!agent_ids.empty()) load_agent_rows(tx, agent_ids, rows);
 
+    ControlPlaneBatch control_plane(tx, todo, rows);
     std::set<AgentId> changed;
     ReadModelBatch read_models;
     std::uint64_t highest = checkpoint;
@@ -79,16 +80,18 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
       if (const auto* ev = std::get_if<AgentEvent>(&item->decoded)) {
         auto& row = rows[ev->agent];
         auto gap = detect_gap(row, *ev);
+        const bool first = !row.exists;
         if (fold(row, *ev) == FoldOutcome::kApplied) {
           ++stats.applied;
           changed.insert(ev->agent);
           if (gap) read_models.add_gap(*gap);
           read_models.add(*ev, item->stream_seq);
+          control_plane.on_agent_event(tx, *ev, item->stream_seq, gap, first);
         } else {
           ++stats.duplicates;
         }
       } else if (const auto* ce = std::get_if<ControlEvent>(&item->decoded)) {
-        apply_control_event(tx, *ce, item->stream_seq);
+        control_plane.on_control_event(tx, *ce, item->stream_seq);
         ++stats.applied;
       } else if (const auto* dl = std::get_if<DeadLetter>(&item->decoded)) {
         tx.exec_params0(
@@ -103,6 +106,7 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
     }
     store_agent_rows(tx, rows, changed);
     read_models.write(tx);
+    control_plane.finish(tx);
     stats.metric_samples = static_cast<int>(read_models.samples());
     if (highest > checkpoint) {
       tx.exec_params0(

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "projector/db/control_plane_rows.h"
+
 namespace rmm::projector::db {
 namespace {
 
@@ -32,6 +34,7 @@ struct Apply {
   pqxx::work& tx;
   std::int64_t when;  // event time, microseconds
   StreamSeq stream_seq;
+  UnixNanos event_at;
 
   void operator()(const codec::ClientCreatedInfo& v) const {
     static const std::string sql = fmt::format(
@@ -95,6 +98,12 @@ struct Apply {
                     v.new_agent.str(), v.old_fingerprint_hash, v.new_fingerprint_hash, when);
   }
 
+  // The control-plane events of the projector and API issues.
+  template <class T>
+  void operator()(const T& v) const {
+    write_control_plane_row(tx, v, event_at);
+  }
+
   void operator()(const codec::AgentRevokedInfo& v) const {
     static const std::string agent_sql =
         fmt::format("UPDATE agents SET revoked_at = COALESCE(revoked_at, {}) WHERE id = $1::uuid",
@@ -111,7 +120,7 @@ struct Apply {
 }  // namespace
 
 void apply_control_event(pqxx::work& tx, const ControlEvent& event, StreamSeq stream_seq) {
-  std::visit(Apply{tx, micros(event.occurred_at), stream_seq}, event.change);
+  std::visit(Apply{tx, micros(event.occurred_at), stream_seq, event.occurred_at}, event.change);
 }
 
 }  // namespace rmm::projector::db

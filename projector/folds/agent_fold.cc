@@ -97,6 +97,12 @@ Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubjec
       out.body = outbox_drop_row(*p);
       break;
     }
+    case schema::Payload::WatchdogAlert: {
+      const auto* p = env.payload_as_WatchdogAlert();
+      if (p == nullptr) return std::unexpected(invalid("WatchdogAlert payload missing"));
+      out.body = watchdog_row(*p);
+      break;
+    }
     default: {
       if (!is_command_event(env.payload_type())) break;  // a type this build has no fold for
       auto change = command_change(env);

@@ -35,7 +35,8 @@ struct AgentEvent {
   std::optional<std::string> version;   // AgentStarted, and Heartbeat when it carries one
   schema::Lane lane = schema::Lane::Ordered;
   // What the event adds to the telemetry and command read models.
-  std::variant<std::monostate, MetricsRows, InventoryRow, OutboxDropRow, CommandChange> body;
+  std::variant<std::monostate, MetricsRows, InventoryRow, OutboxDropRow, CommandChange, WatchdogRow>
+      body;
 };
 
 // One row of `agents`, as the fold sees it.

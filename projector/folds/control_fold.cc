@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/event_codec.h"
+#include "projector/folds/control_plane_fold.h"
 #include "projector/folds/text.h"
 
 namespace rmm::projector {
@@ -149,14 +150,16 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       return info;
     }
     default:
-      return std::unexpected(bad("payload is not a tenancy or enrollment event"));
+      return decode_control_plane_change(env);
   }
 }
 
 }  // namespace
 
 bool is_folded_control_token(std::string_view token) {
-  return codec::control_payload_for_token(token).has_value();
+  auto type = codec::control_payload_for_token(token);
+  return type && (static_cast<int>(*type) <= static_cast<int>(schema::Payload::AgentRevoked) ||
+                  is_control_plane_payload(*type));
 }
 
 Result<ControlEvent> to_control_event(const schema::Envelope& env, const EventSubject& subject) {
@@ -168,9 +171,11 @@ Result<ControlEvent> to_control_event(const schema::Envelope& env, const EventSu
     return std::unexpected(
         bad(fmt::format("payload does not match type token '{}'", subject.type_token)));
   }
+  if (env.payload() == nullptr) return std::unexpected(bad("payload is missing"));
   auto change = decode_change(env);
   if (!change) return std::unexpected(change.error());
-  return ControlEvent{env.occurred_at_ns(), std::move(*change)};
+  return ControlEvent{env.occurred_at_ns(), std::move(*change),
+                      text(env.source_name(), kMaxActorChars), env.payload_type()};
 }
 
 }  // namespace rmm::projector

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/control_events.h"
+#include "common/control_plane_events.h"
 #include "common/result.h"
 #include "events_generated.h"
 #include "projector/folds/subject.h"
@@ -23,9 +24,16 @@ struct ControlEvent {
   using Change =
       std::variant<codec::ClientCreatedInfo, codec::SiteCreatedInfo,
                    codec::EnrollmentCodeCreatedInfo, codec::EnrollmentCodeRevokedInfo,
-                   codec::AgentEnrolledInfo, codec::CloneSuspectedInfo, codec::AgentRevokedInfo>;
+                   codec::AgentEnrolledInfo, codec::CloneSuspectedInfo, codec::AgentRevokedInfo,
+                   codec::ClientRenamedInfo, codec::ClientDeletedInfo, codec::SiteRenamedInfo,
+                   codec::SiteDeletedInfo, codec::PolicySetInfo, codec::AlertAcknowledgedInfo,
+                   codec::AlertResolvedInfo, codec::AlertSuppressedInfo, codec::ClockTickInfo,
+                   codec::UserCreatedInfo, codec::UserUpdatedInfo, codec::CommandIssuedInfo,
+                   codec::CommandCancelRequestedInfo>;
   UnixNanos occurred_at = 0;
   Change change;
+  std::string source_name;  // the publishing service ("api", "admin", ...): audit actor fallback
+  schema::Payload type = schema::Payload::NONE;
 };
 
 // Whether this build folds the control event type token (others are ignored, not dead-lettered:

@@ -173,4 +173,14 @@ OutboxDropRow outbox_drop_row(const schema::OutboxDropped& d) {
           .newest_dropped_seq = clamp_u64(d.newest_dropped_seq())};
 }
 
+WatchdogRow watchdog_row(const schema::WatchdogAlert& a) {
+  return {
+      .kind = a.kind(),
+      .restarts = a.restarts(),
+      .window_s = a.window_s(),
+      .rss_bytes = clamp_u64(a.rss_bytes()),
+      .cpu_percent = finite_or_zero(a.cpu_percent()),
+      .detail = a.detail() == nullptr ? std::string() : storable_text(a.detail()->string_view())};
+}
+
 }  // namespace rmm::projector

@@ -95,7 +95,17 @@ struct OutboxDropRow {
   std::int64_t oldest_dropped_seq = 0, newest_dropped_seq = 0;
 };
 
+// A WatchdogAlert: what the alert engine raises a watchdog alert from.
+struct WatchdogRow {
+  schema::WatchdogAlertKind kind = schema::WatchdogAlertKind::CrashLoop;
+  std::int64_t restarts = 0, window_s = 0, rss_bytes = 0;
+  float cpu_percent = 0;
+  std::string detail;
+  bool operator==(const WatchdogRow&) const = default;
+};
+
 MetricsRows metrics_rows(const schema::MetricsSample& sample);
+WatchdogRow watchdog_row(const schema::WatchdogAlert& alert);
 InventoryRow inventory_row(const schema::Inventory& inventory);
 OutboxDropRow outbox_drop_row(const schema::OutboxDropped& dropped);
 

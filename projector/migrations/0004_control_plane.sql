@@ -115,6 +115,13 @@ ALTER TABLE commands
   ADD COLUMN expires_at    timestamptz,
   ADD COLUMN impersonator  text,
   ADD COLUMN cancel_requested_at timestamptz;
+-- 'queued' (CommandIssued) ranks below every status the agent reports, so whichever of the API's
+-- and the agent's events is folded first, the agent's status wins.
+CREATE OR REPLACE FUNCTION rmm_command_rank(status text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE status WHEN 'unknown' THEN 0 WHEN 'queued' THEN 1 WHEN 'received' THEN 2
+                     WHEN 'started' THEN 3 ELSE 4 END
+$$;
 
 -- The API's credential store: secrets that must never enter the log, so not a read model. Written
 -- only by rmm-api; never dropped by a rebuild (it lives outside the read-model schema, and a

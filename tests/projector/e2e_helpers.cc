@@ -81,7 +81,10 @@ Process start_projector(const NatsServerFixture& nats, const std::string& pg_url
                         const TempDir& dir, int run, std::vector<std::string> extra_args) {
   std::vector<std::string> args{"--nats-url=" + nats.url(),
                                 "--nats-creds=" + nats.services_creds().string(),
-                                "--pg-url=" + pg_url, "--batch-size=40", "--fetch-timeout=200ms"};
+                                "--pg-url=" + pg_url, "--batch-size=40", "--fetch-timeout=200ms",
+                                // Ticks would move the stream under tests that count it; a
+                                // later --ticker=true in extra_args turns it back on.
+                                "--ticker=false"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   return Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
                          .args = std::move(args),

@@ -49,7 +49,7 @@ struct Publisher {
   std::atomic<std::uint64_t> last_seq{0};
 };
 
-// rmm-projector on `nats` and `pg_url`, logging to <dir>/projector-<run>.log.
+// rmm-projector on `nats` and `pg_url` (ticker off), logging to <dir>/projector-<run>.log.
 Process start_projector(const NatsServerFixture& nats, const std::string& pg_url,
                         const TempDir& dir, int run, std::vector<std::string> extra_args = {});
 

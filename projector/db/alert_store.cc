@@ -1,0 +1,181 @@
+#include "projector/db/alert_store.h"
+
+#include <pqxx/result>
+
+#include "projector/db/sql_text.h"
+#include "projector/policy/policy_keys.h"
+
+namespace rmm::projector::db {
+namespace {
+
+std::string ts(std::string_view micros_expr) {
+  return "timestamptz 'epoch' + " + std::string(micros_expr) + " * interval '1 microsecond'";
+}
+
+// Event time from a timestamptz column, in Unix nanoseconds.
+constexpr std::string_view kMicros = "(extract(epoch FROM {}) * 1000000)::bigint";
+
+UnixNanos nanos(const pqxx::field& f) {
+  return f.as<std::int64_t>() * 1000;
+}
+
+std::int64_t min_offline_after_s() {
+  const auto* k = policy::find_policy_key("alert.offline.after_s");
+  return k != nullptr ? k->min : 30;
+}
+
+}  // namespace
+
+void load_alert_state(pqxx::work& tx, const std::set<AgentId>& agents,
+                      const std::set<AlertId>& alert_ids, alerts::AlertEngine& engine) {
+  PgArray ids;
+  for (const auto& a : agents) ids.add_text(a.str());
+  PgArray named;
+  for (const auto& a : alert_ids) named.add_text(a.str());
+  const std::string agent_list = ids.take();
+  const std::string alert_list = named.take();
+  auto key = [](const pqxx::row& r, int col) {
+    return alerts::AlertKey{AgentId(*uuid_from_string(r[col].c_str())),
+                            r[col + 1].as<std::string>(), r[col + 2].as<std::string>()};
+  };
+  if (!alert_ids.empty()) {
+    for (const auto& r :
+         tx.exec_params("SELECT id, agent_id, rule, subject FROM alerts WHERE id = ANY($1::uuid[])",
+                        alert_list)) {
+      engine.load_known(AlertId(*uuid_from_string(r[0].c_str())), key(r, 1));
+    }
+  }
+  // Every agent of the batch, and the agents of the alerts it names.
+  static const std::string agents_sql =
+      "SELECT u FROM unnest($1::uuid[]) AS u UNION "
+      "SELECT agent_id FROM alerts WHERE id = ANY($2::uuid[])";
+  static const std::string active_sql =
+      "SELECT id, agent_id, rule, subject FROM alerts WHERE status = 'active' AND agent_id IN (" +
+      agents_sql + ")";
+  for (const auto& r : tx.exec_params(active_sql, agent_list, alert_list)) {
+    engine.load_active(key(r, 1), AlertId(*uuid_from_string(r[0].c_str())));
+  }
+  static const std::string cond_sql =
+      "SELECT agent_id, rule, subject, " + fmt::format(kMicros, "since") +
+      ", last_value FROM alert_conditions WHERE agent_id IN (" + agents_sql + ")";
+  for (const auto& r : tx.exec_params(cond_sql, agent_list, alert_list)) {
+    engine.load_condition(key(r, 0), alerts::Condition{nanos(r[3]), r[4].as<double>(0)});
+  }
+  static const std::string supp_sql = "SELECT agent_id, rule, subject, " +
+                                      fmt::format(kMicros, "max(suppressed_until)") +
+                                      " FROM alerts WHERE suppressed_until IS NOT NULL AND "
+                                      "agent_id IN (" +
+                                      agents_sql + ") GROUP BY agent_id, rule, subject";
+  for (const auto& r : tx.exec_params(supp_sql, agent_list, alert_list)) {
+    engine.load_suppression(key(r, 0), nanos(r[3]));
+  }
+}
+
+std::vector<TickCandidate> tick_candidates(pqxx::work& tx, UnixNanos tick,
+                                           const std::set<AgentId>& exclude) {
+  PgArray ex;
+  for (const auto& a : exclude) ex.add_text(a.str());
+  static const std::string sql =
+      "SELECT a.id, " + fmt::format(kMicros, "a.last_seen") +
+      " FROM agents a WHERE a.revoked_at IS NULL AND a.last_seen IS NOT NULL "
+      "AND NOT (a.id = ANY($1::uuid[])) AND (a.last_seen <= " +
+      ts("$2::bigint") +
+      " OR EXISTS (SELECT 1 FROM alerts al WHERE al.agent_id = a.id AND al.rule = 'offline' "
+      "AND al.status = 'active')) ORDER BY a.id";
+  const std::int64_t cutoff = ns_to_micros(tick) - min_offline_after_s() * 1'000'000;
+  std::vector<TickCandidate> out;
+  for (const auto& r : tx.exec_params(sql, ex.take(), cutoff)) {
+    out.push_back({AgentId(*uuid_from_string(r[0].c_str())), nanos(r[1])});
+  }
+  return out;
+}
+
+void write_alert_changes(pqxx::work& tx, const alerts::AlertEngine& engine) {
+  if (!engine.raised().empty()) {
+    PgArray id, agent, rule, subject, severity, message, value, threshold, raised, seq;
+    for (const auto& a : engine.raised()) {
+      id.add_text(a.id.str());
+      agent.add_text(a.key.agent.str());
+      rule.add_text(a.key.rule);
+      subject.add_text(a.key.subject);
+      severity.add_text(a.severity);
+      message.add_text(a.message);
+      value.add_optional(a.value);
+      threshold.add_optional(a.threshold);
+      raised.add(ns_to_micros(a.raised_at));
+      seq.add(static_cast<std::int64_t>(a.stream_seq.value));
+    }
+    // ON CONFLICT without a target also covers the one-active-alert index: a conflict there is
+    // a bug to log, not a reason to stop the projector.
+    static const std::string sql =
+        "INSERT INTO alerts (id, agent_id, rule, subject, severity, status, message, value, "
+        "threshold, raised_at, raised_stream_seq) "
+        "SELECT id, agent_id, rule, subject, severity, 'active', message, value, threshold, " +
+        ts("raised_us") +
+        ", seq FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], "
+        "$6::text[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[]) "
+        "AS u(id, agent_id, rule, subject, severity, message, value, threshold, raised_us, seq) "
+        "ON CONFLICT DO NOTHING";
+    tx.exec_params0(sql, id.take(), agent.take(), rule.take(), subject.take(), severity.take(),
+                    message.take(), value.take(), threshold.take(), raised.take(), seq.take());
+  }
+  if (!engine.updates().empty()) {
+    // In order, one statement each: updates are rare (a resolve per cleared condition, the
+    // API's alert handling), and a later update of the same alert must see the earlier one.
+    static const std::string resolve_sql =
+        "UPDATE alerts SET status = 'resolved', resolved_at = " + ts("$2::bigint") +
+        ", resolved_by = $3 WHERE id = $1::uuid AND status = 'active'";
+    static const std::string ack_sql =
+        "UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, " + ts("$2::bigint") +
+        "), acknowledged_by = COALESCE(acknowledged_by, $3), ack_note = COALESCE(ack_note, "
+        "NULLIF($4, '')) WHERE id = $1::uuid";
+    static const std::string suppress_sql =
+        "UPDATE alerts SET suppressed_until = " + ts("$2::bigint") +
+        ", suppressed_by = $3 WHERE id = $1::uuid";
+    for (const auto& u : engine.updates()) {
+      switch (u.kind) {
+        case alerts::AlertUpdate::Kind::kResolve:
+          tx.exec_params0(resolve_sql, u.id.str(), ns_to_micros(u.at), u.by);
+          break;
+        case alerts::AlertUpdate::Kind::kAcknowledge:
+          tx.exec_params0(ack_sql, u.id.str(), ns_to_micros(u.at), u.by, u.note);
+          break;
+        case alerts::AlertUpdate::Kind::kSuppress:
+          tx.exec_params0(suppress_sql, u.id.str(), ns_to_micros(u.until), u.by);
+          break;
+      }
+    }
+  }
+  if (!engine.condition_changes().empty()) {
+    PgArray agent, rule, subject, since, value, del_agent, del_rule, del_subject;
+    for (const auto& [key, c] : engine.condition_changes()) {
+      if (c) {
+        agent.add_text(key.agent.str());
+        rule.add_text(key.rule);
+        subject.add_text(key.subject);
+        since.add(ns_to_micros(c->since));
+        value.add(c->last_value);
+      } else {
+        del_agent.add_text(key.agent.str());
+        del_rule.add_text(key.rule);
+        del_subject.add_text(key.subject);
+      }
+    }
+    tx.exec_params0(
+        "DELETE FROM alert_conditions c USING unnest($1::uuid[], $2::text[], $3::text[]) "
+        "AS u(agent_id, rule, subject) WHERE c.agent_id = u.agent_id AND c.rule = u.rule "
+        "AND c.subject = u.subject",
+        del_agent.take(), del_rule.take(), del_subject.take());
+    static const std::string upsert =
+        "INSERT INTO alert_conditions (agent_id, rule, subject, since, last_value) "
+        "SELECT agent_id, rule, subject, " +
+        ts("since_us") +
+        ", last_value FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], "
+        "$5::float8[]) AS u(agent_id, rule, subject, since_us, last_value) "
+        "ON CONFLICT (agent_id, rule, subject) DO UPDATE SET since = EXCLUDED.since, "
+        "last_value = EXCLUDED.last_value";
+    tx.exec_params0(upsert, agent.take(), rule.take(), subject.take(), since.take(), value.take());
+  }
+}
+
+}  // namespace rmm::projector::db

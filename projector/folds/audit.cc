@@ -1,0 +1,229 @@
+#include "projector/folds/audit.h"
+
+#include <fmt/format.h>
+
+#include "common/event_codec.h"
+#include "projector/db/sql_text.h"
+
+namespace rmm::projector {
+namespace {
+
+// A flat JSON object written field by field (values are storable text or numbers).
+class Json {
+ public:
+  Json& str(std::string_view key, std::string_view value) {
+    this->key(key);
+    db::append_json_string(out_, value);
+    return *this;
+  }
+  Json& num(std::string_view key, std::int64_t value) {
+    this->key(key);
+    out_ += fmt::format("{}", value);
+    return *this;
+  }
+  Json& boolean(std::string_view key, bool value) {
+    this->key(key);
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  Json& raw(std::string_view key, std::string_view json) {
+    this->key(key);
+    out_ += json;
+    return *this;
+  }
+  std::string take() { return std::move(out_) + "}"; }
+
+ private:
+  void key(std::string_view k) {
+    if (out_.size() > 1) out_ += ',';
+    db::append_json_string(out_, k);
+    out_ += ':';
+  }
+  std::string out_ = "{";
+};
+
+std::string scopes_json(const std::vector<codec::ScopeRef>& scopes) {
+  std::string out = "[";
+  for (const auto& s : scopes) {
+    if (out.size() > 1) out += ',';
+    out += Json().str("scope", codec::scope_name(s.scope)).str("id", uuid_to_string(s.id)).take();
+  }
+  return out + "]";
+}
+
+struct Build {
+  AuditEntry& e;
+
+  void by(const codec::Actor& a) {
+    e.actor = a.actor;
+    e.impersonator = a.impersonator;
+  }
+  void by(const std::string& actor) { e.actor = actor; }
+  void target(std::string_view kind, std::string id) {
+    e.target_kind = kind;
+    e.target_id = std::move(id);
+  }
+
+  void operator()(const codec::ClientCreatedInfo& v) {
+    by(v.created_by);
+    target("client", v.client.str());
+    e.client = v.client.bytes();
+    e.detail = Json().str("name", v.name).str("partner_id", v.partner.str()).take();
+  }
+  void operator()(const codec::SiteCreatedInfo& v) {
+    by(v.created_by);
+    target("site", v.site.str());
+    e.site = v.site.bytes();
+    e.client = v.client.bytes();
+    e.detail = Json().str("name", v.name).str("client_id", v.client.str()).take();
+  }
+  void operator()(const codec::EnrollmentCodeCreatedInfo& v) {
+    by(v.created_by);
+    target("enrollment_code", v.code.str());
+    e.site = v.site.bytes();
+    e.detail = Json().str("site_id", v.site.str()).num("expires_at_ns", v.expires_at).take();
+  }
+  void operator()(const codec::EnrollmentCodeRevokedInfo& v) {
+    by(v.revoked_by);
+    target("enrollment_code", v.code.str());
+    e.enrollment_code = v.code.bytes();
+  }
+  void operator()(const codec::AgentEnrolledInfo& v) {
+    target("agent", v.agent.str());
+    e.site = v.site.bytes();
+    e.agent = v.agent.bytes();
+    e.detail = Json()
+                   .str("site_id", v.site.str())
+                   .str("hostname", v.hostname)
+                   .str("enrollment_code_id", v.code.str())
+                   .str("public_key", v.public_key)
+                   .boolean("reenrolled", v.reenrolled)
+                   .take();
+  }
+  void operator()(const codec::CloneSuspectedInfo& v) {
+    target("agent", v.agent.str());
+    e.agent = v.agent.bytes();
+    e.detail = Json().str("new_agent_id", v.new_agent.str()).take();
+  }
+  void operator()(const codec::AgentRevokedInfo& v) {
+    by(v.revoked_by);
+    target("agent", v.agent.str());
+    e.agent = v.agent.bytes();
+    e.detail = Json()
+                   .str("reason", v.reason)
+                   .num("public_keys", static_cast<std::int64_t>(v.public_keys.size()))
+                   .take();
+  }
+  void operator()(const codec::ClientRenamedInfo& v) {
+    by(v.by);
+    target("client", v.client.str());
+    e.client = v.client.bytes();
+    e.detail = Json().str("name", v.name).take();
+  }
+  void operator()(const codec::ClientDeletedInfo& v) {
+    by(v.by);
+    target("client", v.client.str());
+    e.client = v.client.bytes();
+  }
+  void operator()(const codec::SiteRenamedInfo& v) {
+    by(v.by);
+    target("site", v.site.str());
+    e.site = v.site.bytes();
+    e.detail = Json().str("name", v.name).take();
+  }
+  void operator()(const codec::SiteDeletedInfo& v) {
+    by(v.by);
+    target("site", v.site.str());
+    e.site = v.site.bytes();
+  }
+  void operator()(const codec::PolicySetInfo& v) {
+    by(v.by);
+    const auto scope = codec::scope_name(v.scope.scope);
+    const bool global = v.scope.scope == schema::PolicyScope::Global;
+    target("policy",
+           global ? std::string(scope) : fmt::format("{}:{}", scope, uuid_to_string(v.scope.id)));
+    if (v.scope.scope == schema::PolicyScope::Client) e.client = v.scope.id;
+    if (v.scope.scope == schema::PolicyScope::Site) e.site = v.scope.id;
+    if (v.scope.scope == schema::PolicyScope::Agent) e.agent = v.scope.id;
+    Json settings;
+    for (const auto& [key, value] : v.values) settings.str(key, value);
+    Json d;
+    d.str("scope", scope);
+    if (!global) d.str("scope_id", uuid_to_string(v.scope.id));
+    e.detail = d.raw("settings", settings.take()).take();
+  }
+  void operator()(const codec::AlertAcknowledgedInfo& v) {
+    by(v.by);
+    target("alert", v.alert.str());
+    e.alert = v.alert.bytes();
+    e.detail = Json().str("note", v.note).take();
+  }
+  void operator()(const codec::AlertResolvedInfo& v) {
+    by(v.by);
+    target("alert", v.alert.str());
+    e.alert = v.alert.bytes();
+    e.detail = Json().str("note", v.note).take();
+  }
+  void operator()(const codec::AlertSuppressedInfo& v) {
+    by(v.by);
+    target("alert", v.alert.str());
+    e.alert = v.alert.bytes();
+    e.detail = Json().num("until_ns", v.until).take();
+  }
+  void operator()(const codec::ClockTickInfo&) {}
+  void operator()(const codec::UserCreatedInfo& v) {
+    by(v.by);
+    target("user", v.user.str());
+    e.detail = Json()
+                   .str("username", v.username)
+                   .str("display_name", v.display_name)
+                   .str("role", codec::role_name(v.role))
+                   .raw("scopes", scopes_json(v.scopes))
+                   .take();
+  }
+  void operator()(const codec::UserUpdatedInfo& v) {
+    by(v.by);
+    target("user", v.user.str());
+    e.detail = Json()
+                   .str("role", codec::role_name(v.role))
+                   .boolean("disabled", v.disabled)
+                   .raw("scopes", scopes_json(v.scopes))
+                   .take();
+  }
+  void operator()(const codec::CommandIssuedInfo& v) {
+    by(v.by);
+    target("command", v.command.str());
+    e.agent = v.agent.bytes();
+    e.detail = Json()
+                   .str("agent_id", v.agent.str())
+                   .str("kind", v.kind)
+                   .str("summary", v.summary)
+                   .num("timeout_ms", static_cast<std::int64_t>(v.timeout_ms))
+                   .num("expires_at_ns", v.expires_at)
+                   .take();
+  }
+  void operator()(const codec::CommandCancelRequestedInfo& v) {
+    by(v.by);
+    target("command", v.command.str());
+    e.agent = v.agent.bytes();
+    e.detail = Json()
+                   .str("agent_id", v.agent.str())
+                   .str("cancel_command_id", v.cancel_command.str())
+                   .take();
+  }
+};
+
+}  // namespace
+
+std::optional<AuditEntry> audit_entry(const ControlEvent& event) {
+  if (std::holds_alternative<codec::ClockTickInfo>(event.change)) return std::nullopt;
+  AuditEntry e;
+  e.occurred_at = event.occurred_at;
+  e.detail = "{}";
+  std::visit(Build{e}, event.change);
+  e.action = codec::control_type_token(event.type);
+  if (e.actor.empty()) e.actor = event.source_name.empty() ? "unknown" : event.source_name;
+  return e;
+}
+
+}  // namespace rmm::projector
