@@ -1,7 +1,7 @@
 // A hash router: rmm-api serves files only, so the route lives after '#', e.g.
 // '#/agents?status=online&sort=-cpu'. The query part is the view's filter state: copy the URL
 // and the view opens the same way.
-import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 
 export interface Location {
   path: string;
@@ -69,13 +69,8 @@ export function match(pattern: string, path: string): Record<string, string> | n
 
 export function Link(props: { to: string; query?: Record<string, string | undefined>;
                               children: ReactNode; className?: string; title?: string }) {
-  const target = href(props.to, props.query);
-  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
-    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-    // Plain anchors already change the hash; nothing else to do.
-  };
   return (
-    <a href={target} className={props.className} title={props.title} onClick={onClick}>
+    <a href={href(props.to, props.query)} className={props.className} title={props.title}>
       {props.children}
     </a>
   );
