@@ -23,10 +23,10 @@ ScopedSigningKey agent_scope(const KeyPair& signer) {
       .key = signer.public_key(),
       .role = "agent",
       // Its own command consumer's next-message and ack subjects, never $JS.API.> (see
-      // admin/command_consumer.h).
+      // admin/command_consumer.h); direct get on RMM_RELEASES, read-only, for rmm-updater.
       .pub_allow = {"rmm.p.*.evt.{{tag(agent)}}.>",
                     "$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.{{tag(agent)}}",
-                    "$JS.ACK.RMM_COMMANDS.{{tag(agent)}}.>"},
+                    "$JS.ACK.RMM_COMMANDS.{{tag(agent)}}.>", "$JS.API.DIRECT.GET.RMM_RELEASES.>"},
       .sub_allow = {"rmm.cmd.{{tag(agent)}}", "_INBOX.{{tag(agent)}}.>"},
   };
 }

@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 
@@ -12,7 +14,10 @@
 #include "agent/platform/host_info.h"
 #include "agent/publisher/outbox_publisher.h"
 #include "agent/state/state_dir.h"
+#include "agent/updates/spool_drain.h"
+#include "agent/updates/updater_launch.h"
 #include "agent/version.h"
+#include "common/agent_local.h"
 #include "common/event_codec.h"
 #include "common/log.h"
 #include "common/nats_connection.h"
@@ -142,6 +147,12 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   command_options.limits.default_output_cap = settings.command_output_cap;
   CommandHooks hooks;
   hooks.apply_config = [&live](const codec::KeyValues& kv) { return live.apply(kv); };
+  if (!settings.updater.empty()) {
+    updates::UpdaterLaunch launch{settings.updater, settings.state_dir, settings.nats_url};
+    hooks.update_agent = [launch](const CommandId& cmd, const codec::UpdateAgentSpec& spec) {
+      return updates::launch_updater(launch, cmd, spec);
+    };
+  }
   auto commands =
       CommandRunner::create(**outbox, conn->get(), agent, command_options, hooks, clock);
   if (!commands) return std::unexpected(with_context(commands.error(), "starting commands"));
@@ -204,6 +215,11 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
                     [&](const auto& h) { return codec::build_inventory(h, *inventory); });
     });
     report.drops();
+    // What rmm-updater and rmm-watchdog spooled, and the liveness/health signal they watch.
+    updates::drain_spool(settings.state_dir, **outbox, agent, clock);
+    if (auto st = local::write_health(settings.state_dir, kAgentVersion, ::getpid()); !st) {
+      log::warn("health.write_failed", {{"error", st.error().message}});
+    }
     // Wake at least once a second so an apply_config that shortens an interval is seen promptly.
     auto next = std::min({next_heartbeat, next_metrics, next_inventory});
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock.steady_now());

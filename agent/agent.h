@@ -32,6 +32,7 @@ struct AgentSettings {
   int command_concurrency = 4;
   std::chrono::milliseconds command_timeout{600'000};
   std::size_t command_output_cap = 1024 * 1024;
+  std::filesystem::path updater;  // rmm-updater; empty: update_agent is rejected
 };
 
 // Returns when shutdown is requested; an error when the agent cannot start at all.

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
       .command_concurrency = static_cast<int>(cfg->integer("command-concurrency")),
       .command_timeout = cfg->duration("command-timeout"),
       .command_output_cap = static_cast<std::size_t>(cfg->integer("command-output-cap")),
+      .updater = cfg->str("updater"),
   };
   auto st = rmm::agent::run_agent(settings, rmm::real_clock());
   if (!st) {

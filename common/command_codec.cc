@@ -83,7 +83,7 @@ std::pair<schema::CommandPayload, Offset<void>> build_action(FlatBufferBuilder& 
         } else if constexpr (std::is_same_v<T, UpdateAgentSpec>) {
           return {schema::CommandPayload::UpdateAgent,
                   schema::CreateUpdateAgentDirect(fbb, a.version.c_str(), a.url.c_str(),
-                                                  a.sha256.c_str())
+                                                  a.sha256.c_str(), a.allow_downgrade)
                       .Union()};
         } else if constexpr (std::is_same_v<T, CancelSpec>) {
           auto target = to_wire(a.target.bytes());
@@ -121,7 +121,8 @@ Result<CommandAction> read_action(const schema::CommandEnvelope& e) {
       return RebootSpec{e.payload_as_Reboot()->confirm()};
     case schema::CommandPayload::UpdateAgent: {
       const auto* p = e.payload_as_UpdateAgent();
-      return UpdateAgentSpec{str_of(p->version()), str_of(p->url()), str_of(p->sha256())};
+      return UpdateAgentSpec{str_of(p->version()), str_of(p->url()), str_of(p->sha256()),
+                             p->allow_downgrade()};
     }
     case schema::CommandPayload::CancelCommand:
       return CancelSpec{CommandId(from_wire(e.payload_as_CancelCommand()->target()))};

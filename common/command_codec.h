@@ -42,6 +42,7 @@ struct UpdateAgentSpec {
   std::string version;
   std::string url;
   std::string sha256;
+  bool allow_downgrade = false;
 };
 struct CancelSpec {
   CommandId target;

@@ -213,7 +213,8 @@ void CommandRunner::run_action(Job& job, StartTurn& turn) {
                                  options_.reboot_wait.count() / 1000));
     }
   } else if (const auto* update = std::get_if<codec::UpdateAgentSpec>(&p.info.action)) {
-    outcome = hooks_.update_agent ? hooks_.update_agent(*update) : fail("updater not installed");
+    outcome =
+        hooks_.update_agent ? hooks_.update_agent(id, *update) : fail("updater not installed");
     if (outcome) out = "update handed to the updater\n";
   }
   std::string err = outcome ? std::string() : outcome.error().message + "\n";

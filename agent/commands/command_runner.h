@@ -72,7 +72,8 @@ struct CommandHooks {
   // Default: platform::reboot_machine(). Tests must set it.
   std::function<Status()> reboot;
   // Unset: update_agent is rejected ("updater not installed").
-  std::function<Status(const codec::UpdateAgentSpec&)> update_agent;
+  // Called with the command's id, which the updater's UpdateProgress events carry.
+  std::function<Status(const CommandId&, const codec::UpdateAgentSpec&)> update_agent;
 };
 
 struct CommandRunnerStats {

@@ -54,7 +54,8 @@ TEST_CASE("apply-streams twice leaves two streams; a changed max_age is updated 
   REQUIRE(run_apply(server, server.streams_dir(), &out) == 0);
   CHECK(out.find("RMM_EVENTS unchanged") != std::string::npos);
   CHECK(out.find("RMM_COMMANDS unchanged") != std::string::npos);
-  CHECK(stream_names(services->nc()) == std::vector<std::string>{"RMM_COMMANDS", "RMM_EVENTS"});
+  CHECK(stream_names(services->nc()) ==
+        std::vector<std::string>{"RMM_COMMANDS", "RMM_EVENTS", "RMM_RELEASES"});
 
   auto info = js_api_request(services->nc(), "$JS.API.STREAM.INFO.RMM_EVENTS", "", 5s);
   REQUIRE(info.has_value());
@@ -79,7 +80,8 @@ TEST_CASE("apply-streams twice leaves two streams; a changed max_age is updated 
   REQUIRE(run_apply(server, changed, &out) == 0);
   CHECK(out.find("RMM_EVENTS updated") != std::string::npos);
   CHECK(out.find("RMM_COMMANDS unchanged") != std::string::npos);
-  CHECK(stream_names(services->nc()) == std::vector<std::string>{"RMM_COMMANDS", "RMM_EVENTS"});
+  CHECK(stream_names(services->nc()) ==
+        std::vector<std::string>{"RMM_COMMANDS", "RMM_EVENTS", "RMM_RELEASES"});
   info = js_api_request(services->nc(), "$JS.API.STREAM.INFO.RMM_EVENTS", "", 5s);
   REQUIRE(info.has_value());
   CHECK(info->at("config").at("max_age").to_number<std::int64_t>() == 10LL * 86400 * 1'000'000'000);

@@ -1,0 +1,141 @@
+#include "common/agent_local.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+#include "common/files.h"
+
+namespace rmm::local {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> field(std::string_view text, std::string_view key) {
+  std::string prefix = std::string(key) + "=";
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    auto line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    if (line.starts_with(prefix)) return std::string(line.substr(prefix.size()));
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<pid_t> pid_field(std::string_view text) {
+  auto v = field(text, "pid");
+  if (!v) return std::nullopt;
+  pid_t pid = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), pid);
+  if (ec != std::errc() || p != v->data() + v->size() || pid <= 0) return std::nullopt;
+  return pid;
+}
+
+}  // namespace
+
+fs::path health_path(const fs::path& state_dir) {
+  return state_dir / "agent.health";
+}
+fs::path update_lock_path(const fs::path& state_dir) {
+  return state_dir / "update.lock";
+}
+fs::path crash_loop_path(const fs::path& state_dir) {
+  return state_dir / "watchdog.crashloop";
+}
+
+fs::path watchdog_pid_path(const fs::path& state_dir) {
+  return state_dir / "watchdog.pid";
+}
+
+Status write_pid_file(const fs::path& path, pid_t pid) {
+  return files::write_atomic(path, fmt::format("pid={}\n", pid));
+}
+
+std::optional<pid_t> live_pid(const fs::path& path) {
+  auto text = files::read_all(path);
+  if (!text) return std::nullopt;
+  auto pid = pid_field(*text);
+  if (!pid || !process_alive(*pid)) return std::nullopt;
+  return pid;
+}
+
+Status write_health(const fs::path& state_dir, std::string_view version, pid_t pid) {
+  auto target = health_path(state_dir);
+  auto tmp = target;
+  tmp += ".tmp";
+  std::string content = fmt::format("version={}\npid={}\n", version, pid);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return failf("opening {}: {}", tmp.string(), std::strerror(errno));
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ::close(fd);
+  if (!ok) return failf("writing {}", tmp.string());
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) return failf("renaming {}: {}", tmp.string(), ec.message());
+  return {};
+}
+
+std::optional<Health> read_health(const fs::path& state_dir) {
+  auto path = health_path(state_dir);
+  std::error_code ec;
+  auto written = fs::last_write_time(path, ec);
+  if (ec) return std::nullopt;
+  auto text = files::read_all(path);
+  if (!text) return std::nullopt;
+  auto version = field(*text, "version");
+  auto pid = pid_field(*text);
+  if (!version || !pid) return std::nullopt;
+  return Health{*version, *pid, written};
+}
+
+std::optional<std::chrono::milliseconds> health_age(const fs::path& state_dir) {
+  std::error_code ec;
+  auto written = fs::last_write_time(health_path(state_dir), ec);
+  if (ec) return std::nullopt;
+  auto age = fs::file_time_type::clock::now() - written;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(age);
+}
+
+Status write_update_lock(const fs::path& state_dir, const UpdateLock& lock) {
+  return files::write_atomic(update_lock_path(state_dir),
+                             fmt::format("pid={}\nphase={}\n", lock.pid,
+                                         lock.phase == UpdatePhase::kStop ? "stop" : "start"));
+}
+
+std::optional<UpdateLock> read_update_lock(const fs::path& state_dir) {
+  auto text = files::read_all(update_lock_path(state_dir));
+  if (!text) return std::nullopt;
+  auto pid = pid_field(*text);
+  auto phase = field(*text, "phase");
+  if (!pid || !phase || !process_alive(*pid)) return std::nullopt;
+  return UpdateLock{*pid, *phase == "start" ? UpdatePhase::kStart : UpdatePhase::kStop};
+}
+
+void remove_update_lock(const fs::path& state_dir) {
+  std::error_code ec;
+  fs::remove(update_lock_path(state_dir), ec);  // ignored: a missing lock is the goal
+}
+
+bool process_alive(pid_t pid) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  // A zombie still answers kill(0) until its parent reaps it; it is not running.
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return ::kill(pid, 0) == 0 || errno == EPERM;
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return true;
+  char state = line[close + 2];
+  return state != 'Z' && state != 'X';
+}
+
+}  // namespace rmm::local

@@ -1,0 +1,162 @@
+#include "updater/release/signing.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/files.h"
+
+namespace rmm::release {
+namespace {
+
+constexpr std::string_view kKeyFileTag = "rmm-release-ed25519 ";
+constexpr std::string_view kSignatureTag = "ed25519 ";
+
+std::string hex(std::span<const std::uint8_t> bytes) {
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
+  out.pop_back();
+  return out;
+}
+
+template <std::size_t N>
+bool unhex(std::string_view text, std::array<std::uint8_t, N>& out) {
+  if (text.size() != N * 2) return false;
+  std::size_t len = 0;
+  return sodium_hex2bin(out.data(), N, text.data(), text.size(), nullptr, &len, nullptr) == 0 &&
+         len == N;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string_view problem_reason(SignatureProblem p) {
+  switch (p) {
+    case SignatureProblem::kUnknownKey:
+      return "unknown_key";
+    case SignatureProblem::kMalformed:
+    case SignatureProblem::kBadSignature:
+      break;
+  }
+  return "bad_signature";
+}
+
+std::string key_id(const PublicKey& key) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, key.data(), key.size());
+  return hex(std::span<const std::uint8_t>(digest, 8));
+}
+
+std::string public_key_hex(const PublicKey& key) {
+  return hex(key);
+}
+
+Result<PublicKey> parse_public_key(std::string_view text) {
+  PublicKey key{};
+  if (!unhex(trim(text), key)) return fail("a public key is 64 hex digits");
+  return key;
+}
+
+SigningKey generate_key() {
+  SigningKey k;
+  crypto_sign_keypair(k.public_key.data(), k.secret.data());
+  return k;
+}
+
+Status save_private_key(const std::filesystem::path& path, const SigningKey& key) {
+  // O_EXCL: never overwrite a release key by accident.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return failf("creating {}: {}", path.string(), std::strerror(errno));
+  std::string content =
+      std::string(kKeyFileTag) + hex(std::span(key.secret).first(crypto_sign_SEEDBYTES)) + "\n";
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+            ::fsync(fd) == 0;
+  sodium_memzero(content.data(), content.size());
+  ::close(fd);
+  if (!ok) return failf("writing {}", path.string());
+  return {};
+}
+
+Result<SigningKey> load_private_key(const std::filesystem::path& path) {
+  auto text = files::read_all(path);
+  if (!text) return std::unexpected(text.error());
+  std::string_view t = trim(*text);
+  std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
+  bool ok = t.starts_with(kKeyFileTag) && unhex(t.substr(kKeyFileTag.size()), seed);
+  sodium_memzero(text->data(), text->size());
+  if (!ok) return failf("{}: not an rmm-release private key", path.string());
+  SigningKey k;
+  crypto_sign_seed_keypair(k.public_key.data(), k.secret.data(), seed.data());
+  sodium_memzero(seed.data(), seed.size());
+  return k;
+}
+
+Signature sign(const SigningKey& key, std::string_view message) {
+  Signature s;
+  s.key_id = key_id(key.public_key);
+  crypto_sign_detached(s.bytes.data(), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       key.secret.data());
+  return s;
+}
+
+std::string format_signature(const Signature& s) {
+  return std::string(kSignatureTag) + s.key_id + " " + hex(s.bytes);
+}
+
+Result<Signature> parse_signature(std::string_view text) {
+  text = trim(text);
+  if (!text.starts_with(kSignatureTag)) return fail("not an ed25519 signature");
+  text.remove_prefix(kSignatureTag.size());
+  auto space = text.find(' ');
+  if (space != 16) return fail("bad key id");
+  Signature s;
+  s.key_id = std::string(text.substr(0, space));
+  if (!unhex(text.substr(space + 1), s.bytes)) return fail("bad signature bytes");
+  return s;
+}
+
+Result<std::vector<TrustedKey>> parse_trusted_keys(std::string_view list) {
+  std::vector<TrustedKey> out;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    if (item.empty()) continue;
+    auto key = parse_public_key(item);
+    if (!key) return std::unexpected(key.error());
+    out.push_back({key_id(*key), *key});
+  }
+  return out;
+}
+
+std::expected<void, SignatureProblem> verify(std::span<const TrustedKey> trusted,
+                                             std::string_view signature, std::string_view message) {
+  auto sig = parse_signature(signature);
+  if (!sig) return std::unexpected(SignatureProblem::kMalformed);
+  for (const auto& k : trusted) {
+    if (k.key_id != sig->key_id) continue;
+    if (crypto_sign_verify_detached(sig->bytes.data(),
+                                    reinterpret_cast<const unsigned char*>(message.data()),
+                                    message.size(), k.public_key.data()) == 0) {
+      return {};
+    }
+    return std::unexpected(SignatureProblem::kBadSignature);
+  }
+  return std::unexpected(SignatureProblem::kUnknownKey);
+}
+
+}  // namespace rmm::release
