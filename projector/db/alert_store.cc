@@ -1,5 +1,6 @@
 #include "projector/db/alert_store.h"
 
+#include <map>
 #include <pqxx/result>
 
 #include "projector/db/sql_text.h"
@@ -22,6 +23,109 @@ UnixNanos nanos(const pqxx::field& f) {
 std::int64_t min_offline_after_s() {
   const auto* k = policy::find_policy_key("alert.offline.after_s");
   return k != nullptr ? k->min : 30;
+}
+
+// In order, one statement each: updates are rare (a resolve per cleared condition, the API's
+// alert handling), and a later update of the same alert must see the earlier one.
+void apply_updates(pqxx::work& tx, const std::vector<const alerts::AlertUpdate*>& updates) {
+  static const std::string resolve_sql =
+      "UPDATE alerts SET status = 'resolved', resolved_at = " + ts("$2::bigint") +
+      ", resolved_by = $3 WHERE id = $1::uuid AND status = 'active'";
+  static const std::string ack_sql =
+      "UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, " + ts("$2::bigint") +
+      "), acknowledged_by = COALESCE(acknowledged_by, $3), ack_note = COALESCE(ack_note, "
+      "NULLIF($4, '')) WHERE id = $1::uuid";
+  static const std::string suppress_sql =
+      "UPDATE alerts SET suppressed_until = " + ts("$2::bigint") +
+      ", suppressed_by = $3 WHERE id = $1::uuid";
+  for (const auto* u : updates) {
+    switch (u->kind) {
+      case alerts::AlertUpdate::Kind::kResolve:
+        tx.exec_params0(resolve_sql, u->id.str(), ns_to_micros(u->at), u->by);
+        break;
+      case alerts::AlertUpdate::Kind::kAcknowledge:
+        tx.exec_params0(ack_sql, u->id.str(), ns_to_micros(u->at), u->by, u->note);
+        break;
+      case alerts::AlertUpdate::Kind::kSuppress:
+        tx.exec_params0(suppress_sql, u->id.str(), ns_to_micros(u->until), u->by);
+        break;
+    }
+  }
+}
+
+// A row raised in this batch with the batch's later updates of it already applied, so a key
+// raised, resolved and raised again within one batch never meets the one-active index twice.
+struct NewRow {
+  const alerts::RaisedAlert* raised = nullptr;
+  bool resolved = false;
+  std::optional<std::int64_t> resolved_us, ack_us, suppressed_until_us;
+  std::optional<std::string> resolved_by, ack_by, ack_note, suppressed_by;
+
+  void apply(const alerts::AlertUpdate& u) {
+    switch (u.kind) {
+      case alerts::AlertUpdate::Kind::kResolve:
+        if (resolved) return;
+        resolved = true;
+        resolved_us = ns_to_micros(u.at);
+        resolved_by = u.by;
+        break;
+      case alerts::AlertUpdate::Kind::kAcknowledge:
+        if (!ack_us) ack_us = ns_to_micros(u.at);
+        if (!ack_by) ack_by = u.by;
+        if (!ack_note && !u.note.empty()) ack_note = u.note;
+        break;
+      case alerts::AlertUpdate::Kind::kSuppress:
+        suppressed_until_us = ns_to_micros(u.until);
+        suppressed_by = u.by;
+        break;
+    }
+  }
+};
+
+void insert_raised(pqxx::work& tx, const std::vector<NewRow>& rows) {
+  if (rows.empty()) return;
+  PgArray id, agent, rule, subject, severity, message, value, threshold, at, seq, status,
+      resolved_at, resolved_by, ack_at, ack_by, ack_note, supp_until, supp_by;
+  for (const auto& r : rows) {
+    const auto& a = *r.raised;
+    id.add_text(a.id.str());
+    agent.add_text(a.key.agent.str());
+    rule.add_text(a.key.rule);
+    subject.add_text(a.key.subject);
+    severity.add_text(a.severity);
+    message.add_text(a.message);
+    value.add_optional(a.value);
+    threshold.add_optional(a.threshold);
+    at.add(ns_to_micros(a.raised_at));
+    seq.add(static_cast<std::int64_t>(a.stream_seq.value));
+    status.add_text(r.resolved ? "resolved" : "active");
+    resolved_at.add_optional(r.resolved_us);
+    resolved_by.add_optional_text(r.resolved_by);
+    ack_at.add_optional(r.ack_us);
+    ack_by.add_optional_text(r.ack_by);
+    ack_note.add_optional_text(r.ack_note);
+    supp_until.add_optional(r.suppressed_until_us);
+    supp_by.add_optional_text(r.suppressed_by);
+  }
+  // ON CONFLICT without a target also covers the one-active-alert index: a conflict there is a
+  // bug to fix, not a reason to stop the projector.
+  static const std::string sql =
+      "INSERT INTO alerts (id, agent_id, rule, subject, severity, status, message, value, "
+      "threshold, raised_at, raised_stream_seq, resolved_at, resolved_by, acknowledged_at, "
+      "acknowledged_by, ack_note, suppressed_until, suppressed_by) "
+      "SELECT id, agent_id, rule, subject, severity, status, message, value, threshold, " +
+      ts("raised_us") + ", seq, " + ts("resolved_us") + ", resolved_by, " + ts("ack_us") +
+      ", ack_by, ack_note, " + ts("supp_us") +
+      ", supp_by FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], "
+      "$6::text[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[], $11::text[], "
+      "$12::bigint[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::bigint[], "
+      "$18::text[]) AS u(id, agent_id, rule, subject, severity, message, value, threshold, "
+      "raised_us, seq, status, resolved_us, resolved_by, ack_us, ack_by, ack_note, supp_us, "
+      "supp_by) ON CONFLICT DO NOTHING";
+  tx.exec_params0(sql, id.take(), agent.take(), rule.take(), subject.take(), severity.take(),
+                  message.take(), value.take(), threshold.take(), at.take(), seq.take(),
+                  status.take(), resolved_at.take(), resolved_by.take(), ack_at.take(),
+                  ack_by.take(), ack_note.take(), supp_until.take(), supp_by.take());
 }
 
 }  // namespace
@@ -91,61 +195,26 @@ std::vector<TickCandidate> tick_candidates(pqxx::work& tx, UnixNanos tick,
 }
 
 void write_alert_changes(pqxx::work& tx, const alerts::AlertEngine& engine) {
-  if (!engine.raised().empty()) {
-    PgArray id, agent, rule, subject, severity, message, value, threshold, raised, seq;
-    for (const auto& a : engine.raised()) {
-      id.add_text(a.id.str());
-      agent.add_text(a.key.agent.str());
-      rule.add_text(a.key.rule);
-      subject.add_text(a.key.subject);
-      severity.add_text(a.severity);
-      message.add_text(a.message);
-      value.add_optional(a.value);
-      threshold.add_optional(a.threshold);
-      raised.add(ns_to_micros(a.raised_at));
-      seq.add(static_cast<std::int64_t>(a.stream_seq.value));
-    }
-    // ON CONFLICT without a target also covers the one-active-alert index: a conflict there is
-    // a bug to log, not a reason to stop the projector.
-    static const std::string sql =
-        "INSERT INTO alerts (id, agent_id, rule, subject, severity, status, message, value, "
-        "threshold, raised_at, raised_stream_seq) "
-        "SELECT id, agent_id, rule, subject, severity, 'active', message, value, threshold, " +
-        ts("raised_us") +
-        ", seq FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], "
-        "$6::text[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[]) "
-        "AS u(id, agent_id, rule, subject, severity, message, value, threshold, raised_us, seq) "
-        "ON CONFLICT DO NOTHING";
-    tx.exec_params0(sql, id.take(), agent.take(), rule.take(), subject.take(), severity.take(),
-                    message.take(), value.take(), threshold.take(), raised.take(), seq.take());
+  // Updates of alerts raised before this batch are applied first, in stream order: a resolved
+  // alert leaves the one-active index before its successor is inserted. Alerts raised in this
+  // batch are inserted with their own later updates already applied.
+  std::map<AlertId, std::size_t> raised_now;
+  std::vector<NewRow> rows;
+  rows.reserve(engine.raised().size());
+  for (const auto& a : engine.raised()) {
+    raised_now[a.id] = rows.size();
+    rows.push_back(NewRow{.raised = &a});
   }
-  if (!engine.updates().empty()) {
-    // In order, one statement each: updates are rare (a resolve per cleared condition, the
-    // API's alert handling), and a later update of the same alert must see the earlier one.
-    static const std::string resolve_sql =
-        "UPDATE alerts SET status = 'resolved', resolved_at = " + ts("$2::bigint") +
-        ", resolved_by = $3 WHERE id = $1::uuid AND status = 'active'";
-    static const std::string ack_sql =
-        "UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, " + ts("$2::bigint") +
-        "), acknowledged_by = COALESCE(acknowledged_by, $3), ack_note = COALESCE(ack_note, "
-        "NULLIF($4, '')) WHERE id = $1::uuid";
-    static const std::string suppress_sql =
-        "UPDATE alerts SET suppressed_until = " + ts("$2::bigint") +
-        ", suppressed_by = $3 WHERE id = $1::uuid";
-    for (const auto& u : engine.updates()) {
-      switch (u.kind) {
-        case alerts::AlertUpdate::Kind::kResolve:
-          tx.exec_params0(resolve_sql, u.id.str(), ns_to_micros(u.at), u.by);
-          break;
-        case alerts::AlertUpdate::Kind::kAcknowledge:
-          tx.exec_params0(ack_sql, u.id.str(), ns_to_micros(u.at), u.by, u.note);
-          break;
-        case alerts::AlertUpdate::Kind::kSuppress:
-          tx.exec_params0(suppress_sql, u.id.str(), ns_to_micros(u.until), u.by);
-          break;
-      }
+  std::vector<const alerts::AlertUpdate*> earlier;
+  for (const auto& u : engine.updates()) {
+    if (auto it = raised_now.find(u.id); it != raised_now.end()) {
+      rows[it->second].apply(u);
+    } else {
+      earlier.push_back(&u);
     }
   }
+  apply_updates(tx, earlier);
+  insert_raised(tx, rows);
   if (!engine.condition_changes().empty()) {
     PgArray agent, rule, subject, since, value, del_agent, del_rule, del_subject;
     for (const auto& [key, c] : engine.condition_changes()) {
