@@ -48,7 +48,7 @@ void Ticker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status Ticker::publish_tick(UnixNanos now) {
+Result<nats::PubAck> Ticker::publish_tick(UnixNanos now) {
   if (js_ == nullptr) {
     auto js = nats::JetStream::create(conn_, {});
     if (!js) return std::unexpected(js.error());
@@ -61,10 +61,8 @@ Status Ticker::publish_tick(UnixNanos now) {
                               .seq = static_cast<std::uint64_t>(tick / interval_ns(interval_)),
                               .occurred_at = tick};
   auto bytes = codec::build_clock_tick(h, codec::ClockTickInfo{tick});
-  auto ack = js_->publish(codec::control_event_subject(schema::Payload::ClockTick), bytes,
-                          fmt::format("tick:{}", tick), kPublishTimeout);
-  if (!ack) return std::unexpected(ack.error());
-  return {};
+  return js_->publish(codec::control_event_subject(schema::Payload::ClockTick), bytes,
+                      fmt::format("tick:{}", tick), kPublishTimeout);
 }
 
 void Ticker::loop() {

@@ -37,8 +37,9 @@ class Ticker {
 
   // `now` rounded down to a multiple of `interval`.
   static UnixNanos tick_of(UnixNanos now, std::chrono::milliseconds interval);
-  // Publishes the tick of `now` (waits for the stream's ack). Exposed for tests.
-  Status publish_tick(UnixNanos now);
+  // Publishes the tick of `now` and waits for the stream's ack (duplicate: another ticker
+  // published this tick already). Exposed for tests.
+  Result<nats::PubAck> publish_tick(UnixNanos now);
 
  private:
   void loop();
