@@ -1,0 +1,147 @@
+#include "api/intents/command_request.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "api/intents/json_input.h"
+
+namespace rmm::api::intents {
+namespace {
+
+std::unexpected<Error> bad(std::string message) {
+  return fail(Error::Code::kInvalidInput, std::move(message));
+}
+
+// Cuts at a UTF-8 boundary at or below `max` bytes.
+std::string truncate_utf8(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "...";
+}
+
+Result<codec::CommandAction> parse_action(const Body& body) {
+  auto kind = body.required_text("kind", 32);
+  if (!kind) return std::unexpected(kind.error());
+  auto script = body.text("script", kMaxScriptBytes, true);
+  if (!script) return std::unexpected(script.error());
+  auto interpreter = body.text("interpreter", 64);
+  if (!interpreter) return std::unexpected(interpreter.error());
+  auto argv = body.strings("argv", kMaxArgs, kMaxArgBytes);
+  if (!argv) return std::unexpected(argv.error());
+
+  auto only = [&](std::initializer_list<std::string_view> allowed) -> Status {
+    for (std::string_view field : {"script", "interpreter", "argv"}) {
+      if (body.has(field) && std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
+        return bad(fmt::format("'{}' does not apply to a {} command", field, *kind));
+      }
+    }
+    return {};
+  };
+
+  if (*kind == "shell") {
+    if (auto s = only({"script", "interpreter"}); !s) return std::unexpected(s.error());
+    if (!*script || (*script)->empty()) return bad("a shell command needs 'script'");
+    std::string interp = interpreter->value_or("");
+    for (char c : interp) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '+' || c == '-';
+      if (!ok) return bad("'interpreter' must be a program name (like bash or python3)");
+    }
+    return codec::ShellSpec{std::move(**script), std::move(interp)};
+  }
+  if (*kind == "exec") {
+    if (auto s = only({"argv"}); !s) return std::unexpected(s.error());
+    if (!*argv || (*argv)->empty() || (*argv)->front().empty()) {
+      return bad("an exec command needs 'argv' with the program first");
+    }
+    return codec::ExecSpec{std::move(**argv)};
+  }
+  if (auto s = only({}); !s) return std::unexpected(s.error());
+  if (*kind == "refresh_inventory") return codec::RefreshInventorySpec{};
+  if (*kind == "collect_processes") return codec::CollectProcessesSpec{};
+  // Choosing "reboot" in the API is the confirmation the agent asks for.
+  if (*kind == "reboot") return codec::RebootSpec{.confirm = true};
+  return bad("'kind' must be shell, exec, refresh_inventory, collect_processes or reboot");
+}
+
+}  // namespace
+
+std::string command_summary(const codec::CommandAction& action) {
+  if (const auto* shell = std::get_if<codec::ShellSpec>(&action)) {
+    std::string_view script = shell->script;
+    auto start = script.find_first_not_of(" \t\r\n");
+    script = start == std::string_view::npos ? std::string_view{} : script.substr(start);
+    return truncate_utf8(script.substr(0, script.find_first_of("\r\n")), kMaxSummaryBytes);
+  }
+  if (const auto* exec = std::get_if<codec::ExecSpec>(&action)) {
+    std::string joined;
+    for (const auto& arg : exec->argv) {
+      if (!joined.empty()) joined += ' ';
+      joined += arg;
+      if (joined.size() > kMaxSummaryBytes) break;
+    }
+    return truncate_utf8(joined, kMaxSummaryBytes);
+  }
+  return std::string(codec::command_kind(action));
+}
+
+Result<CommandRequest> parse_command_request(std::string_view text) {
+  auto body = Body::parse(text, {"agent_ids", "site_id", "client_id", "kind", "script",
+                                 "interpreter", "argv", "timeout_s", "expires_in_s"});
+  if (!body) return std::unexpected(body.error());
+  CommandRequest req;
+
+  int targets = static_cast<int>(body->has("agent_ids")) + static_cast<int>(body->has("site_id")) +
+                static_cast<int>(body->has("client_id"));
+  if (targets != 1) return bad("give exactly one of 'agent_ids', 'site_id' or 'client_id'");
+  if (const auto* ids = body->raw("agent_ids")) {
+    if (!ids->is_array()) return bad("'agent_ids' must be an array of UUID strings");
+    const auto& arr = ids->get_array();
+    if (arr.empty()) return bad("'agent_ids' must not be empty");
+    if (arr.size() > kMaxCommandTargets) {
+      return bad(fmt::format("'agent_ids' holds at most {} agents", kMaxCommandTargets));
+    }
+    std::set<UuidBytes> seen;
+    for (const auto& item : arr) {
+      auto bytes = parse_uuid_field("agent_ids", item);
+      if (!bytes) return std::unexpected(bytes.error());
+      if (seen.insert(*bytes).second) req.agents.emplace_back(*bytes);
+    }
+  }
+  auto site = body->uuid("site_id");
+  if (!site) return std::unexpected(site.error());
+  if (*site) req.site = SiteId(**site);
+  auto client = body->uuid("client_id");
+  if (!client) return std::unexpected(client.error());
+  if (*client) req.client = ClientId(**client);
+
+  auto action = parse_action(*body);
+  if (!action) return std::unexpected(action.error());
+  req.action = std::move(*action);
+  auto timeout = body->integer("timeout_s", 1, kMaxTimeoutS);
+  if (!timeout) return std::unexpected(timeout.error());
+  if (*timeout) req.timeout_ms = static_cast<std::uint64_t>(**timeout) * 1000;
+  auto expires = body->integer("expires_in_s", 1, kMaxExpiresInS);
+  if (!expires) return std::unexpected(expires.error());
+  if (*expires) req.expires_in = std::chrono::seconds(**expires);
+  req.summary = command_summary(req.action);
+  return req;
+}
+
+codec::CommandInfo command_for(const CommandRequest& request, const CommandId& id,
+                               const AgentId& agent, std::string_view issuer, UnixNanos now) {
+  codec::CommandInfo info;
+  info.id = id;
+  info.agent = agent;
+  info.issued_at = now;
+  info.expires_at =
+      now + std::chrono::duration_cast<std::chrono::nanoseconds>(request.expires_in).count();
+  info.issuer = std::string(issuer);
+  info.timeout_ms = request.timeout_ms;
+  info.action = request.action;
+  return info;
+}
+
+}  // namespace rmm::api::intents

@@ -1,0 +1,80 @@
+// Every intent (write) route of docs/api.md: validate the body, check the target is visible to
+// the principal (404 otherwise) and that its role may act (403), publish the control event or
+// command with the principal's actor/impersonator, answer 202 {ids, stream_seq, applied}
+// (`?wait=<ms>` waits for the projector).
+//
+// Handlers live in intent_<area>.cc; register() adds them all to a Router with their Access.
+//
+// Concurrency: handlers are thread-safe and block (PostgreSQL, JetStream acks): worker pool only.
+// Limitations: checks read the projection, so they can lag a write of a moment ago; the
+// credential of a created user is written before its UserCreated event (a failed publish deletes
+// it again).
+#pragma once
+
+#include <filesystem>
+
+#include "api/db/pg_pool.h"
+#include "api/intents/lookups.h"
+#include "api/intents/publisher.h"
+#include "api/server/router.h"
+#include "common/clock.h"
+
+namespace rmm::api::intents {
+
+// Where agent revocation finds the broker side (broker::revoke_user_keys): the installation home
+// (keys), the rendered nats-server config and the server's pid file. An empty home disables
+// POST /agents/{id}/revoke (503).
+struct RevokeOptions {
+  std::filesystem::path home;
+  std::filesystem::path nats_config;  // empty: <home>/nats/nats-server.conf
+  std::filesystem::path pid_file;     // empty: <home>/run/nats.pid (absent file: no reload)
+};
+
+struct IntentDeps {
+  PgPool& read;         // read models (read-only)
+  PgPool& credentials;  // auth.* (read-write)
+  IntentPublisher& publisher;
+  const Clock& clock;
+  RevokeOptions revoke;
+};
+
+class IntentRoutes {
+ public:
+  explicit IntentRoutes(IntentDeps deps) : d_(std::move(deps)), lookups_(d_.read) {}
+
+  void register_routes(Router& router);
+
+  Response post_commands(const Request& req, const RequestContext& ctx);
+  Response cancel_command(const Request& req, const RequestContext& ctx);
+  Response alert_action(const Request& req, const RequestContext& ctx, schema::Payload action);
+  Response create_client(const Request& req, const RequestContext& ctx);
+  Response rename_client(const Request& req, const RequestContext& ctx);
+  Response delete_client(const Request& req, const RequestContext& ctx);
+  Response create_site(const Request& req, const RequestContext& ctx);
+  Response rename_site(const Request& req, const RequestContext& ctx);
+  Response delete_site(const Request& req, const RequestContext& ctx);
+  Response put_policy(const Request& req, const RequestContext& ctx);
+  Response create_code(const Request& req, const RequestContext& ctx);
+  Response revoke_code(const Request& req, const RequestContext& ctx);
+  Response revoke_agent(const Request& req, const RequestContext& ctx);
+  Response create_user(const Request& req, const RequestContext& ctx);
+  Response update_user(const Request& req, const RequestContext& ctx);
+
+ private:
+  // Publishes with the publisher; a broker failure becomes kTimeout (503).
+  Result<StreamSeq> publish(schema::Payload type, const tenancy::ControlPublisher::Build& build);
+
+  IntentDeps d_;
+  Lookups lookups_;
+};
+
+// The id in path parameter `name`, parsed; kNotFound when it is not a UUID (a bad id names
+// nothing).
+template <class IdT>
+Result<IdT> path_id(const RequestContext& ctx, std::string_view name) {
+  auto id = IdT::parse(ctx.param(name));
+  if (!id) return fail(Error::Code::kNotFound, "no such resource");
+  return *id;
+}
+
+}  // namespace rmm::api::intents

@@ -1,0 +1,242 @@
+#include "api/intents/lookups.h"
+
+#include <fmt/format.h>
+
+#include <pqxx/transaction>
+
+#include "api/db/sql_params.h"
+#include "api/intents/reply.h"
+
+namespace rmm::api::intents {
+namespace {
+
+// Runs `fn` in a read transaction on a pooled connection. Pool exhaustion or an unreachable
+// database is kTimeout (503); a driver exception is a generic error (logged, 500).
+template <class T, class Fn>
+Result<T> with_read(PgPool& pool, Fn&& fn) {
+  auto lease = pool.acquire();
+  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
+  try {
+    pqxx::read_transaction tx(lease->conn());
+    Result<T> out = fn(tx);
+    tx.commit();
+    return out;
+  } catch (const std::exception& e) {
+    lease->discard();
+    return fail(fmt::format("read model query: {}", e.what()));
+  }
+}
+
+std::string id_list(const std::vector<AgentId>& ids) {
+  std::vector<std::string> text;
+  text.reserve(ids.size());
+  for (const auto& id : ids) text.push_back(id.str());
+  return array_literal(text);
+}
+
+Result<std::vector<TargetAgent>> rows_to_agents(const pqxx::result& r, std::size_t max) {
+  if (r.size() > max) {
+    return invalid(fmt::format("more than {} agents would be targeted; narrow the target", max));
+  }
+  std::vector<TargetAgent> out;
+  out.reserve(r.size());
+  for (const auto& row : r) {
+    auto id = AgentId::parse(row[0].c_str());
+    if (!id) return std::unexpected(id.error());
+    out.push_back({*id, row[1].as<bool>()});
+  }
+  return out;
+}
+
+constexpr const char* kAgentVisible =
+    "SELECT a.id::text, a.revoked_at IS NOT NULL FROM agents a LEFT JOIN sites s ON s.id = "
+    "a.site_id WHERE ";
+
+}  // namespace
+
+Result<std::vector<TargetAgent>> Lookups::agents(const Principal& p,
+                                                 const std::vector<AgentId>& ids) {
+  auto found = with_read<std::vector<TargetAgent>>(
+      pool_, [&](pqxx::read_transaction& tx) -> Result<std::vector<TargetAgent>> {
+        SqlParams q;
+        std::string sql = std::string(kAgentVisible) + "a.id = ANY(" + q.bind(id_list(ids)) +
+                          "::uuid[]) AND " + p.visible_sql(q, "s.client_id", "a.site_id");
+        return rows_to_agents(q.exec(tx, sql), ids.size());
+      });
+  if (!found) return found;
+  // Answer in request order; the first id that is missing or invisible is the 404.
+  std::vector<TargetAgent> ordered;
+  for (const auto& id : ids) {
+    auto it = std::find_if(found->begin(), found->end(), [&](const auto& a) { return a.id == id; });
+    if (it == found->end()) return not_found(fmt::format("agent {} not found", id.str()));
+    ordered.push_back(*it);
+  }
+  return ordered;
+}
+
+Result<TargetAgent> Lookups::agent(const Principal& p, const AgentId& id) {
+  auto list = agents(p, {id});
+  if (!list) return std::unexpected(list.error());
+  return list->front();
+}
+
+Result<std::vector<TargetAgent>> Lookups::agents_of_site(const Principal& p, const SiteId& site,
+                                                         std::size_t max) {
+  if (auto s = this->site(p, site); !s) return std::unexpected(s.error());
+  return with_read<std::vector<TargetAgent>>(
+      pool_, [&](pqxx::read_transaction& tx) -> Result<std::vector<TargetAgent>> {
+        SqlParams q;
+        std::string sql = std::string(kAgentVisible) + "a.site_id = " + q.bind(site.str()) +
+                          "::uuid AND a.revoked_at IS NULL AND " +
+                          p.visible_sql(q, "s.client_id", "a.site_id") + " ORDER BY a.id LIMIT " +
+                          std::to_string(max + 1);
+        return rows_to_agents(q.exec(tx, sql), max);
+      });
+}
+
+Result<std::vector<TargetAgent>> Lookups::agents_of_client(const Principal& p,
+                                                           const ClientId& client,
+                                                           std::size_t max) {
+  if (auto s = this->client(p, client, false); !s) return std::unexpected(s.error());
+  return with_read<std::vector<TargetAgent>>(
+      pool_, [&](pqxx::read_transaction& tx) -> Result<std::vector<TargetAgent>> {
+        SqlParams q;
+        std::string sql = std::string(kAgentVisible) + "s.client_id = " + q.bind(client.str()) +
+                          "::uuid AND s.deleted_at IS NULL AND a.revoked_at IS NULL AND " +
+                          p.visible_sql(q, "s.client_id", "a.site_id") + " ORDER BY a.id LIMIT " +
+                          std::to_string(max + 1);
+        return rows_to_agents(q.exec(tx, sql), max);
+      });
+}
+
+Result<CommandRow> Lookups::command(const Principal& p, const CommandId& id) {
+  return with_read<CommandRow>(pool_, [&](pqxx::read_transaction& tx) -> Result<CommandRow> {
+    SqlParams q;
+    std::string sql =
+        "SELECT c.agent_id::text, c.status FROM commands c WHERE c.id = " + q.bind(id.str()) +
+        "::uuid AND " + p.visible_agent_sql(q, "c.agent_id");
+    auto r = q.exec(tx, sql);
+    if (r.empty()) return not_found(fmt::format("command {} not found", id.str()));
+    auto agent = AgentId::parse(r[0][0].c_str());
+    if (!agent) return std::unexpected(agent.error());
+    return CommandRow{id, *agent, r[0][1].c_str()};
+  });
+}
+
+Status Lookups::alert(const Principal& p, const AlertId& id) {
+  return with_read<void>(pool_, [&](pqxx::read_transaction& tx) -> Status {
+    SqlParams q;
+    std::string sql = "SELECT 1 FROM alerts al WHERE al.id = " + q.bind(id.str()) + "::uuid AND " +
+                      p.visible_agent_sql(q, "al.agent_id");
+    if (q.exec(tx, sql).empty()) return not_found(fmt::format("alert {} not found", id.str()));
+    return {};
+  });
+}
+
+Status Lookups::client(const Principal& p, const ClientId& id, bool directly) {
+  return with_read<void>(pool_, [&](pqxx::read_transaction& tx) -> Status {
+    SqlParams q;
+    std::string sql = "SELECT c.id FROM clients c WHERE c.id = " + q.bind(id.str()) +
+                      "::uuid AND c.deleted_at IS NULL AND " + p.visible_client_sql(q, "c.id");
+    if (q.exec(tx, sql).empty()) return not_found(fmt::format("client {} not found", id.str()));
+    if (directly && !p.global()) {
+      auto granted = p.client_ids();
+      if (std::find(granted.begin(), granted.end(), id.str()) == granted.end()) {
+        return forbidden("managing a client needs a grant on the client itself");
+      }
+    }
+    return {};
+  });
+}
+
+Result<SiteRow> Lookups::site(const Principal& p, const SiteId& id) {
+  return with_read<SiteRow>(pool_, [&](pqxx::read_transaction& tx) -> Result<SiteRow> {
+    SqlParams q;
+    std::string sql =
+        "SELECT s.client_id::text FROM sites s JOIN clients c ON c.id = s.client_id WHERE s.id = " +
+        q.bind(id.str()) + "::uuid AND s.deleted_at IS NULL AND c.deleted_at IS NULL AND " +
+        p.visible_sql(q, "s.client_id", "s.id");
+    auto r = q.exec(tx, sql);
+    if (r.empty()) return not_found(fmt::format("site {} not found", id.str()));
+    auto client = ClientId::parse(r[0][0].c_str());
+    if (!client) return std::unexpected(client.error());
+    return SiteRow{id, *client};
+  });
+}
+
+Status Lookups::enrollment_code(const Principal& p, const EnrollmentCodeId& id) {
+  return with_read<void>(pool_, [&](pqxx::read_transaction& tx) -> Status {
+    SqlParams q;
+    std::string sql =
+        "SELECT 1 FROM enrollment_codes e JOIN sites s ON s.id = e.site_id WHERE e.id = " +
+        q.bind(id.str()) + "::uuid AND " + p.visible_sql(q, "s.client_id", "s.id");
+    if (q.exec(tx, sql).empty()) {
+      return not_found(fmt::format("enrollment code {} not found", id.str()));
+    }
+    return {};
+  });
+}
+
+Result<UserRow> Lookups::user(const Principal& p, const UserId& id) {
+  auto row = with_read<UserRow>(pool_, [&](pqxx::read_transaction& tx) -> Result<UserRow> {
+    SqlParams q;
+    auto r =
+        q.exec(tx, "SELECT role, disabled FROM users WHERE id = " + q.bind(id.str()) + "::uuid");
+    if (r.empty()) return not_found(fmt::format("user {} not found", id.str()));
+    UserRow u{id};
+    u.role = codec::role_from_name(r[0][0].c_str()).value_or(schema::UserRole::ReadOnly);
+    u.disabled = r[0][1].as<bool>();
+    SqlParams s;
+    auto scopes = s.exec(tx, "SELECT scope, scope_id::text FROM user_scopes WHERE user_id = " +
+                                 s.bind(id.str()) + "::uuid");
+    for (const auto& sr : scopes) {
+      auto scope = codec::scope_from_name(sr[0].c_str());
+      auto sid = uuid_from_string(sr[1].c_str());
+      if (scope && sid) u.scopes.push_back({*scope, *sid});
+    }
+    return u;
+  });
+  if (!row) return row;
+  if (p.role == schema::UserRole::Owner) return row;
+  // An admin manages only users below admin, inside its own scopes; others do not exist for it.
+  if (!p.at_least(schema::UserRole::Admin) || row->role >= schema::UserRole::Admin) {
+    return not_found(fmt::format("user {} not found", id.str()));
+  }
+  for (const auto& scope : row->scopes) {
+    auto inside = scope_within(pool_, p, scope);
+    if (!inside) return std::unexpected(inside.error());
+    if (!*inside) return not_found(fmt::format("user {} not found", id.str()));
+  }
+  return row;
+}
+
+Result<bool> Lookups::username_taken(const std::string& username) {
+  return with_read<bool>(pool_, [&](pqxx::read_transaction& tx) -> Result<bool> {
+    SqlParams q;
+    std::string name = q.bind(username);
+    auto r = q.exec(tx, "SELECT 1 FROM users WHERE username = " + name +
+                            " UNION ALL SELECT 1 FROM auth.credentials WHERE username = " + name);
+    return !r.empty();
+  });
+}
+
+Result<bool> scope_within(PgPool& pool, const Principal& p, const codec::ScopeRef& scope) {
+  if (p.global()) return true;
+  Lookups lookups(pool);
+  switch (scope.scope) {
+    case schema::PolicyScope::Client: {
+      auto granted = p.client_ids();
+      return std::find(granted.begin(), granted.end(), uuid_to_string(scope.id)) != granted.end();
+    }
+    case schema::PolicyScope::Site: {
+      auto s = lookups.site(p, SiteId(scope.id));
+      if (s) return true;
+      if (s.error().code == Error::Code::kNotFound) return false;
+      return std::unexpected(s.error());
+    }
+    default:
+      return false;  // global, or agent (not a user grant)
+  }
+}
+
+}  // namespace rmm::api::intents
