@@ -105,9 +105,10 @@ std::optional<std::chrono::milliseconds> health_age(const fs::path& state_dir) {
 }
 
 Status write_update_lock(const fs::path& state_dir, const UpdateLock& lock) {
-  return files::write_atomic(update_lock_path(state_dir),
-                             fmt::format("pid={}\nphase={}\n", lock.pid,
-                                         lock.phase == UpdatePhase::kStop ? "stop" : "start"));
+  return files::write_atomic(
+      update_lock_path(state_dir),
+      fmt::format("pid={}\nphase={}\ncycle={}\n", lock.pid,
+                  lock.phase == UpdatePhase::kStop ? "stop" : "start", lock.cycle));
 }
 
 std::optional<UpdateLock> read_update_lock(const fs::path& state_dir) {
@@ -116,12 +117,18 @@ std::optional<UpdateLock> read_update_lock(const fs::path& state_dir) {
   auto pid = pid_field(*text);
   auto phase = field(*text, "phase");
   if (!pid || !phase || !process_alive(*pid)) return std::nullopt;
-  return UpdateLock{*pid, *phase == "start" ? UpdatePhase::kStart : UpdatePhase::kStop};
+  std::uint64_t cycle = 0;
+  if (auto c = field(*text, "cycle")) std::from_chars(c->data(), c->data() + c->size(), cycle);
+  return UpdateLock{*pid, *phase == "start" ? UpdatePhase::kStart : UpdatePhase::kStop, cycle};
 }
 
 void remove_update_lock(const fs::path& state_dir) {
   std::error_code ec;
   fs::remove(update_lock_path(state_dir), ec);  // ignored: a missing lock is the goal
+}
+
+bool process_exists(pid_t pid) {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
 }
 
 bool process_alive(pid_t pid) {

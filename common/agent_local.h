@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ enum class UpdatePhase { kStop, kStart };
 struct UpdateLock {
   pid_t pid = 0;
   UpdatePhase phase = UpdatePhase::kStop;
+  // Incremented by the updater at each start (the new binary, then maybe the restored one), so
+  // the watchdog starts each with a fresh history even if it never saw the stop in between.
+  std::uint64_t cycle = 0;
 };
 
 std::filesystem::path health_path(const std::filesystem::path& state_dir);
@@ -61,5 +65,7 @@ void remove_update_lock(const std::filesystem::path& state_dir);
 
 // True while `pid` exists and is not a zombie (Linux: /proc/<pid>/stat).
 bool process_alive(pid_t pid);
+// True while `pid` exists at all, zombies included (its parent has not reaped it yet).
+bool process_exists(pid_t pid);
 
 }  // namespace rmm::local

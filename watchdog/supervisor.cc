@@ -54,13 +54,13 @@ void Supervisor::tick() {
   auto lock = local::read_update_lock(options_.state_dir);
   bool hold_stopped = lock && lock->phase == local::UpdatePhase::kStop;
   bool in_start = lock && lock->phase == local::UpdatePhase::kStart;
-  if (in_start && !update_cycle_) {
+  if (in_start && lock->cycle != update_cycle_) {
     // A new binary (or the restored one) is about to run: judge it on its own record.
     history_.reset();
     paused_until_.reset();
     next_start_ = now;
   }
-  update_cycle_ = in_start;
+  if (in_start) update_cycle_ = lock->cycle;
 
   if (child_) {
     if (auto exit = processes_.poll_exit(*child_)) {

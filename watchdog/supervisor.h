@@ -71,7 +71,7 @@ class Supervisor {
   std::optional<TimePoint> paused_until_;
   std::optional<TimePoint> stop_sent_at_;
   bool killed_for_hang_ = false;
-  bool update_cycle_ = false;  // the last lock seen was in phase "start"
+  std::uint64_t update_cycle_ = 0;  // of the last update lock seen in phase "start"
   std::optional<std::pair<TimePoint, std::chrono::nanoseconds>> last_usage_;
   TimePoint next_usage_{};
   std::optional<TimePoint> last_memory_alert_, last_cpu_alert_;

@@ -35,6 +35,8 @@ class WatchdogControl final : public AgentControl {
     // The watchdog sees the lock and stops its child too; signalling it here as well makes the
     // stop independent of the watchdog's poll interval.
     ::kill(health->pid, SIGTERM);
+    // Gone means reaped: until the watchdog has seen the exit, under this lock, it must not see
+    // the next phase (it would count the exit as a crash of the new binary).
     if (wait_gone(health->pid, grace)) return {};
     log::warn("update.agent_kill", {{"pid", health->pid}});
     ::kill(health->pid, SIGKILL);
@@ -46,6 +48,10 @@ class WatchdogControl final : public AgentControl {
     std::error_code ec;
     fs::remove(local::crash_loop_path(state_dir_), ec);
     fs::remove(local::health_path(state_dir_), ec);  // only the new agent's word counts now
+    // Unique across updates too (a later updater must not reuse an earlier one's number).
+    auto now =
+        static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+    cycle_ = now > cycle_ ? now : cycle_ + 1;
     return set_phase(local::UpdatePhase::kStart);
   }
 
@@ -58,12 +64,12 @@ class WatchdogControl final : public AgentControl {
 
  private:
   Status set_phase(local::UpdatePhase phase) {
-    return local::write_update_lock(state_dir_, {::getpid(), phase});
+    return local::write_update_lock(state_dir_, {::getpid(), phase, cycle_});
   }
 
   static bool wait_gone(pid_t pid, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
-    while (local::process_alive(pid)) {
+    while (local::process_exists(pid)) {
       if (std::chrono::steady_clock::now() >= deadline) return false;
       std::this_thread::sleep_for(50ms);
     }
@@ -71,6 +77,7 @@ class WatchdogControl final : public AgentControl {
   }
 
   fs::path state_dir_;
+  std::uint64_t cycle_ = 0;
 };
 
 }  // namespace
