@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "projector/rebuild/commands.h"
 #include "projector/runner.h"
 #include "projector/settings.h"
 
@@ -35,8 +36,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (values->help_requested()) {
-    std::fputs(config::usage("rmm-projector [--setting=value ...]",
-                             "Folds the RMM_EVENTS stream into the PostgreSQL read models.",
+    std::fputs(config::usage("rmm-projector [rebuild | verify] [--setting=value ...]",
+                             "Folds the RMM_EVENTS stream into the PostgreSQL read models; rebuild "
+                             "replays it into a new schema and swaps it in, verify compares a "
+                             "replay with the live read models (docs/operations.md).",
                              projector::settings())
                    .c_str(),
                stdout);
@@ -55,6 +58,27 @@ int main(int argc, char** argv) {
     return 2;
   }
   install_signal_handlers();
+  const auto& positional = values->positional();
+  if (!positional.empty()) {
+    if (positional.size() > 1 || (positional[0] != "rebuild" && positional[0] != "verify")) {
+      std::fprintf(stderr, "rmm-projector: unknown command '%s' (rebuild or verify)\n",
+                   positional.back().c_str());
+      return 2;
+    }
+    const projector::rebuild::CommandOptions co{
+        .nats_url = options->nats_url,
+        .nats_creds = options->nats_creds,
+        .pg_url = options->pg_url,
+        .stream = options->stream,
+        .migrations_dir = options->migrations_dir,
+        .batch_size = static_cast<std::size_t>(options->rebuild_batch_size),
+        .metrics_retention = options->metrics_retention,
+        .rollup_retention = options->rollup_retention,
+        .keep_old_schema = options->keep_old_schema,
+        .max_diffs = static_cast<std::size_t>(options->verify_max_diffs)};
+    return positional[0] == "rebuild" ? projector::rebuild::run_rebuild(co, g_stop)
+                                      : projector::rebuild::run_verify(co, g_stop);
+  }
   projector::Runner runner(std::move(*options), g_stop);
   if (auto st = runner.start(); !st) {
     log::error("projector.start_failed", {{"error", st.error().message}});

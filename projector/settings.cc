@@ -36,6 +36,12 @@ constexpr std::array kSettings{
             "publish ClockTick events (offline detection); duplicates of several tickers dedupe"},
     Setting{"tick-interval", Type::kDuration, "15s", "time between two ClockTick events", 1'000,
             3'600'000},
+    Setting{"rebuild-batch-size", Type::kInt, "8192",
+            "rebuild and verify: messages per transaction of the replay", 1, 65'536},
+    Setting{"keep-old-schema", Type::kBool, "false",
+            "rebuild: keep the replaced read-model schema; verify: keep the scratch schema"},
+    Setting{"verify-max-diffs", Type::kInt, "20", "verify: differing rows printed per table", 1,
+            100'000},
     Setting{"migrations-dir", Type::kString, RMM_MIGRATIONS_SOURCE_DIR,
             "directory of NNNN_name.sql migrations (installed: <prefix>/" RMM_MIGRATIONS_INSTALL_DIR
             ")"},
@@ -68,7 +74,10 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .partition_upkeep_interval = v.duration("partition-upkeep-interval"),
                      .migrations_dir = v.str("migrations-dir"),
                      .ticker = v.flag("ticker"),
-                     .tick_interval = v.duration("tick-interval")};
+                     .tick_interval = v.duration("tick-interval"),
+                     .rebuild_batch_size = static_cast<int>(v.integer("rebuild-batch-size")),
+                     .keep_old_schema = v.flag("keep-old-schema"),
+                     .verify_max_diffs = static_cast<int>(v.integer("verify-max-diffs"))};
   std::error_code ec;
   if (!fs::is_directory(o.migrations_dir, ec) &&
       o.migrations_dir == fs::path(RMM_MIGRATIONS_SOURCE_DIR)) {

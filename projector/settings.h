@@ -27,6 +27,10 @@ struct ProjectorOptions {
   std::filesystem::path migrations_dir;
   bool ticker = true;
   std::chrono::milliseconds tick_interval{15'000};
+  // rebuild / verify (docs/operations.md)
+  int rebuild_batch_size = 8192;
+  bool keep_old_schema = false;
+  int verify_max_diffs = 20;
 };
 
 // Reads the validated values; resolves migrations-dir (an installed layout is found relative to

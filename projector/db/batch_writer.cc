@@ -12,6 +12,7 @@
 #include "projector/db/agent_rows.h"
 #include "projector/db/control_plane_batch.h"
 #include "projector/db/read_model_batch.h"
+#include "projector/db/swap_guard.h"
 
 namespace rmm::projector::db {
 
@@ -42,6 +43,7 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
   }
   try {
     pqxx::work tx(conn_);
+    tx.exec(std::string(kSwapGuardSharedSql));  // first: before any table name is resolved
     tx.exec_params0(
         "INSERT INTO projection_checkpoints (projection, stream_seq, updated_at) "
         "VALUES ($1, 0, now()) ON CONFLICT (projection) DO NOTHING",

@@ -1,0 +1,208 @@
+#include "projector/rebuild/commands.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <pqxx/nontransaction>
+#include <pqxx/transaction>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/pg.h"
+#include "projector/db/partitions.h"
+#include "projector/db/swap_guard.h"
+#include "projector/rebuild/read_model_schema.h"
+#include "projector/rebuild/replay.h"
+#include "projector/rebuild/verify.h"
+
+namespace rmm::projector::rebuild {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+// Catch-up rounds before the swap: each replays what arrived during the previous one.
+constexpr int kMaxCatchUpRounds = 20;
+
+struct Session {
+  std::unique_ptr<pqxx::connection> live;     // search_path as configured: the live schema
+  std::unique_ptr<pqxx::connection> scratch;  // search_path: the scratch schema only
+  std::unique_ptr<nats::Connection> nats;
+  std::string schema;
+};
+
+Result<Session> open_session(const CommandOptions& o, std::string_view prefix) {
+  Session s;
+  auto live = pg::connect(o.pg_url, {.attempts = 5});
+  if (!live) return std::unexpected(with_context(live.error(), "pg-url"));
+  s.live = std::move(*live);
+  auto scratch = pg::connect(o.pg_url, {.attempts = 5});
+  if (!scratch) return std::unexpected(with_context(scratch.error(), "pg-url"));
+  s.scratch = std::move(*scratch);
+  auto conn = nats::Connection::connect(
+      {.url = o.nats_url, .creds_file = o.nats_creds, .name = "rmm-projector-rebuild"});
+  if (!conn) return std::unexpected(with_context(conn.error(), "nats-url"));
+  s.nats = std::move(*conn);
+  s.schema = scratch_schema_name(prefix);
+  if (auto st = create_read_model_schema(*s.scratch, s.schema, o.migrations_dir); !st) {
+    (void)drop_schema(*s.live, s.schema);  // best effort: it may be half made
+    return std::unexpected(st.error());
+  }
+  log::info("rebuild.schema_created", {{"schema", s.schema}});
+  return s;
+}
+
+ReplayOptions replay_options(const CommandOptions& o) {
+  return {.stream = o.stream, .batch_size = o.batch_size};
+}
+
+double seconds(Steady::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+void log_replay(std::string_view what, const Replay& r, Steady::duration elapsed) {
+  const auto& s = r.stats();
+  log::info(what, {{"checkpoint", r.checkpoint().value},
+                   {"messages", s.messages},
+                   {"applied", s.applied},
+                   {"duplicates", s.duplicates},
+                   {"dead_letters", s.dead_letters},
+                   {"batches", s.batches},
+                   {"seconds", fmt::format("{:.2f}", seconds(elapsed))},
+                   {"events_per_s", fmt::format("{:.0f}", static_cast<double>(s.messages) /
+                                                              std::max(seconds(elapsed), 1e-9))},
+                   {"read_ms", static_cast<std::int64_t>(seconds(s.read) * 1000)},
+                   {"decode_ms", static_cast<std::int64_t>(seconds(s.decode) * 1000)},
+                   {"write_ms", static_cast<std::int64_t>(seconds(s.write) * 1000)},
+                   {"writer_idle_ms", static_cast<std::int64_t>(seconds(s.write_wait) * 1000)}});
+}
+
+// The wall-clock upkeep the live projector does hourly, so the two schemas hold the same days.
+Status partition_upkeep(pqxx::connection& scratch, const CommandOptions& o) {
+  db::PartitionManager partitions(scratch);
+  const UnixNanos now = real_clock().now();
+  if (auto st = partitions.ensure_around(now); !st) return st;
+  auto dropped = partitions.apply_retention(now, o.metrics_retention, o.rollup_retention);
+  if (!dropped) return std::unexpected(dropped.error());
+  return {};
+}
+
+// Replays the stream to its end, again until what arrived meanwhile is less than a batch.
+Status catch_up(Replay& replay, nats::Connection& nats, const CommandOptions& o) {
+  for (int round = 0; round < kMaxCatchUpRounds; ++round) {
+    auto last = stream_last_seq(nats, o.stream);
+    if (!last) return std::unexpected(last.error());
+    if (last->value <= replay.checkpoint().value + o.batch_size && round > 0) return {};
+    if (auto st = replay.run_until(*last); !st) return st;
+  }
+  return {};
+}
+
+// Under the swap guard: the rebuilt schema catches up with the live checkpoint (the live
+// projector is held at its next batch), then the two schemas trade names in one transaction.
+Result<std::string> swap(Session& s, Replay& replay) {
+  const std::string retired = scratch_schema_name("rmm_retired");
+  try {
+    pqxx::work tx(*s.live);
+    tx.exec_params(std::string(db::kSwapGuardExclusiveSql), std::string(kLiveSchema));
+    const auto live_checkpoint = schema_checkpoint(tx, std::string(kLiveSchema));
+    if (live_checkpoint > replay.checkpoint()) {
+      if (auto st = replay.run_until(live_checkpoint); !st) return std::unexpected(st.error());
+    }
+    tx.exec0(fmt::format("ALTER SCHEMA {} RENAME TO {}", tx.quote_name(std::string(kLiveSchema)),
+                         tx.quote_name(retired)));
+    tx.exec0(fmt::format("ALTER SCHEMA {} RENAME TO {}", tx.quote_name(s.schema),
+                         tx.quote_name(std::string(kLiveSchema))));
+    // What PostgreSQL grants on a new database's public schema.
+    tx.exec0(
+        fmt::format("GRANT USAGE ON SCHEMA {} TO PUBLIC", tx.quote_name(std::string(kLiveSchema))));
+    tx.commit();
+    log::info("rebuild.swapped", {{"live_checkpoint", live_checkpoint.value},
+                                  {"rebuilt_checkpoint", replay.checkpoint().value},
+                                  {"retired", retired}});
+    return retired;
+  } catch (const std::exception& e) {
+    return failf("swapping schemas: {}", e.what());
+  }
+}
+
+}  // namespace
+
+int run_rebuild(const CommandOptions& o, const std::atomic<bool>& stop) {
+  auto session = open_session(o, "rmm_rebuild");
+  if (!session) {
+    log::error("rebuild.failed", {{"error", session.error().message}});
+    return 1;
+  }
+  auto& s = *session;
+  auto failed = [&](const Error& e) {
+    log::error("rebuild.failed", {{"error", e.message}, {"schema", s.schema}});
+    if (auto st = drop_schema(*s.live, s.schema); !st) {
+      log::warn("rebuild.drop_failed", {{"error", st.error().message}});
+    }
+    return 1;
+  };
+  Result<std::string> retired = fail("not swapped");
+  {
+    Replay replay(*s.scratch, *s.nats, replay_options(o), stop);
+    if (auto st = replay.start(); !st) return failed(st.error());
+    const auto t0 = Steady::now();
+    if (auto st = catch_up(replay, *s.nats, o); !st) return failed(st.error());
+    log_replay("rebuild.replayed", replay, Steady::now() - t0);
+    if (auto st = partition_upkeep(*s.scratch, o); !st) return failed(st.error());
+    retired = swap(s, replay);
+    if (!retired) return failed(retired.error());
+  }
+  if (o.keep_old_schema) {
+    log::info("rebuild.kept_old_schema", {{"schema", *retired}});
+  } else if (auto st = drop_schema(*s.live, *retired); !st) {
+    log::warn("rebuild.drop_failed", {{"error", st.error().message}, {"schema", *retired}});
+  }
+  return 0;
+}
+
+int run_verify(const CommandOptions& o, const std::atomic<bool>& stop) {
+  auto session = open_session(o, "rmm_verify");
+  if (!session) {
+    log::error("verify.failed", {{"error", session.error().message}});
+    return 2;
+  }
+  auto& s = *session;
+  int code = 2;
+  try {
+    Replay replay(*s.scratch, *s.nats, replay_options(o), stop);
+    auto first_target = schema_checkpoint(*s.live, std::string(kLiveSchema));
+    if (!first_target) throw std::runtime_error(first_target.error().message);
+    const auto t0 = Steady::now();
+    if (auto st = replay.start(); !st) throw std::runtime_error(st.error().message);
+    if (auto st = replay.run_until(*first_target); !st)
+      throw std::runtime_error(st.error().message);
+    // One snapshot of the live schema: its rows and its checkpoint agree (a batch commits both).
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
+        live(*s.live);
+    const auto target = schema_checkpoint(live, std::string(kLiveSchema));
+    if (auto st = replay.run_until(target); !st) throw std::runtime_error(st.error().message);
+    log_replay("verify.replayed", replay, Steady::now() - t0);
+    if (auto st = partition_upkeep(*s.scratch, o); !st)
+      throw std::runtime_error(st.error().message);
+    pqxx::read_transaction rebuilt(*s.scratch);
+    auto report = compare_schemas(live, std::string(kLiveSchema), rebuilt, s.schema, o.max_diffs);
+    if (!report) throw std::runtime_error(report.error().message);
+    std::fputs(
+        fmt::format("verify at checkpoint {}: {}", target.value, format_report(*report)).c_str(),
+        stdout);
+    log::info("verify.done", {{"checkpoint", target.value},
+                              {"tables", report->tables.size()},
+                              {"differ", report->differences.size()}});
+    code = report->equal() ? 0 : 1;
+  } catch (const std::exception& e) {
+    log::error("verify.failed", {{"error", e.what()}, {"schema", s.schema}});
+  }
+  if (o.keep_old_schema) {
+    log::info("verify.kept_scratch_schema", {{"schema", s.schema}});
+  } else if (auto st = drop_schema(*s.live, s.schema); !st) {
+    log::warn("verify.drop_failed", {{"error", st.error().message}, {"schema", s.schema}});
+  }
+  return code;
+}
+
+}  // namespace rmm::projector::rebuild

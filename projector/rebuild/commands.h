@@ -1,0 +1,32 @@
+// `rmm-projector rebuild` and `rmm-projector verify` (docs/operations.md).
+//
+// rebuild: replays the whole stream into a fresh schema while the live projector keeps serving,
+// catches up, then swaps it in for `public` atomically (rebuild/read_model_schema.h).
+// verify: replays into a scratch schema up to the live checkpoint and compares every table
+// (rebuild/verify.h); the scratch schema is dropped afterwards.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace rmm::projector::rebuild {
+
+struct CommandOptions {
+  std::string nats_url, nats_creds, pg_url, stream;
+  std::filesystem::path migrations_dir;
+  std::size_t batch_size = 8192;
+  std::chrono::milliseconds metrics_retention{std::chrono::days(30)};
+  std::chrono::milliseconds rollup_retention{std::chrono::days(400)};
+  bool keep_old_schema = false;  // rebuild: keep the retired schema; verify: keep the scratch
+  std::size_t max_diffs = 20;    // verify: differing rows printed per table
+};
+
+// Exit codes: 0 swapped; 1 failed (the live schema is untouched).
+int run_rebuild(const CommandOptions& options, const std::atomic<bool>& stop);
+// Exit codes: 0 equal; 1 different (differences on stdout); 2 could not verify.
+int run_verify(const CommandOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace rmm::projector::rebuild

@@ -1,0 +1,74 @@
+#include "projector/rebuild/read_model_schema.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+#include "projector/db/batch_writer.h"
+#include "projector/db/migrations.h"
+
+namespace rmm::projector::rebuild {
+
+std::string scratch_schema_name(std::string_view prefix) {
+  return fmt::format("{}_{}_{}", prefix, static_cast<long long>(std::time(nullptr)), ::getpid());
+}
+
+Status use_schema(pqxx::connection& conn, const std::string& schema) {
+  try {
+    pqxx::nontransaction tx(conn);
+    tx.exec0("SET search_path TO " + tx.quote_name(schema));
+    return {};
+  } catch (const std::exception& e) {
+    return failf("setting search_path to {}: {}", schema, e.what());
+  }
+}
+
+Status create_read_model_schema(pqxx::connection& conn, const std::string& schema,
+                                const std::filesystem::path& migrations_dir) {
+  try {
+    pqxx::nontransaction tx(conn);
+    tx.exec0("CREATE SCHEMA " + tx.quote_name(schema));
+  } catch (const std::exception& e) {
+    return failf("creating schema {}: {}", schema, e.what());
+  }
+  if (auto st = use_schema(conn, schema); !st) return st;
+  auto report = db::apply_migrations(conn, migrations_dir);
+  if (!report) return std::unexpected(report.error());
+  return {};
+}
+
+Status drop_schema(pqxx::connection& conn, const std::string& schema) {
+  try {
+    pqxx::nontransaction tx(conn);
+    tx.exec0("DROP SCHEMA IF EXISTS " + tx.quote_name(schema) + " CASCADE");
+    return {};
+  } catch (const std::exception& e) {
+    return failf("dropping schema {}: {}", schema, e.what());
+  }
+}
+
+StreamSeq schema_checkpoint(pqxx::transaction_base& tx, const std::string& schema) {
+  auto exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL",
+                                tx.quote_name(schema) + ".projection_checkpoints");
+  if (!exists[0].as<bool>()) return StreamSeq{0};
+  auto r = tx.exec_params("SELECT stream_seq FROM " + tx.quote_name(schema) +
+                              ".projection_checkpoints WHERE projection = $1",
+                          std::string(db::kCoreProjection));
+  if (r.empty()) return StreamSeq{0};
+  return StreamSeq{r[0][0].as<std::uint64_t>()};
+}
+
+Result<StreamSeq> schema_checkpoint(pqxx::connection& conn, const std::string& schema) {
+  try {
+    pqxx::work tx(conn);
+    return schema_checkpoint(tx, schema);
+  } catch (const std::exception& e) {
+    return failf("reading the checkpoint in schema {}: {}", schema, e.what());
+  }
+}
+
+}  // namespace rmm::projector::rebuild

@@ -1,0 +1,132 @@
+#include "projector/rebuild/replay.h"
+
+#include "common/log.h"
+
+namespace rmm::projector::rebuild {
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+// Decoded batches waiting for the writer: one being written, one or two ready.
+constexpr std::size_t kQueueDepth = 2;
+constexpr auto kReadWait = 200ms;
+
+}  // namespace
+
+Replay::Replay(pqxx::connection& db, nats::Connection& nats, ReplayOptions options,
+               const std::atomic<bool>& stop)
+    : db_(db), nats_(nats), options_(std::move(options)), stop_(stop) {}
+
+Replay::~Replay() {
+  {
+    std::lock_guard lock(mu_);
+    quit_ = true;
+  }
+  cv_.notify_all();
+  if (reader_.joinable()) reader_.join();
+}
+
+Status Replay::start() {
+  try {
+    writer_ = std::make_unique<db::BatchWriter>(db_);
+  } catch (const std::exception& e) {
+    return failf("preparing the batch writer: {}", e.what());
+  }
+  auto cp = writer_->read_checkpoint();
+  if (!cp) return std::unexpected(cp.error());
+  checkpoint_ = *cp;
+  auto stream = OrderedStream::open(nats_, options_.stream, StreamSeq{checkpoint_.value + 1});
+  if (!stream) return std::unexpected(stream.error());
+  stream_ = std::move(*stream);
+  target_ = checkpoint_.value;
+  reader_ = std::thread([this] { read_loop(); });
+  return {};
+}
+
+void Replay::read_loop() {
+  std::vector<StreamMessage> msgs;
+  for (;;) {
+    std::uint64_t upto = 0;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return quit_ || ready_.size() < kQueueDepth; });
+      if (quit_) return;
+      upto = target_;
+    }
+    msgs.clear();
+    auto t0 = Steady::now();
+    auto st = stream_->next_batch(msgs, options_.batch_size, StreamSeq{upto}, kReadWait);
+    auto t1 = Steady::now();
+    Batch batch;
+    batch.items.reserve(msgs.size());
+    for (auto& m : msgs) {
+      batch.items.push_back({m.seq, decode_message(m.message.subject(), m.message.data())});
+      batch.last = m.seq;
+    }
+    msgs.clear();  // frees the messages here, not on the writer's thread
+    auto t2 = Steady::now();
+    std::unique_lock lock(mu_);
+    read_time_ += t1 - t0;
+    decode_time_ += t2 - t1;
+    if (!st) {
+      read_error_ = st.error();
+      cv_.notify_all();
+      return;
+    }
+    if (!batch.items.empty()) {
+      ready_.push_back(std::move(batch));
+      cv_.notify_all();
+    } else if (stream_->holding()) {
+      // At the bound: nothing to read until the owner raises the target.
+      cv_.wait(lock, [&] { return quit_ || target_ > upto; });
+      if (quit_) return;
+    }
+  }
+}
+
+Status Replay::run_until(StreamSeq target) {
+  {
+    std::lock_guard lock(mu_);
+    target_ = std::max(target_, target.value);
+  }
+  cv_.notify_all();
+  auto last_progress = Steady::now();
+  while (checkpoint_ < target) {
+    if (stop_.load()) return fail("stopped by a signal");
+    Batch batch;
+    {
+      std::unique_lock lock(mu_);
+      auto t0 = Steady::now();
+      cv_.wait_for(lock, kReadWait, [&] { return !ready_.empty() || read_error_.has_value(); });
+      stats_.write_wait += Steady::now() - t0;
+      stats_.read = read_time_;
+      stats_.decode = decode_time_;
+      if (ready_.empty()) {
+        if (read_error_) return std::unexpected(*read_error_);
+        if (Steady::now() - last_progress > options_.stall_timeout) {
+          return failf("no message past sequence {} within {} ms (target {})", checkpoint_.value,
+                       options_.stall_timeout.count(), target.value);
+        }
+        continue;
+      }
+      batch = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    cv_.notify_all();
+    auto t0 = Steady::now();
+    auto written = writer_->write(batch.items);
+    stats_.write += Steady::now() - t0;
+    if (!written) return std::unexpected(written.error());
+    checkpoint_ = std::max(checkpoint_, written->checkpoint);
+    stats_.messages += batch.items.size();
+    stats_.applied += static_cast<std::uint64_t>(written->applied);
+    stats_.duplicates += static_cast<std::uint64_t>(written->duplicates);
+    stats_.dead_letters += static_cast<std::uint64_t>(written->dead_letters);
+    ++stats_.batches;
+    last_progress = Steady::now();
+  }
+  return {};
+}
+
+}  // namespace rmm::projector::rebuild

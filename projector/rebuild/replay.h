@@ -1,0 +1,90 @@
+// Replays RMM_EVENTS into one read-model schema as fast as the database takes it: a reader thread
+// takes messages from an ordered consumer (rebuild/ordered_stream.h) and decodes them while the
+// caller's thread writes the previous batch through the projector's own BatchWriter (the same
+// folds and the same SQL as the live projector, so a replay and the live read models agree).
+//
+// Batches are cut at the target sequence, so a replay can stop exactly where the live read models
+// are (verify compares at one checkpoint).
+//
+// Concurrency: run_until() on one thread; the reader thread is owned and joined by the Replay.
+// `stop` (a signal) is honoured between batches.
+// Limitations: no retry: a database or NATS failure fails the replay (the caller drops the
+// schema; a rebuild is started again from the beginning).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <pqxx/connection>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/nats_connection.h"
+#include "common/result.h"
+#include "projector/db/batch_writer.h"
+#include "projector/folds/decode.h"
+#include "projector/rebuild/ordered_stream.h"
+
+namespace rmm::projector::rebuild {
+
+struct ReplayOptions {
+  std::string stream = "RMM_EVENTS";
+  std::size_t batch_size = 8192;
+  // Give up when no message arrives for this long while the target is not reached.
+  std::chrono::milliseconds stall_timeout{15'000};
+};
+
+struct ReplayStats {
+  std::uint64_t messages = 0, applied = 0, duplicates = 0, dead_letters = 0, batches = 0;
+  // Reader thread: waiting for and taking messages; decoding. Writer: BatchWriter::write.
+  std::chrono::steady_clock::duration read{}, decode{}, write{}, write_wait{};
+};
+
+class Replay {
+ public:
+  // `db` must already point at the target schema (search_path) and be migrated.
+  Replay(pqxx::connection& db, nats::Connection& nats, ReplayOptions options,
+         const std::atomic<bool>& stop);
+  ~Replay();
+  Replay(const Replay&) = delete;
+  Replay& operator=(const Replay&) = delete;
+
+  // Opens the ordered consumer after the schema's checkpoint and starts the reader.
+  Status start();
+  // Applies every message with sequence <= target; returns when the checkpoint reached it.
+  Status run_until(StreamSeq target);
+
+  StreamSeq checkpoint() const { return checkpoint_; }
+  const ReplayStats& stats() const { return stats_; }
+
+ private:
+  struct Batch {
+    std::vector<BatchItem> items;
+    StreamSeq last;
+  };
+  void read_loop();
+
+  pqxx::connection& db_;
+  nats::Connection& nats_;
+  ReplayOptions options_;
+  const std::atomic<bool>& stop_;
+  std::unique_ptr<db::BatchWriter> writer_;
+  std::unique_ptr<OrderedStream> stream_;
+  StreamSeq checkpoint_;
+  ReplayStats stats_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> ready_;          // decoded batches, at most kQueueDepth
+  std::uint64_t target_ = 0;         // the reader takes messages up to here
+  bool quit_ = false;                // the owner is done
+  std::optional<Error> read_error_;  // the reader stopped on this
+  std::chrono::steady_clock::duration read_time_{}, decode_time_{};
+  std::thread reader_;
+};
+
+}  // namespace rmm::projector::rebuild
