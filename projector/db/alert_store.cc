@@ -136,42 +136,41 @@ void load_alert_state(pqxx::work& tx, const std::set<AgentId>& agents,
   for (const auto& a : agents) ids.add_text(a.str());
   PgArray named;
   for (const auto& a : alert_ids) named.add_text(a.str());
-  const std::string agent_list = ids.take();
-  const std::string alert_list = named.take();
-  auto key = [](const pqxx::row& r, int col) {
-    return alerts::AlertKey{AgentId(*uuid_from_string(r[col].c_str())),
-                            r[col + 1].as<std::string>(), r[col + 2].as<std::string>()};
-  };
-  if (!alert_ids.empty()) {
-    for (const auto& r :
-         tx.exec_params("SELECT id, agent_id, rule, subject FROM alerts WHERE id = ANY($1::uuid[])",
-                        alert_list)) {
-      engine.load_known(AlertId(*uuid_from_string(r[0].c_str())), key(r, 1));
+  // One round trip per batch: the alerts named by control events ('k'), then, for the batch's
+  // agents and those alerts' agents, active alerts ('a'), conditions ('c') and suppressions
+  // ('s').
+  static const std::string sql =
+      "WITH ag AS (SELECT u AS id FROM unnest($1::uuid[]) AS u UNION "
+      "SELECT agent_id FROM alerts WHERE id = ANY($2::uuid[])) "
+      "SELECT 'k', id, agent_id, rule, subject, NULL::bigint, NULL::float8 FROM alerts "
+      "WHERE id = ANY($2::uuid[]) "
+      "UNION ALL SELECT 'a', id, agent_id, rule, subject, NULL, NULL FROM alerts "
+      "WHERE status = 'active' AND agent_id IN (SELECT id FROM ag) "
+      "UNION ALL SELECT 'c', NULL, agent_id, rule, subject, " +
+      fmt::format(kMicros, "since") +
+      ", last_value FROM alert_conditions WHERE agent_id IN (SELECT id FROM ag) "
+      "UNION ALL SELECT 's', NULL, agent_id, rule, subject, " +
+      fmt::format(kMicros, "max(suppressed_until)") +
+      ", NULL FROM alerts WHERE suppressed_until IS NOT NULL AND agent_id IN (SELECT id FROM ag) "
+      "GROUP BY agent_id, rule, subject";
+  for (const auto& r : tx.exec_params(sql, ids.take(), named.take())) {
+    const char kind = r[0].c_str()[0];
+    alerts::AlertKey key{AgentId(*uuid_from_string(r[2].c_str())), r[3].as<std::string>(),
+                         r[4].as<std::string>()};
+    switch (kind) {
+      case 'k':
+        engine.load_known(AlertId(*uuid_from_string(r[1].c_str())), key);
+        break;
+      case 'a':
+        engine.load_active(key, AlertId(*uuid_from_string(r[1].c_str())));
+        break;
+      case 'c':
+        engine.load_condition(key, alerts::Condition{nanos(r[5]), r[6].as<double>(0)});
+        break;
+      default:
+        engine.load_suppression(key, nanos(r[5]));
+        break;
     }
-  }
-  // Every agent of the batch, and the agents of the alerts it names.
-  static const std::string agents_sql =
-      "SELECT u FROM unnest($1::uuid[]) AS u UNION "
-      "SELECT agent_id FROM alerts WHERE id = ANY($2::uuid[])";
-  static const std::string active_sql =
-      "SELECT id, agent_id, rule, subject FROM alerts WHERE status = 'active' AND agent_id IN (" +
-      agents_sql + ")";
-  for (const auto& r : tx.exec_params(active_sql, agent_list, alert_list)) {
-    engine.load_active(key(r, 1), AlertId(*uuid_from_string(r[0].c_str())));
-  }
-  static const std::string cond_sql =
-      "SELECT agent_id, rule, subject, " + fmt::format(kMicros, "since") +
-      ", last_value FROM alert_conditions WHERE agent_id IN (" + agents_sql + ")";
-  for (const auto& r : tx.exec_params(cond_sql, agent_list, alert_list)) {
-    engine.load_condition(key(r, 0), alerts::Condition{nanos(r[3]), r[4].as<double>(0)});
-  }
-  static const std::string supp_sql = "SELECT agent_id, rule, subject, " +
-                                      fmt::format(kMicros, "max(suppressed_until)") +
-                                      " FROM alerts WHERE suppressed_until IS NOT NULL AND "
-                                      "agent_id IN (" +
-                                      agents_sql + ") GROUP BY agent_id, rule, subject";
-  for (const auto& r : tx.exec_params(supp_sql, agent_list, alert_list)) {
-    engine.load_suppression(key(r, 0), nanos(r[3]));
   }
 }
 

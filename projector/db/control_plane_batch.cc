@@ -45,15 +45,16 @@ ControlPlaneBatch::ControlPlaneBatch(pqxx::work& tx, std::span<const BatchItem* 
   for (const auto& id : named) {
     if (auto agent = engine_.agent_of(id)) state_loaded_.insert(*agent);
   }
-  if (batch_agents_.empty()) return;
-  PgArray ids;
-  for (const auto& a : batch_agents_) ids.add_text(a.str());
-  for (const auto& r :
-       tx.exec_params("SELECT id FROM agents WHERE id = ANY($1::uuid[]) AND revoked_at IS NOT NULL",
-                      ids.take())) {
-    if (auto id = AgentId::parse(r[0].c_str())) revoked_.insert(*id);
+}
+
+void ControlPlaneBatch::ensure_batch_thresholds(pqxx::work& tx) {
+  if (batch_thresholds_loaded_) return;
+  batch_thresholds_loaded_ = true;
+  std::set<AgentId> revoked;
+  for (const auto& [agent, effective] : compute_effective(tx, batch_agents_, &revoked)) {
+    thresholds_[agent] = alerts::thresholds_from(effective);
   }
-  refresh_thresholds(tx, batch_agents_);
+  revoked_.insert(revoked.begin(), revoked.end());
 }
 
 void ControlPlaneBatch::refresh_thresholds(pqxx::work& tx, const std::set<AgentId>& agents) {
@@ -62,10 +63,11 @@ void ControlPlaneBatch::refresh_thresholds(pqxx::work& tx, const std::set<AgentI
   }
 }
 
-void ControlPlaneBatch::on_agent_event(pqxx::work&, const AgentEvent& ev, StreamSeq stream_seq,
+void ControlPlaneBatch::on_agent_event(pqxx::work& tx, const AgentEvent& ev, StreamSeq stream_seq,
                                        const std::optional<SequenceGap>& gap, bool first) {
   if (first) recompute_.insert(ev.agent);
-  const auto& t = thresholds_[ev.agent];  // loaded for every batch agent
+  if (std::holds_alternative<MetricsRows>(ev.body)) ensure_batch_thresholds(tx);
+  const auto& t = thresholds_[ev.agent];
   if (gap) engine_.on_gap(ev.agent, stream_seq, ev.occurred_at, gap->from_seq, gap->to_seq);
   if (ev.type == schema::Payload::Heartbeat || ev.type == schema::Payload::AgentStarted) {
     engine_.on_presence(ev.agent, ev.occurred_at);
@@ -80,6 +82,7 @@ void ControlPlaneBatch::on_agent_event(pqxx::work&, const AgentEvent& ev, Stream
 }
 
 void ControlPlaneBatch::on_tick(pqxx::work& tx, UnixNanos tick, StreamSeq stream_seq) {
+  ensure_batch_thresholds(tx);  // revocations of the batch's agents too
   // Agents of this batch: their last_seen as folded up to the tick's position.
   for (const auto& agent : batch_agents_) {
     if (revoked_.contains(agent)) continue;

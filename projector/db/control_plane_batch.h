@@ -37,6 +37,9 @@ class ControlPlaneBatch {
 
  private:
   void refresh_thresholds(pqxx::work& tx, const std::set<AgentId>& agents);
+  // Thresholds and revocations of the batch's agents, read on first need (a batch of heartbeats
+  // never needs them).
+  void ensure_batch_thresholds(pqxx::work& tx);
   void on_tick(pqxx::work& tx, UnixNanos tick, StreamSeq stream_seq);
   void write_audit(pqxx::work& tx, const AuditEntry& entry, StreamSeq stream_seq);
 
@@ -48,6 +51,7 @@ class ControlPlaneBatch {
   std::set<AgentId> revoked_;       // those of them revoked
   std::set<AgentId> recompute_;     // effective policies to store at finish
   bool recompute_all_ = false;
+  bool batch_thresholds_loaded_ = false;
 };
 
 }  // namespace rmm::projector::db

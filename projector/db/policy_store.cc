@@ -92,7 +92,8 @@ std::set<AgentId> agents_in_scope(pqxx::work& tx, const codec::ScopeRef& scope) 
 }
 
 std::map<AgentId, policy::EffectivePolicy> compute_effective(pqxx::work& tx,
-                                                             const std::set<AgentId>& agents) {
+                                                             const std::set<AgentId>& agents,
+                                                             std::set<AgentId>* revoked) {
   std::map<AgentId, policy::EffectivePolicy> out;
   if (agents.empty()) return out;
   struct Place {
@@ -101,7 +102,8 @@ std::map<AgentId, policy::EffectivePolicy> compute_effective(pqxx::work& tx,
   std::map<AgentId, Place> places;
   std::set<std::string> sites, clients, agent_ids;
   for (const auto& row :
-       tx.exec_params("SELECT u.id, a.site_id, s.client_id FROM unnest($1::uuid[]) AS u(id) "
+       tx.exec_params("SELECT u.id, a.site_id, s.client_id, a.revoked_at IS NOT NULL "
+                      "FROM unnest($1::uuid[]) AS u(id) "
                       "LEFT JOIN agents a ON a.id = u.id LEFT JOIN sites s ON s.id = a.site_id",
                       uuid_array(agents))) {
     auto id = AgentId::parse(row[0].c_str());
@@ -110,6 +112,7 @@ std::map<AgentId, policy::EffectivePolicy> compute_effective(pqxx::work& tx,
     if (!row[1].is_null()) sites.insert(*(p.site = row[1].as<std::string>()));
     if (!row[2].is_null()) clients.insert(*(p.client = row[2].as<std::string>()));
     agent_ids.insert(id->str());
+    if (revoked != nullptr && row[3].as<bool>(false)) revoked->insert(*id);
     places[*id] = std::move(p);
   }
   // Every document that can matter, keyed by "scope:id".

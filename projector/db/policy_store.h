@@ -22,9 +22,11 @@ void write_policy(pqxx::work& tx, const codec::PolicySetInfo& v, UnixNanos at);
 std::set<AgentId> agents_in_scope(pqxx::work& tx, const codec::ScopeRef& scope);
 
 // The effective policy of each of `agents` from the stored documents (an agent not in the table
-// yet gets the global level and the defaults).
+// yet gets the global level and the defaults). `revoked` (optional) receives those of `agents`
+// that are revoked.
 std::map<AgentId, policy::EffectivePolicy> compute_effective(pqxx::work& tx,
-                                                             const std::set<AgentId>& agents);
+                                                             const std::set<AgentId>& agents,
+                                                             std::set<AgentId>* revoked = nullptr);
 
 // Replaces the effective_policies rows of the agents in `policies`.
 void store_effective(pqxx::work& tx, const std::map<AgentId, policy::EffectivePolicy>& policies);
