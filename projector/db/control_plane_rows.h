@@ -8,6 +8,7 @@
 #include <pqxx/transaction>
 
 #include "common/control_plane_events.h"
+#include "projector/folds/control_fold.h"
 
 namespace rmm::projector::db {
 
@@ -27,5 +28,6 @@ inline void write_control_plane_row(pqxx::work&, const codec::AlertAcknowledgedI
 inline void write_control_plane_row(pqxx::work&, const codec::AlertResolvedInfo&, UnixNanos) {}
 inline void write_control_plane_row(pqxx::work&, const codec::AlertSuppressedInfo&, UnixNanos) {}
 inline void write_control_plane_row(pqxx::work&, const codec::ClockTickInfo&, UnixNanos) {}
+inline void write_control_plane_row(pqxx::work&, const AuditOnly&, UnixNanos) {}
 
 }  // namespace rmm::projector::db

@@ -3,44 +3,12 @@
 #include <fmt/format.h>
 
 #include "common/event_codec.h"
-#include "projector/db/sql_text.h"
+#include "projector/folds/json_object.h"
 
 namespace rmm::projector {
 namespace {
 
-// A flat JSON object written field by field (values are storable text or numbers).
-class Json {
- public:
-  Json& str(std::string_view key, std::string_view value) {
-    this->key(key);
-    db::append_json_string(out_, value);
-    return *this;
-  }
-  Json& num(std::string_view key, std::int64_t value) {
-    this->key(key);
-    out_ += fmt::format("{}", value);
-    return *this;
-  }
-  Json& boolean(std::string_view key, bool value) {
-    this->key(key);
-    out_ += value ? "true" : "false";
-    return *this;
-  }
-  Json& raw(std::string_view key, std::string_view json) {
-    this->key(key);
-    out_ += json;
-    return *this;
-  }
-  std::string take() { return std::move(out_) + "}"; }
-
- private:
-  void key(std::string_view k) {
-    if (out_.size() > 1) out_ += ',';
-    db::append_json_string(out_, k);
-    out_ += ':';
-  }
-  std::string out_ = "{";
-};
+using Json = JsonObject;
 
 std::string scopes_json(const std::vector<codec::ScopeRef>& scopes) {
   std::string out = "[";
@@ -171,6 +139,12 @@ struct Build {
     e.detail = Json().num("until_ns", v.until).take();
   }
   void operator()(const codec::ClockTickInfo&) {}
+  void operator()(const AuditOnly& v) {
+    e.actor = v.actor;
+    e.impersonator = v.impersonator;
+    target(v.target_kind, v.target_id);
+    if (!v.detail.empty()) e.detail = v.detail;
+  }
   void operator()(const codec::UserCreatedInfo& v) {
     by(v.by);
     target("user", v.user.str());

@@ -157,9 +157,7 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
 }  // namespace
 
 bool is_folded_control_token(std::string_view token) {
-  auto type = codec::control_payload_for_token(token);
-  return type && (static_cast<int>(*type) <= static_cast<int>(schema::Payload::AgentRevoked) ||
-                  is_control_plane_payload(*type));
+  return codec::control_payload_for_token(token).has_value();
 }
 
 Result<ControlEvent> to_control_event(const schema::Envelope& env, const EventSubject& subject) {

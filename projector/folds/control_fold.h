@@ -20,6 +20,14 @@
 
 namespace rmm::projector {
 
+// A control event this projection keeps only in the audit log (releases and rollouts, until
+// their own read models fold them).
+struct AuditOnly {
+  std::string actor, impersonator;  // actor empty: the publishing service
+  std::string target_kind, target_id;
+  std::string detail;  // a JSON object
+};
+
 struct ControlEvent {
   using Change =
       std::variant<codec::ClientCreatedInfo, codec::SiteCreatedInfo,
@@ -29,7 +37,7 @@ struct ControlEvent {
                    codec::SiteDeletedInfo, codec::PolicySetInfo, codec::AlertAcknowledgedInfo,
                    codec::AlertResolvedInfo, codec::AlertSuppressedInfo, codec::ClockTickInfo,
                    codec::UserCreatedInfo, codec::UserUpdatedInfo, codec::CommandIssuedInfo,
-                   codec::CommandCancelRequestedInfo>;
+                   codec::CommandCancelRequestedInfo, AuditOnly>;
   UnixNanos occurred_at = 0;
   Change change;
   std::string source_name;  // the publishing service ("api", "admin", ...): audit actor fallback

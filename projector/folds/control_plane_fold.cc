@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/event_codec.h"
+#include "projector/folds/json_object.h"
 #include "projector/folds/text.h"
 
 namespace rmm::projector {
@@ -13,8 +14,8 @@ namespace {
 
 constexpr std::size_t kMaxNameChars = 200;
 constexpr std::size_t kMaxActorChars = 200;
-// timeout_ms is stored as bigint.
-constexpr std::uint64_t kMaxTimeoutMs = std::numeric_limits<std::int64_t>::max();
+// Unsigned sizes and timeouts are stored as bigint.
+constexpr std::uint64_t kMaxBigint = std::numeric_limits<std::int64_t>::max();
 
 Error bad(std::string_view why) {
   return Error{Error::Code::kInvalidInput, fmt::format("control event: {}", why)};
@@ -79,12 +80,6 @@ Result<schema::UserRole> role_of(schema::UserRole role) {
 }
 
 }  // namespace
-
-bool is_control_plane_payload(schema::Payload type) {
-  auto t = static_cast<int>(type);
-  return t >= static_cast<int>(schema::Payload::ClientRenamed) &&
-         t <= static_cast<int>(schema::Payload::CommandCancelRequested);
-}
 
 Result<ControlEvent::Change> decode_control_plane_change(const schema::Envelope& env) {
   switch (env.payload_type()) {
@@ -210,7 +205,7 @@ Result<ControlEvent::Change> decode_control_plane_change(const schema::Envelope&
                                       *agent,
                                       text(p->kind(), kMaxNameChars),
                                       text(p->summary(), kMaxSummaryChars),
-                                      std::min<std::uint64_t>(p->timeout_ms(), kMaxTimeoutMs),
+                                      std::min<std::uint64_t>(p->timeout_ms(), kMaxBigint),
                                       p->expires_at_ns(),
                                       *by};
     }
@@ -224,6 +219,62 @@ Result<ControlEvent::Change> decode_control_plane_change(const schema::Envelope&
       }
       return codec::CommandCancelRequestedInfo{
           *id, *agent, CommandId(codec::from_wire(p->cancel_command_id())), *by};
+    }
+    case schema::Payload::ReleasePublished: {
+      const auto* p = env.payload_as_ReleasePublished();
+      const auto version = text(p->version(), kMaxNameChars);
+      const auto platform = text(p->platform(), kMaxNameChars);
+      const auto arch = text(p->arch(), kMaxNameChars);
+      return AuditOnly{text(p->actor(), kMaxActorChars), "", "release",
+                       fmt::format("{}/{}/{}", version, platform, arch),
+                       JsonObject()
+                           .str("version", version)
+                           .str("platform", platform)
+                           .str("arch", arch)
+                           .num("size", static_cast<std::int64_t>(
+                                            std::min<std::uint64_t>(p->size(), kMaxBigint)))
+                           .str("sha256", text(p->sha256(), kMaxNameChars))
+                           .str("key_id", text(p->key_id(), kMaxNameChars))
+                           .take()};
+    }
+    case schema::Payload::RolloutCreated: {
+      const auto* p = env.payload_as_RolloutCreated();
+      auto id = required_id<RolloutId>(p->rollout_id(), "rollout_id");
+      if (!id) return std::unexpected(id.error());
+      JsonObject d;
+      d.str("version", text(p->version(), kMaxNameChars))
+          .str("platform", text(p->platform(), kMaxNameChars))
+          .str("arch", text(p->arch(), kMaxNameChars))
+          .str("scope", codec::scope_name(p->scope()));
+      if (p->scope() != schema::PolicyScope::Global) {
+        d.str("scope_id", uuid_to_string(codec::from_wire(p->scope_id())));
+      }
+      d.num("rings", p->rings() == nullptr ? 0 : p->rings()->size());
+      return AuditOnly{text(p->actor(), kMaxActorChars), text(p->impersonator(), kMaxActorChars),
+                       "rollout", id->str(), d.take()};
+    }
+    case schema::Payload::RolloutRingStarted: {
+      const auto* p = env.payload_as_RolloutRingStarted();
+      auto id = required_id<RolloutId>(p->rollout_id(), "rollout_id");
+      if (!id) return std::unexpected(id.error());
+      return AuditOnly{"", "", "rollout", id->str(),
+                       JsonObject()
+                           .num("ring_index", p->ring_index())
+                           .num("agents", p->agent_ids() == nullptr ? 0 : p->agent_ids()->size())
+                           .take()};
+    }
+    case schema::Payload::RolloutHalted: {
+      const auto* p = env.payload_as_RolloutHalted();
+      auto id = required_id<RolloutId>(p->rollout_id(), "rollout_id");
+      if (!id) return std::unexpected(id.error());
+      return AuditOnly{text(p->actor(), kMaxActorChars), "", "rollout", id->str(),
+                       JsonObject().str("reason", text(p->reason(), kMaxNoteChars)).take()};
+    }
+    case schema::Payload::RolloutCompleted: {
+      const auto* p = env.payload_as_RolloutCompleted();
+      auto id = required_id<RolloutId>(p->rollout_id(), "rollout_id");
+      if (!id) return std::unexpected(id.error());
+      return AuditOnly{"", "", "rollout", id->str(), "{}"};
     }
     default:
       return std::unexpected(bad("payload is not a control event this projector folds"));

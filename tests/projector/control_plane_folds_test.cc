@@ -257,9 +257,34 @@ TEST_CASE(
   CHECK(r.detail == R"({"reason":"stolen laptop","public_keys":0})");
 }
 
-TEST_CASE("release and rollout events are not folded here (ignored, not dead-lettered)") {
-  auto bytes = codec::build_rollout_completed(
-      header(), {RolloutId(*uuid_from_string("0190a5c2-0000-7000-8000-000000000099"))});
-  auto d = decode(schema::Payload::RolloutCompleted, bytes);
-  CHECK(std::holds_alternative<Ignored>(d));
+TEST_CASE("release and rollout events are kept in the audit log only") {
+  const RolloutId rollout(*uuid_from_string("0190a5c2-0000-7000-8000-000000000099"));
+  auto done = audit_of(schema::Payload::RolloutCompleted,
+                       codec::build_rollout_completed(header(), {rollout}));
+  CHECK(done.action == "rollout_completed");
+  CHECK(done.actor == "api");  // no actor in the payload: the publishing service
+  CHECK(done.target_kind == "rollout");
+  CHECK(done.target_id == rollout.str());
+  codec::ReleasePublishedInfo release{.version = "1.2.0",
+                                      .platform = "linux",
+                                      .arch = "x86_64",
+                                      .size = 1000,
+                                      .sha256 = std::string(64, 'c'),
+                                      .manifest = "{}",
+                                      .signature = "sig",
+                                      .key_id = "k1",
+                                      .actor = "admin:root"};
+  auto pub = audit_of(schema::Payload::ReleasePublished,
+                      codec::build_release_published(header(), release));
+  CHECK(pub.actor == "admin:root");
+  CHECK(pub.target_id == "1.2.0/linux/x86_64");
+  CHECK(pub.detail.find(R"("size":1000)") != std::string::npos);
+  CHECK(pub.detail.find("sig") == std::string::npos);  // neither signature nor manifest
+  auto halted =
+      audit_of(schema::Payload::RolloutHalted,
+               codec::build_rollout_halted(header(), {rollout, "too many failures", "user:alice"}));
+  CHECK(halted.detail == R"({"reason":"too many failures"})");
+  CHECK(dead_reason(schema::Payload::RolloutCompleted,
+                    codec::build_rollout_completed(header(), {RolloutId()}))
+            .find("rollout_id") != std::string::npos);
 }
