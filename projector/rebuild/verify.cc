@@ -61,13 +61,16 @@ std::vector<std::string> stable_columns(pqxx::transaction_base& tx, const std::s
 
 // "SELECT ROW(c1, c2, ...)::text AS r FROM schema.table"
 std::string rows_sql(pqxx::transaction_base& tx, const std::string& schema,
-                     const std::string& table, const std::vector<std::string>& columns) {
+                     const std::string& table, const std::vector<std::string>& columns,
+                     const RowFilters& filters) {
   std::string cols;
   for (const auto& c : columns) {
     if (!cols.empty()) cols += ", ";
     cols += tx.quote_name(c);
   }
-  return fmt::format("SELECT ROW({})::text AS r FROM {}", cols, qualified(tx, schema, table));
+  auto filter = filters.find(table);
+  return fmt::format("SELECT ROW({})::text AS r FROM {}{}", cols, qualified(tx, schema, table),
+                     filter == filters.end() ? "" : " WHERE " + filter->second);
 }
 
 struct Checksum {
@@ -154,7 +157,8 @@ void diff_rows(pqxx::transaction_base& live, const std::string& live_query,
 
 Result<VerifyReport> compare_schemas(pqxx::transaction_base& live, const std::string& live_schema,
                                      pqxx::transaction_base& rebuilt,
-                                     const std::string& rebuilt_schema, std::size_t max_diffs) {
+                                     const std::string& rebuilt_schema, std::size_t max_diffs,
+                                     const RowFilters& filters) {
   VerifyReport report;
   try {
     auto live_tables = list_tables(live, live_schema);
@@ -175,8 +179,8 @@ Result<VerifyReport> compare_schemas(pqxx::transaction_base& live, const std::st
         report.differences.push_back({.table = table, .note = "the columns differ"});
         continue;
       }
-      auto live_query = rows_sql(live, live_schema, table, columns);
-      auto rebuilt_query = rows_sql(rebuilt, rebuilt_schema, table, columns);
+      auto live_query = rows_sql(live, live_schema, table, columns, filters);
+      auto rebuilt_query = rows_sql(rebuilt, rebuilt_schema, table, columns, filters);
       auto a = checksum(live, live_query);
       auto b = checksum(rebuilt, rebuilt_query);
       if (a == b) continue;

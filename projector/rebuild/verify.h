@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <pqxx/transaction_base>
 #include <string>
 #include <vector>
@@ -37,9 +38,13 @@ struct VerifyReport {
   bool equal() const { return differences.empty(); }
 };
 
+// A table -> SQL condition on its rows: only those rows are compared (retention windows).
+using RowFilters = std::map<std::string, std::string, std::less<>>;
+
 Result<VerifyReport> compare_schemas(pqxx::transaction_base& live, const std::string& live_schema,
                                      pqxx::transaction_base& rebuilt,
-                                     const std::string& rebuilt_schema, std::size_t max_diffs);
+                                     const std::string& rebuilt_schema, std::size_t max_diffs,
+                                     const RowFilters& filters = {});
 
 // Human-readable lines for the report (stdout of rmm-projector verify).
 std::string format_report(const VerifyReport& report);
