@@ -56,7 +56,7 @@ bool WireParser::next(ServerOp& op, bool& error) {
     bool with_headers = starts_with_ci(line, "HMSG ");
     auto parts = split_spaces(line);
     // MSG <subject> <sid> [reply] <size>; HMSG <subject> <sid> [reply] <hdr size> <total size>
-    std::size_t fixed = with_headers ? 5 : 4;
+    std::size_t fixed = with_headers ? 6 : 5;  // with a reply subject
     if (parts.size() != fixed && parts.size() != fixed - 1) {
       error = true;
       return false;

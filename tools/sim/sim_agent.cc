@@ -194,9 +194,15 @@ void SimAgent::on_command(const ServerOp& op) {
   auto bytes = codec::aligned_for_read(
       {reinterpret_cast<const std::uint8_t*>(op.payload.data()), op.payload.size()}, storage);
   auto env = codec::verify_command(bytes);
-  if (!env) return;
+  if (!env) {
+    stats_.last_error = "command: " + env.error().message;
+    return;
+  }
   auto cmd = codec::read_command(**env);
-  if (!cmd) return;
+  if (!cmd) {
+    stats_.last_error = "command: " + cmd.error().message;
+    return;
+  }
   ++stats_.commands;
   codec::AgentEventHeader h{EventId::generate(clock_), identity_.id, AgentSeq{++seq_}, clock_.now(),
                             schema::Lane::Ordered};
