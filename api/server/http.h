@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/beast/http.hpp>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,7 @@ using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 struct Principal;
+class StreamSource;
 
 // What a handler knows about the request beyond the message itself.
 struct RequestContext {
@@ -25,6 +27,9 @@ struct RequestContext {
   // The signed-in caller on routes that require authentication (see Router::Access); null on
   // public routes. Points into the router's stack frame: valid only during the handler call.
   const Principal* principal = nullptr;
+  // Set by the session: a handler answering with a long-lived body (Server-Sent Events) stores
+  // its source here and returns the response head (see api/server/stream.h).
+  std::shared_ptr<StreamSource>* stream = nullptr;
 
   // The value of path parameter `name`, or "" when the route has none of that name.
   std::string_view param(std::string_view name) const {

@@ -3,6 +3,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 #include "api/problem.h"
 #include "common/log.h"
@@ -27,7 +28,8 @@ Session::Session(net::ip::tcp::socket socket, const SessionOptions& options, con
       options_(options),
       router_(router),
       workers_(workers),
-      tracker_(tracker) {}
+      tracker_(tracker),
+      heartbeat_(stream_.get_executor()) {}
 
 Session::~Session() {
   if (tracker_id_ != 0) tracker_.remove(tracker_id_);
@@ -47,6 +49,7 @@ void Session::start() {
 void Session::shutdown() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     self->stopping_ = true;
+    if (self->stream_source_) return self->end_stream();
     if (!self->busy_) self->close();
   });
 }
@@ -87,8 +90,14 @@ void Session::on_read(beast::error_code ec, std::size_t) {
   auto home = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   net::post(workers_, [self = shared_from_this(), req, home] {
     RequestContext ctx{correlation_id_for(*req)};
+    auto source = std::make_shared<std::shared_ptr<StreamSource>>();
+    ctx.stream = source.get();
     auto res = std::make_shared<Response>(self->router_.handle(*req, ctx));
-    net::post(home, [self, res, keep_alive = req->keep_alive()] {
+    net::post(home, [self, res, source, keep_alive = req->keep_alive()] {
+      if (*source && res->result() == http::status::ok) {
+        return self->begin_stream(std::move(*res), std::move(*source));
+      }
+      if (*source) (*source)->stop();
       self->write(std::move(*res), keep_alive);
     });
   });
@@ -110,6 +119,78 @@ void Session::on_write(beast::error_code ec, std::size_t) {
   }
   if (!res_.keep_alive() || stopping_) return close();
   read_request();
+}
+
+void Session::begin_stream(Response head, std::shared_ptr<StreamSource> source) {
+  if (stopping_) {
+    source->stop();
+    return close();
+  }
+  stream_source_ = std::move(source);
+  // The body is delimited by the connection's close: no length, no chunking, no keep-alive.
+  stream_out_ = "HTTP/1.1 200 OK\r\n";
+  for (const auto& field : head) {
+    if (field.name() == http::field::content_length || field.name() == http::field::connection) {
+      continue;
+    }
+    stream_out_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  }
+  stream_out_ += "Connection: close\r\n\r\n";
+  std::weak_ptr<Session> weak = weak_from_this();
+  auto executor = stream_.get_executor();
+  stream_source_->start([weak, executor] {
+    net::post(executor, [weak] {
+      if (auto self = weak.lock()) self->stream_next();
+    });
+  });
+  stream_writing_ = true;
+  stream_.expires_after(options_.request_timeout);
+  net::async_write(stream_, net::buffer(stream_out_),
+                   beast::bind_front_handler(&Session::on_stream_write, shared_from_this()));
+}
+
+void Session::stream_next() {
+  if (!stream_source_ || stream_writing_) return;
+  stream_out_ = stream_source_->take(stream_ended_);
+  if (stream_out_.empty()) {
+    if (stream_ended_) return end_stream();
+    return arm_heartbeat();
+  }
+  stream_writing_ = true;
+  stream_.expires_after(options_.request_timeout);
+  net::async_write(stream_, net::buffer(stream_out_),
+                   beast::bind_front_handler(&Session::on_stream_write, shared_from_this()));
+}
+
+void Session::on_stream_write(beast::error_code ec, std::size_t) {
+  stream_writing_ = false;
+  if (ec || !stream_source_) {
+    if (ec) log::debug("http.stream_write_failed", {{"error", ec.message()}});
+    return end_stream();
+  }
+  stream_.expires_never();
+  stream_next();
+}
+
+void Session::arm_heartbeat() {
+  heartbeat_.expires_after(stream_source_->heartbeat_interval());
+  heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || !self->stream_source_ || self->stream_writing_) return;
+    self->stream_out_ = self->stream_source_->heartbeat();
+    self->stream_writing_ = true;
+    self->stream_.expires_after(self->options_.request_timeout);
+    net::async_write(self->stream_, net::buffer(self->stream_out_),
+                     beast::bind_front_handler(&Session::on_stream_write, self));
+  });
+}
+
+void Session::end_stream() {
+  heartbeat_.cancel();
+  if (stream_source_) {
+    stream_source_->stop();
+    stream_source_.reset();
+  }
+  close();
 }
 
 void Session::close() {

@@ -1,0 +1,110 @@
+// The source of GET /api/v1/live: listens to the event log as it is published and fans out what
+// the dashboard shows to every connection whose principal may see it.
+//
+//   - core NATS subscriptions (the API's services connection) to rmm.p.*.evt.> and rmm.ctl.>;
+//     each message is verified and decoded (live_event.h) on the hub's own thread;
+//   - agent -> client/site from the read models, cached (refreshed every `scope_refresh`, and
+//     looked up once on a miss), so a message costs no query;
+//   - `agent` events only on status changes: online at the first presence after silence, offline
+//     once `offline_after` passed without one (checked every second by the injected clock);
+//   - `alert` events from polling the alerts read model (new or changed rows: alerts are raised
+//     by the projector, not by events);
+//   - a bounded inbound queue: when the hub falls behind, the excess is dropped and every
+//     connection gets a `resync`.
+//
+// Concurrency: start()/stop() from the owner; connect() from request workers; NATS callbacks only
+// copy into the inbound queue. Limitations: core NATS is at-most-once: a message published while
+// the API was disconnected is not replayed (the dashboard resyncs on reconnect).
+#pragma once
+
+#include <nats/nats.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "api/db/pg_pool.h"
+#include "api/live/live_connection.h"
+#include "api/live/live_event.h"
+#include "common/clock.h"
+#include "common/nats_connection.h"
+#include "common/result.h"
+
+namespace rmm::api::live {
+
+struct LiveOptions {
+  std::chrono::milliseconds offline_after{90'000};
+  std::size_t max_connections = 256;
+  std::size_t max_queued_bytes = 1 << 20;  // per connection
+  std::chrono::milliseconds heartbeat{15'000};
+  std::chrono::milliseconds alert_poll{2'000};
+  std::chrono::milliseconds scope_refresh{30'000};
+  std::size_t max_inbound = 50'000;  // messages waiting for the hub thread
+};
+
+class LiveHub {
+ public:
+  LiveHub(nats::Connection& nc, PgPool& pool, const Clock& clock, LiveOptions options);
+  ~LiveHub();
+  LiveHub(const LiveHub&) = delete;
+  LiveHub& operator=(const LiveHub&) = delete;
+
+  Status start();
+  void stop();
+
+  // A new subscriber; kConflict when max_connections are open.
+  Result<std::shared_ptr<LiveConnection>> connect(const Principal& principal);
+  std::size_t connections();
+
+ private:
+  struct Inbound {
+    std::string subject;
+    std::vector<std::uint8_t> data;
+  };
+  struct Presence {
+    std::int64_t last_seen_ns = 0;
+    bool online = false;
+  };
+
+  static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  void run();
+  void handle(const LiveEvent& event);
+  void check_offline();
+  void poll_alerts();
+  void refresh_scopes();
+  std::optional<AgentScope> scope_of(const AgentId& agent);
+  void broadcast(const std::optional<AgentScope>& scope, const std::string& frame);
+  void resync_all();
+
+  nats::Connection& nc_;
+  PgPool& pool_;
+  const Clock& clock_;
+  const LiveOptions options_;
+  std::vector<natsSubscription*> subs_;
+
+  std::mutex in_mutex_;
+  std::condition_variable in_cv_;
+  std::deque<Inbound> inbound_;
+  bool in_dropped_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+
+  std::mutex conn_mutex_;
+  std::vector<std::weak_ptr<LiveConnection>> conns_;
+
+  // Hub thread only.
+  std::unordered_map<AgentId, AgentScope> scopes_;
+  std::unordered_map<AgentId, std::chrono::steady_clock::time_point> scope_misses_;
+  std::unordered_map<AgentId, Presence> presence_;
+  std::map<std::string, std::pair<AgentId, std::string>> alerts_;  // id -> agent, item JSON
+  bool alerts_primed_ = false;
+};
+
+}  // namespace rmm::api::live
