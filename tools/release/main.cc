@@ -4,6 +4,8 @@
 //   rmm-release sign --key <key file> --artifact <file> --version <v> [--platform] [--arch] ...
 //   rmm-release publish --manifest <file> --artifact <file> --nats-url ... --nats-creds ...
 //   rmm-release verify --manifest <file> --artifact <file> --public-key <hex>
+//   rmm-release rollout-create --version <v> --ring canary=<agent>,<agent> --ring all=100% ...
+//   rmm-release rollout-controller --pg-url ... --nats-url ... --nats-creds ... [--once]
 #include <array>
 #include <cstdio>
 #include <string_view>
@@ -15,7 +17,10 @@
 #include "common/log.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "common/pg.h"
+#include "common/shutdown.h"
 #include "tools/release/publish.h"
+#include "tools/release/rollout/rollout_controller.h"
 #include "updater/release/checks.h"
 #include "updater/release/manifest.h"
 #include "updater/release/signing.h"
@@ -50,6 +55,31 @@ constexpr std::array<Setting, 3> kVerify = {{
     {"manifest", Type::kString, "", "the manifest file (its .sig next to it)", 0, 0, true},
     {"artifact", Type::kString, "", "the agent binary", 0, 0, true},
     {"public-key", Type::kString, "", "hex Ed25519 public key to check against", 0, 0, true},
+}};
+
+constexpr std::array<Setting, 11> kRolloutCreate = {{
+    {"version", Type::kString, "", "the release to roll out", 0, 0, true},
+    {"platform", Type::kString, "linux", "linux, windows or macos"},
+    {"arch", Type::kString, "x86_64", "x86_64 or aarch64"},
+    {"scope", Type::kString, "global", "global, client, site or agent"},
+    {"scope-id", Type::kString, "00000000-0000-0000-0000-000000000000",
+     "the client, site or agent"},
+    {"rings", Type::kString, "", "name=<agent id>+<agent id>,name=<percent>%,... in order", 0, 0,
+     true},
+    {"advance-healthy", Type::kInt, "100", "percent of a ring healthy before the next starts", 1,
+     100},
+    {"halt-failed", Type::kInt, "20", "percent of a ring failed that halts the rollout", 1, 100},
+    {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
+    {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
+    {"log-level", Type::kString, "info", "debug, info, warn or error"},
+}};
+constexpr std::array<Setting, 6> kController = {{
+    {"pg-url", Type::kString, "", "the read models' database", 0, 0, true},
+    {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
+    {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
+    {"interval", Type::kDuration, "10s", "time between passes", 100, 3'600'000},
+    {"once", Type::kBool, "false", "one pass, then exit"},
+    {"log-level", Type::kString, "info", "debug, info, warn or error"},
 }};
 
 int usage() {
@@ -156,6 +186,93 @@ int publish(const config::Values& cfg) {
   return 0;
 }
 
+Result<std::unique_ptr<nats::Connection>> services(const config::Values& cfg) {
+  nats::ConnectOptions opts;
+  opts.url = cfg.str("nats-url");
+  opts.creds_file = cfg.str("nats-creds");
+  opts.name = "rmm-release";
+  return nats::Connection::connect(opts);
+}
+
+// "canary=<id>+<id>" or "rest=50%".
+Result<codec::RolloutRingInfo> parse_ring(std::string_view spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string_view::npos || eq == 0) return failf("ring '{}': name=...", spec);
+  codec::RolloutRingInfo ring{std::string(spec.substr(0, eq)), {}, 0};
+  std::string_view what = spec.substr(eq + 1);
+  if (what.ends_with('%')) {
+    auto n = std::stoul(std::string(what.substr(0, what.size() - 1)));
+    if (n == 0 || n > 100) return failf("ring '{}': percent out of range", spec);
+    ring.percent = static_cast<std::uint32_t>(n);
+    return ring;
+  }
+  while (!what.empty()) {
+    auto plus = what.find('+');
+    auto id = AgentId::parse(what.substr(0, plus));
+    if (!id) return failf("ring '{}': bad agent id", spec);
+    ring.agents.push_back(*id);
+    what = plus == std::string_view::npos ? std::string_view() : what.substr(plus + 1);
+  }
+  return ring;
+}
+
+int rollout_create(const config::Values& cfg) {
+  codec::RolloutCreatedInfo info;
+  info.rollout = RolloutId::generate(real_clock());
+  info.version = cfg.str("version");
+  info.platform = cfg.str("platform");
+  info.arch = cfg.str("arch");
+  auto scope = codec::scope_from_name(cfg.str("scope"));
+  auto scope_id = uuid_from_string(cfg.str("scope-id"));
+  if (!scope || !scope_id)
+    return report(Error{Error::Code::kInvalidInput, "bad scope or scope-id"});
+  info.scope = {*scope, *scope_id};
+  std::string_view rings = cfg.str("rings");
+  while (!rings.empty()) {
+    auto comma = rings.find(',');
+    auto ring = parse_ring(rings.substr(0, comma));
+    if (!ring) return report(ring.error());
+    info.rings.push_back(std::move(*ring));
+    rings = comma == std::string_view::npos ? std::string_view() : rings.substr(comma + 1);
+  }
+  info.advance_healthy_percent = static_cast<std::uint32_t>(cfg.integer("advance-healthy"));
+  info.halt_failed_percent = static_cast<std::uint32_t>(cfg.integer("halt-failed"));
+  info.by = {tenancy::local_actor(), ""};
+  auto conn = services(cfg);
+  if (!conn) return report(conn.error());
+  auto js = nats::JetStream::create(**conn, {});
+  if (!js) return report(js.error());
+  tenancy::ControlPublisher events(**js, "release", real_clock());
+  auto ack = events.publish(schema::Payload::RolloutCreated,
+                            [&](const auto& h) { return codec::build_rollout_created(h, info); });
+  if (!ack) return report(ack.error());
+  std::printf("rollout %s created (%zu rings)\n", info.rollout.str().c_str(), info.rings.size());
+  return 0;
+}
+
+int rollout_controller(const config::Values& cfg) {
+  if (auto level = log::parse_level(cfg.str("log-level")); level) log::set_level(*level);
+  shutdown::install();
+  auto conn = services(cfg);
+  if (!conn) return report(conn.error());
+  auto js = nats::JetStream::create(**conn, {});
+  if (!js) return report(js.error());
+  auto db = pg::connect(cfg.str("pg-url"));
+  if (!db) return report(db.error());
+  tenancy::ControlPublisher events(**js, "rollout", real_clock());
+  rollout::RolloutController controller(**db, **js, events, real_clock());
+  do {
+    try {
+      auto actions = controller.run_once();
+      if (!actions) log::error("rollout.pass_failed", {{"error", actions.error().message}});
+    } catch (const std::exception& e) {
+      // A lost database connection: report, and let the supervisor restart us.
+      return report(Error{Error::Code::kGeneric, e.what()});
+    }
+  } while (!cfg.flag("once") && !shutdown::wait_for(cfg.duration("interval")));
+  return 0;
+}
+
 int verify(const config::Values& cfg) {
   auto l = load(cfg);
   if (!l) return report(l.error());
@@ -184,11 +301,14 @@ int main(int argc, char** argv) {
     int (*run)(const config::Values&);
     const char* summary;
   };
-  const std::array<Command, 4> commands = {{
+  const std::array<Command, 6> commands = {{
       {"keygen", kKeygen, keygen, "Creates an Ed25519 release key; prints its id and public key."},
       {"sign", kSign, sign, "Writes a signed manifest for an agent build."},
       {"publish", kPublish, publish, "Publishes a signed build to RMM_RELEASES."},
       {"verify", kVerify, verify, "Checks a manifest, its signature and the artifact."},
+      {"rollout-create", kRolloutCreate, rollout_create, "Publishes a RolloutCreated event."},
+      {"rollout-controller", kController, rollout_controller,
+       "Advances, halts and completes rollouts from the read models."},
   }};
   for (const auto& c : commands) {
     if (c.name != command) continue;

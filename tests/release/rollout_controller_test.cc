@@ -1,0 +1,179 @@
+// The rollout controller against a real PostgreSQL (every migration applied) and nats-server:
+// read models written directly as the projector would leave them; the controller's decisions
+// checked in the events it publishes to RMM_EVENTS and the commands on RMM_COMMANDS.
+#include "tools/release/rollout/rollout_controller.h"
+
+#include <doctest/doctest.h>
+
+#include <pqxx/transaction>
+
+#include "common/event_codec.h"
+#include "common/nats_connection.h"
+#include "common/update_events.h"
+#include "projector/db/migrations.h"
+#include "projector/db/release_rows.h"
+#include "tests/fixtures/nats_server.h"
+#include "tests/fixtures/postgres.h"
+
+using namespace rmm;
+using namespace rmm::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Stack {
+  Stack() {
+    auto& pg = PostgresFixture::shared();
+    auto url = pg.create_database(pg.unique_name("rollout"));
+    db = std::make_unique<pqxx::connection>(url);
+    auto applied = projector::db::apply_migrations(
+        *db, std::filesystem::path(RMM_SOURCE_DIR) / "projector/migrations");
+    REQUIRE_MESSAGE(applied.has_value(), (applied ? std::string() : applied.error().message));
+    nats::ConnectOptions o;
+    o.url = nats.url();
+    o.creds_file = nats.services_creds().string();
+    auto c = nats::Connection::connect(o);
+    REQUIRE(c.has_value());
+    conn = std::move(*c);
+    auto j = nats::JetStream::create(*conn, {});
+    REQUIRE(j.has_value());
+    js = std::move(*j);
+    events = std::make_unique<tenancy::ControlPublisher>(*js, "rollout", real_clock());
+  }
+
+  void exec(const std::string& sql) {
+    pqxx::work tx(*db);
+    tx.exec0(sql);
+    tx.commit();
+  }
+
+  // $JS.API.STREAM.INFO of `stream`, with per-subject counts when `filter` is given.
+  std::string stream_info(const std::string& stream, const std::string& filter = {}) {
+    std::string body = filter.empty() ? "" : "{\"subjects_filter\":\"" + filter + "\"}";
+    auto reply = conn->request("$JS.API.STREAM.INFO." + stream,
+                               std::span<const std::uint8_t>(
+                                   reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+                               5s);
+    REQUIRE(reply.has_value());
+    return {reinterpret_cast<const char*>(reply->data().data()), reply->data().size()};
+  }
+
+  NatsServerFixture nats;
+  std::unique_ptr<pqxx::connection> db;
+  std::unique_ptr<nats::Connection> conn;
+  std::unique_ptr<nats::JetStream> js;
+  std::unique_ptr<tenancy::ControlPublisher> events;
+};
+
+std::string agent_row(const AgentId& id) {
+  return "INSERT INTO agents (id, last_seq, events_applied) VALUES ('" + id.str() + "', 0, 0)";
+}
+
+}  // namespace
+
+TEST_CASE("the controller starts the canary ring, then halts the rollout when the canary fails") {
+  Stack s;
+  std::vector<AgentId> agents;
+  for (int i = 0; i < 4; ++i) {
+    agents.push_back(AgentId::generate(real_clock()));
+    s.exec(agent_row(agents.back()));
+  }
+  const std::string rollout = RolloutId::generate(real_clock()).str();
+  s.exec(
+      "INSERT INTO rollouts (id, version, platform, arch, scope, scope_id, "
+      "advance_healthy_percent, halt_failed_percent, status, created_by, created_at, "
+      "updated_at) VALUES ('" +
+      rollout +
+      "', '2.0.0', 'linux', 'x86_64', 'global', '00000000-0000-0000-0000-000000000000', 100, "
+      "50, 'created', 'test', now(), now())");
+  s.exec(
+      "INSERT INTO rollout_rings (rollout_id, ring_index, name, planned_agents, percent) "
+      "VALUES ('" +
+      rollout + "', 0, 'canary', '{" + agents[0].str() + "}', 0), ('" + rollout +
+      "', 1, 'all', '{}', 100)");
+  rollout::RolloutController controller(*s.db, *s.js, *s.events, real_clock());
+
+  // Pass 1: the canary ring starts: one update_agent command for the canary agent.
+  auto actions = controller.run_once();
+  REQUIRE(actions.has_value());
+  CHECK(*actions == 1);
+  CHECK(s.stream_info("RMM_COMMANDS").find("\"messages\":1,") != std::string::npos);
+
+  // The projector folds RolloutRingStarted; then the canary's updater rolls back.
+  s.exec("UPDATE rollout_rings SET agents = '{" + agents[0].str() +
+         "}', started_at = now() WHERE rollout_id = '" + rollout + "' AND ring_index = 0");
+  s.exec("UPDATE rollouts SET status = 'running', current_ring = 0 WHERE id = '" + rollout + "'");
+  actions = controller.run_once();
+  REQUIRE(actions.has_value());
+  CHECK(*actions == 0);  // nothing reported yet: wait
+  s.exec(
+      "INSERT INTO agent_updates (agent_id, command_id, from_version, to_version, step, reason, "
+      "started_at, updated_at, last_seq) VALUES ('" +
+      agents[0].str() + "', '" + CommandId::generate(real_clock()).str() +
+      "', '1.0.0', '2.0.0', 'rolled_back', 'crash_loop', now(), now(), 9)");
+
+  // Pass 3: halted (and no command for the other agents).
+  actions = controller.run_once();
+  REQUIRE(actions.has_value());
+  CHECK(*actions == 1);
+  CHECK(s.stream_info("RMM_COMMANDS").find("\"messages\":1,") != std::string::npos);
+  auto events = s.stream_info("RMM_EVENTS", "rmm.ctl.rollout.>");
+  CHECK(events.find("\"rmm.ctl.rollout.rollout_halted\":1") != std::string::npos);
+  CHECK(events.find("\"rmm.ctl.rollout.rollout_ring_started\":1") != std::string::npos);
+}
+
+TEST_CASE("the release folds write releases, rollouts, rings and agent updates") {
+  Stack s;
+  auto fold = [&](const std::vector<std::uint8_t>& bytes) {
+    auto env = codec::verify_event(bytes);
+    REQUIRE(env.has_value());
+    auto change = projector::decode_release_change(**env);
+    REQUIRE_MESSAGE(change.has_value(), (change ? std::string() : change.error().message));
+    pqxx::work tx(*s.db);
+    projector::db::write_release_change(tx, *change, (*env)->occurred_at_ns());
+    tx.commit();
+  };
+  codec::ControlEventHeader h{EventId::generate(real_clock()),
+                              ControlSourceId::generate(real_clock()), "release", 1,
+                              real_clock().now()};
+  fold(codec::build_release_published(h, {"2.0.0", "linux", "x86_64", 1234, std::string(64, 'a'),
+                                          "{}", "ed25519 x y", "kid", "admin:test"}));
+  RolloutId rollout = RolloutId::generate(real_clock());
+  AgentId canary = AgentId::generate(real_clock());
+  codec::RolloutCreatedInfo created{rollout, "2.0.0", "linux", "x86_64",          {},
+                                    {},      100,     25,      {"admin:test", ""}};
+  created.rings = {{"canary", {canary}, 0}, {"rest", {}, 100}};
+  h.seq = 2;
+  fold(codec::build_rollout_created(h, created));
+  h.seq = 3;
+  fold(codec::build_rollout_ring_started(h, {rollout, 0, {canary}}));
+  h.seq = 4;
+  fold(codec::build_rollout_halted(h, {rollout, "canary failed", "rollout-controller"}));
+
+  pqxx::work tx(*s.db);
+  auto r = tx.exec1("SELECT size, key_id FROM releases WHERE version = '2.0.0'");
+  CHECK(r[0].as<std::int64_t>() == 1234);
+  CHECK(r[1].as<std::string>() == "kid");
+  r = tx.exec1("SELECT status, current_ring, halted_reason FROM rollouts WHERE id = '" +
+               rollout.str() + "'");
+  CHECK(r[0].as<std::string>() == "halted");
+  CHECK(r[1].as<int>() == 0);
+  CHECK(r[2].as<std::string>() == "canary failed");
+  r = tx.exec1("SELECT count(*), count(started_at) FROM rollout_rings WHERE rollout_id = '" +
+               rollout.str() + "'");
+  CHECK(r[0].as<int>() == 2);
+  CHECK(r[1].as<int>() == 1);
+
+  // UpdateProgress: a later step replaces an earlier one, never the reverse.
+  CommandId command = CommandId::generate(real_clock());
+  projector::UpdateProgressRow installed{command, "1.0.0", "2.0.0", "installed", "", ""};
+  projector::UpdateProgressRow rolled{command, "1.0.0", "2.0.0", "rolled_back", "crash_loop", ""};
+  projector::db::write_update_progress(tx, {{canary, 7, real_clock().now(), &installed},
+                                            {canary, 9, real_clock().now(), &rolled},
+                                            {canary, 8, real_clock().now(), &installed}});
+  r = tx.exec1("SELECT step, reason, last_seq FROM agent_updates WHERE agent_id = '" +
+               canary.str() + "'");
+  CHECK(r[0].as<std::string>() == "rolled_back");
+  CHECK(r[1].as<std::string>() == "crash_loop");
+  CHECK(r[2].as<std::int64_t>() == 9);
+}
