@@ -42,6 +42,7 @@ export function MetricsPanel({ agentId, loc }: { agentId: string; loc: Location 
     [agentId, seconds],
   );
   useInterval(metrics.reload, seconds <= 6 * 3600 ? 30000 : 300000);
+  useLive('resync', metrics.reload);
   useLive<{ agent_id: string; ts: string; cpu_percent: number; memory_percent: number }>(
     'metrics', (ev) => {
       if (ev.agent_id !== agentId) return;

@@ -1,9 +1,11 @@
 // One shared EventSource on /api/v1/live for the whole app; views subscribe by event type.
-// The browser reconnects on its own after a drop; `liveState` says whether it is connected.
+// The browser reconnects on its own after a drop. `resync` (sent by the server when it had to
+// drop events for a slow client, and raised here after every reconnect, since events of the gap
+// are not replayed) tells views to load what they show again.
 import { useEffect, useRef, useState } from 'react';
 import { liveUrl } from './api';
 
-export type LiveType = 'agent' | 'alert' | 'command' | 'command_output' | 'metrics';
+export type LiveType = 'agent' | 'alert' | 'command' | 'command_output' | 'metrics' | 'resync';
 type Handler = (data: unknown) => void;
 
 const handlers = new Map<LiveType, Set<Handler>>();
@@ -17,14 +19,19 @@ function setStatus(s: LiveStatus) {
   stateListeners.forEach((fn) => fn(s));
 }
 
-const TYPES: LiveType[] = ['agent', 'alert', 'command', 'command_output', 'metrics'];
+const TYPES: LiveType[] = ['agent', 'alert', 'command', 'command_output', 'metrics', 'resync'];
 
 export function startLive(): void {
   if (source) return;
   setStatus('connecting');
   const es = new EventSource(liveUrl());
   source = es;
-  es.onopen = () => setStatus('open');
+  let opened = false;
+  es.onopen = () => {
+    setStatus('open');
+    if (opened) handlers.get('resync')?.forEach((fn) => fn({}));
+    opened = true;
+  };
   es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? 'closed' : 'error');
   for (const type of TYPES) {
     es.addEventListener(type, (ev) => {

@@ -194,6 +194,7 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
     agent.setData((a) => (a ? { ...a, status: ev.status ?? a.status,
                                 last_seen: ev.last_seen ?? a.last_seen } : a));
   });
+  useLive('resync', agent.reload);
   useLive<AlertRow>('alert', (ev) => {
     if (ev.agent_id !== id) return;
     agent.setData((a) => {

@@ -110,6 +110,7 @@ export function AgentsPage({ loc }: { loc: Location }) {
     if (typeof ev.memory_percent === 'number') p.memory_percent = ev.memory_percent;
     patch(ev.agent_id, p);
   });
+  useLive('resync', () => setGen((g) => g + 1));
   useInterval(() => {
     if (patches.current.size === 0) return;
     const pending = patches.current;

@@ -24,6 +24,8 @@ export function AlertsPage({ loc }: { loc: Location }) {
     }, 1000);
   });
 
+  useLive('resync', list.reload);
+
   return (
     <section>
       <h1>Alerts</h1>

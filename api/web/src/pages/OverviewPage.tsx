@@ -32,6 +32,7 @@ export function OverviewPage() {
   };
   useLive('alert', soon);
   useLive('agent', soon);
+  useLive('resync', ov.reload);
 
   return (
     <section>
