@@ -45,10 +45,15 @@ kv_into() {
 
 # json_num <file> <key>: a number from rmm-sim's one-line JSON report.
 json_num() {
-  grep -o "\"$2\":[-0-9.e+]*" "$1" | head -1 | cut -d: -f2
+  grep -o "\"$2\":[-0-9.e+]*" "$1" 2>/dev/null | head -1 | cut -d: -f2 || true
 }
 
-fmt_int() { printf "%'.0f" "${1:-0}"; }
+# fmt_int <number>: rounded, with thousands separators (12,345); non-numbers pass through.
+fmt_int() {
+  local n
+  n=$(printf '%.0f' "${1:-0}" 2>/dev/null) || { printf '%s' "${1:-0}"; return 0; }
+  sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$n" | tr -d '\n'
+}
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "—" }'; }
 
 # bench_stack_start <name>: a throwaway nats-server + PostgreSQL (rmm-bench-stack); sets

@@ -152,30 +152,37 @@ Result<SimReport> run_fleet(const SimOptions& o) {
 std::string report_json(const SimReport& r) {
   const auto& s = r.stats;
   std::string out = "{";
-  auto num = [&](const char* key, double v, bool last = false) {
+  auto key = [&](const char* k) {
+    if (out.size() > 1) out += ",";
     out += "\"";
-    out += key;
+    out += k;
     out += "\":";
-    replay::append_double(v, out);
-    if (!last) out += ",";
   };
-  num("agents", r.agents);
-  num("mint_seconds", r.mint_seconds);
-  num("ramp_seconds", r.ramp_seconds);
-  num("run_seconds", r.run_seconds);
-  num("cpu_seconds", r.cpu_seconds);
-  num("max_rss_kib", static_cast<double>(r.max_rss_kib));
-  num("connects", static_cast<double>(s.connects));
-  num("connect_failures", static_cast<double>(s.connect_failures));
-  num("disconnects", static_cast<double>(s.disconnects));
-  num("offline_periods", static_cast<double>(s.offline_periods));
-  num("published", static_cast<double>(s.published));
-  num("acked", static_cast<double>(s.acked));
-  num("duplicates", static_cast<double>(s.duplicates));
-  num("ack_errors", static_cast<double>(s.ack_errors));
-  num("server_errors", static_cast<double>(s.server_errors));
-  num("commands", static_cast<double>(s.commands), true);
-  out += ",\"last_error\":";
+  auto real = [&](const char* k, double v) {
+    key(k);
+    replay::append_double(v, out);
+  };
+  auto count = [&](const char* k, std::uint64_t v) {
+    key(k);
+    replay::append_uint(v, out);
+  };
+  count("agents", static_cast<std::uint64_t>(r.agents));
+  real("mint_seconds", r.mint_seconds);
+  real("ramp_seconds", r.ramp_seconds);
+  real("run_seconds", r.run_seconds);
+  real("cpu_seconds", r.cpu_seconds);
+  count("max_rss_kib", r.max_rss_kib);
+  count("connects", s.connects);
+  count("connect_failures", s.connect_failures);
+  count("disconnects", s.disconnects);
+  count("offline_periods", s.offline_periods);
+  count("published", s.published);
+  count("acked", s.acked);
+  count("duplicates", s.duplicates);
+  count("ack_errors", s.ack_errors);
+  count("server_errors", s.server_errors);
+  count("commands", s.commands);
+  key("last_error");
   replay::append_json_string(s.last_error, out);
   out += "}";
   return out;
