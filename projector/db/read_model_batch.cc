@@ -37,6 +37,8 @@ void ReadModelBatch::add(const AgentEvent& ev, StreamSeq stream_seq) {
     drops_.push_back({.agent = ev.agent, .seq = seq, .at = ev.occurred_at, .row = d});
   } else if (const auto* c = std::get_if<CommandChange>(&ev.body)) {
     commands_.push_back({.agent = ev.agent, .change = c});
+  } else if (const auto* u = std::get_if<UpdateProgressRow>(&ev.body)) {
+    updates_.push_back({ev.agent, seq, ev.occurred_at, u});
   }
 }
 
@@ -46,6 +48,7 @@ void ReadModelBatch::write(pqxx::work& tx) const {
   write_inventories(tx, inventories_);
   write_outbox_drops(tx, drops_);
   write_commands(tx, commands_);
+  write_update_progress(tx, updates_);
 }
 
 }  // namespace rmm::projector::db

@@ -14,6 +14,7 @@
 
 #include "projector/db/command_writer.h"
 #include "projector/db/metrics_writer.h"
+#include "projector/db/release_rows.h"
 #include "projector/db/state_writer.h"
 #include "projector/folds/decode.h"
 
@@ -40,6 +41,7 @@ class ReadModelBatch {
   std::vector<InventoryRef> inventories_;
   std::vector<OutboxDropRef> drops_;
   std::vector<CommandRef> commands_;
+  std::vector<UpdateProgressRef> updates_;
   std::vector<SequenceGap> gaps_;
 };
 

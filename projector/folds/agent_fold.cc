@@ -103,6 +103,14 @@ Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubjec
       out.body = watchdog_row(*p);
       break;
     }
+    case schema::Payload::UpdateProgress: {
+      const auto* p = env.payload_as_UpdateProgress();
+      if (p == nullptr) return std::unexpected(invalid("UpdateProgress payload missing"));
+      auto row = update_progress_row(*p);
+      if (!row) return std::unexpected(row.error());
+      out.body = std::move(*row);
+      break;
+    }
     default: {
       if (!is_command_event(env.payload_type())) break;  // a type this build has no fold for
       auto change = command_change(env);

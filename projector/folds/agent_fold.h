@@ -19,6 +19,7 @@
 #include "common/result.h"
 #include "events_generated.h"
 #include "projector/folds/command_fold.h"
+#include "projector/folds/release_fold.h"
 #include "projector/folds/subject.h"
 #include "projector/folds/telemetry.h"
 
@@ -35,7 +36,8 @@ struct AgentEvent {
   std::optional<std::string> version;   // AgentStarted, and Heartbeat when it carries one
   schema::Lane lane = schema::Lane::Ordered;
   // What the event adds to the telemetry and command read models.
-  std::variant<std::monostate, MetricsRows, InventoryRow, OutboxDropRow, CommandChange, WatchdogRow>
+  std::variant<std::monostate, MetricsRows, InventoryRow, OutboxDropRow, CommandChange, WatchdogRow,
+               UpdateProgressRow>
       body;
 };
 

@@ -54,6 +54,7 @@ Result<int> RolloutController::run_once() {
       case Decision::Kind::kNothing:
         continue;
       case Decision::Kind::kStartRing:
+        if (!started_.insert({id_text, d.ring_index}).second) continue;
         done = start_ring(*rollout, version, d);
         break;
       case Decision::Kind::kHalt: {

@@ -14,7 +14,9 @@
 
 #include <chrono>
 #include <pqxx/connection>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "admin/tenancy/control_publisher.h"
 #include "common/control_plane_events.h"
@@ -40,6 +42,9 @@ class RolloutController {
   nats::JetStream& js_;
   tenancy::ControlPublisher& events_;
   const Clock& clock_;
+  // Rings this process started: never started twice while the projector has not folded the
+  // RolloutRingStarted yet (or does not fold it at all).
+  std::set<std::pair<std::string, std::uint32_t>> started_;
 };
 
 }  // namespace rmm::rollout
