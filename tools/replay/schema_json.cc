@@ -211,9 +211,14 @@ void SchemaJson::build_plans() {
       if (f->deprecated()) continue;
       FieldPlan fp;
       fp.field = f;
-      fp.key = "\"" + f->name()->str() + "\":";
+      // Built by appends: GCC 12 warns (-Wrestrict, a false positive) on literal + string at -O3.
+      fp.key.push_back('"');
+      fp.key.append(f->name()->string_view());
+      fp.key.append("\":");
       if (f->type()->base_type() == BaseType::Union) {
-        fp.union_type = obj->fields()->LookupByKey((f->name()->str() + "_type").c_str());
+        std::string type_field(f->name()->string_view());
+        type_field.append("_type");
+        fp.union_type = obj->fields()->LookupByKey(type_field.c_str());
       }
       plan.fields.push_back(std::move(fp));
     }
