@@ -5,6 +5,7 @@
 #
 #   api/web/e2e/run-stack.sh <build dir>     (ctest runs it as web_e2e_test)
 # RMM_E2E_KEEP=1 leaves the stack up and the home in place for a look afterwards.
+# RMM_E2E_STACK_HOME=<RMM_HOME of a running stack> uses that stack instead (left running).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd)
@@ -25,8 +26,14 @@ for p in rmm-admin rmm-agent rmm-api rmm-projector; do
   [[ -x $build/bin/$p ]] || fail "$build/bin/$p is not built"
 done
 
-home=$(mktemp -d "${TMPDIR:-/tmp}/rmm-web-e2e.XXXXXX")
-chmod 0755 "$home"
+own_stack=1
+if [[ -n ${RMM_E2E_STACK_HOME:-} ]]; then
+  home=$(readlink -f "$RMM_E2E_STACK_HOME")
+  own_stack=''
+else
+  home=$(mktemp -d "${TMPDIR:-/tmp}/rmm-web-e2e.XXXXXX")
+  chmod 0755 "$home"
+fi
 hostile_pid=''
 load_pid=''
 export RMM_HOME=$home
@@ -34,11 +41,11 @@ export RMM_BUILD_DIR
 RMM_BUILD_DIR=$(realpath --relative-to="$repo" "$build")
 export RMM_SKIP_BUILD=1
 # Four free 127.0.0.1 ports, held together while chosen so they differ.
-read -r RMM_NATS_PORT RMM_NATS_MONITOR_PORT RMM_PG_PORT RMM_API_PORT < <(node -e '
+[[ -z $own_stack ]] || read -r RMM_NATS_PORT RMM_NATS_MONITOR_PORT RMM_PG_PORT RMM_API_PORT < <(node -e '
   const net = require("net"); const s = [0,1,2,3].map(() => net.createServer());
   Promise.all(s.map((x) => new Promise((r) => x.listen(0, "127.0.0.1", () => r(x.address().port)))))
     .then((p) => { console.log(p.join(" ")); s.forEach((x) => x.close()); });')
-export RMM_NATS_PORT RMM_NATS_MONITOR_PORT RMM_PG_PORT RMM_API_PORT
+[[ -z $own_stack ]] || export RMM_NATS_PORT RMM_NATS_MONITOR_PORT RMM_PG_PORT RMM_API_PORT
 
 cleanup() {
   local rc=$?
@@ -47,6 +54,11 @@ cleanup() {
     echo "--- stack logs (last lines) ---" >&2
     "$repo/tools/rmm" logs -n 25 >&2 2>&1 || true
     [[ -f $home/logs/hostile-agent.log ]] && tail -n 20 "$home/logs/hostile-agent.log" >&2
+  fi
+  if [[ -z $own_stack ]]; then
+    [[ -n $hostile_pid ]] && kill "$hostile_pid" 2>/dev/null
+    rm -rf "$home/hostile"
+    exit "$rc"
   fi
   if [[ -n ${RMM_E2E_KEEP:-} ]]; then
     echo "web_e2e: stack left up in $home (RMM_HOME=$home tools/rmm down)" >&2
@@ -60,8 +72,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "web_e2e: tools/rmm up in $home (api port $RMM_API_PORT)"
-"$repo/tools/rmm" up
+if [[ -n $own_stack ]]; then
+  echo "web_e2e: tools/rmm up in $home (api port $RMM_API_PORT)"
+  "$repo/tools/rmm" up
+fi
 # shellcheck disable=SC1091
 source "$home/env"
 agent_id=$(<"$home/agent/agent_id")
