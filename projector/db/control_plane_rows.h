@@ -28,6 +28,7 @@ inline void write_control_plane_row(pqxx::work&, const codec::AlertAcknowledgedI
 inline void write_control_plane_row(pqxx::work&, const codec::AlertResolvedInfo&, UnixNanos) {}
 inline void write_control_plane_row(pqxx::work&, const codec::AlertSuppressedInfo&, UnixNanos) {}
 inline void write_control_plane_row(pqxx::work&, const codec::ClockTickInfo&, UnixNanos) {}
-inline void write_control_plane_row(pqxx::work&, const AuditOnly&, UnixNanos) {}
+// Releases and rollouts: their read models (projector/db/release_rows.cc).
+void write_control_plane_row(pqxx::work& tx, const AuditOnly& v, UnixNanos at);
 
 }  // namespace rmm::projector::db

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "projector/db/control_plane_rows.h"
 #include "projector/db/sql_text.h"
 
 namespace rmm::projector::db {
@@ -88,6 +89,10 @@ void write_control_plane_row(pqxx::work& tx, const codec::RolloutCompletedInfo& 
 
 void write_release_change(pqxx::work& tx, const ReleaseChange& change, UnixNanos at) {
   std::visit([&](const auto& v) { write_control_plane_row(tx, v, at); }, change);
+}
+
+void write_control_plane_row(pqxx::work& tx, const AuditOnly& v, UnixNanos at) {
+  if (v.release) write_release_change(tx, *v.release, at);
 }
 
 void write_update_progress(pqxx::work& tx, const std::vector<UpdateProgressRef>& refs) {

@@ -1,6 +1,6 @@
 // Writing the release, rollout and agent update read models (migration 0005): one overload per
-// control event (the shape of control_plane_rows.h, so the control fold's writer can call them
-// once the fold produces these values), and the UpdateProgress rows of a batch.
+// control event (the shape of control_plane_rows.h; the AuditOnly overload declared there calls
+// write_release_change), and the UpdateProgress rows of a batch.
 #pragma once
 
 #include <pqxx/transaction>

@@ -4,6 +4,7 @@
 
 #include "common/event_codec.h"
 #include "projector/folds/control_plane_fold.h"
+#include "projector/folds/release_fold.h"
 #include "projector/folds/text.h"
 
 namespace rmm::projector {
@@ -149,8 +150,16 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       }
       return info;
     }
-    default:
-      return decode_control_plane_change(env);
+    default: {
+      auto change = decode_control_plane_change(env);
+      auto* audit = change ? std::get_if<AuditOnly>(&*change) : nullptr;
+      if (audit != nullptr && is_release_payload(env.payload_type())) {
+        auto release = decode_release_change(env);
+        if (!release) return std::unexpected(release.error());
+        audit->release = std::move(*release);
+      }
+      return change;
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "events_generated.h"
 #include "projector/folds/subject.h"
+#include "projector/folds/release_fold.h"
 
 namespace rmm::projector {
 
@@ -26,6 +27,8 @@ struct AuditOnly {
   std::string actor, impersonator;  // actor empty: the publishing service
   std::string target_kind, target_id;
   std::string detail;  // a JSON object
+  // Releases and rollouts: what their read models fold (projector/db/release_rows.h).
+  std::optional<ReleaseChange> release;
 };
 
 struct ControlEvent {

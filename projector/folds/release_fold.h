@@ -1,9 +1,8 @@
 // The folds of the release and rollout events (issue 7): ReleasePublished and Rollout* control
 // events into their codec values, and UpdateProgress agent events into an `agent_updates` row
 // change. Pure functions; strings bounded and storable.
-//
-// Not yet wired into the core projection's control fold (projector/folds/control_fold.cc keeps
-// these events in the audit log only, as AuditOnly): docs/updates.md says how.
+// The control events reach the core projection as AuditOnly (audit log) carrying the
+// ReleaseChange, which db/release_rows.h writes.
 #pragma once
 
 #include <cstdint>

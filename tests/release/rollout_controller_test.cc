@@ -10,8 +10,10 @@
 #include "common/event_codec.h"
 #include "common/nats_connection.h"
 #include "common/update_events.h"
+#include "projector/db/control_rows.h"
 #include "projector/db/migrations.h"
 #include "projector/db/release_rows.h"
+#include "projector/folds/decode.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/postgres.h"
 
@@ -124,13 +126,16 @@ TEST_CASE("the controller starts the canary ring, then halts the rollout when th
 
 TEST_CASE("the release folds write releases, rollouts, rings and agent updates") {
   Stack s;
+  // Through the core projection's path: decode the message, then the control writer.
   auto fold = [&](const std::vector<std::uint8_t>& bytes) {
     auto env = codec::verify_event(bytes);
     REQUIRE(env.has_value());
-    auto change = projector::decode_release_change(**env);
-    REQUIRE_MESSAGE(change.has_value(), (change ? std::string() : change.error().message));
+    auto decoded =
+        projector::decode_message(codec::control_event_subject((*env)->payload_type()), bytes);
+    auto* event = std::get_if<projector::ControlEvent>(&decoded);
+    REQUIRE(event != nullptr);
     pqxx::work tx(*s.db);
-    projector::db::write_release_change(tx, *change, (*env)->occurred_at_ns());
+    projector::db::apply_control_event(tx, *event, StreamSeq{1});
     tx.commit();
   };
   codec::ControlEventHeader h{EventId::generate(real_clock()),

@@ -81,4 +81,6 @@ TEST_CASE("percent rings take a stable share, at least one agent") {
   CHECK(d.agents == std::vector<AgentId>{agents[1], agents[2], agents[3]});  // 50 % of 7 = 3
   CHECK(state_of_step("rolled_back") == AgentUpdateState::kFailed);
   CHECK(state_of_step("installed") == AgentUpdateState::kPending);
+  CHECK(state_of_step("refused", "already_current") == AgentUpdateState::kHealthy);
+  CHECK(state_of_step("refused", "downgrade") == AgentUpdateState::kFailed);
 }

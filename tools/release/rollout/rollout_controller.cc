@@ -113,11 +113,12 @@ Result<RolloutState> RolloutController::load(const std::string& id, std::string&
     if (auto a = AgentId::parse(r[0].c_str())) s.in_scope.push_back(*a);
   }
   // The latest step of each agent's update to this version.
-  for (const auto& r : tx.exec_params("SELECT DISTINCT ON (agent_id) agent_id, step "
+  for (const auto& r : tx.exec_params("SELECT DISTINCT ON (agent_id) agent_id, step, reason "
                                       "FROM agent_updates WHERE to_version = $1 "
                                       "ORDER BY agent_id, updated_at DESC",
                                       version)) {
-    if (auto a = AgentId::parse(r[0].c_str())) s.updates[*a] = state_of_step(r[1].c_str());
+    if (auto a = AgentId::parse(r[0].c_str()))
+      s.updates[*a] = state_of_step(r[1].c_str(), r[2].c_str());
   }
   return s;
 }

@@ -31,8 +31,10 @@ std::vector<AgentId> members(const RolloutState& s, std::size_t ring) {
 
 }  // namespace
 
-AgentUpdateState state_of_step(std::string_view step) {
-  if (step == "healthy") return AgentUpdateState::kHealthy;
+AgentUpdateState state_of_step(std::string_view step, std::string_view reason) {
+  if (step == "healthy" || (step == "refused" && reason == "already_current")) {
+    return AgentUpdateState::kHealthy;
+  }
   if (step == "refused" || step == "rolled_back" || step == "failed") {
     return AgentUpdateState::kFailed;
   }

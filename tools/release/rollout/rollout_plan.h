@@ -44,7 +44,8 @@ struct Decision {
 
 Decision decide(const RolloutState& state);
 
-// "refused", "rolled_back" and "failed" are failures; "healthy" is success; other steps pending.
-AgentUpdateState state_of_step(std::string_view step);
+// "refused", "rolled_back" and "failed" are failures; "healthy" is success, and so is a refusal
+// as "already_current" (the agent runs the version: a repeated command); other steps pending.
+AgentUpdateState state_of_step(std::string_view step, std::string_view reason = {});
 
 }  // namespace rmm::rollout
