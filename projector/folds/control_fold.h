@@ -16,8 +16,8 @@
 #include "common/control_plane_events.h"
 #include "common/result.h"
 #include "events_generated.h"
-#include "projector/folds/subject.h"
 #include "projector/folds/release_fold.h"
+#include "projector/folds/subject.h"
 
 namespace rmm::projector {
 
