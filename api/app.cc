@@ -38,7 +38,14 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   });
   app->authenticator_ = std::make_unique<Authenticator>(*app->pg_, clock);
   app->health_ = std::make_unique<HealthRoute>(*app->pg_, *app->nats_);
-  app->agents_ = std::make_unique<AgentsRoute>(*app->pg_, clock, config.offline_after);
+  app->reads_ = std::make_unique<ReadRoutes>(*app->pg_, clock,
+                                             ReadOptions{.offline_after = config.offline_after});
+  app->auth_ = std::make_unique<AuthRoutes>(
+      *app->auth_pg_, *app->pg_, clock,
+      AuthOptions{.session_ttl = config.session_ttl,
+                  .lockout = {.max_failures = config.login_max_failures,
+                              .window = config.login_lockout,
+                              .lockout = config.login_lockout}});
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
 
   App* self = app.get();
@@ -48,10 +55,20 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                    });
   app->router_.set_authenticator(
       [self](const Request& req) { return self->authenticator_->authenticate(req); });
-  app->router_.add(http::verb::get, "/api/v1/agents", Access::signed_in(),
-                   [self](const Request& req, const RequestContext& ctx) {
-                     return self->agents_->get(req, ctx);
-                   });
+  app->reads_->register_routes(app->router_);
+  auto auth_route = [self](Response (AuthRoutes::*method)(const Request&, const RequestContext&)) {
+    return [self, method](const Request& req, const RequestContext& ctx) {
+      return (self->auth_.get()->*method)(req, ctx);
+    };
+  };
+  app->router_.add(http::verb::post, "/api/v1/auth/login", Access::open(),
+                   auth_route(&AuthRoutes::login));
+  app->router_.add(http::verb::post, "/api/v1/auth/logout", Access::signed_in(),
+                   auth_route(&AuthRoutes::logout));
+  app->router_.add(http::verb::get, "/api/v1/auth/me", Access::signed_in(),
+                   auth_route(&AuthRoutes::me));
+  app->router_.add(http::verb::post, "/api/v1/auth/impersonate",
+                   Access::role(schema::UserRole::Owner), auth_route(&AuthRoutes::impersonate));
   app->router_.set_static(
       [self](const Request& req, std::string_view path, const RequestContext& ctx) {
         return self->static_files_->get(req, path, ctx);

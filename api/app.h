@@ -6,11 +6,12 @@
 
 #include <memory>
 
+#include "api/auth/auth_routes.h"
 #include "api/auth/authenticator.h"
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_responder.h"
-#include "api/routes/agents.h"
 #include "api/routes/health.h"
+#include "api/routes/read_routes.h"
 #include "api/routes/static_files.h"
 #include "api/server/api_server.h"
 #include "api/server/router.h"
@@ -42,7 +43,8 @@ class App {
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<HealthRoute> health_;
-  std::unique_ptr<AgentsRoute> agents_;
+  std::unique_ptr<ReadRoutes> reads_;
+  std::unique_ptr<AuthRoutes> auth_;
   std::unique_ptr<StaticFiles> static_files_;
   Router router_;
   std::unique_ptr<ApiServer> server_;

@@ -3,8 +3,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <string_view>
 
 #include "api/app.h"
+#include "api/auth/create_user.h"
 #include "api/settings.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -14,6 +16,12 @@ namespace {
 int run(int argc, char** argv) {
   using namespace rmm;
   log::set_component("api");
+  if (argc > 1 && std::string_view(argv[1]) == "create-user") {
+    log::set_level(log::Level::kWarn);
+    int code = api::create_user_main(argc - 1, argv + 1);
+    nats_Close();
+    return code;
+  }
   auto specs = api::settings();
   auto values = config::Values::load(specs, argc, argv);
   if (!values) {

@@ -36,6 +36,12 @@ constexpr std::array kSettings = {
     Setting{"shutdown-grace", Type::kDuration, "10s",
             "on SIGTERM/SIGINT, how long in-flight requests may take to finish", 0, 600'000},
     Setting{"log-level", Type::kString, "info", "debug, info, warn or error"},
+    Setting{"session-ttl", Type::kDuration, "12h", "how long a sign-in session lasts", 60'000,
+            30LL * 86'400'000},
+    Setting{"login-max-failures", Type::kInt, "5",
+            "failed sign-ins of one username (within login-lockout) that lock it", 1, 1000},
+    Setting{"login-lockout", Type::kDuration, "15m",
+            "how long a username stays locked after too many failed sign-ins", 1000, 86'400'000},
     Setting{"enroll-home", Type::kString, "",
             "installation home whose nats/ holds the agent signing key: enables the enrollment "
             "responder (docs/enrollment.md); empty disables it"},
@@ -90,6 +96,9 @@ Result<ApiConfig> to_config(const config::Values& values) {
   if (!level) return failf("setting 'log-level': {}", level.error().message);
   c.log_level = *level;
   c.enroll_home = values.str("enroll-home");
+  c.session_ttl = values.duration("session-ttl");
+  c.login_max_failures = static_cast<int>(values.integer("login-max-failures"));
+  c.login_lockout = values.duration("login-lockout");
   return c;
 }
 

@@ -30,6 +30,9 @@ struct ApiConfig {
   std::chrono::milliseconds shutdown_grace{10'000};
   log::Level log_level = log::Level::kInfo;
   std::string enroll_home;  // empty: no enrollment responder
+  std::chrono::milliseconds session_ttl{12 * 3600'000};
+  int login_max_failures = 5;
+  std::chrono::milliseconds login_lockout{15 * 60'000};
 };
 
 // Builds the typed configuration; an invalid value fails with a message naming the key.

@@ -2,8 +2,9 @@
 
 #include <sodium.h>
 
-#include <pqxx/transaction>
+#include <pqxx/pqxx>
 
+#include "api/auth/credential_store.h"
 #include "api/db/sql_params.h"
 #include "api/server/query.h"
 #include "common/log.h"
@@ -89,19 +90,23 @@ Result<Principal> Authenticator::authenticate(const Request& req) const {
   }
   auto lease = pool_.acquire();
   if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
-
-  pqxx::result rows;
   try {
     pqxx::read_transaction tx(lease->conn());
-    SqlParams p;
-    p.bind(token_hash_hex(*token));
-    p.bind(std::to_string(static_cast<double>(clock_.now()) / 1e9));
-    rows = p.exec(tx, kSessionSql);
+    auto p = lookup(tx, *token, clock_.now());
     tx.commit();
+    return p;
   } catch (const std::exception& e) {
     lease->discard();
     return fail(Error::Code::kTimeout, std::string("session lookup failed: ") + e.what());
   }
+}
+
+Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_view token,
+                                        UnixNanos now) {
+  SqlParams p;
+  p.bind(token_hash_hex(token));
+  p.bind(auth_store::pg_seconds(now));
+  pqxx::result rows = p.exec(tx, kSessionSql);
   if (rows.empty()) return fail(Error::Code::kNotFound, "unknown, expired or revoked session");
 
   const auto& row = rows[0];

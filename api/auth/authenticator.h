@@ -14,6 +14,7 @@
 #pragma once
 
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,10 @@ class Authenticator {
   Authenticator(PgPool& pool, const Clock& clock) : pool_(pool), clock_(clock) {}
 
   Result<Principal> authenticate(const Request& req) const;
+
+  // The session of `token` at `now` inside the caller's transaction (what authenticate() runs).
+  static Result<Principal> lookup(pqxx::transaction_base& tx, std::string_view token,
+                                  UnixNanos now);
 
   // The raw token of a request (header, else ?access_token=), or nullopt.
   static std::optional<std::string> token_of(const Request& req);

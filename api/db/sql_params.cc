@@ -1,6 +1,6 @@
 #include "api/db/sql_params.h"
 
-#include <pqxx/prepared_statement>
+#include <pqxx/pqxx>
 
 namespace rmm::api {
 

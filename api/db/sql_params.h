@@ -6,8 +6,7 @@
 // Never put a client-supplied value into SQL text: bind() it.
 #pragma once
 
-#include <pqxx/result>
-#include <pqxx/transaction_base>
+#include <pqxx/pqxx>
 #include <span>
 #include <string>
 #include <vector>

@@ -133,6 +133,49 @@ services_up() {
   die "api not healthy at $API_URL/healthz after 30 s"
 }
 
+# owner_up: creates the first owner ("admin", a random password) once, when no user exists yet:
+# the password is printed here only, and kept in $RMM_HOME/admin-password (mode 0600) for scripts.
+# No default password ever exists. The projector applies the auth schema migration, so retry
+# while it is not there yet.
+owner_up() {
+  local f=$RMM_HOME/admin-password tmp rc i
+  tmp=$(umask 077 && mktemp "$RMM_HOME/.admin-password.XXXXXX")
+  (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$tmp")
+  for ((i = 0; i < 40; i++)); do
+    rc=0
+    PGPASSFILE=$PGPASS_FILE "$RMM_BIN/rmm-api" create-user --if-no-user --username admin \
+      --role owner --display-name "Administrator" --password-file "$tmp" --pg-url "$PG_URL" \
+      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" >>"$LOG_DIR/admin.log" 2>&1 || rc=$?
+    ((rc == 1)) || break
+    sleep 0.5
+  done
+  case $rc in
+    0)
+      mv -f "$tmp" "$f"
+      chmod 0600 "$f"
+      info "first owner created: user 'admin', password (shown only now, kept in $f):"
+      printf '  %s\n' "$(<"$f")"
+      ;;
+    3) rm -f "$tmp" ;;
+    *)
+      rm -f "$tmp"
+      log_tail "$LOG_DIR/admin.log"
+      die "rmm-api create-user failed"
+      ;;
+  esac
+}
+
+# api_token: signs in as the bootstrap owner and prints a session token (empty when that fails,
+# e.g. while the projector has not folded the new user yet).
+api_token() {
+  local f=$RMM_HOME/admin-password
+  [[ -s $f ]] || return 0
+  # The password goes through stdin, never argv (visible to every local user in ps).
+  printf '{"username":"admin","password":"%s"}' "$(<"$f")" |
+    curl -fsS -m 5 -H 'content-type: application/json' --data-binary @- \
+      "$API_URL/api/v1/auth/login" 2>/dev/null | sed -n 's/.*"token":"\([A-Za-z0-9_-]*\)".*/\1/p'
+}
+
 # default_site: prints the id of the stack's default site, creating a default client and site
 # (as control events, applied by the projector) the first time.
 default_site() {
@@ -200,24 +243,31 @@ write_env_file() {
     printf 'export PGPASSFILE=%q\n' "$PGPASS_FILE"
     printf 'export RMM_API_URL=%q\n' "$API_URL"
     printf 'export RMM_NATS_CREDS=%q\n' "$NATS_CREDS"
+    if [[ -s $RMM_HOME/admin-password ]]; then
+      printf 'export RMM_ADMIN_USER=admin\n'
+      printf 'export RMM_ADMIN_PASSWORD_FILE=%q\n' "$RMM_HOME/admin-password"
+    fi
   ) >"$f"
   chmod 0600 "$f"
 }
 
 wait_agent_listed() {
   info "waiting (up to 60 s) for the API to list agent $AGENT_ID"
-  local i
+  local i token=""
   for ((i = 0; i < 120; i++)); do
     check_alive projector
     check_alive api
     check_alive agent
-    if curl -fsS -m 2 "$API_URL/api/v1/agents" 2>/dev/null | grep -q "$AGENT_ID"; then
+    [[ -n $token ]] || token=$(api_token)
+    if [[ -n $token ]] && curl -fsS -m 2 -H "authorization: Bearer $token" \
+      "$API_URL/api/v1/agents?q=" 2>/dev/null | grep -q "$AGENT_ID"; then
       return 0
     fi
     sleep 0.5
   done
   log_tail "$LOG_DIR/agent.log" 10
   log_tail "$LOG_DIR/projector.log" 10
+  [[ -n $token ]] || die "cannot sign in to $API_URL as admin (see $LOG_DIR/api.log)"
   die "agent $AGENT_ID not listed by $API_URL/api/v1/agents after 60 s (the stack stays up:" \
     "tools/rmm logs, tools/rmm down)"
 }
@@ -234,6 +284,7 @@ cmd_up() {
   pg_up
   nats_up
   services_up
+  owner_up
   agent_up
   write_env_file
   wait_agent_listed

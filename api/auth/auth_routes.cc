@@ -1,0 +1,231 @@
+#include "api/auth/auth_routes.h"
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "api/auth/passwords.h"
+#include "api/problem.h"
+#include "api/routes/agents.h"
+#include "api/routes/json_reply.h"
+#include "common/log.h"
+
+namespace rmm::api {
+namespace {
+
+constexpr std::size_t kMaxUsername = 128;
+
+Response unauthorized(const Request& req, const RequestContext& ctx) {
+  auto res =
+      make_problem(http::status::unauthorized, "wrong username or password", ctx, req.version());
+  res.set(http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+Response too_many(const Request& req, const RequestContext& ctx, std::int64_t retry_s,
+                  std::string_view detail) {
+  auto res = make_problem(http::status::too_many_requests, detail, ctx, req.version());
+  res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(retry_s, 1)));
+  return res;
+}
+
+// {"username", "password"} as two bounded strings, or nothing.
+std::optional<std::pair<std::string, std::string>> login_body(std::string_view body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  const auto* u = o.if_contains("username");
+  const auto* p = o.if_contains("password");
+  if (u == nullptr || p == nullptr || !u->is_string() || !p->is_string()) return std::nullopt;
+  if (u->as_string().empty() || u->as_string().size() > kMaxUsername) return std::nullopt;
+  if (p->as_string().size() > kMaxPasswordLength) return std::nullopt;
+  return std::pair{std::string(u->as_string()), std::string(p->as_string())};
+}
+
+boost::json::object me_json(const Principal& p, pqxx::transaction_base& tx) {
+  boost::json::object o;
+  o["id"] = p.user.str();
+  o["username"] = p.username;
+  o["display_name"] = p.display_name;
+  o["role"] = std::string(role_text(p.role));
+  boost::json::array scopes;
+  for (const auto& s : p.scopes) {
+    scopes.push_back(boost::json::object{{"scope", std::string(codec::scope_name(s.scope))},
+                                         {"id", uuid_to_string(s.id)}});
+  }
+  o["scopes"] = std::move(scopes);
+  if (p.impersonator) {
+    boost::json::object imp{{"id", p.impersonator->str()}, {"username", nullptr}};
+    auto rows =
+        tx.exec_params("SELECT username FROM users WHERE id = $1::uuid", p.impersonator->str());
+    if (!rows.empty()) imp["username"] = rows[0][0].c_str();
+    o["impersonator"] = std::move(imp);
+  } else {
+    o["impersonator"] = nullptr;
+  }
+  return o;
+}
+
+Response db_unavailable(const Request& req, const RequestContext& ctx, const Error& e) {
+  return read_problem(Error{Error::Code::kTimeout, e.message}, req, ctx);
+}
+
+}  // namespace
+
+AuthRoutes::AuthRoutes(PgPool& auth_pg, PgPool& read_pg, const Clock& clock, AuthOptions options)
+    : auth_pg_(auth_pg),
+      read_pg_(read_pg),
+      clock_(clock),
+      options_(options),
+      bucket_(options.login_burst),
+      bucket_at_(clock.steady_now()) {}
+
+bool AuthRoutes::take_login_token() {
+  std::lock_guard lock(bucket_mutex_);
+  auto now = clock_.steady_now();
+  double elapsed = std::chrono::duration<double>(now - bucket_at_).count();
+  bucket_at_ = now;
+  bucket_ = std::min(options_.login_burst, bucket_ + elapsed * options_.logins_per_second);
+  if (bucket_ < 1) return false;
+  bucket_ -= 1;
+  return true;
+}
+
+Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
+  auto body = login_body(req.body());
+  if (!body) {
+    return make_problem(http::status::bad_request,
+                        "expected {\"username\": string, \"password\": string}", ctx,
+                        req.version());
+  }
+  const auto& [username, password] = *body;
+  if (!take_login_token()) return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
+
+  auto lease = auth_pg_.acquire();
+  if (!lease) return db_unavailable(req, ctx, lease.error());
+  const UnixNanos now = clock_.now();
+  try {
+    std::optional<auth_store::LoginUser> user;
+    {
+      pqxx::work tx(lease->conn());
+      if (auto until = auth_store::locked_until(tx, username, now)) {
+        tx.commit();
+        return too_many(req, ctx, (*until - now) / 1'000'000'000,
+                        "too many failed sign-ins; this account is locked for a while");
+      }
+      user = auth_store::find_login(tx, username);
+      tx.commit();
+    }
+    // Outside any transaction: ~0.1 s of Argon2id, the same for unknown users.
+    bool ok = verify_password(user ? user->password_hash : decoy_hash(), password) && user;
+    pqxx::work tx(lease->conn());
+    if (!ok) {
+      bool locked = auth_store::record_failure(tx, username, now, options_.lockout);
+      tx.commit();
+      log::warn(
+          "auth.login_failed",
+          {{"correlation_id", ctx.correlation_id}, {"username", username}, {"locked", locked}});
+      return unauthorized(req, ctx);
+    }
+    auth_store::clear_failures(tx, username);
+    std::string token = new_session_token();
+    const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
+    auth_store::create_session(tx, token, user->user, std::nullopt, now, expires);
+    // The new session, resolved like any request would be.
+    auto principal = Authenticator::lookup(tx, token, now);
+    if (!principal) return read_problem(principal.error(), req, ctx);
+    boost::json::object out{{"token", token},
+                            {"expires_at", format_rfc3339_utc(expires / 1000)},
+                            {"user", me_json(*principal, tx)}};
+    tx.commit();
+    log::info("auth.login", {{"correlation_id", ctx.correlation_id}, {"user", user->user.str()}});
+    return json_response(req, out);
+  } catch (...) {
+    lease->discard();
+    throw;
+  }
+}
+
+Response AuthRoutes::logout(const Request& req, const RequestContext& ctx) {
+  auto token = Authenticator::token_of(req);
+  auto lease = auth_pg_.acquire();
+  if (!lease) return db_unavailable(req, ctx, lease.error());
+  try {
+    pqxx::work tx(lease->conn());
+    auth_store::revoke_session(tx, token.value_or(""), clock_.now());
+    tx.commit();
+  } catch (...) {
+    lease->discard();
+    throw;
+  }
+  Response res{http::status::no_content, req.version()};
+  res.set(http::field::cache_control, "no-store");
+  res.prepare_payload();
+  return res;
+}
+
+Response AuthRoutes::me(const Request& req, const RequestContext& ctx) {
+  auto lease = read_pg_.acquire();
+  if (!lease) return db_unavailable(req, ctx, lease.error());
+  try {
+    pqxx::read_transaction tx(lease->conn());
+    auto out = me_json(*ctx.principal, tx);
+    tx.commit();
+    return json_response(req, out);
+  } catch (...) {
+    lease->discard();
+    throw;
+  }
+}
+
+Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) {
+  const Principal& p = *ctx.principal;
+  if (p.impersonator || p.role != schema::UserRole::Owner) {
+    return make_problem(http::status::forbidden, "only an owner may impersonate", ctx,
+                        req.version());
+  }
+  boost::system::error_code ec;
+  auto v = boost::json::parse(req.body(), ec);
+  const boost::json::value* id_field = nullptr;
+  if (!ec && v.is_object()) id_field = v.as_object().if_contains("user_id");
+  std::optional<UserId> target;
+  if (id_field != nullptr && id_field->is_string()) {
+    auto parsed = UserId::parse(std::string_view(id_field->as_string()));
+    if (parsed) target = *parsed;
+  }
+  if (!target) {
+    return make_problem(http::status::bad_request, "expected {\"user_id\": uuid}", ctx,
+                        req.version());
+  }
+  auto lease = auth_pg_.acquire();
+  if (!lease) return db_unavailable(req, ctx, lease.error());
+  try {
+    pqxx::work tx(lease->conn());
+    auto rows = tx.exec_params("SELECT role FROM users WHERE id = $1::uuid AND NOT disabled",
+                               target->str());
+    if (rows.empty()) {
+      return make_problem(http::status::not_found, "no such resource", ctx, req.version());
+    }
+    auto role = codec::role_from_name(rows[0][0].c_str());
+    if (!role || static_cast<int>(*role) >= static_cast<int>(p.role)) {
+      return make_problem(http::status::forbidden, "only a user with a lower role", ctx,
+                          req.version());
+    }
+    const UnixNanos now = clock_.now();
+    const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
+    std::string token = new_session_token();
+    auth_store::create_session(tx, token, p.user, target, now, expires);
+    tx.commit();
+    log::warn(
+        "auth.impersonate",
+        {{"correlation_id", ctx.correlation_id}, {"owner", p.user.str()}, {"as", target->str()}});
+    return json_response(
+        req,
+        boost::json::object{{"token", token}, {"expires_at", format_rfc3339_utc(expires / 1000)}});
+  } catch (...) {
+    lease->discard();
+    throw;
+  }
+}
+
+}  // namespace rmm::api

@@ -1,0 +1,61 @@
+// The API's credential store in PostgreSQL (schema `auth`, projector/migrations/0004): password
+// hashes, sessions and login failures. Never part of the log; written only by rmm-api (through
+// its read-write pool) and by `rmm-api create-user`.
+//
+// Every function runs inside the caller's transaction; times are passed in (the injected clock).
+//
+// Concurrency: whatever the transaction allows; record_failure() locks the username's row.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/control_plane_events.h"
+#include "common/result.h"
+
+namespace rmm::api::auth_store {
+
+struct LoginUser {
+  UserId user;
+  std::string password_hash;
+};
+
+// A user who may sign in: a credential row and a `users` row that is not disabled.
+std::optional<LoginUser> find_login(pqxx::transaction_base& tx, std::string_view username);
+
+// Writes (or replaces) a user's credential.
+void put_credential(pqxx::transaction_base& tx, const UserId& user, std::string_view username,
+                    std::string_view password_hash, UnixNanos now);
+
+// True when at least one owner may sign in (credential + users row, role owner, enabled), or,
+// with `pending`, has a credential at all (its UserCreated may not be projected yet).
+bool owner_exists(pqxx::transaction_base& tx, bool pending);
+
+// The end of the username's lockout, when it is locked at `now`.
+std::optional<UnixNanos> locked_until(pqxx::transaction_base& tx, std::string_view username,
+                                      UnixNanos now);
+
+struct LockoutPolicy {
+  int max_failures = 5;                           // within `window`, then locked
+  std::chrono::milliseconds window{15 * 60'000};  // failures older than this are forgotten
+  std::chrono::milliseconds lockout{15 * 60'000};
+};
+// Counts a failed login; returns true when it locked the username.
+bool record_failure(pqxx::transaction_base& tx, std::string_view username, UnixNanos now,
+                    const LockoutPolicy& policy);
+void clear_failures(pqxx::transaction_base& tx, std::string_view username);
+
+// Stores a session under the SHA-256 of `token`.
+void create_session(pqxx::transaction_base& tx, std::string_view token, const UserId& user,
+                    const std::optional<UserId>& acting_as, UnixNanos now, UnixNanos expires_at);
+// Marks the session revoked; false when no live session has that token.
+bool revoke_session(pqxx::transaction_base& tx, std::string_view token, UnixNanos now);
+
+// `to_timestamp($n::double precision)` parameter text for a time.
+std::string pg_seconds(UnixNanos t);
+
+}  // namespace rmm::api::auth_store
