@@ -7,6 +7,7 @@
 //   rmm-release rollout-create --version <v> --ring canary=<agent>,<agent> --ring all=100% ...
 //   rmm-release rollout-controller --pg-url ... --nats-url ... --nats-creds ... [--once]
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <string_view>
 
@@ -201,8 +202,12 @@ Result<codec::RolloutRingInfo> parse_ring(std::string_view spec) {
   codec::RolloutRingInfo ring{std::string(spec.substr(0, eq)), {}, 0};
   std::string_view what = spec.substr(eq + 1);
   if (what.ends_with('%')) {
-    auto n = std::stoul(std::string(what.substr(0, what.size() - 1)));
-    if (n == 0 || n > 100) return failf("ring '{}': percent out of range", spec);
+    std::uint32_t n = 0;
+    auto digits = what.substr(0, what.size() - 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc() || end != digits.data() + digits.size() || n == 0 || n > 100) {
+      return failf("ring '{}': percent must be 1..100", spec);
+    }
     ring.percent = static_cast<std::uint32_t>(n);
     return ring;
   }
