@@ -48,6 +48,15 @@ Result<Session> open_session(const CommandOptions& o, std::string_view prefix) {
     return std::unexpected(st.error());
   }
   log::info("rebuild.schema_created", {{"schema", s.schema}});
+  try {
+    // A crash loses the scratch schema anyway; the swap's own commit is synchronous and flushes
+    // the WAL written before it.
+    pqxx::nontransaction tx(*s.scratch);
+    tx.exec0("SET synchronous_commit TO off");
+  } catch (const std::exception& e) {
+    (void)drop_schema(*s.live, s.schema);
+    return failf("setting synchronous_commit: {}", e.what());
+  }
   return s;
 }
 
@@ -161,11 +170,17 @@ int run_rebuild(const CommandOptions& o, const std::atomic<bool>& stop) {
   };
   Result<std::string> retired = fail("not swapped");
   {
+    auto indexes = defer_indexes(*s.scratch, s.schema);
+    if (!indexes) return failed(indexes.error());
     Replay replay(*s.scratch, *s.nats, replay_options(o), stop);
     if (auto st = replay.start(); !st) return failed(st.error());
     const auto t0 = Steady::now();
     if (auto st = catch_up(replay, *s.nats, o); !st) return failed(st.error());
     log_replay("rebuild.replayed", replay, Steady::now() - t0);
+    const auto t1 = Steady::now();
+    if (auto st = restore_indexes(*s.scratch, *indexes); !st) return failed(st.error());
+    log::info("rebuild.indexed", {{"indexes", indexes->size()},
+                                  {"seconds", fmt::format("{:.2f}", seconds(Steady::now() - t1))}});
     if (auto st = partition_upkeep(*s.scratch, o); !st) return failed(st.error());
     retired = swap(s, replay);
     if (!retired) return failed(retired.error());
@@ -187,6 +202,10 @@ int run_verify(const CommandOptions& o, const std::atomic<bool>& stop) {
   auto& s = *session;
   int code = 2;
   try {
+    // Nothing reads the scratch schema by index: it is compared whole, then dropped.
+    if (auto indexes = defer_indexes(*s.scratch, s.schema); !indexes) {
+      throw std::runtime_error(indexes.error().message);
+    }
     Replay replay(*s.scratch, *s.nats, replay_options(o), stop);
     auto first_target = schema_checkpoint(*s.live, std::string(kLiveSchema));
     if (!first_target) throw std::runtime_error(first_target.error().message);

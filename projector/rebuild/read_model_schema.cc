@@ -62,6 +62,43 @@ StreamSeq schema_checkpoint(pqxx::transaction_base& tx, const std::string& schem
   return StreamSeq{r[0][0].as<std::uint64_t>()};
 }
 
+Result<std::vector<std::string>> defer_indexes(pqxx::connection& conn, const std::string& schema) {
+  try {
+    pqxx::work tx(conn);
+    std::vector<std::string> definitions;
+    std::vector<std::string> names;
+    for (const auto& r : tx.exec_params(
+             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+             "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+             "JOIN pg_namespace n ON n.oid = t.relnamespace "
+             "WHERE n.nspname = $1 AND t.relkind = 'p' AND NOT x.indisunique "
+             "AND t.relname IN ('metrics', 'metrics_filesystems', 'metrics_disks', "
+             "'metrics_net', 'metrics_temperatures')",
+             schema)) {
+      names.push_back(r[0].as<std::string>());
+      definitions.push_back(r[1].as<std::string>());
+    }
+    for (const auto& name : names) {
+      tx.exec0("DROP INDEX " + tx.quote_name(schema) + "." + tx.quote_name(name));
+    }
+    tx.commit();
+    return definitions;
+  } catch (const std::exception& e) {
+    return failf("deferring the indexes of schema {}: {}", schema, e.what());
+  }
+}
+
+Status restore_indexes(pqxx::connection& conn, const std::vector<std::string>& definitions) {
+  try {
+    pqxx::work tx(conn);
+    for (const auto& d : definitions) tx.exec0(d);
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return failf("creating the deferred indexes: {}", e.what());
+  }
+}
+
 Result<StreamSeq> schema_checkpoint(pqxx::connection& conn, const std::string& schema) {
   try {
     pqxx::work tx(conn);

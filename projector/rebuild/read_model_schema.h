@@ -15,6 +15,7 @@
 #include <pqxx/connection>
 #include <pqxx/transaction_base>
 #include <string>
+#include <vector>
 
 #include "common/ids.h"
 #include "common/result.h"
@@ -34,6 +35,13 @@ Status create_read_model_schema(pqxx::connection& conn, const std::string& schem
 Status use_schema(pqxx::connection& conn, const std::string& schema);
 
 Status drop_schema(pqxx::connection& conn, const std::string& schema);
+
+// The secondary indexes of the raw metrics tables in `schema` (non-unique, so no fold depends on
+// them), dropped for the bulk load of a replay: COPY then only appends. Returns their
+// definitions for restore_indexes().
+Result<std::vector<std::string>> defer_indexes(pqxx::connection& conn, const std::string& schema);
+// Creates them again (each on the partitioned parent, so on every partition).
+Status restore_indexes(pqxx::connection& conn, const std::vector<std::string>& definitions);
 
 // The core projection's checkpoint in `schema` (0 when it has none, or no table yet), read in
 // the caller's transaction. Throws what libpqxx throws.

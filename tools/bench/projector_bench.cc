@@ -13,7 +13,9 @@
 // a fresh database next to --pg-url's (dropped at the end), and runs the rmm-projector binary
 // (default: next to this one) on it with its own durable, timing checkpoint progress over the
 // bench's events. A stream that already holds events is replayed first (not timed): use a
-// throwaway stack. Every phase is bounded by a deadline.
+// throwaway stack. Last, `rmm-projector rebuild` replays the whole stream into a fresh schema of
+// that database and swaps it in; its replay rate is reported too. Every phase is bounded by a
+// deadline.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -24,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <string>
@@ -230,6 +233,41 @@ double fold_rate(const Args& a, const std::string& db_url, std::uint64_t first,
   return static_cast<double>(cp - cp_start) / elapsed;
 }
 
+// `rmm-projector rebuild` on the bench database: replays the whole stream into a fresh schema and
+// swaps it in. Returns its replay rate as it logs it (messages / seconds of the replay phase).
+double rebuild_rate(const Args& a, const std::string& db_url, std::uint64_t& messages) {
+  const std::string log_path = fmt::format("/tmp/rmm-bench-rebuild-{}.log", ::getpid());
+  pid_t pid = spawn({a.projector, "rebuild", "--nats-url=" + a.nats_url,
+                     "--nats-creds=" + a.nats_creds, "--pg-url=" + db_url, "--log-level=info"},
+                    log_path);
+  int status = 0;
+  auto deadline = Steady::now() + 900s;
+  while (waitpid(pid, &status, WNOHANG) != pid) {
+    if (Steady::now() > deadline) {
+      stop(pid);
+      die("rmm-projector rebuild did not finish; see " + log_path);
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("rebuild failed; see " + log_path);
+  std::ifstream in(log_path);
+  std::string line;
+  double seconds = 0;
+  while (std::getline(in, line)) {
+    if (line.find("msg=rebuild.replayed") == std::string::npos) continue;
+    auto field = [&](std::string_view key) {
+      auto at = line.find(fmt::format(" {}=", key));
+      return at == std::string::npos ? 0.0
+                                     : std::strtod(line.c_str() + at + key.size() + 2, nullptr);
+    };
+    messages = static_cast<std::uint64_t>(field("messages"));
+    seconds = field("seconds");
+  }
+  if (messages == 0 || seconds <= 0) die("no rebuild.replayed line in " + log_path);
+  std::filesystem::remove(log_path);
+  return static_cast<double>(messages) / seconds;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -261,12 +299,16 @@ int main(int argc, char** argv) {
     const double copy_rows_rate = copy_ceiling(*db, events, a.batch_size, rows);
     const double rows_per_event = static_cast<double>(rows) / static_cast<double>(events.size());
     const double fold = fold_rate(a, db_url, first, last);
+    std::uint64_t rebuilt = 0;
+    const double rebuild = rebuild_rate(a, db_url, rebuilt);
     print_report(a, {.events = events.size(),
                      .rows_per_event = rows_per_event,
                      .publish_rate = publish_rate,
                      .fetch_rate = fetch_rate,
                      .copy_rows_rate = copy_rows_rate,
-                     .fold_rate = fold});
+                     .fold_rate = fold,
+                     .rebuild_rate = rebuild,
+                     .rebuild_messages = rebuilt});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rmm-bench-projector: %s\n", e.what());
     exit_code = 1;

@@ -43,6 +43,8 @@ struct Report {
   double fetch_rate = 0;
   double copy_rows_rate = 0;
   double fold_rate = 0;
+  double rebuild_rate = 0;  // rmm-projector rebuild's replay of the whole stream
+  std::uint64_t rebuild_messages = 0;
 };
 
 // A Markdown table on stdout.
