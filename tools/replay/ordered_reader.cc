@@ -1,6 +1,44 @@
 #include "tools/replay/ordered_reader.h"
 
+#include <charconv>
+#include <string_view>
+
 namespace rmm::replay {
+
+namespace {
+
+// The stream position from a JetStream delivery's reply subject, without allocating (the hot path
+// of an export): "$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>" or the
+// v2 form with "<domain>.<account hash>." after "$JS.ACK." and a random token at the end.
+bool parse_ack_reply(const char* reply, Delivery& d) {
+  if (reply == nullptr) return false;
+  std::string_view r(reply);
+  if (!r.starts_with("$JS.ACK.")) return false;
+  std::string_view tokens[13];
+  std::size_t n = 0, start = 0;
+  while (n < 13) {
+    auto dot = r.find('.', start);
+    tokens[n++] = r.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  std::size_t base = 0;
+  if (n == 9) {
+    base = 5;
+  } else if (n == 11 || n == 12) {
+    base = 7;
+  } else {
+    return false;
+  }
+  auto num = [](std::string_view t, auto& out) {
+    auto res = std::from_chars(t.data(), t.data() + t.size(), out);
+    return res.ec == std::errc() && res.ptr == t.data() + t.size();
+  };
+  return num(tokens[base], d.stream_seq) && num(tokens[base + 2], d.stream_time) &&
+         num(tokens[base + 3], d.pending);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<OrderedReader>> OrderedReader::open(nats::Connection& conn,
                                                            ReaderOptions options) {
@@ -74,14 +112,16 @@ Result<std::optional<Delivery>> OrderedReader::next(std::chrono::milliseconds wa
   if (s != NATS_OK) return std::unexpected(nats::to_error(s, "next message"));
   Delivery d;
   d.message = nats::Message(raw);
-  jsMsgMetaData* meta = nullptr;
-  if (natsStatus ms = natsMsg_GetMetaData(&meta, raw); ms != NATS_OK) {
-    return std::unexpected(nats::to_error(ms, "message metadata"));
+  if (!parse_ack_reply(natsMsg_GetReply(raw), d)) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsStatus ms = natsMsg_GetMetaData(&meta, raw); ms != NATS_OK) {
+      return std::unexpected(nats::to_error(ms, "message metadata"));
+    }
+    d.stream_seq = meta->Sequence.Stream;
+    d.stream_time = meta->Timestamp;
+    d.pending = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
   }
-  d.stream_seq = meta->Sequence.Stream;
-  d.stream_time = meta->Timestamp;
-  d.pending = meta->NumPending;
-  jsMsgMetaData_Destroy(meta);
   last_delivery_ = std::chrono::steady_clock::now();
   if (!options_.follow && d.pending == 0) done_ = true;
   return std::optional<Delivery>(std::move(d));
