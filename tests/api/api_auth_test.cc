@@ -1,0 +1,144 @@
+// Sign-in, sessions, lockout, expiry and impersonation against a real PostgreSQL.
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+#include "tests/api/api_env.h"
+
+using namespace rmm;
+using namespace rmm::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2026-01-02T03:05:00Z
+constexpr UnixNanos kStart = 1'767'323'100'000'000'000;
+const std::string kClientA = "0190a5c2-0000-7000-8000-00000000000a";
+
+HttpResponse try_login(const ApiEnv& env, const std::string& user, const std::string& password) {
+  return env.send(
+      "POST", "/api/v1/auth/login", "",
+      boost::json::serialize(boost::json::object{{"username", user}, {"password", password}}));
+}
+
+}  // namespace
+
+TEST_CASE("login, me, logout: the token works until revoked") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_login", clock);
+  std::string id = env.add_user("alice", "technician", {{"client", kClientA}});
+
+  auto res = try_login(env, "alice", "correct horse battery");
+  REQUIRE(res.status == 200);
+  auto body = parse_object(res.body);
+  std::string token(body.at("token").as_string());
+  CHECK(token.size() == 43);
+  CHECK(body.at("expires_at").as_string() == "2026-01-02T15:05:00.000Z");  // 12 h
+  CHECK(body.at("user").at("id").as_string() == id);
+  CHECK(body.at("user").at("role").as_string() == "technician");
+
+  auto me = env.get("/api/v1/auth/me", token);
+  REQUIRE(me.status == 200);
+  auto m = parse_object(me.body);
+  CHECK(m.at("username").as_string() == "alice");
+  CHECK(m.at("impersonator").is_null());
+  REQUIRE(m.at("scopes").as_array().size() == 1);
+  CHECK(m.at("scopes").as_array()[0].at("scope").as_string() == "client");
+  CHECK(m.at("scopes").as_array()[0].at("id").as_string() == kClientA);
+
+  // EventSource cannot set headers: ?access_token= works as well.
+  CHECK(env.get("/api/v1/auth/me?access_token=" + token, "").status == 200);
+
+  CHECK(env.send("POST", "/api/v1/auth/logout", token).status == 204);
+  auto after = env.get("/api/v1/auth/me", token);
+  check_problem(after, 401);
+  CHECK(after.headers.at("www-authenticate") == "Bearer");
+}
+
+TEST_CASE("bad credentials: one 401 for wrong password and unknown user; 400 for a bad body") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_bad", clock);
+  env.add_user("bob", "admin", {{"global", kNilUuid}});
+  auto wrong = try_login(env, "bob", "not the password");
+  auto unknown = try_login(env, "nobody", "correct horse battery");
+  check_problem(wrong, 401);
+  check_problem(unknown, 401);
+  CHECK(parse_object(wrong.body).at("detail") == parse_object(unknown.body).at("detail"));
+
+  check_problem(env.send("POST", "/api/v1/auth/login", "", "{\"username\": 1}"), 400);
+  check_problem(env.send("POST", "/api/v1/auth/login", "", "not json"), 400);
+  check_problem(env.get("/api/v1/agents", ""), 401);
+  check_problem(env.get("/api/v1/agents", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 401);
+  check_problem(env.get("/api/v1/agents", "short"), 401);
+  // The password never comes back, nor the hash.
+  CHECK(wrong.body.find("not the password") == std::string::npos);
+}
+
+TEST_CASE("lockout: 5 failures lock the username for 15 minutes, even for the right password") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_lockout", clock);
+  env.add_user("carol", "technician", {});
+  for (int i = 0; i < 5; ++i) check_problem(try_login(env, "carol", "wrong password"), 401);
+  auto locked = try_login(env, "carol", "correct horse battery");
+  check_problem(locked, 429);
+  CHECK(std::stoi(locked.headers.at("retry-after")) > 800);
+  clock.advance(14min);
+  check_problem(try_login(env, "carol", "correct horse battery"), 429);
+  clock.advance(2min);
+  CHECK(try_login(env, "carol", "correct horse battery").status == 200);
+  // A success clears the count: four more failures do not lock.
+  for (int i = 0; i < 4; ++i) check_problem(try_login(env, "carol", "wrong password"), 401);
+  CHECK(try_login(env, "carol", "correct horse battery").status == 200);
+}
+
+TEST_CASE("sessions expire after session-ttl; disabling a user ends its sessions") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_expiry", clock, [](api::ApiConfig& c) { c.session_ttl = 1h; });
+  std::string id = env.add_user("dave", "read_only", {});
+  std::string token = env.login("dave");
+  clock.advance(59min);
+  CHECK(env.get("/api/v1/auth/me", token).status == 200);
+  clock.advance(2min);
+  check_problem(env.get("/api/v1/auth/me", token), 401);
+
+  std::string fresh = env.login("dave");
+  env.exec("UPDATE users SET disabled = true WHERE id = '" + id + "'");
+  check_problem(env.get("/api/v1/auth/me", fresh), 401);
+  check_problem(try_login(env, "dave", "correct horse battery"), 401);
+}
+
+TEST_CASE("impersonation: an owner acts as a lower user, with both identities") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_imp", clock);
+  std::string owner = env.add_user("olivia", "owner", {{"global", kNilUuid}});
+  std::string tech = env.add_user("tom", "technician", {{"client", kClientA}});
+  std::string other_owner = env.add_user("oscar", "owner", {});
+  std::string owner_token = env.login("olivia");
+  std::string tech_token = env.login("tom");
+
+  auto body = [](const std::string& id) {
+    return boost::json::serialize(boost::json::object{{"user_id", id}});
+  };
+  check_problem(env.send("POST", "/api/v1/auth/impersonate", tech_token, body(owner)), 403);
+  check_problem(env.send("POST", "/api/v1/auth/impersonate", owner_token, body(other_owner)), 403);
+  check_problem(env.send("POST", "/api/v1/auth/impersonate", owner_token, "{}"), 400);
+  check_problem(env.send("POST", "/api/v1/auth/impersonate", owner_token,
+                         body("0190a5c2-0000-7000-8000-0000000000ff")),
+                404);
+
+  auto res = env.send("POST", "/api/v1/auth/impersonate", owner_token, body(tech));
+  REQUIRE(res.status == 200);
+  std::string as_tech(parse_object(res.body).at("token").as_string());
+  auto me = parse_object(env.get("/api/v1/auth/me", as_tech).body);
+  CHECK(me.at("id").as_string() == tech);
+  CHECK(me.at("role").as_string() == "technician");
+  CHECK(me.at("impersonator").at("id").as_string() == owner);
+  CHECK(me.at("impersonator").at("username").as_string() == "olivia");
+  // Acting as the technician: the technician's rights, not the owner's.
+  check_problem(env.get("/api/v1/users", as_tech), 403);
+  check_problem(env.send("POST", "/api/v1/auth/impersonate", as_tech, body(tech)), 403);
+  CHECK(env.get("/api/v1/users", owner_token).status == 200);
+  // Disabling the owner ends the impersonated session too.
+  env.exec("UPDATE users SET disabled = true WHERE id = '" + owner + "'");
+  check_problem(env.get("/api/v1/auth/me", as_tech), 401);
+}

@@ -1,0 +1,119 @@
+#include "tests/api/tenancy_matrix.h"
+
+#include <fmt/format.h>
+
+namespace rmm::test {
+
+// Read routes (this issue's sections 3); the intents add theirs below (section 4).
+const std::vector<PathRoute> kPathRoutes = {
+    {"GET", "/api/v1/agents/{agent}", "", 200},
+    {"GET", "/api/v1/agents/{agent}/metrics", "", 200},
+    {"GET", "/api/v1/agents/{agent}/metrics?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z", "",
+     200},
+    {"GET", "/api/v1/agents/{agent}/commands", "", 200},
+    {"GET", "/api/v1/agents/{agent}/effective-policy", "", 200},
+    {"GET", "/api/v1/commands/{command}", "", 200},
+    {"GET", "/api/v1/clients/{client}", "", 200},
+    {"GET", "/api/v1/sites/{site}", "", 200},
+};
+
+const std::vector<ListRoute> kListRoutes = {
+    {"/api/v1/overview", true},
+    {"/api/v1/agents", true},
+    {"/api/v1/agents?sort=-cpu", true},
+    {"/api/v1/agents?client_id={client}", true},
+    {"/api/v1/agents?site_id={site}", true},
+    {"/api/v1/agents?q=host", true},
+    {"/api/v1/alerts", true},
+    {"/api/v1/alerts?status=all", true},
+    {"/api/v1/alerts?agent_id={agent}", true},
+    {"/api/v1/alerts?client_id={client}", true},
+    {"/api/v1/clients", true},
+    {"/api/v1/policies", true},
+    {"/api/v1/policies?scope=client&scope_id={client}", true},
+    {"/api/v1/policies?scope=agent&scope_id={agent}", true},
+    {"/api/v1/enrollment-codes", true},
+    {"/api/v1/enrollment-codes?site_id={site}", true},
+    {"/api/v1/audit", true},
+    {"/api/v1/audit?client_id={client}", true},
+};
+
+std::string fill(std::string text, const Tenant& t) {
+  for (const auto& [name, id] : t.ids) {
+    const std::string key = "{" + name + "}";
+    for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key)) {
+      text.replace(pos, key.size(), id);
+    }
+  }
+  return text;
+}
+
+namespace {
+
+Tenant seed_one(const ApiEnv& env, char tag, const std::string& name) {
+  // Fixed, recognisable ids per tenant: ...-0000000000<tag><n>.
+  auto id = [&](int n) { return fmt::format("0190a5c2-0000-7000-8000-0000000{}{:04}", tag, n); };
+  Tenant t;
+  t.ids = {{"client", id(1)}, {"site", id(2)}, {"agent", id(3)}, {"command", id(4)},
+           {"alert", id(5)},  {"code", id(6)}, {"user", id(7)}};
+  t.markers = {id(1), id(2),          id(3),          id(4),         id(5),
+               id(6), name + " Corp", name + "-host", name + "-site"};
+  env.exec(fill(fmt::format(R"sql(
+    INSERT INTO clients (id, partner_id, name, created_by, created_at)
+      VALUES ('{{client}}', '00000000-0000-7000-8000-000000000001', '{0} Corp', 'test', now());
+    INSERT INTO sites (id, client_id, name, created_by, created_at)
+      VALUES ('{{site}}', '{{client}}', '{0}-site', 'test', now());
+    INSERT INTO agents (id, hostname, os, version, first_seen, last_seen, last_seq, site_id)
+      VALUES ('{{agent}}', '{0}-host', 'linux', '0.1.0', '2026-01-01T00:00:00Z',
+              '2026-01-02T03:04:30Z', 10, '{{site}}');
+    INSERT INTO agent_latest_metrics (agent_id, ts, seq, cpu_percent, mem_total_bytes,
+        mem_used_bytes, mem_available_bytes, mem_cached_bytes, swap_total_bytes, swap_used_bytes,
+        load1, load5, load15, uptime_s, process_count, logged_in_users, filesystems,
+        collection_errors)
+      VALUES ('{{agent}}', '2026-01-02T03:04:30Z', 9, 12.5, 1000, 250, 750, 0, 0, 0, 0.1, 0.1,
+              0.1, 100, 50, 1, '[{{"mount": "/", "used_bytes": 40, "total_bytes": 100}}]',
+              '[]');
+    INSERT INTO commands (id, agent_id, status, kind, issuer, last_seq, updated_at, issued_at,
+        summary, stdout)
+      VALUES ('{{command}}', '{{agent}}', 'completed', 'shell', 'user:test', 3, now(),
+              '2026-01-02T03:00:00Z', 'uptime', '{0} output');
+    INSERT INTO alerts (id, agent_id, rule, severity, status, message, raised_at,
+        raised_stream_seq)
+      VALUES ('{{alert}}', '{{agent}}', 'cpu', 'critical', 'active', '{0}-host cpu high',
+              '2026-01-02T03:01:00Z', 77);
+    INSERT INTO policies (scope, scope_id, settings, set_by, set_at) VALUES
+      ('client', '{{client}}', '{{"heartbeat-interval": "30s"}}', 'test', now()),
+      ('site', '{{site}}', '{{"heartbeat-interval": "20s"}}', 'test', now()),
+      ('agent', '{{agent}}', '{{"heartbeat-interval": "10s"}}', 'test', now());
+    INSERT INTO effective_policies VALUES
+      ('{{agent}}', 'heartbeat-interval', '10s', 'agent', '{{agent}}');
+    INSERT INTO enrollment_codes (id, site_id, code_hash, expires_at, created_by, created_at)
+      VALUES ('{{code}}', '{{site}}', 'hash-{0}', '2026-02-01T00:00:00Z', 'test', now());
+    INSERT INTO audit_log (stream_seq, occurred_at, actor, action, target_kind, target_id,
+        client_id, site_id)
+      VALUES ({1}, now(), 'user:test', 'client_renamed', 'client', '{{client}}', '{{client}}',
+              NULL),
+             ({2}, now(), 'user:test', 'site_renamed', 'site', '{{site}}', '{{client}}',
+              '{{site}}');
+    INSERT INTO metrics (agent_id, ts, seq, stream_seq, cpu_percent, cpu_interval_ms,
+        mem_total_bytes, mem_used_bytes, mem_available_bytes, mem_cached_bytes, swap_total_bytes,
+        swap_used_bytes, load1, load5, load15, uptime_s, process_count, logged_in_users)
+      VALUES ('{{agent}}', '2026-01-02T02:00:00Z', 1, 1, 10, 1000, 1000, 500, 500, 0, 0, 0, 0, 0,
+              0, 1, 1, 1);
+  )sql",
+                            name, tag == 'a' ? 1001 : 2001, tag == 'a' ? 1002 : 2002),
+                t));
+  return t;
+}
+
+}  // namespace
+
+TenancySeed seed_two_clients(const ApiEnv& env) {
+  env.exec("SELECT rmm_ensure_metrics_day('2026-01-02')");
+  TenancySeed s;
+  s.a = seed_one(env, 'a', "Alpha");
+  s.b = seed_one(env, 'b', "Beta");
+  return s;
+}
+
+}  // namespace rmm::test
