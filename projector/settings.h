@@ -19,7 +19,7 @@ struct ProjectorOptions {
   std::string pg_url;
   std::string stream;
   std::string durable;
-  int batch_size = 512;
+  int batch_size = 2048;
   std::chrono::milliseconds fetch_timeout{1000};
   std::chrono::milliseconds metrics_retention{std::chrono::days(30)};
   std::chrono::milliseconds rollup_retention{std::chrono::days(400)};
