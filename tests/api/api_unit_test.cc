@@ -14,6 +14,7 @@
 #include "api/routes/agents.h"
 #include "api/routes/static_files.h"
 #include "api/server/api_server.h"
+#include "api/server/query.h"
 #include "api/server/router.h"
 #include "api/settings.h"
 #include "tests/fixtures/http_client.h"
@@ -223,4 +224,75 @@ TEST_CASE("server: stop() lets an in-flight request finish, then refuses connect
   CHECK(res.body == "done");
   CHECK(res.headers.at("connection") == "close");
   CHECK_THROWS(test::http_get(port, "/slow"));
+}
+
+TEST_CASE("router: path parameters, literal segments first, per-route access") {
+  Router router;
+  auto echo = [](std::string tag) {
+    return [tag](const Request& req, const RequestContext& ctx) {
+      Response res{http::status::ok, req.version()};
+      res.body() = tag + ":" + std::string(ctx.param("id")) + ":" +
+                   (ctx.principal ? ctx.principal->username : std::string("-"));
+      return res;
+    };
+  };
+  router.add(http::verb::get, "/api/v1/agents/{id}", Access::signed_in(), echo("agent"));
+  router.add(http::verb::get, "/api/v1/agents/summary", Access::open(), echo("summary"));
+  router.add(http::verb::get, "/api/v1/agents/{id}/metrics", Access::signed_in(), echo("metrics"));
+  router.add(http::verb::get, "/api/v1/users", Access::role(schema::UserRole::Admin),
+             echo("users"));
+  router.set_authenticator([](const Request& req) -> Result<Principal> {
+    auto it = req.find(http::field::authorization);
+    if (it == req.end()) return fail(Error::Code::kInvalidInput, "none");
+    Principal p;
+    p.username = std::string(it->value());
+    p.role = p.username == "boss" ? schema::UserRole::Admin : schema::UserRole::ReadOnly;
+    return p;
+  });
+  auto call = [&](std::string target, std::string who = "") {
+    Request req{http::verb::get, target, 11};
+    if (!who.empty()) req.set(http::field::authorization, who);
+    return router.handle(req, RequestContext{"cid"});
+  };
+  CHECK(call("/api/v1/agents/abc?x=1", "tech").body() == "agent:abc:tech");
+  CHECK(call("/api/v1/agents/summary").body() == "summary::-");
+  CHECK(call("/api/v1/agents/abc/metrics", "tech").body() == "metrics:abc:tech");
+  CHECK(call("/api/v1/agents/abc").result() == http::status::unauthorized);
+  CHECK(call("/api/v1/agents/abc").at(http::field::www_authenticate) == "Bearer");
+  CHECK(call("/api/v1/agents/").result() == http::status::not_found);
+  CHECK(call("/api/v1/agents/a/b").result() == http::status::not_found);
+  CHECK(call("/api/v1/users", "tech").result() == http::status::forbidden);
+  CHECK(call("/api/v1/users", "boss").body() == "users::boss");
+}
+
+TEST_CASE("principal: actor, roles and scope SQL bind ids, never inline them") {
+  Principal p;
+  p.user = *UserId::parse("0190a5c2-0000-7000-8000-000000000001");
+  p.role = schema::UserRole::Technician;
+  p.scopes.push_back(
+      {schema::PolicyScope::Client, *uuid_from_string("0190a5c2-0000-7000-8000-00000000000a")});
+  CHECK(p.actor().actor == "user:0190a5c2-0000-7000-8000-000000000001");
+  CHECK(p.actor().impersonator.empty());
+  p.impersonator = *UserId::parse("0190a5c2-0000-7000-8000-000000000002");
+  CHECK(p.actor().impersonator == "user:0190a5c2-0000-7000-8000-000000000002");
+  CHECK(p.at_least(schema::UserRole::Technician));
+  CHECK_FALSE(p.at_least(schema::UserRole::Admin));
+  CHECK_FALSE(p.global());
+  SqlParams q;
+  std::string sql = p.visible_sql(q, "s.client_id", "a.site_id");
+  CHECK(sql.find("0190a5c2") == std::string::npos);
+  REQUIRE(q.values().size() == 2);
+  CHECK(q.values()[0] == "{\"0190a5c2-0000-7000-8000-00000000000a\"}");
+  CHECK(q.values()[1] == "{}");
+  p.role = schema::UserRole::Owner;
+  SqlParams all;
+  CHECK(p.visible_sql(all, "c", "s") == "TRUE");
+  CHECK(all.values().empty());
+}
+
+TEST_CASE("query parameters are percent-decoded") {
+  CHECK(query_param("/x?a=1&q=h%C3%A9llo+w&b", "q") == "h\xC3\xA9llo w");
+  CHECK(query_param("/x?a=1", "q") == std::nullopt);
+  CHECK(query_param("/x?q=%zz", "q") == std::nullopt);
+  CHECK(query_param("/x?q=%4", "q") == std::nullopt);
 }
