@@ -30,7 +30,9 @@ interface Level { scope: ScopeName | 'default'; id: string | null; label: string
 async function policyAt(scope: ScopeName, id: string, signal: AbortSignal):
     Promise<Record<string, string>> {
   const p = await getPage<Policy>('/api/v1/policies', { scope, scope_id: id }, signal);
-  return p.items.find((x) => x.scope === scope && x.scope_id === id)?.settings ?? {};
+  // The global document's scope_id may come back as the nil uuid or as null.
+  return p.items.find((x) => x.scope === scope && (scope === 'global' || x.scope_id === id))
+    ?.settings ?? {};
 }
 
 export function PoliciesPage({ loc }: { loc: Location }) {
