@@ -41,7 +41,7 @@ sim_pid=$!
 echo "web bench: rmm-sim with $agents agents; waiting for the API to list them (up to 10 min)"
 token=$(curl -fsS -m 10 -H 'Content-Type: application/json' \
   -d "$(node -e 'console.log(JSON.stringify({username: process.argv[1], password: require("fs").readFileSync(process.argv[2], "utf8").trim()}))' \
-    "$RMM_ADMIN_USER" "$home/admin-password")" "$RMM_API_URL/api/v1/auth/login" |
+    "$RMM_ADMIN_USER" "${RMM_ADMIN_PASSWORD_FILE:-$home/admin-password}")" "$RMM_API_URL/api/v1/auth/login" |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
 for ((i = 0; i < 300; i++)); do
   n=$(curl -fsS -m 10 -H "Authorization: Bearer $token" "$RMM_API_URL/api/v1/overview" |
@@ -51,5 +51,5 @@ for ((i = 0; i < 300; i++)); do
   sleep 2
 done
 echo "web bench: the API lists $n agents"
-RMM_E2E_URL=$RMM_API_URL RMM_E2E_USER=$RMM_ADMIN_USER RMM_E2E_PASSWORD_FILE=$home/admin-password \
+RMM_E2E_URL=$RMM_API_URL RMM_E2E_USER=$RMM_ADMIN_USER RMM_E2E_PASSWORD_FILE=${RMM_ADMIN_PASSWORD_FILE:-$home/admin-password} \
   node "$repo/api/web/e2e/perf.e2e.mjs"

@@ -81,7 +81,8 @@ source "$home/env"
 agent_id=$(<"$home/agent/agent_id")
 admin_user=${RMM_ADMIN_USER:-}
 [[ -n $admin_user ]] || fail "RMM_ADMIN_USER is not in $home/env (the first owner bootstrap)"
-[[ -s $home/admin-password ]] || fail "$home/admin-password is missing (the first owner bootstrap)"
+password_file=${RMM_ADMIN_PASSWORD_FILE:-$home/admin-password}
+[[ -s $password_file ]] || fail "$password_file is missing (the first owner bootstrap)"
 
 # The hostile agent: the real rmm-agent, enrolled with its own code, in its own UTS and mount
 # namespaces where the hostname is markup and /etc/machine-id another machine's (else the
@@ -116,6 +117,6 @@ echo "web_e2e: local agent $agent_id, hostile agent $hostile_id"
 timeout 300 sh -c 'while :; do :; done' &
 load_pid=$!
 
-RMM_E2E_URL=$RMM_API_URL RMM_E2E_USER=$admin_user RMM_E2E_PASSWORD_FILE=$home/admin-password \
+RMM_E2E_URL=$RMM_API_URL RMM_E2E_USER=$admin_user RMM_E2E_PASSWORD_FILE=$password_file \
   RMM_E2E_AGENT_ID=$agent_id RMM_E2E_HOSTILE_ID=$hostile_id RMM_E2E_SHOTS=$build \
   node "$web/e2e/stack.e2e.mjs"
