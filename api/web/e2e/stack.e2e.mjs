@@ -28,6 +28,8 @@ async function call(method, path, token, body) {
 }
 
 let failed = false;
+// A failure here is reported, and the browser scenario still runs (its alert step then fails
+// too, but every other step says how far the dashboard works).
 await step('lower the cpu alert threshold of the local agent (policy API)', async () => {
   const { token } = await call('POST', '/api/v1/auth/login', undefined, { username: user, password });
   await call('PUT', '/api/v1/policies?wait=10000', token, {
@@ -35,6 +37,9 @@ await step('lower the cpu alert threshold of the local agent (policy API)', asyn
     settings: { 'alert.cpu.percent': '1', 'alert.cpu.minutes': '0', 'agent.metrics_interval_s': '10' },
   });
   await call('POST', '/api/v1/auth/logout', token).catch(() => {});
+}).catch((e) => {
+  failed = true;
+  console.error(String(e));
 });
 
 const { context, close } = await launch();
@@ -42,6 +47,7 @@ const page = await context.newPage();
 try {
   await runScenario(page, { url, user, password, agentId, alertText: '', agentTimeout: 60000,
                             hostileTimeout: 90000, commandTimeout: 90000, alertTimeout: 180000 });
+  if (failed) throw new Error('the policy could not be set (above)');
   console.log('1 passed, 0 failed');
 } catch (e) {
   failed = true;
