@@ -6,8 +6,11 @@
 // a postmaster counts with its backends) from /proc.
 //
 //   rmm-bench-lag --nats-url URL --nats-creds FILE --pg-url URL --seconds S
-//                 [--interval-ms 100] [--watch name=pid,...]
+//                 [--interval-ms 100] [--watch name=pid,...] [--wait-caught-up S]
 //
+// --wait-caught-up first waits (up to S seconds) until the projector has folded everything the
+// stream held when the wait began (a fleet's connect burst of AgentStarted + Inventory), and
+// prints how long that took as burst_drain_s; the measurement starts after it.
 // Prints `name=value` lines: lag_p50_ms, lag_p99_ms, lag_max_ms, stream_rate, projected_rate,
 // cpu_pct_<name> (share of one core), rss_mib_<name> (peak).
 #include <dirent.h>
@@ -93,6 +96,7 @@ double percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   std::string nats_url, nats_creds, pg_url, watch;
   double seconds = 60;
+  double wait_caught_up = 0;
   int interval_ms = 100;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
@@ -146,6 +150,17 @@ int main(int argc, char** argv) {
       return 0;
     }
   };
+
+  if (wait_caught_up > 0) {
+    auto w0 = Steady::now();
+    auto target = stream_last();
+    while (checkpoint() < target &&
+           Steady::now() - w0 < std::chrono::duration<double>(wait_caught_up)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    std::printf("burst_drain_s=%.1f\n", std::chrono::duration<double>(Steady::now() - w0).count());
+    std::printf("burst_events=%llu\n", static_cast<unsigned long long>(target));
+  }
 
   std::map<std::string, ProcSample> first;
   std::map<std::string, double> peak_rss;

@@ -190,7 +190,7 @@ bench_scale() {
   BR[scale.$n.connected]=$(grep -o 'connected [0-9]*' "$sim_err" | tail -1 | grep -o '[0-9]*' || echo 0)
   sleep "$B_SETTLE"
   "$BENCH_BIN/rmm-bench-lag" --nats-url "$S_NATS_URL" --nats-creds "$S_CREDS" --pg-url "$S_PG_URL" \
-    --seconds "$B_STEADY" --interval-ms 100 \
+    --seconds "$B_STEADY" --interval-ms 100 --wait-caught-up 300 \
     --watch "nats=$S_NATS_PID,postgres=$S_PG_PID,projector=$PROJ_PID,sim=$sim_pid" \
     >"$BENCH_WORK/lag-$n.out" 2>>"$BENCH_WORK/log" || warn "rmm-bench-lag failed"
   kv_into "scale.$n" "$BENCH_WORK/lag-$n.out"
@@ -280,7 +280,7 @@ cmd_bench() {
   else
     out=${out:-$RMM_REPO/docs/benchmarks.md}
     B_COUNT=200000 B_PROJ_EVENTS=200000 B_OUTBOX=200000 B_AGENTS=${agents:-"1000 5000 10000 20000"}
-    B_STEADY=${steady:-60} B_SETTLE=10 B_HB=30s B_METRICS=60s B_AGENT_SECONDS=120
+    B_STEADY=${steady:-60} B_SETTLE=2 B_HB=30s B_METRICS=60s B_AGENT_SECONDS=120
   fi
   if ((build)); then
     command -v gnuplot >/dev/null 2>&1 || RMM_PACKAGES+=(gnuplot-nox)

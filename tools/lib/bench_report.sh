@@ -55,23 +55,25 @@ EOF
 ### Projection lag and server footprint against the number of simulated agents
 \`rmm-sim\` (one process, one NATS connection and credential per agent, heartbeat every ${B_HB},
 metrics every ${B_METRICS}, inventory at start, ±20 % jitter) against one nats-server, with one
-\`rmm-projector\` folding into PostgreSQL. After every agent connected and ${B_SETTLE} s of settling,
-\`rmm-bench-lag\` samples for ${B_STEADY} s: lag = how long ago the stream last held no more than
+\`rmm-projector\` folding into PostgreSQL. Once every agent connected, the projector first folds
+the connect burst (every agent's AgentStarted and Inventory; how long that took is in the table),
+then \`rmm-bench-lag\` samples for ${B_STEADY} s: lag = how long ago the stream last held no more than
 the projector's checkpoint (100 ms resolution), and CPU (share of one core) and peak resident
 memory of each server process. Target (issue 8): p99 under 2 s at 20,000 agents.
 
-| agents | connected | events/s into the stream | projected/s | lag p50 | lag p99 | lag max | nats-server CPU / RSS | rmm-projector CPU / RSS | PostgreSQL CPU / RSS | rmm-sim CPU / RSS |
-|---|---|---|---|---|---|---|---|---|---|---|
+| agents | connected | connect burst folded in | events/s into the stream | projected/s | lag p50 | lag p99 | lag max | nats-server CPU / RSS | rmm-projector CPU / RSS | PostgreSQL CPU / RSS | rmm-sim CPU / RSS |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 EOF
   local n
   for n in $B_AGENTS; do
     if [[ -n ${BR[scale.$n.skip]:-} ]]; then
-      printf '| %s | %s |||||||||\n' "$(fmt_int "$n")" "${BR[scale.$n.skip]}"
+      printf '| %s | %s ||||||||||\n' "$(fmt_int "$n")" "${BR[scale.$n.skip]}"
       continue
     fi
     [[ -n ${BR[scale.$n.measured]:-} ]] || continue
-    printf '| %s | %s | %s | %s | %s ms | %s ms | %s ms | %s %% / %s MiB | %s %% / %s MiB | %s %% / %s MiB | %s %% / %s MiB |\n' \
-      "$(fmt_int "$n")" "$(fmt_int "${BR[scale.$n.connected]:-0}")" "${BR[scale.$n.stream_rate]:-0}" \
+    printf '| %s | %s | %s s | %s | %s | %s ms | %s ms | %s ms | %s %% / %s MiB | %s %% / %s MiB | %s %% / %s MiB | %s %% / %s MiB |\n' \
+      "$(fmt_int "$n")" "$(fmt_int "${BR[scale.$n.connected]:-0}")" "${BR[scale.$n.burst_drain_s]:-?}" \
+      "${BR[scale.$n.stream_rate]:-0}" \
       "${BR[scale.$n.projected_rate]:-0}" "${BR[scale.$n.lag_p50_ms]:-?}" "${BR[scale.$n.lag_p99_ms]:-?}" \
       "${BR[scale.$n.lag_max_ms]:-?}" "${BR[scale.$n.cpu_pct_nats]:-?}" "${BR[scale.$n.rss_mib_nats]:-?}" \
       "${BR[scale.$n.cpu_pct_projector]:-?}" "${BR[scale.$n.rss_mib_projector]:-?}" \
