@@ -206,6 +206,22 @@ bench_scale() {
   sleep 3
 }
 
+# bench_api: rmm-bench-api (the API engineer's program: its own servers, 10,000 seeded agents)
+# when this build has it.
+bench_api() {
+  if [[ ! -x $BENCH_BIN/rmm-bench-api ]]; then
+    BR[api.skip]="not yet measurable by the suite: this build has no rmm-bench-api"
+    return 0
+  fi
+  local args=(--agents "$B_API_AGENTS" --requests "$B_API_REQUESTS")
+  info "API agents list: rmm-bench-api ${args[*]}"
+  if "$BENCH_BIN/rmm-bench-api" "${args[@]}" >"$BENCH_WORK/api.out" 2>>"$BENCH_WORK/log"; then
+    BR[api.table]=$(grep '^|' "$BENCH_WORK/api.out" || true)
+  fi
+  [[ -n ${BR[api.table]:-} ]] || BR[api.skip]="rmm-bench-api failed: $(tail -1 "$BENCH_WORK/log")"
+  BCMD[api]="rmm-bench-api ${args[*]}"
+}
+
 bench_agent_idle() {
   local home=${RMM_HOME:-$RMM_REPO/.rmm}
   if [[ ! -f $home/env || ! -x $BENCH_BIN/rmm-agent ]]; then
@@ -277,10 +293,12 @@ cmd_bench() {
     out=${out:-$build_dir/bench-quick.md}
     B_COUNT=20000 B_PROJ_EVENTS=20000 B_OUTBOX=20000 B_AGENTS=${agents:-"50 200"}
     B_STEADY=${steady:-8} B_SETTLE=2 B_HB=2s B_METRICS=4s B_AGENT_SECONDS=0
+    B_API_AGENTS=1000 B_API_REQUESTS=30
   else
     out=${out:-$RMM_REPO/docs/benchmarks.md}
     B_COUNT=200000 B_PROJ_EVENTS=200000 B_OUTBOX=200000 B_AGENTS=${agents:-"1000 5000 10000 20000"}
     B_STEADY=${steady:-60} B_SETTLE=2 B_HB=30s B_METRICS=60s B_AGENT_SECONDS=120
+    B_API_AGENTS=10000 B_API_REQUESTS=300
   fi
   if ((build)); then
     command -v gnuplot >/dev/null 2>&1 || RMM_PACKAGES+=(gnuplot-nox)
@@ -321,6 +339,7 @@ cmd_bench() {
   wait "$PROJ_PID" 2>/dev/null || true
   bench_stack_stop
 
+  bench_api
   if ((B_AGENT_SECONDS > 0)); then bench_agent_idle; else BR[agent.skip]="skipped in --quick mode"; fi
 
   local doc_dir

@@ -41,9 +41,13 @@ ${BR[machine.load]}. Hard limit on open files: ${BR[machine.nofile]}.
 | agent outbox drain (RocksDB outbox → JetStream) | $(na outbox.drain "rmm-bench-outbox failed") msg/s | raw async publish in the same program, $(fmt_int "${BR[outbox.raw]:-0}") msg/s | $(ratio "${BR[outbox.drain]:-0}" "${BR[outbox.raw]:-0}") | \`${BCMD[outbox]}\` |
 | agent outbox append | $(na outbox.append "rmm-bench-outbox failed") events/s | RocksDB put ceiling above | $(ratio "${BR[outbox.append]:-0}" "${BR[ceil.rocksdb_puts]:-0}") | same |
 | rebuild rate: \`rmm-projector rebuild\` of the read models from the same stream (whole run: new schema, replay, catch-up, swap) | $(na rebuild.rate "${BR[rebuild.note]:-}") events/s | the sustained fold above | $(ratio "${BR[rebuild.rate]:-0}" "${BR[proj.fold]:-0}") | \`${BCMD[rebuild]:-}\` |
-| API agents-list latency at 10,000 agents | not yet measurable by the suite: the API has no benchmark program yet (the dashboard's web_perf_test renders 10,000 agents but does not time the API) | | | |
+| API agents-list latency at ${B_API_AGENTS} agents | $([[ -n ${BR[api.table]:-} ]] && echo "below" || echo "${BR[api.skip]:-}") | | | \`${BCMD[api]:-rmm-bench-api}\` |
 | command round trip (API POST → agent runs \`true\` → result through the API) | not yet measurable by the suite: needs the API's command intents wired to rmm-sim's command answers through a running rmm-api | | | |
 EOF
+  if [[ -n ${BR[api.table]:-} ]]; then
+    printf '\nAPI agents list (`%s`: its own servers, agents seeded in PostgreSQL):\n\n%s\n' \
+      "${BCMD[api]}" "${BR[api.table]}"
+  fi
   if [[ -n ${BR[agent.table]:-} ]]; then
     printf '\nAgent idle footprint (`%s`, against a running `tools/rmm up` stack):\n\n%s\n' \
       "${BCMD[agent]}" "${BR[agent.table]}"
