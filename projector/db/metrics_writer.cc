@@ -170,19 +170,22 @@ std::string processes_json(const std::vector<ProcessRow>& list) {
   return out + "]";
 }
 
+// One jsonb parameter, [[agent, ts_us, seq, document], ...], rather than a jsonb[] array: parsing
+// an array literal of escaped documents cost PostgreSQL ~100 us per document, the largest single
+// cost of a batch of typical samples (docs/benchmarks.md).
 void write_processes(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
-  PgArray agents, ts, seq, docs;
-  bool any = false;
+  std::string rows = "[";
   for (const auto* s : latest) {
     if (!s->rows->top_processes) continue;  // not collected: keep the previous list
-    any = true;
-    agents.add_text(s->agent.str());
-    ts.add(ns_to_micros(s->at));
-    seq.add(s->seq);
-    docs.add_text(processes_json(*s->rows->top_processes));
+    if (rows.size() > 1) rows += ',';
+    fmt::format_to(std::back_inserter(rows), "[\"{}\",{},{},", s->agent.str(), ns_to_micros(s->at),
+                   s->seq);
+    rows += processes_json(*s->rows->top_processes);
+    rows += ']';
   }
-  if (!any) return;
-  tx.exec_prepared0(kProcesses, agents.take(), ts.take(), seq.take(), docs.take());
+  if (rows.size() == 1) return;
+  rows += ']';
+  tx.exec_prepared0(kProcesses, rows);
 }
 
 }  // namespace
@@ -231,9 +234,9 @@ void prepare_metrics_statements(pqxx::connection& conn) {
       "WHERE l.seq < EXCLUDED.seq");
   conn.prepare(kProcesses,
                "INSERT INTO agent_processes AS p (agent_id, ts, seq, processes) "
-               "SELECT agent_id, timestamptz 'epoch' + ts_us * interval '1 microsecond', seq, doc "
-               "FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::jsonb[]) "
-               "AS u(agent_id, ts_us, seq, doc) "
+               "SELECT (e->>0)::uuid, timestamptz 'epoch' + (e->>1)::bigint * "
+               "interval '1 microsecond', (e->>2)::bigint, e->3 "
+               "FROM jsonb_array_elements($1::jsonb) AS e "
                "ON CONFLICT (agent_id) DO UPDATE SET ts = EXCLUDED.ts, seq = EXCLUDED.seq, "
                "processes = EXCLUDED.processes WHERE p.seq < EXCLUDED.seq");
 }
