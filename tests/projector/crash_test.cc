@@ -176,6 +176,17 @@ TEST_CASE("SIGKILLed at random points under load, the projector ends equal to a 
   REQUIRE(conn.has_value());
 
   LoadPublisher load(nats);
+  // Samples from 40 days ago: past metrics-retention (30 days). The rebuild drops their day
+  // partition again; verify leaves rows past retention out, whichever side still has them.
+  const AgentId old_agent = AgentId::generate(real_clock());
+  const UnixNanos forty_days_ago = real_clock().now() - 40LL * 86'400 * 1'000'000'000;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    codec::AgentEventHeader h{EventId::generate(real_clock()), old_agent, AgentSeq{seq},
+                              forty_days_ago + static_cast<UnixNanos>(seq) * 1'000'000'000};
+    load.publisher().sync(codec::agent_event_subject(old_agent, schema::Payload::MetricsSample),
+                          codec::build_metrics(h, {.cpu_percent = 1.0f}),
+                          codec::agent_msg_id(old_agent, AgentSeq{seq}));
+  }
   load.start();
   std::random_device rd;
   const unsigned seed = rd();
@@ -207,6 +218,20 @@ TEST_CASE("SIGKILLed at random points under load, the projector ends equal to a 
   bool drained = wait_until([&] { return checkpoint_or_zero(**conn) == stream_last; }, 60s, 20ms);
   REQUIRE_MESSAGE(drained, "checkpoint " << checkpoint_or_zero(**conn) << " of " << stream_last);
   CHECK(live.running());
+
+  // Retention: the rebuilt schema kept the old agent's state but not its expired raw rows; the
+  // live projector may have written them again after the swap (a late partition): drop them as
+  // its upkeep would.
+  CHECK(scalar(**conn,
+               fmt::format("SELECT last_seq FROM agents WHERE id = '{}'", old_agent.str())) == 3);
+  {
+    pqxx::nontransaction tx(**conn);
+    tx.exec(
+        "SELECT rmm_drop_partitions_before('{metrics,metrics_filesystems,metrics_disks,"
+        "metrics_net,metrics_temperatures}', now() - interval '30 days')");
+  }
+  CHECK(scalar(**conn, fmt::format("SELECT count(*) FROM metrics WHERE agent_id = '{}'",
+                                   old_agent.str())) == 0);
 
   auto [verify_status, verify_log] = run_command(nats, pg_url, dir, "verify", 1);
   CAPTURE(verify_log);
