@@ -291,8 +291,8 @@ cmd_bench() {
   BENCH_BIN=$build_dir/bin
   if ((quick)); then
     out=${out:-$build_dir/bench-quick.md}
-    B_COUNT=20000 B_PROJ_EVENTS=20000 B_OUTBOX=20000 B_AGENTS=${agents:-"50 200"}
-    B_STEADY=${steady:-8} B_SETTLE=2 B_HB=2s B_METRICS=4s B_AGENT_SECONDS=0
+    B_COUNT=10000 B_PROJ_EVENTS=10000 B_OUTBOX=10000 B_AGENTS=${agents:-"50 200"}
+    B_STEADY=${steady:-5} B_SETTLE=1 B_HB=2s B_METRICS=4s B_AGENT_SECONDS=0
     B_API_AGENTS=1000 B_API_REQUESTS=30
   else
     out=${out:-$RMM_REPO/docs/benchmarks.md}
