@@ -76,7 +76,13 @@ Result<std::vector<std::string>> defer_indexes(pqxx::connection& conn, const std
              "'metrics_net', 'metrics_temperatures')",
              schema)) {
       names.push_back(r[0].as<std::string>());
-      definitions.push_back(r[1].as<std::string>());
+      // pg_get_indexdef gives a partitioned index as "ON ONLY <parent>" (the parent alone, as
+      // pg_dump restores it); without ONLY it is built on every partition, as the migration did.
+      auto definition = r[1].as<std::string>();
+      if (auto at = definition.find(" ON ONLY "); at != std::string::npos) {
+        definition.replace(at, 9, " ON ");
+      }
+      definitions.push_back(std::move(definition));
     }
     for (const auto& name : names) {
       tx.exec0("DROP INDEX " + tx.quote_name(schema) + "." + tx.quote_name(name));

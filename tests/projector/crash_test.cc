@@ -210,6 +210,14 @@ TEST_CASE("SIGKILLed at random points under load, the projector ends equal to a 
   CAPTURE(rebuild_log);
   REQUIRE(rebuild_status == 0);
   CHECK(rebuild_log.find("rebuild.swapped") != std::string::npos);
+  // The indexes deferred during the replay are back on every partition and valid.
+  CHECK(scalar(**conn,
+               "SELECT count(*) FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent "
+               "WHERE p.relname = 'metrics' AND NOT EXISTS (SELECT 1 FROM pg_index i "
+               "WHERE i.indrelid = h.inhrelid)") == 0);
+  CHECK(scalar(**conn,
+               "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+               "WHERE c.relname = 'metrics_agent_ts' AND i.indisvalid") == 1);
 
   load.stop();
   load.publisher().complete();
