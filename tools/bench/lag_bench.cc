@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
       interval_ms = std::stoi(v);
     else if (k == "--watch")
       watch = v;
+    else if (k == "--wait-caught-up")
+      wait_caught_up = std::stod(v);
     else
       die("unknown argument " + k);
   }
@@ -158,8 +160,9 @@ int main(int argc, char** argv) {
            Steady::now() - w0 < std::chrono::duration<double>(wait_caught_up)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    std::printf("burst_drain_s=%.1f\n", std::chrono::duration<double>(Steady::now() - w0).count());
-    std::printf("burst_events=%llu\n", static_cast<unsigned long long>(target));
+    std::printf("burst_drain_s=%.1f\nburst_events=%llu\n",
+                std::chrono::duration<double>(Steady::now() - w0).count(),
+                static_cast<unsigned long long>(target));
   }
 
   std::map<std::string, ProcSample> first;
