@@ -56,6 +56,19 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   app->router_.set_authenticator(
       [self](const Request& req) { return self->authenticator_->authenticate(req); });
   app->reads_->register_routes(app->router_);
+  auto publisher = intents::IntentPublisher::create(*app->nats_, clock);
+  if (!publisher) return std::unexpected(publisher.error());
+  app->intent_publisher_ = std::move(*publisher);
+  app->intents_ = std::make_unique<intents::IntentRoutes>(intents::IntentDeps{
+      *app->pg_, *app->auth_pg_, *app->intent_publisher_, clock, {.home = config.enroll_home}});
+  app->intents_->register_routes(app->router_);
+  app->live_hub_ = std::make_unique<live::LiveHub>(
+      *app->nats_, *app->pg_, clock, live::LiveOptions{.offline_after = config.offline_after});
+  app->live_ = std::make_unique<live::LiveRoute>(*app->live_hub_);
+  app->router_.add(http::verb::get, "/api/v1/openapi.json", get_openapi);
+  app->router_.add(
+      http::verb::get, "/api/v1/live", Access::signed_in(),
+      [self](const Request& req, const RequestContext& ctx) { return self->live_->get(req, ctx); });
   auto auth_route = [self](Response (AuthRoutes::*method)(const Request&, const RequestContext&)) {
     return [self, method](const Request& req, const RequestContext& ctx) {
       return (self->auth_.get()->*method)(req, ctx);
@@ -92,6 +105,7 @@ App::~App() {
 }
 
 Status App::start() {
+  if (auto s = live_hub_->start(); !s) return s;
   if (auto s = server_->start(); !s) return s;
   if (enroll_) enroll_->start();
   return {};
@@ -100,6 +114,7 @@ Status App::start() {
 void App::stop() {
   if (enroll_) enroll_->stop();
   if (server_) server_->stop();
+  if (live_hub_) live_hub_->stop();
 }
 
 }  // namespace rmm::api

@@ -10,6 +10,9 @@
 #include "api/auth/authenticator.h"
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_responder.h"
+#include "api/intents/intent_routes.h"
+#include "api/live/live_route.h"
+#include "api/openapi/openapi_route.h"
 #include "api/routes/health.h"
 #include "api/routes/read_routes.h"
 #include "api/routes/static_files.h"
@@ -32,6 +35,7 @@ class App {
 
   Status start();
   std::uint16_t port() const { return server_->port(); }
+  const Router& router() const { return router_; }
   // Graceful: stops accepting, finishes in-flight requests (up to shutdown-grace).
   void stop();
 
@@ -49,6 +53,10 @@ class App {
   Router router_;
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<enroll::EnrollResponder> enroll_;  // null unless enroll-home is set
+  std::unique_ptr<intents::IntentPublisher> intent_publisher_;
+  std::unique_ptr<intents::IntentRoutes> intents_;
+  std::unique_ptr<live::LiveHub> live_hub_;
+  std::unique_ptr<live::LiveRoute> live_;
 };
 
 }  // namespace rmm::api

@@ -18,6 +18,9 @@ Response IntentRoutes::alert_action(const Request& req, const RequestContext& ct
   if (!wait) return problem_for(wait.error(), req, ctx);
   auto id = path_id<AlertId>(ctx, "id");
   if (!id) return problem_for(id.error(), req, ctx);
+  if (auto s = lookups_.alert(p, *id); !s) return problem_for(s.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Technician); !r)
+    return problem_for(r.error(), req, ctx);
   const bool suppress = action == schema::Payload::AlertSuppressed;
   auto body = suppress ? Body::parse(req.body(), {"until"}) : Body::parse(req.body(), {"note"});
   if (!body) return problem_for(body.error(), req, ctx);
@@ -42,7 +45,6 @@ Response IntentRoutes::alert_action(const Request& req, const RequestContext& ct
     note = text->value_or("");
   }
 
-  if (auto s = lookups_.alert(p, *id); !s) return problem_for(s.error(), req, ctx);
   const codec::Actor by = p.actor();
   Result<StreamSeq> seq = fail("unreachable");
   switch (action) {

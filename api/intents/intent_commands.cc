@@ -12,7 +12,7 @@ namespace {
 
 // Commands may still be cancelled while the agent has not finished them.
 bool is_open_status(std::string_view status) {
-  return status == "issued" || status == "received" || status == "started";
+  return status == "queued" || status == "received" || status == "started" || status == "unknown";
 }
 
 }  // namespace
@@ -42,6 +42,8 @@ Response IntentRoutes::post_commands(const Request& req, const RequestContext& c
     targets = lookups_.agents_of_client(p, *request->client, kMaxCommandTargets);
   }
   if (!targets) return problem_for(targets.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Technician); !r)
+    return problem_for(r.error(), req, ctx);
 
   const codec::Actor by = p.actor();
   boost::json::array commands;
@@ -76,6 +78,8 @@ Response IntentRoutes::cancel_command(const Request& req, const RequestContext& 
   if (auto body = Body::parse(req.body(), {}); !body) return problem_for(body.error(), req, ctx);
   auto row = lookups_.command(p, *id);
   if (!row) return problem_for(row.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Technician); !r)
+    return problem_for(r.error(), req, ctx);
   if (!is_open_status(row->status)) {
     return problem_for(
         Error{Error::Code::kConflict, fmt::format("the command is already {}", row->status)}, req,

@@ -103,6 +103,7 @@ Response IntentRoutes::put_policy(const Request& req, const RequestContext& ctx)
       break;
   }
   if (!visible) return problem_for(visible.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
 
   auto seq = publish(schema::Payload::PolicySet,
                      [&](const auto& h) { return codec::build_policy_set(h, info); });

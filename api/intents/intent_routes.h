@@ -26,8 +26,9 @@ namespace rmm::api::intents {
 // POST /agents/{id}/revoke (503).
 struct RevokeOptions {
   std::filesystem::path home;
-  std::filesystem::path nats_config;  // empty: <home>/nats/nats-server.conf
-  std::filesystem::path pid_file;     // empty: <home>/run/nats.pid (absent file: no reload)
+  std::filesystem::path
+      nats_config;  // empty: <home>/nats/nats-server.conf, else <home>/nats-server.conf
+  std::filesystem::path pid_file;  // empty: <home>/run/nats.pid (absent file: no reload)
 };
 
 struct IntentDeps {
@@ -67,6 +68,10 @@ class IntentRoutes {
   IntentDeps d_;
   Lookups lookups_;
 };
+
+// Role checks run after visibility checks, so anything outside the caller's scopes is 404 whatever
+// its role (docs/api.md); kNotSupported (403) when the role is below `min`.
+Status need_role(const Principal& p, schema::UserRole min);
 
 // The id in path parameter `name`, parsed; kNotFound when it is not a UUID (a bad id names
 // nothing).

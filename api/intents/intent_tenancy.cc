@@ -53,6 +53,7 @@ Response IntentRoutes::create_client(const Request& req, const RequestContext& c
   auto name = name_of(req.body());
   if (!name) return problem_for(name.error(), req, ctx);
   // A new client is outside every client or site grant: only whoever sees everything may add one.
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   if (!p.global()) {
     return problem_for(Error{Error::Code::kNotSupported, "creating clients needs a global grant"},
                        req, ctx);
@@ -73,6 +74,7 @@ Response IntentRoutes::rename_client(const Request& req, const RequestContext& c
   auto name = name_of(req.body());
   if (!name) return problem_for(name.error(), req, ctx);
   if (auto s = lookups_.client(p, *id, true); !s) return problem_for(s.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   codec::ClientRenamedInfo info{*id, *name, p.actor()};
   auto seq = publish(schema::Payload::ClientRenamed,
                      [&](const auto& h) { return codec::build_client_renamed(h, info); });
@@ -88,6 +90,7 @@ Response IntentRoutes::delete_client(const Request& req, const RequestContext& c
   if (!id) return problem_for(id.error(), req, ctx);
   if (auto b = Body::parse(req.body(), {}); !b) return problem_for(b.error(), req, ctx);
   if (auto s = lookups_.client(p, *id, true); !s) return problem_for(s.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   codec::ClientDeletedInfo info{*id, p.actor()};
   auto seq = publish(schema::Payload::ClientDeleted,
                      [&](const auto& h) { return codec::build_client_deleted(h, info); });
@@ -110,6 +113,7 @@ Response IntentRoutes::create_site(const Request& req, const RequestContext& ctx
   if (auto s = lookups_.client(p, ClientId(**client), true); !s) {
     return problem_for(s.error(), req, ctx);
   }
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
   auto created = intents.create_site(ClientId(**client), *name, p.actor().actor);
   if (!created) return problem_for(from_tenancy(created.error()), req, ctx);
@@ -126,6 +130,7 @@ Response IntentRoutes::rename_site(const Request& req, const RequestContext& ctx
   auto name = name_of(req.body());
   if (!name) return problem_for(name.error(), req, ctx);
   if (auto s = lookups_.site(p, *id); !s) return problem_for(s.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   codec::SiteRenamedInfo info{*id, *name, p.actor()};
   auto seq = publish(schema::Payload::SiteRenamed,
                      [&](const auto& h) { return codec::build_site_renamed(h, info); });
@@ -141,6 +146,7 @@ Response IntentRoutes::delete_site(const Request& req, const RequestContext& ctx
   if (!id) return problem_for(id.error(), req, ctx);
   if (auto b = Body::parse(req.body(), {}); !b) return problem_for(b.error(), req, ctx);
   if (auto s = lookups_.site(p, *id); !s) return problem_for(s.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   codec::SiteDeletedInfo info{*id, p.actor()};
   auto seq = publish(schema::Payload::SiteDeleted,
                      [&](const auto& h) { return codec::build_site_deleted(h, info); });
@@ -162,6 +168,7 @@ Response IntentRoutes::create_code(const Request& req, const RequestContext& ctx
   auto ttl = body->integer("expires_in_s", kMinCodeTtlS, kMaxCodeTtlS);
   if (!ttl) return problem_for(ttl.error(), req, ctx);
   if (auto s = lookups_.site(p, SiteId(**site)); !s) return problem_for(s.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
   auto created = intents.create_enrollment_code(
       SiteId(**site), std::chrono::seconds(ttl->value_or(kDefaultCodeTtlS)), p.actor().actor);
@@ -180,6 +187,7 @@ Response IntentRoutes::revoke_code(const Request& req, const RequestContext& ctx
   if (!id) return problem_for(id.error(), req, ctx);
   if (auto b = Body::parse(req.body(), {}); !b) return problem_for(b.error(), req, ctx);
   if (auto s = lookups_.enrollment_code(p, *id); !s) return problem_for(s.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
   auto revoked = intents.revoke_enrollment_code(*id, p.actor().actor);
   if (!revoked) return problem_for(from_tenancy(revoked.error()), req, ctx);
@@ -198,6 +206,7 @@ Response IntentRoutes::revoke_agent(const Request& req, const RequestContext& ct
   if (!reason) return problem_for(reason.error(), req, ctx);
   auto agent = lookups_.agent(p, *id);
   if (!agent) return problem_for(agent.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   if (agent->revoked) {
     return problem_for(Error{Error::Code::kConflict, "the agent is already revoked"}, req, ctx);
   }
@@ -220,8 +229,12 @@ Response IntentRoutes::revoke_agent(const Request& req, const RequestContext& ct
     if (revoked.error().code == Error::Code::kGeneric) lease->discard();
     return problem_for(from_tenancy(revoked.error()), req, ctx);
   }
-  auto config = d_.revoke.nats_config.empty() ? d_.revoke.home / "nats" / "nats-server.conf"
-                                              : d_.revoke.nats_config;
+  auto config = d_.revoke.nats_config;
+  if (config.empty()) {
+    // tools/rmm renders it into <home>/nats/; a bare identity home holds it at the top.
+    config = d_.revoke.home / "nats" / "nats-server.conf";
+    if (!std::filesystem::exists(config)) config = d_.revoke.home / "nats-server.conf";
+  }
   auto pid_file =
       d_.revoke.pid_file.empty() ? d_.revoke.home / "run" / "nats.pid" : d_.revoke.pid_file;
   auto st = broker::revoke_user_keys(broker::RevokeKeysRequest{

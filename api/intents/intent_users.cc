@@ -134,6 +134,7 @@ Response IntentRoutes::create_user(const Request& req, const RequestContext& ctx
     if (!parsed) return problem_for(parsed.error(), req, ctx);
     scopes = std::move(*parsed);
   }
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   auto taken = lookups_.username_taken(*username);
   if (!taken) return problem_for(taken.error(), req, ctx);
   if (*taken) {
@@ -184,6 +185,7 @@ Response IntentRoutes::update_user(const Request& req, const RequestContext& ctx
   }
   auto current = lookups_.user(p, *id);
   if (!current) return problem_for(current.error(), req, ctx);
+  if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
 
   codec::UserUpdatedInfo info{*id, current->role, current->scopes, current->disabled, p.actor()};
   if (body->has("role")) {

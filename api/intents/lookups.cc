@@ -65,10 +65,12 @@ Result<std::vector<TargetAgent>> Lookups::agents(const Principal& p,
       });
   if (!found) return found;
   // Answer in request order; the first id that is missing or invisible is the 404.
+  // Named by position, not id: a 404 never echoes an id back (the tenancy matrix checks bodies).
   std::vector<TargetAgent> ordered;
-  for (const auto& id : ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& id = ids[i];
     auto it = std::find_if(found->begin(), found->end(), [&](const auto& a) { return a.id == id; });
-    if (it == found->end()) return not_found(fmt::format("agent {} not found", id.str()));
+    if (it == found->end()) return not_found(fmt::format("agent_ids[{}]: agent not found", i));
     ordered.push_back(*it);
   }
   return ordered;
@@ -76,6 +78,7 @@ Result<std::vector<TargetAgent>> Lookups::agents(const Principal& p,
 
 Result<TargetAgent> Lookups::agent(const Principal& p, const AgentId& id) {
   auto list = agents(p, {id});
+  if (!list && list.error().code == Error::Code::kNotFound) return not_found("agent not found");
   if (!list) return std::unexpected(list.error());
   return list->front();
 }
@@ -116,7 +119,7 @@ Result<CommandRow> Lookups::command(const Principal& p, const CommandId& id) {
         "SELECT c.agent_id::text, c.status FROM commands c WHERE c.id = " + q.bind(id.str()) +
         "::uuid AND " + p.visible_agent_sql(q, "c.agent_id");
     auto r = q.exec(tx, sql);
-    if (r.empty()) return not_found(fmt::format("command {} not found", id.str()));
+    if (r.empty()) return not_found("command not found");
     auto agent = AgentId::parse(r[0][0].c_str());
     if (!agent) return std::unexpected(agent.error());
     return CommandRow{id, *agent, r[0][1].c_str()};
@@ -128,7 +131,7 @@ Status Lookups::alert(const Principal& p, const AlertId& id) {
     SqlParams q;
     std::string sql = "SELECT 1 FROM alerts al WHERE al.id = " + q.bind(id.str()) + "::uuid AND " +
                       p.visible_agent_sql(q, "al.agent_id");
-    if (q.exec(tx, sql).empty()) return not_found(fmt::format("alert {} not found", id.str()));
+    if (q.exec(tx, sql).empty()) return not_found("alert not found");
     return {};
   });
 }
@@ -138,7 +141,7 @@ Status Lookups::client(const Principal& p, const ClientId& id, bool directly) {
     SqlParams q;
     std::string sql = "SELECT c.id FROM clients c WHERE c.id = " + q.bind(id.str()) +
                       "::uuid AND c.deleted_at IS NULL AND " + p.visible_client_sql(q, "c.id");
-    if (q.exec(tx, sql).empty()) return not_found(fmt::format("client {} not found", id.str()));
+    if (q.exec(tx, sql).empty()) return not_found("client not found");
     if (directly && !p.global()) {
       auto granted = p.client_ids();
       if (std::find(granted.begin(), granted.end(), id.str()) == granted.end()) {
@@ -157,7 +160,7 @@ Result<SiteRow> Lookups::site(const Principal& p, const SiteId& id) {
         q.bind(id.str()) + "::uuid AND s.deleted_at IS NULL AND c.deleted_at IS NULL AND " +
         p.visible_sql(q, "s.client_id", "s.id");
     auto r = q.exec(tx, sql);
-    if (r.empty()) return not_found(fmt::format("site {} not found", id.str()));
+    if (r.empty()) return not_found("site not found");
     auto client = ClientId::parse(r[0][0].c_str());
     if (!client) return std::unexpected(client.error());
     return SiteRow{id, *client};
@@ -171,7 +174,7 @@ Status Lookups::enrollment_code(const Principal& p, const EnrollmentCodeId& id) 
         "SELECT 1 FROM enrollment_codes e JOIN sites s ON s.id = e.site_id WHERE e.id = " +
         q.bind(id.str()) + "::uuid AND " + p.visible_sql(q, "s.client_id", "s.id");
     if (q.exec(tx, sql).empty()) {
-      return not_found(fmt::format("enrollment code {} not found", id.str()));
+      return not_found("enrollment code not found");
     }
     return {};
   });
@@ -182,7 +185,7 @@ Result<UserRow> Lookups::user(const Principal& p, const UserId& id) {
     SqlParams q;
     auto r =
         q.exec(tx, "SELECT role, disabled FROM users WHERE id = " + q.bind(id.str()) + "::uuid");
-    if (r.empty()) return not_found(fmt::format("user {} not found", id.str()));
+    if (r.empty()) return not_found("user not found");
     UserRow u{id};
     u.role = codec::role_from_name(r[0][0].c_str()).value_or(schema::UserRole::ReadOnly);
     u.disabled = r[0][1].as<bool>();
@@ -200,12 +203,12 @@ Result<UserRow> Lookups::user(const Principal& p, const UserId& id) {
   if (p.role == schema::UserRole::Owner) return row;
   // An admin manages only users below admin, inside its own scopes; others do not exist for it.
   if (!p.at_least(schema::UserRole::Admin) || row->role >= schema::UserRole::Admin) {
-    return not_found(fmt::format("user {} not found", id.str()));
+    return not_found("user not found");
   }
   for (const auto& scope : row->scopes) {
     auto inside = scope_within(pool_, p, scope);
     if (!inside) return std::unexpected(inside.error());
-    if (!*inside) return not_found(fmt::format("user {} not found", id.str()));
+    if (!*inside) return not_found("user not found");
   }
   return row;
 }

@@ -98,7 +98,7 @@ std::optional<LiveEvent> decode_control_event(const schema::Envelope& env) {
     case Payload::CommandIssued: {
       const auto* c = env.payload_as_CommandIssued();
       return command_status(AgentId(codec::from_wire(c->agent_id())), at, c->command_id(),
-                            "issued");
+                            "queued");
     }
     case Payload::AgentRevoked: {
       AgentId agent(codec::from_wire(env.payload_as_AgentRevoked()->agent_id()));

@@ -60,6 +60,13 @@ class Router {
 
   Response handle(const Request& req, const RequestContext& ctx) const noexcept;
 
+  // Every route added, as method and path pattern (the OpenAPI document is checked against it).
+  std::vector<std::pair<http::verb, std::string>> routes() const {
+    std::vector<std::pair<http::verb, std::string>> out;
+    for (const auto& r : routes_) out.emplace_back(r.method, r.path);
+    return out;
+  }
+
  private:
   struct Route {
     http::verb method;

@@ -6,6 +6,7 @@
 // `users`), a credential row and a session row whose token the test then presents.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>

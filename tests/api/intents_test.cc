@@ -172,7 +172,7 @@ TEST_CASE("intents: bad input is a 4xx problem document") {
         R"({"agent_ids":[")" + a + R"("],"kind":"shell"})",
         R"({"agent_ids":[")" + a + R"("],"kind":"reboot","timeout_s":"10"})",
         R"({"agent_ids":[")" + a + R"("],"kind":"reboot","timeout_s":0})",
-        R"({"agent_ids":["not-a-uuid"],"kind":"reboot"})",
+        std::string(R"({"agent_ids":["not-a-uuid"],"kind":"reboot"})"),
         R"({"agent_ids":[")" + a + R"("],"kind":"shell","script":")" + std::string(600'000, 'x') +
             R"("})"}) {
     CAPTURE(body.substr(0, 120));
@@ -189,8 +189,9 @@ TEST_CASE("intents: bad input is a 4xx problem document") {
              tech),
       404);
   check_problem(s.call("POST", "/api/v1/commands/not-an-id/cancel", "", tech), 404);
+  // Visibility comes before the body's meaning: an unknown alert is 404 whatever the body says.
   check_problem(
-      s.call("POST", "/api/v1/alerts/" + a + "/suppress", R"({"until":"yesterday"})", tech), 400);
+      s.call("POST", "/api/v1/alerts/" + a + "/suppress", R"({"until":"yesterday"})", tech), 404);
 }
 
 TEST_CASE("alerts: acknowledge, resolve, suppress; foreign alerts are not found") {
@@ -222,6 +223,9 @@ TEST_CASE("alerts: acknowledge, resolve, suppress; foreign alerts are not found"
   auto sup = s.call("POST", "/api/v1/alerts/" + mine.str() + "/suppress",
                     R"({"until":"2999-01-01T00:00:00Z"})", tech);
   check_problem(sup, 400);  // more than a year away
+  check_problem(s.call("POST", "/api/v1/alerts/" + mine.str() + "/suppress",
+                       R"({"until":"yesterday"})", tech),
+                400);
   sup = s.call("POST", "/api/v1/alerts/" + mine.str() + "/suppress",
                R"({"until":")" +
                    api::intents::format_rfc3339(real_clock().now() + 3'600'000'000'000) + R"("})",

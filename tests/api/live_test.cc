@@ -97,14 +97,14 @@ TEST_CASE("live: events of visible agents only, filtered by the user's scopes") 
   CHECK(all.wait_for(online_a, 10s));
   CHECK(a.text().find(s.agent_b.str()) == std::string::npos);
 
-  // A command issued through the API shows up as `command` with status issued.
+  // A command issued through the API shows up as `command` with status queued.
   auto r =
       s.call("POST", "/api/v1/commands",
              R"({"agent_ids":[")" + s.agent_a.str() + R"("],"kind":"refresh_inventory"})", tech);
   REQUIRE(r.status == 202);
   std::string id(json_body(r).at("commands").as_array()[0].at("id").as_string());
   CHECK(a.wait_for("event: command\ndata: {\"id\":\"" + id, 10s));
-  CHECK(a.text().find(R"("status":"issued")") != std::string::npos);
+  CHECK(a.text().find(R"("status":"queued")") != std::string::npos);
 
   auto rb =
       s.call("POST", "/api/v1/commands",

@@ -15,6 +15,30 @@ const std::vector<PathRoute> kPathRoutes = {
     {"GET", "/api/v1/commands/{command}", "", 200},
     {"GET", "/api/v1/clients/{client}", "", 200},
     {"GET", "/api/v1/sites/{site}", "", 200},
+    // Intents: B's ids are 404 before anything is published (A's are covered by intents_test).
+    {"POST", "/api/v1/commands", R"({"agent_ids":["{agent}"],"kind":"reboot"})", 0},
+    {"POST", "/api/v1/commands", R"({"site_id":"{site}","kind":"refresh_inventory"})", 0},
+    {"POST", "/api/v1/commands", R"({"client_id":"{client}","kind":"refresh_inventory"})", 0},
+    {"POST", "/api/v1/commands/{command}/cancel", "", 0},
+    {"POST", "/api/v1/alerts/{alert}/acknowledge", R"({"note":"x"})", 0},
+    {"POST", "/api/v1/alerts/{alert}/resolve", "", 0},
+    {"POST", "/api/v1/alerts/{alert}/suppress", R"({"until":"2099-01-01T00:00:00Z"})", 0},
+    {"PATCH", "/api/v1/clients/{client}", R"({"name":"x"})", 0},
+    {"DELETE", "/api/v1/clients/{client}", "", 0},
+    {"POST", "/api/v1/sites", R"({"client_id":"{client}","name":"x"})", 0},
+    {"PATCH", "/api/v1/sites/{site}", R"({"name":"x"})", 0},
+    {"DELETE", "/api/v1/sites/{site}", "", 0},
+    {"PUT", "/api/v1/policies", R"({"scope":"client","scope_id":"{client}","settings":{}})", 0},
+    {"PUT", "/api/v1/policies", R"({"scope":"site","scope_id":"{site}","settings":{}})", 0},
+    {"PUT", "/api/v1/policies", R"({"scope":"agent","scope_id":"{agent}","settings":{}})", 0},
+    {"POST", "/api/v1/enrollment-codes", R"({"site_id":"{site}"})", 0},
+    {"POST", "/api/v1/enrollment-codes/{code}/revoke", "", 0},
+    {"POST", "/api/v1/agents/{agent}/revoke", "{}", 0},
+    {"PATCH", "/api/v1/users/{user}", R"({"disabled":true})", 0},
+    {"POST", "/api/v1/users",
+     R"({"username":"matrix","password":"a long enough password","role":"read_only",)"
+     R"("scopes":[{"scope":"client","id":"{client}"}]})",
+     0},
 };
 
 const std::vector<ListRoute> kListRoutes = {
