@@ -1,0 +1,138 @@
+// Intent input checks and live-event decoding without servers.
+#include <doctest/doctest.h>
+
+#include "api/intents/command_request.h"
+#include "api/intents/json_input.h"
+#include "api/live/live_connection.h"
+#include "api/live/live_event.h"
+#include "common/command_codec.h"
+#include "common/event_codec.h"
+
+using namespace rmm;
+using namespace rmm::api;
+
+namespace {
+
+std::string agent_json(const AgentId& a) {
+  return R"({"agent_ids":[")" + a.str() + R"(",")" + a.str() + R"("],)";
+}
+
+std::vector<std::uint8_t> output_event(const AgentId& agent, std::span<const std::uint8_t> data) {
+  codec::AgentEventHeader h{EventId::generate(real_clock()), agent, AgentSeq{7}, 1'000'000'000,
+                            schema::Lane::Ordered};
+  codec::CommandOutputInfo info{
+      CommandId::generate(real_clock()), schema::OutputStream::Stderr, 0, 42, data, false};
+  return codec::build_command_output(h, info);
+}
+
+}  // namespace
+
+TEST_CASE("command requests: targets, kinds, bounds, summaries") {
+  auto a = AgentId::generate(real_clock());
+  auto ok = intents::parse_command_request(agent_json(a) +
+                                           R"("kind":"shell","script":"\n  df -h\nuptime"})");
+  REQUIRE(ok.has_value());
+  CHECK(ok->agents.size() == 1);  // duplicates folded
+  CHECK(ok->summary == "df -h");
+  CHECK(ok->expires_in == std::chrono::seconds(intents::kDefaultExpiresInS));
+
+  auto exec = intents::parse_command_request(
+      agent_json(a) + R"("kind":"exec","argv":["ls","-l","/tmp"],"timeout_s":5})");
+  REQUIRE(exec.has_value());
+  CHECK(exec->summary == "ls -l /tmp");
+  CHECK(exec->timeout_ms == 5000);
+  auto info = intents::command_for(*exec, CommandId::generate(real_clock()), a, "user:x", 10);
+  CHECK(info.expires_at == 10 + intents::kDefaultExpiresInS * 1'000'000'000LL);
+  CHECK(info.issuer == "user:x");
+
+  auto reboot = intents::parse_command_request(agent_json(a) + R"("kind":"reboot"})");
+  REQUIRE(reboot.has_value());
+  CHECK(std::get<codec::RebootSpec>(reboot->action).confirm);
+
+  std::string many = R"({"kind":"reboot","agent_ids":[)";
+  for (std::size_t i = 0; i <= intents::kMaxCommandTargets; ++i) {
+    many += (i ? ",\"" : "\"") + AgentId::generate(real_clock()).str() + "\"";
+  }
+  many += "]}";
+  for (const std::string& bad :
+       {many, agent_json(a) + R"("kind":"shell","script":"x","interpreter":"/bin/sh; rm"})",
+        agent_json(a) + R"("kind":"exec","argv":[]})",
+        agent_json(a) + R"("kind":"reboot","script":"x"})",
+        agent_json(a) + R"("kind":"shell","script":"a\u0000b"})",
+        std::string(R"({"kind":"reboot"})"), std::string(R"({"kind":"reboot","site_id":"x"})"),
+        agent_json(a) + R"("kind":"reboot","expires_in_s":99999999999999999999})"}) {
+    CAPTURE(bad.substr(0, 100));
+    auto r = intents::parse_command_request(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Error::Code::kInvalidInput);
+  }
+}
+
+TEST_CASE("json input: unknown fields, types, times") {
+  auto body = intents::Body::parse(R"({"name":"x","n":3})", {"name", "n"});
+  REQUIRE(body.has_value());
+  CHECK(body->integer("n", 0, 2).error().code == Error::Code::kInvalidInput);
+  CHECK_FALSE(intents::Body::parse(R"({"name":"x","evil":1})", {"name"}).has_value());
+  CHECK_FALSE(intents::Body::parse("[]", {}).has_value());
+  CHECK(intents::Body::parse("", {}).has_value());
+
+  auto t = intents::parse_rfc3339("2026-01-02T03:04:05.678Z");
+  REQUIRE(t.has_value());
+  CHECK(intents::format_rfc3339(*t) == "2026-01-02T03:04:05.678Z");
+  CHECK_FALSE(intents::parse_rfc3339("2026-01-02T03:04:05+02:00").has_value());
+  CHECK_FALSE(intents::parse_rfc3339("2026-13-02T03:04:05Z").has_value());
+}
+
+TEST_CASE("live events: verified, agent from the subject, output as safe UTF-8 text") {
+  auto agent = AgentId::generate(real_clock());
+  const std::uint8_t raw[] = {'<', 's', '>', 0xff, 'o', 'k', 0xc0, 0xaf, '\n', 0xe2, 0x82, 0xac};
+  auto bytes = output_event(agent, raw);
+  std::string subject = "rmm.p.3.evt." + agent.str() + ".cmd_output";
+  auto ev = live::decode_live_event(subject, bytes);
+  REQUIRE(ev.has_value());
+  CHECK(ev->kind == live::LiveKind::kCommandOutput);
+  CHECK(ev->agent == agent);
+  CHECK(ev->data.find(R"("stream":"stderr")") != std::string::npos);
+  CHECK(ev->data.find(R"("offset":42)") != std::string::npos);
+  // Invalid bytes (a lone 0xff, an overlong '/') become U+FFFD; the newline is escaped.
+  CHECK(ev->data.find("<s>\xEF\xBF\xBDok\xEF\xBF\xBD\xEF\xBF\xBD\\n\xE2\x82\xAC") !=
+        std::string::npos);
+  CHECK(ev->data.find('\n') == std::string::npos);
+
+  // Another agent's subject, garbage, or a control subject for an agent event: nothing.
+  auto other = AgentId::generate(real_clock());
+  CHECK_FALSE(live::decode_live_event("rmm.p.3.evt." + other.str() + ".cmd_output", bytes));
+  CHECK_FALSE(live::decode_live_event(subject, std::vector<std::uint8_t>{1, 2, 3}));
+  CHECK_FALSE(live::decode_live_event("rmm.ctl.command.command_issued", bytes));
+
+  CHECK(live::sse_frame("agent", "{}") == "event: agent\ndata: {}\n\n");
+}
+
+TEST_CASE("live connections: scope filter and a bounded queue that resyncs") {
+  UuidBytes client_a = AgentId::generate(real_clock()).bytes();
+  UuidBytes site_b = AgentId::generate(real_clock()).bytes();
+  live::Visibility v{false, {client_a}, {}};
+  CHECK(v.sees({client_a, site_b}));
+  CHECK_FALSE(v.sees({site_b, site_b}));
+  CHECK_FALSE(v.sees({}));
+  CHECK(live::Visibility{true, {}, {}}.sees({}));
+
+  live::LiveConnection c(v, 100, std::chrono::seconds(15));
+  int wakes = 0;
+  c.start([&] { ++wakes; });
+  bool ended = false;
+  CHECK(c.take(ended).find("retry:") != std::string::npos);
+  std::string frame = live::sse_frame("agent", std::string(40, 'x'));
+  CHECK(c.push(frame));
+  CHECK(c.push(frame));  // past 100 bytes: everything is replaced by one resync
+  CHECK(c.push(frame));  // dropped until the client has drained
+  CHECK(c.take(ended) == live::sse_frame("resync", "{}"));
+  CHECK(c.dropped() == 2);
+  CHECK(c.push(frame));
+  CHECK(c.take(ended) == frame);
+  CHECK(wakes >= 4);
+  c.stop();
+  CHECK_FALSE(c.push(frame));
+  c.take(ended);
+  CHECK(ended);
+}
