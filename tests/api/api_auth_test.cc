@@ -2,8 +2,12 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
 
 #include "tests/api/api_env.h"
+#include "tests/fixtures/nats_server.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace rmm;
 using namespace rmm::test;
@@ -141,4 +145,44 @@ TEST_CASE("impersonation: an owner acts as a lower user, with both identities") 
   // Disabling the owner ends the impersonated session too.
   env.exec("UPDATE users SET disabled = true WHERE id = '" + owner + "'");
   check_problem(env.get("/api/v1/auth/me", as_tech), 401);
+}
+
+TEST_CASE("rmm-api create-user: the first owner's credential and UserCreated, once") {
+  ApiEnv env("api_auth_cli");
+  // With the production streams: exit 0 means RMM_EVENTS acknowledged UserCreated.
+  NatsServerFixture nats;
+  TempDir dir("api-cli");
+  {
+    std::ofstream pw(dir / "password");
+    pw << "a long enough secret\n";
+    std::ofstream shorter(dir / "short");
+    shorter << "short\n";
+  }
+  auto run = [&](const std::string& user, const std::string& file, const std::string& log) {
+    Process p =
+        Process::start({std::string(RMM_BIN_DIR) + "/rmm-api",
+                        {"create-user", "--if-no-user", "--username", user, "--role", "owner",
+                         "--password-file", (dir / file).string(), "--pg-url", env.pg_url(),
+                         "--nats-url", nats.url(), "--nats-creds", nats.services_creds().string()},
+                        {},
+                        dir / log});
+    return p.wait(30s);
+  };
+  CHECK(run("admin", "short", "short.log") == 2);
+  REQUIRE(run("admin", "password", "first.log") == 0);
+  CHECK(run("other", "password", "second.log") == 3);  // a user exists: nothing done
+
+  // The new user's id is the one line of the output that is a uuid (the rest is log lines).
+  std::ifstream out(dir / "first.log");
+  std::string id, line;
+  while (std::getline(out, line)) {
+    if (UserId::parse(line)) id = line;
+  }
+  REQUIRE_MESSAGE(!id.empty(), "no user id printed");
+  // The projector folds UserCreated into users; here the row is written by hand.
+  env.exec("INSERT INTO users (id, username, role, created_by, created_at, updated_at) VALUES ('" +
+           id + "', 'admin', 'owner', 'admin:test', now(), now())");
+  std::string token = env.login("admin", "a long enough secret");
+  auto me = parse_object(env.get("/api/v1/auth/me", token).body);
+  CHECK(me.at("role").as_string() == "owner");
 }
