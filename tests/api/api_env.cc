@@ -55,7 +55,7 @@ ApiEnv::ApiEnv(std::string_view prefix, const Clock& clock,
   c.pg_pool_size = 3;
   c.nats_url = shared_nats().url();
   c.nats_creds = shared_nats().services_creds().string();
-  c.web_dir = (fs::path(RMM_SOURCE_DIR) / "api/web").string();
+  c.web_dir = (fs::path(RMM_SOURCE_DIR) / "api/web/dist").string();
   c.request_timeout = 5s;
   c.shutdown_grace = 5s;
   if (tweak) tweak(c);

@@ -56,6 +56,19 @@ std::string fresh_db(std::string_view prefix) {
   return url;
 }
 
+// A stand-in for the built dashboard (api/web/dist needs npm): the server only serves files.
+fs::path web_fixture_dir() {
+  static TempDir dir("api-web");
+  static bool written = [] {
+    fs::create_directories(dir.path());
+    std::ofstream(dir.path() / "index.html") << "<!doctype html><div id=\"root\"></div>";
+    std::ofstream(dir.path() / "app.js") << "document.getElementById('root').textContent = 'x';";
+    return true;
+  }();
+  (void)written;
+  return dir.path();
+}
+
 api::ApiConfig config_for(const std::string& pg_url) {
   api::ApiConfig c;
   c.listen_port = 0;
@@ -63,7 +76,7 @@ api::ApiConfig config_for(const std::string& pg_url) {
   c.pg_pool_size = 2;
   c.nats_url = shared_nats().url();
   c.nats_creds = shared_nats().services_creds().string();
-  c.web_dir = fs::path(RMM_SOURCE_DIR) / "api/web";
+  c.web_dir = web_fixture_dir();
   c.request_timeout = 5s;
   c.shutdown_grace = 5s;
   return c;
@@ -156,11 +169,10 @@ TEST_CASE("static files: the dashboard, and path traversal refused") {
   auto index = http_get(port, "/");
   REQUIRE(index.status == 200);
   CHECK(index.headers.at("content-type") == "text/html; charset=utf-8");
-  CHECK(index.body.find("<table") != std::string::npos);
+  CHECK(index.body.find("id=\"root\"") != std::string::npos);
   auto js = http_get(port, "/app.js");
   REQUIRE(js.status == 200);
   CHECK(js.headers.at("content-type") == "text/javascript; charset=utf-8");
-  CHECK(js.body.find("innerHTML") == std::string::npos);
   CHECK(js.body.find("textContent") != std::string::npos);
 
   for (std::string target :

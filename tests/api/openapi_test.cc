@@ -15,7 +15,7 @@ TEST_CASE("openapi: every registered route is documented, and every documented o
   c.listen_port = 0;
   c.pg_url = "postgresql://127.0.0.1:1/none";  // never reached: the pool connects lazily
   c.nats_url = "nats://127.0.0.1:1";           // connects in the background
-  c.web_dir = RMM_SOURCE_DIR "/api/web";
+  c.web_dir = RMM_SOURCE_DIR "/api/web/dist";
   auto app = api::App::create(c);
   REQUIRE_MESSAGE(app.has_value(), app.error().message);
 

@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
     c.pg_pool_size = 4;
     c.nats_url = nats.url();
     c.nats_creds = nats.services_creds().string();
-    c.web_dir = (fs::path(RMM_SOURCE_DIR) / "api/web").string();
+    c.web_dir = (fs::path(RMM_SOURCE_DIR) / "api/web/dist").string();
     auto app = rmm::api::App::create(c);
     if (!app) throw std::runtime_error(app.error().message);
     if (auto s = (*app)->start(); !s) throw std::runtime_error(s.error().message);
