@@ -93,7 +93,7 @@ std::vector<std::uint8_t> build_client_created(const ControlEventHeader& h,
   auto client = to_wire(v.client.bytes());
   auto partner = to_wire(v.partner.bytes());
   auto p = schema::CreateClientCreatedDirect(fbb, &client, &partner, v.name.c_str(),
-                                             v.created_by.c_str());
+                                             v.created_by.c_str(), v.impersonator.c_str());
   return finish_control_event(fbb, h, schema::Payload::ClientCreated, p.Union());
 }
 
@@ -102,8 +102,8 @@ std::vector<std::uint8_t> build_site_created(const ControlEventHeader& h,
   flatbuffers::FlatBufferBuilder fbb(256);
   auto site = to_wire(v.site.bytes());
   auto client = to_wire(v.client.bytes());
-  auto p =
-      schema::CreateSiteCreatedDirect(fbb, &site, &client, v.name.c_str(), v.created_by.c_str());
+  auto p = schema::CreateSiteCreatedDirect(fbb, &site, &client, v.name.c_str(),
+                                           v.created_by.c_str(), v.impersonator.c_str());
   return finish_control_event(fbb, h, schema::Payload::SiteCreated, p.Union());
 }
 
@@ -113,7 +113,8 @@ std::vector<std::uint8_t> build_enrollment_code_created(const ControlEventHeader
   auto code = to_wire(v.code.bytes());
   auto site = to_wire(v.site.bytes());
   auto p = schema::CreateEnrollmentCodeCreatedDirect(fbb, &code, &site, v.code_hash.c_str(),
-                                                     v.expires_at, v.created_by.c_str());
+                                                     v.expires_at, v.created_by.c_str(),
+                                                     v.impersonator.c_str());
   return finish_control_event(fbb, h, schema::Payload::EnrollmentCodeCreated, p.Union());
 }
 
@@ -121,7 +122,8 @@ std::vector<std::uint8_t> build_enrollment_code_revoked(const ControlEventHeader
                                                         const EnrollmentCodeRevokedInfo& v) {
   flatbuffers::FlatBufferBuilder fbb(128);
   auto code = to_wire(v.code.bytes());
-  auto p = schema::CreateEnrollmentCodeRevokedDirect(fbb, &code, v.revoked_by.c_str());
+  auto p = schema::CreateEnrollmentCodeRevokedDirect(fbb, &code, v.revoked_by.c_str(),
+                                                     v.impersonator.c_str());
   return finish_control_event(fbb, h, schema::Payload::EnrollmentCodeRevoked, p.Union());
 }
 
@@ -153,7 +155,7 @@ std::vector<std::uint8_t> build_agent_revoked(const ControlEventHeader& h,
   auto agent = to_wire(v.agent.bytes());
   auto keys = fbb.CreateVectorOfStrings(v.public_keys);
   auto p = schema::CreateAgentRevoked(fbb, &agent, keys, fbb.CreateString(v.revoked_by),
-                                      fbb.CreateString(v.reason));
+                                      fbb.CreateString(v.reason), fbb.CreateString(v.impersonator));
   return finish_control_event(fbb, h, schema::Payload::AgentRevoked, p.Union());
 }
 

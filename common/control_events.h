@@ -59,6 +59,7 @@ struct ClientCreatedInfo {
   PartnerId partner;
   std::string name;
   std::string created_by;
+  std::string impersonator;  // the owner acting as the user named above, else empty
 };
 
 struct SiteCreatedInfo {
@@ -66,6 +67,7 @@ struct SiteCreatedInfo {
   ClientId client;
   std::string name;
   std::string created_by;
+  std::string impersonator;  // the owner acting as the user named above, else empty
 };
 
 struct EnrollmentCodeCreatedInfo {
@@ -74,11 +76,13 @@ struct EnrollmentCodeCreatedInfo {
   std::string code_hash;
   UnixNanos expires_at = 0;
   std::string created_by;
+  std::string impersonator;  // the owner acting as the user named above, else empty
 };
 
 struct EnrollmentCodeRevokedInfo {
   EnrollmentCodeId code;
   std::string revoked_by;
+  std::string impersonator;  // the owner acting as the user named above, else empty
 };
 
 struct AgentEnrolledInfo {
@@ -103,6 +107,7 @@ struct AgentRevokedInfo {
   std::vector<std::string> public_keys;
   std::string revoked_by;
   std::string reason;
+  std::string impersonator;  // the owner acting as the user named above, else empty
 };
 
 // Wraps a finished payload in a ControlPlane envelope (for the builders of every control event).

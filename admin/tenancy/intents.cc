@@ -30,7 +30,7 @@ Result<Created> Intents::create_client(std::string_view name, std::string_view a
   auto partner = PartnerId::parse(kDefaultPartnerId);
   if (!partner) return std::unexpected(partner.error());
   codec::ClientCreatedInfo info{ClientId::generate(clock_), *partner, std::string(name),
-                                std::string(actor)};
+                                std::string(actor), impersonator_};
   auto ack = publisher_.publish(schema::Payload::ClientCreated, [&](const auto& h) {
     return codec::build_client_created(h, info);
   });
@@ -47,7 +47,7 @@ Result<Created> Intents::create_site(const ClientId& client, std::string_view na
     }
   }
   codec::SiteCreatedInfo info{SiteId::generate(clock_), client, std::string(name),
-                              std::string(actor)};
+                              std::string(actor), impersonator_};
   auto ack = publisher_.publish(schema::Payload::SiteCreated,
                                 [&](const auto& h) { return codec::build_site_created(h, info); });
   if (!ack) return std::unexpected(ack.error());
@@ -64,10 +64,12 @@ Result<CreatedCode> Intents::create_enrollment_code(const SiteId& site,
   }
   std::string code = generate_enrollment_code();
   codec::EnrollmentCodeCreatedInfo info{
-      EnrollmentCodeId::generate(clock_), site,
+      EnrollmentCodeId::generate(clock_),
+      site,
       enrollment_code_hash(*normalise_enrollment_code(code)),
       clock_.now() + std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count(),
-      std::string(actor)};
+      std::string(actor),
+      impersonator_};
   auto ack = publisher_.publish(schema::Payload::EnrollmentCodeCreated, [&](const auto& h) {
     return codec::build_enrollment_code_created(h, info);
   });
@@ -85,7 +87,7 @@ Result<Created> Intents::revoke_enrollment_code(const EnrollmentCodeId& code,
                   fmt::format("enrollment code {} does not exist", code.str()));
     }
   }
-  codec::EnrollmentCodeRevokedInfo info{code, std::string(actor)};
+  codec::EnrollmentCodeRevokedInfo info{code, std::string(actor), impersonator_};
   auto ack = publisher_.publish(schema::Payload::EnrollmentCodeRevoked, [&](const auto& h) {
     return codec::build_enrollment_code_revoked(h, info);
   });
@@ -109,7 +111,8 @@ Result<RevokedAgent> Intents::revoke_agent(const AgentId& agent, std::string_vie
                             "agent-credential?): nothing to revoke",
                             agent.str()));
   }
-  codec::AgentRevokedInfo info{agent, *keys, std::string(actor), std::string(reason)};
+  codec::AgentRevokedInfo info{agent, *keys, std::string(actor), std::string(reason),
+                               impersonator_};
   auto ack = publisher_.publish(schema::Payload::AgentRevoked,
                                 [&](const auto& h) { return codec::build_agent_revoked(h, info); });
   if (!ack) return std::unexpected(ack.error());

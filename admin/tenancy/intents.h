@@ -46,6 +46,9 @@ class Intents {
   Intents(ControlPublisher& publisher, TenancyReadModel* read_model, const Clock& clock)
       : publisher_(publisher), read_model_(read_model), clock_(clock) {}
 
+  // While an owner impersonates a user (the API's actor), every event also names the owner.
+  void set_impersonator(std::string_view owner) { impersonator_ = owner; }
+
   Result<Created> create_client(std::string_view name, std::string_view actor);
   Result<Created> create_site(const ClientId& client, std::string_view name,
                               std::string_view actor);
@@ -62,6 +65,7 @@ class Intents {
   ControlPublisher& publisher_;
   TenancyReadModel* read_model_;
   const Clock& clock_;
+  std::string impersonator_;
 };
 
 }  // namespace rmm::tenancy

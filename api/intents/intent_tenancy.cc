@@ -59,6 +59,7 @@ Response IntentRoutes::create_client(const Request& req, const RequestContext& c
                        req, ctx);
   }
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
+  intents.set_impersonator(p.actor().impersonator);
   auto created = intents.create_client(*name, p.actor().actor);
   if (!created) return problem_for(from_tenancy(created.error()), req, ctx);
   return accepted(d_.read, req, ctx, {{"id", uuid_to_string(created->id)}}, created->stream_seq,
@@ -115,6 +116,7 @@ Response IntentRoutes::create_site(const Request& req, const RequestContext& ctx
   }
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
+  intents.set_impersonator(p.actor().impersonator);
   auto created = intents.create_site(ClientId(**client), *name, p.actor().actor);
   if (!created) return problem_for(from_tenancy(created.error()), req, ctx);
   return accepted(d_.read, req, ctx, {{"id", uuid_to_string(created->id)}}, created->stream_seq,
@@ -170,6 +172,7 @@ Response IntentRoutes::create_code(const Request& req, const RequestContext& ctx
   if (auto s = lookups_.site(p, SiteId(**site)); !s) return problem_for(s.error(), req, ctx);
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
+  intents.set_impersonator(p.actor().impersonator);
   auto created = intents.create_enrollment_code(
       SiteId(**site), std::chrono::seconds(ttl->value_or(kDefaultCodeTtlS)), p.actor().actor);
   if (!created) return problem_for(from_tenancy(created.error()), req, ctx);
@@ -189,6 +192,7 @@ Response IntentRoutes::revoke_code(const Request& req, const RequestContext& ctx
   if (auto s = lookups_.enrollment_code(p, *id); !s) return problem_for(s.error(), req, ctx);
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
+  intents.set_impersonator(p.actor().impersonator);
   auto revoked = intents.revoke_enrollment_code(*id, p.actor().actor);
   if (!revoked) return problem_for(from_tenancy(revoked.error()), req, ctx);
   return accepted(d_.read, req, ctx, {{"id", id->str()}}, revoked->stream_seq, *wait);
@@ -223,6 +227,7 @@ Response IntentRoutes::revoke_agent(const Request& req, const RequestContext& ct
   {
     tenancy::TenancyReadModel model(lease->conn());
     tenancy::Intents intents(d_.publisher.control(), &model, d_.clock);
+    intents.set_impersonator(p.actor().impersonator);
     revoked = intents.revoke_agent(*id, p.actor().actor, reason->value_or("revoked in the API"));
   }
   if (!revoked) {

@@ -26,33 +26,38 @@ struct Build {
     e.actor = a.actor;
     e.impersonator = a.impersonator;
   }
-  void by(const std::string& actor) { e.actor = actor; }
+  // The first control events name their actor in created_by/revoked_by and, appended later, the
+  // impersonating owner (empty when nobody impersonated).
+  void by(const std::string& actor, const std::string& impersonator) {
+    e.actor = actor;
+    e.impersonator = impersonator;
+  }
   void target(std::string_view kind, std::string id) {
     e.target_kind = kind;
     e.target_id = std::move(id);
   }
 
   void operator()(const codec::ClientCreatedInfo& v) {
-    by(v.created_by);
+    by(v.created_by, v.impersonator);
     target("client", v.client.str());
     e.client = v.client.bytes();
     e.detail = Json().str("name", v.name).str("partner_id", v.partner.str()).take();
   }
   void operator()(const codec::SiteCreatedInfo& v) {
-    by(v.created_by);
+    by(v.created_by, v.impersonator);
     target("site", v.site.str());
     e.site = v.site.bytes();
     e.client = v.client.bytes();
     e.detail = Json().str("name", v.name).str("client_id", v.client.str()).take();
   }
   void operator()(const codec::EnrollmentCodeCreatedInfo& v) {
-    by(v.created_by);
+    by(v.created_by, v.impersonator);
     target("enrollment_code", v.code.str());
     e.site = v.site.bytes();
     e.detail = Json().str("site_id", v.site.str()).num("expires_at_ns", v.expires_at).take();
   }
   void operator()(const codec::EnrollmentCodeRevokedInfo& v) {
-    by(v.revoked_by);
+    by(v.revoked_by, v.impersonator);
     target("enrollment_code", v.code.str());
     e.enrollment_code = v.code.bytes();
   }
@@ -74,7 +79,7 @@ struct Build {
     e.detail = Json().str("new_agent_id", v.new_agent.str()).take();
   }
   void operator()(const codec::AgentRevokedInfo& v) {
-    by(v.revoked_by);
+    by(v.revoked_by, v.impersonator);
     target("agent", v.agent.str());
     e.agent = v.agent.bytes();
     e.detail = Json()

@@ -66,7 +66,8 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       if (auto e = ids.error()) return std::unexpected(*e);
       if (p->name() == nullptr || p->name()->size() == 0) return std::unexpected(bad("no name"));
       return codec::ClientCreatedInfo{client, partner, text(p->name(), kMaxNameChars),
-                                      text(p->created_by(), kMaxActorChars)};
+                                      text(p->created_by(), kMaxActorChars),
+                                      text(p->impersonator(), kMaxActorChars)};
     }
     case schema::Payload::SiteCreated: {
       const auto* p = env.payload_as_SiteCreated();
@@ -76,7 +77,8 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       if (auto e = ids.error()) return std::unexpected(*e);
       if (p->name() == nullptr || p->name()->size() == 0) return std::unexpected(bad("no name"));
       return codec::SiteCreatedInfo{site, client, text(p->name(), kMaxNameChars),
-                                    text(p->created_by(), kMaxActorChars)};
+                                    text(p->created_by(), kMaxActorChars),
+                                    text(p->impersonator(), kMaxActorChars)};
     }
     case schema::Payload::EnrollmentCodeCreated: {
       const auto* p = env.payload_as_EnrollmentCodeCreated();
@@ -87,15 +89,20 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       if (!is_sha256_hex(p->code_hash())) {
         return std::unexpected(bad("code_hash is not a lower-case hex SHA-256"));
       }
-      return codec::EnrollmentCodeCreatedInfo{code, site, p->code_hash()->str(), p->expires_at_ns(),
-                                              text(p->created_by(), kMaxActorChars)};
+      return codec::EnrollmentCodeCreatedInfo{code,
+                                              site,
+                                              p->code_hash()->str(),
+                                              p->expires_at_ns(),
+                                              text(p->created_by(), kMaxActorChars),
+                                              text(p->impersonator(), kMaxActorChars)};
     }
     case schema::Payload::EnrollmentCodeRevoked: {
       const auto* p = env.payload_as_EnrollmentCodeRevoked();
       RequiredIds ids;
       const auto code = ids.get<EnrollmentCodeId>(p->code_id(), "code_id");
       if (auto e = ids.error()) return std::unexpected(*e);
-      return codec::EnrollmentCodeRevokedInfo{code, text(p->revoked_by(), kMaxActorChars)};
+      return codec::EnrollmentCodeRevokedInfo{code, text(p->revoked_by(), kMaxActorChars),
+                                              text(p->impersonator(), kMaxActorChars)};
     }
     case schema::Payload::AgentEnrolled: {
       const auto* p = env.payload_as_AgentEnrolled();
@@ -135,8 +142,11 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       RequiredIds ids;
       const auto agent = ids.get<AgentId>(p->agent_id(), "agent_id");
       if (auto e = ids.error()) return std::unexpected(*e);
-      codec::AgentRevokedInfo info{
-          agent, {}, text(p->revoked_by(), kMaxActorChars), text(p->reason(), kMaxAgentTextChars)};
+      codec::AgentRevokedInfo info{agent,
+                                   {},
+                                   text(p->revoked_by(), kMaxActorChars),
+                                   text(p->reason(), kMaxAgentTextChars),
+                                   text(p->impersonator(), kMaxActorChars)};
       if (p->public_keys() != nullptr) {
         if (p->public_keys()->size() > kMaxKeysPerRevocation) {
           return std::unexpected(bad("too many public keys"));

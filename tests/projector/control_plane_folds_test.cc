@@ -288,3 +288,27 @@ TEST_CASE("release and rollout events are kept in the audit log only") {
                     codec::build_rollout_completed(header(), {RolloutId()}))
             .find("rollout_id") != std::string::npos);
 }
+
+TEST_CASE("the first tenancy events carry the impersonating owner into the audit log") {
+  const auto partner = *PartnerId::parse(kDefaultPartnerId);
+  const auto code = *EnrollmentCodeId::parse("0190a5c2-0000-7000-8000-0000000000c9");
+  auto created = audit_of(schema::Payload::ClientCreated,
+                          codec::build_client_created(
+                              header(), {kClient, partner, "Acme", "user:alice", "user:owner"}));
+  CHECK(created.actor == "user:alice");
+  CHECK(created.impersonator == "user:owner");
+  auto site = audit_of(
+      schema::Payload::SiteCreated,
+      codec::build_site_created(header(), {kSite, kClient, "HQ", "user:alice", "user:owner"}));
+  CHECK(site.impersonator == "user:owner");
+  auto revoked =
+      audit_of(schema::Payload::EnrollmentCodeRevoked,
+               codec::build_enrollment_code_revoked(header(), {code, "user:alice", "user:owner"}));
+  CHECK(revoked.impersonator == "user:owner");
+  // rmm-admin and unimpersonated users leave it empty.
+  auto plain =
+      audit_of(schema::Payload::ClientCreated,
+               codec::build_client_created(header(), {kClient, partner, "Acme", "admin:root", ""}));
+  CHECK(plain.actor == "admin:root");
+  CHECK(plain.impersonator.empty());
+}
