@@ -173,6 +173,8 @@ Result<std::int64_t> parse_rfc3339(std::string_view t) {
     rest = rest.substr(n);
   }
   if (rest != "Z" && rest != "z" && rest != "+00:00") return bad("time must be in UTC (Z)");
+  // Unix nanoseconds in an int64 end in April 2262.
+  constexpr int kMaxYear = 2261;
   std::tm tm{};
   tm.tm_year = to_int(year) - 1900;
   tm.tm_mon = to_int(mon) - 1;
@@ -181,7 +183,7 @@ Result<std::int64_t> parse_rfc3339(std::string_view t) {
   tm.tm_min = to_int(min);
   tm.tm_sec = to_int(sec);
   if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-      tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 70 || tm.tm_year > 8000) {
+      tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 70 || tm.tm_year > kMaxYear - 1900) {
     return bad("time is out of range");
   }
   std::time_t secs = timegm(&tm);

@@ -6,10 +6,13 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
+#include <pqxx/nontransaction>
 #include <thread>
 
 #include "common/files.h"
 #include "common/ids.h"
+#include "common/pg.h"
 #include "tests/fixtures/http_client.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/ports.h"
@@ -35,13 +38,49 @@ fs::path make_agent_state(const TempDir& dir, const NatsServerFixture& nats, con
   return state;
 }
 
+// Signs in as the owner that `rmm-api create-user` made, once the projector has folded the
+// user (polled in PostgreSQL, so failed sign-ins never count towards the lockout).
+// Waits until the projector has applied its migrations (the API's credential store among them).
+void wait_for_migrations(const std::string& db) {
+  auto conn = pg::connect(db, {.attempts = 5});
+  REQUIRE(conn.has_value());
+  bool ready = false;
+  for (int i = 0; i < 150 && !ready; ++i) {  // 15 s at most
+    pqxx::nontransaction tx(**conn);
+    ready = tx.exec1(
+                  "SELECT to_regclass('auth.credentials') IS NOT NULL "
+                  "AND to_regclass('public.users') IS NOT NULL")[0]
+                .as<bool>();
+    if (!ready) std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE_MESSAGE(ready, "the projector did not apply its migrations");
+}
+
+std::string sign_in(int api_port, const std::string& db, const std::string& password) {
+  auto conn = pg::connect(db, {.attempts = 5});
+  REQUIRE(conn.has_value());
+  bool folded = false;
+  for (int i = 0; i < 150 && !folded; ++i) {  // 15 s at most
+    pqxx::nontransaction tx(**conn);
+    folded = tx.exec1("SELECT count(*) FROM users WHERE username = 'owner'")[0].as<int>() == 1;
+    if (!folded) std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE_MESSAGE(folded, "the owner was not projected into users");
+  boost::json::object body{{"username", "owner"}, {"password", password}};
+  auto res = http_request(api_port, "POST", "/api/v1/auth/login", boost::json::serialize(body),
+                          {{"Content-Type", "application/json"}});
+  REQUIRE_MESSAGE(res.status == 200, res.body);
+  return std::string(boost::json::parse(res.body).as_object().at("token").as_string());
+}
+
 // The agent's JSON object from GET /api/v1/agents, or null while it is not there.
-boost::json::object find_agent(int api_port, const AgentId& id) {
+boost::json::object find_agent(int api_port, const std::string& token, const AgentId& id) {
   try {
-    auto res = http_get(api_port, "/api/v1/agents");
+    auto res =
+        http_request(api_port, "GET", "/api/v1/agents", {}, {{"Authorization", "Bearer " + token}});
     if (res.status != 200) return {};
     auto doc = boost::json::parse(res.body);
-    for (const auto& a : doc.as_object().at("agents").as_array()) {
+    for (const auto& a : doc.as_object().at("items").as_array()) {
       if (a.as_object().at("id").as_string() == id.str()) return a.as_object();
     }
   } catch (const std::exception&) {
@@ -72,6 +111,20 @@ TEST_CASE("an agent started on this machine is visible through the API within se
                        "--nats-url", nats.url(), "--nats-creds", nats.services_creds().string()},
                       {},
                       dir / "api.log"});
+  // The first owner, as tools/rmm up makes it.
+  wait_for_migrations(db);
+  const std::string password = "slice test owner password";
+  { std::ofstream(dir / "owner-password") << password << "\n"; }
+  Process create_user =
+      Process::start({kBin + "/rmm-api",
+                      {"create-user", "--username", "owner", "--role", "owner", "--password-file",
+                       (dir / "owner-password").string(), "--pg-url", db, "--nats-url", nats.url(),
+                       "--nats-creds", nats.services_creds().string()},
+                      {},
+                      dir / "create-user.log"});
+  REQUIRE(create_user.wait(30s) == 0);
+  const std::string token = sign_in(api_port, db, password);
+
   auto started = std::chrono::steady_clock::now();
   Process agent = Process::start(
       {kBin + "/rmm-agent",
@@ -81,7 +134,7 @@ TEST_CASE("an agent started on this machine is visible through the API within se
 
   boost::json::object seen;
   for (int i = 0; i < 150 && seen.empty(); ++i) {  // 15 s at most
-    seen = find_agent(api_port, id);
+    seen = find_agent(api_port, token, id);
     if (seen.empty()) std::this_thread::sleep_for(100ms);
   }
   REQUIRE_MESSAGE(!seen.empty(), "agent not visible through the API; logs in ", dir.path());
@@ -98,16 +151,16 @@ TEST_CASE("an agent started on this machine is visible through the API within se
   CHECK(seen.at("version").as_string() == RMM_AGENT_VERSION_STRING);
   CHECK_FALSE(seen.at("os").as_string().empty());
 
-  // Heartbeats keep arriving: the applied sequence moves on.
-  auto first_seq = seen.at("last_seq").as_int64();
+  // Heartbeats keep arriving: last_seen (event time, RFC 3339 UTC, fixed width) moves on.
+  std::string first_seen(seen.at("last_seen").as_string());
   boost::json::object later;
   for (int i = 0; i < 50; ++i) {  // 5 s at most
-    later = find_agent(api_port, id);
-    if (!later.empty() && later.at("last_seq").as_int64() > first_seq) break;
+    later = find_agent(api_port, token, id);
+    if (!later.empty() && std::string(later.at("last_seen").as_string()) > first_seen) break;
     std::this_thread::sleep_for(100ms);
   }
   REQUIRE_FALSE(later.empty());
-  CHECK(later.at("last_seq").as_int64() > first_seq);
+  CHECK(std::string(later.at("last_seen").as_string()) > first_seen);
 
   // Every component shuts down cleanly on SIGTERM.
   CHECK(agent.terminate() == 0);
