@@ -151,25 +151,18 @@ Response ReadRoutes::agents(const Request& req, const RequestContext& ctx) {
     } catch (const pqxx::data_exception&) {
       return fail(Error::Code::kInvalidInput, "malformed cursor");  // a cast of a forged cursor
     }
-    boost::json::array items;
-    boost::json::value next = nullptr;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == *limit) {
-        const auto& last = rows[i - 1];
-        boost::json::array k;
-        if (key.cast == "text") {
-          k.emplace_back(last[14].c_str());
-        } else if (key.cast == "bigint") {
-          k.emplace_back(last[14].as<std::int64_t>());
-        } else {
-          k.emplace_back(last[14].as<double>());
-        }
-        k.emplace_back(last[0].c_str());
-        next = boost::json::string(encode_cursor(k));
-        break;
+    auto [items, next] = page_of(rows, *limit, item_json, [&](const pqxx::row& last) {
+      boost::json::array k;
+      if (key.cast == "text") {
+        k.emplace_back(last[14].c_str());
+      } else if (key.cast == "bigint") {
+        k.emplace_back(last[14].as<std::int64_t>());
+      } else {
+        k.emplace_back(last[14].as<double>());
       }
-      items.push_back(item_json(rows[i]));
-    }
+      k.emplace_back(last[0].c_str());
+      return k;
+    });
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
   });

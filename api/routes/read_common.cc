@@ -18,9 +18,8 @@ bool agent_visible(pqxx::transaction_base& tx, const Principal& p, const std::st
   return !q.exec(tx, sql).empty();
 }
 
-std::pair<boost::json::array, boost::json::value> command_items(
-    pqxx::transaction_base& tx, const std::string& agent_id, int limit,
-    const std::optional<std::pair<std::int64_t, std::string>>& after) {
+Page command_items(pqxx::transaction_base& tx, const std::string& agent_id, int limit,
+                   const std::optional<std::pair<std::int64_t, std::string>>& after) {
   SqlParams q;
   std::string time = sql_us(kCommandTime);
   std::string sql = "SELECT id::text, agent_id::text, kind, summary, status, issuer, " +
@@ -33,35 +32,30 @@ std::pair<boost::json::array, boost::json::value> command_items(
            q.bind(after->second) + "::uuid)";
   }
   sql += " ORDER BY " + time + " DESC, id DESC LIMIT " + std::to_string(limit + 1);
-  auto rows = q.exec(tx, sql);
-  boost::json::array items;
-  boost::json::value next = nullptr;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (static_cast<int>(i) == limit) {
-      const auto& last = rows[i - 1];
-      next = boost::json::string(encode_cursor(
-          boost::json::array{last[14].as<std::int64_t>(), boost::json::string(last[0].c_str())}));
-      break;
-    }
-    const auto& r = rows[i];
-    items.push_back(boost::json::object{
-        {"id", json_text(r[0])},
-        {"agent_id", json_text(r[1])},
-        {"kind", json_text(r[2])},
-        {"summary", json_text(r[3])},
-        {"status", json_text(r[4])},
-        {"issuer", json_text(r[5])},
-        {"issued_at", json_time_us(r[6])},
-        {"received_at", json_time_us(r[7])},
-        {"started_at", json_time_us(r[8])},
-        {"finished_at", json_time_us(r[9])},
-        {"exit_code", json_int(r[10])},
-        {"duration_ms", json_int(r[11])},
-        {"reason", json_text(r[12])},
-        {"impersonator", json_text(r[13])},
-    });
-  }
-  return {std::move(items), std::move(next)};
+  return page_of(
+      q.exec(tx, sql), limit,
+      [](const pqxx::row& r) {
+        return boost::json::object{
+            {"id", json_text(r[0])},
+            {"agent_id", json_text(r[1])},
+            {"kind", json_text(r[2])},
+            {"summary", json_text(r[3])},
+            {"status", json_text(r[4])},
+            {"issuer", json_text(r[5])},
+            {"issued_at", json_time_us(r[6])},
+            {"received_at", json_time_us(r[7])},
+            {"started_at", json_time_us(r[8])},
+            {"finished_at", json_time_us(r[9])},
+            {"exit_code", json_int(r[10])},
+            {"duration_ms", json_int(r[11])},
+            {"reason", json_text(r[12])},
+            {"impersonator", json_text(r[13])},
+        };
+      },
+      [](const pqxx::row& last) {
+        return boost::json::array{last[14].as<std::int64_t>(),
+                                  boost::json::string(last[0].c_str())};
+      });
 }
 
 std::string alert_columns() {

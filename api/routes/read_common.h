@@ -9,17 +9,36 @@
 #include <utility>
 
 #include "api/auth/principal.h"
+#include "api/routes/json_reply.h"
 
 namespace rmm::api {
+
+using Page = std::pair<boost::json::array, boost::json::value>;  // items, next_cursor
+
+// One keyset page: `rows` holds up to limit + 1 rows, the extra one only telling that more
+// follow. `item` turns a row into its JSON object; `cursor_key` turns the page's last row into
+// the key of the next cursor (encoded with encode_cursor).
+template <class Item, class CursorKey>
+Page page_of(const pqxx::result& rows, int limit, Item item, CursorKey cursor_key) {
+  boost::json::array items;
+  boost::json::value next = nullptr;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i) == limit) {
+      next = boost::json::string(encode_cursor(cursor_key(rows[i - 1])));
+      break;
+    }
+    items.push_back(item(rows[i]));
+  }
+  return {std::move(items), std::move(next)};
+}
 
 // True when agent `agent_id` (canonical uuid text) exists and `p` may see it.
 bool agent_visible(pqxx::transaction_base& tx, const Principal& p, const std::string& agent_id);
 
 // One page of an agent's commands, newest first, without output; `after` is the cursor key
 // (issued-or-received time in epoch microseconds, id). Returns the items and next_cursor.
-std::pair<boost::json::array, boost::json::value> command_items(
-    pqxx::transaction_base& tx, const std::string& agent_id, int limit,
-    const std::optional<std::pair<std::int64_t, std::string>>& after);
+Page command_items(pqxx::transaction_base& tx, const std::string& agent_id, int limit,
+                   const std::optional<std::pair<std::int64_t, std::string>>& after);
 
 // The alert item's columns for aliases `al` (alerts) and `a` (agents), read by alert_json().
 std::string alert_columns();

@@ -115,18 +115,9 @@ Response ReadRoutes::alerts(const Request& req, const RequestContext& ctx) {
     std::string sql = "SELECT " + alert_columns() + ", " + time + " FROM alerts al" +
                       agent_scope_join("al") + where + " ORDER BY al.raised_at DESC, al.id DESC" +
                       " LIMIT " + std::to_string(*limit + 1);
-    auto rows = p.exec(tx, sql);
-    boost::json::array items;
-    boost::json::value next = nullptr;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == *limit) {
-        const auto& last = rows[i - 1];
-        next = boost::json::string(encode_cursor(
-            boost::json::array{last[16].as<std::int64_t>(), boost::json::string(last[0].c_str())}));
-        break;
-      }
-      items.push_back(alert_json(rows[i]));
-    }
+    auto [items, next] = page_of(p.exec(tx, sql), *limit, alert_json, [](const pqxx::row& last) {
+      return boost::json::array{last[16].as<std::int64_t>(), boost::json::string(last[0].c_str())};
+    });
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
   });
@@ -157,28 +148,18 @@ Response ReadRoutes::audit(const Request& req, const RequestContext& ctx) {
                        " l.detail::text, l.client_id::text, l.site_id::text"
                        " FROM audit_log l" +
                        where + " ORDER BY l.stream_seq DESC LIMIT " + std::to_string(*limit + 1));
-    boost::json::array items;
-    boost::json::value next = nullptr;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == *limit) {
-        next = boost::json::string(
-            encode_cursor(boost::json::array{rows[i - 1][0].as<std::int64_t>()}));
-        break;
-      }
-      const auto& r = rows[i];
-      items.push_back(boost::json::object{
-          {"stream_seq", json_int(r[0])},
-          {"occurred_at", json_time_us(r[1])},
-          {"actor", json_text(r[2])},
-          {"impersonator", json_text(r[3])},
-          {"action", json_text(r[4])},
-          {"target_kind", json_text(r[5])},
-          {"target_id", json_text(r[6])},
-          {"detail", json_doc(r[7])},
-          {"client_id", json_text(r[8])},
-          {"site_id", json_text(r[9])},
-      });
-    }
+    auto [items, next] = page_of(
+        rows, *limit,
+        [](const pqxx::row& r) {
+          return boost::json::object{
+              {"stream_seq", json_int(r[0])}, {"occurred_at", json_time_us(r[1])},
+              {"actor", json_text(r[2])},     {"impersonator", json_text(r[3])},
+              {"action", json_text(r[4])},    {"target_kind", json_text(r[5])},
+              {"target_id", json_text(r[6])}, {"detail", json_doc(r[7])},
+              {"client_id", json_text(r[8])}, {"site_id", json_text(r[9])},
+          };
+        },
+        [](const pqxx::row& last) { return boost::json::array{last[0].as<std::int64_t>()}; });
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
   });
@@ -203,25 +184,20 @@ Response ReadRoutes::dead_letters(const Request& req, const RequestContext& ctx)
     auto rows = p.exec(tx, "SELECT id, stream_seq, subject, reason, " + sql_us("received_at") +
                                ", COALESCE(length(raw), 0), projection FROM dead_letters" + where +
                                " ORDER BY id DESC LIMIT " + std::to_string(*limit + 1));
-    boost::json::array items;
-    boost::json::value next = nullptr;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == *limit) {
-        next = boost::json::string(
-            encode_cursor(boost::json::array{rows[i - 1][0].as<std::int64_t>()}));
-        break;
-      }
-      const auto& r = rows[i];
-      items.push_back(boost::json::object{
-          {"id", json_int(r[0])},
-          {"stream_seq", json_int(r[1])},
-          {"subject", json_text(r[2])},
-          {"reason", json_text(r[3])},
-          {"received_at", json_time_us(r[4])},
-          {"size", json_int(r[5])},
-          {"projection", json_text(r[6])},
-      });
-    }
+    auto [items, next] = page_of(
+        rows, *limit,
+        [](const pqxx::row& r) {
+          return boost::json::object{
+              {"id", json_int(r[0])},
+              {"stream_seq", json_int(r[1])},
+              {"subject", json_text(r[2])},
+              {"reason", json_text(r[3])},
+              {"received_at", json_time_us(r[4])},
+              {"size", json_int(r[5])},
+              {"projection", json_text(r[6])},
+          };
+        },
+        [](const pqxx::row& last) { return boost::json::array{last[0].as<std::int64_t>()}; });
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
   });
