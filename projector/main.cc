@@ -3,10 +3,13 @@
 
 #include <atomic>
 #include <cstdio>
+#include <vector>
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/time_text.h"
 #include "projector/rebuild/commands.h"
+#include "projector/rebuild/snapshot.h"
 #include "projector/runner.h"
 #include "projector/settings.h"
 
@@ -16,6 +19,23 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_signal(int) {
   g_stop.store(true);
+}
+
+// The point-in-time options of `rebuild` (docs/operations.md), on top of the projector's settings.
+constexpr rmm::config::Setting kSnapshotSettings[] = {
+    {"until", rmm::config::Type::kString, "",
+     "rebuild: the read models as of this stream time (RFC 3339, YYYY-MM-DD, Unix ns, an age) "
+     "into --schema, left in place"},
+    {"schema", rmm::config::Type::kString, "", "rebuild --until: the schema the snapshot stays in"},
+    {"replace", rmm::config::Type::kBool, "false",
+     "rebuild --until: replace an earlier snapshot of that --schema"},
+};
+
+std::vector<rmm::config::Setting> all_settings() {
+  auto base = rmm::projector::settings();
+  std::vector<rmm::config::Setting> all(base.begin(), base.end());
+  all.insert(all.end(), std::begin(kSnapshotSettings), std::end(kSnapshotSettings));
+  return all;
 }
 
 void install_signal_handlers() {
@@ -30,17 +50,20 @@ void install_signal_handlers() {
 
 int main(int argc, char** argv) {
   using namespace rmm;
-  auto values = config::Values::load(projector::settings(), argc, argv);
+  const auto specs = all_settings();
+  auto values = config::Values::load(specs, argc, argv);
   if (!values) {
     std::fprintf(stderr, "rmm-projector: %s\n", values.error().message.c_str());
     return 2;
   }
   if (values->help_requested()) {
-    std::fputs(config::usage("rmm-projector [rebuild | verify] [--setting=value ...]",
+    std::fputs(config::usage("rmm-projector [rebuild [--until T --schema NAME] | verify] "
+                             "[--setting=value ...]",
                              "Folds the RMM_EVENTS stream into the PostgreSQL read models; rebuild "
-                             "replays it into a new schema and swaps it in, verify compares a "
-                             "replay with the live read models (docs/operations.md).",
-                             projector::settings())
+                             "replays it into a new schema and swaps it in (with --until: the read "
+                             "models as of T, left in --schema), verify compares a replay with "
+                             "the live read models (docs/operations.md).",
+                             specs)
                    .c_str(),
                stdout);
     return 0;
@@ -59,6 +82,15 @@ int main(int argc, char** argv) {
   }
   install_signal_handlers();
   const auto& positional = values->positional();
+  const bool point_in_time = !values->str("until").empty();
+  if (!point_in_time && (!values->str("schema").empty() || values->flag("replace"))) {
+    std::fprintf(stderr, "rmm-projector: --schema and --replace go with rebuild --until\n");
+    return 2;
+  }
+  if (point_in_time && (positional.size() != 1 || positional[0] != "rebuild")) {
+    std::fprintf(stderr, "rmm-projector: --until goes with the rebuild command\n");
+    return 2;
+  }
   if (!positional.empty()) {
     if (positional.size() > 1 || (positional[0] != "rebuild" && positional[0] != "verify")) {
       std::fprintf(stderr, "rmm-projector: unknown command '%s' (rebuild or verify)\n",
@@ -76,6 +108,18 @@ int main(int argc, char** argv) {
         .rollup_retention = options->rollup_retention,
         .keep_old_schema = options->keep_old_schema,
         .max_diffs = static_cast<std::size_t>(options->verify_max_diffs)};
+    if (point_in_time) {
+      auto until = parse_time_text(values->str("until"), real_clock().now());
+      if (!until) {
+        std::fprintf(stderr, "rmm-projector: --until: %s\n", until.error().message.c_str());
+        return 2;
+      }
+      return projector::rebuild::run_snapshot({.base = co,
+                                               .until = *until,
+                                               .schema = values->str("schema"),
+                                               .replace = values->flag("replace")},
+                                              g_stop);
+    }
     return positional[0] == "rebuild" ? projector::rebuild::run_rebuild(co, g_stop)
                                       : projector::rebuild::run_verify(co, g_stop);
   }

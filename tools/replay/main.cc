@@ -4,6 +4,7 @@
 //              [--agent ID,...] [--client ID|NAME] [--site ID|NAME] [--type TOKEN,...]
 //              [--csv-detail filesystems|disks|interfaces|sensors|processes] [--follow]
 //   rmm-replay import --nats-creds FILE [--input FILE]
+//   rmm-replay snapshot --until T --schema NAME --pg-url URL --nats-creds FILE [--replace]
 //
 // See docs/analysts.md.
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "tools/replay/replay.h"
+#include "tools/replay/snapshot.h"
 
 namespace {
 
@@ -185,11 +187,7 @@ int main(int argc, char** argv) {
   int shift = argc > 1 && argv[1][0] != '-' ? 1 : 0;
   if (command == "export") return run_export_command(argc - shift, argv + shift);
   if (command == "import") return run_import_command(argc - shift, argv + shift);
-  if (command == "point-in-time") {
-    std::fprintf(stderr,
-                 "rmm-replay point-in-time: not available yet: it needs the projector's rebuild "
-                 "path (rmm-projector rebuild), which this build does not have\n");
-    return 2;
-  }
-  return usage_error("unknown command '" + command + "' (export, import, point-in-time)");
+  if (command == "snapshot")
+    return replay::run_snapshot_command(argc - shift, argv + shift, g_stop);
+  return usage_error("unknown command '" + command + "' (export, import, snapshot)");
 }

@@ -1,11 +1,8 @@
 #include "tools/replay/selection.h"
 
-#include <charconv>
-#include <ctime>
-
 #include "admin/partition.h"
-#include "common/config.h"
 #include "common/event_codec.h"
+#include "common/time_text.h"
 
 namespace rmm::replay {
 
@@ -21,14 +18,6 @@ std::vector<std::string_view> tokens(std::string_view subject) {
     start = dot + 1;
   }
   return out;
-}
-
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -75,51 +64,7 @@ std::string_view subject_type(std::string_view subject) {
 }
 
 Result<UnixNanos> parse_time(std::string_view text, UnixNanos now) {
-  if (text == "now") return now;
-  if (all_digits(text) && text.size() > 10) {
-    UnixNanos v = 0;
-    std::from_chars(text.data(), text.data() + text.size(), v);
-    return v;
-  }
-  if (!text.empty() && text.front() != '-' && (text.back() < '0' || text.back() > '9') &&
-      text.find('-') == std::string_view::npos) {
-    auto age = config::parse_duration(text);
-    if (!age) return failf("time '{}': {}", text, age.error().message);
-    return now - std::chrono::duration_cast<std::chrono::nanoseconds>(*age).count();
-  }
-  // RFC 3339 or a bare date.
-  std::tm tm{};
-  std::string s(text);
-  const char* rest = nullptr;
-  if (s.size() == 10) {
-    rest = strptime(s.c_str(), "%Y-%m-%d", &tm);
-  } else {
-    rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  }
-  if (rest == nullptr)
-    return failf("time '{}': expected RFC 3339, a date, Unix ns or an age", text);
-  std::int64_t secs = timegm(&tm);
-  std::int64_t nanos = 0;
-  std::string_view tail(rest);
-  if (!tail.empty() && tail.front() == '.') {
-    tail.remove_prefix(1);
-    std::int64_t scale = 100'000'000;
-    while (!tail.empty() && tail.front() >= '0' && tail.front() <= '9') {
-      nanos += (tail.front() - '0') * scale;
-      scale /= 10;
-      tail.remove_prefix(1);
-    }
-  }
-  if (tail == "Z" || tail.empty()) {
-  } else if ((tail.front() == '+' || tail.front() == '-') && tail.size() == 6 && tail[3] == ':') {
-    int hh = (tail[1] - '0') * 10 + (tail[2] - '0');
-    int mm = (tail[4] - '0') * 10 + (tail[5] - '0');
-    std::int64_t offset = (hh * 60 + mm) * 60;
-    secs += tail.front() == '+' ? -offset : offset;
-  } else {
-    return failf("time '{}': bad zone suffix '{}'", text, tail);
-  }
-  return secs * 1'000'000'000 + nanos;
+  return parse_time_text(text, now);
 }
 
 std::vector<std::string> split_list(std::string_view text) {
