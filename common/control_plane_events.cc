@@ -178,14 +178,17 @@ Bytes build_rollout_ring_started(const ControlEventHeader& h, const RolloutRingS
   FBB fbb(512);
   auto id = to_wire(v.rollout.bytes());
   auto agents = uuids(fbb, v.agents);
-  auto p = schema::CreateRolloutRingStarted(fbb, &id, v.ring_index, agents);
+  auto excluded = uuids(fbb, v.excluded_by_policy);
+  auto no_release = uuids(fbb, v.no_release_for_platform);
+  auto p = schema::CreateRolloutRingStarted(fbb, &id, v.ring_index, agents, excluded, no_release);
   return finish_control_event(fbb, h, schema::Payload::RolloutRingStarted, p.Union());
 }
 
 Bytes build_rollout_halted(const ControlEventHeader& h, const RolloutHaltedInfo& v) {
   FBB fbb(256);
   auto id = to_wire(v.rollout.bytes());
-  auto p = schema::CreateRolloutHaltedDirect(fbb, &id, v.reason.c_str(), v.actor.c_str());
+  auto p = schema::CreateRolloutHaltedDirect(fbb, &id, v.reason.c_str(), v.actor.c_str(),
+                                              v.impersonator.c_str());
   return finish_control_event(fbb, h, schema::Payload::RolloutHalted, p.Union());
 }
 

@@ -150,11 +150,14 @@ struct RolloutRingStartedInfo {
   RolloutId rollout;
   std::uint32_t ring_index = 0;
   std::vector<AgentId> agents;
+  std::vector<AgentId> excluded_by_policy;       // auto_update not "on" (percentage rings)
+  std::vector<AgentId> no_release_for_platform;  // no build of the version for their platform
 };
 struct RolloutHaltedInfo {
   RolloutId rollout;
   std::string reason;
   std::string actor;
+  std::string impersonator;
 };
 struct RolloutCompletedInfo {
   RolloutId rollout;

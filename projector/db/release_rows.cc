@@ -58,11 +58,13 @@ void write_control_plane_row(pqxx::work& tx, const codec::RolloutCreatedInfo& v,
 
 void write_control_plane_row(pqxx::work& tx, const codec::RolloutRingStartedInfo& v, UnixNanos t) {
   static const std::string ring_sql = fmt::format(
-      "UPDATE rollout_rings SET agents = $3::uuid[], started_at = COALESCE(started_at, {}) "
+      "UPDATE rollout_rings SET agents = $3::uuid[], started_at = COALESCE(started_at, {}), "
+      "excluded_by_policy = $5::uuid[], no_release_for_platform = $6::uuid[] "
       "WHERE rollout_id = $1::uuid AND ring_index = $2",
       at("$4::bigint"));
   tx.exec_params0(ring_sql, v.rollout.str(), static_cast<int>(v.ring_index), agent_array(v.agents),
-                  ns_to_micros(t));
+                  ns_to_micros(t), agent_array(v.excluded_by_policy),
+                  agent_array(v.no_release_for_platform));
   // A halted or completed rollout stays so; a later ring never moves the pointer back.
   static const std::string sql = fmt::format(
       "UPDATE rollouts SET status = 'running', current_ring = GREATEST(current_ring, $2), "

@@ -267,7 +267,8 @@ Result<ControlEvent::Change> decode_control_plane_change(const schema::Envelope&
       const auto* p = env.payload_as_RolloutHalted();
       auto id = required_id<RolloutId>(p->rollout_id(), "rollout_id");
       if (!id) return std::unexpected(id.error());
-      return AuditOnly{text(p->actor(), kMaxActorChars), "", "rollout", id->str(),
+      return AuditOnly{text(p->actor(), kMaxActorChars), text(p->impersonator(), kMaxActorChars),
+                       "rollout", id->str(),
                        JsonObject().str("reason", text(p->reason(), kMaxNoteChars)).take()};
     }
     case schema::Payload::RolloutCompleted: {

@@ -88,14 +88,17 @@ Result<ReleaseChange> decode_release_change(const schema::Envelope& env) {
       if (p == nullptr) return std::unexpected(bad("payload missing"));
       auto id = id_of<RolloutId>(p->rollout_id(), "rollout_id");
       if (!id) return std::unexpected(id.error());
-      return codec::RolloutRingStartedInfo{*id, p->ring_index(), agents_of(p->agent_ids())};
+      return codec::RolloutRingStartedInfo{*id, p->ring_index(), agents_of(p->agent_ids()),
+                                           agents_of(p->excluded_by_policy()),
+                                           agents_of(p->no_release_for_platform())};
     }
     case schema::Payload::RolloutHalted: {
       const auto* p = env.payload_as_RolloutHalted();
       if (p == nullptr) return std::unexpected(bad("payload missing"));
       auto id = id_of<RolloutId>(p->rollout_id(), "rollout_id");
       if (!id) return std::unexpected(id.error());
-      return codec::RolloutHaltedInfo{*id, text(p->reason()), text(p->actor())};
+      return codec::RolloutHaltedInfo{*id, text(p->reason()), text(p->actor()),
+                                      text(p->impersonator())};
     }
     case schema::Payload::RolloutCompleted: {
       const auto* p = env.payload_as_RolloutCompleted();

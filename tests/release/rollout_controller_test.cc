@@ -71,15 +71,39 @@ std::string agent_row(const AgentId& id) {
   return "INSERT INTO agents (id, last_seq, events_applied) VALUES ('" + id.str() + "', 0, 0)";
 }
 
-}  // namespace
+// The agent's latest inventory (its platform and arch) and its effective auto_update.
+void describe_agent(Stack& s, const AgentId& id, const std::string& arch, bool auto_update) {
+  s.exec(
+      "INSERT INTO agent_inventory (agent_id, ts, seq, hostname, fqdn, os_name, os_version, "
+      "os_pretty, kernel, arch, cpu_model, cpu_sockets, cpu_cores, cpu_threads, "
+      "memory_total_bytes, machine_id, dmi_vendor, dmi_product, dmi_serial, package_manager, "
+      "package_count, packages_truncated, service_count, services_truncated, "
+      "services_unavailable_reason, interfaces, packages, services, collection_errors) VALUES ('" +
+      id.str() + "', now(), 1, 'h', 'h', 'Debian GNU/Linux', '12', 'Debian', '6.1', '" + arch +
+      "', 'cpu', 1, 1, 1, 1, 'm', '', '', '', 'apt', 0, false, 0, false, '', '[]', '[]', '[]', "
+      "'[]')");
+  s.exec("INSERT INTO effective_policies VALUES ('" + id.str() + "', 'auto_update', '" +
+         (auto_update ? "on" : "off") + "', 'agent', '" + id.str() + "')");
+}
 
-TEST_CASE("the controller starts the canary ring, then halts the rollout when the canary fails") {
-  Stack s;
-  std::vector<AgentId> agents;
-  for (int i = 0; i < 4; ++i) {
-    agents.push_back(AgentId::generate(real_clock()));
-    s.exec(agent_row(agents.back()));
-  }
+void release_row(Stack& s, const std::string& version, const std::string& arch) {
+  s.exec(
+      "INSERT INTO releases (version, platform, arch, size, sha256, manifest, signature, key_id, "
+      "published_by, published_at) VALUES ('" +
+      version + "', 'linux', '" + arch + "', 1, 'x', '{}', 's', 'k', 'test', now())");
+}
+
+// What the projector would have done: its checkpoint has passed everything in RMM_EVENTS.
+void catch_up(Stack& s) {
+  auto info = s.stream_info("RMM_EVENTS");
+  auto pos = info.find("\"last_seq\":");
+  REQUIRE(pos != std::string::npos);
+  const std::string last = std::to_string(std::stoull(info.substr(pos + 11)));
+  s.exec("INSERT INTO projection_checkpoints (projection, stream_seq) VALUES ('core', " + last +
+         ") ON CONFLICT (projection) DO UPDATE SET stream_seq = EXCLUDED.stream_seq");
+}
+
+std::string create_rollout(Stack& s, const std::string& rings_values_fmt) {
   const std::string rollout = RolloutId::generate(real_clock()).str();
   s.exec(
       "INSERT INTO rollouts (id, version, platform, arch, scope, scope_id, "
@@ -88,14 +112,34 @@ TEST_CASE("the controller starts the canary ring, then halts the rollout when th
       rollout +
       "', '2.0.0', 'linux', 'x86_64', 'global', '00000000-0000-0000-0000-000000000000', 100, "
       "50, 'created', 'test', now(), now())");
+  std::string values = rings_values_fmt;
+  for (auto pos = values.find("{R}"); pos != std::string::npos; pos = values.find("{R}")) {
+    values.replace(pos, 3, rollout);
+  }
   s.exec(
       "INSERT INTO rollout_rings (rollout_id, ring_index, name, planned_agents, percent) "
-      "VALUES ('" +
-      rollout + "', 0, 'canary', '{" + agents[0].str() + "}', 0), ('" + rollout +
-      "', 1, 'all', '{}', 100)");
+      "VALUES " +
+      values);
+  return rollout;
+}
+
+}  // namespace
+
+TEST_CASE("the controller starts the canary ring, then halts the rollout when the canary fails") {
+  Stack s;
+  std::vector<AgentId> agents;
+  release_row(s, "2.0.0", "x86_64");
+  for (int i = 0; i < 4; ++i) {
+    agents.push_back(AgentId::generate(real_clock()));
+    s.exec(agent_row(agents.back()));
+    describe_agent(s, agents.back(), "x86_64", true);
+  }
+  const std::string rollout = create_rollout(
+      s, "('{R}', 0, 'canary', '{" + agents[0].str() + "}', 0), ('{R}', 1, 'all', '{}', 100)");
   rollout::RolloutController controller(*s.db, *s.js, *s.events, real_clock());
 
   // Pass 1: the canary ring starts: one update_agent command for the canary agent.
+  catch_up(s);
   auto actions = controller.run_once();
   REQUIRE(actions.has_value());
   CHECK(*actions == 1);
@@ -105,6 +149,7 @@ TEST_CASE("the controller starts the canary ring, then halts the rollout when th
   s.exec("UPDATE rollout_rings SET agents = '{" + agents[0].str() +
          "}', started_at = now() WHERE rollout_id = '" + rollout + "' AND ring_index = 0");
   s.exec("UPDATE rollouts SET status = 'running', current_ring = 0 WHERE id = '" + rollout + "'");
+  catch_up(s);
   actions = controller.run_once();
   REQUIRE(actions.has_value());
   CHECK(*actions == 0);  // nothing reported yet: wait
@@ -122,6 +167,86 @@ TEST_CASE("the controller starts the canary ring, then halts the rollout when th
   auto events = s.stream_info("RMM_EVENTS", "rmm.ctl.rollout.>");
   CHECK(events.find("\"rmm.ctl.rollout.rollout_halted\":1") != std::string::npos);
   CHECK(events.find("\"rmm.ctl.rollout.rollout_ring_started\":1") != std::string::npos);
+}
+
+TEST_CASE("a restarted controller sends each agent's command once") {
+  Stack s;
+  release_row(s, "2.0.0", "x86_64");
+  std::vector<AgentId> agents;
+  for (int i = 0; i < 3; ++i) {
+    agents.push_back(AgentId::generate(real_clock()));
+    s.exec(agent_row(agents.back()));
+    describe_agent(s, agents.back(), "x86_64", true);
+  }
+  const std::string rollout = create_rollout(s, "('{R}', 0, 'all', '{}', 100)");
+  catch_up(s);
+  {
+    rollout::RolloutController first(*s.db, *s.js, *s.events, real_clock());
+    auto actions = first.run_once();
+    REQUIRE(actions.has_value());
+    CHECK(*actions == 1);
+    // Right after its own event it waits for the projection, even with nothing folded.
+    actions = first.run_once();
+    REQUIRE(actions.has_value());
+    CHECK(*actions == 0);
+  }
+  CHECK(s.stream_info("RMM_COMMANDS").find("\"messages\":3,") != std::string::npos);
+
+  // Restarted before the projector folded RolloutRingStarted: it waits for the projection.
+  rollout::RolloutController second(*s.db, *s.js, *s.events, real_clock());
+  auto actions = second.run_once();
+  REQUIRE(actions.has_value());
+  CHECK(*actions == 0);
+  // Even a projection that lost the ring (caught up, ring not folded) re-sends nothing new: the
+  // commands' ids are derived from (rollout, ring, agent), and RMM_COMMANDS drops the copies.
+  catch_up(s);
+  actions = second.run_once();
+  REQUIRE(actions.has_value());
+  CHECK(*actions == 1);
+  CHECK(s.stream_info("RMM_COMMANDS").find("\"messages\":3,") != std::string::npos);
+  CHECK(rollout::rollout_command_id(*RolloutId::parse(rollout), 0, agents[0]) ==
+        rollout::rollout_command_id(*RolloutId::parse(rollout), 0, agents[0]));
+  CHECK(rollout::rollout_command_id(*RolloutId::parse(rollout), 0, agents[0]) !=
+        rollout::rollout_command_id(*RolloutId::parse(rollout), 1, agents[0]));
+}
+
+TEST_CASE("percentage rings take agents with auto_update on and a release for their platform") {
+  Stack s;
+  release_row(s, "2.0.0", "x86_64");
+  std::vector<AgentId> agents;
+  for (int i = 0; i < 5; ++i) {
+    agents.push_back(AgentId::generate(real_clock()));
+    s.exec(agent_row(agents.back()));
+  }
+  describe_agent(s, agents[0], "x86_64", false);  // the named canary: the policy does not matter
+  describe_agent(s, agents[1], "x86_64", true);   // taken by the percentage ring
+  describe_agent(s, agents[2], "x86_64", false);  // excluded by policy
+  describe_agent(s, agents[3], "aarch64", true);  // no release for its arch
+  // agents[4]: no inventory yet, so no known platform: no release.
+  const std::string rollout = create_rollout(
+      s, "('{R}', 0, 'canary', '{" + agents[0].str() + "}', 0), ('{R}', 1, 'all', '{}', 100)");
+  rollout::RolloutController controller(*s.db, *s.js, *s.events, real_clock());
+  catch_up(s);
+  REQUIRE(controller.run_once().has_value());
+  s.exec(
+      "UPDATE rollout_rings SET agents = planned_agents, started_at = now() WHERE "
+      "rollout_id = '" +
+      rollout + "' AND ring_index = 0");
+  s.exec(
+      "INSERT INTO agent_updates (agent_id, command_id, from_version, to_version, step, "
+      "started_at, updated_at, last_seq) VALUES ('" +
+      agents[0].str() + "', '" + CommandId::generate(real_clock()).str() +
+      "', '1.0.0', '2.0.0', 'healthy', now(), now(), 5)");
+  catch_up(s);
+  auto actions = controller.run_once();
+  REQUIRE(actions.has_value());
+  CHECK(*actions == 1);
+  auto per_agent = s.stream_info("RMM_COMMANDS", "rmm.cmd.>");
+  CHECK(per_agent.find("rmm.cmd." + agents[0].str()) != std::string::npos);
+  CHECK(per_agent.find("rmm.cmd." + agents[1].str()) != std::string::npos);
+  for (int i : {2, 3, 4}) {
+    CHECK(per_agent.find("rmm.cmd." + agents[i].str()) == std::string::npos);
+  }
 }
 
 TEST_CASE("the release folds write releases, rollouts, rings and agent updates") {
@@ -151,9 +276,11 @@ TEST_CASE("the release folds write releases, rollouts, rings and agent updates")
   h.seq = 2;
   fold(codec::build_rollout_created(h, created));
   h.seq = 3;
-  fold(codec::build_rollout_ring_started(h, {rollout, 0, {canary}}));
+  AgentId off = AgentId::generate(real_clock());
+  AgentId arm = AgentId::generate(real_clock());
+  fold(codec::build_rollout_ring_started(h, {rollout, 0, {canary}, {off}, {arm}}));
   h.seq = 4;
-  fold(codec::build_rollout_halted(h, {rollout, "canary failed", "rollout-controller"}));
+  fold(codec::build_rollout_halted(h, {rollout, "canary failed", "rollout-controller", ""}));
 
   pqxx::work tx(*s.db);
   auto r = tx.exec1("SELECT size, key_id FROM releases WHERE version = '2.0.0'");
@@ -168,6 +295,12 @@ TEST_CASE("the release folds write releases, rollouts, rings and agent updates")
                rollout.str() + "'");
   CHECK(r[0].as<int>() == 2);
   CHECK(r[1].as<int>() == 1);
+  r = tx.exec1(
+      "SELECT excluded_by_policy::text, no_release_for_platform::text FROM rollout_rings "
+      "WHERE ring_index = 0 AND rollout_id = '" +
+      rollout.str() + "'");
+  CHECK(r[0].as<std::string>() == "{" + off.str() + "}");
+  CHECK(r[1].as<std::string>() == "{" + arm.str() + "}");
 
   // UpdateProgress: a later step replaces an earlier one, never the reverse.
   CommandId command = CommandId::generate(real_clock());

@@ -7,7 +7,6 @@
 //   rmm-release rollout-create --version <v> --ring canary=<agent>,<agent> --ring all=100% ...
 //   rmm-release rollout-controller --pg-url ... --nats-url ... --nats-creds ... [--once]
 #include <array>
-#include <charconv>
 #include <cstdio>
 #include <string_view>
 
@@ -22,6 +21,7 @@
 #include "common/shutdown.h"
 #include "tools/release/publish.h"
 #include "tools/release/rollout/rollout_controller.h"
+#include "tools/release/rollout/rollout_spec.h"
 #include "updater/release/checks.h"
 #include "updater/release/manifest.h"
 #include "updater/release/signing.h"
@@ -195,32 +195,6 @@ Result<std::unique_ptr<nats::Connection>> services(const config::Values& cfg) {
   return nats::Connection::connect(opts);
 }
 
-// "canary=<id>+<id>" or "rest=50%".
-Result<codec::RolloutRingInfo> parse_ring(std::string_view spec) {
-  auto eq = spec.find('=');
-  if (eq == std::string_view::npos || eq == 0) return failf("ring '{}': name=...", spec);
-  codec::RolloutRingInfo ring{std::string(spec.substr(0, eq)), {}, 0};
-  std::string_view what = spec.substr(eq + 1);
-  if (what.ends_with('%')) {
-    std::uint32_t n = 0;
-    auto digits = what.substr(0, what.size() - 1);
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-    if (ec != std::errc() || end != digits.data() + digits.size() || n == 0 || n > 100) {
-      return failf("ring '{}': percent must be 1..100", spec);
-    }
-    ring.percent = static_cast<std::uint32_t>(n);
-    return ring;
-  }
-  while (!what.empty()) {
-    auto plus = what.find('+');
-    auto id = AgentId::parse(what.substr(0, plus));
-    if (!id) return failf("ring '{}': bad agent id", spec);
-    ring.agents.push_back(*id);
-    what = plus == std::string_view::npos ? std::string_view() : what.substr(plus + 1);
-  }
-  return ring;
-}
-
 int rollout_create(const config::Values& cfg) {
   codec::RolloutCreatedInfo info;
   info.rollout = RolloutId::generate(real_clock());
@@ -235,7 +209,7 @@ int rollout_create(const config::Values& cfg) {
   std::string_view rings = cfg.str("rings");
   while (!rings.empty()) {
     auto comma = rings.find(',');
-    auto ring = parse_ring(rings.substr(0, comma));
+    auto ring = rollout::parse_ring_spec(rings.substr(0, comma));
     if (!ring) return report(ring.error());
     info.rings.push_back(std::move(*ring));
     rings = comma == std::string_view::npos ? std::string_view() : rings.substr(comma + 1);
@@ -243,6 +217,7 @@ int rollout_create(const config::Values& cfg) {
   info.advance_healthy_percent = static_cast<std::uint32_t>(cfg.integer("advance-healthy"));
   info.halt_failed_percent = static_cast<std::uint32_t>(cfg.integer("halt-failed"));
   info.by = {tenancy::local_actor(), ""};
+  if (auto ok = rollout::check_rollout(info); !ok) return report(ok.error());
   auto conn = services(cfg);
   if (!conn) return report(conn.error());
   auto js = nats::JetStream::create(**conn, {});

@@ -8,15 +8,26 @@
 namespace rmm::rollout {
 namespace {
 
-std::vector<AgentId> members(const RolloutState& s, std::size_t ring) {
-  const auto& plan = s.rings[ring];
-  if (!plan.agents.empty()) return plan.agents;
+std::set<AgentId> taken_before(const RolloutState& s, std::size_t ring) {
   std::set<AgentId> taken;
   for (std::size_t i = 0; i < ring; ++i) {
     const auto& earlier = s.rings[i];
     const auto& list = earlier.started ? *earlier.started : earlier.agents;
     taken.insert(list.begin(), list.end());
   }
+  return taken;
+}
+
+// Fills the members of ring `ring` and who it left out into `d`.
+void choose_members(const RolloutState& s, std::size_t ring, Decision& d) {
+  const auto& plan = s.rings[ring];
+  if (!plan.agents.empty()) {
+    for (const auto& a : plan.agents) {
+      (s.no_release.contains(a) ? d.no_release_for_platform : d.agents).push_back(a);
+    }
+    return;
+  }
+  const std::set<AgentId> taken = taken_before(s, ring);
   std::vector<AgentId> pool;
   for (const auto& a : s.in_scope) {
     if (!taken.contains(a)) pool.push_back(a);
@@ -26,7 +37,13 @@ std::vector<AgentId> members(const RolloutState& s, std::size_t ring) {
   if (plan.percent > 0 && n == 0) n = 1;
   n = std::min(n, pool.size());
   pool.resize(n);
-  return pool;
+  d.agents = std::move(pool);
+  for (const auto& a : s.excluded_by_policy) {
+    if (!taken.contains(a)) d.excluded_by_policy.push_back(a);
+  }
+  for (const auto& a : s.no_release) {
+    if (!taken.contains(a)) d.no_release_for_platform.push_back(a);
+  }
 }
 
 }  // namespace
@@ -52,7 +69,7 @@ Decision decide(const RolloutState& s) {
   if (!current) {
     d.kind = Decision::Kind::kStartRing;
     d.ring_index = 0;
-    d.agents = members(s, 0);
+    choose_members(s, 0, d);
     return d;
   }
   const auto& ring = *s.rings[*current].started;
@@ -78,7 +95,7 @@ Decision decide(const RolloutState& s) {
   }
   d.kind = Decision::Kind::kStartRing;
   d.ring_index = static_cast<std::uint32_t>(*current + 1);
-  d.agents = members(s, *current + 1);
+  choose_members(s, *current + 1, d);
   return d;
 }
 
