@@ -16,14 +16,92 @@ using namespace std::chrono_literals;
 
 constexpr auto kMaxBackoff = 5s;
 constexpr auto kProgressLogInterval = 10s;
+using Steady = std::chrono::steady_clock;
 
 }  // namespace
+
+FetchAhead::FetchAhead(nats::PullSubscription& sub, int batch, std::chrono::milliseconds timeout,
+                       std::size_t depth)
+    : sub_(sub), batch_(batch), timeout_(timeout), depth_(std::max<std::size_t>(depth, 1)) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+FetchAhead::~FetchAhead() {
+  {
+    std::lock_guard lock(mu_);
+    quit_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void FetchAhead::loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return quit_ || ready_.size() < depth_; });
+      if (quit_) return;
+    }
+    const auto t0 = Steady::now();
+    auto msgs = sub_.fetch(batch_, timeout_);
+    const auto t1 = Steady::now();
+    Fetched fetched;
+    if (!msgs) {
+      fetched.error = msgs.error();
+    } else {
+      fetched.items.reserve(msgs->size());
+      for (auto& m : *msgs) {
+        auto seq = m.stream_seq();
+        if (!seq) {
+          log::warn("message.no_metadata", {{"subject", m.subject()}});
+          continue;
+        }
+        auto decoded = decode_message(m.subject(), m.data());
+        fetched.items.push_back({seq->value, std::move(m), std::move(decoded)});
+      }
+    }
+    const auto t2 = Steady::now();
+    std::lock_guard lock(mu_);
+    fetch_time_ += t1 - t0;
+    decode_time_ += t2 - t1;
+    const bool failed = fetched.error.has_value();
+    if (failed || !fetched.items.empty()) {
+      ready_.push_back(std::move(fetched));
+      cv_.notify_all();
+    }
+    if (failed) return;  // the owner backs off and starts a new reader
+  }
+}
+
+std::optional<Fetched> FetchAhead::take(std::chrono::milliseconds wait) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, wait, [&] { return !ready_.empty(); })) return std::nullopt;
+  Fetched f = std::move(ready_.front());
+  ready_.pop_front();
+  cv_.notify_all();
+  return f;
+}
+
+std::optional<Fetched> FetchAhead::try_take_ok() {
+  std::lock_guard lock(mu_);
+  if (ready_.empty() || ready_.front().error) return std::nullopt;
+  Fetched f = std::move(ready_.front());
+  ready_.pop_front();
+  cv_.notify_all();
+  return f;
+}
+
+std::pair<Steady::duration, Steady::duration> FetchAhead::times() {
+  std::lock_guard lock(mu_);
+  return {fetch_time_, decode_time_};
+}
 
 Runner::Runner(ProjectorOptions options, const std::atomic<bool>& stop)
     : options_(std::move(options)), stop_(stop) {}
 
 Runner::~Runner() {
-  ticker_.reset();  // its thread publishes on nats_
+  fetch_ahead_.reset();  // reads sub_
+  ticker_.reset();       // its thread publishes on nats_
   // Acks are fire-and-forget: push the last ones out before the connection closes.
   if (nats_ != nullptr) (void)nats_->flush(2s);  // best effort: an unsent ack is a redelivery
   sub_.reset();
@@ -83,18 +161,20 @@ Status Runner::start() {
 }
 
 nats::PullConsumerSettings Runner::consumer_settings() const {
+  // Room for a whole catch-up transaction plus the fetches read ahead during its write.
   return {
       .stream = options_.stream,
       .durable = options_.durable,
       .filter_subject = "",
       .start_after = checkpoint_,
-      .max_ack_pending = std::max(4 * options_.batch_size, 1024),
+      .max_ack_pending = std::max({2 * options_.catch_up_events + 2 * options_.batch_size, 1024}),
       .ack_wait = 30s,
       .ack_all = true,
   };
 }
 
 Status Runner::reset_consumer() {
+  fetch_ahead_.reset();
   sub_.reset();
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_DeleteConsumer(js_->raw(), options_.stream.c_str(), options_.durable.c_str(),
@@ -146,9 +226,12 @@ Status Runner::prepare_consumer() {
               {{"ack_floor", ack_floor}, {"checkpoint", checkpoint_.value}});
     return reset_consumer();
   }
-  if (max_ack_pending > 0 && max_ack_pending <= options_.batch_size) {
-    log::warn("consumer.max_ack_pending_too_small",
-              {{"max_ack_pending", max_ack_pending}, {"batch_size", options_.batch_size}});
+  // A durable made by an older version or with other settings: too small a window would cap
+  // the catch-up transactions (and at or below one fetch, stall the consumer).
+  if (max_ack_pending > 0 && max_ack_pending < consumer_settings().max_ack_pending) {
+    log::warn(
+        "consumer.max_ack_pending_too_small",
+        {{"max_ack_pending", max_ack_pending}, {"wanted", consumer_settings().max_ack_pending}});
     return reset_consumer();
   }
   auto sub = js_->pull_subscribe(consumer_settings());
@@ -194,17 +277,43 @@ Result<db::BatchStats> Runner::write_with_retry(std::span<const BatchItem> items
   }
 }
 
+void Runner::start_fetch_ahead() {
+  // Enough fetches ahead to fill the next catch-up transaction while this one is written.
+  const auto depth = static_cast<std::size_t>(
+      std::max(2, (options_.catch_up_events + options_.batch_size - 1) / options_.batch_size));
+  fetch_ahead_ =
+      std::make_unique<FetchAhead>(*sub_, options_.batch_size, options_.fetch_timeout, depth);
+}
+
+std::vector<Fetched> Runner::take_fetches() {
+  std::vector<Fetched> out;
+  auto first = fetch_ahead_->take(options_.fetch_timeout);
+  if (!first) return out;
+  std::size_t messages = first->items.size();
+  const bool failed = first->error.has_value();
+  out.push_back(std::move(*first));
+  while (!failed && messages < static_cast<std::size_t>(options_.catch_up_events)) {
+    auto next = fetch_ahead_->try_take_ok();
+    if (!next) break;
+    messages += next->items.size();
+    out.push_back(std::move(*next));
+  }
+  return out;
+}
+
 Status Runner::run() {
-  std::uint64_t applied = 0, duplicates = 0, dead = 0, batches = 0;
-  // Where the time goes, for the progress log (fetch waits count when the stream is idle).
-  std::chrono::steady_clock::duration fetch_time{}, decode_time{}, write_time{};
-  auto ms = [](std::chrono::steady_clock::duration d) {
+  std::uint64_t applied = 0, duplicates = 0, dead = 0, transactions = 0, messages = 0;
+  std::uint64_t fetched = 0;  // fetches folded into those transactions
+  // Where the time goes, for the progress log: the writer's time, and its waits for fetches
+  // (the reader's fetch and decode times are its own thread's, overlapping the writes).
+  Steady::duration write_time{}, wait_time{};
+  auto ms = [](Steady::duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   };
-  auto next_progress = std::chrono::steady_clock::now() + kProgressLogInterval;
+  auto next_progress = Steady::now() + kProgressLogInterval;
   std::chrono::milliseconds fetch_backoff = 100ms;
   while (!stop_.load()) {
-    if (std::chrono::steady_clock::now() >= next_upkeep_) partition_upkeep();
+    if (Steady::now() >= next_upkeep_) partition_upkeep();
     if (sub_ == nullptr) {  // a reset failed half way: keep trying, the checkpoint is safe
       if (auto st = reset_consumer(); !st) {
         log::warn("consumer.reset_failed", {{"error", st.error().message}});
@@ -213,14 +322,19 @@ Status Runner::run() {
         continue;
       }
     }
-    auto fetch_start = std::chrono::steady_clock::now();
-    auto msgs = sub_->fetch(options_.batch_size, options_.fetch_timeout);
-    auto fetched_at = std::chrono::steady_clock::now();
-    if (!msgs) {
-      log::warn("fetch.failed", {{"error", msgs.error().message}});
+    if (fetch_ahead_ == nullptr) start_fetch_ahead();
+    const auto wait_start = Steady::now();
+    auto fetches = take_fetches();
+    wait_time += Steady::now() - wait_start;
+    if (fetches.empty()) continue;
+    if (fetches.back().error) {
+      const Error error = *fetches.back().error;
+      fetch_ahead_.reset();  // its reader stopped; a new one starts after the backoff
+      fetches.pop_back();    // take_fetches() returns a failure alone
+      log::warn("fetch.failed", {{"error", error.message}});
       sleep_interruptibly(fetch_backoff);
       fetch_backoff = std::min<std::chrono::milliseconds>(fetch_backoff * 2, kMaxBackoff);
-      if (msgs.error().code == Error::Code::kNotFound) {
+      if (error.code == Error::Code::kNotFound) {
         // Someone deleted our consumer: make a new one from the checkpoint.
         if (auto st = reset_consumer(); !st)
           log::warn("consumer.reset_failed", {{"error", st.error().message}});
@@ -228,21 +342,14 @@ Status Runner::run() {
       continue;
     }
     fetch_backoff = 100ms;
-    if (msgs->empty()) continue;
 
-    // Stream order, each sequence once (a fetch may carry a redelivery twice).
-    std::vector<std::pair<std::uint64_t, nats::Message*>> ordered;
-    ordered.reserve(msgs->size());
-    for (auto& m : *msgs) {
-      auto seq = m.stream_seq();
-      if (!seq) {
-        log::warn("message.no_metadata", {{"subject", m.subject()}});
-        continue;
-      }
-      ordered.emplace_back(seq->value, &m);
+    // Stream order, each sequence once (fetches may carry a redelivery twice).
+    std::vector<Fetched::Item*> ordered;
+    for (auto& f : fetches) {
+      for (auto& item : f.items) ordered.push_back(&item);
     }
     std::sort(ordered.begin(), ordered.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+              [](const Fetched::Item* a, const Fetched::Item* b) { return a->seq < b->seq; });
 
     std::vector<BatchItem> items;
     items.reserve(ordered.size());
@@ -250,46 +357,47 @@ Status Runner::run() {
     std::uint64_t expected = checkpoint_.value + 1;
     bool gap = false;
     int skipped = 0;
-    for (const auto& [seq, m] : ordered) {
-      if (seq < expected) {
+    for (auto* m : ordered) {
+      if (m->seq < expected) {
         ++skipped;  // at or below the checkpoint: applied before a crash that lost the ack
-        if (items.empty()) ack_through = m;
+        if (items.empty()) ack_through = &m->message;
         continue;
       }
-      if (seq > expected) {
+      if (m->seq > expected) {
         if (!fresh_consumer_) {
           gap = true;
-          log::warn("consumer.gap", {{"expected", expected}, {"got", seq}});
+          log::warn("consumer.gap", {{"expected", expected}, {"got", m->seq}});
           break;
         }
-        log::warn("stream.gap_accepted", {{"from", expected}, {"to", seq - 1}});
+        log::warn("stream.gap_accepted", {{"from", expected}, {"to", m->seq - 1}});
       }
       fresh_consumer_ = false;
-      items.push_back({StreamSeq{seq}, decode_message(m->subject(), m->data())});
-      ack_through = m;
-      expected = seq + 1;
+      items.push_back({StreamSeq{m->seq}, std::move(m->decoded)});
+      ack_through = &m->message;
+      expected = m->seq + 1;
     }
-    auto decoded_at = std::chrono::steady_clock::now();
     if (!items.empty()) {
+      const auto write_start = Steady::now();
       auto stats = write_with_retry(items);
-      write_time += std::chrono::steady_clock::now() - decoded_at;
+      write_time += Steady::now() - write_start;
       if (!stats) return std::unexpected(stats.error());
       checkpoint_ = std::max(checkpoint_, stats->checkpoint);
       applied += stats->applied;
       duplicates += stats->duplicates;
       dead += stats->dead_letters;
+      messages += items.size();
+      fetched += fetches.size();
+      ++transactions;
       if (stats->dead_letters > 0) {
         log::warn("batch.dead_letters",
                   {{"count", stats->dead_letters}, {"checkpoint", checkpoint_.value}});
       }
       log::debug("batch.applied", {{"messages", items.size()},
+                                   {"fetches", fetches.size()},
                                    {"applied", stats->applied},
                                    {"duplicates", stats->duplicates},
                                    {"checkpoint", checkpoint_.value}});
     }
-    ++batches;
-    fetch_time += fetched_at - fetch_start;
-    decode_time += decoded_at - fetched_at;
     if (ack_through != nullptr) {
       // AckAll: acking the highest applied sequence acks everything before it.
       if (auto st = ack_through->ack(); !st)
@@ -302,19 +410,28 @@ Status Runner::run() {
         sleep_interruptibly(fetch_backoff);
       }
     }
-    if (std::chrono::steady_clock::now() >= next_progress) {
-      next_progress = std::chrono::steady_clock::now() + kProgressLogInterval;
+    if (Steady::now() >= next_progress) {
+      next_progress = Steady::now() + kProgressLogInterval;
+      auto [fetch_time, decode_time] = fetch_ahead_ != nullptr
+                                           ? fetch_ahead_->times()
+                                           : std::pair<Steady::duration, Steady::duration>{};
       log::info("projector.progress", {{"checkpoint", checkpoint_.value},
-                                       {"batches", batches},
+                                       {"transactions", transactions},
+                                       {"fetches", fetched},
+                                       {"messages", messages},
                                        {"applied", applied},
                                        {"duplicates", duplicates},
                                        {"dead_letters", dead},
-                                       {"fetch_ms", ms(fetch_time)},
-                                       {"decode_ms", ms(decode_time)},
+                                       {"reader_fetch_ms", ms(fetch_time)},
+                                       {"reader_decode_ms", ms(decode_time)},
+                                       {"writer_wait_ms", ms(wait_time)},
                                        {"write_ms", ms(write_time)}});
     }
   }
   log::info("projector.stopping", {{"checkpoint", checkpoint_.value},
+                                   {"transactions", transactions},
+                                   {"fetches", fetched},
+                                   {"messages", messages},
                                    {"applied", applied},
                                    {"duplicates", duplicates},
                                    {"dead_letters", dead}});

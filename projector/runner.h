@@ -2,30 +2,90 @@
 // commit rows + dead letters + checkpoint in one transaction, THEN ack (AckAll: the batch's last
 // message). A crash between commit and ack only causes a redelivery, which the checkpoint skips.
 //
+// Fetching and decoding run ahead on a reader thread (FetchAhead) while the previous transaction
+// is written. When the stream is backlogged, fetches pile up during a write and the next
+// transaction takes every fetch that is ready, up to catch-up-events messages: the per-agent
+// latest-state, rollup and agents upserts are then paid once per agent per transaction instead
+// of once per fetch. The checkpoint still moves in the same transaction as the rows it covers.
+// When the stream is not backlogged, each fetch returns early and is written at once (low lag).
+//
 // The checkpoint is a high-water mark, so messages must be applied in stream order with no holes.
 // A consumer may hand out later messages while earlier ones wait for redelivery (after a crash,
 // the previous run's unacked batch); acking past them would lose them. So the first message past
 // the checkpoint must be checkpoint + 1: on a gap the consumer is recreated from checkpoint + 1,
 // and only a gap right after that (messages deleted from the stream) is accepted.
 //
-// Concurrency: one thread; `stop` may be set from a signal handler, and is honoured between
-// batches (a fetch waits at most fetch-timeout), so a batch is never left half done.
+// Concurrency: the folds and writes run on the caller's thread, fetch and decode on FetchAhead's;
+// `stop` may be set from a signal handler, and is honoured between transactions (a fetch waits
+// at most fetch-timeout), so a transaction is never left half done.
 // Limitations: one projection ("core") and one consumer for the whole stream: no partitioning yet.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <pqxx/connection>
+#include <thread>
+#include <vector>
 
 #include "common/ids.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 #include "common/result.h"
 #include "projector/db/batch_writer.h"
+#include "projector/folds/decode.h"
 #include "projector/settings.h"
 #include "projector/ticker.h"
 
 namespace rmm::projector {
+
+// One fetch of the pull consumer, decoded on the reader thread.
+struct Fetched {
+  struct Item {
+    std::uint64_t seq = 0;  // 0: the message had no JetStream metadata
+    nats::Message message;  // kept until the ack
+    Decoded decoded;
+  };
+  std::vector<Item> items;     // in arrival order
+  std::optional<Error> error;  // the fetch failed: the reader stopped after it
+};
+
+// Fetches and decodes on its own thread, at most `depth` fetches ahead of the caller.
+//
+// Concurrency: take()/try_take() from one thread; the subscription must outlive the object (the
+// destructor stops and joins the thread, which waits at most one fetch timeout).
+class FetchAhead {
+ public:
+  FetchAhead(nats::PullSubscription& sub, int batch, std::chrono::milliseconds timeout,
+             std::size_t depth);
+  ~FetchAhead();
+  FetchAhead(const FetchAhead&) = delete;
+  FetchAhead& operator=(const FetchAhead&) = delete;
+
+  // The oldest ready fetch (a failed one too), waiting up to `wait`; nullopt if none came.
+  std::optional<Fetched> take(std::chrono::milliseconds wait);
+  // The oldest ready fetch if it succeeded, without waiting (a failure stays for take()).
+  std::optional<Fetched> try_take_ok();
+  // Time the reader spent fetching (including waits on an idle stream) and decoding.
+  std::pair<std::chrono::steady_clock::duration, std::chrono::steady_clock::duration> times();
+
+ private:
+  void loop();
+
+  nats::PullSubscription& sub_;
+  const int batch_;
+  const std::chrono::milliseconds timeout_;
+  const std::size_t depth_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Fetched> ready_;
+  bool quit_ = false;
+  std::chrono::steady_clock::duration fetch_time_{}, decode_time_{};
+  std::thread thread_;
+};
 
 class Runner {
  public:
@@ -46,6 +106,10 @@ class Runner {
   // Writes `items`, reconnecting to PostgreSQL with backoff on failure. Fails only if `stop` is
   // set before a write succeeds.
   Result<db::BatchStats> write_with_retry(std::span<const BatchItem> items);
+  // The fetches of the next transaction: the first (waiting up to fetch-timeout), then every
+  // fetch already read ahead, up to catch-up-events messages. Empty when none came.
+  std::vector<Fetched> take_fetches();
+  void start_fetch_ahead();
   // Creates the metrics partitions around today and drops those past retention (wall clock:
   // upkeep, not a fold). Failures are logged and retried at the next upkeep.
   void partition_upkeep();
@@ -58,7 +122,8 @@ class Runner {
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<nats::PullSubscription> sub_;
-  std::unique_ptr<Ticker> ticker_;  // when options_.ticker
+  std::unique_ptr<FetchAhead> fetch_ahead_;  // reads sub_: always reset before it
+  std::unique_ptr<Ticker> ticker_;           // when options_.ticker
   StreamSeq checkpoint_;
   // True until the first message past the checkpoint arrives from a newly created consumer.
   bool fresh_consumer_ = false;

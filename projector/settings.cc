@@ -24,6 +24,10 @@ constexpr std::array kSettings{
     Setting{"batch-size", Type::kInt, "2048",
             "messages per fetch and per transaction (a fetch returns early when fewer are there)",
             1, 4096},
+    Setting{"catch-up-events", Type::kInt, "16384",
+            "most messages per transaction when the stream is backlogged (the fetches read ahead "
+            "during a write are folded together)",
+            1, 65'536},
     Setting{"fetch-timeout", Type::kDuration, "1s",
             "longest wait for a batch (also bounds shutdown latency)", 10, 60'000},
     Setting{"log-level", Type::kString, "info", "debug, info, warn or error"},
@@ -70,6 +74,7 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .stream = v.str("stream"),
                      .durable = v.str("durable"),
                      .batch_size = static_cast<int>(v.integer("batch-size")),
+                     .catch_up_events = static_cast<int>(v.integer("catch-up-events")),
                      .fetch_timeout = v.duration("fetch-timeout"),
                      .metrics_retention = v.duration("metrics-retention"),
                      .rollup_retention = v.duration("rollup-retention"),

@@ -20,6 +20,7 @@ struct ProjectorOptions {
   std::string stream;
   std::string durable;
   int batch_size = 2048;
+  int catch_up_events = 16384;
   std::chrono::milliseconds fetch_timeout{1000};
   std::chrono::milliseconds metrics_retention{std::chrono::days(30)};
   std::chrono::milliseconds rollup_retention{std::chrono::days(400)};

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 #include <pqxx/stream_to>
 #include <set>
 #include <string>
@@ -36,17 +37,11 @@ const std::vector<std::string> kMetricsColumns{"agent_id",
                                                "load15",
                                                "uptime_s",
                                                "process_count",
-                                               "logged_in_users"};
-const std::vector<std::string> kFilesystemColumns{"agent_id",    "ts",          "mount",
-                                                  "fstype",      "device",      "used_bytes",
-                                                  "total_bytes", "inodes_used", "inodes_total"};
-const std::vector<std::string> kDiskColumns{"agent_id", "ts",         "name",        "reads",
-                                            "writes",   "read_bytes", "write_bytes", "io_time_ms"};
-const std::vector<std::string> kNetColumns{"agent_id",   "ts",        "name",     "rx_bytes",
-                                           "rx_packets", "rx_errors", "rx_drops", "tx_bytes",
-                                           "tx_packets", "tx_errors", "tx_drops"};
-const std::vector<std::string> kTemperatureColumns{"agent_id", "ts", "chip", "label", "celsius"};
-
+                                               "logged_in_users",
+                                               "filesystems",
+                                               "disks",
+                                               "net",
+                                               "temperatures"};
 // The shortest decimal text that reads back as the same float: exact input for numeric sums.
 std::string exact(double v) {
   return fmt::format("{}", v);
@@ -54,10 +49,6 @@ std::string exact(double v) {
 std::string exact(float v) {
   return fmt::format("{}", v);
 }
-
-struct Keys {
-  std::string agent, ts;
-};
 
 std::string filesystems_json(const std::vector<FilesystemRow>& list) {
   std::string out = "[";
@@ -87,6 +78,47 @@ std::string temperatures_json(const std::vector<TemperatureRow>& list) {
     fmt::format_to(std::back_inserter(out), ",\"celsius\":{}}}", t.celsius);
   }
   return out + "]";
+}
+
+std::string disks_json(const std::vector<DiskRow>& list) {
+  std::string out = "[";
+  for (const auto& d : list) {
+    if (out.size() > 1) out += ',';
+    out += "{\"name\":";
+    append_json_string(out, d.name);
+    fmt::format_to(std::back_inserter(out),
+                   ",\"reads\":{},\"writes\":{},\"read_bytes\":{},\"write_bytes\":{},"
+                   "\"io_time_ms\":{}}}",
+                   d.reads, d.writes, d.read_bytes, d.write_bytes, d.io_time_ms);
+  }
+  return out + "]";
+}
+
+std::string net_json(const std::vector<NetRow>& list) {
+  std::string out = "[";
+  for (const auto& n : list) {
+    if (out.size() > 1) out += ',';
+    out += "{\"name\":";
+    append_json_string(out, n.name);
+    fmt::format_to(std::back_inserter(out),
+                   ",\"rx_bytes\":{},\"rx_packets\":{},\"rx_errors\":{},\"rx_drops\":{},"
+                   "\"tx_bytes\":{},\"tx_packets\":{},\"tx_errors\":{},\"tx_drops\":{}}}",
+                   n.rx_bytes, n.rx_packets, n.rx_errors, n.rx_drops, n.tx_bytes, n.tx_packets,
+                   n.tx_errors, n.tx_drops);
+  }
+  return out + "]";
+}
+
+// A list as its json column text; nullopt (not collected) as SQL NULL.
+template <class Row>
+std::optional<std::string> list_json(const std::optional<std::vector<Row>>& list,
+                                     std::string (*render)(const std::vector<Row>&)) {
+  if (!list) return std::nullopt;
+  return render(*list);
+}
+
+const char* or_null(const std::optional<std::string>& s) {
+  return s ? s->c_str() : nullptr;
 }
 
 std::string strings_json(const std::vector<std::string>& list) {
@@ -170,9 +202,9 @@ std::string processes_json(const std::vector<ProcessRow>& list) {
   return out + "]";
 }
 
-// One jsonb parameter, [[agent, ts_us, seq, document], ...], rather than a jsonb[] array: parsing
-// an array literal of escaped documents cost PostgreSQL ~100 us per document, the largest single
-// cost of a batch of typical samples (docs/benchmarks.md).
+// One json parameter, [[agent, ts_us, seq, document], ...]: `processes` is a json column (stored
+// as validated text), where a jsonb[] array of documents cost PostgreSQL ~100 us per document
+// to parse (docs/benchmarks.md).
 void write_processes(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
   std::string rows = "[";
   for (const auto* s : latest) {
@@ -236,76 +268,29 @@ void prepare_metrics_statements(pqxx::connection& conn) {
                "INSERT INTO agent_processes AS p (agent_id, ts, seq, processes) "
                "SELECT (e->>0)::uuid, timestamptz 'epoch' + (e->>1)::bigint * "
                "interval '1 microsecond', (e->>2)::bigint, e->3 "
-               "FROM jsonb_array_elements($1::jsonb) AS e "
+               "FROM json_array_elements($1::json) AS e "
                "ON CONFLICT (agent_id) DO UPDATE SET ts = EXCLUDED.ts, seq = EXCLUDED.seq, "
                "processes = EXCLUDED.processes WHERE p.seq < EXCLUDED.seq");
 }
 
 std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples,
                               const std::string& prefix) {
-  std::vector<Keys> keys;
-  keys.reserve(samples.size());
-  for (const auto& s : samples)
-    keys.push_back({s.agent.str(), utc_timestamp_text(ns_to_micros(s.at))});
-  std::int64_t rows = 0;
-  {
-    pqxx::stream_to out(tx, prefix + "metrics", kMetricsColumns);
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      const auto& r = *samples[i].rows;
-      out << std::make_tuple(keys[i].agent, keys[i].ts, samples[i].seq, samples[i].stream_seq,
-                             r.cpu_percent, r.cpu_interval_ms, r.mem_total_bytes, r.mem_used_bytes,
-                             r.mem_available_bytes, r.mem_cached_bytes, r.swap_total_bytes,
-                             r.swap_used_bytes, r.load1, r.load5, r.load15, r.uptime_s,
-                             r.process_count, r.logged_in_users);
-      ++rows;
-    }
-    out.complete();
+  pqxx::stream_to out(tx, prefix + "metrics", kMetricsColumns);
+  for (const auto& s : samples) {
+    const auto& r = *s.rows;
+    const auto fs = list_json(r.filesystems, &filesystems_json);
+    const auto disks = list_json(r.disks, &disks_json);
+    const auto net = list_json(r.network, &net_json);
+    const auto temps = list_json(r.temperatures, &temperatures_json);
+    out << std::make_tuple(s.agent.str(), utc_timestamp_text(ns_to_micros(s.at)), s.seq,
+                           s.stream_seq, r.cpu_percent, r.cpu_interval_ms, r.mem_total_bytes,
+                           r.mem_used_bytes, r.mem_available_bytes, r.mem_cached_bytes,
+                           r.swap_total_bytes, r.swap_used_bytes, r.load1, r.load5, r.load15,
+                           r.uptime_s, r.process_count, r.logged_in_users, or_null(fs),
+                           or_null(disks), or_null(net), or_null(temps));
   }
-  // One COPY per per-item table, skipped when the batch has no such rows.
-  auto copy_items = [&](const std::string& table, const std::vector<std::string>& columns,
-                        auto list_of, auto write_row) {
-    bool any = false;
-    for (const auto& s : samples) any = any || (list_of(*s.rows) && !list_of(*s.rows)->empty());
-    if (!any) return;
-    pqxx::stream_to out(tx, prefix + table, columns);
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      const auto* list = list_of(*samples[i].rows);
-      if (list == nullptr) continue;
-      for (const auto& item : *list) {
-        write_row(out, keys[i], item);
-        ++rows;
-      }
-    }
-    out.complete();
-  };
-  copy_items(
-      "metrics_filesystems", kFilesystemColumns,
-      [](const MetricsRows& r) { return r.filesystems ? &*r.filesystems : nullptr; },
-      [](pqxx::stream_to& out, const Keys& k, const FilesystemRow& f) {
-        out << std::make_tuple(k.agent, k.ts, f.mount, f.fstype, f.device, f.used_bytes,
-                               f.total_bytes, f.inodes_used, f.inodes_total);
-      });
-  copy_items(
-      "metrics_disks", kDiskColumns,
-      [](const MetricsRows& r) { return r.disks ? &*r.disks : nullptr; },
-      [](pqxx::stream_to& out, const Keys& k, const DiskRow& d) {
-        out << std::make_tuple(k.agent, k.ts, d.name, d.reads, d.writes, d.read_bytes,
-                               d.write_bytes, d.io_time_ms);
-      });
-  copy_items(
-      "metrics_net", kNetColumns,
-      [](const MetricsRows& r) { return r.network ? &*r.network : nullptr; },
-      [](pqxx::stream_to& out, const Keys& k, const NetRow& n) {
-        out << std::make_tuple(k.agent, k.ts, n.name, n.rx_bytes, n.rx_packets, n.rx_errors,
-                               n.rx_drops, n.tx_bytes, n.tx_packets, n.tx_errors, n.tx_drops);
-      });
-  copy_items(
-      "metrics_temperatures", kTemperatureColumns,
-      [](const MetricsRows& r) { return r.temperatures ? &*r.temperatures : nullptr; },
-      [](pqxx::stream_to& out, const Keys& k, const TemperatureRow& t) {
-        out << std::make_tuple(k.agent, k.ts, t.chip, t.label, t.celsius);
-      });
-  return rows;
+  out.complete();
+  return static_cast<std::int64_t>(samples.size());
 }
 
 void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples) {

@@ -1,5 +1,7 @@
-// Writes the applied MetricsSamples of a batch inside the batch transaction: raw rows by COPY
-// (pqxx::stream_to) into the day-partitioned tables, the hourly rollups, and the latest state
+// Writes the applied MetricsSamples of a batch inside the batch transaction: one raw row per
+// sample by COPY (pqxx::stream_to) into the day-partitioned `metrics` table (its per-filesystem,
+// disk, interface and sensor lists as json text, rendered here so a live fold and a rebuild
+// write the same bytes), the hourly rollups, and the latest state
 // (agent_latest_metrics, agent_processes) by prepared unnest upserts, one statement each.
 //
 // The day partitions must exist (PartitionManager::ensure_days) before write_metrics runs.
@@ -30,8 +32,8 @@ void prepare_metrics_statements(pqxx::connection& conn);
 // `samples` in stream order (so per agent in sequence order).
 void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples);
 
-// Raw rows only (the COPY part of write_metrics), into `<prefix>metrics`, `<prefix>metrics_...`:
-// the benchmark measures the same COPY into scratch tables. Returns the rows written.
+// Raw rows only (the COPY part of write_metrics), into `<prefix>metrics`: the benchmark measures
+// the same COPY into a scratch table. Returns the rows written (one per sample).
 std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples,
                               const std::string& table_prefix = "");
 

@@ -58,11 +58,7 @@ Result<RetentionReport> PartitionManager::apply_retention(UnixNanos now,
     constexpr std::string_view kDrop =
         "SELECT rmm_drop_partitions_before($1::text[], "
         "timestamptz 'epoch' + $2::bigint * interval '1 microsecond')";
-    report.raw_dropped = tx.exec_params1(std::string(kDrop),
-                                         "{metrics,metrics_filesystems,metrics_disks,metrics_net,"
-                                         "metrics_temperatures}",
-                                         raw_cutoff)[0]
-                             .as<int>();
+    report.raw_dropped = tx.exec_params1(std::string(kDrop), "{metrics}", raw_cutoff)[0].as<int>();
     report.rollup_dropped =
         tx.exec_params1(std::string(kDrop), "{metrics_hourly}", rollup_cutoff)[0].as<int>();
     tx.commit();

@@ -1,8 +1,8 @@
-// Day partitions of the raw metrics tables and month partitions of metrics_hourly: created on
+// Day partitions of the raw metrics table and month partitions of metrics_hourly: created on
 // demand before a batch's COPY (remembered, so a known day costs nothing), ahead of time around
 // today, and dropped whole by retention (never a bulk DELETE). The SQL side is in
-// migrations/0003_telemetry.sql (rmm_ensure_metrics_day, rmm_ensure_rollup_month,
-// rmm_drop_partitions_before).
+// migrations/0003_telemetry.sql (rmm_ensure_rollup_month) and 0006_metrics_one_row.sql
+// (rmm_ensure_metrics_day, rmm_drop_partitions_before).
 //
 // Concurrency: one per connection; the SQL functions take a transaction advisory lock, so
 // several processes may create the same partition at once.
@@ -21,7 +21,7 @@
 namespace rmm::projector::db {
 
 struct RetentionReport {
-  int raw_dropped = 0;     // day partitions of the raw tables (5 per day)
+  int raw_dropped = 0;     // day partitions of `metrics`
   int rollup_dropped = 0;  // month partitions of metrics_hourly
 };
 

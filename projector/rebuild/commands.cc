@@ -105,10 +105,7 @@ RowFilters retention_filters(const CommandOptions& o) {
                        now_us - keep.count() * 1000);
   };
   RowFilters f;
-  for (auto t :
-       {"metrics", "metrics_filesystems", "metrics_disks", "metrics_net", "metrics_temperatures"}) {
-    f.emplace(t, since("ts", o.metrics_retention));
-  }
+  f.emplace("metrics", since("ts", o.metrics_retention));
   f.emplace("metrics_hourly", since("hour", o.rollup_retention));
   return f;
 }

@@ -72,8 +72,7 @@ Result<std::vector<std::string>> defer_indexes(pqxx::connection& conn, const std
              "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
              "JOIN pg_namespace n ON n.oid = t.relnamespace "
              "WHERE n.nspname = $1 AND t.relkind = 'p' AND NOT x.indisunique "
-             "AND t.relname IN ('metrics', 'metrics_filesystems', 'metrics_disks', "
-             "'metrics_net', 'metrics_temperatures')",
+             "AND t.relname = 'metrics'",
              schema)) {
       names.push_back(r[0].as<std::string>());
       // pg_get_indexdef gives a partitioned index as "ON ONLY <parent>" (the parent alone, as

@@ -36,7 +36,7 @@ Status use_schema(pqxx::connection& conn, const std::string& schema);
 
 Status drop_schema(pqxx::connection& conn, const std::string& schema);
 
-// The secondary indexes of the raw metrics tables in `schema` (non-unique, so no fold depends on
+// The secondary indexes of the raw metrics table in `schema` (non-unique, so no fold depends on
 // them), dropped for the bulk load of a replay: COPY then only appends. Returns their
 // definitions for restore_indexes().
 Result<std::vector<std::string>> defer_indexes(pqxx::connection& conn, const std::string& schema);

@@ -234,9 +234,7 @@ TEST_CASE("SIGKILLed at random points under load, the projector ends equal to a 
                fmt::format("SELECT last_seq FROM agents WHERE id = '{}'", old_agent.str())) == 3);
   {
     pqxx::nontransaction tx(**conn);
-    tx.exec(
-        "SELECT rmm_drop_partitions_before('{metrics,metrics_filesystems,metrics_disks,"
-        "metrics_net,metrics_temperatures}', now() - interval '30 days')");
+    tx.exec("SELECT rmm_drop_partitions_before('{metrics}', now() - interval '30 days')");
   }
   CHECK(scalar(**conn, fmt::format("SELECT count(*) FROM metrics WHERE agent_id = '{}'",
                                    old_agent.str())) == 0);

@@ -3,8 +3,10 @@
 // sequence gaps and the presence lane.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
+#include <pqxx/transaction>
 
 #include "common/command_codec.h"
 #include "common/event_codec.h"
@@ -100,7 +102,7 @@ BatchItem sample(Db& db, const AgentId& agent, std::uint64_t seq, UnixNanos at, 
 
 }  // namespace
 
-TEST_CASE("metric rows are COPYed into their day partitions, created on demand") {
+TEST_CASE("one metrics row per sample, COPYed into its day partition, created on demand") {
   Db db("tel_copy");
   CHECK(db.partitions("metrics").empty());
   auto stats = db.write({sample(db, kA, 1, kNoon, 10), sample(db, kA, 2, kNoon + kDay, 20),
@@ -109,25 +111,47 @@ TEST_CASE("metric rows are COPYed into their day partitions, created on demand")
   CHECK(stats.metric_samples == 3);
   CHECK(db.partitions("metrics") ==
         std::set<std::string>{"metrics_p20240310", "metrics_p20240311"});
-  CHECK(db.partitions("metrics_net") ==
-        std::set<std::string>{"metrics_net_p20240310", "metrics_net_p20240311"});
   CHECK(db.partitions("metrics_hourly") == std::set<std::string>{"metrics_hourly_p202403"});
   CHECK(db.scalar("SELECT count(*) FROM metrics_p20240310") == 1);
   CHECK(db.scalar("SELECT count(*) FROM metrics_p20240311") == 2);
-  CHECK(db.scalar("SELECT count(*) FROM metrics_filesystems_p20240311") == 4);
+  // The per-item tables of migration 0003 are views over the json columns now.
+  CHECK(db.scalar("SELECT count(*) FROM pg_class WHERE relname IN ('metrics_filesystems', "
+                  "'metrics_disks', 'metrics_net', 'metrics_temperatures') AND relkind = 'v'") ==
+        4);
+  CHECK(db.scalar("SELECT count(*) FROM metrics_filesystems WHERE ts >= '2024-03-11'") == 4);
   CHECK(db.scalar("SELECT count(*) FROM metrics_disks") == 3);
   CHECK(db.scalar("SELECT count(*) FROM metrics_temperatures") == 3);
+  CHECK(db.text(fmt::format("SELECT string_agg(name || ':' || rx_bytes || ':' || tx_bytes, ',' "
+                            "ORDER BY ts) FROM metrics_net WHERE agent_id = '{}'",
+                            kA.str())) == "eth0:1:1,eth0:2:2");
   CHECK(db.text(fmt::format("SELECT ts::text || ' ' || seq || ' ' || stream_seq || ' ' || "
                             "cpu_percent FROM metrics WHERE agent_id = '{}' AND seq = 1",
                             kA.str())) == "2024-03-10 12:00:00+00 1 1 10");
   CHECK(db.text(fmt::format("SELECT string_agg(mount || ':' || used_bytes, ',' ORDER BY mount) "
                             "FROM metrics_filesystems WHERE agent_id = '{}'",
                             kB.str())) == "/:1,/boot:5");
+  // The stored text is exactly what the projector rendered (a rebuild writes the same bytes).
+  CHECK(db.text(fmt::format("SELECT filesystems::text || temperatures::text || disks::text "
+                            "FROM metrics WHERE agent_id = '{}' AND seq = 1",
+                            kA.str())) ==
+        "[{\"mount\":\"/\",\"fstype\":\"ext4\",\"device\":\"/dev/sda1\",\"used_bytes\":1,"
+        "\"total_bytes\":2,\"inodes_used\":3,\"inodes_total\":4},{\"mount\":\"/boot\","
+        "\"fstype\":\"vfat\",\"device\":\"/dev/sda2\",\"used_bytes\":5,\"total_bytes\":6,"
+        "\"inodes_used\":7,\"inodes_total\":8}][{\"chip\":\"coretemp\",\"label\":"
+        "\"Package id 0\",\"celsius\":41.5}][{\"name\":\"sda\",\"reads\":1,\"writes\":1,"
+        "\"read_bytes\":1,\"write_bytes\":1,\"io_time_ms\":1}]");
+
+  // A sample without lists: NULL, not an empty list.
+  db.write({sample(db, kB, 2, kNoon + kDay + 2, 40, false)});
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM metrics WHERE agent_id = '{}' AND seq = 2 "
+                              "AND filesystems IS NULL AND disks IS NULL AND net IS NULL "
+                              "AND temperatures IS NULL",
+                              kB.str())) == 1);
 
   // A re-sent sample (same agent seq) adds no row anywhere.
   auto again = db.write({sample(db, kA, 2, kNoon + kDay, 99)});
   CHECK(again.duplicates == 1);
-  CHECK(db.scalar("SELECT count(*) FROM metrics") == 3);
+  CHECK(db.scalar("SELECT count(*) FROM metrics") == 4);
   CHECK(db.scalar("SELECT count(*) FROM metrics_filesystems") == 6);
 }
 
@@ -146,7 +170,7 @@ TEST_CASE("partitions ahead of time, and retention drops whole old partitions on
 
   auto report = parts.apply_retention(kNoon, std::chrono::days(30), std::chrono::days(400));
   REQUIRE_MESSAGE(report.has_value(), report.error().message);
-  CHECK(report->raw_dropped == 2 * 5);  // two days, five raw tables each
+  CHECK(report->raw_dropped == 2);  // two day partitions of `metrics`
   CHECK(report->rollup_dropped == 0);
   CHECK(db.scalar("SELECT count(*) FROM metrics") == 2);
   CHECK(db.scalar("SELECT min(seq) FROM metrics") == 3);
@@ -207,10 +231,10 @@ TEST_CASE("latest metrics and processes follow the newest applied sample") {
   CHECK(db.text(fmt::format("SELECT temperatures->0->>'celsius' FROM agent_latest_metrics "
                             "WHERE agent_id = '{}'",
                             kA.str())) == "41.5");
-  CHECK(db.text(
-            fmt::format("SELECT string_agg(p->>'pid', ',' ORDER BY (p->>'pid')::int) FROM "
-                        "agent_processes, jsonb_array_elements(processes) p WHERE agent_id = '{}'",
-                        kA.str())) == "1,1002");
+  CHECK(
+      db.text(fmt::format("SELECT string_agg(p->>'pid', ',' ORDER BY (p->>'pid')::int) FROM "
+                          "agent_processes, json_array_elements(processes) p WHERE agent_id = '{}'",
+                          kA.str())) == "1,1002");
 
   // A sample without lists updates the figures, keeps the processes, and nulls the lists.
   db.write({sample(db, kA, 3, kNoon + 2000, 33, false)});
@@ -220,14 +244,14 @@ TEST_CASE("latest metrics and processes follow the newest applied sample") {
   CHECK(db.scalar(fmt::format("SELECT count(*) FROM agent_latest_metrics WHERE agent_id = '{}' "
                               "AND filesystems IS NULL",
                               kA.str())) == 1);
-  CHECK(db.scalar(fmt::format("SELECT jsonb_array_length(processes) FROM agent_processes "
+  CHECK(db.scalar(fmt::format("SELECT json_array_length(processes) FROM agent_processes "
                               "WHERE agent_id = '{}'",
                               kA.str())) == 2);
   db.write({sample(db, kA, 4, kNoon + 3000, 44)});
-  CHECK(db.text(
-            fmt::format("SELECT string_agg(p->>'pid', ',' ORDER BY (p->>'pid')::int) FROM "
-                        "agent_processes, jsonb_array_elements(processes) p WHERE agent_id = '{}'",
-                        kA.str())) == "1,1004");
+  CHECK(
+      db.text(fmt::format("SELECT string_agg(p->>'pid', ',' ORDER BY (p->>'pid')::int) FROM "
+                          "agent_processes, json_array_elements(processes) p WHERE agent_id = '{}'",
+                          kA.str())) == "1,1004");
 }
 
 TEST_CASE("inventory upsert: the latest document, and the summary on agents") {
@@ -399,4 +423,88 @@ TEST_CASE("outbox drops are recorded once") {
   db.write({std::move(drop)});
   CHECK(db.text("SELECT dropped_metrics || '/' || dropped_heartbeats || '/' || oldest_dropped_seq "
                 "|| '/' || newest_dropped_seq FROM agent_outbox_drops") == "10/2/5/20");
+}
+
+TEST_CASE("migration 0006 moves rows of the per-item tables into the metrics row's json") {
+  // A database at migration 0005 with rows in the tables 0006 replaces.
+  namespace fs = std::filesystem;
+  const fs::path old_dir = fs::temp_directory_path() /
+                           test::PostgresFixture::shared().unique_name("rmm_migrations_0005");
+  fs::create_directories(old_dir);
+  for (const auto& e : fs::directory_iterator(RMM_MIGRATIONS_SOURCE_DIR)) {
+    const auto name = e.path().filename().string();
+    if (name.ends_with(".sql") && name < "0006") fs::copy_file(e.path(), old_dir / name);
+  }
+  auto& pg = test::PostgresFixture::shared();
+  auto c = pg::connect(pg.create_database(pg.unique_name("tel_mig6")));
+  REQUIRE_MESSAGE(c.has_value(), c.error().message);
+  auto& conn = **c;
+  auto m = db::apply_migrations(conn, old_dir);
+  fs::remove_all(old_dir);
+  REQUIRE_MESSAGE(m.has_value(), m.error().message);
+  const std::string a = kA.str();
+  {
+    pqxx::work tx(conn);
+    tx.exec("SELECT rmm_ensure_metrics_day('2024-03-10')");
+    tx.exec(fmt::format(
+        "INSERT INTO metrics SELECT '{0}', ts, seq, seq, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1 "
+        "FROM (VALUES ('2024-03-10 12:00:00+00'::timestamptz, 1), "
+        "('2024-03-10 12:01:00+00', 2)) v(ts, seq)",
+        a));
+    tx.exec(
+        fmt::format("INSERT INTO metrics_filesystems VALUES "
+                    "('{0}', '2024-03-10 12:00:00+00', '/', 'ext4', 'a\"b', 1, 2, 3, 4), "
+                    "('{0}', '2024-03-10 12:00:00+00', '/boot', 'vfat', 'd', 5, 6, 7, 8)",
+                    a));
+    tx.exec(fmt::format(
+        "INSERT INTO metrics_disks VALUES ('{0}', '2024-03-10 12:00:00+00', 'sda', 1, 2, 3, 4, 5)",
+        a));
+    tx.exec(
+        fmt::format("INSERT INTO metrics_net VALUES "
+                    "('{0}', '2024-03-10 12:01:00+00', 'eth0', 1, 2, 3, 4, 5, 6, 7, 8)",
+                    a));
+    tx.exec(
+        fmt::format("INSERT INTO metrics_temperatures VALUES "
+                    "('{0}', '2024-03-10 12:00:00+00', 'coretemp', 'Core 0', 41.5)",
+                    a));
+    tx.exec(
+        fmt::format("INSERT INTO agent_processes VALUES ('{0}', now(), 1, "
+                    "'[{{\"pid\": 1, \"name\": \"init\"}}]')",
+                    a));
+    tx.commit();
+  }
+  auto all = db::apply_migrations(conn, RMM_MIGRATIONS_SOURCE_DIR);
+  REQUIRE_MESSAGE(all.has_value(), all.error().message);
+  pqxx::nontransaction tx(conn);
+  auto r = tx.exec(
+      "SELECT seq, filesystems::text, disks::text, net::text, temperatures::text "
+      "FROM metrics ORDER BY seq");
+  REQUIRE(r.size() == 2);
+  // The same text the projector renders for these lists (metrics_writer.cc).
+  CHECK(r[0][1].as<std::string>() ==
+        "[{\"mount\":\"/\",\"fstype\":\"ext4\",\"device\":\"a\\\"b\",\"used_bytes\":1,"
+        "\"total_bytes\":2,\"inodes_used\":3,\"inodes_total\":4},{\"mount\":\"/boot\","
+        "\"fstype\":\"vfat\",\"device\":\"d\",\"used_bytes\":5,\"total_bytes\":6,"
+        "\"inodes_used\":7,\"inodes_total\":8}]");
+  CHECK(r[0][2].as<std::string>() ==
+        "[{\"name\":\"sda\",\"reads\":1,\"writes\":2,\"read_bytes\":3,\"write_bytes\":4,"
+        "\"io_time_ms\":5}]");
+  CHECK(r[0][3].is_null());
+  CHECK(r[0][4].as<std::string>() ==
+        "[{\"chip\":\"coretemp\",\"label\":\"Core 0\",\"celsius\":41.5}]");
+  CHECK(r[1][1].is_null());
+  CHECK(r[1][3].as<std::string>() ==
+        "[{\"name\":\"eth0\",\"rx_bytes\":1,\"rx_packets\":2,\"rx_errors\":3,\"rx_drops\":4,"
+        "\"tx_bytes\":5,\"tx_packets\":6,\"tx_errors\":7,\"tx_drops\":8}]");
+  // The views give the old rows back.
+  CHECK(tx.exec1("SELECT string_agg(mount || '|' || device || '|' || inodes_total, ',' "
+                 "ORDER BY mount) FROM metrics_filesystems")[0]
+            .as<std::string>() == "/|a\"b|4,/boot|d|8");
+  CHECK(tx.exec1("SELECT tx_drops FROM metrics_net")[0].as<int>() == 8);
+  CHECK(tx.exec1("SELECT json_array_length(processes) FROM agent_processes")[0].as<int>() == 1);
+  // Retention still accepts the old list of parents (the dropped tables are skipped).
+  CHECK(tx.exec1("SELECT rmm_drop_partitions_before('{metrics,metrics_filesystems,metrics_net}', "
+                 "'2024-03-12')")[0]
+            .as<int>() == 1);
+  CHECK(tx.exec1("SELECT count(*) FROM metrics")[0].as<int>() == 0);
 }

@@ -2,6 +2,9 @@
 // Inventory and command lifecycle events published as agents would become read-model rows.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 #include "common/command_codec.h"
 #include "common/event_codec.h"
 #include "common/pg.h"
@@ -85,7 +88,9 @@ TEST_CASE("metrics, inventory and command events published to JetStream become r
   const auto stream_last = static_cast<std::int64_t>(pub.last_seq.load());
   REQUIRE(stream_last == kAgents * (1 + static_cast<std::int64_t>(kSamplesPerAgent)) - 1 + 3);
 
-  auto projector = start_projector(nats, pg_url, dir, 1, {"--batch-size=256"});
+  // Small fetches over a backlog: the catch-up mode folds several fetches per transaction.
+  auto projector =
+      start_projector(nats, pg_url, dir, 1, {"--batch-size=64", "--catch-up-events=512"});
   auto conn = pg::connect(pg_url);
   REQUIRE(conn.has_value());
   bool done = wait_until(
@@ -101,6 +106,25 @@ TEST_CASE("metrics, inventory and command events published to JetStream become r
   CHECK(projector.running());
   CHECK(projector.terminate(10s) == 0);
   CHECK(checkpoint(**conn) == stream_last);
+  {
+    // projector.stopping ... transactions=T fetches=F messages=M: at least one transaction took
+    // more than one fetch, and none more than catch-up-events messages plus one fetch.
+    std::ifstream in(dir.path() / "projector-1.log");
+    std::string line, stopping;
+    while (std::getline(in, line)) {
+      if (line.find("msg=projector.stopping") != std::string::npos) stopping = line;
+    }
+    REQUIRE(!stopping.empty());
+    auto field = [&](std::string_view key) {
+      auto at = stopping.find(fmt::format(" {}=", key));
+      REQUIRE(at != std::string::npos);
+      return std::strtoll(stopping.c_str() + at + key.size() + 2, nullptr, 10);
+    };
+    CAPTURE(stopping);
+    CHECK(field("messages") == stream_last);
+    CHECK(field("transactions") < field("fetches"));
+    CHECK(field("transactions") * (512 + 64) >= stream_last);
+  }
 
   const std::int64_t samples = kAgents * static_cast<std::int64_t>(kSamplesPerAgent) - 1;
   CHECK(scalar(**conn, "SELECT count(*) FROM metrics") == samples);

@@ -2,8 +2,8 @@
 // stream, as a ratio of two ceilings measured in the same run on the same events (issue 4 §3):
 //   1. JetStream pull fetch + AckAll of those messages (a throwaway durable, the projector's
 //   batch);
-//   2. PostgreSQL COPY (pqxx::stream_to) of the same rows into scratch tables, one transaction per
-//      batch, through the projector's own COPY code.
+//   2. PostgreSQL COPY (pqxx::stream_to) of the same rows into a scratch table, one transaction
+//      per batch, through the projector's own COPY code.
 //
 //   rmm-bench-projector --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]
 //                       [--agents A] [--shape core|typical] [--batch-size B] [--projector PATH]
@@ -128,15 +128,13 @@ double fetch_ceiling(nats::Connection& conn, std::uint64_t after, std::size_t co
   return rate;
 }
 
-// COPY of the events' rows into scratch tables, one transaction per batch; returns rows/s.
+// COPY of the events' rows (one per event, as the projector writes them) into a scratch table,
+// one transaction per batch; returns rows/s.
 double copy_ceiling(pqxx::connection& conn, const std::vector<Event>& events, int batch,
                     std::int64_t& rows) {
   {
     pqxx::nontransaction tx(conn);
-    for (auto t : {"metrics", "metrics_filesystems", "metrics_disks", "metrics_net",
-                   "metrics_temperatures"}) {
-      tx.exec(fmt::format("CREATE TABLE scratch_{0} (LIKE {0})", t));
-    }
+    tx.exec("CREATE TABLE scratch_metrics (LIKE metrics)");
   }
   std::vector<projector::Decoded> decoded;
   decoded.reserve(events.size());
@@ -161,10 +159,7 @@ double copy_ceiling(pqxx::connection& conn, const std::vector<Event>& events, in
   }
   double rate = static_cast<double>(rows) / seconds_since(t0);
   pqxx::nontransaction tx(conn);
-  for (auto t :
-       {"metrics", "metrics_filesystems", "metrics_disks", "metrics_net", "metrics_temperatures"}) {
-    tx.exec(fmt::format("DROP TABLE scratch_{}", t));
-  }
+  tx.exec("DROP TABLE scratch_metrics");
   return rate;
 }
 

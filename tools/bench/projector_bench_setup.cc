@@ -175,7 +175,7 @@ void print_report(const Args& a, const Report& r) {
   std::printf("| ceiling 1: JetStream pull fetch + AckAll, batch %d | %.0f msg/s | %.2f |\n",
               a.batch_size, r.fetch_rate, r.fold_rate / r.fetch_rate);
   std::printf(
-      "| ceiling 2: PostgreSQL COPY of the same rows (scratch tables, txn per batch) | %.0f rows/s "
+      "| ceiling 2: PostgreSQL COPY of the same rows (scratch table, txn per batch) | %.0f rows/s "
       "= %.0f events/s | %.2f |\n",
       r.copy_rows_rate, copy_events, r.fold_rate / copy_events);
   std::printf(
