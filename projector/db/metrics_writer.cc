@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <pqxx/stream_to>
@@ -15,7 +16,8 @@
 namespace rmm::projector::db {
 namespace {
 
-constexpr const char* kRollup = "rmm_metrics_rollup";
+constexpr const char* kRollupSamples = "rmm_metrics_rollup";
+constexpr const char* kRollupGroups = "rmm_metrics_rollup_groups";
 constexpr const char* kLatest = "rmm_metrics_latest";
 constexpr const char* kProcesses = "rmm_processes_upsert";
 constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
@@ -48,6 +50,12 @@ std::string exact(double v) {
 }
 std::string exact(float v) {
   return fmt::format("{}", v);
+}
+
+// The start of the UTC hour of `at`, in microseconds.
+std::int64_t hour_of(UnixNanos at) {
+  const auto us = ns_to_micros(at);
+  return us - (us % kMicrosPerHour + kMicrosPerHour) % kMicrosPerHour;
 }
 
 std::string filesystems_json(const std::vector<FilesystemRow>& list) {
@@ -130,18 +138,73 @@ std::string strings_json(const std::vector<std::string>& list) {
   return out + "]";
 }
 
-void write_rollups(pqxx::work& tx, std::span<const SampleRef> samples) {
+// The old way, kept for sums that do not fit ExactDecimalSum: every sample's exact decimal text
+// to SQL, grouped and summed there.
+void write_rollups_in_sql(pqxx::work& tx, std::span<const SampleRef> samples) {
   PgArray agents, hours, cpu, mem_pct, mem_used;
   for (const auto& s : samples) {
     agents.add_text(s.agent.str());
-    auto us = ns_to_micros(s.at);
-    hours.add(us - (us % kMicrosPerHour + kMicrosPerHour) % kMicrosPerHour);
+    hours.add(hour_of(s.at));
     cpu.add_text(exact(s.rows->cpu_percent));
     mem_pct.add_text(exact(s.rows->mem_percent()));
     mem_used.add(s.rows->mem_used_bytes);
   }
-  tx.exec_prepared0(kRollup, agents.take(), hours.take(), cpu.take(), mem_pct.take(),
+  tx.exec_prepared0(kRollupSamples, agents.take(), hours.take(), cpu.take(), mem_pct.take(),
                     mem_used.take());
+}
+
+// One (agent, hour) of a batch's samples, summed exactly as SQL's numeric sum() would.
+struct HourSums {
+  std::int64_t samples = 0;
+  ExactDecimalSum cpu, mem_pct, mem_used;
+  float cpu_max = 0;
+  double mem_pct_max = 0;
+  std::int64_t mem_used_max = 0;
+};
+
+// What `max(x)::real` gives for numeric x made from `exact(v)`: PostgreSQL converts the decimal
+// text to float (strtof), which can differ from a cast of the double in the last bit.
+float as_real(double v) {
+  float f = std::strtof(exact(v).c_str(), nullptr);
+  return f == 0 ? 0.0f : f;  // numeric has no -0
+}
+
+// Aggregated per (agent, hour) here, so the upsert gets one row per group instead of one array
+// element per sample to parse, group and sum. Falls back to SQL when a sum does not fit.
+void write_rollups(pqxx::work& tx, std::span<const SampleRef> samples) {
+  std::map<std::pair<AgentId, std::int64_t>, HourSums> groups;
+  bool exact_ok = true;
+  for (const auto& s : samples) {
+    auto [it, fresh] = groups.try_emplace({s.agent, hour_of(s.at)});
+    auto& g = it->second;
+    const auto& r = *s.rows;
+    const double mem_pct = r.mem_percent();
+    exact_ok = exact_ok && g.cpu.add(exact(r.cpu_percent)) && g.mem_pct.add(exact(mem_pct)) &&
+               g.mem_used.add(fmt::format("{}", r.mem_used_bytes));
+    if (fresh || r.cpu_percent > g.cpu_max) g.cpu_max = r.cpu_percent;
+    if (fresh || mem_pct > g.mem_pct_max) g.mem_pct_max = mem_pct;
+    if (fresh || r.mem_used_bytes > g.mem_used_max) g.mem_used_max = r.mem_used_bytes;
+    ++g.samples;
+  }
+  if (!exact_ok) {
+    write_rollups_in_sql(tx, samples);
+    return;
+  }
+  PgArray agents, hours, counts, cpu_sum, cpu_max, mem_sum, mem_max, used_sum, used_max;
+  for (const auto& [key, g] : groups) {
+    agents.add_text(key.first.str());
+    hours.add(key.second);
+    counts.add(g.samples);
+    cpu_sum.add_text(g.cpu.text());
+    cpu_max.add_text(exact(as_real(g.cpu_max)));
+    mem_sum.add_text(g.mem_pct.text());
+    mem_max.add_text(exact(as_real(g.mem_pct_max)));
+    used_sum.add_text(g.mem_used.text());
+    used_max.add(g.mem_used_max);
+  }
+  tx.exec_prepared0(kRollupGroups, agents.take(), hours.take(), counts.take(), cpu_sum.take(),
+                    cpu_max.take(), mem_sum.take(), mem_max.take(), used_sum.take(),
+                    used_max.take());
 }
 
 void write_latest(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
@@ -223,7 +286,22 @@ void write_processes(pqxx::work& tx, const std::vector<const SampleRef*>& latest
 }  // namespace
 
 void prepare_metrics_statements(pqxx::connection& conn) {
-  conn.prepare(kRollup,
+  conn.prepare(kRollupGroups,
+               "INSERT INTO metrics_hourly AS h (agent_id, hour, samples, cpu_sum, cpu_max, "
+               "mem_percent_sum, mem_percent_max, mem_used_sum, mem_used_max) "
+               "SELECT agent_id, timestamptz 'epoch' + hour_us * interval '1 microsecond', "
+               "samples, cpu_sum, cpu_max, mem_sum, mem_max, used_sum, used_max "
+               "FROM unnest($1::uuid[], $2::bigint[], $3::integer[], $4::numeric[], $5::real[], "
+               "$6::numeric[], $7::real[], $8::numeric[], $9::bigint[]) AS u(agent_id, hour_us, "
+               "samples, cpu_sum, cpu_max, mem_sum, mem_max, used_sum, used_max) "
+               "ON CONFLICT (agent_id, hour) DO UPDATE SET samples = h.samples + EXCLUDED.samples, "
+               "cpu_sum = h.cpu_sum + EXCLUDED.cpu_sum, "
+               "cpu_max = greatest(h.cpu_max, EXCLUDED.cpu_max), "
+               "mem_percent_sum = h.mem_percent_sum + EXCLUDED.mem_percent_sum, "
+               "mem_percent_max = greatest(h.mem_percent_max, EXCLUDED.mem_percent_max), "
+               "mem_used_sum = h.mem_used_sum + EXCLUDED.mem_used_sum, "
+               "mem_used_max = greatest(h.mem_used_max, EXCLUDED.mem_used_max)");
+  conn.prepare(kRollupSamples,
                "INSERT INTO metrics_hourly AS h (agent_id, hour, samples, cpu_sum, cpu_max, "
                "mem_percent_sum, mem_percent_max, mem_used_sum, mem_used_max) "
                "SELECT agent_id, timestamptz 'epoch' + hour_us * interval '1 microsecond', "

@@ -116,4 +116,94 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+namespace {
+
+// 10^n for 0 <= n <= 38 (the largest power of ten in an __int128).
+constexpr int kMaxDigits = 38;
+using Int128 = ExactDecimalSum::Int128;
+__extension__ typedef unsigned __int128 UInt128;
+
+Int128 pow10(int n) {
+  Int128 p = 1;
+  for (int i = 0; i < n; ++i) p *= 10;
+  return p;
+}
+
+bool scale_up(Int128& v, int by) {
+  if (by > kMaxDigits) return v == 0;
+  return !__builtin_mul_overflow(v, pow10(by), &v);
+}
+
+}  // namespace
+
+bool ExactDecimalSum::rescale(int scale) {
+  if (scale <= scale_) return true;
+  if (!scale_up(value_, scale - scale_)) return false;
+  scale_ = scale;
+  return true;
+}
+
+bool ExactDecimalSum::add(std::string_view t) {
+  std::size_t i = 0;
+  bool negative = false;
+  if (i < t.size() && (t[i] == '-' || t[i] == '+')) negative = t[i++] == '-';
+  Int128 mantissa = 0;
+  int fraction = 0;
+  bool point = false, any_digit = false;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '.' && !point) {
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') break;
+    any_digit = true;
+    if (mantissa == 0 && c == '0' && !point) continue;  // leading zeros
+    if (__builtin_mul_overflow(mantissa, 10, &mantissa) ||
+        __builtin_add_overflow(mantissa, c - '0', &mantissa)) {
+      return false;
+    }
+    if (point) ++fraction;
+  }
+  if (!any_digit) return false;
+  int exponent = 0;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    bool negative_exp = false;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) negative_exp = t[i++] == '-';
+    if (i == t.size()) return false;
+    for (; i < t.size(); ++i) {
+      if (t[i] < '0' || t[i] > '9' || exponent > 10'000) return false;
+      exponent = exponent * 10 + (t[i] - '0');
+    }
+    if (negative_exp) exponent = -exponent;
+  }
+  if (i != t.size()) return false;
+  // value = mantissa * 10^-(fraction - exponent); numeric keeps a display scale of at least 0.
+  const int term_scale = fraction - exponent;
+  const int display = std::max(term_scale, 0);
+  if (display > kMaxDigits || !rescale(display)) return false;
+  Int128 term = mantissa;
+  if (!scale_up(term, scale_ - term_scale)) return false;
+  if (negative) term = -term;
+  return !__builtin_add_overflow(value_, term, &value_);
+}
+
+std::string ExactDecimalSum::text() const {
+  const bool negative = value_ < 0;
+  UInt128 v = negative ? static_cast<UInt128>(-(value_ + 1)) + 1 : static_cast<UInt128>(value_);
+  std::string digits;
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  while (digits.size() <= static_cast<std::size_t>(scale_)) digits.push_back('0');
+  std::string out = negative ? "-" : "";
+  for (std::size_t k = digits.size(); k-- > 0;) {
+    out.push_back(digits[k]);
+    if (k == static_cast<std::size_t>(scale_) && scale_ > 0) out.push_back('.');
+  }
+  return out;
+}
+
 }  // namespace rmm::projector::db

@@ -58,6 +58,27 @@ class PgArray {
   bool empty_ = true;
 };
 
+// An exact sum of decimal numbers given as text ("45.5", "3.0517578125e-05", "-0", "1.5e+20"), as
+// PostgreSQL's `sum()` of the same texts cast to numeric would give it: the same value and the
+// same display scale (the largest scale among the terms), so a sum made here and added to a
+// stored numeric equals the one SQL would have made. Fixed point in 128 bits: add() fails (and
+// the sum is unusable) when a term or the sum does not fit, the caller then lets SQL do it.
+class ExactDecimalSum {
+ public:
+  __extension__ typedef __int128 Int128;
+
+  // False when `text` is not a finite decimal or does not fit.
+  [[nodiscard]] bool add(std::string_view text);
+  // "[-]digits[.digits]" with exactly scale() fractional digits; "0" for an empty sum.
+  std::string text() const;
+  int scale() const { return scale_; }
+
+ private:
+  bool rescale(int scale);
+  Int128 value_ = 0;  // the sum times 10^scale_
+  int scale_ = 0;
+};
+
 // `s` as a JSON string, quotes included. `s` must be valid UTF-8 (storable text is).
 void append_json_string(std::string& out, std::string_view s);
 

@@ -215,6 +215,37 @@ TEST_CASE("hourly rollups add up across batches") {
         60);  // 10% + 30% + 20%
 }
 
+TEST_CASE("rollups summed per (agent, hour) in C++ equal PostgreSQL's numeric sum of the samples") {
+  Db db("tel_rollup_exact");
+  // Awkward values: many decimals, tiny and negative ones, and memory percentages with long
+  // expansions (used / total * 100 as a double).
+  const float cpus[] = {0.1f, 33.333332f, 1e-05f, 99.99999f, 12.5f, 0.0f, 7.3f};
+  std::vector<BatchItem> items;
+  for (std::uint64_t i = 0; i < std::size(cpus); ++i) {
+    codec::MetricsInfo m{.cpu_percent = cpus[i],
+                         .memory_total_bytes = 3'000'000'007,
+                         .memory_used_bytes = 1'000'000'000 + i * 123'456'789};
+    items.push_back(
+        item(db, kA, schema::Payload::MetricsSample,
+             codec::build_metrics(
+                 header(kA, i + 1, kNoon + static_cast<UnixNanos>(i) * 60'000'000'000), m)));
+  }
+  // Two transactions: the sums are added to the stored row in between.
+  db.write({items.begin(), items.begin() + 3});
+  db.write({items.begin() + 3, items.end()});
+  // The reference: PostgreSQL sums the same exact decimal texts of the raw rows.
+  CHECK(db.text("SELECT cpu_sum::text FROM metrics_hourly") ==
+        db.text("SELECT sum(cpu_percent::text::numeric)::text FROM metrics"));
+  CHECK(db.text("SELECT cpu_max::text FROM metrics_hourly") ==
+        db.text("SELECT max(cpu_percent::text::numeric)::real::text FROM metrics"));
+  CHECK(db.text("SELECT mem_used_sum::text || '/' || mem_used_max FROM metrics_hourly") ==
+        db.text("SELECT sum(mem_used_bytes)::text || '/' || max(mem_used_bytes) FROM metrics"));
+  CHECK(db.scalar("SELECT samples FROM metrics_hourly") == 7);
+  // Memory percent: within a rounding of the double per sample, with a display scale.
+  CHECK(db.text("SELECT (abs(mem_percent_sum - (SELECT sum(mem_used_bytes * 100.0 / "
+                "mem_total_bytes) FROM metrics)) < 1e-9)::text FROM metrics_hourly") == "true");
+}
+
 TEST_CASE("latest metrics and processes follow the newest applied sample") {
   Db db("tel_latest");
   db.write({sample(db, kA, 1, kNoon, 10), sample(db, kA, 2, kNoon + 1000, 20),

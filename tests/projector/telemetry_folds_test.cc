@@ -367,3 +367,28 @@ TEST_CASE("sql text: timestamps, days, array literals, JSON strings") {
   append_json_string(json, "a\"b\\c\n\x01é");
   CHECK(json == R"("a\"b\\c\u000a\u0001é")");
 }
+
+TEST_CASE("exact decimal sums: value and display scale as PostgreSQL's numeric sum() gives") {
+  using rmm::projector::db::ExactDecimalSum;
+  auto sum = [](std::initializer_list<std::string_view> terms) {
+    ExactDecimalSum s;
+    for (auto t : terms) REQUIRE(s.add(t));
+    return s.text();
+  };
+  CHECK(sum({}) == "0");
+  CHECK(sum({"10", "30", "20"}) == "60");
+  CHECK(sum({"45.5", "0.25"}) == "45.75");
+  CHECK(sum({"1.5", "1.5"}) == "3.0");  // scale 1 kept, as numeric keeps it
+  CHECK(sum({"1e-05", "2"}) == "2.00001");
+  CHECK(sum({"3.0517578125e-05"}) == "0.000030517578125");
+  CHECK(sum({"1.5e+20", "1"}) == "150000000000000000001");
+  CHECK(sum({"-0", "0"}) == "0");
+  CHECK(sum({"-2.5", "1"}) == "-1.5");
+  CHECK(sum({"-0.001"}) == "-0.001");
+  CHECK(sum({"33.333333333333336", "66.66666666666667"}) == "100.000000000000006");
+  ExactDecimalSum bad;
+  CHECK_FALSE(bad.add("nan"));
+  CHECK_FALSE(ExactDecimalSum{}.add(""));
+  CHECK_FALSE(ExactDecimalSum{}.add("1e-400"));  // more than 38 digits: SQL sums it instead
+  CHECK_FALSE(ExactDecimalSum{}.add("1e+40"));
+}
