@@ -51,6 +51,8 @@ void IntentRoutes::register_routes(Router& router) {
   router.add(V::post, "/api/v1/agents/{id}/revoke", user, bind(&IntentRoutes::revoke_agent));
   router.add(V::post, "/api/v1/users", user, bind(&IntentRoutes::create_user));
   router.add(V::patch, "/api/v1/users/{id}", user, bind(&IntentRoutes::update_user));
+  router.add(V::post, "/api/v1/rollouts", user, bind(&IntentRoutes::create_rollout));
+  router.add(V::post, "/api/v1/rollouts/{id}/halt", user, bind(&IntentRoutes::halt_rollout));
 }
 
 }  // namespace rmm::api::intents

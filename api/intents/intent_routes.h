@@ -60,6 +60,9 @@ class IntentRoutes {
   Response revoke_agent(const Request& req, const RequestContext& ctx);
   Response create_user(const Request& req, const RequestContext& ctx);
   Response update_user(const Request& req, const RequestContext& ctx);
+  // intent_rollouts.cc
+  Response create_rollout(const Request& req, const RequestContext& ctx);
+  Response halt_rollout(const Request& req, const RequestContext& ctx);
 
  private:
   // Publishes with the publisher; a broker failure becomes kTimeout (503).

@@ -31,6 +31,10 @@ void ReadRoutes::register_routes(Router& router) {
   add("/api/v1/audit", user, &ReadRoutes::audit);
   add("/api/v1/dead-letters", admin, &ReadRoutes::dead_letters);
   add("/api/v1/users", admin, &ReadRoutes::users);
+  add("/api/v1/releases", user, &ReadRoutes::releases);
+  add("/api/v1/rollouts", user, &ReadRoutes::rollouts);
+  add("/api/v1/rollouts/{id}", user, &ReadRoutes::rollout);
+  add("/api/v1/agents/{id}/updates", user, &ReadRoutes::agent_updates);
 }
 
 Response ReadRoutes::with_tx(const Request& req, const RequestContext& ctx, const Body& body) {

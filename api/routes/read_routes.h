@@ -50,6 +50,11 @@ class ReadRoutes {
   Response audit(const Request& req, const RequestContext& ctx);
   Response dead_letters(const Request& req, const RequestContext& ctx);
   Response users(const Request& req, const RequestContext& ctx);
+  // read_releases.cc (docs/updates.md)
+  Response releases(const Request& req, const RequestContext& ctx);
+  Response rollouts(const Request& req, const RequestContext& ctx);
+  Response rollout(const Request& req, const RequestContext& ctx);
+  Response agent_updates(const Request& req, const RequestContext& ctx);
 
  private:
   using Body = std::function<Result<Response>(pqxx::transaction_base& tx)>;

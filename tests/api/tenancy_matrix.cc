@@ -15,6 +15,8 @@ const std::vector<PathRoute> kPathRoutes = {
     {"GET", "/api/v1/commands/{command}", "", 200},
     {"GET", "/api/v1/clients/{client}", "", 200},
     {"GET", "/api/v1/sites/{site}", "", 200},
+    {"GET", "/api/v1/rollouts/{rollout}", "", 200},
+    {"GET", "/api/v1/agents/{agent}/updates", "", 200},
     // Intents: B's ids are 404 before anything is published (A's are covered by intents_test).
     {"POST", "/api/v1/commands", R"({"agent_ids":["{agent}"],"kind":"reboot"})", 0},
     {"POST", "/api/v1/commands", R"({"site_id":"{site}","kind":"refresh_inventory"})", 0},
@@ -35,6 +37,15 @@ const std::vector<PathRoute> kPathRoutes = {
     {"POST", "/api/v1/enrollment-codes/{code}/revoke", "", 0},
     {"POST", "/api/v1/agents/{agent}/revoke", "{}", 0},
     {"PATCH", "/api/v1/users/{user}", R"({"disabled":true})", 0},
+    {"POST", "/api/v1/rollouts/{rollout}/halt", "", 0},
+    {"POST", "/api/v1/rollouts",
+     R"({"version":"1.0.0","scope":"client","scope_id":"{client}",)"
+     R"("rings":[{"name":"all","percent":100}]})",
+     0},
+    {"POST", "/api/v1/rollouts",
+     R"({"version":"1.0.0","scope":"agent","scope_id":"{agent}",)"
+     R"("rings":[{"name":"canary","agent_ids":["{agent}"]}]})",
+     0},
     {"POST", "/api/v1/users",
      R"({"username":"matrix","password":"a long enough password","role":"read_only",)"
      R"("scopes":[{"scope":"client","id":"{client}"}]})",
@@ -60,6 +71,9 @@ const std::vector<ListRoute> kListRoutes = {
     {"/api/v1/enrollment-codes?site_id={site}", true},
     {"/api/v1/audit", true},
     {"/api/v1/audit?client_id={client}", true},
+    {"/api/v1/rollouts", true},
+    {"/api/v1/rollouts?status=running", true},
+    {"/api/v1/releases", false},
 };
 
 std::string fill(std::string text, const Tenant& t) {
@@ -79,9 +93,9 @@ Tenant seed_one(const ApiEnv& env, char tag, const std::string& name) {
   auto id = [&](int n) { return fmt::format("0190a5c2-0000-7000-8000-0000000{}{:04}", tag, n); };
   Tenant t;
   t.ids = {{"client", id(1)}, {"site", id(2)}, {"agent", id(3)}, {"command", id(4)},
-           {"alert", id(5)},  {"code", id(6)}, {"user", id(7)}};
-  t.markers = {id(1), id(2),          id(3),          id(4),         id(5),
-               id(6), name + " Corp", name + "-host", name + "-site"};
+           {"alert", id(5)},  {"code", id(6)}, {"user", id(7)},  {"rollout", id(8)}};
+  t.markers = {id(1), id(2),          id(3),          id(4),          id(5),
+               id(6), name + " Corp", name + "-host", name + "-site", id(8)};
   env.exec(fill(fmt::format(R"sql(
     INSERT INTO clients (id, partner_id, name, created_by, created_at)
       VALUES ('{{client}}', '00000000-0000-7000-8000-000000000001', '{0} Corp', 'test', now());
@@ -119,6 +133,16 @@ Tenant seed_one(const ApiEnv& env, char tag, const std::string& name) {
               NULL),
              ({2}, now(), 'user:test', 'site_renamed', 'site', '{{site}}', '{{client}}',
               '{{site}}');
+    INSERT INTO rollouts (id, version, platform, arch, scope, scope_id, advance_healthy_percent,
+        halt_failed_percent, status, current_ring, created_by, created_at, updated_at)
+      VALUES ('{{rollout}}', '1.0.0', 'linux', 'x86_64', 'client', '{{client}}', 100, 20,
+              'running', 0, 'user:test', now(), now());
+    INSERT INTO rollout_rings (rollout_id, ring_index, name, percent, agents, started_at)
+      VALUES ('{{rollout}}', 0, 'all', 100, '{{{{agent}}}}', now());
+    INSERT INTO agent_updates (agent_id, command_id, from_version, to_version, step, reason,
+        started_at, updated_at, last_seq)
+      VALUES ('{{agent}}', '{{command}}', '0.1.0', '1.0.0', 'refused', '{0}-reason', now(), now(),
+              11);
     INSERT INTO metrics (agent_id, ts, seq, stream_seq, cpu_percent, cpu_interval_ms,
         mem_total_bytes, mem_used_bytes, mem_available_bytes, mem_cached_bytes, swap_total_bytes,
         swap_used_bytes, load1, load5, load15, uptime_s, process_count, logged_in_users)
