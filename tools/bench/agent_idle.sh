@@ -3,22 +3,27 @@
 # running local stack (tools/rmm up). Targets (issue 3): RSS <= 20 MiB, CPU <= 0.2 % of one core.
 #
 #   tools/bench/agent_idle.sh [--seconds 600] [--metrics-interval 5s] [--agent-bin PATH]
+#                             [--warmup 15]
 #
 # Measure a Release build (the default build/ of `tools/rmm setup` is RelWithDebInfo).
 #
-# Prints a Markdown table. The agent gets its own identity and state dir (removed afterwards).
+# Prints a Markdown table. The agent gets its own identity and state dir (removed afterwards);
+# rmm-admin is taken from the agent's directory. --warmup: seconds left out at the start (first
+# inventory, RocksDB open, connection). tools/rmm bench runs it against its own platform.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.."
 
 seconds=600
 interval=5s
 agent_bin=build/bin/rmm-agent
+warmup=15
 while (($#)); do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --metrics-interval) interval=$2; shift 2 ;;
     --agent-bin) agent_bin=$2; shift 2 ;;
-    *) echo "usage: $0 [--seconds N] [--metrics-interval 5s] [--agent-bin PATH]" >&2; exit 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    *) echo "usage: $0 [--seconds N] [--metrics-interval 5s] [--agent-bin PATH] [--warmup S]" >&2; exit 2 ;;
   esac
 done
 
@@ -35,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-build/bin/rmm-admin agent-credential --home "$home" --state-dir "$state" \
+"$(dirname "$agent_bin")/rmm-admin" agent-credential --home "$home" --state-dir "$state" \
   --nats-url "$RMM_NATS_URL" --nats-creds "$home/nats/services.creds" >/dev/null
 "$agent_bin" --state-dir "$state" --nats-url "$RMM_NATS_URL" \
   --metrics-interval "$interval" --log-level warn 2>"$state/agent.log" &
@@ -44,14 +49,14 @@ agent_pid=$!
 ticks() { awk '{print $14 + $15}' "/proc/$agent_pid/stat"; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$agent_pid/status"; }
 
-sleep 15  # start-up: first inventory, RocksDB open, connection
+sleep "$warmup"
 t0=$(date +%s.%N)
 c0=$(ticks)
 max_rss=0
 sum_rss=0
 n=0
 end=$((SECONDS + seconds))
-while ((SECONDS < end)); do
+while ((SECONDS < end || n == 0)); do
   kill -0 "$agent_pid" 2>/dev/null || { echo "agent exited; log:" >&2; cat "$state/agent.log" >&2; exit 1; }
   r=$(rss_kib)
   ((r > max_rss)) && max_rss=$r

@@ -10,6 +10,9 @@
 # PostgreSQL 15 and nats-server (the throwaway stack of rmm-bench-stack). Nothing listens beyond
 # 127.0.0.1; everything started is stopped on exit.
 
+# shellcheck source=tools/lib/bench_platform.sh
+source "$RMM_REPO/tools/lib/bench_platform.sh"
+
 BENCH_BEGIN='<!-- BEGIN tools/rmm bench: generated, do not edit by hand -->'
 BENCH_END='<!-- END tools/rmm bench -->'
 
@@ -25,6 +28,7 @@ bench_usage() {
 
 bench_cleanup() {
   local pid
+  bench_platform_stop
   for pid in "${BENCH_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -222,22 +226,6 @@ bench_api() {
   BCMD[api]="rmm-bench-api ${args[*]}"
 }
 
-bench_agent_idle() {
-  local home=${RMM_HOME:-$RMM_REPO/.rmm}
-  if [[ ! -f $home/env || ! -x $BENCH_BIN/rmm-agent ]]; then
-    BR[agent.skip]="not yet measurable in this run: needs a running local stack (tools/rmm up) and a Release rmm-agent; see the agent section below for tools/bench/agent_idle.sh"
-    return 0
-  fi
-  info "agent idle footprint: tools/bench/agent_idle.sh --seconds $B_AGENT_SECONDS"
-  if "$RMM_REPO/tools/bench/agent_idle.sh" --seconds "$B_AGENT_SECONDS" --agent-bin "$BENCH_BIN/rmm-agent" \
-    >"$BENCH_WORK/agent.out" 2>>"$BENCH_WORK/log"; then
-    BR[agent.table]=$(grep '^|' "$BENCH_WORK/agent.out" || true)
-  else
-    BR[agent.skip]="agent_idle.sh failed: $(tail -1 "$BENCH_WORK/log")"
-  fi
-  BCMD[agent]="tools/bench/agent_idle.sh --seconds $B_AGENT_SECONDS --agent-bin BUILD/bin/rmm-agent"
-}
-
 bench_plots() {
   local dir=$1 data=$BENCH_WORK/scale.dat n any=0
   : >"$data"
@@ -292,13 +280,13 @@ cmd_bench() {
   if ((quick)); then
     out=${out:-$build_dir/bench-quick.md}
     B_COUNT=10000 B_PROJ_EVENTS=10000 B_OUTBOX=10000 B_AGENTS=${agents:-"50 200"}
-    B_STEADY=${steady:-5} B_SETTLE=1 B_HB=2s B_METRICS=4s B_AGENT_SECONDS=0
-    B_API_AGENTS=1000 B_API_REQUESTS=30
+    B_STEADY=${steady:-5} B_SETTLE=1 B_HB=2s B_METRICS=4s B_AGENT_SECONDS=3 B_AGENT_WARMUP=2
+    B_API_AGENTS=1000 B_API_REQUESTS=30 B_ROUNDTRIPS=5
   else
     out=${out:-$RMM_REPO/docs/benchmarks.md}
     B_COUNT=200000 B_PROJ_EVENTS=200000 B_OUTBOX=200000 B_AGENTS=${agents:-"1000 5000 10000 20000"}
-    B_STEADY=${steady:-60} B_SETTLE=2 B_HB=30s B_METRICS=60s B_AGENT_SECONDS=120
-    B_API_AGENTS=10000 B_API_REQUESTS=300
+    B_STEADY=${steady:-60} B_SETTLE=2 B_HB=30s B_METRICS=60s B_AGENT_SECONDS=120 B_AGENT_WARMUP=15
+    B_API_AGENTS=10000 B_API_REQUESTS=300 B_ROUNDTRIPS=200
   fi
   if ((build)); then
     command -v gnuplot >/dev/null 2>&1 || RMM_PACKAGES+=(gnuplot-nox)
@@ -306,7 +294,8 @@ cmd_bench() {
     info "building the benchmark programs (Release) in $build_dir"
     cmake -S "$RMM_REPO" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build_dir" -j "$(jobs_count)" --target rmm-projector rmm-replay rmm-sim rmm-agent \
-      rmm-admin rmm-bench-ceilings rmm-bench-lag rmm-bench-stack rmm-bench-projector rmm-bench-outbox
+      rmm-admin rmm-api rmm-bench-ceilings rmm-bench-lag rmm-bench-stack rmm-bench-projector \
+      rmm-bench-outbox rmm-bench-api rmm-bench-roundtrip
   fi
   local prog
   for prog in rmm-projector rmm-replay rmm-sim rmm-bench-ceilings rmm-bench-lag rmm-bench-stack \
@@ -340,7 +329,10 @@ cmd_bench() {
   bench_stack_stop
 
   bench_api
-  if ((B_AGENT_SECONDS > 0)); then bench_agent_idle; else BR[agent.skip]="skipped in --quick mode"; fi
+  bench_platform_start
+  bench_roundtrip
+  bench_agent_idle
+  bench_platform_stop
 
   local doc_dir
   doc_dir=$(dirname "$out")
@@ -352,7 +344,7 @@ cmd_bench() {
     # The quick run is a smoke test: every stage must have produced its figure.
     local missing=() key
     for key in ceil.js_publish_256 ceil.js_fetch_ack ceil.pg_copy_rows ceil.rocksdb_puts proj.fold \
-      replay.rate outbox.drain; do
+      replay.rate outbox.drain api.table roundtrip.p99_ms agent.table; do
       [[ -n ${BR[$key]:-} ]] || missing+=("$key")
     done
     for n in $B_AGENTS; do

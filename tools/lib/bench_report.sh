@@ -6,6 +6,15 @@ na() {
   if [[ -n ${BR[$1]:-} ]]; then fmt_int "${BR[$1]}"; else printf 'not yet measurable: %s' "$2"; fi
 }
 
+# roundtrip_cell <key>: "<n> ms" from rmm-bench-roundtrip, or why there is none.
+roundtrip_cell() {
+  if [[ -n ${BR[roundtrip.$1]:-} ]]; then
+    printf '%s ms' "${BR[roundtrip.$1]}"
+  else
+    printf 'not measured: %s' "${BR[roundtrip.skip]:-no result}"
+  fi
+}
+
 bench_block() {
   local mode=${BR[mode]}
   cat <<EOF
@@ -42,17 +51,22 @@ ${BR[machine.load]}. Hard limit on open files: ${BR[machine.nofile]}.
 | agent outbox append | $(na outbox.append "rmm-bench-outbox failed") events/s | RocksDB put ceiling above | $(ratio "${BR[outbox.append]:-0}" "${BR[ceil.rocksdb_puts]:-0}") | same |
 | rebuild rate: \`rmm-projector rebuild\` of the read models from the same stream (whole run: new schema, replay, catch-up, swap) | $(na rebuild.rate "${BR[rebuild.note]:-}") events/s | the sustained fold above | $(ratio "${BR[rebuild.rate]:-0}" "${BR[proj.fold]:-0}") | \`${BCMD[rebuild]:-}\` |
 | API agents-list latency at ${B_API_AGENTS} agents | $([[ -n ${BR[api.table]:-} ]] && echo "below" || echo "${BR[api.skip]:-}") | | | \`${BCMD[api]:-rmm-bench-api}\` |
-| command round trip (API POST → agent runs \`true\` → result through the API) | not yet measurable by the suite: needs the API's command intents wired to rmm-sim's command answers through a running rmm-api | | | |
+| command round trip p50 (API POST → agent runs \`true\` → result through the API; ${B_ROUNDTRIPS} in a row, one agent) | $(roundtrip_cell p50_ms) | | | \`${BCMD[roundtrip]:-rmm-bench-roundtrip}\` |
+| command round trip p99 / max | $(roundtrip_cell p99_ms) / $(roundtrip_cell max_ms) | | | ″ |
 EOF
   if [[ -n ${BR[api.table]:-} ]]; then
     printf '\nAPI agents list (`%s`: its own servers, agents seeded in PostgreSQL):\n\n%s\n' \
       "${BCMD[api]}" "${BR[api.table]}"
   fi
+  if [[ -n ${BR[roundtrip.p50_ms]:-} ]]; then
+    printf '\nCommand round trip: %s of %s commands came back (mean %s ms), each `sh -c true` on the real `rmm-agent` of a `tools/rmm up` platform started for this run (rmm-api, rmm-projector, nats-server, PostgreSQL on this machine), polled every 5 ms.\n' \
+      "${BR[roundtrip.ok]:-0}" "${BR[roundtrip.count]:-0}" "${BR[roundtrip.mean_ms]:-?}"
+  fi
   if [[ -n ${BR[agent.table]:-} ]]; then
-    printf '\nAgent idle footprint (`%s`, against a running `tools/rmm up` stack):\n\n%s\n' \
-      "${BCMD[agent]}" "${BR[agent.table]}"
+    printf '\nAgent idle footprint (`%s`, a %s rmm-agent of its own against the same platform):\n\n%s\n' \
+      "${BCMD[agent]}" "${BR[agent.build]:-?}" "${BR[agent.table]}"
   else
-    printf '\nAgent idle RSS and CPU: %s.\n' "${BR[agent.skip]}"
+    printf '\nAgent idle RSS and CPU: %s.\n' "${BR[agent.skip]:-not measured}"
   fi
   cat <<EOF
 
