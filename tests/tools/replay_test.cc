@@ -262,3 +262,29 @@ TEST_CASE("a raw archive re-imports into another server with the same events") {
   CHECK(a.size() == 12);
   CHECK(a == b);
 }
+
+TEST_CASE("--since with a fraction under 0.1 s keeps the events after it (nats.c time format)") {
+  // nats.c 3.4.1 drops the leading zeros of OptStartTime's fraction: x.03 s would reach the server
+  // as x.3 s and skip everything published in between.
+  test::NatsServerFixture nats;
+  test::Publisher pub(nats.url(), nats.services_creds().string());
+  RealClock clock;
+  auto agent = AgentId::generate(clock);
+  pub.agent_event(agent, schema::Payload::Heartbeat, AgentSeq{1},
+                  codec::build_heartbeat(header(agent, 1, schema::Lane::Presence), {}));
+  // Wait (bounded: at most a second) for a moment just past a whole second.
+  UnixNanos since = clock.now();
+  for (int i = 0; i < 2000 && (since % 1'000'000'000) > 20'000'000; ++i) {
+    std::this_thread::sleep_for(1ms);
+    since = clock.now();
+  }
+  REQUIRE((since % 1'000'000'000) <= 20'000'000);
+  std::this_thread::sleep_for(5ms);
+  pub.agent_event(agent, schema::Payload::Heartbeat, AgentSeq{2},
+                  codec::build_heartbeat(header(agent, 2, schema::Lane::Presence), {}));
+  auto o = options_for(nats);
+  o.selection.since = since;
+  auto lines = test::lines_of(test::export_to_string(o));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("\"seq\":2,") != std::string::npos);
+}

@@ -38,6 +38,17 @@ bool parse_ack_reply(const char* reply, Delivery& d) {
          num(tokens[base + 3], d.pending);
 }
 
+// nats.c 3.4.1 writes OptStartTime's fraction without its leading zeros (x.051 s goes out as
+// "x.51"), so a start time with a fraction under 0.1 s reaches the server up to 0.9 s late and
+// silently skips events. Start at the whole second instead; next() drops what comes before
+// `since`.
+UnixNanos wire_start_time(UnixNanos since) {
+  constexpr UnixNanos kSecond = 1'000'000'000;
+  UnixNanos fraction = since % kSecond;
+  if (fraction < 0) fraction += kSecond;
+  return fraction < kSecond / 10 ? since - fraction : since;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<OrderedReader>> OrderedReader::open(nats::Connection& conn,
@@ -55,7 +66,7 @@ Result<std::unique_ptr<OrderedReader>> OrderedReader::open(nats::Connection& con
   so.Ordered = true;
   if (r->options_.since) {
     so.Config.DeliverPolicy = js_DeliverByStartTime;
-    so.Config.OptStartTime = *r->options_.since;
+    so.Config.OptStartTime = wire_start_time(*r->options_.since);
   } else {
     so.Config.DeliverPolicy = js_DeliverAll;
   }
@@ -124,6 +135,8 @@ Result<std::optional<Delivery>> OrderedReader::next(std::chrono::milliseconds wa
   }
   last_delivery_ = std::chrono::steady_clock::now();
   if (!options_.follow && d.pending == 0) done_ = true;
+  // Before `since`: delivered only because the start went out rounded down (wire_start_time).
+  if (options_.since && d.stream_time < *options_.since) return std::optional<Delivery>{};
   return std::optional<Delivery>(std::move(d));
 }
 

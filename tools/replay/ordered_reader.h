@@ -44,8 +44,9 @@ class OrderedReader {
   OrderedReader(const OrderedReader&) = delete;
   OrderedReader& operator=(const OrderedReader&) = delete;
 
-  // The next delivery; nullopt when a non-follow read reached the end, or when `wait` passed
-  // in follow mode (call again). Fails on a stall or a broken subscription.
+  // The next delivery; nullopt when a non-follow read reached the end (finished()), or when
+  // `wait` passed or a message before `since` was dropped (call again). Fails on a stall or a
+  // broken subscription.
   Result<std::optional<Delivery>> next(std::chrono::milliseconds wait);
   // True once a non-follow read delivered its last message.
   bool finished() const { return done_; }

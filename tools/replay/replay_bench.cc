@@ -3,16 +3,20 @@
 //
 //   rmm-bench-replay fill --nats-url URL --nats-creds FILE [--events N] [--shape typical|heartbeat]
 //   rmm-bench-replay ceilings --nats-url URL --nats-creds FILE [--stream RMM_EVENTS]
+//   rmm-bench-replay print [--events N]   (the JSON printer alone, from memory)
+//   rmm-bench-replay export --nats-url URL --nats-creds FILE [--format jsonl|csv] [--output FILE]
 //
 // fill publishes N events round-robin over 1,000 agents (typical: the MetricsSample of a small
 // server that rmm-bench-projector publishes; heartbeat: small heartbeats). ceilings prints
 // name=value lines: ordered_rate/ordered_mbps (an ordered push consumer delivering the whole
 // stream, nothing done per message: what rmm-replay reads through) and fetch_ack_rate (a durable
-// pull consumer, fetch 256 + ack each, deleted afterwards).
+// pull consumer, fetch 256 + ack each, deleted afterwards). export runs rmm-replay's export code
+// (run_export) and adds the CPU time it cost per message.
 #include <fmt/format.h>
 #include <nats/nats.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -23,7 +27,10 @@
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 #include "tools/bench/projector_bench_setup.h"
+#include "tools/replay/embedded_schema.h"
 #include "tools/replay/ordered_reader.h"
+#include "tools/replay/replay.h"
+#include "tools/replay/schema_json.h"
 
 namespace {
 
@@ -50,6 +57,7 @@ double since(Steady::time_point t0) {
 struct Args {
   std::string command, nats_url = "nats://127.0.0.1:4222", nats_creds, stream = "RMM_EVENTS";
   std::string shape = "typical";
+  std::string format = "jsonl", output = "/dev/null";
   std::size_t events = 200'000;
 };
 
@@ -67,6 +75,10 @@ Args parse(int argc, char** argv) {
       a.stream = v;
     } else if (k == "--shape") {
       a.shape = v;
+    } else if (k == "--format") {
+      a.format = v;
+    } else if (k == "--output") {
+      a.output = v;
     } else if (k == "--events") {
       a.events = std::strtoull(v.c_str(), nullptr, 10);
     } else {
@@ -137,6 +149,7 @@ void ordered_ceiling(const Args& a) {
   auto reader = replay::OrderedReader::open(*conn, {.stream = a.stream});
   if (!reader) die(reader.error().message);
   std::uint64_t n = 0, bytes = 0;
+  std::vector<nats::Message> retired;
   double cpu0 = cpu_seconds();
   auto t0 = Steady::now();
   while (!(*reader)->finished()) {
@@ -145,6 +158,10 @@ void ordered_ceiling(const Args& a) {
     if (!*d) continue;
     ++n;
     bytes += (*d)->message.data().size();
+    if (std::getenv("RMM_BATCH_FREE") != nullptr) {
+      retired.push_back(std::move((*d)->message));
+      if (retired.size() >= 256) retired.clear();
+    }
   }
   double secs = since(t0);
   std::printf(
@@ -191,17 +208,81 @@ void fetch_ack_ceiling(const Args& a) {
               static_cast<unsigned long long>(n), n / secs, bytes / secs / 1e6);
 }
 
+// The JSON printer alone, from memory: the compiled path and the reference walker, per event.
+void print_rate(const Args& a) {
+  bench::Args ba;
+  ba.events = std::min<std::size_t>(a.events, 50'000);
+  auto events = bench::make_events(ba);
+  auto schema = replay::SchemaJson::load(replay::events_bfbs());
+  if (!schema) die(schema.error().message);
+  std::vector<std::vector<std::uint8_t>> aligned;
+  for (auto& e : events) aligned.push_back(e.bytes);  // vector storage is suitably aligned
+  double v0 = cpu_seconds();
+  for (const auto& e : aligned) {
+    if (!codec::verify_event(e)) die("an event does not verify");
+  }
+  std::printf("verify_us=%.2f\n", (cpu_seconds() - v0) * 1e6 / static_cast<double>(aligned.size()));
+  std::string out;
+  out.reserve(8 << 20);
+  for (bool reference : {false, true, false, true}) {
+    std::size_t bytes = 0;
+    double cpu0 = cpu_seconds();
+    for (const auto& e : aligned) {
+      if (reference) {
+        schema->append_root_reference(e.data(), out);
+      } else {
+        schema->append_root(e.data(), out);
+      }
+      if (out.size() > (4 << 20)) {
+        bytes += out.size();
+        out.clear();
+      }
+    }
+    bytes += out.size();
+    out.clear();
+    double secs = cpu_seconds() - cpu0;
+    std::printf("%s_print_us=%.2f\n%s_print_mbps=%.0f\n", reference ? "reference" : "compiled",
+                secs * 1e6 / static_cast<double>(aligned.size()),
+                reference ? "reference" : "compiled", bytes / secs / 1e6);
+  }
+}
+
+// rmm-replay's export (the same run_export the CLI calls) with the process's CPU time.
+void export_rate(const Args& a) {
+  replay::ExportOptions o;
+  o.nats_url = a.nats_url;
+  o.nats_creds = a.nats_creds;
+  o.stream = a.stream;
+  auto format = replay::parse_format(a.format);
+  if (!format) die(format.error().message);
+  o.format = *format;
+  o.progress = false;
+  o.out = std::fopen(a.output.c_str(), "wb");
+  if (o.out == nullptr) die("cannot open " + a.output);
+  double cpu0 = cpu_seconds();
+  auto stats = replay::run_export(o);
+  std::fclose(o.out);
+  if (!stats) die(stats.error().message);
+  std::printf("export_messages=%llu\nexport_rate=%.0f\nexport_client_cpu_us=%.2f\n",
+              static_cast<unsigned long long>(stats->delivered), stats->delivered / stats->seconds,
+              (cpu_seconds() - cpu0) * 1e6 / static_cast<double>(stats->delivered));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
   if (a.command == "fill") {
     fill(a);
+  } else if (a.command == "print") {
+    print_rate(a);
+  } else if (a.command == "export") {
+    export_rate(a);
   } else if (a.command == "ceilings") {
     ordered_ceiling(a);
     fetch_ack_ceiling(a);
   } else {
-    die("unknown command " + a.command + " (fill, ceilings)");
+    die("unknown command " + a.command + " (fill, ceilings, export)");
   }
   return 0;
 }

@@ -1,9 +1,13 @@
 #include "tools/replay/schema_json.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <ctime>
+
+#include "tools/replay/flatbuffer_scalars.h"
 
 namespace rmm::replay {
 
@@ -11,65 +15,29 @@ namespace {
 
 using reflection::BaseType;
 
-const char kHex[] = "0123456789abcdef";
+using detail::is_scalar;
+using detail::kHex;
+using detail::read_int;
+using detail::scalar_size;
 
-bool is_scalar(BaseType t) {
-  return t >= BaseType::UType && t <= BaseType::Double;
-}
-
-std::size_t scalar_size(BaseType t) {
-  switch (t) {
-    case BaseType::UType:
-    case BaseType::Bool:
-    case BaseType::Byte:
-    case BaseType::UByte:
-      return 1;
-    case BaseType::Short:
-    case BaseType::UShort:
-      return 2;
-    case BaseType::Int:
-    case BaseType::UInt:
-    case BaseType::Float:
-      return 4;
-    default:
-      return 8;
-  }
-}
-
-std::int64_t read_int(BaseType t, const std::uint8_t* p) {
-  using flatbuffers::ReadScalar;
-  switch (t) {
-    case BaseType::Bool:
-    case BaseType::UType:
-    case BaseType::UByte:
-      return ReadScalar<std::uint8_t>(p);
-    case BaseType::Byte:
-      return ReadScalar<std::int8_t>(p);
-    case BaseType::Short:
-      return ReadScalar<std::int16_t>(p);
-    case BaseType::UShort:
-      return ReadScalar<std::uint16_t>(p);
-    case BaseType::Int:
-      return ReadScalar<std::int32_t>(p);
-    case BaseType::UInt:
-      return ReadScalar<std::uint32_t>(p);
-    case BaseType::Long:
-      return ReadScalar<std::int64_t>(p);
-    case BaseType::ULong:
-      return static_cast<std::int64_t>(ReadScalar<std::uint64_t>(p));
-    default:
-      return 0;
-  }
-}
+// 1 for the bytes a JSON string literal must escape: control characters, '"' and '\\'.
+constexpr auto kEscape = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  return t;
+}();
 
 }  // namespace
 
 void append_json_string(std::string_view text, std::string& out) {
   out.push_back('"');
+  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
   std::size_t start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    unsigned char c = data[i];
+    if (kEscape[c] == 0) continue;
     out.append(text.data() + start, i - start);
     start = i + 1;
     switch (c) {
@@ -119,26 +87,14 @@ void append_base64(std::span<const std::uint8_t> bytes, std::string& out) {
   }
 }
 
-void append_int(std::int64_t value, std::string& out) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
-}
-
-void append_uint(std::uint64_t value, std::string& out) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
-}
-
 void append_double(double value, std::string& out) {
   if (!std::isfinite(value)) {
     out.append("null");
     return;
   }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
+  out.resize_and_overwrite(out.size() + 32, [size = out.size(), value](char* p, std::size_t n) {
+    return static_cast<std::size_t>(std::to_chars(p + size, p + n, value).ptr - p);
+  });
 }
 
 void append_float(float value, std::string& out) {
@@ -146,9 +102,9 @@ void append_float(float value, std::string& out) {
     out.append("null");
     return;
   }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
+  out.resize_and_overwrite(out.size() + 32, [size = out.size(), value](char* p, std::size_t n) {
+    return static_cast<std::size_t>(std::to_chars(p + size, p + n, value).ptr - p);
+  });
 }
 
 void append_rfc3339(std::int64_t unix_nanos, std::string& out) {
@@ -158,12 +114,18 @@ void append_rfc3339(std::int64_t unix_nanos, std::string& out) {
     nanos += 1'000'000'000;
     secs -= 1;
   }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  out.append(buf, n);
+  // Consecutive events mostly share their second: format it once per thread.
+  thread_local std::int64_t cached_secs = INT64_MIN;
+  thread_local char cached[48];
+  thread_local std::size_t cached_len = 0;
+  if (secs != cached_secs) {
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_secs = secs;
+  }
+  out.append(cached, cached_len);
   out.push_back('.');
   char frac[10];
   for (int i = 8; i >= 0; --i) {
@@ -182,6 +144,7 @@ Result<SchemaJson> SchemaJson::load(std::span<const std::uint8_t> bfbs) {
   s.schema_ = reflection::GetSchema(s.storage_->data());
   if (s.schema_->root_table() == nullptr) return fail("the binary schema has no root table");
   s.build_plans();
+  s.build_fast_plans();
   s.root_ = s.object_index(s.schema_->root_table()->name()->string_view());
   return s;
 }
@@ -256,7 +219,7 @@ int SchemaJson::union_object(int enum_index, std::int64_t value) const {
   return -1;
 }
 
-void SchemaJson::append_root(const std::uint8_t* buffer, std::string& out) const {
+void SchemaJson::append_root_reference(const std::uint8_t* buffer, std::string& out) const {
   append_table(root_, *flatbuffers::GetAnyRoot(buffer), out);
 }
 

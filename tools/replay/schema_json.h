@@ -15,6 +15,7 @@
 #include <flatbuffers/flatbuffers.h>
 #include <flatbuffers/reflection.h>
 
+#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -38,9 +39,12 @@ class SchemaJson {
   int object_index(std::string_view qualified_name) const;
   const reflection::Object& object(int index) const { return *schema_->objects()->Get(index); }
 
-  // Appends the JSON object of the root table of `buffer`.
+  // Appends the JSON object of the root table of `buffer` (the compiled fast path).
   void append_root(const std::uint8_t* buffer, std::string& out) const;
-  // Appends the JSON object of a table of object `object`.
+  // The same text by walking the reflection schema field by field (the reference the fast path
+  // is tested against).
+  void append_root_reference(const std::uint8_t* buffer, std::string& out) const;
+  // Appends the JSON object of a table of object `object` (reference walker).
   void append_table(int object, const flatbuffers::Table& table, std::string& out) const;
   // The name of enum value `value` of enum `enum_index`, empty when unknown.
   std::string_view enum_name(int enum_index, std::int64_t value) const;
@@ -63,8 +67,59 @@ class SchemaJson {
     std::vector<int> union_objects;  // parallel to names; -1 when not a union member
   };
 
+  // The compiled plan (schema_json_fast.cc): per object, one op per field with everything the
+  // reflection walker looks up per event (vtable offset, kind, key text with its comma, the
+  // absent text) resolved once at load.
+  enum class Kind : std::uint8_t {
+    kBool,
+    kInt,
+    kUInt64,
+    kEnum,
+    kFloat,
+    kDouble,
+    kString,
+    kTable,
+    kStruct,
+    kUuid,
+    kUnion,
+    kBase64,
+    kVecScalar,
+    kVecString,
+    kVecTable,
+    kVecStruct,
+    kVecNull,
+    kNull
+  };
+  struct FastEnum {
+    std::vector<std::string> dense;  // JSON string literal by value 0..n-1 ("" when unknown)
+    std::vector<int> dense_objects;  // union member object by value (-1 for none)
+  };
+  struct FastField {
+    Kind kind = Kind::kNull;
+    reflection::BaseType scalar = reflection::BaseType::None;  // scalar or element type
+    flatbuffers::voffset_t voffset = 0;
+    flatbuffers::voffset_t type_voffset = 0;  // a union's `_type` field (0: none)
+    int object = -1;                          // table, struct or union enum index
+    int enum_index = -1;                      // enum of a scalar or of vector elements
+    std::uint32_t elem_size = 0;
+    std::string key;     // ",\"name\":" (no comma for the first field)
+    std::string absent;  // the whole text of an absent field after the key
+  };
+  struct FastObject {
+    std::vector<FastField> fields;
+  };
+
   SchemaJson() = default;
   void build_plans();
+  void build_fast_plans();
+  void fast_table(int object, const std::uint8_t* table, std::string& out) const;
+  void fast_field(const FastField& f, const std::uint8_t* table, const std::uint8_t* vtable,
+                  flatbuffers::voffset_t vsize, std::string& out) const;
+  void fast_vector(const FastField& f, const std::uint8_t* vec, std::string& out) const;
+  void fast_scalar(reflection::BaseType type, int enum_index, const std::uint8_t* p,
+                   std::string& out) const;
+  void fast_enum(int enum_index, std::int64_t value, reflection::BaseType type,
+                 const std::uint8_t* p, std::string& out) const;
   void append_struct(int index, const std::uint8_t* data, std::string& out) const;
   void append_field(const FieldPlan& plan, const flatbuffers::Table& table, std::string& out) const;
   void append_vector(const reflection::Type& type, const flatbuffers::Table& table,
@@ -77,6 +132,8 @@ class SchemaJson {
   int root_ = -1;
   std::vector<ObjectPlan> objects_;
   std::vector<EnumPlan> enums_;
+  std::vector<FastObject> fast_objects_;
+  std::vector<FastEnum> fast_enums_;
 };
 
 // Appends `text` as a JSON string literal (quotes included).
@@ -84,8 +141,17 @@ void append_json_string(std::string_view text, std::string& out);
 // Appends base64 (RFC 4648, padded) of `bytes`.
 void append_base64(std::span<const std::uint8_t> bytes, std::string& out);
 // Appends a number the way JSON wants it (floats shortest round-trip; NaN/inf as null).
-void append_int(std::int64_t value, std::string& out);
-void append_uint(std::uint64_t value, std::string& out);
+// (Inline: the printer calls them for most of what it writes; written in place, no copy.)
+inline void append_int(std::int64_t value, std::string& out) {
+  out.resize_and_overwrite(out.size() + 20, [size = out.size(), value](char* p, std::size_t n) {
+    return static_cast<std::size_t>(std::to_chars(p + size, p + n, value).ptr - p);
+  });
+}
+inline void append_uint(std::uint64_t value, std::string& out) {
+  out.resize_and_overwrite(out.size() + 20, [size = out.size(), value](char* p, std::size_t n) {
+    return static_cast<std::size_t>(std::to_chars(p + size, p + n, value).ptr - p);
+  });
+}
 void append_double(double value, std::string& out);
 void append_float(float value, std::string& out);
 // RFC 3339 UTC with nanoseconds: "2026-11-27T03:19:43.123456789Z".

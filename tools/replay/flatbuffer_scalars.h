@@ -1,0 +1,67 @@
+// Reading FlatBuffers scalars by their reflection base type: shared by the schema-driven JSON
+// printers (the reference walker in schema_json.cc and the compiled one in schema_json_fast.cc).
+#pragma once
+
+#include <flatbuffers/flatbuffers.h>
+#include <flatbuffers/reflection.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rmm::replay::detail {
+
+inline constexpr char kHex[] = "0123456789abcdef";
+
+inline bool is_scalar(reflection::BaseType t) {
+  return t >= reflection::BaseType::UType && t <= reflection::BaseType::Double;
+}
+
+inline std::size_t scalar_size(reflection::BaseType t) {
+  using reflection::BaseType;
+  switch (t) {
+    case BaseType::UType:
+    case BaseType::Bool:
+    case BaseType::Byte:
+    case BaseType::UByte:
+      return 1;
+    case BaseType::Short:
+    case BaseType::UShort:
+      return 2;
+    case BaseType::Int:
+    case BaseType::UInt:
+    case BaseType::Float:
+      return 4;
+    default:
+      return 8;
+  }
+}
+
+// An integer scalar widened to 64 bits (ULong reinterpreted; floats read as 0).
+inline std::int64_t read_int(reflection::BaseType t, const std::uint8_t* p) {
+  using flatbuffers::ReadScalar;
+  using reflection::BaseType;
+  switch (t) {
+    case BaseType::Bool:
+    case BaseType::UType:
+    case BaseType::UByte:
+      return ReadScalar<std::uint8_t>(p);
+    case BaseType::Byte:
+      return ReadScalar<std::int8_t>(p);
+    case BaseType::Short:
+      return ReadScalar<std::int16_t>(p);
+    case BaseType::UShort:
+      return ReadScalar<std::uint16_t>(p);
+    case BaseType::Int:
+      return ReadScalar<std::int32_t>(p);
+    case BaseType::UInt:
+      return ReadScalar<std::uint32_t>(p);
+    case BaseType::Long:
+      return ReadScalar<std::int64_t>(p);
+    case BaseType::ULong:
+      return static_cast<std::int64_t>(ReadScalar<std::uint64_t>(p));
+    default:
+      return 0;
+  }
+}
+
+}  // namespace rmm::replay::detail
