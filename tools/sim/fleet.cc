@@ -31,6 +31,12 @@ void raise_fd_limit() {
 
 }  // namespace
 
+asio::ip::address source_address(std::size_t index, int agents, int per_address) {
+  if (per_address <= 0 || agents <= per_address) return {};
+  const auto base = asio::ip::make_address_v4("127.0.0.1").to_uint();
+  return asio::ip::address_v4(base + static_cast<std::uint32_t>(index / per_address));
+}
+
 Result<SimReport> run_fleet(const SimOptions& o) {
   raise_fd_limit();
   rlimit lim{};
@@ -70,14 +76,9 @@ Result<SimReport> run_fleet(const SimOptions& o) {
   if (ec) return failf("--nats-url host {}: {}", o.host, ec.message());
   std::vector<std::unique_ptr<SimAgent>> agents;
   agents.reserve(ids.size());
-  bool spread = o.agents > o.per_address;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    asio::ip::address local;
-    if (spread) {
-      auto base = asio::ip::make_address_v4("127.0.0.1").to_uint();
-      local = asio::ip::address_v4(base + static_cast<std::uint32_t>(i / o.per_address));
-    }
-    agents.push_back(std::make_unique<SimAgent>(io, config, report.stats, std::move(ids[i]), local,
+    agents.push_back(std::make_unique<SimAgent>(io, config, report.stats, std::move(ids[i]),
+                                                source_address(i, o.agents, o.per_address),
                                                 o.seed * 1'000'003 + i));
   }
 

@@ -44,6 +44,12 @@ struct SimReport {
 
 Result<SimReport> run_fleet(const SimOptions& options);
 
+// The local address agent `index` connects from: unspecified (the kernel picks) while the whole
+// fleet fits on one address; else 127.0.0.1 for the first `per_address` agents, 127.0.0.2 for
+// the next, and so on (every 127.0.0.0/8 address is local on Linux, and each has its own
+// ~28,000 ephemeral ports towards one server port).
+boost::asio::ip::address source_address(std::size_t index, int agents, int per_address);
+
 // The report as one JSON object.
 std::string report_json(const SimReport& report);
 
