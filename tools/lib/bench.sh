@@ -136,6 +136,11 @@ bench_replay() {
     --output /dev/null 2>"$BENCH_WORK/replay-csv.err" || true
   BR[replay.csv_rate]=$(grep -o '([0-9]* msg/s)' "$BENCH_WORK/replay-csv.err" | tail -1 | grep -o '[0-9]*' || true)
   BCMD[replay]="rmm-replay --nats-url URL --nats-creds FILE --format jsonl --output FILE"
+  # The export's own ceilings on the same stream: ordered push delivery, pull fetch+ack.
+  "$BENCH_BIN/rmm-bench-replay" ceilings --nats-url "$S_NATS_URL" --nats-creds "$S_CREDS" \
+    >"$BENCH_WORK/replay-ceilings.out" 2>>"$BENCH_WORK/log" || warn "rmm-bench-replay failed"
+  kv_into replay "$BENCH_WORK/replay-ceilings.out"
+  BCMD[replay_ceilings]="rmm-bench-replay ceilings --nats-url URL --nats-creds FILE"
 }
 
 # bench_rebuild: rmm-projector rebuild of the read models from the stream the projector bench
@@ -295,11 +300,11 @@ cmd_bench() {
     cmake -S "$RMM_REPO" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build_dir" -j "$(jobs_count)" --target rmm-projector rmm-replay rmm-sim rmm-agent \
       rmm-admin rmm-api rmm-bench-ceilings rmm-bench-lag rmm-bench-stack rmm-bench-projector \
-      rmm-bench-outbox rmm-bench-api rmm-bench-roundtrip
+      rmm-bench-outbox rmm-bench-api rmm-bench-roundtrip rmm-bench-replay
   fi
   local prog
   for prog in rmm-projector rmm-replay rmm-sim rmm-bench-ceilings rmm-bench-lag rmm-bench-stack \
-    rmm-bench-projector rmm-bench-outbox; do
+    rmm-bench-projector rmm-bench-outbox rmm-bench-replay; do
     [[ -x $BENCH_BIN/$prog ]] || die "$BENCH_BIN/$prog is missing (build it, or drop --no-build)"
   done
   # One descriptor per simulated agent, in rmm-sim and in nats-server (inherited from here).

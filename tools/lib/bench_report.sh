@@ -39,14 +39,16 @@ ${BR[machine.load]}. Hard limit on open files: ${BR[machine.nofile]}.
 | JetStream pull fetch (batch 256) + ack of each message | $(fmt_int "${BR[ceil.js_fetch_ack]:-0}") msg/s | same |
 | PostgreSQL COPY (\`pqxx::stream_to\`) of metric rows, 10,000 per transaction | $(fmt_int "${BR[ceil.pg_copy_rows]:-0}") rows/s | same |
 | RocksDB put, 256 B values, WAL on, sync off | $(fmt_int "${BR[ceil.rocksdb_puts]:-0}") puts/s | same |
+| JetStream ordered push consumer delivering the stream the ingest bench filled (what rmm-replay reads; nothing done per message) | $(fmt_int "${BR[replay.ordered_rate]:-0}") msg/s | \`${BCMD[replay_ceilings]:-}\` |
+| JetStream pull fetch (batch 256) + ack of that same stream | $(fmt_int "${BR[replay.fetch_ack_rate]:-0}") msg/s | same |
 
 ### Product figures
 | figure | value | against | ratio | reproduce |
 |---|---|---|---|---|
 | end-to-end ingest: rmm-projector sustained fold of typical metrics into the read models | $(na proj.fold "rmm-bench-projector failed") events/s | its own fetch+AckAll ceiling, $(fmt_int "${BR[proj.fetch]:-0}") msg/s | $(ratio "${BR[proj.fold]:-0}" "${BR[proj.fetch]:-0}") | \`${BCMD[projector]}\` |
 | ″ | ″ | COPY of the same rows, $(fmt_int "${BR[proj.copy_events]:-0}") events/s | $(ratio "${BR[proj.fold]:-0}" "${BR[proj.copy_events]:-0}") | ″ |
-| replay export to JSON Lines (every schema field, $(fmt_int "${BR[replay.events]:-0}") events, $(awk -v b="${BR[replay.bytes]:-0}" 'BEGIN { printf "%.0f", b / 1048576 }') MiB) | $(na replay.rate "rmm-replay failed") events/s | fetch+ack ceiling above | $(ratio "${BR[replay.rate]:-0}" "${BR[ceil.js_fetch_ack]:-0}") | \`${BCMD[replay]}\` |
-| replay export to CSV (metrics rows) | $(na replay.csv_rate "rmm-replay failed") events/s | fetch+ack ceiling above | $(ratio "${BR[replay.csv_rate]:-0}" "${BR[ceil.js_fetch_ack]:-0}") | \`rmm-replay ... --format csv --output FILE\` |
+| replay export to JSON Lines (every schema field, $(fmt_int "${BR[replay.events]:-0}") events, $(awk -v b="${BR[replay.bytes]:-0}" 'BEGIN { printf "%.0f", b / 1048576 }') MiB) | $(na replay.rate "rmm-replay failed") events/s | ordered-consumer ceiling above | $(ratio "${BR[replay.rate]:-0}" "${BR[replay.ordered_rate]:-0}") | \`${BCMD[replay]}\` |
+| replay export to CSV (metrics rows) | $(na replay.csv_rate "rmm-replay failed") events/s | ordered-consumer ceiling above | $(ratio "${BR[replay.csv_rate]:-0}" "${BR[replay.ordered_rate]:-0}") | \`rmm-replay ... --format csv --output FILE\` |
 | agent outbox drain (RocksDB outbox → JetStream) | $(na outbox.drain "rmm-bench-outbox failed") msg/s | raw async publish in the same program, $(fmt_int "${BR[outbox.raw]:-0}") msg/s | $(ratio "${BR[outbox.drain]:-0}" "${BR[outbox.raw]:-0}") | \`${BCMD[outbox]}\` |
 | agent outbox append | $(na outbox.append "rmm-bench-outbox failed") events/s | RocksDB put ceiling above | $(ratio "${BR[outbox.append]:-0}" "${BR[ceil.rocksdb_puts]:-0}") | same |
 | rebuild rate: \`rmm-projector rebuild\` of the read models from the same stream (whole run: new schema, replay, catch-up, swap) | $(na rebuild.rate "${BR[rebuild.note]:-}") events/s | the sustained fold above | $(ratio "${BR[rebuild.rate]:-0}" "${BR[proj.fold]:-0}") | \`${BCMD[rebuild]:-}\` |
