@@ -15,6 +15,8 @@ import { EnrollmentPage } from './pages/EnrollmentPage';
 import { AuditPage } from './pages/AuditPage';
 import { UsersPage } from './pages/UsersPage';
 import { CommandPage } from './pages/CommandPage';
+import { ReleasesPage } from './pages/ReleasesPage';
+import { RolloutPage } from './pages/RolloutPage';
 
 const NAV: [string, string][] = [
   ['/', 'Overview'],
@@ -22,6 +24,7 @@ const NAV: [string, string][] = [
   ['/alerts', 'Alerts'],
   ['/clients', 'Clients & sites'],
   ['/policies', 'Policies'],
+  ['/releases', 'Releases & rollouts'],
   ['/enrollment', 'Enrollment'],
   ['/audit', 'Audit log'],
   ['/users', 'Users'],
@@ -41,6 +44,8 @@ function Routes() {
   if (p === '/enrollment') return <EnrollmentPage />;
   if (p === '/audit') return <AuditPage loc={loc} />;
   if (p === '/users') return <UsersPage />;
+  if (p === '/releases') return <ReleasesPage />;
+  if ((m = match('/rollouts/:id', p))) return <RolloutPage id={m.id} />;
   return (
     <section>
       <h1>Not found</h1>

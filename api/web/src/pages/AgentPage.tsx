@@ -13,6 +13,7 @@ import { CommandConsole, issueCommand, useRuns } from '../components/CommandCons
 import { MetricsPanel } from '../components/MetricsPanel';
 import { RunScriptDialog } from '../components/RunScriptDialog';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
+import { AgentUpdatesSection } from '../components/AgentUpdatesSection';
 
 function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
   if (!inv || Object.keys(inv).length === 0) return <Empty>No inventory reported yet.</Empty>;
@@ -295,6 +296,8 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
         <h2 id="inv-h">Inventory</h2>
         <Inventory inv={a.inventory} />
       </section>
+
+      <AgentUpdatesSection agentId={id} />
 
       <section aria-labelledby="pol-h">
         <h2 id="pol-h">Effective policy</h2>
