@@ -1,16 +1,27 @@
-// Reading FlatBuffers scalars by their reflection base type: shared by the schema-driven JSON
-// printers (the reference walker in schema_json.cc and the compiled one in schema_json_fast.cc).
+// What the schema-driven JSON printers share (the reference walker in schema_json.cc and the
+// compiled one in schema_json_fast.cc): FlatBuffers scalars read by their reflection base type,
+// and the bytes a JSON string must escape.
 #pragma once
 
 #include <flatbuffers/flatbuffers.h>
 #include <flatbuffers/reflection.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
 namespace rmm::replay::detail {
 
 inline constexpr char kHex[] = "0123456789abcdef";
+
+// 1 for the bytes a JSON string literal must escape: control characters, '"' and '\\'.
+inline constexpr auto kJsonEscape = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  return t;
+}();
 
 inline bool is_scalar(reflection::BaseType t) {
   return t >= reflection::BaseType::UType && t <= reflection::BaseType::Double;

@@ -1,7 +1,6 @@
 #include "tools/replay/schema_json.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <climits>
 #include <cmath>
@@ -20,15 +19,6 @@ using detail::kHex;
 using detail::read_int;
 using detail::scalar_size;
 
-// 1 for the bytes a JSON string literal must escape: control characters, '"' and '\\'.
-constexpr auto kEscape = [] {
-  std::array<std::uint8_t, 256> t{};
-  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 1;
-  t['"'] = 1;
-  t['\\'] = 1;
-  return t;
-}();
-
 }  // namespace
 
 void append_json_string(std::string_view text, std::string& out) {
@@ -37,7 +27,7 @@ void append_json_string(std::string_view text, std::string& out) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     unsigned char c = data[i];
-    if (kEscape[c] == 0) continue;
+    if (detail::kJsonEscape[c] == 0) continue;
     out.append(text.data() + start, i - start);
     start = i + 1;
     switch (c) {

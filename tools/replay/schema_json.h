@@ -27,6 +27,8 @@
 
 namespace rmm::replay {
 
+class JsonWriter;  // schema_json_fast.cc
+
 class SchemaJson {
  public:
   // Copies and verifies a binary schema.
@@ -104,6 +106,7 @@ class SchemaJson {
     std::uint32_t elem_size = 0;
     std::string key;     // ",\"name\":" (no comma for the first field)
     std::string absent;  // the whole text of an absent field after the key
+    std::size_t room = 0;  // bytes the key plus any fixed-width value can take
   };
   struct FastObject {
     std::vector<FastField> fields;
@@ -112,14 +115,14 @@ class SchemaJson {
   SchemaJson() = default;
   void build_plans();
   void build_fast_plans();
-  void fast_table(int object, const std::uint8_t* table, std::string& out) const;
+  void fast_table(int object, const std::uint8_t* table, JsonWriter& out) const;
   void fast_field(const FastField& f, const std::uint8_t* table, const std::uint8_t* vtable,
-                  flatbuffers::voffset_t vsize, std::string& out) const;
-  void fast_vector(const FastField& f, const std::uint8_t* vec, std::string& out) const;
+                  flatbuffers::voffset_t vsize, JsonWriter& out) const;
+  void fast_vector(const FastField& f, const std::uint8_t* vec, JsonWriter& out) const;
   void fast_scalar(reflection::BaseType type, int enum_index, const std::uint8_t* p,
-                   std::string& out) const;
+                   JsonWriter& out) const;
   void fast_enum(int enum_index, std::int64_t value, reflection::BaseType type,
-                 const std::uint8_t* p, std::string& out) const;
+                 const std::uint8_t* p, JsonWriter& out) const;
   void append_struct(int index, const std::uint8_t* data, std::string& out) const;
   void append_field(const FieldPlan& plan, const flatbuffers::Table& table, std::string& out) const;
   void append_vector(const reflection::Type& type, const flatbuffers::Table& table,

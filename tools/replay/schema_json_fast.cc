@@ -1,12 +1,77 @@
 // The compiled JSON printer: the same text as the reference walker in schema_json.cc, with the
 // reflection schema walked once at load into per-object field ops (see FastField) so printing an
-// event reads only the event's own vtables. Still schema-driven: the ops come from events.bfbs.
+// event reads only the event's own vtables, and written through a raw cursor (JsonWriter) that
+// reserves room per field instead of checking capacity per byte. Still schema-driven: the ops
+// come from events.bfbs.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
 
 #include "tools/replay/flatbuffer_scalars.h"
 #include "tools/replay/schema_json.h"
 
 namespace rmm::replay {
+
+// Writes into a std::string through a raw cursor. While open, the string's size covers the whole
+// writable window (bytes past the cursor are scratch); close() trims it to what was written.
+// Callers reserve with need() before writing; put/number never check.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& s) : s_(s) { open(); }
+  ~JsonWriter() { close(); }
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
+
+  void need(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n) grow(n);
+  }
+  void put(char c) { *p_++ = c; }
+  void put(std::string_view v) {
+    std::memcpy(p_, v.data(), v.size());
+    p_ += v.size();
+  }
+  // At most 24 characters (to_chars of any integer or shortest double/float).
+  template <class T>
+  void number(T v) {
+    p_ = std::to_chars(p_, p_ + 32, v).ptr;
+  }
+  char*& cursor() { return p_; }
+  // The string with exactly what was written, for a printer that appends to strings; open()
+  // again afterwards.
+  std::string& string() {
+    close();
+    return s_;
+  }
+  void open() {
+    std::size_t used = s_.size();
+    resize_window(std::max(s_.capacity(), used + kMinRoom));
+    p_ = s_.data() + used;
+  }
+  void close() {
+    if (p_ == nullptr) return;
+    s_.resize(static_cast<std::size_t>(p_ - s_.data()));
+    p_ = end_ = nullptr;
+  }
+
+ private:
+  static constexpr std::size_t kMinRoom = 4096;
+  void grow(std::size_t n) {
+    std::size_t used = static_cast<std::size_t>(p_ - s_.data());
+    s_.resize(used);  // only the written bytes move to the new buffer
+    resize_window(std::max(used + n + kMinRoom, 2 * s_.capacity()));
+    p_ = s_.data() + used;
+  }
+  void resize_window(std::size_t n) {
+    // The new bytes are scratch, written before they are kept: no need to zero them.
+    s_.resize_and_overwrite(n, [](char*, std::size_t size) { return size; });
+    end_ = s_.data() + s_.size();
+  }
+
+  std::string& s_;
+  char* p_ = nullptr;
+  char* end_ = nullptr;
+};
 
 namespace {
 
@@ -20,6 +85,56 @@ constexpr std::int64_t kMaxDenseEnum = 4096;
 
 const std::uint8_t* deref(const std::uint8_t* p) {
   return p + flatbuffers::ReadScalar<flatbuffers::uoffset_t>(p);
+}
+
+void put_json_string(std::string_view text, JsonWriter& w) {
+  w.need(text.size() * 6 + 2);
+  char*& p = w.cursor();
+  *p++ = '"';
+  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = data[i];
+    if (detail::kJsonEscape[c] == 0) continue;
+    std::memcpy(p, text.data() + start, i - start);
+    p += i - start;
+    start = i + 1;
+    *p++ = '\\';
+    switch (c) {
+      case '"':
+        *p++ = '"';
+        break;
+      case '\\':
+        *p++ = '\\';
+        break;
+      case '\n':
+        *p++ = 'n';
+        break;
+      case '\r':
+        *p++ = 'r';
+        break;
+      case '\t':
+        *p++ = 't';
+        break;
+      default:
+        std::memcpy(p, "u00", 3);
+        p += 3;
+        *p++ = kHex[c >> 4];
+        *p++ = kHex[c & 15];
+    }
+  }
+  std::memcpy(p, text.data() + start, text.size() - start);
+  p += text.size() - start;
+  *p++ = '"';
+}
+
+template <class T>
+void put_real(T value, JsonWriter& w) {
+  if (std::isfinite(value)) {
+    w.number(value);
+  } else {
+    w.put("null");
+  }
 }
 
 }  // namespace
@@ -111,80 +226,86 @@ void SchemaJson::build_fast_plans() {
           ff.kind = Kind::kVecNull;
         }
       }
+      // The key, then any fixed-width value: a number (to_chars needs at most 24), a UUID (38),
+      // true/false, null, or the absent text. Strings, lists and tables reserve their own.
+      ff.room = ff.key.size() + std::max<std::size_t>(ff.absent.size(), 40);
       fast_objects_[o].fields.push_back(std::move(ff));
     }
   }
 }
 
 void SchemaJson::append_root(const std::uint8_t* buffer, std::string& out) const {
-  fast_table(root_, deref(buffer), out);
+  JsonWriter w(out);
+  fast_table(root_, deref(buffer), w);
 }
 
-void SchemaJson::fast_table(int object, const std::uint8_t* table, std::string& out) const {
+void SchemaJson::fast_table(int object, const std::uint8_t* table, JsonWriter& out) const {
   const std::uint8_t* vtable = table - flatbuffers::ReadScalar<flatbuffers::soffset_t>(table);
   auto vsize = flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable);
-  out.push_back('{');
+  out.need(1);
+  out.put('{');
   for (const auto& f : fast_objects_[static_cast<std::size_t>(object)].fields) {
-    out.append(f.key);
+    out.need(f.room);
+    out.put(f.key);
     fast_field(f, table, vtable, vsize, out);
   }
-  out.push_back('}');
+  out.need(1);
+  out.put('}');
 }
 
 void SchemaJson::fast_field(const FastField& f, const std::uint8_t* table,
                             const std::uint8_t* vtable, flatbuffers::voffset_t vsize,
-                            std::string& out) const {
+                            JsonWriter& out) const {
   auto field_offset = [&](flatbuffers::voffset_t vo) -> flatbuffers::voffset_t {
     return vo < vsize ? flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable + vo) : 0;
   };
   flatbuffers::voffset_t fo = field_offset(f.voffset);
   if (fo == 0) {
-    out.append(f.absent);
+    out.put(f.absent);
     return;
   }
   const std::uint8_t* p = table + fo;
   switch (f.kind) {
     case Kind::kBool:
-      out.append(*p != 0 ? "true" : "false");
+      out.put(*p != 0 ? std::string_view("true") : std::string_view("false"));
       return;
     case Kind::kInt:
-      append_int(read_int(f.scalar, p), out);
+      out.number(read_int(f.scalar, p));
       return;
     case Kind::kUInt64:
-      append_uint(flatbuffers::ReadScalar<std::uint64_t>(p), out);
+      out.number(flatbuffers::ReadScalar<std::uint64_t>(p));
       return;
     case Kind::kEnum:
       fast_enum(f.enum_index, read_int(f.scalar, p), f.scalar, p, out);
       return;
     case Kind::kFloat:
-      append_float(flatbuffers::ReadScalar<float>(p), out);
+      put_real(flatbuffers::ReadScalar<float>(p), out);
       return;
     case Kind::kDouble:
-      append_double(flatbuffers::ReadScalar<double>(p), out);
+      put_real(flatbuffers::ReadScalar<double>(p), out);
       return;
     case Kind::kString: {
       const auto* s = reinterpret_cast<const flatbuffers::String*>(deref(p));
-      append_json_string(s->string_view(), out);
+      put_json_string(s->string_view(), out);
       return;
     }
     case Kind::kTable:
       fast_table(f.object, deref(p), out);
       return;
     case Kind::kUuid: {
-      char text[38];
-      std::size_t n = 0;
-      text[n++] = '"';
+      char*& c = out.cursor();
+      *c++ = '"';
       for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) text[n++] = '-';
-        text[n++] = kHex[p[i] >> 4];
-        text[n++] = kHex[p[i] & 15];
+        if (i == 4 || i == 6 || i == 8 || i == 10) *c++ = '-';
+        *c++ = kHex[p[i] >> 4];
+        *c++ = kHex[p[i] & 15];
       }
-      text[n++] = '"';
-      out.append(text, n);
+      *c++ = '"';
       return;
     }
     case Kind::kStruct:
-      append_struct(f.object, p, out);
+      append_struct(f.object, p, out.string());
+      out.open();
       return;
     case Kind::kUnion: {
       flatbuffers::voffset_t to = f.type_voffset != 0 ? field_offset(f.type_voffset) : 0;
@@ -194,7 +315,7 @@ void SchemaJson::fast_field(const FastField& f, const std::uint8_t* table,
                     ? e.dense_objects[static_cast<std::size_t>(member)]
                     : union_object(f.object, member);
       if (obj < 0) {
-        out.append("null");
+        out.put("null");
       } else {
         fast_table(obj, deref(p), out);
       }
@@ -209,56 +330,63 @@ void SchemaJson::fast_field(const FastField& f, const std::uint8_t* table,
       fast_vector(f, deref(p), out);
       return;
     case Kind::kNull:
-      out.append("null");
+      out.put("null");
       return;
   }
 }
 
-void SchemaJson::fast_vector(const FastField& f, const std::uint8_t* vec, std::string& out) const {
+void SchemaJson::fast_vector(const FastField& f, const std::uint8_t* vec, JsonWriter& out) const {
   auto n = flatbuffers::ReadScalar<flatbuffers::uoffset_t>(vec);
   const std::uint8_t* data = vec + sizeof(flatbuffers::uoffset_t);
   if (f.kind == Kind::kBase64) {
-    out.push_back('"');
-    append_base64({data, n}, out);
-    out.push_back('"');
+    std::string& s = out.string();
+    s.push_back('"');
+    append_base64({data, n}, s);
+    s.push_back('"');
+    out.open();
     return;
   }
-  out.push_back('[');
+  out.need(1);
+  out.put('[');
   for (flatbuffers::uoffset_t i = 0; i < n; ++i) {
-    if (i > 0) out.push_back(',');
+    // A separator and any fixed-width element (a number, true/false, null).
+    out.need(48);
+    if (i > 0) out.put(',');
     switch (f.kind) {
       case Kind::kVecScalar:
         fast_scalar(f.scalar, f.enum_index, data + std::size_t{i} * f.elem_size, out);
         break;
       case Kind::kVecString: {
         const auto* s = reinterpret_cast<const flatbuffers::String*>(deref(data + i * 4));
-        append_json_string(s->string_view(), out);
+        put_json_string(s->string_view(), out);
         break;
       }
       case Kind::kVecStruct:
-        append_struct(f.object, data + std::size_t{i} * f.elem_size, out);
+        append_struct(f.object, data + std::size_t{i} * f.elem_size, out.string());
+        out.open();
         break;
       case Kind::kVecTable:
         fast_table(f.object, deref(data + i * 4), out);
         break;
       default:
-        out.append("null");
+        out.put("null");
     }
   }
-  out.push_back(']');
+  out.need(1);
+  out.put(']');
 }
 
 void SchemaJson::fast_scalar(BaseType type, int enum_index, const std::uint8_t* p,
-                             std::string& out) const {
+                             JsonWriter& out) const {
   switch (type) {
     case BaseType::Float:
-      append_float(flatbuffers::ReadScalar<float>(p), out);
+      put_real(flatbuffers::ReadScalar<float>(p), out);
       return;
     case BaseType::Double:
-      append_double(flatbuffers::ReadScalar<double>(p), out);
+      put_real(flatbuffers::ReadScalar<double>(p), out);
       return;
     case BaseType::Bool:
-      out.append(*p != 0 ? "true" : "false");
+      out.put(*p != 0 ? std::string_view("true") : std::string_view("false"));
       return;
     default:
       break;
@@ -267,26 +395,28 @@ void SchemaJson::fast_scalar(BaseType type, int enum_index, const std::uint8_t* 
   if (enum_index >= 0) {
     fast_enum(enum_index, v, type, p, out);
   } else if (type == BaseType::ULong) {
-    append_uint(flatbuffers::ReadScalar<std::uint64_t>(p), out);
+    out.number(flatbuffers::ReadScalar<std::uint64_t>(p));
   } else {
-    append_int(v, out);
+    out.number(v);
   }
 }
 
 void SchemaJson::fast_enum(int enum_index, std::int64_t value, BaseType type, const std::uint8_t* p,
-                           std::string& out) const {
+                           JsonWriter& out) const {
   const auto& e = fast_enums_[static_cast<std::size_t>(enum_index)];
   if (value >= 0 && static_cast<std::size_t>(value) < e.dense.size() &&
       !e.dense[static_cast<std::size_t>(value)].empty()) {
-    out.append(e.dense[static_cast<std::size_t>(value)]);
+    const std::string& literal = e.dense[static_cast<std::size_t>(value)];
+    out.need(literal.size());
+    out.put(literal);
     return;
   }
   if (auto name = enum_name(enum_index, value); !name.empty()) {
-    append_json_string(name, out);
+    put_json_string(name, out);
   } else if (type == BaseType::ULong) {
-    append_uint(flatbuffers::ReadScalar<std::uint64_t>(p), out);
+    out.number(flatbuffers::ReadScalar<std::uint64_t>(p));
   } else {
-    append_int(value, out);
+    out.number(value);
   }
 }
 
