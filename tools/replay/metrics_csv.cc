@@ -5,6 +5,7 @@
 
 #include "common/event_codec.h"
 #include "common/ids.h"
+#include "tools/replay/flatbuffer_scalars.h"
 
 namespace rmm::replay {
 
@@ -59,45 +60,84 @@ Result<MetricsCsv> MetricsCsv::create(const SchemaJson& schema, std::string_view
     row = &schema.object(f->type()->index());
   }
   for (const auto* f : *row->fields()) {
-    if (is_column(*f)) csv.columns_.push_back(f);
+    if (is_column(*f)) csv.fields_.push_back(f);
   }
-  std::sort(csv.columns_.begin(), csv.columns_.end(),
+  std::sort(csv.fields_.begin(), csv.fields_.end(),
             [](const auto* a, const auto* b) { return a->id() < b->id(); });
+  for (const auto* f : csv.fields_) {
+    Column c{.type = f->type()->base_type(),
+             .voffset = f->offset(),
+             .enum_index = f->type()->index(),
+             .absent = {}};
+    // An absent field's cell is its default, printed as a present one would be.
+    if (c.type == BaseType::Float || c.type == BaseType::Double) {
+      append_double(f->default_real(), c.absent);
+    } else if (c.type == BaseType::Bool) {
+      c.absent = f->default_integer() != 0 ? "true" : "false";
+    } else if (c.type == BaseType::ULong) {
+      append_uint(static_cast<std::uint64_t>(f->default_integer()), c.absent);
+    } else if (c.type != BaseType::String) {
+      auto name = c.enum_index >= 0 ? schema.enum_name(c.enum_index, f->default_integer())
+                                    : std::string_view{};
+      if (name.empty()) {
+        append_int(f->default_integer(), c.absent);
+      } else {
+        c.absent = name;
+      }
+    }
+    csv.columns_.push_back(std::move(c));
+  }
   return csv;
 }
 
 void MetricsCsv::append_header(std::string& out) const {
   out.append("stream_seq,stream_time,agent_id,seq,occurred_at");
-  for (const auto* f : columns_) {
+  for (const auto* f : fields_) {
     out.push_back(',');
     out.append(f->name()->string_view());
   }
   out.push_back('\n');
 }
 
-void MetricsCsv::append_cells(const flatbuffers::Table& table, std::string& out) const {
-  for (const auto* f : columns_) {
+void MetricsCsv::append_cells(const std::uint8_t* table, std::string& out) const {
+  const std::uint8_t* vtable = table - flatbuffers::ReadScalar<flatbuffers::soffset_t>(table);
+  auto vsize = flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable);
+  for (const auto& c : columns_) {
     out.push_back(',');
-    BaseType t = f->type()->base_type();
-    if (t == BaseType::String) {
-      const auto* s = table.GetPointer<const flatbuffers::String*>(f->offset());
-      if (s != nullptr) append_csv_text(s->string_view(), out);
-    } else if (t == BaseType::Float || t == BaseType::Double) {
-      append_double(flatbuffers::GetAnyFieldF(table, *f), out);
-    } else if (t == BaseType::Bool) {
-      out.append(flatbuffers::GetAnyFieldI(table, *f) != 0 ? "true" : "false");
-    } else if (t == BaseType::ULong) {
-      append_uint(table.GetField<std::uint64_t>(f->offset(),
-                                                static_cast<std::uint64_t>(f->default_integer())),
-                  out);
-    } else {
-      std::int64_t v = flatbuffers::GetAnyFieldI(table, *f);
-      auto name =
-          f->type()->index() >= 0 ? schema_->enum_name(f->type()->index(), v) : std::string_view{};
-      if (name.empty()) {
-        append_int(v, out);
-      } else {
-        out.append(name);
+    flatbuffers::voffset_t fo =
+        c.voffset < vsize ? flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable + c.voffset) : 0;
+    if (fo == 0) {
+      out.append(c.absent);
+      continue;
+    }
+    const std::uint8_t* p = table + fo;
+    switch (c.type) {
+      case BaseType::String: {
+        const auto* s = reinterpret_cast<const flatbuffers::String*>(
+            p + flatbuffers::ReadScalar<flatbuffers::uoffset_t>(p));
+        append_csv_text(s->string_view(), out);
+        break;
+      }
+      case BaseType::Float:
+        append_double(flatbuffers::ReadScalar<float>(p), out);
+        break;
+      case BaseType::Double:
+        append_double(flatbuffers::ReadScalar<double>(p), out);
+        break;
+      case BaseType::Bool:
+        out.append(*p != 0 ? "true" : "false");
+        break;
+      case BaseType::ULong:
+        append_uint(flatbuffers::ReadScalar<std::uint64_t>(p), out);
+        break;
+      default: {
+        std::int64_t v = detail::read_int(c.type, p);
+        auto name = c.enum_index >= 0 ? schema_->enum_name(c.enum_index, v) : std::string_view{};
+        if (name.empty()) {
+          append_int(v, out);
+        } else {
+          out.append(name);
+        }
       }
     }
   }
@@ -107,7 +147,9 @@ void MetricsCsv::append_rows(const Record& record, const schema::Envelope& envel
                              std::string& out) const {
   const auto* sample = envelope.payload_as_MetricsSample();
   if (sample == nullptr) return;
-  std::string prefix;
+  // Reused per thread: no allocation per sample.
+  thread_local std::string prefix;
+  prefix.clear();
   append_uint(record.stream_seq, prefix);
   prefix.push_back(',');
   append_rfc3339(record.stream_time, prefix);
@@ -121,7 +163,7 @@ void MetricsCsv::append_rows(const Record& record, const schema::Envelope& envel
   const auto& table = *reinterpret_cast<const flatbuffers::Table*>(sample);
   if (detail_field_ == nullptr) {
     out.append(prefix);
-    append_cells(table, out);
+    append_cells(reinterpret_cast<const std::uint8_t*>(sample), out);
     out.push_back('\n');
     return;
   }
@@ -130,7 +172,7 @@ void MetricsCsv::append_rows(const Record& record, const schema::Envelope& envel
   if (vec == nullptr) return;
   for (const auto* item : *vec) {
     out.append(prefix);
-    append_cells(*item, out);
+    append_cells(reinterpret_cast<const std::uint8_t*>(item), out);
     out.push_back('\n');
   }
 }

@@ -30,12 +30,21 @@ class MetricsCsv {
   void append_rows(const Record& record, const schema::Envelope& envelope, std::string& out) const;
 
  private:
+  // One column, resolved from the schema once: where the field is and what an absent one prints.
+  struct Column {
+    reflection::BaseType type = reflection::BaseType::None;
+    flatbuffers::voffset_t voffset = 0;
+    int enum_index = -1;
+    std::string absent;  // the cell of an absent field (its default)
+  };
+
   explicit MetricsCsv(const SchemaJson& schema) : schema_(&schema) {}
-  void append_cells(const flatbuffers::Table& table, std::string& out) const;
+  void append_cells(const std::uint8_t* table, std::string& out) const;
 
   const SchemaJson* schema_;
   const reflection::Field* detail_field_ = nullptr;  // the list in MetricsSample, or null
-  std::vector<const reflection::Field*> columns_;    // of the row table
+  std::vector<const reflection::Field*> fields_;     // of the row table, in column order
+  std::vector<Column> columns_;                      // parallel to fields_
 };
 
 void append_csv_text(std::string_view text, std::string& out);
