@@ -32,7 +32,8 @@ Result<codec::CommandAction> parse_action(const Body& body) {
   if (!argv) return std::unexpected(argv.error());
 
   auto only = [&](std::initializer_list<std::string_view> allowed) -> Status {
-    for (std::string_view field : {"script", "interpreter", "argv"}) {
+    for (std::string_view field :
+         {"script", "interpreter", "argv", "version", "sha256", "allow_downgrade"}) {
       if (body.has(field) && std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
         return bad(fmt::format("'{}' does not apply to a {} command", field, *kind));
       }
@@ -58,12 +59,37 @@ Result<codec::CommandAction> parse_action(const Body& body) {
     }
     return codec::ExecSpec{std::move(**argv)};
   }
+  if (*kind == "update_agent") {
+    // The agent hands it to rmm-updater, which verifies everything (docs/updates.md); explicit,
+    // so the auto_update policy does not apply.
+    if (auto s = only({"version", "sha256", "allow_downgrade"}); !s) {
+      return std::unexpected(s.error());
+    }
+    auto version = body.required_text("version", 64);
+    if (!version) return std::unexpected(version.error());
+    for (char c : *version) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '+' || c == '-';
+      if (!ok) return bad("'version' must be 1..64 characters of [0-9A-Za-z.+-]");
+    }
+    auto sha = body.text("sha256", 64);
+    if (!sha) return std::unexpected(sha.error());
+    const std::string digest = sha->value_or("");
+    if (!digest.empty() && (digest.size() != 64 ||
+                            digest.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+      return bad("'sha256' must be 64 lower-case hex digits");
+    }
+    auto downgrade = body.boolean("allow_downgrade");
+    if (!downgrade) return std::unexpected(downgrade.error());
+    return codec::UpdateAgentSpec{std::move(*version), "", digest, downgrade->value_or(false)};
+  }
   if (auto s = only({}); !s) return std::unexpected(s.error());
   if (*kind == "refresh_inventory") return codec::RefreshInventorySpec{};
   if (*kind == "collect_processes") return codec::CollectProcessesSpec{};
   // Choosing "reboot" in the API is the confirmation the agent asks for.
   if (*kind == "reboot") return codec::RebootSpec{.confirm = true};
-  return bad("'kind' must be shell, exec, refresh_inventory, collect_processes or reboot");
+  return bad(
+      "'kind' must be shell, exec, refresh_inventory, collect_processes, reboot or update_agent");
 }
 
 }  // namespace
@@ -84,12 +110,16 @@ std::string command_summary(const codec::CommandAction& action) {
     }
     return truncate_utf8(joined, kMaxSummaryBytes);
   }
+  if (const auto* update = std::get_if<codec::UpdateAgentSpec>(&action)) {
+    return truncate_utf8("update to " + update->version, kMaxSummaryBytes);
+  }
   return std::string(codec::command_kind(action));
 }
 
 Result<CommandRequest> parse_command_request(std::string_view text) {
-  auto body = Body::parse(text, {"agent_ids", "site_id", "client_id", "kind", "script",
-                                 "interpreter", "argv", "timeout_s", "expires_in_s"});
+  auto body = Body::parse(
+      text, {"agent_ids", "site_id", "client_id", "kind", "script", "interpreter", "argv",
+             "timeout_s", "expires_in_s", "version", "sha256", "allow_downgrade"});
   if (!body) return std::unexpected(body.error());
   CommandRequest req;
 

@@ -42,7 +42,9 @@ Response IntentRoutes::post_commands(const Request& req, const RequestContext& c
     targets = lookups_.agents_of_client(p, *request->client, kMaxCommandTargets);
   }
   if (!targets) return problem_for(targets.error(), req, ctx);
-  if (auto r = need_role(p, schema::UserRole::Technician); !r)
+  // Replacing the agent binary is an admin's decision, like a rollout.
+  const bool update = std::holds_alternative<codec::UpdateAgentSpec>(request->action);
+  if (auto r = need_role(p, update ? schema::UserRole::Admin : schema::UserRole::Technician); !r)
     return problem_for(r.error(), req, ctx);
 
   const codec::Actor by = p.actor();

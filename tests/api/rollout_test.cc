@@ -373,3 +373,34 @@ TEST_CASE("halting a rollout through the API: roles, scope, strict body, audited
       id, "user:" + w.admin_a.id.str());
   CHECK(audit[0].as<int>() == 2);
 }
+
+TEST_CASE("a manual update_agent command: admins only, explicit, ignores auto_update") {
+  auto& w = world();
+  auto& s = w.s;
+  const int before = w.commands_to(w.a4_off);
+  const std::string body = R"({"agent_ids":[")" + w.a4_off.str() +
+                           R"("],"kind":"update_agent","version":"9.1.0","allow_downgrade":false})";
+  CHECK(s.call("POST", "/api/v1/commands", body, w.tech_a).status == 403);
+  CHECK(s.call("POST", "/api/v1/commands", body, w.admin_b).status == 404);
+  CHECK(s.call("POST", "/api/v1/commands",
+               R"({"agent_ids":[")" + w.a4_off.str() + R"("],"kind":"update_agent"})", w.admin_a)
+            .status == 400);  // no version
+  CHECK(s.call("POST", "/api/v1/commands",
+               R"({"agent_ids":[")" + w.a4_off.str() +
+                   R"("],"kind":"update_agent","version":"9.1.0","sha256":"XYZ"})",
+               w.admin_a)
+            .status == 400);
+  CHECK(s.call("POST", "/api/v1/commands",
+               R"({"agent_ids":[")" + w.a4_off.str() + R"("],"kind":"reboot","version":"1"})",
+               w.admin_a)
+            .status == 400);  // version belongs to update_agent only
+  auto sent = s.call("POST", "/api/v1/commands?wait=5000", body, w.admin_a);
+  REQUIRE_MESSAGE(sent.status == 202, sent.body);
+  // a4 opted out of automatic updates, but this command is explicit.
+  CHECK(w.commands_to(w.a4_off) == before + 1);
+  const std::string id(
+      json_body(sent).at("commands").as_array()[0].as_object().at("id").as_string());
+  auto cmd = w.get("/api/v1/commands/" + id, w.admin_a);
+  CHECK(cmd.at("kind").as_string() == "update_agent");
+  CHECK(cmd.at("summary").as_string() == "update to 9.1.0");
+}
