@@ -79,7 +79,8 @@ constexpr std::array<Setting, 6> kController = {{
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
     {"interval", Type::kDuration, "10s", "time between passes", 100, 3'600'000},
-    {"once", Type::kBool, "false", "one pass, then exit"},
+    {"once", Type::kBool, "false",
+     "one pass, then exit (it acts only once the projection has folded the stream)"},
     {"log-level", Type::kString, "info", "debug, info, warn or error"},
 }};
 
