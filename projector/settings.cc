@@ -42,7 +42,7 @@ constexpr std::array kSettings{
             "publish ClockTick events (offline detection); duplicates of several tickers dedupe"},
     Setting{"tick-interval", Type::kDuration, "15s", "time between two ClockTick events", 1'000,
             3'600'000},
-    Setting{"rebuild-batch-size", Type::kInt, "8192",
+    Setting{"rebuild-batch-size", Type::kInt, "16384",
             "rebuild and verify: messages per transaction of the replay", 1, 65'536},
     Setting{"keep-old-schema", Type::kBool, "false",
             "rebuild: keep the replaced read-model schema; verify: keep the scratch schema"},

@@ -265,18 +265,20 @@ std::string processes_json(const std::vector<ProcessRow>& list) {
   return out + "]";
 }
 
-// One json parameter, [[agent, ts_us, seq, document], ...]: `processes` is a json column (stored
-// as validated text), where a jsonb[] array of documents cost PostgreSQL ~100 us per document
-// to parse (docs/benchmarks.md).
+// One json parameter, [{"a": agent, "t": ts_us, "s": seq, "p": document}, ...], read by
+// json_to_recordset in one pass (`->` on json re-parses its operand each time, and a jsonb[]
+// array of documents cost ~100 us per document to parse). `processes` is a json column: the
+// document is stored as the text rendered here.
 void write_processes(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
   std::string rows = "[";
   for (const auto* s : latest) {
     if (!s->rows->top_processes) continue;  // not collected: keep the previous list
     if (rows.size() > 1) rows += ',';
-    fmt::format_to(std::back_inserter(rows), "[\"{}\",{},{},", s->agent.str(), ns_to_micros(s->at),
+    fmt::format_to(std::back_inserter(rows),
+                   "{{\"a\":\"{}\",\"t\":{},\"s\":{},\"p\":", s->agent.str(), ns_to_micros(s->at),
                    s->seq);
     rows += processes_json(*s->rows->top_processes);
-    rows += ']';
+    rows += '}';
   }
   if (rows.size() == 1) return;
   rows += ']';
@@ -344,9 +346,8 @@ void prepare_metrics_statements(pqxx::connection& conn) {
       "WHERE l.seq < EXCLUDED.seq");
   conn.prepare(kProcesses,
                "INSERT INTO agent_processes AS p (agent_id, ts, seq, processes) "
-               "SELECT (e->>0)::uuid, timestamptz 'epoch' + (e->>1)::bigint * "
-               "interval '1 microsecond', (e->>2)::bigint, e->3 "
-               "FROM json_array_elements($1::json) AS e "
+               "SELECT a, timestamptz 'epoch' + t * interval '1 microsecond', s, p "
+               "FROM json_to_recordset($1::json) AS r(a uuid, t bigint, s bigint, p json) "
                "ON CONFLICT (agent_id) DO UPDATE SET ts = EXCLUDED.ts, seq = EXCLUDED.seq, "
                "processes = EXCLUDED.processes WHERE p.seq < EXCLUDED.seq");
 }
