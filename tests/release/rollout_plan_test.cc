@@ -84,3 +84,37 @@ TEST_CASE("percent rings take a stable share, at least one agent") {
   CHECK(state_of_step("refused", "already_current") == AgentUpdateState::kHealthy);
   CHECK(state_of_step("refused", "downgrade") == AgentUpdateState::kFailed);
 }
+
+TEST_CASE("rings leave out agents without a release for their platform, and the opted-out") {
+  auto agents = fleet(6);
+  RolloutState s;
+  s.status = "created";
+  // agents[0..2]: auto_update on; [3]: off; [4], [5]: no release for their platform.
+  s.in_scope = {agents[0], agents[1], agents[2]};
+  s.excluded_by_policy = {agents[3]};
+  s.no_release = {agents[4], agents[5]};
+  s.rings = {{"canary", {agents[3], agents[4]}, 0, std::nullopt}, {"all", {}, 100, std::nullopt}};
+  s.advance_healthy_percent = 100;
+  s.halt_failed_percent = 50;
+  auto d = decide(s);
+  REQUIRE(d.kind == Decision::Kind::kStartRing);
+  // A named canary ignores the policy (agents[3]) but not the platform (agents[4]).
+  CHECK(d.agents == std::vector<AgentId>{agents[3]});
+  CHECK(d.no_release_for_platform == std::vector<AgentId>{agents[4]});
+  CHECK(d.excluded_by_policy.empty());
+  s.status = "running";
+  s.rings[0].started = d.agents;
+  s.updates[agents[3]] = AgentUpdateState::kHealthy;
+  d = decide(s);
+  REQUIRE(d.kind == Decision::Kind::kStartRing);
+  CHECK(d.ring_index == 1);
+  CHECK(d.agents == std::vector<AgentId>{agents[0], agents[1], agents[2]});
+  CHECK(d.excluded_by_policy.empty());  // agents[3] was taken by the canary ring
+  CHECK(d.no_release_for_platform == std::vector<AgentId>{agents[4], agents[5]});
+  // A ring whose members were all left out is empty, and the rollout moves on.
+  s.rings[1].started = std::vector<AgentId>{};
+  s.rings.push_back({"late", {agents[5]}, 0, std::nullopt});
+  d = decide(s);
+  REQUIRE(d.kind == Decision::Kind::kStartRing);
+  CHECK(d.agents.empty());
+}
