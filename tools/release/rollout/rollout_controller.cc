@@ -222,13 +222,6 @@ Status RolloutController::start_ring(const RolloutId& rollout, const std::string
              {"agents", d.agents.size()},
              {"excluded_by_policy", d.excluded_by_policy.size()},
              {"no_release_for_platform", d.no_release_for_platform.size()}});
-  codec::RolloutRingStartedInfo info{rollout, d.ring_index, d.agents, d.excluded_by_policy,
-                                     d.no_release_for_platform};
-  auto ack = events_.publish(schema::Payload::RolloutRingStarted, [&](const auto& h) {
-    return codec::build_rollout_ring_started(h, info);
-  });
-  if (!ack) return std::unexpected(ack.error());
-  published(*ack);
   for (const auto& agent : d.agents) {
     codec::CommandInfo cmd;
     cmd.id = rollout_command_id(rollout, d.ring_index, agent);
@@ -254,6 +247,15 @@ Status RolloutController::start_ring(const RolloutId& rollout, const std::string
                             std::chrono::seconds(5));
     if (!sent) return std::unexpected(sent.error());
   }
+  // The ring event last: a failure before it leaves the ring unstarted, so the next pass decides
+  // it again and re-sends every command with the same ids (dropped as duplicates).
+  codec::RolloutRingStartedInfo info{rollout, d.ring_index, d.agents, d.excluded_by_policy,
+                                     d.no_release_for_platform};
+  auto ack = events_.publish(schema::Payload::RolloutRingStarted, [&](const auto& h) {
+    return codec::build_rollout_ring_started(h, info);
+  });
+  if (!ack) return std::unexpected(ack.error());
+  published(*ack);
   return {};
 }
 
