@@ -155,6 +155,25 @@ TEST_CASE("one metrics row per sample, COPYed into its day partition, created on
   CHECK(db.scalar("SELECT count(*) FROM metrics_filesystems") == 6);
 }
 
+TEST_CASE("agent strings with COPY and JSON specials reach the json columns intact") {
+  Db db("tel_copy_escape");
+  codec::MetricsInfo m{.cpu_percent = 1e-05f, .memory_total_bytes = 1, .memory_used_bytes = 1};
+  const std::string hostile = "tab\there\\back\"quote\nnew\\N";
+  m.filesystems = std::vector<codec::FilesystemInfo>{{hostile, "ext4", "\\", 1, 2, 3, 4}};
+  m.temperatures = std::vector<codec::TemperatureInfo>{{"c", "é\r", -0.5f}};
+  db.write({item(db, kA, schema::Payload::MetricsSample,
+                 codec::build_metrics(header(kA, 1, kNoon), m))});
+  auto r = db.query(
+      "SELECT f.mount, f.device, t.label, t.celsius::text, m.cpu_percent::text FROM metrics m, "
+      "metrics_filesystems f, metrics_temperatures t");
+  REQUIRE(r.size() == 1);
+  CHECK(r[0][0].as<std::string>() == hostile);
+  CHECK(r[0][1].as<std::string>() == "\\");
+  CHECK(r[0][2].as<std::string>() == "é\r");
+  CHECK(r[0][3].as<std::string>() == "-0.5");
+  CHECK(r[0][4].as<std::string>() == "1e-05");
+}
+
 TEST_CASE("partitions ahead of time, and retention drops whole old partitions only") {
   Db db("tel_retention");
   auto& parts = db.writer->partitions();
