@@ -1,5 +1,6 @@
 #include "projector/db/metrics_writer.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -68,9 +69,11 @@ std::string filesystems_json(const std::vector<FilesystemRow>& list) {
     append_json_string(out, f.fstype);
     out += ",\"device\":";
     append_json_string(out, f.device);
-    fmt::format_to(std::back_inserter(out),
-                   ",\"used_bytes\":{},\"total_bytes\":{},\"inodes_used\":{},\"inodes_total\":{}}}",
-                   f.used_bytes, f.total_bytes, f.inodes_used, f.inodes_total);
+    fmt::format_to(
+        std::back_inserter(out),
+        FMT_COMPILE(
+            ",\"used_bytes\":{},\"total_bytes\":{},\"inodes_used\":{},\"inodes_total\":{}}}"),
+        f.used_bytes, f.total_bytes, f.inodes_used, f.inodes_total);
   }
   return out + "]";
 }
@@ -83,7 +86,7 @@ std::string temperatures_json(const std::vector<TemperatureRow>& list) {
     append_json_string(out, t.chip);
     out += ",\"label\":";
     append_json_string(out, t.label);
-    fmt::format_to(std::back_inserter(out), ",\"celsius\":{}}}", t.celsius);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE(",\"celsius\":{}}}"), t.celsius);
   }
   return out + "]";
 }
@@ -95,8 +98,8 @@ std::string disks_json(const std::vector<DiskRow>& list) {
     out += "{\"name\":";
     append_json_string(out, d.name);
     fmt::format_to(std::back_inserter(out),
-                   ",\"reads\":{},\"writes\":{},\"read_bytes\":{},\"write_bytes\":{},"
-                   "\"io_time_ms\":{}}}",
+                   FMT_COMPILE(",\"reads\":{},\"writes\":{},\"read_bytes\":{},\"write_bytes\":{},"
+                               "\"io_time_ms\":{}}}"),
                    d.reads, d.writes, d.read_bytes, d.write_bytes, d.io_time_ms);
   }
   return out + "]";
@@ -108,11 +111,12 @@ std::string net_json(const std::vector<NetRow>& list) {
     if (out.size() > 1) out += ',';
     out += "{\"name\":";
     append_json_string(out, n.name);
-    fmt::format_to(std::back_inserter(out),
-                   ",\"rx_bytes\":{},\"rx_packets\":{},\"rx_errors\":{},\"rx_drops\":{},"
-                   "\"tx_bytes\":{},\"tx_packets\":{},\"tx_errors\":{},\"tx_drops\":{}}}",
-                   n.rx_bytes, n.rx_packets, n.rx_errors, n.rx_drops, n.tx_bytes, n.tx_packets,
-                   n.tx_errors, n.tx_drops);
+    fmt::format_to(
+        std::back_inserter(out),
+        FMT_COMPILE(",\"rx_bytes\":{},\"rx_packets\":{},\"rx_errors\":{},\"rx_drops\":{},"
+                    "\"tx_bytes\":{},\"tx_packets\":{},\"tx_errors\":{},\"tx_drops\":{}}}"),
+        n.rx_bytes, n.rx_packets, n.rx_errors, n.rx_drops, n.tx_bytes, n.tx_packets, n.tx_errors,
+        n.tx_drops);
   }
   return out + "]";
 }
@@ -120,24 +124,16 @@ std::string net_json(const std::vector<NetRow>& list) {
 // `text` as a field of COPY's text format: backslash, tab, newline and carriage return escaped
 // (JSON text has no raw control characters, but its backslash escapes must be doubled).
 void append_copy_field(std::string& line, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '\\':
-        line += "\\\\";
-        break;
-      case '\t':
-        line += "\\t";
-        break;
-      case '\n':
-        line += "\\n";
-        break;
-      case '\r':
-        line += "\\r";
-        break;
-      default:
-        line += c;
-    }
+  std::size_t run = 0;  // the start of the characters not yet appended
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '\\' && c != '\t' && c != '\n' && c != '\r') continue;
+    line.append(text.data() + run, i - run);
+    line += '\\';
+    line += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+    run = i + 1;
   }
+  line.append(text.data() + run, text.size() - run);
 }
 
 // A tab, then the list as its json column text, or \N (NULL) when it was not collected.
@@ -276,12 +272,13 @@ std::string processes_json(const std::vector<ProcessRow>& list) {
   for (const auto& p : list) {
     if (!seen.insert(p.pid).second) continue;
     if (out.size() > 1) out += ',';
-    fmt::format_to(std::back_inserter(out), "{{\"pid\":{},\"name\":", p.pid);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{{\"pid\":{},\"name\":"), p.pid);
     append_json_string(out, p.name);
     out += ",\"user\":";
     append_json_string(out, p.user);
     fmt::format_to(std::back_inserter(out),
-                   ",\"cpu_percent\":{},\"rss_bytes\":{},\"cmdline\":", p.cpu_percent, p.rss_bytes);
+                   FMT_COMPILE(",\"cpu_percent\":{},\"rss_bytes\":{},\"cmdline\":"), p.cpu_percent,
+                   p.rss_bytes);
     append_json_string(out, p.cmdline);
     out += '}';
   }
@@ -297,9 +294,8 @@ void write_processes(pqxx::work& tx, const std::vector<const SampleRef*>& latest
   for (const auto* s : latest) {
     if (!s->rows->top_processes) continue;  // not collected: keep the previous list
     if (rows.size() > 1) rows += ',';
-    fmt::format_to(std::back_inserter(rows),
-                   "{{\"a\":\"{}\",\"t\":{},\"s\":{},\"p\":", s->agent.str(), ns_to_micros(s->at),
-                   s->seq);
+    fmt::format_to(std::back_inserter(rows), FMT_COMPILE("{{\"a\":\"{}\",\"t\":{},\"s\":{},\"p\":"),
+                   s->agent.str(), ns_to_micros(s->at), s->seq);
     rows += processes_json(*s->rows->top_processes);
     rows += '}';
   }
@@ -388,11 +384,12 @@ std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples
     const auto& r = *s.rows;
     line.clear();
     auto it = std::back_inserter(line);
-    fmt::format_to(it, "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                   s.agent.str(), utc_timestamp_text(ns_to_micros(s.at)), s.seq, s.stream_seq,
-                   r.cpu_percent, r.cpu_interval_ms, r.mem_total_bytes, r.mem_used_bytes,
-                   r.mem_available_bytes, r.mem_cached_bytes, r.swap_total_bytes, r.swap_used_bytes,
-                   r.load1, r.load5, r.load15, r.uptime_s, r.process_count, r.logged_in_users);
+    fmt::format_to(
+        it, FMT_COMPILE("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}"),
+        s.agent.str(), utc_timestamp_text(ns_to_micros(s.at)), s.seq, s.stream_seq, r.cpu_percent,
+        r.cpu_interval_ms, r.mem_total_bytes, r.mem_used_bytes, r.mem_available_bytes,
+        r.mem_cached_bytes, r.swap_total_bytes, r.swap_used_bytes, r.load1, r.load5, r.load15,
+        r.uptime_s, r.process_count, r.logged_in_users);
     append_copy_list(line, r.filesystems, &filesystems_json);
     append_copy_list(line, r.disks, &disks_json);
     append_copy_list(line, r.network, &net_json);
