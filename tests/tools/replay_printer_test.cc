@@ -106,6 +106,19 @@ class Generator {
     if (odd_) return 97;
     return e->values()->Get(e->values()->size() > 1 ? 1 : 0)->value();
   }
+  // Fractions, whole numbers on both sides of the printer's integer path (|v| < 100,000), -0.
+  static float float_value(int id) {
+    switch (id % 4) {
+      case 0:
+        return 0.1f * static_cast<float>(id);
+      case 1:
+        return static_cast<float>(id * 25'000);
+      case 2:
+        return -static_cast<float>(id * 7);
+      default:
+        return id % 8 == 3 ? -0.0f : 1e6f;
+    }
+  }
   void scalar(flatbuffers::FlatBufferBuilder& fbb, const reflection::Field& f) {
     BaseType bt = f.type()->base_type();
     auto o = f.offset();
@@ -143,7 +156,7 @@ class Generator {
             0);
         break;
       case BaseType::Float:
-        fbb.AddElement<float>(o, odd_ ? std::nanf("") : 0.1f * static_cast<float>(f.id()), 1.5f);
+        fbb.AddElement<float>(o, odd_ ? std::nanf("") : float_value(f.id()), 1.5f);
         break;
       case BaseType::Double:
         fbb.AddElement<double>(o, odd_ ? -std::numeric_limits<double>::infinity() : 1e-7 * f.id(),

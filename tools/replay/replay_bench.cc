@@ -222,9 +222,21 @@ void print_rate(const Args& a) {
     if (!codec::verify_event(e)) die("an event does not verify");
   }
   std::printf("verify_us=%.2f\n", (cpu_seconds() - v0) * 1e6 / static_cast<double>(aligned.size()));
+  // Both printers must agree on every event before either is timed.
+  for (const auto& e : aligned) {
+    std::string fast, reference;
+    schema->append_root(e.data(), fast);
+    schema->append_root_reference(e.data(), reference);
+    if (fast != reference) die("the compiled printer differs from the reference: " + fast);
+  }
   std::string out;
   out.reserve(8 << 20);
-  for (bool reference : {false, true, false, true}) {
+  // --format compiled|reference|none: one printer only (for `perf stat`: none is the setup alone).
+  std::vector<bool> modes{false, true, false, true};
+  if (a.format == "compiled") modes = {false};
+  if (a.format == "reference") modes = {true};
+  if (a.format == "none") modes = {};
+  for (bool reference : modes) {
     std::size_t bytes = 0;
     double cpu0 = cpu_seconds();
     for (const auto& e : aligned) {

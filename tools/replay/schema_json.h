@@ -15,6 +15,7 @@
 #include <flatbuffers/flatbuffers.h>
 #include <flatbuffers/reflection.h>
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <memory>
@@ -104,9 +105,11 @@ class SchemaJson {
     int object = -1;                          // table, struct or union enum index
     int enum_index = -1;                      // enum of a scalar or of vector elements
     std::uint32_t elem_size = 0;
-    std::string key;     // ",\"name\":" (no comma for the first field)
-    std::string absent;  // the whole text of an absent field after the key
+    std::string key;       // ",\"name\":" (no comma for the first field)
+    std::string absent;    // the whole text of an absent field after the key
     std::size_t room = 0;  // bytes the key plus any fixed-width value can take
+    // The key again, zero-padded: keys up to 32 bytes go out as one fixed 32-byte copy.
+    std::array<char, 32> key32{};
   };
   struct FastObject {
     std::vector<FastField> fields;

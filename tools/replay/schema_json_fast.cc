@@ -36,6 +36,12 @@ class JsonWriter {
   void number(T v) {
     p_ = std::to_chars(p_, p_ + 32, v).ptr;
   }
+  // The first `n` bytes of `padded`, copied whole (one fixed-size copy; needs room for all).
+  template <std::size_t N>
+  void put_padded(const std::array<char, N>& padded, std::size_t n) {
+    std::memcpy(p_, padded.data(), N);
+    p_ += n;
+  }
   char*& cursor() { return p_; }
   // The string with exactly what was written, for a printer that appends to strings; open()
   // again afterwards.
@@ -128,8 +134,19 @@ void put_json_string(std::string_view text, JsonWriter& w) {
   *p++ = '"';
 }
 
+// A float or double as std::to_chars writes its shortest form; NaN and infinities as null.
+// Whole numbers under 100,000 in magnitude (most metrics: 45, 20, 7) take the integer path: their
+// shortest form is their digits, and fixed notation is never longer than scientific there, so
+// to_chars would pick the same text. -0 keeps its sign through to_chars.
 template <class T>
 void put_real(T value, JsonWriter& w) {
+  if (value > T(-100000) && value < T(100000)) {
+    auto whole = static_cast<std::int32_t>(value);
+    if (static_cast<T>(whole) == value && (whole != 0 || !std::signbit(value))) {
+      w.number(whole);
+      return;
+    }
+  }
   if (std::isfinite(value)) {
     w.number(value);
   } else {
@@ -228,7 +245,10 @@ void SchemaJson::build_fast_plans() {
       }
       // The key, then any fixed-width value: a number (to_chars needs at most 24), a UUID (38),
       // true/false, null, or the absent text. Strings, lists and tables reserve their own.
-      ff.room = ff.key.size() + std::max<std::size_t>(ff.absent.size(), 40);
+      ff.room =
+          std::max(ff.key.size(), ff.key32.size()) + std::max<std::size_t>(ff.absent.size(), 40);
+      if (ff.key.size() <= ff.key32.size())
+        std::copy(ff.key.begin(), ff.key.end(), ff.key32.begin());
       fast_objects_[o].fields.push_back(std::move(ff));
     }
   }
@@ -246,7 +266,11 @@ void SchemaJson::fast_table(int object, const std::uint8_t* table, JsonWriter& o
   out.put('{');
   for (const auto& f : fast_objects_[static_cast<std::size_t>(object)].fields) {
     out.need(f.room);
-    out.put(f.key);
+    if (f.key.size() <= f.key32.size()) {
+      out.put_padded(f.key32, f.key.size());
+    } else {
+      out.put(f.key);
+    }
     fast_field(f, table, vtable, vsize, out);
   }
   out.need(1);
