@@ -258,3 +258,44 @@ TEST_CASE("a JSON line escapes its subject and carries an error line for a bad b
         "\"2026-11-27T03:09:32.069762403Z\",\"event\":null,\"error\":\"bad \\\\ buffer\","
         "\"raw\":\"AQIDBAU=\"}\n");
 }
+
+TEST_CASE("JSON string escapes: every byte value at every position of a word-scanned string") {
+  // The escape scan reads 8 bytes at a time; a plain byte-by-byte escaper is the reference.
+  auto expected = [](std::string_view text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+      if (c == '"') {
+        out += "\\\"";
+      } else if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    }
+    return out + "\"";
+  };
+  int checked = 0;
+  for (int value = 0; value < 256; ++value) {
+    for (std::size_t pos = 0; pos < 19; ++pos) {
+      std::string text(19, 'a');
+      text[pos] = static_cast<char>(value);
+      std::string out;
+      replay::append_json_string(text, out);
+      CAPTURE(value);
+      CAPTURE(pos);
+      REQUIRE(out == expected(text));
+      ++checked;
+    }
+  }
+  CHECK(checked == 256 * 19);
+}

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace rmm::replay::detail {
 
@@ -73,6 +74,25 @@ inline std::int64_t read_int(reflection::BaseType t, const std::uint8_t* p) {
     default:
       return 0;
   }
+}
+
+// How many leading bytes of `text` certainly need no JSON escape, found 8 bytes at a time (a
+// word with a byte under 0x20, a '"' or a '\\' stops the scan; the caller checks the rest byte
+// by byte). Bit tricks: a byte below n, or a zero byte, borrows into its top bit.
+inline std::size_t json_clean_prefix(const char* text, std::size_t size) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text + i, 8);
+    std::uint64_t quote = w ^ (kOnes * '"');
+    std::uint64_t backslash = w ^ (kOnes * '\\');
+    std::uint64_t special =
+        ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash);
+    if ((special & kHigh) != 0) break;
+  }
+  return i;
 }
 
 }  // namespace rmm::replay::detail

@@ -99,7 +99,7 @@ void put_json_string(std::string_view text, JsonWriter& w) {
   *p++ = '"';
   const auto* data = reinterpret_cast<const unsigned char*>(text.data());
   std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  for (std::size_t i = detail::json_clean_prefix(text.data(), text.size()); i < text.size(); ++i) {
     unsigned char c = data[i];
     if (detail::kJsonEscape[c] == 0) continue;
     std::memcpy(p, text.data() + start, i - start);
