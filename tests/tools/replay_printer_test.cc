@@ -5,11 +5,14 @@
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "common/event_codec.h"
 #include "tools/replay/embedded_schema.h"
+#include "tools/replay/flatbuffer_scalars.h"
 #include "tools/replay/record_format.h"
 #include "tools/replay/schema_json.h"
 
@@ -298,4 +301,40 @@ TEST_CASE("JSON string escapes: every byte value at every position of a word-sca
     }
   }
   CHECK(checked == 256 * 19);
+}
+
+TEST_CASE("the printer's float shortcuts write what std::to_chars writes") {
+  auto same = [](auto value) {
+    char fast[40], slow[40];
+    char* end = replay::detail::format_real(value, fast);
+    auto r = std::to_chars(slow, slow + sizeof slow, value);
+    return std::string_view(fast, end) == std::string_view(slow, r.ptr);
+  };
+  std::size_t checked = 0, failed = 0;
+  // Every value with up to two decimals across and past the shortcut ranges, as float and double.
+  for (std::int64_t k = -1'100'000; k <= 1'100'000; k += 7) {
+    for (double scale : {1.0, 10.0, 100.0}) {
+      double v = static_cast<double>(k) / scale;
+      failed += !same(static_cast<float>(v)) + !same(v);
+      checked += 2;
+    }
+  }
+  // Arbitrary bit patterns (finite only) and the edges.
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 200'000; ++i) {
+    x = x * 1664525u + 1013904223u;
+    float f;
+    std::memcpy(&f, &x, sizeof f);
+    if (std::isfinite(f)) {
+      failed += !same(f) + !same(static_cast<double>(f));
+      checked += 2;
+    }
+  }
+  for (float f : {-0.0f, 0.0f, 99999.0f, 100000.0f, -99999.5f, 9999.99f, 10000.01f, 0.01f, 0.005f,
+                  1e-7f, 0.3f, 0.1f * 3, 16777216.0f}) {
+    failed += !same(f) + !same(static_cast<double>(f));
+    checked += 2;
+  }
+  CHECK(checked > 6'000'000 / 7);
+  CHECK(failed == 0);
 }

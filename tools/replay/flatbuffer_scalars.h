@@ -7,6 +7,8 @@
 #include <flatbuffers/reflection.h>
 
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -93,6 +95,45 @@ inline std::size_t json_clean_prefix(const char* text, std::size_t size) {
     if ((special & kHigh) != 0) break;
   }
   return i;
+}
+
+// Writes a finite float or double exactly as std::to_chars(p, p + 32, value) would (the
+// shortest text that reads back to the same value; fixed notation unless scientific is
+// shorter), returning the end. Most metrics are whole numbers or have one or two decimals (45,
+// 0.5, 38.5): those skip the general algorithm. Whole numbers under 100,000 in magnitude: their
+// digits (fixed is never longer than scientific there; -0 keeps its sign through to_chars).
+// Magnitudes under 10,000 with one or two decimals: value * 10^d rounds to an integer k whose
+// k / 10^d reads back as the value (no number with fewer digits does, or a smaller d would
+// have), and fixed is shorter than scientific from 0.01 up. k / 10^d is computed in double and
+// then rounded to float: a decimal with one or two places lies far from any float midpoint, so
+// the double rounding never changes the result.
+template <class T>
+char* format_real(T value, char* p) {
+  if (value > T(-100000) && value < T(100000)) {
+    auto whole = static_cast<std::int32_t>(value);
+    if (static_cast<T>(whole) == value) {
+      if (whole != 0 || !std::signbit(value)) return std::to_chars(p, p + 12, whole).ptr;
+    } else if (value > T(-10000) && value < T(10000)) {
+      for (int places = 1; places <= 2; ++places) {
+        const double scale = places == 1 ? 10.0 : 100.0;
+        const double k = std::nearbyint(static_cast<double>(value) * scale);
+        if (static_cast<T>(k / scale) != value) continue;
+        auto digits = static_cast<std::int64_t>(k);
+        if (digits < 0) {
+          *p++ = '-';
+          digits = -digits;
+        }
+        const auto unit = static_cast<std::int64_t>(scale);
+        p = std::to_chars(p, p + 12, digits / unit).ptr;
+        *p++ = '.';
+        std::int64_t fraction = digits % unit;
+        if (places == 2) *p++ = static_cast<char>('0' + fraction / 10);
+        *p++ = static_cast<char>('0' + fraction % 10);
+        return p;
+      }
+    }
+  }
+  return std::to_chars(p, p + 32, value).ptr;
 }
 
 }  // namespace rmm::replay::detail

@@ -134,21 +134,11 @@ void put_json_string(std::string_view text, JsonWriter& w) {
   *p++ = '"';
 }
 
-// A float or double as std::to_chars writes its shortest form; NaN and infinities as null.
-// Whole numbers under 100,000 in magnitude (most metrics: 45, 20, 7) take the integer path: their
-// shortest form is their digits, and fixed notation is never longer than scientific there, so
-// to_chars would pick the same text. -0 keeps its sign through to_chars.
+// A float or double as std::to_chars writes it (detail::format_real); NaN and infinities as null.
 template <class T>
 void put_real(T value, JsonWriter& w) {
-  if (value > T(-100000) && value < T(100000)) {
-    auto whole = static_cast<std::int32_t>(value);
-    if (static_cast<T>(whole) == value && (whole != 0 || !std::signbit(value))) {
-      w.number(whole);
-      return;
-    }
-  }
   if (std::isfinite(value)) {
-    w.number(value);
+    w.cursor() = detail::format_real(value, w.cursor());
   } else {
     w.put("null");
   }
