@@ -100,7 +100,7 @@ bench_agent_idle() {
   local args=(--seconds "$B_AGENT_SECONDS" --warmup "$B_AGENT_WARMUP")
   info "agent idle footprint: tools/bench/agent_idle.sh ${args[*]}"
   if RMM_HOME=$P_HOME "$RMM_REPO/tools/bench/agent_idle.sh" "${args[@]}" \
-    --agent-bin "$BENCH_BIN/rmm-agent" >"$BENCH_WORK/agent.out" 2>>"$BENCH_WORK/log"; then
+    --agent-bin "$(realpath "$BENCH_BIN")/rmm-agent" >"$BENCH_WORK/agent.out" 2>>"$BENCH_WORK/log"; then
     BR[agent.table]=$(grep '^|' "$BENCH_WORK/agent.out" || true)
     BR[agent.build]=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$BENCH_BIN/../CMakeCache.txt" 2>/dev/null | cut -d= -f2)
   else
