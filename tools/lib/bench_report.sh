@@ -61,7 +61,7 @@ EOF
       "${BCMD[api]}" "${BR[api.table]}"
   fi
   if [[ -n ${BR[roundtrip.p50_ms]:-} ]]; then
-    printf '\nCommand round trip: %s of %s commands came back (mean %s ms), each `sh -c true` on the real `rmm-agent` of a `tools/rmm up` platform started for this run (rmm-api, rmm-projector, nats-server, PostgreSQL on this machine), polled every 5 ms.\n' \
+    printf '\nCommand round trip: %s of %s commands came back (mean %s ms), each a `shell` command `true` run by the real `rmm-agent` of a `tools/rmm up` platform started for this run (rmm-api, rmm-projector, nats-server, PostgreSQL on this machine), polled every 5 ms.\n' \
       "${BR[roundtrip.ok]:-0}" "${BR[roundtrip.count]:-0}" "${BR[roundtrip.mean_ms]:-?}"
   fi
   if [[ -n ${BR[agent.table]:-} ]]; then
