@@ -8,12 +8,16 @@
 P_HOME=
 P_UP=0
 
-# bench_free_ports <n>: n distinct free 127.0.0.1 ports (bounded tries; racy like any such pick,
-# but `tools/rmm up` fails clearly when a port was taken meanwhile).
+# bench_free_ports <n>: n distinct free 127.0.0.1 ports below the kernel's ephemeral range (bounded
+# tries; racy like any such pick, but `tools/rmm up` fails clearly when a port was taken
+# meanwhile). Below it, because after the scale runs thousands of client sockets may still hold
+# ephemeral ports, which a listener cannot bind.
 bench_free_ports() {
-  local want=$1 tries port out=()
+  local want=$1 tries port out=() low _
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  ((low > 12000)) || low=32768
   for ((tries = 0; tries < 200 && ${#out[@]} < want; tries++)); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % (low - 10000)))
     [[ " ${out[*]} " == *" $port "* ]] && continue
     port_in_use "$port" && continue
     out+=("$port")
