@@ -1,6 +1,10 @@
 // GET /api/v1/agents/{id}/metrics: a time range downsampled server-side to at most `points`
 // buckets of `step_s` seconds (date_bin from `from`). Raw samples within the retention window;
 // hourly rollups (cpu and memory only) for the part of the range older than it.
+// The disk, network and temperature series read metrics_filesystems, metrics_net and
+// metrics_temperatures: since migration 0006 these are views over the json lists of the
+// `metrics` rows (one row per sample), and the agent and time filters reach the `metrics` index
+// through them.
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
