@@ -22,8 +22,7 @@ constexpr std::array kSettings{
     Setting{"stream", Type::kString, "RMM_EVENTS", "JetStream stream to project"},
     Setting{"durable", Type::kString, "projector", "durable pull consumer name"},
     Setting{"batch-size", Type::kInt, "2048",
-            "messages per fetch and per transaction (a fetch returns early when fewer are there)",
-            1, 4096},
+            "messages per fetch (a fetch returns early when fewer are there)", 1, 4096},
     Setting{"catch-up-events", Type::kInt, "16384",
             "most messages per transaction when the stream is backlogged (the fetches read ahead "
             "during a write are folded together)",
