@@ -188,7 +188,7 @@ Bytes build_rollout_halted(const ControlEventHeader& h, const RolloutHaltedInfo&
   FBB fbb(256);
   auto id = to_wire(v.rollout.bytes());
   auto p = schema::CreateRolloutHaltedDirect(fbb, &id, v.reason.c_str(), v.actor.c_str(),
-                                              v.impersonator.c_str());
+                                             v.impersonator.c_str());
   return finish_control_event(fbb, h, schema::Payload::RolloutHalted, p.Union());
 }
 
