@@ -84,24 +84,7 @@ Response IntentRoutes::put_policy(const Request& req, const RequestContext& ctx)
   }
 
   // The scope must be visible; a global policy needs a global grant.
-  Status visible = {};
-  switch (*scope) {
-    case schema::PolicyScope::Global:
-      if (!p.global()) visible = forbidden("setting the global policy needs a global grant");
-      break;
-    case schema::PolicyScope::Client:
-      visible = lookups_.client(p, ClientId(info.scope.id), true);
-      break;
-    case schema::PolicyScope::Site:
-      if (auto s = lookups_.site(p, SiteId(info.scope.id)); !s)
-        visible = std::unexpected(s.error());
-      break;
-    case schema::PolicyScope::Agent:
-      if (auto a = lookups_.agent(p, AgentId(info.scope.id)); !a) {
-        visible = std::unexpected(a.error());
-      }
-      break;
-  }
+  Status visible = lookups_.scope(p, info.scope, "setting the global policy needs a global grant");
   if (!visible) return problem_for(visible.error(), req, ctx);
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
 

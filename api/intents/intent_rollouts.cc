@@ -11,26 +11,12 @@
 #include "api/db/sql_params.h"
 #include "api/intents/intent_routes.h"
 #include "api/intents/json_input.h"
+#include "api/intents/read_tx.h"
 #include "api/intents/reply.h"
 #include "tools/release/rollout/rollout_spec.h"
 
 namespace rmm::api::intents {
 namespace {
-
-template <class T, class Fn>
-Result<T> read_models(PgPool& pool, Fn&& fn) {
-  auto lease = pool.acquire();
-  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
-  try {
-    pqxx::read_transaction tx(lease->conn());
-    Result<T> out = fn(tx);
-    tx.commit();
-    return out;
-  } catch (const std::exception& e) {
-    lease->discard();
-    return fail(fmt::format("read model query: {}", e.what()));
-  }
-}
 
 // One ring object: {"name", "agent_ids" | "percent"}; nothing else.
 Result<codec::RolloutRingInfo> parse_ring(const boost::json::value& v, std::size_t index) {
@@ -126,24 +112,7 @@ Response IntentRoutes::create_rollout(const Request& req, const RequestContext& 
   if (auto ok = rollout::check_rollout(info); !ok) return problem_for(ok.error(), req, ctx);
 
   // The scope must be visible and managed; a global rollout needs a global grant.
-  Status visible = {};
-  switch (*scope) {
-    case schema::PolicyScope::Global:
-      if (!p.global()) visible = forbidden("a global rollout needs a global grant");
-      break;
-    case schema::PolicyScope::Client:
-      visible = lookups_.client(p, ClientId(info.scope.id), true);
-      break;
-    case schema::PolicyScope::Site:
-      if (auto s = lookups_.site(p, SiteId(info.scope.id)); !s)
-        visible = std::unexpected(s.error());
-      break;
-    case schema::PolicyScope::Agent:
-      if (auto a = lookups_.agent(p, AgentId(info.scope.id)); !a) {
-        visible = std::unexpected(a.error());
-      }
-      break;
-  }
+  Status visible = lookups_.scope(p, info.scope, "a global rollout needs a global grant");
   if (!visible) return problem_for(visible.error(), req, ctx);
   std::vector<AgentId> named;
   for (const auto& ring : info.rings)
@@ -154,7 +123,7 @@ Response IntentRoutes::create_rollout(const Request& req, const RequestContext& 
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
 
   // A release of the version must exist; canaries must lie inside the scope.
-  auto checked = read_models<std::pair<std::string, std::string>>(
+  auto checked = with_read<std::pair<std::string, std::string>>(
       d_.read, [&](pqxx::read_transaction& tx) -> Result<std::pair<std::string, std::string>> {
         auto rel = tx.exec_params(
             "SELECT platform, arch FROM releases WHERE version = $1 "
@@ -195,15 +164,14 @@ Response IntentRoutes::halt_rollout(const Request& req, const RequestContext& ct
   if (!wait) return problem_for(wait.error(), req, ctx);
   auto id = path_id<RolloutId>(ctx, "id");
   if (!id) return problem_for(id.error(), req, ctx);
-  auto row =
-      read_models<RolloutRow>(d_.read, [&](pqxx::read_transaction& tx) -> Result<RolloutRow> {
-        auto r = tx.exec_params(
-            "SELECT scope, scope_id::text, status FROM rollouts WHERE id = $1::uuid", id->str());
-        if (r.empty()) return not_found("rollout not found");
-        auto scope_id = uuid_from_string(r[0][1].c_str());
-        if (!scope_id) return fail("rollout with a malformed scope id");
-        return RolloutRow{r[0][0].c_str(), *scope_id, r[0][2].c_str()};
-      });
+  auto row = with_read<RolloutRow>(d_.read, [&](pqxx::read_transaction& tx) -> Result<RolloutRow> {
+    auto r = tx.exec_params(
+        "SELECT scope, scope_id::text, status FROM rollouts WHERE id = $1::uuid", id->str());
+    if (r.empty()) return not_found("rollout not found");
+    auto scope_id = uuid_from_string(r[0][1].c_str());
+    if (!scope_id) return fail("rollout with a malformed scope id");
+    return RolloutRow{r[0][0].c_str(), *scope_id, r[0][2].c_str()};
+  });
   if (!row) return problem_for(row.error(), req, ctx);
   // Visible like the read (404 otherwise), then managed (403).
   Status managed = {};

@@ -5,27 +5,11 @@
 #include <pqxx/transaction>
 
 #include "api/db/sql_params.h"
+#include "api/intents/read_tx.h"
 #include "api/intents/reply.h"
 
 namespace rmm::api::intents {
 namespace {
-
-// Runs `fn` in a read transaction on a pooled connection. Pool exhaustion or an unreachable
-// database is kTimeout (503); a driver exception is a generic error (logged, 500).
-template <class T, class Fn>
-Result<T> with_read(PgPool& pool, Fn&& fn) {
-  auto lease = pool.acquire();
-  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
-  try {
-    pqxx::read_transaction tx(lease->conn());
-    Result<T> out = fn(tx);
-    tx.commit();
-    return out;
-  } catch (const std::exception& e) {
-    lease->discard();
-    return fail(fmt::format("read model query: {}", e.what()));
-  }
-}
 
 std::string id_list(const std::vector<AgentId>& ids) {
   std::vector<std::string> text;
@@ -165,6 +149,24 @@ Result<SiteRow> Lookups::site(const Principal& p, const SiteId& id) {
     if (!client) return std::unexpected(client.error());
     return SiteRow{id, *client};
   });
+}
+
+Status Lookups::scope(const Principal& p, const codec::ScopeRef& scope,
+                      const std::string& global_refusal) {
+  switch (scope.scope) {
+    case schema::PolicyScope::Global:
+      if (!p.global()) return forbidden(global_refusal);
+      return {};
+    case schema::PolicyScope::Client:
+      return client(p, ClientId(scope.id), true);
+    case schema::PolicyScope::Site:
+      if (auto s = site(p, SiteId(scope.id)); !s) return std::unexpected(s.error());
+      return {};
+    case schema::PolicyScope::Agent:
+      if (auto a = agent(p, AgentId(scope.id)); !a) return std::unexpected(a.error());
+      return {};
+  }
+  return fail(Error::Code::kInvalidInput, "unknown scope");
 }
 
 Status Lookups::enrollment_code(const Principal& p, const EnrollmentCodeId& id) {

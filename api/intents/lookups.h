@@ -60,6 +60,9 @@ class Lookups {
   // granted, not only one of its sites (what managing the client needs).
   Status client(const Principal& p, const ClientId& id, bool directly);
   Result<SiteRow> site(const Principal& p, const SiteId& id);
+  // A policy or rollout scope the principal may target: a visible (client: directly granted)
+  // client, site or agent; the global scope needs a global grant, else 403 `global_refusal`.
+  Status scope(const Principal& p, const codec::ScopeRef& scope, const std::string& global_refusal);
   Status enrollment_code(const Principal& p, const EnrollmentCodeId& id);
   // A user the principal may manage: owners manage everyone; admins users below admin whose
   // scopes all lie inside the admin's own.

@@ -1,0 +1,30 @@
+// One read transaction on a pooled connection, for the intents' read-model checks.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <pqxx/transaction>
+
+#include "api/db/pg_pool.h"
+#include "common/result.h"
+
+namespace rmm::api::intents {
+
+// Runs `fn` in a read transaction. Pool exhaustion or an unreachable database is kTimeout (503);
+// a driver exception is a generic error (logged, 500).
+template <class T, class Fn>
+Result<T> with_read(PgPool& pool, Fn&& fn) {
+  auto lease = pool.acquire();
+  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
+  try {
+    pqxx::read_transaction tx(lease->conn());
+    Result<T> out = fn(tx);
+    tx.commit();
+    return out;
+  } catch (const std::exception& e) {
+    lease->discard();
+    return fail(fmt::format("read model query: {}", e.what()));
+  }
+}
+
+}  // namespace rmm::api::intents
