@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <array>
-#include <charconv>
+#include "common/jetstream_reply.h"
 
 namespace rmm::projector::rebuild {
 namespace {
@@ -14,37 +13,6 @@ using namespace std::chrono_literals;
 constexpr auto kTopUpWait = 1ms;
 
 }  // namespace
-
-std::optional<std::uint64_t> stream_seq_of_reply(std::string_view reply) {
-  constexpr std::string_view kPrefix = "$JS.ACK.";
-  if (!reply.starts_with(kPrefix)) return std::nullopt;
-  std::array<std::string_view, 12> tokens{};
-  std::size_t count = 0;
-  std::string_view rest = reply.substr(kPrefix.size());
-  while (count < tokens.size()) {
-    auto dot = rest.find('.');
-    tokens[count++] = rest.substr(0, dot);
-    if (dot == std::string_view::npos) {
-      rest = {};
-      break;
-    }
-    rest.remove_prefix(dot + 1);
-  }
-  if (!rest.empty()) return std::nullopt;  // more tokens than any known form
-  // Counted without "$JS" and "ACK": v1 has 7 tokens, v2 (domain, account hash first) 9 or 10.
-  std::string_view seq_text;
-  if (count == 7) {
-    seq_text = tokens[3];
-  } else if (count == 9 || count == 10) {
-    seq_text = tokens[5];
-  } else {
-    return std::nullopt;
-  }
-  std::uint64_t seq = 0;
-  auto [end, ec] = std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
-  if (ec != std::errc() || end != seq_text.data() + seq_text.size()) return std::nullopt;
-  return seq;
-}
 
 Result<std::unique_ptr<OrderedStream>> OrderedStream::open(nats::Connection& conn,
                                                            const std::string& stream,
@@ -91,12 +59,13 @@ Result<std::optional<StreamMessage>> OrderedStream::next(std::chrono::millisecon
   if (s != NATS_OK) return std::unexpected(nats::to_error(s, "reading the ordered consumer"));
   nats::Message msg(raw);
   const char* reply = natsMsg_GetReply(raw);
-  auto seq = stream_seq_of_reply(reply != nullptr ? reply : "");
-  if (!seq) {
+  auto delivery = nats::parse_delivery_reply(reply != nullptr ? reply : "");
+  if (!delivery) {
     return failf("message on {} has no JetStream reply subject ({})", msg.subject(),
                  reply != nullptr ? reply : "none");
   }
-  return std::optional<StreamMessage>(StreamMessage{StreamSeq{*seq}, std::move(msg)});
+  return std::optional<StreamMessage>(
+      StreamMessage{StreamSeq{delivery->stream_seq}, std::move(msg)});
 }
 
 Status OrderedStream::next_batch(std::vector<StreamMessage>& out, std::size_t max, StreamSeq upto,

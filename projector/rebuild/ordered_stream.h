@@ -58,9 +58,4 @@ class OrderedStream {
 // The stream's last sequence (0 for an empty stream).
 Result<StreamSeq> stream_last_seq(nats::Connection& conn, const std::string& stream);
 
-// The stream sequence from a JetStream delivery's reply subject without allocating:
-// $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending> (and the
-// v2 form with domain and account hash before the stream). nullopt if it is not one.
-std::optional<std::uint64_t> stream_seq_of_reply(std::string_view reply);
-
 }  // namespace rmm::projector::rebuild

@@ -7,6 +7,7 @@
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 
+#include "common/jetstream_reply.h"
 #include "common/log.h"
 #include "common/pg.h"
 #include "common/time_text.h"
@@ -42,9 +43,10 @@ bool is_reserved(std::string_view name) {
   return name == kLiveSchema;
 }
 
-// The first stream sequence stored at or after `t`, by an ordered consumer that starts there.
-Result<std::optional<std::uint64_t>> first_seq_from(nats::Connection& conn,
-                                                    const std::string& stream, UnixNanos t) {
+// The first stream sequence stored after `t`, by an ordered consumer that starts there (nullopt if
+// none arrives in time).
+Result<std::optional<std::uint64_t>> first_seq_after(nats::Connection& conn,
+                                                     const std::string& stream, UnixNanos t) {
   jsCtx* js = nullptr;
   if (natsStatus s = natsConnection_JetStream(&js, conn.raw(), nullptr); s != NATS_OK) {
     return std::unexpected(nats::to_error(s, "creating JetStream context"));
@@ -54,7 +56,8 @@ Result<std::optional<std::uint64_t>> first_seq_from(nats::Connection& conn,
   so.Stream = stream.c_str();
   so.Ordered = true;
   so.Config.DeliverPolicy = js_DeliverByStartTime;
-  so.Config.OptStartTime = t;
+  // Possibly earlier than t + 1 (nats.c's time format): what comes before is skipped below.
+  so.Config.OptStartTime = nats::wire_start_time(t + 1);
   natsSubscription* sub = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_SubscribeSync(&sub, js, ">", nullptr, &so, &code);
@@ -64,23 +67,36 @@ Result<std::optional<std::uint64_t>> first_seq_from(nats::Connection& conn,
         nats::to_error(s, fmt::format("consumer from a start time on {} (JetStream error {})",
                                       stream, static_cast<int>(code))));
   }
-  natsMsg* raw = nullptr;
-  s = natsSubscription_NextMsg(
-      &raw, sub, static_cast<std::int64_t>(std::chrono::milliseconds(kFirstAfterWait).count()));
+  const auto deadline = Steady::now() + kFirstAfterWait;
   std::optional<std::uint64_t> seq;
-  std::string reply;
-  if (s == NATS_OK) {
+  std::string bad_reply;
+  // Bounded by the deadline: at most a tenth of a second of messages comes before t.
+  while (!seq && bad_reply.empty()) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
+    if (left.count() <= 0) {
+      s = NATS_TIMEOUT;
+      break;
+    }
+    natsMsg* raw = nullptr;
+    s = natsSubscription_NextMsg(&raw, sub, static_cast<std::int64_t>(left.count()) + 1);
+    if (s != NATS_OK) break;
     const char* r = natsMsg_GetReply(raw);
-    reply = r != nullptr ? r : "";
-    seq = stream_seq_of_reply(reply);
+    auto info = nats::parse_delivery_reply(r != nullptr ? r : "");
+    if (!info) {
+      bad_reply = r != nullptr ? r : "none";
+    } else if (info->stream_time > t) {
+      seq = info->stream_seq;
+    }
     natsMsg_Destroy(raw);
   }
   natsSubscription_Unsubscribe(sub);
   natsSubscription_Destroy(sub);
   jsCtx_Destroy(js);
+  if (!bad_reply.empty())
+    return failf("a delivery without a JetStream reply subject ({})", bad_reply);
   if (s == NATS_TIMEOUT) return std::optional<std::uint64_t>{};
   if (s != NATS_OK) return std::unexpected(nats::to_error(s, "reading from a start time"));
-  if (!seq) return failf("a delivery without a JetStream reply subject ({})", reply);
   return seq;
 }
 
@@ -175,8 +191,8 @@ Result<StreamSeq> last_seq_at_or_before(nats::Connection& conn, const std::strin
   jsStreamInfo_Destroy(si);
   if (state.Msgs == 0 || state.FirstTime > t) return StreamSeq{0};
   if (state.LastTime <= t) return StreamSeq{state.LastSeq};
-  // A message after t exists: the first one at or after t + 1 ns ends the range.
-  auto first_after = first_seq_from(conn, stream, t + 1);
+  // A message after t exists: the first one ends the range.
+  auto first_after = first_seq_after(conn, stream, t);
   if (!first_after) return std::unexpected(first_after.error());
   if (!*first_after) {
     return failf("stream {} has messages after {} but none arrived", stream, format_time_utc(t));

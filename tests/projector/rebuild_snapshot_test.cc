@@ -84,9 +84,16 @@ TEST_CASE("rebuild --until builds the read models as of T into their own schema"
   const UnixNanos base = real_clock().now() - 30LL * 60 * 1'000'000'000;
   publish_agent(pub, early, base, 1, kHotSamples, true);
   const std::uint64_t seq_before = pub.last_seq.load();
-  std::this_thread::sleep_for(50ms);
-  const UnixNanos t = real_clock().now();
-  std::this_thread::sleep_for(50ms);
+  // T with a fraction under 0.1 s: nats.c would send such a start time up to 0.9 s late.
+  std::this_thread::sleep_for(20ms);
+  UnixNanos t = real_clock().now();
+  for (int i = 0; i < 400 && (t % 1'000'000'000 < 10'000'000 || t % 1'000'000'000 > 50'000'000);
+       ++i) {
+    std::this_thread::sleep_for(5ms);
+    t = real_clock().now();
+  }
+  REQUIRE(t % 1'000'000'000 <= 50'000'000);
+  std::this_thread::sleep_for(20ms);
   publish_agent(pub, late, base, 1, kHotSamples, true);
   publish_agent(pub, early, base, kHotSamples + 2, 2, false);  // two more samples of `early`
   const std::uint64_t seq_after = pub.last_seq.load();

@@ -1,24 +1,8 @@
 // rmm-projector rebuild's pieces that need no servers.
 #include <doctest/doctest.h>
 
-#include "projector/rebuild/ordered_stream.h"
 #include "projector/rebuild/read_model_schema.h"
 #include "projector/rebuild/verify.h"
-
-using rmm::projector::rebuild::stream_seq_of_reply;
-
-TEST_CASE("the stream sequence is read from both forms of a JetStream reply subject") {
-  CHECK(stream_seq_of_reply("$JS.ACK.RMM_EVENTS.ord_1.1.4711.12.1700000000000000000.5") == 4711);
-  CHECK(stream_seq_of_reply("$JS.ACK.hub.ACCHASH.RMM_EVENTS.ord_1.1.99.12.1700000000000000000.0."
-                            "rand") == 99);
-  CHECK(stream_seq_of_reply("$JS.ACK.hub.ACCHASH.RMM_EVENTS.ord_1.1.7.12.1700000000000000000.0") ==
-        7);
-  CHECK_FALSE(stream_seq_of_reply(""));
-  CHECK_FALSE(stream_seq_of_reply("_INBOX.abc"));
-  CHECK_FALSE(stream_seq_of_reply("$JS.ACK.RMM_EVENTS.ord_1.1.x12.12.1.5"));
-  CHECK_FALSE(stream_seq_of_reply("$JS.ACK.RMM_EVENTS.ord_1.1.12"));
-  CHECK_FALSE(stream_seq_of_reply("$JS.ACK.a.b.c.d.e.f.g.h.i.j.k.l.m.n"));
-}
 
 TEST_CASE("scratch schema names are distinct per prefix and valid identifiers") {
   auto a = rmm::projector::rebuild::scratch_schema_name("rmm_rebuild");

@@ -1,55 +1,8 @@
 #include "tools/replay/ordered_reader.h"
 
-#include <charconv>
-#include <string_view>
+#include "common/jetstream_reply.h"
 
 namespace rmm::replay {
-
-namespace {
-
-// The stream position from a JetStream delivery's reply subject, without allocating (the hot path
-// of an export): "$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>" or the
-// v2 form with "<domain>.<account hash>." after "$JS.ACK." and a random token at the end.
-bool parse_ack_reply(const char* reply, Delivery& d) {
-  if (reply == nullptr) return false;
-  std::string_view r(reply);
-  if (!r.starts_with("$JS.ACK.")) return false;
-  std::string_view tokens[13];
-  std::size_t n = 0, start = 0;
-  while (n < 13) {
-    auto dot = r.find('.', start);
-    tokens[n++] = r.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  std::size_t base = 0;
-  if (n == 9) {
-    base = 5;
-  } else if (n == 11 || n == 12) {
-    base = 7;
-  } else {
-    return false;
-  }
-  auto num = [](std::string_view t, auto& out) {
-    auto res = std::from_chars(t.data(), t.data() + t.size(), out);
-    return res.ec == std::errc() && res.ptr == t.data() + t.size();
-  };
-  return num(tokens[base], d.stream_seq) && num(tokens[base + 2], d.stream_time) &&
-         num(tokens[base + 3], d.pending);
-}
-
-// nats.c 3.4.1 writes OptStartTime's fraction without its leading zeros (x.051 s goes out as
-// "x.51"), so a start time with a fraction under 0.1 s reaches the server up to 0.9 s late and
-// silently skips events. Start at the whole second instead; next() drops what comes before
-// `since`.
-UnixNanos wire_start_time(UnixNanos since) {
-  constexpr UnixNanos kSecond = 1'000'000'000;
-  UnixNanos fraction = since % kSecond;
-  if (fraction < 0) fraction += kSecond;
-  return fraction < kSecond / 10 ? since - fraction : since;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<OrderedReader>> OrderedReader::open(nats::Connection& conn,
                                                            ReaderOptions options) {
@@ -66,7 +19,7 @@ Result<std::unique_ptr<OrderedReader>> OrderedReader::open(nats::Connection& con
   so.Ordered = true;
   if (r->options_.since) {
     so.Config.DeliverPolicy = js_DeliverByStartTime;
-    so.Config.OptStartTime = wire_start_time(*r->options_.since);
+    so.Config.OptStartTime = nats::wire_start_time(*r->options_.since);
   } else {
     so.Config.DeliverPolicy = js_DeliverAll;
   }
@@ -123,7 +76,12 @@ Result<std::optional<Delivery>> OrderedReader::next(std::chrono::milliseconds wa
   if (s != NATS_OK) return std::unexpected(nats::to_error(s, "next message"));
   Delivery d;
   d.message = nats::Message(raw);
-  if (!parse_ack_reply(natsMsg_GetReply(raw), d)) {
+  const char* reply = natsMsg_GetReply(raw);
+  if (auto info = nats::parse_delivery_reply(reply != nullptr ? reply : "")) {
+    d.stream_seq = info->stream_seq;
+    d.stream_time = info->stream_time;
+    d.pending = info->pending;
+  } else {
     jsMsgMetaData* meta = nullptr;
     if (natsStatus ms = natsMsg_GetMetaData(&meta, raw); ms != NATS_OK) {
       return std::unexpected(nats::to_error(ms, "message metadata"));
@@ -135,7 +93,7 @@ Result<std::optional<Delivery>> OrderedReader::next(std::chrono::milliseconds wa
   }
   last_delivery_ = std::chrono::steady_clock::now();
   if (!options_.follow && d.pending == 0) done_ = true;
-  // Before `since`: delivered only because the start went out rounded down (wire_start_time).
+  // Before `since`: delivered only because the start went out rounded down (nats::wire_start_time).
   if (options_.since && d.stream_time < *options_.since) return std::optional<Delivery>{};
   return std::optional<Delivery>(std::move(d));
 }
