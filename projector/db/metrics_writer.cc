@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "projector/db/metrics_lists.h"
 #include "projector/db/sql_text.h"
 
 namespace rmm::projector::db {
@@ -62,68 +63,6 @@ std::int64_t hour_of(UnixNanos at) {
   return us - (us % kMicrosPerHour + kMicrosPerHour) % kMicrosPerHour;
 }
 
-std::string filesystems_json(const std::vector<FilesystemRow>& list) {
-  std::string out = "[";
-  for (const auto& f : list) {
-    if (out.size() > 1) out += ',';
-    out += "{\"mount\":";
-    append_json_string(out, f.mount);
-    out += ",\"fstype\":";
-    append_json_string(out, f.fstype);
-    out += ",\"device\":";
-    append_json_string(out, f.device);
-    fmt::format_to(
-        std::back_inserter(out),
-        FMT_COMPILE(
-            ",\"used_bytes\":{},\"total_bytes\":{},\"inodes_used\":{},\"inodes_total\":{}}}"),
-        f.used_bytes, f.total_bytes, f.inodes_used, f.inodes_total);
-  }
-  return out + "]";
-}
-
-std::string temperatures_json(const std::vector<TemperatureRow>& list) {
-  std::string out = "[";
-  for (const auto& t : list) {
-    if (out.size() > 1) out += ',';
-    out += "{\"chip\":";
-    append_json_string(out, t.chip);
-    out += ",\"label\":";
-    append_json_string(out, t.label);
-    fmt::format_to(std::back_inserter(out), FMT_COMPILE(",\"celsius\":{}}}"), t.celsius);
-  }
-  return out + "]";
-}
-
-std::string disks_json(const std::vector<DiskRow>& list) {
-  std::string out = "[";
-  for (const auto& d : list) {
-    if (out.size() > 1) out += ',';
-    out += "{\"name\":";
-    append_json_string(out, d.name);
-    fmt::format_to(std::back_inserter(out),
-                   FMT_COMPILE(",\"reads\":{},\"writes\":{},\"read_bytes\":{},\"write_bytes\":{},"
-                               "\"io_time_ms\":{}}}"),
-                   d.reads, d.writes, d.read_bytes, d.write_bytes, d.io_time_ms);
-  }
-  return out + "]";
-}
-
-std::string net_json(const std::vector<NetRow>& list) {
-  std::string out = "[";
-  for (const auto& n : list) {
-    if (out.size() > 1) out += ',';
-    out += "{\"name\":";
-    append_json_string(out, n.name);
-    fmt::format_to(
-        std::back_inserter(out),
-        FMT_COMPILE(",\"rx_bytes\":{},\"rx_packets\":{},\"rx_errors\":{},\"rx_drops\":{},"
-                    "\"tx_bytes\":{},\"tx_packets\":{},\"tx_errors\":{},\"tx_drops\":{}}}"),
-        n.rx_bytes, n.rx_packets, n.rx_errors, n.rx_drops, n.tx_bytes, n.tx_packets, n.tx_errors,
-        n.tx_drops);
-  }
-  return out + "]";
-}
-
 // Whether any of the 8 bytes of `w` is a backslash or below 0x20 (a superset of the bytes COPY
 // escapes): the zero-byte and less-than tests of each byte, exact for the word as a whole.
 bool word_may_need_copy_escape(std::uint64_t w) {
@@ -162,16 +101,17 @@ void append_copy_field(std::string& line, std::string_view text) {
   line.append(text.data() + run, text.size() - run);
 }
 
-// A tab, then the list as its json column text, or \N (NULL) when it was not collected.
+// A tab, then the list as its json column text (arrays of values, migration 0008), or \N (NULL)
+// when it was not collected.
 template <class Row>
 void append_copy_list(std::string& line, const std::optional<std::vector<Row>>& list,
-                      std::string (*render)(const std::vector<Row>&)) {
+                      std::string (*render)(const std::vector<Row>&, ListShape)) {
   line += '\t';
   if (!list) {
     line += "\\N";
     return;
   }
-  append_copy_field(line, render(*list));
+  append_copy_field(line, render(*list, ListShape::kArrays));
 }
 
 std::string strings_json(const std::vector<std::string>& list) {
@@ -267,9 +207,9 @@ void write_latest(pqxx::work& tx, const std::vector<const SampleRef*>& latest) {
                    r.mem_used_bytes, r.mem_available_bytes, r.mem_cached_bytes, r.swap_total_bytes,
                    r.swap_used_bytes, r.load1, r.load5, r.load15, r.uptime_s, r.process_count,
                    r.logged_in_users);
-    rows += r.filesystems ? filesystems_json(*r.filesystems) : "null";
+    rows += r.filesystems ? filesystems_json(*r.filesystems, ListShape::kObjects) : "null";
     rows += ",\"tp\":";
-    rows += r.temperatures ? temperatures_json(*r.temperatures) : "null";
+    rows += r.temperatures ? temperatures_json(*r.temperatures, ListShape::kObjects) : "null";
     rows += ",\"e\":";
     rows += strings_json(r.collection_errors);
     rows += '}';

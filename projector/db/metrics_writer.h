@@ -1,7 +1,7 @@
 // Writes the applied MetricsSamples of a batch inside the batch transaction: one raw row per
-// sample by COPY (pqxx::stream_to) into the day-partitioned `metrics` table (its per-filesystem,
-// disk, interface and sensor lists as json text, rendered here so a live fold and a rebuild
-// write the same bytes), the hourly rollups, and the latest state
+// sample by COPY into the day-partitioned `metrics` table (its per-filesystem, disk, interface
+// and sensor lists as json arrays of values, metrics_lists.h, so a live fold and a rebuild write
+// the same bytes), the hourly rollups, and the latest state
 // (agent_latest_metrics, agent_processes) by prepared unnest upserts, one statement each.
 //
 // The day partitions must exist (PartitionManager::ensure_days) before write_metrics runs.

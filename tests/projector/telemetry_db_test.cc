@@ -12,6 +12,7 @@
 #include "common/event_codec.h"
 #include "common/pg.h"
 #include "projector/db/batch_writer.h"
+#include "projector/db/metrics_lists.h"
 #include "projector/db/migrations.h"
 #include "projector/db/sql_text.h"
 #include "tests/fixtures/postgres.h"
@@ -30,11 +31,30 @@ constexpr UnixNanos kDay = 86'400'000'000'000;
 constexpr UnixNanos kNoon = 1'710'072'000'000'000'000;
 
 struct Db {
-  explicit Db(std::string_view prefix) {
+  // A fresh database with every migration; with `stop_before` ("0006"), only the migrations whose
+  // files sort before it (a database of an older release) until migrate() applies the rest.
+  explicit Db(std::string_view prefix, std::string_view stop_before = {}) {
     auto& pg = test::PostgresFixture::shared();
     auto c = pg::connect(pg.create_database(pg.unique_name(prefix)));
     REQUIRE_MESSAGE(c.has_value(), c.error().message);
     conn = std::move(*c);
+    if (stop_before.empty()) {
+      migrate();
+      return;
+    }
+    namespace fs = std::filesystem;
+    const fs::path old_dir =
+        fs::temp_directory_path() / pg.unique_name(fmt::format("rmm_migrations_{}", stop_before));
+    fs::create_directories(old_dir);
+    for (const auto& e : fs::directory_iterator(RMM_MIGRATIONS_SOURCE_DIR)) {
+      const auto name = e.path().filename().string();
+      if (name.ends_with(".sql") && name < stop_before) fs::copy_file(e.path(), old_dir / name);
+    }
+    auto m = db::apply_migrations(*conn, old_dir);
+    fs::remove_all(old_dir);
+    REQUIRE_MESSAGE(m.has_value(), m.error().message);
+  }
+  void migrate() {
     auto m = db::apply_migrations(*conn, RMM_MIGRATIONS_SOURCE_DIR);
     REQUIRE_MESSAGE(m.has_value(), m.error().message);
     writer = std::make_unique<db::BatchWriter>(*conn);
@@ -130,16 +150,16 @@ TEST_CASE("one metrics row per sample, COPYed into its day partition, created on
   CHECK(db.text(fmt::format("SELECT string_agg(mount || ':' || used_bytes, ',' ORDER BY mount) "
                             "FROM metrics_filesystems WHERE agent_id = '{}'",
                             kB.str())) == "/:1,/boot:5");
-  // The stored text is exactly what the projector rendered (a rebuild writes the same bytes).
+  // The stored text is exactly what the projector rendered (a rebuild writes the same bytes):
+  // each item the array of its values, in the field order of migration 0008.
   CHECK(db.text(fmt::format("SELECT filesystems::text || temperatures::text || disks::text "
                             "FROM metrics WHERE agent_id = '{}' AND seq = 1",
                             kA.str())) ==
-        "[{\"mount\":\"/\",\"fstype\":\"ext4\",\"device\":\"/dev/sda1\",\"used_bytes\":1,"
-        "\"total_bytes\":2,\"inodes_used\":3,\"inodes_total\":4},{\"mount\":\"/boot\","
-        "\"fstype\":\"vfat\",\"device\":\"/dev/sda2\",\"used_bytes\":5,\"total_bytes\":6,"
-        "\"inodes_used\":7,\"inodes_total\":8}][{\"chip\":\"coretemp\",\"label\":"
-        "\"Package id 0\",\"celsius\":41.5}][{\"name\":\"sda\",\"reads\":1,\"writes\":1,"
-        "\"read_bytes\":1,\"write_bytes\":1,\"io_time_ms\":1}]");
+        R"([["/","ext4","/dev/sda1",1,2,3,4],["/boot","vfat","/dev/sda2",5,6,7,8]])"
+        R"([["coretemp","Package id 0",41.5]])"
+        R"([["sda",1,1,1,1,1]])");
+  CHECK(db.text(fmt::format("SELECT net::text FROM metrics WHERE agent_id = '{}' AND seq = 2",
+                            kA.str())) == R"([["eth0",2,0,0,0,2,0,0,0]])");
 
   // A sample without lists: NULL, not an empty list.
   db.write({sample(db, kB, 2, kNoon + kDay + 2, 40, false)});
@@ -172,6 +192,10 @@ TEST_CASE("agent strings with COPY and JSON specials reach the json columns inta
   CHECK(r[0][2].as<std::string>() == "é\r");
   CHECK(r[0][3].as<std::string>() == "-0.5");
   CHECK(r[0][4].as<std::string>() == "1e-05");
+  // Control characters as \u escapes, quotes and backslashes escaped, the rest as sent.
+  CHECK(db.text("SELECT filesystems::text || temperatures::text FROM metrics") ==
+        R"([["tab\u0009here\\back\"quote\u000anew\\N","ext4","\\",1,2,3,4]])"
+        R"([["c","é\u000d",-0.5]])");
 }
 
 TEST_CASE("partitions ahead of time, and retention drops whole old partitions only") {
@@ -477,21 +501,8 @@ TEST_CASE("outbox drops are recorded once") {
 
 TEST_CASE("migration 0006 moves rows of the per-item tables into the metrics row's json") {
   // A database at migration 0005 with rows in the tables 0006 replaces.
-  namespace fs = std::filesystem;
-  const fs::path old_dir = fs::temp_directory_path() /
-                           test::PostgresFixture::shared().unique_name("rmm_migrations_0005");
-  fs::create_directories(old_dir);
-  for (const auto& e : fs::directory_iterator(RMM_MIGRATIONS_SOURCE_DIR)) {
-    const auto name = e.path().filename().string();
-    if (name.ends_with(".sql") && name < "0006") fs::copy_file(e.path(), old_dir / name);
-  }
-  auto& pg = test::PostgresFixture::shared();
-  auto c = pg::connect(pg.create_database(pg.unique_name("tel_mig6")));
-  REQUIRE_MESSAGE(c.has_value(), c.error().message);
-  auto& conn = **c;
-  auto m = db::apply_migrations(conn, old_dir);
-  fs::remove_all(old_dir);
-  REQUIRE_MESSAGE(m.has_value(), m.error().message);
+  Db db("tel_mig6", "0006");
+  auto& conn = *db.conn;
   const std::string a = kA.str();
   {
     pqxx::work tx(conn);
@@ -523,29 +534,20 @@ TEST_CASE("migration 0006 moves rows of the per-item tables into the metrics row
                     a));
     tx.commit();
   }
-  auto all = db::apply_migrations(conn, RMM_MIGRATIONS_SOURCE_DIR);
-  REQUIRE_MESSAGE(all.has_value(), all.error().message);
+  db.migrate();
   pqxx::nontransaction tx(conn);
   auto r = tx.exec(
       "SELECT seq, filesystems::text, disks::text, net::text, temperatures::text "
       "FROM metrics ORDER BY seq");
   REQUIRE(r.size() == 2);
-  // The same text the projector renders for these lists (metrics_writer.cc).
+  // 0006 rendered the objects the projector wrote then; 0008 turned them into arrays of values.
   CHECK(r[0][1].as<std::string>() ==
-        "[{\"mount\":\"/\",\"fstype\":\"ext4\",\"device\":\"a\\\"b\",\"used_bytes\":1,"
-        "\"total_bytes\":2,\"inodes_used\":3,\"inodes_total\":4},{\"mount\":\"/boot\","
-        "\"fstype\":\"vfat\",\"device\":\"d\",\"used_bytes\":5,\"total_bytes\":6,"
-        "\"inodes_used\":7,\"inodes_total\":8}]");
-  CHECK(r[0][2].as<std::string>() ==
-        "[{\"name\":\"sda\",\"reads\":1,\"writes\":2,\"read_bytes\":3,\"write_bytes\":4,"
-        "\"io_time_ms\":5}]");
+        R"([["/","ext4","a\"b",1,2,3,4],["/boot","vfat","d",5,6,7,8]])");
+  CHECK(r[0][2].as<std::string>() == R"([["sda",1,2,3,4,5]])");
   CHECK(r[0][3].is_null());
-  CHECK(r[0][4].as<std::string>() ==
-        "[{\"chip\":\"coretemp\",\"label\":\"Core 0\",\"celsius\":41.5}]");
+  CHECK(r[0][4].as<std::string>() == R"([["coretemp","Core 0",41.5]])");
   CHECK(r[1][1].is_null());
-  CHECK(r[1][3].as<std::string>() ==
-        "[{\"name\":\"eth0\",\"rx_bytes\":1,\"rx_packets\":2,\"rx_errors\":3,\"rx_drops\":4,"
-        "\"tx_bytes\":5,\"tx_packets\":6,\"tx_errors\":7,\"tx_drops\":8}]");
+  CHECK(r[1][3].as<std::string>() == R"([["eth0",1,2,3,4,5,6,7,8]])");
   // The views give the old rows back.
   CHECK(tx.exec1("SELECT string_agg(mount || '|' || device || '|' || inodes_total, ',' "
                  "ORDER BY mount) FROM metrics_filesystems")[0]
@@ -557,4 +559,97 @@ TEST_CASE("migration 0006 moves rows of the per-item tables into the metrics row
                  "'2024-03-12')")[0]
             .as<int>() == 1);
   CHECK(tx.exec1("SELECT count(*) FROM metrics")[0].as<int>() == 0);
+}
+
+TEST_CASE("migration 0008 turns stored lists into the arrays the writer now writes") {
+  // A database at migration 0007, whose projector wrote each list item as an object.
+  Db db("tel_mig8", "0008");
+  codec::MetricsInfo m{.cpu_percent = 12.5f, .memory_total_bytes = 100, .memory_used_bytes = 50};
+  m.filesystems = std::vector<codec::FilesystemInfo>{
+      {"/mnt/q\"b\\s\tx", "ext4", "/dev/é\xE2\x82\xAC", 1, 9'223'372'036'854'775'807ull, 3, 4},
+      {"/", "xfs", "\\N", 0, 0, 0, 0}};
+  m.disks = std::vector<codec::DiskIoInfo>{};  // collected, no disks: []
+  m.temperatures = std::vector<codec::TemperatureInfo>{{"k\"10temp", "Tctl\\1", -0.5f},
+                                                       {"acpitz", "temp1", 1e-05f}};
+  // m.network not collected: NULL. Sample 2 collected no list at all.
+  auto sample_bytes = [&](const AgentId& agent, std::uint64_t seq) {
+    return codec::build_metrics(
+        header(agent, seq, kNoon + static_cast<UnixNanos>(seq - 1) * 1'000'000'000),
+        seq == 1 ? m : codec::MetricsInfo{.cpu_percent = 1, .memory_total_bytes = 1});
+  };
+
+  // The old rows exactly as the 0007 projector wrote them: its object rendering of the lists is
+  // the one agent_latest_metrics still uses.
+  auto old_text = [](const std::vector<std::uint8_t>& bytes) {
+    const auto rows = metrics_rows(*schema::GetEnvelope(bytes.data())->payload_as_MetricsSample());
+    using db::ListShape;
+    auto list = [](const auto& l, auto render) {
+      return l ? "'" + render(*l, ListShape::kObjects) + "'" : std::string("NULL");
+    };
+    return fmt::format("{}, {}, {}, {}", list(rows.filesystems, &db::filesystems_json),
+                       list(rows.disks, &db::disks_json), list(rows.network, &db::net_json),
+                       list(rows.temperatures, &db::temperatures_json));
+  };
+  CHECK(
+      old_text(sample_bytes(kA, 1))
+          .starts_with(
+              R"('[{"mount":"/mnt/q\"b\\s\u0009x","fstype":"ext4","device":"/dev/é€","used_bytes":1,)"
+              R"("total_bytes":9223372036854775807,"inodes_used":3,"inodes_total":4},{"mount":"/",)"));
+  {
+    pqxx::work tx(*db.conn);
+    tx.exec("SELECT rmm_ensure_metrics_day('2024-03-10')");
+    tx.exec(fmt::format(
+        "INSERT INTO metrics VALUES ('{0}', '2024-03-10 12:00:00+00', 1, 1, 12.5, 0, 100, 50, 0, "
+        "0, 0, 0, 0, 0, 0, 0, 0, 0, {1}), ('{0}', '2024-03-10 12:00:01+00', 2, 2, 1, 0, 1, 0, 0, "
+        "0, 0, 0, 0, 0, 0, 0, 0, 0, {2})",
+        kA.str(), old_text(sample_bytes(kA, 1)), old_text(sample_bytes(kA, 2))));
+    tx.commit();
+  }
+  // Every view's rows per sample, in item order, and the views' columns and types.
+  auto views = [&] {
+    std::string out;
+    for (const char* view :
+         {"metrics_filesystems", "metrics_disks", "metrics_net", "metrics_temperatures"}) {
+      out += db.text(fmt::format(
+          "SELECT (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' "
+          "ORDER BY attnum) FROM pg_attribute WHERE attrelid = '{0}'::regclass AND attnum > 0) "
+          "|| E'\\n' || string_agg(m.seq || ': ' || (SELECT coalesce(string_agg(v::text, ' '), "
+          "'') FROM {0} v WHERE v.agent_id = m.agent_id AND v.ts = m.ts), E'\\n' ORDER BY m.seq) "
+          "FROM metrics m",
+          view));
+      out += '\n';
+    }
+    return out;
+  };
+  const std::string before = views();
+  // Record text of the views' rows: quotes doubled, backslashes doubled, tab as is.
+  CHECK(before.find("\"/mnt/q\"\"b\\\\s\tx\",ext4,/dev/é€,1,9223372036854775807,3,4)") !=
+        std::string::npos);
+  CHECK(before.find(",\"k\"\"10temp\",\"Tctl\\\\1\",-0.5)") != std::string::npos);
+  CHECK(before.find(",acpitz,temp1,1e-05)") != std::string::npos);
+
+  db.migrate();
+  CHECK(views() == before);
+  auto r = db.query(
+      "SELECT filesystems::text, disks::text, net::text, temperatures::text FROM metrics "
+      "ORDER BY seq");
+  REQUIRE(r.size() == 2);
+  CHECK(r[0][0].as<std::string>() ==
+        R"([["/mnt/q\"b\\s\u0009x","ext4","/dev/é€",1,9223372036854775807,3,4],)"
+        R"(["/","xfs","\\N",0,0,0,0]])");
+  CHECK(r[0][1].as<std::string>() == "[]");
+  CHECK(r[0][2].is_null());
+  CHECK(r[0][3].as<std::string>() == R"([["k\"10temp","Tctl\\1",-0.5],["acpitz","temp1",1e-05]])");
+  for (int column = 0; column < 4; ++column) CHECK(r[1][column].is_null());
+
+  // Byte for byte what the projector writes now for the same samples (as another agent's rows).
+  db.write({item(db, kB, schema::Payload::MetricsSample, sample_bytes(kB, 1)),
+            item(db, kB, schema::Payload::MetricsSample, sample_bytes(kB, 2))});
+  CHECK(db.scalar(fmt::format(
+            "SELECT count(*) FROM metrics a JOIN metrics b USING (ts, seq) WHERE a.agent_id = "
+            "'{}' AND b.agent_id = '{}' AND a.filesystems::text IS NOT DISTINCT FROM "
+            "b.filesystems::text AND a.disks::text IS NOT DISTINCT FROM b.disks::text AND "
+            "a.net::text IS NOT DISTINCT FROM b.net::text AND a.temperatures::text IS NOT "
+            "DISTINCT FROM b.temperatures::text",
+            kA.str(), kB.str())) == 2);
 }
