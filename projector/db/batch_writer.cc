@@ -12,6 +12,7 @@
 #include "projector/db/agent_rows.h"
 #include "projector/db/control_plane_batch.h"
 #include "projector/db/read_model_batch.h"
+#include "projector/db/sql_text.h"
 #include "projector/db/swap_guard.h"
 
 namespace rmm::projector::db {
@@ -19,6 +20,14 @@ namespace rmm::projector::db {
 BatchWriter::BatchWriter(pqxx::connection& conn, std::string projection)
     : conn_(conn), projection_(std::move(projection)), partitions_(conn) {
   ReadModelBatch::prepare(conn_);
+}
+
+void BatchWriter::skip_raw_metrics_before(UnixNanos from) {
+  raw_metrics_from_ = from;
+  // The lowest time stands for "no limit" (and would overflow the day arithmetic).
+  first_raw_day_ = from == std::numeric_limits<UnixNanos>::min()
+                       ? std::numeric_limits<std::int64_t>::min()
+                       : utc_day(ns_to_micros(from));
 }
 
 Result<StreamSeq> BatchWriter::read_checkpoint() {
@@ -38,7 +47,7 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
   BatchStats stats;
   // Partitions first, each in its own short transaction: creating one is harmless if the batch
   // then fails, and the batch transaction holds no DDL locks.
-  if (auto st = partitions_.ensure_days(ReadModelBatch::metric_days(items)); !st) {
+  if (auto st = partitions_.ensure_days(ReadModelBatch::metric_days(items), first_raw_day_); !st) {
     return std::unexpected(st.error());
   }
   try {
@@ -107,7 +116,7 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
       }
     }
     store_agent_rows(tx, rows, changed);
-    read_models.write(tx);
+    read_models.write(tx, raw_metrics_from_);
     control_plane.finish(tx);
     stats.metric_samples = static_cast<int>(read_models.samples());
     if (highest > checkpoint) {

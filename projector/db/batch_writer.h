@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <pqxx/connection>
 #include <span>
 #include <string>
@@ -52,10 +53,17 @@ class BatchWriter {
   // Partition upkeep (ahead-of-time creation, retention) on this writer's connection.
   PartitionManager& partitions() { return partitions_; }
 
+  // A replay knows where retention will cut (PartitionManager::first_kept_raw_day): raw metric
+  // rows before `from` would be written only to be dropped with their day, so they are not
+  // written (nor their partitions created). Rollups, latest state and alerts still see them.
+  void skip_raw_metrics_before(UnixNanos from);
+
  private:
   pqxx::connection& conn_;
   std::string projection_;
   PartitionManager partitions_;
+  UnixNanos raw_metrics_from_ = std::numeric_limits<UnixNanos>::min();
+  std::int64_t first_raw_day_ = std::numeric_limits<std::int64_t>::min();  // of raw_metrics_from_
 };
 
 }  // namespace rmm::projector::db

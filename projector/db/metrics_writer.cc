@@ -350,9 +350,17 @@ std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples
   return static_cast<std::int64_t>(samples.size());
 }
 
-void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples) {
+void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples, UnixNanos raw_from) {
   if (samples.empty()) return;
-  copy_metric_rows(tx, samples);
+  if (std::all_of(samples.begin(), samples.end(),
+                  [&](const SampleRef& s) { return s.at >= raw_from; })) {
+    copy_metric_rows(tx, samples);
+  } else {
+    std::vector<SampleRef> raw;
+    std::copy_if(samples.begin(), samples.end(), std::back_inserter(raw),
+                 [&](const SampleRef& s) { return s.at >= raw_from; });
+    if (!raw.empty()) copy_metric_rows(tx, raw);
+  }
   write_rollups(tx, samples);
   std::map<AgentId, const SampleRef*> last;  // the newest applied sample of each agent
   for (const auto& s : samples) last[s.agent] = &s;

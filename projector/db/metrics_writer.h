@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <pqxx/connection>
 #include <pqxx/transaction>
 #include <set>
@@ -29,8 +30,11 @@ struct SampleRef {
 
 void prepare_metrics_statements(pqxx::connection& conn);
 
-// `samples` in stream order (so per agent in sequence order).
-void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples);
+// `samples` in stream order (so per agent in sequence order). Raw rows are written only for
+// samples at or after `raw_from` (earlier ones lie in days retention drops); every sample still
+// counts in the rollups and the latest state.
+void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples,
+                   UnixNanos raw_from = std::numeric_limits<UnixNanos>::min());
 
 // Raw rows only (the COPY part of write_metrics), into `<prefix>metrics`: the benchmark measures
 // the same COPY into a scratch table. Returns the rows written (one per sample).

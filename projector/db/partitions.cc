@@ -19,18 +19,19 @@ std::int64_t month_key(std::int64_t day) {
 
 }  // namespace
 
-Status PartitionManager::ensure_days(const std::set<std::int64_t>& days) {
+Status PartitionManager::ensure_days(const std::set<std::int64_t>& days,
+                                     std::int64_t first_raw_day) {
   try {
     for (auto day : days) {
-      if (known_days_.contains(day)) continue;
+      const bool raw = day >= first_raw_day && !known_days_.contains(day);
+      const auto month = month_key(day);
+      const bool rollup = !known_months_.contains(month);
+      if (!raw && !(rollup && day < first_raw_day)) continue;  // a known day has its month
       pqxx::work tx(conn_);
-      tx.exec_params("SELECT rmm_ensure_metrics_day($1::date)", day_text(day));
-      auto month = month_key(day);
-      if (!known_months_.contains(month)) {
-        tx.exec_params("SELECT rmm_ensure_rollup_month($1::date)", day_text(day));
-      }
+      if (raw) tx.exec_params("SELECT rmm_ensure_metrics_day($1::date)", day_text(day));
+      if (rollup) tx.exec_params("SELECT rmm_ensure_rollup_month($1::date)", day_text(day));
       tx.commit();
-      known_days_.insert(day);
+      if (raw) known_days_.insert(day);
       known_months_.insert(month);
     }
     return {};
@@ -44,6 +45,12 @@ Status PartitionManager::ensure_around(UnixNanos now, int back, int ahead) {
   std::set<std::int64_t> days;
   for (auto d = today - back; d <= today + ahead; ++d) days.insert(d);
   return ensure_days(days);
+}
+
+UnixNanos PartitionManager::first_kept_raw_day(UnixNanos now, std::chrono::milliseconds raw_keep) {
+  const auto cutoff_us = ns_to_micros(now) - raw_keep.count() * 1000;
+  // A day is dropped when its end is at or before the cutoff: the day holding the cutoff stays.
+  return utc_day(cutoff_us) * kMicrosPerDay * 1000;
 }
 
 Result<RetentionReport> PartitionManager::apply_retention(UnixNanos now,

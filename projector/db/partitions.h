@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <pqxx/connection>
 #include <set>
 
@@ -30,14 +31,19 @@ class PartitionManager {
   explicit PartitionManager(pqxx::connection& conn) : conn_(conn) {}
 
   // Creates, each in its own short transaction, the partitions of every day in `days` (days since
-  // 1970-01-01, UTC) and of their months that this manager has not seen yet.
-  Status ensure_days(const std::set<std::int64_t>& days);
+  // 1970-01-01, UTC) and of their months that this manager has not seen yet. Days before
+  // `first_raw_day` get their rollup month only (their raw rows are not written).
+  Status ensure_days(const std::set<std::int64_t>& days,
+                     std::int64_t first_raw_day = std::numeric_limits<std::int64_t>::min());
   // today - back .. today + ahead, by `now` (wall clock: this is upkeep, not a fold).
   Status ensure_around(UnixNanos now, int back = 2, int ahead = 2);
   // Drops raw partitions that end at or before now - raw_keep and rollup partitions that end at
   // or before now - rollup_keep; forgets what it dropped.
   Result<RetentionReport> apply_retention(UnixNanos now, std::chrono::milliseconds raw_keep,
                                           std::chrono::milliseconds rollup_keep);
+  // The start of the first raw day apply_retention(now, raw_keep, ...) keeps: every sample
+  // before it lies in a day that retention drops.
+  static UnixNanos first_kept_raw_day(UnixNanos now, std::chrono::milliseconds raw_keep);
   // After a failed batch: a partition may have been dropped behind our back.
   void forget() {
     known_days_.clear();

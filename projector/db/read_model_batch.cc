@@ -42,9 +42,9 @@ void ReadModelBatch::add(const AgentEvent& ev, StreamSeq stream_seq) {
   }
 }
 
-void ReadModelBatch::write(pqxx::work& tx) const {
+void ReadModelBatch::write(pqxx::work& tx, UnixNanos raw_from) const {
   store_sequence_gaps(tx, gaps_);
-  write_metrics(tx, samples_);
+  write_metrics(tx, samples_, raw_from);
   write_inventories(tx, inventories_);
   write_outbox_drops(tx, drops_);
   write_commands(tx, commands_);

@@ -31,8 +31,8 @@ class ReadModelBatch {
   // Call only for events the agent fold applied, in stream order.
   void add(const AgentEvent& event, StreamSeq stream_seq);
   void add_gap(const SequenceGap& gap) { gaps_.push_back(gap); }
-  // After the agents rows are stored.
-  void write(pqxx::work& tx) const;
+  // After the agents rows are stored. Raw metric rows before `raw_from` are left out.
+  void write(pqxx::work& tx, UnixNanos raw_from) const;
 
   std::size_t samples() const { return samples_.size(); }
 

@@ -60,8 +60,12 @@ Result<Session> open_session(const CommandOptions& o, std::string_view prefix) {
   return s;
 }
 
+// Raw metric rows in days that retention (as of now) drops right after the replay are skipped.
 ReplayOptions replay_options(const CommandOptions& o) {
-  return {.stream = o.stream, .batch_size = o.batch_size};
+  return {.stream = o.stream,
+          .batch_size = o.batch_size,
+          .skip_raw_metrics_before =
+              db::PartitionManager::first_kept_raw_day(real_clock().now(), o.metrics_retention)};
 }
 
 double seconds(Steady::duration d) {

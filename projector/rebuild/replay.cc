@@ -30,6 +30,7 @@ Replay::~Replay() {
 Status Replay::start() {
   try {
     writer_ = std::make_unique<db::BatchWriter>(db_);
+    writer_->skip_raw_metrics_before(options_.skip_raw_metrics_before);
   } catch (const std::exception& e) {
     return failf("preparing the batch writer: {}", e.what());
   }

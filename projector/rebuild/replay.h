@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <pqxx/connection>
@@ -36,6 +37,9 @@ struct ReplayOptions {
   std::size_t batch_size = 8192;
   // Give up when no message arrives for this long while the target is not reached.
   std::chrono::milliseconds stall_timeout{15'000};
+  // Raw metric rows before this time are not written: retention drops their days at the end of
+  // the run (db::PartitionManager::first_kept_raw_day). The default writes every row.
+  UnixNanos skip_raw_metrics_before = std::numeric_limits<UnixNanos>::min();
 };
 
 struct ReplayStats {

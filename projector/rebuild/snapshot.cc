@@ -264,8 +264,13 @@ int run_snapshot(const SnapshotOptions& o, const std::atomic<bool>& stop) {
   {
     auto indexes = defer_indexes(**scratch_conn, scratch);
     if (!indexes) return failed(indexes.error());
+    // Raw rows in days that retention as of T drops below are not written in the first place.
     Replay replay(**scratch_conn, **nats,
-                  {.stream = o.base.stream, .batch_size = o.base.batch_size}, stop);
+                  {.stream = o.base.stream,
+                   .batch_size = o.base.batch_size,
+                   .skip_raw_metrics_before =
+                       db::PartitionManager::first_kept_raw_day(o.until, o.base.metrics_retention)},
+                  stop);
     if (auto st = replay.start(); !st) return failed(st.error());
     if (auto st = replay.run_until(*bound); !st) return failed(st.error());
     messages = replay.stats().messages;

@@ -210,6 +210,13 @@ TEST_CASE("SIGKILLed at random points under load, the projector ends equal to a 
   CAPTURE(rebuild_log);
   REQUIRE(rebuild_status == 0);
   CHECK(rebuild_log.find("rebuild.swapped") != std::string::npos);
+  // The expired samples were not written as raw rows (no partition for their day), but the
+  // hourly rollup, kept 400 days, still counts them.
+  CHECK(scalar(**conn, fmt::format("SELECT count(*) FROM pg_class WHERE relname = 'metrics_p' || "
+                                   "to_char(to_timestamp({}) AT TIME ZONE 'UTC', 'YYYYMMDD')",
+                                   forty_days_ago / 1'000'000'000)) == 0);
+  CHECK(scalar(**conn, fmt::format("SELECT sum(samples) FROM metrics_hourly WHERE agent_id = '{}'",
+                                   old_agent.str())) == 3);
   // The indexes deferred during the replay are back on every partition and valid.
   CHECK(scalar(**conn,
                "SELECT count(*) FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent "

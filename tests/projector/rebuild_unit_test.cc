@@ -1,8 +1,20 @@
 // rmm-projector rebuild's pieces that need no servers.
 #include <doctest/doctest.h>
 
+#include "projector/db/partitions.h"
 #include "projector/rebuild/read_model_schema.h"
 #include "projector/rebuild/verify.h"
+
+TEST_CASE("a replay skips raw metric rows only in days that retention drops") {
+  using rmm::projector::db::PartitionManager;
+  constexpr std::int64_t kDay = 86'400'000'000'000;
+  const std::int64_t now = 20'000 * kDay + 5 * 3'600'000'000'000;  // 05:00 on day 20,000
+  // 30 days back is 05:00 on day 19,970: that day ends after the cutoff and is kept whole.
+  CHECK(PartitionManager::first_kept_raw_day(now, std::chrono::days(30)) == 19'970 * kDay);
+  CHECK(PartitionManager::first_kept_raw_day(20'000 * kDay, std::chrono::days(30)) ==
+        19'970 * kDay);
+  CHECK(PartitionManager::first_kept_raw_day(now, std::chrono::hours(6)) == 19'999 * kDay);
+}
 
 TEST_CASE("scratch schema names are distinct per prefix and valid identifiers") {
   auto a = rmm::projector::rebuild::scratch_schema_name("rmm_rebuild");
