@@ -102,17 +102,21 @@ std::string PgArray::take() {
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
+  // Runs of characters that need no escape are appended whole: most strings are one run.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s.data() + run, i - run);
+    if (u < 0x20) {
       fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
     } else {
-      out += c;
+      out += '\\';
+      out += s[i];
     }
+    run = i + 1;
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 
