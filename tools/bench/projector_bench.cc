@@ -6,7 +6,13 @@
 //      per batch, through the projector's own COPY code.
 //
 //   rmm-bench-projector --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]
-//                       [--agents A] [--shape core|typical] [--batch-size B] [--projector PATH]
+//                       [--agents A] [--shape core|typical] [--heartbeats K] [--days D]
+//                       [--batch-size B] [--projector PATH]
+//
+// --days D spreads each agent's samples over the last D days instead of one a minute: a long
+// history, of which a rebuild writes raw rows only for the days metrics retention keeps.
+// --heartbeats K follows every sample with K heartbeats of its agent (a fleet's real mix is 2);
+// N counts both, and the COPY ceiling copies the samples' rows only.
 //
 // The caller starts the servers (tools/rmm up, or the test fixtures); the stream RMM_EVENTS must
 // exist with the agent subject mapping. The bench publishes N events of A simulated agents, creates
@@ -147,6 +153,7 @@ double copy_ceiling(pqxx::connection& conn, const std::vector<Event>& events, in
     for (std::size_t j = i; j < std::min(decoded.size(), i + batch); ++j) {
       const auto* ev = std::get_if<projector::AgentEvent>(&decoded[j]);
       if (ev == nullptr) die("an event failed to decode");
+      if (!std::holds_alternative<projector::MetricsRows>(ev->body)) continue;  // a heartbeat
       samples.push_back({.agent = ev->agent,
                          .seq = static_cast<std::int64_t>(ev->seq.value),
                          .stream_seq = static_cast<std::int64_t>(j + 1),

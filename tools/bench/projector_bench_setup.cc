@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,11 +14,11 @@ namespace rmm::bench {
 namespace {
 
 [[noreturn]] void usage(const char* argv0) {
-  std::fprintf(
-      stderr,
-      "usage: %s --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]\n"
-      "          [--agents A] [--shape core|typical] [--batch-size B] [--projector PATH]\n",
-      argv0);
+  std::fprintf(stderr,
+               "usage: %s --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]\n"
+               "          [--agents A] [--shape core|typical] [--heartbeats K] [--days D]\n"
+               "          [--batch-size B] [--projector PATH]\n",
+               argv0);
   std::exit(2);
 }
 
@@ -80,6 +81,10 @@ Args parse_args(int argc, char** argv) {
       a.agents = std::atoi(v.c_str());
     } else if (k == "--shape") {
       a.shape = v;
+    } else if (k == "--heartbeats") {
+      a.heartbeats = std::atoi(v.c_str());
+    } else if (k == "--days") {
+      a.days = std::atoi(v.c_str());
     } else if (k == "--batch-size") {
       a.batch_size = std::atoi(v.c_str());
     } else if (k == "--projector") {
@@ -89,8 +94,8 @@ Args parse_args(int argc, char** argv) {
     }
   }
   if (a.nats_url.empty() || a.pg_url.empty() || a.events == 0 || a.events > 5'000'000 ||
-      a.agents <= 0 || a.batch_size <= 0 || a.batch_size > 4096 ||
-      (a.shape != "core" && a.shape != "typical")) {
+      a.agents <= 0 || a.batch_size <= 0 || a.batch_size > 4096 || a.days < 0 || a.days > 3660 ||
+      a.heartbeats < 0 || a.heartbeats > 10 || (a.shape != "core" && a.shape != "typical")) {
     usage(argv[0]);
   }
   if (a.projector.empty()) {
@@ -105,19 +110,26 @@ std::vector<Event> make_events(const Args& a) {
   const auto& clock = real_clock();
   std::vector<AgentId> agents;
   for (int i = 0; i < a.agents; ++i) agents.push_back(AgentId::generate(clock));
-  const std::size_t per_agent = (a.events + agents.size() - 1) / agents.size();
+  // Each slot is one agent's sample plus the heartbeats that follow it within its interval.
+  const std::size_t per_slot = 1 + static_cast<std::size_t>(a.heartbeats);
+  const std::size_t slots = (a.events + per_slot - 1) / per_slot;
+  const std::size_t per_agent = (slots + agents.size() - 1) / agents.size();
   const UnixNanos end = clock.now();
+  const UnixNanos step = a.days == 0
+                             ? 60'000'000'000
+                             : static_cast<UnixNanos>(a.days) * 86'400'000'000'000 /
+                                   static_cast<UnixNanos>(std::max<std::size_t>(per_agent, 1));
   std::vector<Event> out;
   out.reserve(a.events);
-  for (std::size_t i = 0; i < a.events; ++i) {
+  for (std::size_t i = 0; out.size() < a.events; ++i) {
     const int ai = static_cast<int>(i % agents.size());
     const std::uint64_t seq = i / agents.size() + 1;
     const auto& agent = agents[static_cast<std::size_t>(ai)];
-    codec::AgentEventHeader h{
-        .event_id = EventId::generate(clock),
-        .agent = agent,
-        .seq = AgentSeq{seq},
-        .occurred_at = end - static_cast<UnixNanos>(per_agent - seq) * 60'000'000'000};
+    const UnixNanos at = end - static_cast<UnixNanos>(per_agent - seq) * step;
+    codec::AgentEventHeader h{.event_id = EventId::generate(clock),
+                              .agent = agent,
+                              .seq = AgentSeq{seq},
+                              .occurred_at = at};
     codec::MetricsInfo m = a.shape == "core"
                                ? codec::MetricsInfo{.cpu_percent = 12.5f,
                                                     .memory_total_bytes = 8ull << 30,
@@ -130,6 +142,18 @@ std::vector<Event> make_events(const Args& a) {
     out.push_back({codec::agent_event_subject(agent, schema::Payload::MetricsSample),
                    fmt::format("rmm.p.0.evt.{}.metrics", agent.str()),
                    codec::agent_msg_id(agent, AgentSeq{seq}), codec::build_metrics(h, m)});
+    for (int k = 1; k <= a.heartbeats && out.size() < a.events; ++k) {
+      const std::uint64_t hb_seq = (seq - 1) * static_cast<std::uint64_t>(a.heartbeats) + k;
+      codec::AgentEventHeader hh{.event_id = EventId::generate(clock),
+                                 .agent = agent,
+                                 .seq = AgentSeq{hb_seq},
+                                 .occurred_at = at + step * k / (a.heartbeats + 1),
+                                 .lane = schema::Lane::Presence};
+      out.push_back({codec::agent_event_subject(agent, schema::Payload::Heartbeat),
+                     fmt::format("rmm.p.0.evt.{}.heartbeat", agent.str()),
+                     fmt::format("{}:hb:{}", agent.str(), hb_seq),
+                     codec::build_heartbeat(hh, {"0.1.0-bench", 3600, 0, 0})});
+    }
   }
   return out;
 }
@@ -166,8 +190,14 @@ std::uint64_t stream_last_seq(nats::Connection& conn) {
 
 void print_report(const Args& a, const Report& r) {
   const double copy_events = r.copy_rows_rate / r.rows_per_event;
-  std::printf("\n%zu MetricsSample events, %d agents, shape %s (%.1f raw rows/event), batch %d\n\n",
-              r.events, a.agents, a.shape.c_str(), r.rows_per_event, a.batch_size);
+  std::string what = fmt::format("{} MetricsSample events", r.events);
+  if (a.heartbeats > 0) {
+    what = fmt::format("{} events (each MetricsSample followed by {} Heartbeats)", r.events,
+                       a.heartbeats);
+  }
+  if (a.days > 0) what += fmt::format(", spread over the last {} days", a.days);
+  std::printf("\n%s, %d agents, shape %s (%.2f raw rows/event), batch %d\n\n", what.c_str(),
+              a.agents, a.shape.c_str(), r.rows_per_event, a.batch_size);
   std::printf("| measure | rate | projector / this |\n|---|---|---|\n");
   std::printf(
       "| JetStream async publish with Nats-Msg-Id (filling the stream) | %.0f msg/s | — |\n",

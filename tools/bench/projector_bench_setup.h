@@ -15,6 +15,11 @@ struct Args {
   int agents = 1000;
   std::string shape = "typical";  // core: v1 fields only; typical: lists of a small server
   int batch_size = 512;
+  // 0: one sample per agent-minute ending now. D: each agent's samples spread evenly over the
+  // last D days (a long history, most of it past raw-metrics retention).
+  int days = 0;
+  // Heartbeats after each sample (a fleet's stream: 2 per sample at 30 s / 60 s intervals).
+  int heartbeats = 0;
   std::string projector;  // rmm-projector binary
 };
 
@@ -28,7 +33,8 @@ struct Event {
   std::vector<std::uint8_t> bytes;
 };
 
-// `events` MetricsSamples round-robin over `agents` agents, one per agent-minute, ending now.
+// `events` MetricsSamples round-robin over `agents` agents, one per agent-minute (or spread over
+// `days`), ending now.
 std::vector<Event> make_events(const Args& a);
 
 // `url` (libpq URI or key=value string) pointing at database `name` instead.
