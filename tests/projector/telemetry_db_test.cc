@@ -567,7 +567,7 @@ TEST_CASE("migration 0008 turns stored lists into the arrays the writer now writ
   codec::MetricsInfo m{.cpu_percent = 12.5f, .memory_total_bytes = 100, .memory_used_bytes = 50};
   m.filesystems = std::vector<codec::FilesystemInfo>{
       {"/mnt/q\"b\\s\tx", "ext4", "/dev/é\xE2\x82\xAC", 1, 9'223'372'036'854'775'807ull, 3, 4},
-      {"/", "xfs", "\\N", 0, 0, 0, 0}};
+      {"/", "xfs", "it's\\N", 0, 0, 0, 0}};
   m.disks = std::vector<codec::DiskIoInfo>{};  // collected, no disks: []
   m.temperatures = std::vector<codec::TemperatureInfo>{{"k\"10temp", "Tctl\\1", -0.5f},
                                                        {"acpitz", "temp1", 1e-05f}};
@@ -580,29 +580,29 @@ TEST_CASE("migration 0008 turns stored lists into the arrays the writer now writ
 
   // The old rows exactly as the 0007 projector wrote them: its object rendering of the lists is
   // the one agent_latest_metrics still uses.
-  auto old_text = [](const std::vector<std::uint8_t>& bytes) {
+  auto old_text = [](pqxx::work& tx, const std::vector<std::uint8_t>& bytes) {
     const auto rows = metrics_rows(*schema::GetEnvelope(bytes.data())->payload_as_MetricsSample());
     using db::ListShape;
-    auto list = [](const auto& l, auto render) {
-      return l ? "'" + render(*l, ListShape::kObjects) + "'" : std::string("NULL");
+    auto list = [&](const auto& l, auto render) {
+      return l ? tx.quote(render(*l, ListShape::kObjects)) : std::string("NULL");
     };
     return fmt::format("{}, {}, {}, {}", list(rows.filesystems, &db::filesystems_json),
                        list(rows.disks, &db::disks_json), list(rows.network, &db::net_json),
                        list(rows.temperatures, &db::temperatures_json));
   };
-  CHECK(
-      old_text(sample_bytes(kA, 1))
-          .starts_with(
-              R"('[{"mount":"/mnt/q\"b\\s\u0009x","fstype":"ext4","device":"/dev/é€","used_bytes":1,)"
-              R"("total_bytes":9223372036854775807,"inodes_used":3,"inodes_total":4},{"mount":"/",)"));
   {
     pqxx::work tx(*db.conn);
+    const std::string old_sample = old_text(tx, sample_bytes(kA, 1));
+    CHECK(old_sample.starts_with(
+        R"('[{"mount":"/mnt/q\"b\\s\u0009x","fstype":"ext4","device":"/dev/é€",)"
+        R"("used_bytes":1,"total_bytes":9223372036854775807,"inodes_used":3,"inodes_total":4},)"
+        R"({"mount":"/",)"));
     tx.exec("SELECT rmm_ensure_metrics_day('2024-03-10')");
     tx.exec(fmt::format(
         "INSERT INTO metrics VALUES ('{0}', '2024-03-10 12:00:00+00', 1, 1, 12.5, 0, 100, 50, 0, "
         "0, 0, 0, 0, 0, 0, 0, 0, 0, {1}), ('{0}', '2024-03-10 12:00:01+00', 2, 2, 1, 0, 1, 0, 0, "
         "0, 0, 0, 0, 0, 0, 0, 0, 0, {2})",
-        kA.str(), old_text(sample_bytes(kA, 1)), old_text(sample_bytes(kA, 2))));
+        kA.str(), old_sample, old_text(tx, sample_bytes(kA, 2))));
     tx.commit();
   }
   // Every view's rows per sample, in item order, and the views' columns and types.
@@ -636,7 +636,7 @@ TEST_CASE("migration 0008 turns stored lists into the arrays the writer now writ
   REQUIRE(r.size() == 2);
   CHECK(r[0][0].as<std::string>() ==
         R"([["/mnt/q\"b\\s\u0009x","ext4","/dev/é€",1,9223372036854775807,3,4],)"
-        R"(["/","xfs","\\N",0,0,0,0]])");
+        R"(["/","xfs","it's\\N",0,0,0,0]])");
   CHECK(r[0][1].as<std::string>() == "[]");
   CHECK(r[0][2].is_null());
   CHECK(r[0][3].as<std::string>() == R"([["k\"10temp","Tctl\\1",-0.5],["acpitz","temp1",1e-05]])");
