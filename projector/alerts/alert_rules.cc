@@ -135,6 +135,8 @@ void AlertEngine::auto_resolve(const AlertKey& key, UnixNanos at) {
 void AlertEngine::level_rule(const AlertKey& key, StreamSeq seq, UnixNanos at, double value,
                              double threshold, UnixNanos hold_ns, double hysteresis,
                              std::string_view what, std::string_view unit) {
+  // `what` names the rule; the key's subject (a mount, a sensor) follows it in the message, which
+  // is only formatted when an alert is raised (most samples raise nothing).
   if (value > threshold) {
     auto it = conditions_.find(key);
     UnixNanos since = at;
@@ -151,7 +153,8 @@ void AlertEngine::level_rule(const AlertKey& key, StreamSeq seq, UnixNanos at, d
       std::string held =
           hold_ns > 0 ? fmt::format(" for {} min", hold_ns / (60 * kSecond)) : std::string();
       raise(key, seq, at, "critical",
-            fmt::format("{} {:.1f}{} above {:.0f}{}{}", what, value, unit, threshold, unit, held),
+            fmt::format("{}{}{} {:.1f}{} above {:.0f}{}{}", what, key.subject.empty() ? "" : " ",
+                        key.subject, value, unit, threshold, unit, held),
             value, threshold);
     }
     return;
@@ -174,15 +177,15 @@ void AlertEngine::on_metrics(const AgentId& agent, StreamSeq seq, UnixNanos at,
       const double used =
           100.0 * static_cast<double>(fs.used_bytes) / static_cast<double>(fs.total_bytes);
       level_rule({agent, std::string(kDisk), fs.mount}, seq, at, used, t.disk_percent, 0,
-                 t.hysteresis, fmt::format("disk {}", fs.mount), "%");
+                 t.hysteresis, "disk", "%");
     }
   }
   if (m.temperatures) {
     for (const auto& s : *m.temperatures) {
-      std::string subject = s.label.empty() ? s.chip : fmt::format("{}/{}", s.chip, s.label);
-      level_rule({agent, std::string(kTemperature), subject}, seq, at, s.celsius,
-                 t.temperature_celsius, 0, t.hysteresis, fmt::format("temperature {}", subject),
-                 " °C");
+      std::string subject = s.chip;
+      if (!s.label.empty()) (subject += '/') += s.label;
+      level_rule({agent, std::string(kTemperature), std::move(subject)}, seq, at, s.celsius,
+                 t.temperature_celsius, 0, t.hysteresis, "temperature", " °C");
     }
   }
 }

@@ -132,7 +132,7 @@ class AlertEngine {
              std::string message, std::optional<double> value, std::optional<double> threshold);
   void auto_resolve(const AlertKey& key, UnixNanos at);
   // A threshold rule: raise once `value` stayed above `threshold` for `hold_ns` (0: at once),
-  // resolve below threshold - hysteresis.
+  // resolve below threshold - hysteresis. The message reads "<what> <key.subject> <value>...".
   void level_rule(const AlertKey& key, StreamSeq seq, UnixNanos at, double value, double threshold,
                   UnixNanos hold_ns, double hysteresis, std::string_view what,
                   std::string_view unit);

@@ -1,5 +1,6 @@
 #include "projector/db/sql_text.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -39,7 +40,7 @@ std::string utc_timestamp_text(std::int64_t micros) {
   const auto ymd = civil(day);
   const auto us = rest % 1'000'000;
   rest /= 1'000'000;
-  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:06d}+00",
+  return fmt::format(FMT_COMPILE("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:06d}+00"),
                      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                      static_cast<unsigned>(ymd.day()), rest / 3600, rest / 60 % 60, rest % 60, us);
 }

@@ -142,6 +142,9 @@ TEST_CASE("disk alerts per filesystem, temperature per sensor, hysteresis in deg
   CHECK(e.raised()[1].key == AlertKey{kA, "temperature", "coretemp/Package id 0"});
   CHECK(e.raised()[1].severity == "critical");
   CHECK(e.raised()[0].id != e.raised()[1].id);
+  // The stored messages are part of the read model: a rebuild must write the same text.
+  CHECK(e.raised()[0].message == "disk / 95.0% above 90%");
+  CHECK(e.raised()[1].message == "temperature coretemp/Package id 0 90.0 °C above 85 °C");
 
   (*m.temperatures)[0].celsius = 81;  // below 85, not below 80
   (*m.filesystems)[0].used_bytes = 86;
