@@ -91,13 +91,33 @@ class LoadPublisher {
       ++a.metrics;
       codec::AgentEventHeader h{EventId::generate(real_clock()), a.id, AgentSeq{a.ordered_seq},
                                 now};
-      auto bytes = codec::build_metrics(h, {.cpu_percent = static_cast<float>(a.ordered_seq % 100),
-                                            .memory_total_bytes = 8ull << 30,
-                                            .memory_used_bytes = (1ull << 30) + a.ordered_seq,
-                                            .memory_available_bytes = 4ull << 30,
-                                            .load1 = 0.5f,
-                                            .load5 = 0.25f,
-                                            .load15 = 0.125f});
+      codec::MetricsInfo m{.cpu_percent = static_cast<float>(a.ordered_seq % 100),
+                           .memory_total_bytes = 8ull << 30,
+                           .memory_used_bytes = (1ull << 30) + a.ordered_seq,
+                           .memory_available_bytes = 4ull << 30,
+                           .load1 = 0.5f,
+                           .load5 = 0.25f,
+                           .load15 = 0.125f};
+      // Every third sample carries the json lists (with strings that need escaping), so verify
+      // also compares the list columns a rebuild writes with the live ones; one in 30 sends an
+      // empty list.
+      if (a.ordered_seq % 3 == 0) {
+        const bool empty = a.ordered_seq % 30 == 0;
+        const std::uint64_t n = a.ordered_seq;
+        m.filesystems = std::vector<codec::FilesystemInfo>{};
+        m.temperatures = std::vector<codec::TemperatureInfo>{};
+        m.disks = std::vector<codec::DiskIoInfo>{};
+        m.network = std::vector<codec::NetIoInfo>{};
+        if (!empty) {
+          m.filesystems->push_back({"/", "ext4", "/dev/vda1", n, 1000 + n, 3, 4});
+          m.filesystems->push_back({"/mnt/a \"b\\c\t", "vfat", "d", 5, 6, 7, 8});
+          m.temperatures->push_back(
+              {"coretemp", "Package id 0", 40.5f + static_cast<float>(n % 7)});
+          m.disks->push_back({"vda", n, n, n * 512, n * 512, n});
+          m.network->push_back({"eth0", n, n, 0, 0, n, n, 0, 1});
+        }
+      }
+      auto bytes = codec::build_metrics(h, m);
       send(codec::agent_event_subject(a.id, schema::Payload::MetricsSample), bytes,
            codec::agent_msg_id(a.id, AgentSeq{a.ordered_seq}));
       last_metrics_[a.id.str()] = bytes;
@@ -246,6 +266,11 @@ TEST_CASE("SIGKILLed at random points under load, the projector ends equal to a 
   CHECK(scalar(**conn, fmt::format("SELECT count(*) FROM metrics WHERE agent_id = '{}'",
                                    old_agent.str())) == 0);
 
+  // The lists verify compares below are there, as the arrays the writer renders.
+  CHECK(scalar(**conn,
+               "SELECT count(*) FROM metrics WHERE filesystems::text LIKE "
+               "'[[\"/\",\"ext4\",\"/dev/vda1\",%'") > 0);
+  CHECK(scalar(**conn, "SELECT count(*) FROM metrics WHERE filesystems::text = '[]'") > 0);
   auto [verify_status, verify_log] = run_command(nats, pg_url, dir, "verify", 1);
   CAPTURE(verify_log);
   CHECK(verify_status == 0);
