@@ -23,15 +23,16 @@ Status PartitionManager::ensure_days(const std::set<std::int64_t>& days,
                                      std::int64_t first_raw_day) {
   try {
     for (auto day : days) {
-      const bool raw = day >= first_raw_day && !known_days_.contains(day);
+      const bool new_day = day >= first_raw_day && !known_days_.contains(day);
       const auto month = month_key(day);
-      const bool rollup = !known_months_.contains(month);
-      if (!raw && !(rollup && day < first_raw_day)) continue;  // a known day has its month
+      // A known day's month exists; a day without raw rows still needs its month for the rollups.
+      const bool new_month = (new_day || day < first_raw_day) && !known_months_.contains(month);
+      if (!new_day && !new_month) continue;
       pqxx::work tx(conn_);
-      if (raw) tx.exec_params("SELECT rmm_ensure_metrics_day($1::date)", day_text(day));
-      if (rollup) tx.exec_params("SELECT rmm_ensure_rollup_month($1::date)", day_text(day));
+      if (new_day) tx.exec_params("SELECT rmm_ensure_metrics_day($1::date)", day_text(day));
+      if (new_month) tx.exec_params("SELECT rmm_ensure_rollup_month($1::date)", day_text(day));
       tx.commit();
-      if (raw) known_days_.insert(day);
+      if (new_day) known_days_.insert(day);
       known_months_.insert(month);
     }
     return {};
