@@ -13,26 +13,30 @@ using namespace rmm::projector;
 
 namespace {
 
-// The rules of text.h, one code point at a time with no shortcut.
+// Validity by definition: decode the code point, then reject overlong forms, surrogates and
+// values past U+10FFFF. Independent of text.cc's byte-range checks, so it tests those rules too.
 std::size_t reference_sequence_length(std::string_view s) {
-  auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
-  auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  std::uint8_t c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;
-    if (c == 0xED && b(1) >= 0xA0) return 0;
-    return 3;
+  const auto lead = static_cast<std::uint8_t>(s[0]);
+  if (lead < 0x80) return 1;
+  std::size_t n = 0;
+  std::uint32_t cp = 0, lowest = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    n = 2, cp = lead & 0x1Fu, lowest = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    n = 3, cp = lead & 0x0Fu, lowest = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    n = 4, cp = lead & 0x07u, lowest = 0x10000;
+  } else {
+    return 0;
   }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;
-    if (c == 0xF4 && b(1) >= 0x90) return 0;
-    return 4;
+  if (s.size() < n) return 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    const auto b = static_cast<std::uint8_t>(s[i]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3Fu);
   }
-  return 0;
+  if (cp < lowest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
 }
 
 std::string reference_storable(std::string_view in, std::size_t max_chars) {
