@@ -52,17 +52,22 @@ enum class HealthResult { kHealthy, kTimeout, kCrashLoop };
 // Waits for an agent that reports `version` and stays alive for `stable_for`.
 HealthResult wait_health(const UpdateRequest& r, const std::string& version,
                          const AgentControl& control) {
-  auto deadline = std::chrono::steady_clock::now() + r.health_timeout;
-  std::optional<std::chrono::steady_clock::time_point> healthy_since;
-  while (std::chrono::steady_clock::now() < deadline) {
+  using Steady = std::chrono::steady_clock;
+  // Start of the current healthy run; kNotHealthy while there is none. A sentinel rather than an
+  // optional: GCC 12 at -O2 wrongly reports the optional's value as maybe-uninitialized.
+  constexpr auto kNotHealthy = Steady::time_point::max();
+  const auto deadline = Steady::now() + r.health_timeout;
+  auto healthy_since = kNotHealthy;
+  while (Steady::now() < deadline) {
     if (control.crash_looping()) return HealthResult::kCrashLoop;
     auto h = local::read_health(r.state_dir);
-    bool ok = h && h->version == version && local::process_alive(h->pid);
+    const bool ok = h && h->version == version && local::process_alive(h->pid);
+    const auto now = Steady::now();
     if (!ok) {
-      healthy_since.reset();
-    } else if (!healthy_since) {
-      healthy_since = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - *healthy_since >= r.stable_for) {
+      healthy_since = kNotHealthy;
+    } else if (healthy_since == kNotHealthy) {
+      healthy_since = now;
+    } else if (now - healthy_since >= r.stable_for) {
       return HealthResult::kHealthy;
     }
     std::this_thread::sleep_for(100ms);

@@ -294,8 +294,9 @@ cmd_bench() {
     B_API_AGENTS=10000 B_API_REQUESTS=300 B_ROUNDTRIPS=200
   fi
   if ((build)); then
-    command -v gnuplot >/dev/null 2>&1 || RMM_PACKAGES+=(gnuplot-nox)
-    ensure_packages
+    local -a extra=()
+    command -v gnuplot >/dev/null 2>&1 || extra=(gnuplot-nox)
+    ensure_packages "${extra[@]}"
     info "building the benchmark programs (Release) in $build_dir"
     cmake -S "$RMM_REPO" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build_dir" -j "$(jobs_count)" --target rmm-projector rmm-replay rmm-sim rmm-agent \

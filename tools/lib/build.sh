@@ -2,30 +2,36 @@
 # Packages, builds and the test run for tools/rmm (setup, test, and the build step of up).
 
 # Every dependency is a Debian 12 package (README.md lists them with their purpose).
+# What building and running the stack needs (setup, up):
 RMM_PACKAGES=(
   build-essential cmake ninja-build pkg-config g++
   libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
-  postgresql-15 curl clang-format chromium
+  postgresql-15 curl
 )
+# What only the tests need (test): the format check and the dashboard's browser tests. Chromium
+# pulls in systemd, cups and avahi, which a server that only runs GuruRMM should not get.
+RMM_TEST_PACKAGES=(clang-format chromium)
 
-# missing_packages: prints the packages of RMM_PACKAGES that dpkg does not have installed.
+# missing_packages <package...>: prints those that dpkg does not have installed.
 missing_packages() {
   local pkg
-  for pkg in "${RMM_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     if [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null) != ii* ]]; then
       printf '%s\n' "$pkg"
     fi
   done
 }
 
-# ensure_packages: installs what is missing; no apt-get at all when everything is present.
+# ensure_packages [extra...]: installs what is missing of RMM_PACKAGES and the extra packages;
+# no apt-get at all when everything is present.
 ensure_packages() {
+  local -a want=("${RMM_PACKAGES[@]}" "$@")
   require_cmd dpkg-query dpkg
   local missing
-  mapfile -t missing < <(missing_packages)
+  mapfile -t missing < <(missing_packages "${want[@]}")
   if ((${#missing[@]} == 0)); then
-    note "all ${#RMM_PACKAGES[@]} Debian packages present"
+    note "all ${#want[@]} Debian packages present"
     return 0
   fi
   info "installing missing Debian packages: ${missing[*]}"
@@ -37,7 +43,7 @@ ensure_packages() {
   fi
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" </dev/null
-  mapfile -t missing < <(missing_packages)
+  mapfile -t missing < <(missing_packages "${want[@]}")
   ((${#missing[@]} == 0)) || die "still missing after apt-get install: ${missing[*]}"
 }
 
@@ -130,7 +136,7 @@ sanitizer_env() {
 }
 
 cmd_test() {
-  ensure_packages
+  ensure_packages "${RMM_TEST_PACKAGES[@]}"
   local dir=$RMM_REPO/${RMM_TEST_BUILD_DIR:-build-test}
   local total=${RMM_TEST_TIMEOUT:-3600} rc
   [[ $total =~ ^[0-9]+$ ]] || die "RMM_TEST_TIMEOUT='$total' is not a number of seconds"

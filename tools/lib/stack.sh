@@ -251,6 +251,8 @@ write_env_file() {
   chmod 0600 "$f"
 }
 
+# wait_agent_listed: until the API serves the local agent by its id (GET /api/v1/agents/{id}
+# answers 200 once the projector has folded it), however many agents the stack holds.
 wait_agent_listed() {
   info "waiting (up to 60 s) for the API to list agent $AGENT_ID"
   local i token=""
@@ -259,8 +261,8 @@ wait_agent_listed() {
     check_alive api
     check_alive agent
     [[ -n $token ]] || token=$(api_token)
-    if [[ -n $token ]] && curl -fsS -m 2 -H "authorization: Bearer $token" \
-      "$API_URL/api/v1/agents?q=" 2>/dev/null | grep -q "$AGENT_ID"; then
+    if [[ -n $token ]] && curl -fsS -m 2 -o /dev/null -H "authorization: Bearer $token" \
+      "$API_URL/api/v1/agents/$AGENT_ID" 2>/dev/null; then
       return 0
     fi
     sleep 0.5
