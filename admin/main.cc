@@ -2,6 +2,7 @@
 // and issues agent credentials. See broker-config/README.md for the typical sequence.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "admin/files.h"
 #include "admin/identity.h"
 #include "admin/server_config.h"
+#include "admin/stream_report.h"
 #include "admin/streams.h"
 #include "admin/tenancy_commands.h"
 #include "common/clock.h"
@@ -45,12 +47,46 @@ constexpr Setting kRenderSettings[] = {
     {"out", Type::kString, "", "file to write the config to (mode 0600)", -kAny, kAny, true},
 };
 
+constexpr std::int64_t kDayMs = 86'400'000;
+
 constexpr Setting kApplySettings[] = {
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
     {"streams-dir", Type::kString, RMM_SOURCE_DIR "/broker-config/streams",
      "directory of stream definitions (*.json)"},
     {"timeout", Type::kDuration, "5s", "per-request timeout", 100, 600'000},
+    {"storage-budget", Type::kSize, "0",
+     "bytes all streams may use together; 0 = half of what jetstream-dir's disk has free plus "
+     "what the streams hold",
+     0, kAny},
+    {"jetstream-dir", Type::kString, "", "the broker's JetStream store dir (sizes the budget)"},
+    {"events-max-bytes", Type::kSize, "0",
+     "RMM_EVENTS byte limit (discard old); 0 = keep the current one, else 80 % of the budget", 0,
+     kAny},
+    {"events-max-age", Type::kDuration, "0d",
+     "RMM_EVENTS: telemetry kept this long (at least 1d); 0 = as its definition says (400d)", 0,
+     100 * 366 * kDayMs},
+    {"control-max-bytes", Type::kSize, "0",
+     "RMM_CONTROL byte limit (discard new: never deletes); 0 = current, else 5 % of the budget", 0,
+     kAny},
+    {"commands-max-bytes", Type::kSize, "0",
+     "RMM_COMMANDS byte limit (discard new); 0 = current, else 5 % of the budget", 0, kAny},
+    {"commands-max-age", Type::kDuration, "0d",
+     "RMM_COMMANDS: kept this long (at least 8d: past the longest command expiry, 7d); 0 = as "
+     "its definition says (30d)",
+     0, 366 * kDayMs},
+    {"releases-max-bytes", Type::kSize, "0",
+     "RMM_RELEASES byte limit (discard new); 0 = current, else 10 % of the budget", 0, kAny},
+    {"force", Type::kBool, "false",
+     "accept limits below what a stream holds (nats-server deletes its oldest messages)"},
+};
+
+constexpr Setting kUsageSettings[] = {
+    {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
+    {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
+    {"streams-dir", Type::kString, RMM_SOURCE_DIR "/broker-config/streams",
+     "directory of stream definitions (*.json): the streams to report"},
+    {"warn-at", Type::kInt, "80", "warn when a discard-new stream is this % full", 1, 100},
 };
 
 constexpr Setting kAgentSettings[] = {
@@ -94,14 +130,60 @@ int run_render(const rmm::config::Values& v) {
   return 0;
 }
 
+// The shortest age each age setting accepts when it is not 0: telemetry for at least a day, and
+// commands past the longest expiry the API accepts (7 days), so none ages out unexpired.
+std::chrono::milliseconds min_age(std::string_view setting) {
+  return setting == "commands-max-age" ? std::chrono::days(8) : std::chrono::days(1);
+}
+
+rmm::Result<rmm::broker::LimitSettings> limit_settings(const rmm::config::Values& v) {
+  rmm::broker::LimitSettings limits;
+  limits.storage_budget = v.size("storage-budget");
+  limits.jetstream_dir = v.str("jetstream-dir");
+  limits.force = v.flag("force");
+  for (const auto& m : rmm::broker::kManagedStreams) {
+    const std::string stream(m.stream);
+    if (auto bytes = v.size(m.bytes_setting); bytes > 0) limits.max_bytes[stream] = bytes;
+    if (m.age_setting.empty()) continue;
+    const auto age = v.duration(m.age_setting);
+    if (age.count() == 0) continue;
+    if (age < min_age(m.age_setting)) {
+      return rmm::failf(
+          "{}: at least {} days, or 0 for the definition's", m.age_setting,
+          std::chrono::duration_cast<std::chrono::days>(min_age(m.age_setting)).count());
+    }
+    limits.max_age_ns[stream] = std::chrono::nanoseconds(age).count();
+  }
+  return limits;
+}
+
 int run_apply(const rmm::config::Values& v) {
+  auto limits = limit_settings(v);
+  if (!limits) return fail_with(limits.error());
   auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"));
   if (!nc) return fail_with(nc.error());
-  auto outcomes = rmm::broker::apply_streams(*nc, v.str("streams-dir"), v.duration("timeout"));
+  auto outcomes =
+      rmm::broker::apply_streams(*nc, v.str("streams-dir"), v.duration("timeout"), *limits);
   natsConnection_Destroy(*nc);
   if (!outcomes) return fail_with(outcomes.error());
   for (const auto& o : *outcomes) fmt::print("{} {}\n", o.name, rmm::broker::to_string(o.action));
   return 0;
+}
+
+// Exit 0: every stream is fine; 1: a warning or error (printed); other failures 1 too, with
+// the reason on stderr.
+int run_stream_usage(const rmm::config::Values& v) {
+  auto names = rmm::broker::stream_names(v.str("streams-dir"));
+  if (!names) return fail_with(names.error());
+  auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"));
+  if (!nc) return fail_with(nc.error());
+  auto report = rmm::broker::stream_usage_report(
+      *nc, *names, {.warn_fraction = static_cast<double>(v.integer("warn-at")) / 100.0},
+      rmm::real_clock().now());
+  natsConnection_Destroy(*nc);
+  if (!report) return fail_with(report.error());
+  std::fputs(report->text.c_str(), stdout);
+  return report->healthy ? 0 : 1;
 }
 
 int run_agent_credential(const rmm::config::Values& v) {
@@ -157,9 +239,15 @@ const Command kCommands[] = {
     {"render-config",
      "rmm-admin render-config --home DIR --nats-port N [--nats-monitor-port M] --out FILE",
      "Writes the nats-server config for the identity in DIR.", kRenderSettings, run_render},
-    {"apply-streams", "rmm-admin apply-streams --nats-url URL --nats-creds FILE [--streams-dir D]",
-     "Creates missing streams, updates changed ones, leaves identical ones alone.", kApplySettings,
-     run_apply},
+    {"apply-streams",
+     "rmm-admin apply-streams --nats-url URL --nats-creds FILE [--jetstream-dir D | "
+     "--storage-budget SIZE] [--events-max-bytes SIZE ...]",
+     "Creates missing streams, updates changed ones, leaves identical ones alone; sets every "
+     "stream's byte limit (and the ages named by settings) without deleting stored messages.",
+     kApplySettings, run_apply},
+    {"stream-usage", "rmm-admin stream-usage --nats-url URL --nats-creds FILE [--warn-at 80]",
+     "How full each stream is, how far back it reaches, and what is close to a limit (exit 1).",
+     kUsageSettings, run_stream_usage},
     {"agent-credential",
      "rmm-admin agent-credential [AGENT_ID] --home DIR --state-dir DIR [--nats-url URL]",
      "Writes <state-dir>/agent_id and <state-dir>/agent.creds and prints the agent id; with "

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <optional>
 
 #include "admin/files.h"
+#include "common/clock.h"
 #include "common/files.h"
 
 namespace rmm::broker {
@@ -53,19 +55,39 @@ Result<json::object> load_definition(const fs::path& path) {
   return std::move(v.as_object());
 }
 
-Result<StreamOutcome> apply_one(natsConnection* nc, const json::object& desired,
-                                std::chrono::milliseconds timeout) {
+// One definition and the stream as the server has it (nullopt: missing).
+struct Planned {
+  json::object desired;
+  std::optional<json::object> info;
+  std::optional<StoredState> stored;
+};
+
+Result<Planned> plan_one(natsConnection* nc, json::object desired,
+                         std::chrono::milliseconds timeout) {
   std::string name(desired.at("name").as_string());
-  std::string body = json::serialize(desired);
+  Planned p{std::move(desired), std::nullopt, std::nullopt};
   auto info = js_api_request(nc, "$JS.API.STREAM.INFO." + name, "", timeout);
   if (!info && info.error().code != Error::Code::kNotFound) return std::unexpected(info.error());
-  if (!info) {
+  if (info) {
+    auto stored = stored_state(*info);
+    if (!stored) return std::unexpected(with_context(stored.error(), name));
+    p.stored = *stored;
+    p.info = std::move(*info);
+  }
+  return p;
+}
+
+Result<StreamOutcome> apply_one(natsConnection* nc, const Planned& p,
+                                std::chrono::milliseconds timeout) {
+  std::string name(p.desired.at("name").as_string());
+  std::string body = json::serialize(p.desired);
+  if (!p.info) {
     auto created = js_api_request(nc, "$JS.API.STREAM.CREATE." + name, body, timeout);
     if (!created) return std::unexpected(with_context(created.error(), "creating " + name));
     return StreamOutcome{name, StreamAction::kCreated};
   }
-  const json::value* current = info->if_contains("config");
-  if (current != nullptr && same_value(desired, *current)) {
+  const json::value* current = p.info->if_contains("config");
+  if (current != nullptr && same_value(p.desired, *current)) {
     return StreamOutcome{name, StreamAction::kUnchanged};
   }
   auto updated = js_api_request(nc, "$JS.API.STREAM.UPDATE." + name, body, timeout);
@@ -117,7 +139,8 @@ Result<json::object> js_api_request(natsConnection* nc, const std::string& subje
 }
 
 Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc, const fs::path& dir,
-                                                 std::chrono::milliseconds timeout) {
+                                                 std::chrono::milliseconds timeout,
+                                                 const LimitSettings& limits) {
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -126,11 +149,42 @@ Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc, const fs::p
   if (ec) return failf("reading {}: {}", dir.string(), ec.message());
   if (files.empty()) return failf("no stream definitions (*.json) in {}", dir.string());
   std::sort(files.begin(), files.end());
-  std::vector<StreamOutcome> out;
+  // Everything is read and every limit decided before anything changes, so a refused limit
+  // leaves all streams as they were.
+  std::vector<Planned> plans;
+  bool budget_needed = false;
+  std::int64_t held = 0;  // bytes the managed streams hold now (part of the automatic budget)
   for (const auto& path : files) {
     auto desired = load_definition(path);
     if (!desired) return std::unexpected(desired.error());
-    auto outcome = apply_one(nc, *desired, timeout);
+    auto planned = plan_one(nc, std::move(*desired), timeout);
+    if (!planned) return std::unexpected(planned.error());
+    std::string_view name = planned->desired.at("name").as_string();
+    budget_needed = budget_needed || needs_budget(name, planned->stored, limits);
+    if (planned->stored && find_managed(name) != nullptr) {
+      held += static_cast<std::int64_t>(planned->stored->bytes);
+    }
+    plans.push_back(std::move(*planned));
+  }
+  std::int64_t budget = limits.storage_budget;
+  if (budget_needed && budget <= 0) {
+    auto b = auto_budget(limits.jetstream_dir, held);
+    if (!b) return std::unexpected(b.error());
+    budget = *b;
+  }
+  for (auto& p : plans) {
+    if (auto st = set_limits(p.desired, p.stored, limits, budget); !st) {
+      return std::unexpected(st.error());
+    }
+    if (p.stored) {
+      if (auto st = check_no_loss(p.desired, *p.stored, real_clock().now(), limits.force); !st) {
+        return std::unexpected(st.error());
+      }
+    }
+  }
+  std::vector<StreamOutcome> out;
+  for (const auto& p : plans) {
+    auto outcome = apply_one(nc, p, timeout);
     if (!outcome) return std::unexpected(outcome.error());
     out.push_back(std::move(*outcome));
   }

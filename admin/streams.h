@@ -1,7 +1,8 @@
 // Applies JetStream stream definitions (broker-config/streams/*.json, each a JetStream API
 // StreamConfig) through the JetStream API: a missing stream is created, a changed one updated,
 // an identical one left alone. "Identical" means every field the file sets equals the server's
-// value; fields the file omits keep the server's defaults.
+// value; fields the file omits keep the server's defaults. Byte and age limits come from
+// settings (stream_limits.h), never from the files alone.
 //
 // Concurrency: uses the given connection from the calling thread only.
 // Limitations: changes the server refuses (e.g. storage type) are reported as errors, not forced.
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/stream_limits.h"
 #include "common/result.h"
 
 namespace rmm::broker {
@@ -34,10 +36,12 @@ Result<boost::json::object> js_api_request(natsConnection* nc, const std::string
                                            std::string_view body,
                                            std::chrono::milliseconds timeout);
 
-// Applies every *.json in `dir`, in file-name order.
+// Applies every *.json in `dir`, in file-name order, with the limits of `limits` (see
+// stream_limits.h). Every limit is decided and checked before the first stream changes.
 Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc,
                                                  const std::filesystem::path& dir,
-                                                 std::chrono::milliseconds timeout);
+                                                 std::chrono::milliseconds timeout,
+                                                 const LimitSettings& limits);
 
 // nats.c 3.4.1 drops the `sig` field from CONNECT when the nonce signature's first byte is 0
 // (1 connect in 256; the server then logs "Signature missing" and refuses). A fresh connect gets

@@ -16,6 +16,8 @@ constexpr std::string_view type_name(Type t) {
       return "duration";
     case Type::kBool:
       return "bool";
+    case Type::kSize:
+      return "size";
   }
   return "?";
 }
@@ -60,10 +62,18 @@ Result<std::int64_t> check_value(const Setting& spec, std::string_view value) {
       n = d->count();
       break;
     }
+    case Type::kSize: {
+      auto b = parse_size(value);
+      if (!b) return std::unexpected(b.error());
+      n = *b;
+      break;
+    }
   }
   if (n < spec.min || n > spec.max) {
     return failf("'{}' is outside the allowed range [{}, {}]{}", value, spec.min, spec.max,
-                 spec.type == Type::kDuration ? " (milliseconds)" : "");
+                 spec.type == Type::kDuration ? " (milliseconds)"
+                 : spec.type == Type::kSize   ? " (bytes)"
+                                              : "");
   }
   return n;
 }
@@ -91,6 +101,31 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (*n > std::numeric_limits<std::int64_t>::max() / scale)
     return failf("duration too long: '{}'", text);
   return std::chrono::milliseconds(*n * scale);
+}
+
+Result<std::int64_t> parse_size(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return failf("not a size: '{}' (use e.g. 4096, 512MiB, 20GiB, 2TiB)", text);
+  auto n = parse_int(text.substr(0, digits));
+  if (!n) return std::unexpected(n.error());
+  std::string_view unit = text.substr(digits);
+  int shift = 0;
+  if (unit.empty())
+    shift = 0;
+  else if (unit == "KiB")
+    shift = 10;
+  else if (unit == "MiB")
+    shift = 20;
+  else if (unit == "GiB")
+    shift = 30;
+  else if (unit == "TiB")
+    shift = 40;
+  else
+    return failf("not a size: '{}' (unit must be KiB, MiB, GiB or TiB, or none for bytes)", text);
+  if (*n > (std::numeric_limits<std::int64_t>::max() >> shift))
+    return failf("size too large: '{}'", text);
+  return *n << shift;
 }
 
 std::string env_name(std::string_view name) {
@@ -183,6 +218,10 @@ std::int64_t Values::integer(std::string_view name) const {
 
 std::chrono::milliseconds Values::duration(std::string_view name) const {
   return std::chrono::milliseconds(integer(name));
+}
+
+std::int64_t Values::size(std::string_view name) const {
+  return integer(name);
 }
 
 bool Values::flag(std::string_view name) const {

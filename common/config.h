@@ -17,14 +17,14 @@
 
 namespace rmm::config {
 
-enum class Type { kString, kInt, kDuration, kBool };
+enum class Type { kString, kInt, kDuration, kBool, kSize };
 
 struct Setting {
   std::string_view name;  // lower-case, '-' separated: "heartbeat-interval"
   Type type;
   std::string_view default_value;  // in the same syntax as a flag value; "" = empty / required
   std::string_view description;
-  // Bounds for kInt (the value) and kDuration (milliseconds).
+  // Bounds for kInt (the value), kDuration (milliseconds) and kSize (bytes).
   std::int64_t min = std::numeric_limits<std::int64_t>::min();
   std::int64_t max = std::numeric_limits<std::int64_t>::max();
   bool required = false;
@@ -37,6 +37,9 @@ const Setting* find_setting(std::span<const Setting> specs, std::string_view nam
 
 // "250ms", "30s", "5m", "2h", "400d" -> milliseconds.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+// "4096", "512KiB", "64MiB", "20GiB", "2TiB" -> bytes (binary units only: a disk budget written
+// "20GB" is ambiguous, so it is refused rather than guessed).
+Result<std::int64_t> parse_size(std::string_view text);
 // The environment variable that sets `name`: "heartbeat-interval" -> "RMM_HEARTBEAT_INTERVAL".
 std::string env_name(std::string_view name);
 
@@ -49,6 +52,7 @@ class Values {
   const std::string& str(std::string_view name) const;
   std::int64_t integer(std::string_view name) const;
   std::chrono::milliseconds duration(std::string_view name) const;
+  std::int64_t size(std::string_view name) const;  // bytes
   bool flag(std::string_view name) const;
   const std::vector<std::string>& positional() const { return positional_; }
   bool help_requested() const { return help_; }

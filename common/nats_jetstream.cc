@@ -7,6 +7,10 @@ Error js_error(natsStatus s, jsErrCode code, std::string_view what) {
   Error e = to_error(s, what);
   if (code != 0) e.message += fmt::format(" (JetStream error {})", static_cast<int>(code));
   if (code == JSConsumerNotFoundErr || code == JSStreamNotFoundErr) e.code = Error::Code::kNotFound;
+  // A `discard new` stream at its limit answers "maximum bytes/messages exceeded" (10077).
+  if (code == JSStreamStoreFailedErr && e.message.find("maximum") != std::string::npos) {
+    e.code = Error::Code::kFull;
+  }
   return e;
 }
 

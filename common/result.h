@@ -10,9 +10,10 @@
 namespace rmm {
 
 // What went wrong, with enough context to act on. `code` lets callers branch on a few well-known
-// conditions without parsing the message.
+// conditions without parsing the message. kFull: a bounded store (a `discard new` stream) refused
+// a write; nothing was stored, and only raising its limit helps.
 struct Error {
-  enum class Code { kGeneric, kNotFound, kTimeout, kInvalidInput, kNotSupported, kConflict };
+  enum class Code { kGeneric, kNotFound, kTimeout, kInvalidInput, kNotSupported, kConflict, kFull };
   Code code = Code::kGeneric;
   std::string message;
 };

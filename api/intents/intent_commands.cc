@@ -59,6 +59,15 @@ Response IntentRoutes::post_commands(const Request& req, const RequestContext& c
       log::error("intent.command_failed", {{"correlation_id", ctx.correlation_id},
                                            {"issued", commands.size()},
                                            {"error", seq.error().message}});
+      if (seq.error().code == Error::Code::kFull) {
+        // Its message is meant for the user; a bulk request says how far it got.
+        std::string text = seq.error().message;
+        if (!commands.empty()) {
+          text += fmt::format(" ({} of {} commands were sent before it filled)", commands.size(),
+                              targets->size());
+        }
+        return problem_for(Error{Error::Code::kFull, std::move(text)}, req, ctx);
+      }
       return problem_for(Error{Error::Code::kTimeout, seq.error().message}, req, ctx);
     }
     last = *seq;

@@ -6,14 +6,23 @@
 // CommandEnvelope on `rmm.cmd.<agent id>` (RMM_COMMANDS) with Nats-Msg-Id = the command id, so a
 // re-send is dropped as a duplicate by the stream.
 //
-// Concurrency: thread-safe (ControlPublisher serialises control events under its mutex).
+// RMM_COMMANDS is a `discard new` stream: when it is full a command is refused, never dropped.
+// So that no CommandIssued is logged for a command that cannot be stored, its room is checked
+// first against the stream's usage (read at most every kUsageTtl, and counted down by our own
+// publishes in between); a refusal is Error::Code::kFull with a message fit for the user.
+//
+// Concurrency: thread-safe (ControlPublisher serialises control events under its mutex; the
+// usage cache has its own).
 // Limitations: synchronous acks (~0.2 ms each on loopback): a bulk command to N agents costs 2N
-// round trips. If the command publish fails after CommandIssued landed, the command stays
-// "issued" in the read model and the caller gets an error (it may retry: a new command id).
+// round trips. Other publishers (a second API) can fill the stream between the check and the
+// publish; the command publish then fails after CommandIssued landed: the command stays "issued"
+// in the read model and the caller gets the kFull error (it may retry: a new command id).
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "admin/tenancy/control_publisher.h"
@@ -23,6 +32,7 @@
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 #include "common/result.h"
+#include "common/stream_usage.h"
 
 namespace rmm::api::intents {
 
@@ -46,9 +56,14 @@ class IntentPublisher {
 
  private:
   IntentPublisher() = default;
+  // kFull when RMM_COMMANDS cannot take a command of `bytes` (subject and headers included).
+  Status reserve_command_room(std::size_t bytes);
 
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<tenancy::ControlPublisher> control_;
+  std::mutex usage_mu_;
+  std::optional<nats::StreamUsage> commands_usage_;  // under usage_mu_
+  std::chrono::steady_clock::time_point usage_read_at_{};
 };
 
 // "rmm.cmd.<agent id>".

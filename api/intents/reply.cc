@@ -98,6 +98,10 @@ Response problem_for(const Error& error, const Request& req, const RequestContex
                 {{"correlation_id", ctx.correlation_id}, {"error", error.message}});
       return make_problem(http::status::service_unavailable,
                           "a backing service is unavailable; try again", ctx, req.version());
+    case Error::Code::kFull:
+      log::error("intent.store_full",
+                 {{"correlation_id", ctx.correlation_id}, {"error", error.message}});
+      return make_problem(http::status::insufficient_storage, error.message, ctx, req.version());
     case Error::Code::kGeneric:
       break;
   }

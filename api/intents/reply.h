@@ -4,7 +4,8 @@
 //
 // Error codes of intents map to statuses: kInvalidInput 400, kNotSupported 403 (visible, but the
 // role may not do this), kNotFound 404 (also: outside the caller's scopes), kConflict 409,
-// kTimeout 503; anything else is logged and answered as a generic 500.
+// kTimeout 503, kFull 507 (its message is meant for the user); anything else is logged and
+// answered as a generic 500.
 //
 // Concurrency: thread-safe; wait blocks the worker thread (polling PostgreSQL every 25 ms, a
 // pooled connection held only per poll).

@@ -25,6 +25,21 @@ TEST_CASE("durations parse with units and reject junk") {
   CHECK_FALSE(parse_duration("3x").has_value());
 }
 
+TEST_CASE("sizes parse with binary units and reject ambiguous or junk units") {
+  CHECK(parse_size("4096").value() == 4096);
+  CHECK(parse_size("512KiB").value() == 512 * 1024);
+  CHECK(parse_size("64MiB").value() == 64LL << 20);
+  CHECK(parse_size("20GiB").value() == 20LL << 30);
+  CHECK(parse_size("2TiB").value() == 2LL << 40);
+  CHECK_FALSE(parse_size("20GB").has_value());
+  CHECK_FALSE(parse_size("MiB").has_value());
+  CHECK_FALSE(parse_size("-1").has_value());
+  CHECK_FALSE(parse_size("9000000TiB").has_value());
+  const Setting spec{"max-bytes", Type::kSize, "1GiB", "a limit", 1 << 20, 1LL << 40};
+  CHECK(check_value(spec, "2GiB").value() == 2LL << 30);
+  CHECK_FALSE(check_value(spec, "1KiB").has_value());
+}
+
 TEST_CASE("flags override defaults and positionals are kept") {
   const char* argv[] = {"prog", "--batch-size=64", "sub", "--heartbeat-interval", "2s"};
   auto v = Values::load(kSpecs, 5, argv);

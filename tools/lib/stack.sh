@@ -101,7 +101,10 @@ nats_up() {
   done
   ((i < 80)) || { log_tail "$LOG_DIR/nats.log"; die "nats-server not healthy after 20 s"; }
   local out rc=0
-  out=$(admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" 2>&1) || rc=$?
+  # Limits: RMM_* settings of the caller's shell (RMM_EVENTS_MAX_BYTES, RMM_STORAGE_BUDGET...)
+  # reach rmm-admin; otherwise a new stream gets its share of half the store's free disk.
+  out=$(admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" \
+    --jetstream-dir "$RMM_HOME/nats/jetstream" 2>&1) || rc=$?
   printf '%s\n' "$out" >>"$LOG_DIR/admin.log"
   ((rc == 0)) || { log_tail "$LOG_DIR/admin.log"; die "rmm-admin apply-streams failed"; }
   note "streams: ${out//$'\n'/, }"
@@ -350,6 +353,18 @@ cmd_status() {
       printf '%-10s %-8s %-8s %s\n' "$name" - stopped -
     fi
   done
+  streams_status || { ((rc != 0)) || rc=1; }
+  return "$rc"
+}
+
+# streams_status: how full each stream is, and what is close to a limit (rmm-admin stream-usage).
+# Fails when something deserves a warning; says nothing when nats is not running.
+streams_status() {
+  component_pid nats nats-server >/dev/null || return 0
+  [[ -x $RMM_BIN/rmm-admin && -f $NATS_CREDS ]] || return 0
+  local out rc=0
+  out=$(admin stream-usage --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" 2>&1) || rc=$?
+  printf '\n%s\n' "$out"
   return "$rc"
 }
 
