@@ -336,7 +336,8 @@ losses_status() {
     printf 'stream losses: unknown (postgres not ready)\n'
     return 0
   fi
-  out=$(PGPASSFILE=$PGPASS_FILE "$RMM_BIN/rmm-projector" losses --pg-url "$PG_URL" 2>&1) || rc=$?
+  out=$(PGPASSFILE=$PGPASS_FILE "$RMM_BIN/rmm-projector" losses --pg-url "$PG_URL" \
+    --nats-creds "$NATS_CREDS" 2>&1) || rc=$?
   case $rc in
     0) printf 'stream losses: none\n' ;;
     1)
