@@ -86,6 +86,14 @@ class SteadyLoad {
   std::thread thread_;
 };
 
+// libpqxx 6.4 leaks the PGresult of a statement whose connection breaks under it (make_result
+// asks the dead connection for its encoding and throws before the result is owned): about 2 KiB
+// per broken connection, which LeakSanitizer reports at exit. This test breaks the owner's
+// connection on purpose, so its projectors run with that one leak suppressed.
+const std::vector<std::pair<std::string, std::string>> kLibpqxxLeak{
+    {"LSAN_OPTIONS",
+     "suppressions=" RMM_SOURCE_DIR "/tests/projector/libpqxx_broken_connection.supp"}};
+
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p);
   return std::string((std::istreambuf_iterator<char>(in)), {});
@@ -111,13 +119,13 @@ TEST_CASE("a second projector on the same database waits as a standby; nothing i
 
   SteadyLoad load(nats);
   load.start();
-  auto first = start_projector(nats, pg_url, dir, 1);
+  auto first = start_projector(nats, pg_url, dir, 1, {}, kLibpqxxLeak);
   REQUIRE(
       wait_until([&] { return checkpoint_or_zero(**conn) > 0 || !first.running(); }, 30s, 10ms));
   REQUIRE(first.running());
 
   // The overlap: a second process on the same projection while the first folds the load.
-  auto second = start_projector(nats, pg_url, dir, 2);
+  auto second = start_projector(nats, pg_url, dir, 2, {}, kLibpqxxLeak);
   const auto second_log = dir / "projector-2.log";
   const bool reported = wait_until(
       [&] { return read_file(second_log).find("msg=projector.standby") != std::string::npos; }, 15s,
@@ -138,17 +146,25 @@ TEST_CASE("a second projector on the same database waits as a standby; nothing i
   CHECK_MESSAGE(took_over, read_file(second_log));
   CHECK(wait_until([&] { return checkpoint_or_zero(**conn) > at_handover; }, 30s, 20ms));
 
-  // A third overlaps the second as a restart would, and is stopped while it waits.
-  auto third = start_projector(nats, pg_url, dir, 3);
+  // A third overlaps the second as a restart would. Then the owner's database session is killed:
+  // the lock goes with it, and either the owner takes it again when it reconnects or the third
+  // takes over (the old owner then waits). Both are fine; losing events is not.
+  auto third = start_projector(nats, pg_url, dir, 3, {}, kLibpqxxLeak);
+  const auto third_log = dir / "projector-3.log";
   CHECK(wait_until(
+      [&] { return read_file(third_log).find("msg=projector.standby") != std::string::npos; }, 15s,
+      50ms));
+  CHECK(scalar(**conn, fmt::format("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE application_name LIKE 'rmm-projector pid {} on %'",
+                                   second.pid())) == 1);
+  const bool owned_again = wait_until(
       [&] {
-        return read_file(dir / "projector-3.log").find("msg=projector.standby") !=
-               std::string::npos;
+        return read_file(second_log).find("after=reconnect") != std::string::npos ||
+               read_file(third_log).find("msg=projector.owner") != std::string::npos;
       },
-      15s, 50ms));
+      30s, 50ms);
+  CHECK_MESSAGE(owned_again, read_file(second_log) << read_file(third_log));
   std::this_thread::sleep_for(1s);
-  CHECK(third.terminate(10s) == 0);  // SIGTERM ends the wait promptly, exit 0
-
   load.stop();
   load.publisher().complete();
   REQUIRE(load.failures() == 0);
@@ -156,7 +172,9 @@ TEST_CASE("a second projector on the same database waits as a standby; nothing i
   const bool drained =
       wait_until([&] { return checkpoint_or_zero(**conn) == stream_last; }, 60s, 20ms);
   REQUIRE_MESSAGE(drained, "checkpoint " << checkpoint_or_zero(**conn) << " of " << stream_last);
+  // One of them owns the projection, the other waits: SIGTERM ends either promptly, exit 0.
   CHECK(second.terminate(10s) == 0);
+  CHECK(third.terminate(10s) == 0);
 
   for (int run = 1; run <= 3; ++run) {
     const auto log = read_file(dir / fmt::format("projector-{}.log", run));
