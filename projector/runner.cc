@@ -150,8 +150,8 @@ bool Runner::take_ownership() {
     auto locked = db::try_lock_projection(*db_, projection);
     if (!locked) {
       log::warn("projector.lock_failed", {{"error", locked.error().message}});
-      db_.reset();  // reconnect: the session may be broken
-      writer_.reset();
+      writer_.reset();  // reconnect: the session may be broken
+      db_.reset();
       sleep_interruptibly(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
       continue;
