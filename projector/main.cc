@@ -8,6 +8,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/time_text.h"
+#include "projector/losses_command.h"
 #include "projector/rebuild/commands.h"
 #include "projector/rebuild/snapshot.h"
 #include "projector/runner.h"
@@ -29,6 +30,8 @@ constexpr rmm::config::Setting kSnapshotSettings[] = {
     {"schema", rmm::config::Type::kString, "", "rebuild --until: the schema the snapshot stays in"},
     {"replace", rmm::config::Type::kBool, "false",
      "rebuild --until: replace an earlier snapshot of that --schema"},
+    {"acknowledge", rmm::config::Type::kString, "",
+     "losses: acknowledge the stream loss with this id, or 'all' of them"},
 };
 
 std::vector<rmm::config::Setting> all_settings() {
@@ -57,12 +60,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (values->help_requested()) {
-    std::fputs(config::usage("rmm-projector [rebuild [--until T --schema NAME] | verify] "
-                             "[--setting=value ...]",
+    std::fputs(config::usage("rmm-projector [rebuild [--until T --schema NAME] | verify | "
+                             "losses [--acknowledge=all|ID]] [--setting=value ...]",
                              "Folds the RMM_EVENTS stream into the PostgreSQL read models; rebuild "
                              "replays it into a new schema and swaps it in (with --until: the read "
                              "models as of T, left in --schema), verify compares a replay with "
-                             "the live read models (docs/operations.md).",
+                             "the live read models, losses lists the events the stream deleted "
+                             "before they were folded (docs/operations.md).",
                              specs)
                    .c_str(),
                stdout);
@@ -91,9 +95,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rmm-projector: --until goes with the rebuild command\n");
     return 2;
   }
+  const bool losses = positional.size() == 1 && positional[0] == "losses";
+  if (!losses && !values->str("acknowledge").empty()) {
+    std::fprintf(stderr, "rmm-projector: --acknowledge goes with the losses command\n");
+    return 2;
+  }
+  if (losses) return projector::run_losses(options->pg_url, values->str("acknowledge"));
   if (!positional.empty()) {
     if (positional.size() > 1 || (positional[0] != "rebuild" && positional[0] != "verify")) {
-      std::fprintf(stderr, "rmm-projector: unknown command '%s' (rebuild or verify)\n",
+      std::fprintf(stderr, "rmm-projector: unknown command '%s' (rebuild, verify or losses)\n",
                    positional.back().c_str());
       return 2;
     }

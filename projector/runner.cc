@@ -7,7 +7,9 @@
 #include "common/log.h"
 #include "common/pg.h"
 #include "projector/db/migrations.h"
+#include "projector/db/projection_lock.h"
 #include "projector/folds/decode.h"
+#include "projector/stream_state.h"
 
 namespace rmm::projector {
 namespace {
@@ -16,6 +18,8 @@ using namespace std::chrono_literals;
 
 constexpr auto kMaxBackoff = 5s;
 constexpr auto kProgressLogInterval = 10s;
+// A standby repeats who holds the projection at most this often.
+constexpr auto kStandbyLogInterval = 60s;
 using Steady = std::chrono::steady_clock;
 
 }  // namespace
@@ -97,7 +101,9 @@ std::pair<Steady::duration, Steady::duration> FetchAhead::times() {
 }
 
 Runner::Runner(ProjectorOptions options, const std::atomic<bool>& stop)
-    : options_(std::move(options)), stop_(stop) {}
+    : options_(std::move(options)),
+      stop_(stop),
+      application_name_(db::projector_application_name()) {}
 
 Runner::~Runner() {
   fetch_ahead_.reset();  // reads sub_
@@ -117,17 +123,135 @@ void Runner::sleep_interruptibly(std::chrono::milliseconds d) const {
 }
 
 Status Runner::connect_db() {
+  owner_ = false;  // the lock belonged to the old connection
   writer_.reset();
   db_.reset();
   auto conn = pg::connect(options_.pg_url, {.attempts = 5});
   if (!conn) return std::unexpected(conn.error());
   db_ = std::move(*conn);
+  if (auto st = db::identify_session(*db_, application_name_); !st) return st;
   writer_ = std::make_unique<db::BatchWriter>(*db_);
   return {};
 }
 
+bool Runner::take_ownership() {
+  const std::string projection(db::kCoreProjection);
+  std::optional<Steady::time_point> last_report;
+  std::chrono::milliseconds backoff = options_.lock_poll_interval;
+  while (!stop_.load()) {
+    if (db_ == nullptr || !db_->is_open()) {
+      if (auto st = connect_db(); !st) {
+        log::warn("pg.reconnect_failed", {{"error", st.error().message}});
+        sleep_interruptibly(backoff);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+        continue;
+      }
+    }
+    auto locked = db::try_lock_projection(*db_, projection);
+    if (!locked) {
+      log::warn("projector.lock_failed", {{"error", locked.error().message}});
+      writer_.reset();  // reconnect: the session may be broken
+      db_.reset();
+      sleep_interruptibly(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+      continue;
+    }
+    backoff = options_.lock_poll_interval;
+    if (*locked) {
+      owner_ = true;
+      log::info("projector.owner",
+                {{"projection", projection}, {"application_name", application_name_}});
+      return true;
+    }
+    // Our own earlier session, dead on our side but not yet noticed by the server.
+    if (auto ended = db::take_over_stale(*db_, projection, application_name_); ended && *ended) {
+      log::warn("projector.stale_session_ended", {{"projection", projection}});
+      continue;
+    }
+    if (!last_report || Steady::now() - *last_report >= kStandbyLogInterval) {
+      last_report = Steady::now();
+      auto holder = db::projection_lock_holder(*db_, projection);
+      if (holder && *holder) {
+        const auto& h = **holder;
+        log::warn("projector.standby",
+                  {{"projection", projection},
+                   {"holder_application", h.application_name},
+                   {"holder_backend_pid", h.backend_pid},
+                   {"holder_client", h.client_addr.empty() ? "local socket" : h.client_addr},
+                   {"holder_connected_since", h.backend_start},
+                   {"poll_ms", options_.lock_poll_interval.count()},
+                   {"hint",
+                    "another rmm-projector owns this projection; this one waits and "
+                    "takes over when it stops"}});
+      } else {
+        log::warn("projector.standby",
+                  {{"projection", projection},
+                   {"holder", holder ? "gone before it could be named" : holder.error().message},
+                   {"poll_ms", options_.lock_poll_interval.count()}});
+      }
+    }
+    sleep_interruptibly(options_.lock_poll_interval);
+  }
+  return false;
+}
+
+Status Runner::resume_as_owner() {
+  fetch_ahead_.reset();
+  sub_.reset();
+  auto cp = writer_->read_checkpoint();
+  if (!cp) return std::unexpected(cp.error());
+  if (*cp != checkpoint_) {
+    log::warn("checkpoint.moved", {{"was", checkpoint_.value}, {"now", cp->value}});
+  }
+  checkpoint_ = *cp;
+  return prepare_consumer();
+}
+
+void Runner::check_stream() {
+  next_stream_check_ = Steady::now() + options_.stream_check_interval;
+  if (js_ == nullptr) return;
+  auto state = read_stream_state(js_->raw(), options_.stream);
+  if (!state) {
+    log::warn("stream.check_failed", {{"error", state.error().message}});
+    return;
+  }
+  std::optional<std::int64_t> age;
+  const std::uint64_t oldest = std::max(checkpoint_.value + 1, state->first_seq);
+  if (state->max_age_ns > 0 && oldest <= state->last_seq) {
+    auto t = stream_message_time(js_->raw(), options_.stream, StreamSeq{oldest});
+    if (t && *t) age = real_clock().now() - **t;
+  }
+  const auto r = assess_lag(*state, checkpoint_, options_.lag_warn_percent, age);
+  if (r.lost) {
+    log::error("stream.unfolded_deleted",
+               {{"stream", options_.stream},
+                {"from", r.lost->first},
+                {"to", r.lost->second},
+                {"count", r.lost->second - r.lost->first + 1},
+                {"checkpoint", checkpoint_.value},
+                {"hint",
+                 "the stream's limits deleted events no projector folded; they are "
+                 "recorded in ops.stream_losses when the projector passes them "
+                 "(docs/operations.md, When the stream overflows)"}});
+  } else if (r.near_limit) {
+    log::warn("stream.lag_near_limit", {{"stream", options_.stream},
+                                        {"checkpoint", checkpoint_.value},
+                                        {"lag_msgs", r.lag_msgs},
+                                        {"max_msgs", state->max_msgs},
+                                        {"msgs_percent", r.msgs_percent},
+                                        {"lag_bytes", r.lag_bytes},
+                                        {"max_bytes", state->max_bytes},
+                                        {"bytes_percent", r.bytes_percent},
+                                        {"age_percent", r.age_percent},
+                                        {"warn_percent", options_.lag_warn_percent},
+                                        {"discard", state->discard_new ? "new" : "old"}});
+  }
+}
+
 Status Runner::start() {
   if (auto st = connect_db(); !st) return st;
+  // Nothing is migrated, read or consumed before this process owns the projection.
+  if (!take_ownership()) return {};
   auto report = db::apply_migrations(*db_, options_.migrations_dir);
   if (!report) return std::unexpected(report.error());
   log::info("migrations.ready", {{"applied", report->applied},
@@ -153,6 +277,7 @@ Status Runner::start() {
     ticker_ = std::make_unique<Ticker>(*nats_, options_.tick_interval);
     if (auto st = ticker_->start(); !st) return st;
   }
+  check_stream();
   log::info("projector.started", {{"checkpoint", checkpoint_.value},
                                   {"stream", options_.stream},
                                   {"durable", options_.durable},
@@ -259,20 +384,44 @@ void Runner::partition_upkeep() {
   }
 }
 
-Result<db::BatchStats> Runner::write_with_retry(std::span<const BatchItem> items) {
+Result<db::BatchStats> Runner::write_with_retry(std::span<const BatchItem> items,
+                                                const std::optional<db::StreamLoss>& loss) {
   std::chrono::milliseconds backoff = 100ms;
+  const db::Continuity continuity{.checkpoint = checkpoint_, .loss = loss};
   for (;;) {
-    if (writer_ != nullptr) {
-      auto stats = writer_->write(items);
+    if (writer_ != nullptr && owner_) {
+      auto stats = writer_->write(items, continuity);
       if (stats) return stats;
+      if (stats.error().code == Error::Code::kConflict) return std::unexpected(stats.error());
       log::error("batch.write_failed", {{"error", stats.error().message}});
     }
     if (stop_.load()) return fail("stopping with an unwritten batch (it will be redelivered)");
     sleep_interruptibly(backoff);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
     if (db_ == nullptr || !db_->is_open()) {
-      if (auto st = connect_db(); !st)
+      if (auto st = connect_db(); !st) {
         log::warn("pg.reconnect_failed", {{"error", st.error().message}});
+        continue;
+      }
+    }
+    if (!owner_) {
+      // A new connection: the lock went with the old one. Someone else may own it by now.
+      auto locked = db::try_lock_projection(*db_, db::kCoreProjection);
+      if (!locked) {
+        log::warn("projector.lock_failed", {{"error", locked.error().message}});
+        continue;
+      }
+      if (!*locked) {
+        log::error("projector.ownership_lost",
+                   {{"projection", db::kCoreProjection}, {"checkpoint", checkpoint_.value}});
+        return fail(Error::Code::kConflict,
+                    "another process took the projection over while the database was "
+                    "unreachable");
+      }
+      owner_ = true;
+      log::info("projector.owner", {{"projection", db::kCoreProjection},
+                                    {"application_name", application_name_},
+                                    {"after", "reconnect"}});
     }
   }
 }
@@ -312,8 +461,21 @@ Status Runner::run() {
   };
   auto next_progress = Steady::now() + kProgressLogInterval;
   std::chrono::milliseconds fetch_backoff = 100ms;
+  std::chrono::milliseconds gap_backoff = 100ms;  // between refused gaps of new consumers
   while (!stop_.load()) {
+    if (!owner_) {
+      // Lost with the connection, and taken by another process: wait as a standby.
+      fetch_ahead_.reset();
+      sub_.reset();
+      if (!take_ownership()) break;
+      if (auto st = resume_as_owner(); !st) {
+        log::warn("projector.resume_failed", {{"error", st.error().message}});
+        sub_.reset();  // the loop below recreates the consumer
+      }
+      continue;
+    }
     if (Steady::now() >= next_upkeep_) partition_upkeep();
+    if (Steady::now() >= next_stream_check_) check_stream();
     if (sub_ == nullptr) {  // a reset failed half way: keep trying, the checkpoint is safe
       if (auto st = reset_consumer(); !st) {
         log::warn("consumer.reset_failed", {{"error", st.error().message}});
@@ -357,6 +519,7 @@ Status Runner::run() {
     std::uint64_t expected = checkpoint_.value + 1;
     bool gap = false;
     int skipped = 0;
+    std::optional<db::StreamLoss> loss;
     for (auto* m : ordered) {
       if (m->seq < expected) {
         ++skipped;  // at or below the checkpoint: applied before a crash that lost the ack
@@ -369,7 +532,29 @@ Status Runner::run() {
           log::warn("consumer.gap", {{"expected", expected}, {"got", m->seq}});
           break;
         }
-        log::warn("stream.gap_accepted", {{"from", expected}, {"to", m->seq - 1}});
+        // A new consumer starts at the first message the stream holds past the checkpoint, so
+        // the jump is a loss only if the stream really lost those messages; otherwise someone
+        // else took them (another reader of the durable) and they must be delivered again.
+        auto verdict =
+            prove_deleted(js_->raw(), options_.stream, StreamSeq{expected}, StreamSeq{m->seq - 1});
+        if (!verdict || !verdict->deleted) {
+          gap = true;
+          log::error("stream.gap_refused",
+                     {{"from", expected},
+                      {"to", m->seq - 1},
+                      {"reason", verdict ? verdict->reason : verdict.error().message}});
+          break;
+        }
+        log::error("stream.events_lost", {{"stream", options_.stream},
+                                          {"from", expected},
+                                          {"to", m->seq - 1},
+                                          {"count", m->seq - expected},
+                                          {"reason", verdict->reason},
+                                          {"hint",
+                                           "recorded in ops.stream_losses; acknowledge with "
+                                           "'rmm-projector losses --acknowledge=all'"}});
+        loss = db::StreamLoss{options_.stream, StreamSeq{expected}, StreamSeq{m->seq - 1},
+                              verdict->reason};
       }
       fresh_consumer_ = false;
       items.push_back({StreamSeq{m->seq}, std::move(m->decoded)});
@@ -378,16 +563,38 @@ Status Runner::run() {
     }
     if (!items.empty()) {
       const auto write_start = Steady::now();
-      auto stats = write_with_retry(items);
+      auto stats = write_with_retry(items, loss);
       write_time += Steady::now() - write_start;
+      if (!stats && stats.error().code == Error::Code::kConflict) {
+        // Refused (the checkpoint is not where this process left it) or the projection was
+        // taken over: deliver again from the checkpoint in the database, acking nothing.
+        fetch_ahead_.reset();
+        sub_.reset();
+        if (owner_) {
+          log::error("batch.refused",
+                     {{"error", stats.error().message}, {"checkpoint", checkpoint_.value}});
+          sleep_interruptibly(fetch_backoff);
+          fetch_backoff = std::min<std::chrono::milliseconds>(fetch_backoff * 2, kMaxBackoff);
+          if (auto st = resume_as_owner(); !st) {
+            log::warn("projector.resume_failed", {{"error", st.error().message}});
+            sub_.reset();
+          }
+        }
+        continue;
+      }
       if (!stats) return std::unexpected(stats.error());
       checkpoint_ = std::max(checkpoint_, stats->checkpoint);
+      gap_backoff = 100ms;
       applied += stats->applied;
       duplicates += stats->duplicates;
       dead += stats->dead_letters;
       messages += items.size();
       fetched += fetches.size();
       ++transactions;
+      if (stats->checkpoint.value > items.back().stream_seq.value) {
+        log::warn("checkpoint.moved",
+                  {{"was", items.back().stream_seq.value}, {"now", stats->checkpoint.value}});
+      }
       if (stats->dead_letters > 0) {
         log::warn("batch.dead_letters",
                   {{"count", stats->dead_letters}, {"checkpoint", checkpoint_.value}});
@@ -405,6 +612,11 @@ Status Runner::run() {
     }
     if (skipped > 0) log::debug("batch.redelivered", {{"skipped", skipped}});
     if (gap) {
+      if (fresh_consumer_) {
+        // Refused on a new consumer: do not spin on it.
+        sleep_interruptibly(gap_backoff);
+        gap_backoff = std::min<std::chrono::milliseconds>(gap_backoff * 2, kMaxBackoff);
+      }
       if (auto st = reset_consumer(); !st) {
         log::warn("consumer.reset_failed", {{"error", st.error().message}});
         sleep_interruptibly(fetch_backoff);

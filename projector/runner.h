@@ -13,11 +13,21 @@
 // A consumer may hand out later messages while earlier ones wait for redelivery (after a crash,
 // the previous run's unacked batch); acking past them would lose them. So the first message past
 // the checkpoint must be checkpoint + 1: on a gap the consumer is recreated from checkpoint + 1,
-// and only a gap right after that (messages deleted from the stream) is accepted.
+// and a gap right after that is accepted only when the stream no longer holds those sequences
+// (stream_state.h); it is then logged at error level and recorded as a stream loss in the batch's
+// transaction. The writer checks the same rule against the checkpoint row (db::Continuity).
+//
+// One owner per projection (db/projection_lock.h): the runner takes the projection's advisory
+// lock on its writer connection before it migrates, reads the checkpoint or touches the durable
+// consumer, and again after every reconnect. A second process waits as a standby, logging who
+// holds the lock, and takes over when the owner's connection goes.
+//
+// Every stream-check-interval the unfolded part of the stream is compared with the stream's
+// limits: a warning past lag-warn-percent, an error once the stream deleted unfolded messages.
 //
 // Concurrency: the folds and writes run on the caller's thread, fetch and decode on FetchAhead's;
 // `stop` may be set from a signal handler, and is honoured between transactions (a fetch waits
-// at most fetch-timeout), so a transaction is never left half done.
+// at most fetch-timeout) and while waiting as a standby, so a transaction is never left half done.
 // Limitations: one projection ("core") and one consumer for the whole stream: no partitioning yet.
 #pragma once
 
@@ -28,6 +38,7 @@
 #include <mutex>
 #include <optional>
 #include <pqxx/connection>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,6 +47,7 @@
 #include "common/nats_jetstream.h"
 #include "common/result.h"
 #include "projector/db/batch_writer.h"
+#include "projector/db/stream_losses.h"
 #include "projector/folds/decode.h"
 #include "projector/settings.h"
 #include "projector/ticker.h"
@@ -92,20 +104,32 @@ class Runner {
   Runner(ProjectorOptions options, const std::atomic<bool>& stop);
   ~Runner();
 
-  // Migrations, checkpoint, consumer. An error here is fatal (the caller exits non-zero).
+  // Ownership (waiting as a standby while another process owns the projection), migrations,
+  // checkpoint, consumer. An error here is fatal (the caller exits non-zero); `stop` set while
+  // waiting returns OK, and run() then returns at once.
   Status start();
   // Returns OK when `stop` was set, an error on an unrecoverable failure.
   Status run();
 
  private:
   Status connect_db();
+  // Takes the projection's owner lock on the writer connection, waiting as a standby (polling
+  // every lock-poll-interval) while another session holds it. False when `stop` was set first.
+  bool take_ownership();
+  // After ownership was lost and taken again: the checkpoint may have moved, the consumer too.
+  Status resume_as_owner();
+  // Compares the unfolded part of the stream with its limits (see the class comment).
+  void check_stream();
   Status prepare_consumer();
   // Deletes the durable and creates it again, delivering from checkpoint + 1.
   Status reset_consumer();
   nats::PullConsumerSettings consumer_settings() const;
-  // Writes `items`, reconnecting to PostgreSQL with backoff on failure. Fails only if `stop` is
-  // set before a write succeeds.
-  Result<db::BatchStats> write_with_retry(std::span<const BatchItem> items);
+  // Writes `items` after the checkpoint (and over `loss`, proven deleted), reconnecting to
+  // PostgreSQL with backoff on failure and taking the owner lock again after a reconnect. Fails
+  // if `stop` is set before a write succeeds, with kConflict when the writer refused the batch or
+  // another process took the projection over (then owner_ is false).
+  Result<db::BatchStats> write_with_retry(std::span<const BatchItem> items,
+                                          const std::optional<db::StreamLoss>& loss);
   // The fetches of the next transaction: the first (waiting up to fetch-timeout), then every
   // fetch already read ahead, up to catch-up-events messages. Empty when none came.
   std::vector<Fetched> take_fetches();
@@ -127,7 +151,11 @@ class Runner {
   StreamSeq checkpoint_;
   // True until the first message past the checkpoint arrives from a newly created consumer.
   bool fresh_consumer_ = false;
+  // This process holds the projection's owner lock on db_ (lost with the connection).
+  bool owner_ = false;
+  const std::string application_name_;
   std::chrono::steady_clock::time_point next_upkeep_{};
+  std::chrono::steady_clock::time_point next_stream_check_{};
 };
 
 }  // namespace rmm::projector

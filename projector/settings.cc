@@ -41,6 +41,17 @@ constexpr std::array kSettings{
             "publish ClockTick events (offline detection); duplicates of several tickers dedupe"},
     Setting{"tick-interval", Type::kDuration, "15s", "time between two ClockTick events", 1'000,
             3'600'000},
+    Setting{"lock-poll-interval", Type::kDuration, "1s",
+            "standby: how often a projector whose projection another process owns tries to take "
+            "it over",
+            50, 60'000},
+    Setting{"stream-check-interval", Type::kDuration, "30s",
+            "how often the unfolded part of the stream is compared with the stream's limits", 100,
+            3'600'000},
+    Setting{"lag-warn-percent", Type::kInt, "50",
+            "warn when the unfolded part of the stream reaches this share of a stream limit "
+            "(max_msgs, max_bytes, max_age)",
+            1, 100},
     Setting{"rebuild-batch-size", Type::kInt, "16384",
             "rebuild and verify: messages per transaction of the replay", 1, 65'536},
     Setting{"keep-old-schema", Type::kBool, "false",
@@ -81,6 +92,9 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .migrations_dir = v.str("migrations-dir"),
                      .ticker = v.flag("ticker"),
                      .tick_interval = v.duration("tick-interval"),
+                     .lock_poll_interval = v.duration("lock-poll-interval"),
+                     .stream_check_interval = v.duration("stream-check-interval"),
+                     .lag_warn_percent = static_cast<int>(v.integer("lag-warn-percent")),
                      .rebuild_batch_size = static_cast<int>(v.integer("rebuild-batch-size")),
                      .keep_old_schema = v.flag("keep-old-schema"),
                      .verify_max_diffs = static_cast<int>(v.integer("verify-max-diffs"))};

@@ -28,6 +28,9 @@ struct ProjectorOptions {
   std::filesystem::path migrations_dir;
   bool ticker = true;
   std::chrono::milliseconds tick_interval{15'000};
+  std::chrono::milliseconds lock_poll_interval{1'000};
+  std::chrono::milliseconds stream_check_interval{30'000};
+  int lag_warn_percent = 50;
   // rebuild / verify (docs/operations.md)
   int rebuild_batch_size = 16384;
   bool keep_old_schema = false;

@@ -7,31 +7,35 @@
 
 namespace rmm::api {
 
-bool HealthRoute::postgres_ok(const RequestContext& ctx) {
+std::optional<std::int64_t> HealthRoute::postgres_ok(const RequestContext& ctx) {
   auto lease = pg_.acquire();
   if (!lease) {
     log::warn("healthz.postgres",
               {{"correlation_id", ctx.correlation_id}, {"error", lease.error().message}});
-    return false;
+    return std::nullopt;
   }
   try {
     pqxx::read_transaction tx(lease->conn());
-    auto row = tx.exec1("SELECT 1");
-    return row[0].as<int>() == 1;
+    // The table comes with the projector's migration 0009: absent until it ran.
+    if (tx.exec1("SELECT to_regclass('ops.stream_losses') IS NULL")[0].as<bool>()) return 0;
+    return tx.exec1("SELECT count(*) FROM ops.stream_losses WHERE acknowledged_at IS NULL")[0]
+        .as<std::int64_t>();
   } catch (const std::exception& e) {
     lease->discard();
     log::warn("healthz.postgres", {{"correlation_id", ctx.correlation_id}, {"error", e.what()}});
-    return false;
+    return std::nullopt;
   }
 }
 
 Response HealthRoute::get(const Request& req, const RequestContext& ctx) {
-  bool pg = postgres_ok(ctx);
+  const auto losses = postgres_ok(ctx);
+  const bool pg = losses.has_value();
   bool nats = nats_.connected();
   boost::json::object body;
   body["status"] = pg && nats ? "ok" : "degraded";
   body["postgres"] = pg ? "ok" : "unavailable";
   body["nats"] = nats ? "ok" : "unavailable";
+  body["stream_losses"] = losses.value_or(0);
   Response res{pg && nats ? http::status::ok : http::status::service_unavailable, req.version()};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");

@@ -44,6 +44,16 @@ Result<StreamSeq> BatchWriter::read_checkpoint() {
 }
 
 Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
+  return write_checked(items, nullptr);
+}
+
+Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items,
+                                      const Continuity& continuity) {
+  return write_checked(items, &continuity);
+}
+
+Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
+                                              const Continuity* continuity) {
   BatchStats stats;
   // Partitions first, each in its own short transaction: creating one is harmless if the batch
   // then fails, and the batch transaction holds no DDL locks.
@@ -74,6 +84,39 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
     }
     std::sort(todo.begin(), todo.end(),
               [](const BatchItem* a, const BatchItem* b) { return a->stream_seq < b->stream_seq; });
+    std::optional<StreamLoss> loss;
+    if (continuity != nullptr) {
+      // A checkpoint ahead of the caller's belief is a rebuild's swap (its schema caught up with
+      // and passed the live one) or this very batch, committed by an attempt whose outcome was in
+      // doubt: the items at or below it were skipped above. One behind it means the read models
+      // went back under a running projector.
+      if (checkpoint < continuity->checkpoint.value) {
+        return fail(Error::Code::kConflict,
+                    fmt::format("checkpoint of projection '{}' is {}, behind the {} this projector "
+                                "committed: the read models were changed under it",
+                                projection_, checkpoint, continuity->checkpoint.value));
+      }
+      std::uint64_t next = checkpoint + 1;
+      for (const auto* item : todo) {
+        const std::uint64_t seq = item->stream_seq.value;
+        if (seq != next) {
+          const auto& l = continuity->loss;
+          const bool proven = item == todo.front() && l && l->from.value <= next &&
+                              l->to.value >= seq - 1 && seq > next;
+          if (!proven) {
+            return fail(Error::Code::kConflict,
+                        fmt::format("batch of projection '{}' does not continue its checkpoint {}: "
+                                    "expected sequence {}, got {}{}",
+                                    projection_, checkpoint, next, seq,
+                                    l ? fmt::format(" (sequences {}-{} proven deleted)",
+                                                    l->from.value, l->to.value)
+                                      : ""));
+          }
+          loss = StreamLoss{l->stream, StreamSeq{next}, StreamSeq{seq - 1}, l->reason};
+        }
+        next = seq + 1;
+      }
+    }
 
     std::set<AgentId> agent_ids;
     for (const auto* item : todo) {
@@ -119,6 +162,10 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items) {
     read_models.write(tx, raw_metrics_from_);
     control_plane.finish(tx);
     stats.metric_samples = static_cast<int>(read_models.samples());
+    if (loss) {
+      record_stream_loss(tx, projection_, *loss);
+      stats.lost = loss->to.value - loss->from.value + 1;
+    }
     if (highest > checkpoint) {
       tx.exec_params0(
           "UPDATE projection_checkpoints SET stream_seq = $2, updated_at = now() "

@@ -8,12 +8,21 @@
 // models follows (db/read_model_batch.h: COPY for raw metrics, unnest upserts for the rest).
 // Metrics day partitions are created before the transaction (db/partitions.h).
 //
+// The live projector also states what it believes (Continuity): the checkpoint it committed last,
+// and a range of sequences it proved deleted from the stream. The transaction then refuses, with a
+// kConflict error and nothing written, a checkpoint row behind that belief (the read models went
+// back under it) and a batch that does not continue the checkpoint (its first new sequence must be
+// checkpoint + 1, or follow the proven range, and the rest must follow without holes). A proven
+// range the batch jumps over is recorded in ops.stream_losses in the same transaction. A rebuild
+// or verify replays whatever the stream holds and states nothing.
+//
 // Concurrency: one writer per connection; two writers on the same projection serialise on the
-// checkpoint row lock and never apply an item twice.
+// checkpoint row lock and never apply an item twice (only one may own it: db/projection_lock.h).
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <pqxx/connection>
 #include <span>
 #include <string>
@@ -21,6 +30,7 @@
 #include "common/ids.h"
 #include "common/result.h"
 #include "projector/db/partitions.h"
+#include "projector/db/stream_losses.h"
 #include "projector/folds/decode.h"
 
 namespace rmm::projector::db {
@@ -35,6 +45,15 @@ struct BatchStats {
   int already_checkpointed = 0;  // items at or below the checkpoint: a redelivery
   int metric_samples = 0;        // applied MetricsSamples (rows COPYed into `metrics`)
   StreamSeq checkpoint;          // the checkpoint after the commit
+  std::uint64_t lost = 0;        // sequences of a proven-deleted range recorded as a stream loss
+};
+
+// What the live projector asserts about its next batch.
+struct Continuity {
+  StreamSeq checkpoint;  // the checkpoint the caller committed last (or read at start)
+  // Sequences checkpoint + 1 .. loss->to are gone from the stream (the caller proved it): the
+  // batch may start after them, and the part it jumps over is recorded as a stream loss.
+  std::optional<StreamLoss> loss;
 };
 
 class BatchWriter {
@@ -49,6 +68,8 @@ class BatchWriter {
   // stream sequence among them. Catches libpqxx exceptions; on error nothing was committed unless
   // the commit itself was in doubt, which a retry detects through the checkpoint.
   Result<BatchStats> write(std::span<const BatchItem> items);
+  // The same, checked against `continuity` (see the file comment); a refusal is a kConflict error.
+  Result<BatchStats> write(std::span<const BatchItem> items, const Continuity& continuity);
 
   // Partition upkeep (ahead-of-time creation, retention) on this writer's connection.
   PartitionManager& partitions() { return partitions_; }
@@ -59,6 +80,8 @@ class BatchWriter {
   void skip_raw_metrics_before(UnixNanos from);
 
  private:
+  Result<BatchStats> write_checked(std::span<const BatchItem> items, const Continuity* continuity);
+
   pqxx::connection& conn_;
   std::string projection_;
   PartitionManager partitions_;

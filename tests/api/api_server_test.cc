@@ -129,6 +129,23 @@ TEST_CASE("healthz reports PostgreSQL and NATS") {
   CHECK(body.at("status").as_string() == "ok");
   CHECK(body.at("postgres").as_string() == "ok");
   CHECK(body.at("nats").as_string() == "ok");
+  CHECK(body.at("stream_losses").as_int64() == 0);  // the projector's 0009 did not run yet
+}
+
+TEST_CASE("healthz counts the stream losses not acknowledged") {
+  auto url = fresh_db("api_health_losses");
+  std::ifstream in(fs::path(RMM_SOURCE_DIR) / "projector/migrations/0009_stream_losses.sql");
+  std::stringstream sql;
+  sql << in.rdbuf();
+  exec(url, sql.str());
+  exec(url,
+       "INSERT INTO ops.stream_losses (projection, stream, from_seq, to_seq, count, reason) "
+       "VALUES ('core', 'RMM_EVENTS', 56, 95, 40, 'test'), ('core', 'RMM_EVENTS', 99, 99, 1, "
+       "'test'); UPDATE ops.stream_losses SET acknowledged_at = now() WHERE from_seq = 99");
+  auto app = start_app(config_for(url));
+  auto res = healthy(app->port());
+  REQUIRE(res.status == 200);  // the API itself is fine
+  CHECK(parse_object(res.body).at("stream_losses").as_int64() == 1);
 }
 
 TEST_CASE("healthz is 503 naming what failed, and the API starts without PostgreSQL or NATS") {

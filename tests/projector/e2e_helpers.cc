@@ -78,7 +78,8 @@ void Publisher::complete() {
 }
 
 Process start_projector(const NatsServerFixture& nats, const std::string& pg_url,
-                        const TempDir& dir, int run, std::vector<std::string> extra_args) {
+                        const TempDir& dir, int run, std::vector<std::string> extra_args,
+                        std::vector<std::pair<std::string, std::string>> env) {
   std::vector<std::string> args{"--nats-url=" + nats.url(),
                                 "--nats-creds=" + nats.services_creds().string(),
                                 "--pg-url=" + pg_url, "--batch-size=40", "--fetch-timeout=200ms",
@@ -88,7 +89,7 @@ Process start_projector(const NatsServerFixture& nats, const std::string& pg_url
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   return Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
                          .args = std::move(args),
-                         .env = {},
+                         .env = std::move(env),
                          .log_file = dir / fmt::format("projector-{}.log", run)});
 }
 

@@ -51,7 +51,8 @@ struct Publisher {
 
 // rmm-projector on `nats` and `pg_url` (ticker off), logging to <dir>/projector-<run>.log.
 Process start_projector(const NatsServerFixture& nats, const std::string& pg_url,
-                        const TempDir& dir, int run, std::vector<std::string> extra_args = {});
+                        const TempDir& dir, int run, std::vector<std::string> extra_args = {},
+                        std::vector<std::pair<std::string, std::string>> env = {});
 
 // Polls until `done` or `timeout`; returns whether `done` held.
 template <class F>

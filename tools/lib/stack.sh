@@ -332,6 +332,28 @@ health_of() {
   esac
 }
 
+# losses_status: the stream-loss line of `status` (docs/operations.md, "When the stream
+# overflows"): events the stream deleted before the projector folded them. Fails while a loss is
+# not acknowledged; says "unknown" (and does not fail) when the database cannot be asked.
+losses_status() {
+  local out rc=0
+  if ! pg_healthy; then
+    printf 'stream losses: unknown (postgres not ready)\n'
+    return 0
+  fi
+  out=$(PGPASSFILE=$PGPASS_FILE "$RMM_BIN/rmm-projector" losses --pg-url "$PG_URL" \
+    --nats-creds "$NATS_CREDS" 2>&1) || rc=$?
+  case $rc in
+    0) printf 'stream losses: none\n' ;;
+    1)
+      printf 'stream losses: UNACKNOWLEDGED, %s\n' "$(tail -n 1 <<<"$out")"
+      head -n -1 <<<"$out" | sed 's/^/  /'
+      return 1
+      ;;
+    *) printf 'stream losses: unknown (%s)\n' "$(tail -n 1 <<<"$out")" ;;
+  esac
+}
+
 cmd_status() {
   pg_paths
   printf 'stack %s (nats %s, postgres %s, api %s)\n' "$RMM_HOME" "$RMM_NATS_PORT" \
@@ -353,7 +375,8 @@ cmd_status() {
       printf '%-10s %-8s %-8s %s\n' "$name" - stopped -
     fi
   done
-  streams_status || { ((rc != 0)) || rc=1; }
+  if ! losses_status && ((rc == 0)); then rc=1; fi
+  if ! streams_status && ((rc == 0)); then rc=1; fi
   return "$rc"
 }
 

@@ -1,0 +1,93 @@
+#include "projector/db/projection_lock.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+
+namespace rmm::projector::db {
+namespace {
+
+// The two-key form of the advisory lock (pg_locks.objsubid = 2) keeps it apart from the one-key
+// locks of migrations, the swap guard and snapshots. The first key says "projection owner"
+// ("RMMP"); the second is the projection's name, hashed to a non-negative int4 so that pg_locks
+// (which shows the keys as oid) matches it without sign games.
+constexpr std::int64_t kOwnerKey = 0x524d4d50;
+constexpr std::string_view kProjectionKeySql = "(hashtext($1) & 2147483647)";
+
+}  // namespace
+
+std::string projector_application_name() {
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return fmt::format("rmm-projector pid {} on {}", getpid(), host.data());
+}
+
+Status identify_session(pqxx::connection& conn, std::string_view application_name) {
+  try {
+    pqxx::nontransaction tx(conn);
+    tx.exec_params("SELECT set_config('application_name', $1, false)",
+                   std::string(application_name));
+    return {};
+  } catch (const std::exception& e) {
+    return failf("setting application_name: {}", e.what());
+  }
+}
+
+Result<bool> try_lock_projection(pqxx::connection& conn, std::string_view projection) {
+  try {
+    pqxx::nontransaction tx(conn);
+    auto r =
+        tx.exec_params1(fmt::format("SELECT pg_try_advisory_lock($2::int, {})", kProjectionKeySql),
+                        std::string(projection), kOwnerKey);
+    return r[0].as<bool>();
+  } catch (const std::exception& e) {
+    return failf("taking the owner lock of projection '{}': {}", projection, e.what());
+  }
+}
+
+Result<std::optional<LockHolder>> projection_lock_holder(pqxx::connection& conn,
+                                                         std::string_view projection) {
+  try {
+    pqxx::nontransaction tx(conn);
+    auto r = tx.exec_params(
+        fmt::format(
+            "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''), "
+            "coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid::bigint = $2 AND l.objid::bigint = {} LIMIT 1",
+            kProjectionKeySql),
+        std::string(projection), kOwnerKey);
+    if (r.empty()) return std::optional<LockHolder>{};
+    return std::optional<LockHolder>(LockHolder{.backend_pid = r[0][0].as<int>(),
+                                                .application_name = r[0][1].as<std::string>(),
+                                                .client_addr = r[0][2].as<std::string>(),
+                                                .backend_start = r[0][3].as<std::string>()});
+  } catch (const std::exception& e) {
+    return failf("looking up the owner of projection '{}': {}", projection, e.what());
+  }
+}
+
+Result<bool> take_over_stale(pqxx::connection& conn, std::string_view projection,
+                             std::string_view application_name) {
+  auto holder = projection_lock_holder(conn, projection);
+  if (!holder) return std::unexpected(holder.error());
+  if (!*holder || (*holder)->application_name != application_name) return false;
+  try {
+    pqxx::nontransaction tx(conn);
+    auto r = tx.exec_params1(
+        "SELECT CASE WHEN $1::int <> pg_backend_pid() THEN pg_terminate_backend($1::int, 5000) "
+        "ELSE false END",
+        (*holder)->backend_pid);
+    return r[0].as<bool>();
+  } catch (const std::exception& e) {
+    return failf("ending this process's stale session {}: {}", (*holder)->backend_pid, e.what());
+  }
+}
+
+}  // namespace rmm::projector::db

@@ -1,0 +1,59 @@
+// Who drives a projection: a PostgreSQL session-level advisory lock per projection, held on the
+// live projector's writer connection for as long as that connection lives. Only the holder folds
+// the stream into the read models and touches the durable consumer; a second rmm-projector on the
+// same database (an operator mistake, or a restart that overlaps the old process) waits as a hot
+// standby and takes over when the holder's connection goes (process exit, crash, lost network).
+//
+// Because the lock belongs to the writer's connection, a lost connection is a lost lock: after
+// every reconnect the lock is taken again before the next write, and a failure to take it means
+// another process owns the projection now.
+//
+// Not the rebuild's swap guard (db/swap_guard.h, a transaction lock taken by every batch): a
+// rebuild and verify never take this lock and keep working next to the live projector.
+//
+// Concurrency: the functions run statements on the given connection (single-threaded, like any
+// pqxx::connection).
+// Limitations: advisory locks are per database: two projectors writing different databases never
+// see each other. A holder whose TCP connection died without the server noticing keeps the lock
+// until PostgreSQL notices (tcp keepalives); see `take_over_stale`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace rmm::projector::db {
+
+// The session that holds a projection's lock, from pg_locks and pg_stat_activity.
+struct LockHolder {
+  int backend_pid = 0;           // PostgreSQL backend (pg_terminate_backend takes it)
+  std::string application_name;  // "rmm-projector pid <os pid> on <host>" for our processes
+  std::string client_addr;       // empty for a Unix socket
+  std::string backend_start;     // when that connection was opened (the lock soon after)
+};
+
+// This process's application_name: "rmm-projector pid <pid> on <hostname>".
+std::string projector_application_name();
+
+// Sets application_name on `conn`, so other processes can tell who holds the lock.
+Status identify_session(pqxx::connection& conn, std::string_view application_name);
+
+// pg_try_advisory_lock for `projection`: true when this session holds it now (again: taking a held
+// lock twice stacks, which is harmless since the session never releases it before closing).
+Result<bool> try_lock_projection(pqxx::connection& conn, std::string_view projection);
+
+// The session holding `projection`'s lock, if any (another session, or this one).
+Result<std::optional<LockHolder>> projection_lock_holder(pqxx::connection& conn,
+                                                         std::string_view projection);
+
+// Ends the holder's backend when its application_name is exactly `application_name`: the holder is
+// this same process's own earlier connection, which died on our side while the server kept it.
+// Returns whether a backend was ended.
+Result<bool> take_over_stale(pqxx::connection& conn, std::string_view projection,
+                             std::string_view application_name);
+
+}  // namespace rmm::projector::db

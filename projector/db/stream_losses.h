@@ -1,0 +1,56 @@
+// Stream losses (migration 0009, table ops.stream_losses): ranges of sequences past a projection's
+// checkpoint that the stream deleted before the projector folded them. Recorded in the batch
+// transaction that moves the checkpoint over the range, listed by `rmm-projector losses` and
+// `tools/rmm status`, acknowledged by an operator (docs/operations.md, "When the stream
+// overflows").
+//
+// Concurrency: the functions run statements on the given connection or transaction.
+// Limitations: the table lives outside the read-model schema (like `auth`), so a rebuild keeps it;
+// a rebuild itself records nothing (it folds whatever the stream still holds).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/connection>
+#include <pqxx/transaction_base>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/result.h"
+
+namespace rmm::projector::db {
+
+// A range the caller proved deleted from `stream` (every sequence in it).
+struct StreamLoss {
+  std::string stream;
+  StreamSeq from;
+  StreamSeq to;  // inclusive
+  std::string reason;
+};
+
+struct RecordedLoss {
+  std::int64_t id = 0;
+  std::string projection;
+  std::string stream;
+  std::uint64_t from_seq = 0;
+  std::uint64_t to_seq = 0;
+  std::uint64_t count = 0;
+  std::string detected_at;  // RFC 3339, UTC
+  std::string reason;
+};
+
+// Inside the batch transaction (throws like any statement there). Recording the same range twice
+// (a retried commit whose outcome was in doubt) keeps the first row.
+void record_stream_loss(pqxx::transaction_base& tx, std::string_view projection,
+                        const StreamLoss& loss);
+
+// The losses not acknowledged yet, oldest first; empty when migration 0009 was not applied.
+Result<std::vector<RecordedLoss>> open_stream_losses(pqxx::connection& conn);
+
+// Marks loss `id` (every open loss when nullopt) acknowledged by `by`; the number marked.
+Result<int> acknowledge_stream_losses(pqxx::connection& conn, std::optional<std::int64_t> id,
+                                      std::string_view by);
+
+}  // namespace rmm::projector::db
