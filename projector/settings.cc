@@ -41,6 +41,8 @@ constexpr std::array kSettings{
             "publish ClockTick events (offline detection); duplicates of several tickers dedupe"},
     Setting{"tick-interval", Type::kDuration, "15s", "time between two ClockTick events", 1'000,
             3'600'000},
+    Setting{"control-archive", Type::kString, "RMM_CONTROL",
+            "rebuild and verify: the stream that keeps the control events aged out of `stream`"},
     Setting{"rebuild-batch-size", Type::kInt, "16384",
             "rebuild and verify: messages per transaction of the replay", 1, 65'536},
     Setting{"keep-old-schema", Type::kBool, "false",
@@ -81,6 +83,7 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .migrations_dir = v.str("migrations-dir"),
                      .ticker = v.flag("ticker"),
                      .tick_interval = v.duration("tick-interval"),
+                     .control_archive = v.str("control-archive"),
                      .rebuild_batch_size = static_cast<int>(v.integer("rebuild-batch-size")),
                      .keep_old_schema = v.flag("keep-old-schema"),
                      .verify_max_diffs = static_cast<int>(v.integer("verify-max-diffs"))};

@@ -29,6 +29,7 @@ struct ProjectorOptions {
   bool ticker = true;
   std::chrono::milliseconds tick_interval{15'000};
   // rebuild / verify (docs/operations.md)
+  std::string control_archive = "RMM_CONTROL";
   int rebuild_batch_size = 16384;
   bool keep_old_schema = false;
   int verify_max_diffs = 20;
