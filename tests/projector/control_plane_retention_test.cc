@@ -25,6 +25,7 @@
 #include "common/files.h"
 #include "common/pg.h"
 #include "common/time_text.h"
+#include "projector/rebuild/verify.h"
 #include "tests/fixtures/postgres.h"
 #include "tests/fixtures/stream_reader.h"
 #include "tests/projector/e2e_helpers.h"
@@ -341,6 +342,7 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
   api.publish(schema::Payload::AlertAcknowledged, [&](const auto& h) {
     return codec::build_alert_acknowledged(h, {*AlertId::parse(cpu_alert), "looking", kBy});
   });
+  a1.metrics(45);  // the log's last message is telemetry: a rebuild must move past it
   REQUIRE(folded(pub.last_seq.load()));
   const std::uint64_t aged_through = pub.last_seq.load();
 
@@ -351,51 +353,53 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
   apply(pub, normal);
   REQUIRE(reader.state("RMM_CONTROL").messages == api.seq);
 
-  // After: changes to what aged out, a new enrollment, more telemetry.
-  Agent a4{pub, kA4, then + 1'800'000'000'000};
-  api.publish(schema::Payload::UserUpdated, [](const auto& h) {
-    return codec::build_user_updated(
-        h, {kU1, schema::UserRole::Admin, {{schema::PolicyScope::Site, kS2.bytes()}}, true, kBy});
-  });
-  api.publish(schema::Payload::SiteRenamed, [](const auto& h) {
-    return codec::build_site_renamed(h, {kS1, "Head office", kBy});
-  });
-  api.publish(schema::Payload::ClientDeleted, [](const auto& h) {
-    return codec::build_client_deleted(h, {kC2, kBy});
-  });
-  api.publish(schema::Payload::PolicySet, [](const auto& h) {
-    return codec::build_policy_set(
-        h, {{schema::PolicyScope::Site, kS1.bytes()}, {{"alert.cpu.percent", "70"}}, kBy});
-  });
-  api.publish(schema::Payload::EnrollmentCodeRevoked, [](const auto& h) {
-    return codec::build_enrollment_code_revoked(h, {kCode1, "user:alice"});
-  });
-  api.publish(schema::Payload::AgentRevoked, [](const auto& h) {
-    return codec::build_agent_revoked(h, {kA2, {key_of('B')}, "user:alice", "stolen laptop"});
-  });
-  api.publish(schema::Payload::AgentEnrolled, [](const auto& h) {
-    return codec::build_agent_enrolled(
-        h, {kA4, kS2, key_of('D'), std::string(64, 'd'), kCode2, "web-2-clone", false});
-  });
-  api.publish(schema::Payload::CommandIssued, [](const auto& h) {
-    return codec::build_command_issued(h, {kCmd2, kA4, "shell", "df -h", 10'000, 0, kBy});
-  });
-  a1.metrics(40);
-  a4.started();
-  a4.metrics(30);
-  REQUIRE(folded(pub.last_seq.load()));
-  REQUIRE(reader.state("RMM_EVENTS").first_seq == aged_through + 1);
-  REQUIRE(wait_until([&] { return reader.state("RMM_CONTROL").messages == api.seq; }, 10s));
-
-  const auto live = control_plane(**conn);
-  REQUIRE(live.at("clients").size() == 2);
-  REQUIRE(live.at("agents").size() == 4);
-  REQUIRE(live.at("audit_log").size() == api.seq - 1);  // every control event but the tick
   auto count = [&](const std::string& sql) { return scalar(**conn, sql).value_or(-1); };
+  // After: changes to what aged out, a new enrollment, more telemetry.
+  auto publish_after = [&] {
+    Agent a4{pub, kA4, then + 1'800'000'000'000};
+    api.publish(schema::Payload::UserUpdated, [](const auto& h) {
+      return codec::build_user_updated(
+          h, {kU1, schema::UserRole::Admin, {{schema::PolicyScope::Site, kS2.bytes()}}, true, kBy});
+    });
+    api.publish(schema::Payload::SiteRenamed, [](const auto& h) {
+      return codec::build_site_renamed(h, {kS1, "Head office", kBy});
+    });
+    api.publish(schema::Payload::ClientDeleted, [](const auto& h) {
+      return codec::build_client_deleted(h, {kC2, kBy});
+    });
+    api.publish(schema::Payload::PolicySet, [](const auto& h) {
+      return codec::build_policy_set(
+          h, {{schema::PolicyScope::Site, kS1.bytes()}, {{"alert.cpu.percent", "70"}}, kBy});
+    });
+    api.publish(schema::Payload::EnrollmentCodeRevoked, [](const auto& h) {
+      return codec::build_enrollment_code_revoked(h, {kCode1, "user:alice"});
+    });
+    api.publish(schema::Payload::AgentRevoked, [](const auto& h) {
+      return codec::build_agent_revoked(h, {kA2, {key_of('B')}, "user:alice", "stolen laptop"});
+    });
+    api.publish(schema::Payload::AgentEnrolled, [](const auto& h) {
+      return codec::build_agent_enrolled(
+          h, {kA4, kS2, key_of('D'), std::string(64, 'd'), kCode2, "web-2-clone", false});
+    });
+    api.publish(schema::Payload::CommandIssued, [](const auto& h) {
+      return codec::build_command_issued(h, {kCmd2, kA4, "shell", "df -h", 10'000, 0, kBy});
+    });
+    a1.metrics(40);
+    a4.started();
+    a4.metrics(30);
+    REQUIRE(folded(pub.last_seq.load()));
+    REQUIRE(reader.state("RMM_EVENTS").first_seq == aged_through + 1);
+    REQUIRE(wait_until([&] { return reader.state("RMM_CONTROL").messages == api.seq; }, 10s));
+  };
   CHECK(count("SELECT count(*) FROM agents WHERE id = '" + kMinted.str() + "'") == 1);
   CHECK(count("SELECT count(*) FROM alerts WHERE id = '" + cpu_alert + "'") == 1);
 
   SUBCASE("verify compares the control plane, rebuild restores it, a snapshot before is refused") {
+    publish_after();
+    const auto live = control_plane(**conn);
+    REQUIRE(live.at("clients").size() == 2);
+    REQUIRE(live.at("agents").size() == 4);
+    REQUIRE(live.at("audit_log").size() == api.seq - 1);  // every control event but the tick
     auto verify = run_projector(nats, pg_url, dir, "verify", {"verify"});
     INFO(verify.log);
     CHECK(verify.status == 0);
@@ -403,6 +407,9 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
                                       "before sequence {}",
                                       aged_through + 1)) != std::string::npos);
     CHECK(verify.log.find("metrics") != std::string::npos);
+    CHECK(verify.log.find(fmt::format("{} tables compared",
+                                      projector::rebuild::control_plane_tables().size())) !=
+          std::string::npos);
     CHECK(verify.log.find(" 0 differ") != std::string::npos);
 
     auto rebuild = run_projector(nats, pg_url, dir, "rebuild", {"rebuild"});
@@ -432,6 +439,8 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
   }
 
   SUBCASE("without the archive, or with one made after the events aged out, rebuild refuses") {
+    publish_after();
+    const auto live = control_plane(**conn);
     auto services = nats::Connection::connect(
         {.url = nats.url(), .creds_file = nats.services_creds().string(), .name = "delete"});
     REQUIRE(services.has_value());
@@ -457,6 +466,20 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
     check_equal(live, control_plane(**conn));
     auto verify = run_projector(nats, pg_url, dir, "verify-late", {"verify"});
     CHECK(verify.status == 1);
+  }
+  SUBCASE("a log that aged out whole rebuilds to the live checkpoint") {
+    const auto live = control_plane(**conn);
+    REQUIRE(live.at("projection_checkpoints") ==
+            std::vector<std::string>{fmt::format("(core,{})", aged_through)});
+    auto verify = run_projector(nats, pg_url, dir, "verify-empty", {"verify"});
+    INFO(verify.log);
+    CHECK(verify.status == 0);
+    CHECK(verify.log.find(fmt::format("verify at checkpoint {}", aged_through)) !=
+          std::string::npos);
+    auto rebuild = run_projector(nats, pg_url, dir, "rebuild-empty", {"rebuild"});
+    INFO(rebuild.log);
+    REQUIRE(rebuild.status == 0);
+    check_equal(live, control_plane(**conn));
   }
   CHECK(projector.terminate() == 0);
 }
