@@ -12,7 +12,7 @@
 //
 // When the log no longer holds every message (`complete_from` > 1: telemetry aged out of the
 // stream, its control events were read from the control archive), only what the control events
-// alone determine can match: the control-plane tables (kControlPlaneTables in verify.cc, some
+// alone determine can match: the control-plane tables (control_plane() in verify.cc, some
 // restricted to the rows and columns the control events set) are compared, every other table is
 // reported as not comparable.
 //
