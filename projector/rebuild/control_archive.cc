@@ -155,6 +155,7 @@ std::string ControlArchive::lag_text() {
 }
 
 Status ControlArchive::ensure_covers(StreamSeq to) {
+  if (to <= covered_) return {};
   const auto deadline = Steady::now() + catch_up_wait_;
   // Bounded by the deadline.
   for (;;) {
@@ -166,6 +167,7 @@ Status ControlArchive::ensure_covers(StreamSeq to) {
     // still holds, if that is earlier) holds every control event up to `to` that it ever saw.
     if (last_origin >= std::min(to, *last_control)) {
       readable_through_ = std::max(readable_through_, last_own);
+      covered_ = to;
       return {};
     }
     if (Steady::now() >= deadline) {
@@ -180,17 +182,23 @@ Status ControlArchive::ensure_covers(StreamSeq to) {
   }
 }
 
-Status ControlArchive::read(StreamSeq from, StreamSeq to, std::vector<StreamMessage>& out) {
-  if (to < from) return {};
-  if (auto st = ensure_covers(to); !st) return st;
+Result<bool> ControlArchive::read(StreamSeq from, StreamSeq to, std::vector<StreamMessage>& out,
+                                  std::size_t max) {
+  if (to < from) return true;
+  if (auto st = ensure_covers(to); !st) return std::unexpected(st.error());
+  std::size_t taken = 0;
   // Bounded: every pass reads one more of the archive's messages, up to readable_through_.
   for (;;) {
     if (held_) {
-      if (held_->seq > to) return {};
-      if (held_->seq >= from) out.push_back(std::move(*held_));
+      if (held_->seq > to) return true;
+      if (held_->seq >= from) {
+        if (taken == max) return false;
+        out.push_back(std::move(*held_));
+        ++taken;
+      }
       held_.reset();
     }
-    if (read_through_ >= readable_through_) return {};
+    if (read_through_ >= readable_through_) return true;
     if (!stream_) {
       auto s = OrderedStream::open(conn_, archive_, StreamSeq{1});
       if (!s) return std::unexpected(s.error());

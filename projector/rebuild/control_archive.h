@@ -46,9 +46,10 @@ class ControlArchive {
   ControlArchive(const ControlArchive&) = delete;
   ControlArchive& operator=(const ControlArchive&) = delete;
 
-  // Appends to `out`, in origin order and each under its origin sequence, every archived message
-  // whose origin sequence lies in [from, to]. Calls must ask for increasing ranges.
-  Status read(StreamSeq from, StreamSeq to, std::vector<StreamMessage>& out);
+  // Appends to `out`, in origin order and each under its origin sequence, the archived messages
+  // whose origin sequence lies in [from, to], at most `max` of them; true when none is left in
+  // the range. Calls must ask for increasing sequences.
+  Result<bool> read(StreamSeq from, StreamSeq to, std::vector<StreamMessage>& out, std::size_t max);
 
   // How long read() waits for a lagging archive before it fails.
   void set_catch_up_wait(std::chrono::milliseconds wait) { catch_up_wait_ = wait; }
@@ -68,6 +69,7 @@ class ControlArchive {
   std::string archive_, origin_;
   std::chrono::milliseconds catch_up_wait_{30'000};
   std::unique_ptr<OrderedStream> stream_;
+  StreamSeq covered_;                  // origin sequences shown to be archived (ensure_covers)
   StreamSeq readable_through_;         // the archive's own sequences known to be complete
   StreamSeq read_through_;             // the archive's own sequence read so far
   StreamSeq last_origin_;              // of the last message read

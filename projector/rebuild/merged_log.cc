@@ -24,8 +24,7 @@ Result<std::unique_ptr<MergedLog>> MergedLog::open(nats::Connection& conn, LogOp
   return log;
 }
 
-Status MergedLog::fill_hole(StreamSeq before) {
-  if (before <= next_) return {};
+Status MergedLog::open_hole(StreamSeq before, std::optional<StreamMessage> after) {
   const StreamSeq last{before.value - 1};
   const auto what = fmt::format("{} no longer holds sequences {} to {}", options_.stream,
                                 next_.value, last.value);
@@ -38,33 +37,57 @@ Status MergedLog::fill_hole(StreamSeq before) {
     if (!archive) return std::unexpected(with_context(archive.error(), what));
     archive_ = std::move(*archive);
   }
-  std::vector<StreamMessage> found;
-  if (auto st = archive_->read(next_, last, found); !st) {
-    return std::unexpected(with_context(st.error(), what));
-  }
-  log::info("rebuild.hole_filled", {{"stream", options_.stream},
-                                    {"from", next_.value},
-                                    {"to", last.value},
-                                    {"archive", options_.archive},
-                                    {"control_events", found.size()}});
-  archived_ += found.size();
-  for (auto& m : found) queue_.emplace_back(std::move(m));
-  queue_.emplace_back(Absent{last});
-  next_ = before;
+  log::info("rebuild.hole", {{"stream", options_.stream},
+                             {"from", next_.value},
+                             {"to", last.value},
+                             {"archive", options_.archive}});
+  const StreamSeq resume = after ? after->seq.next() : before;
+  hole_ = Hole{.from = next_, .to = last, .next = std::move(after)};
+  hole_archived_ = 0;
+  next_ = resume;
   complete_from_ = before;
   return {};
 }
 
+Status MergedLog::fill_hole() {
+  std::vector<StreamMessage> found;
+  auto done =
+      archive_->read(hole_->from, hole_->to, found, std::max<std::size_t>(options_.chunk, 1));
+  if (!done) {
+    return std::unexpected(with_context(
+        done.error(), fmt::format("{} no longer holds sequences {} to {}", options_.stream,
+                                  hole_->from.value, hole_->to.value)));
+  }
+  archived_ += found.size();
+  hole_archived_ += found.size();
+  if (!found.empty()) hole_->from = found.back().seq.next();
+  for (auto& m : found) queue_.emplace_back(std::move(m));
+  if (!*done) return {};
+  log::info("rebuild.hole_filled", {{"stream", options_.stream},
+                                    {"to", hole_->to.value},
+                                    {"archive", options_.archive},
+                                    {"control_events", hole_archived_}});
+  queue_.emplace_back(Absent{hole_->to});
+  if (hole_->next) queue_.emplace_back(std::move(*hole_->next));
+  hole_.reset();
+  return {};
+}
+
 Result<bool> MergedLog::fill(std::chrono::milliseconds wait) {
+  if (hole_) {
+    if (auto st = fill_hole(); !st) return std::unexpected(st.error());
+    return true;
+  }
   auto m = stream_->next(wait);
   if (!m) return std::unexpected(m.error());
   if (*m) {
     const StreamSeq seq = (*m)->seq;
-    // Below next_: it was in a range already filled from the archive (it was deleted from the
-    // stream after nats.c had buffered it). Its control events came from there.
+    // Below next_: it was in a range already taken from the archive (deleted from the stream
+    // after nats.c had buffered it). Its control events came from there.
     if (seq < next_) return true;
     if (seq > next_) {
-      if (auto st = fill_hole(seq); !st) return std::unexpected(st.error());
+      if (auto st = open_hole(seq, std::move(**m)); !st) return std::unexpected(st.error());
+      return true;
     }
     queue_.emplace_back(std::move(**m));
     next_ = seq.next();
@@ -76,7 +99,7 @@ Result<bool> MergedLog::fill(std::chrono::milliseconds wait) {
   if (!state) return std::unexpected(state.error());
   const StreamSeq first = state->messages == 0 ? state->last.next() : state->first;
   if (first <= next_) return false;
-  if (auto st = fill_hole(first); !st) return std::unexpected(st.error());
+  if (auto st = open_hole(first, std::nullopt); !st) return std::unexpected(st.error());
   return true;
 }
 

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -32,6 +33,8 @@ namespace rmm::projector::rebuild {
 struct LogOptions {
   std::string stream = "RMM_EVENTS";
   std::string archive = std::string(kControlArchive);  // empty: a hole is an error
+  // Control events of a hole read from the archive at a time (bounds the memory a hole takes).
+  std::size_t chunk = 4096;
 };
 
 class MergedLog {
@@ -62,23 +65,32 @@ class MergedLog {
     StreamSeq through;  // no message up to here is missing any more
   };
   using Entry = std::variant<StreamMessage, Absent>;
+  // A range the stream no longer holds, read from the archive a chunk at a time.
+  struct Hole {
+    StreamSeq from, to;                 // still to be read from the archive
+    std::optional<StreamMessage> next;  // the stream's message after it, if one ended it
+  };
 
   MergedLog(nats::Connection& conn, LogOptions options, StreamSeq first)
       : conn_(conn), options_(std::move(options)), next_(first), through_(first.value - 1) {}
-  // Reads one message (or a hole's worth) into queue_; false when nothing arrived within `wait`.
+  // Queues one message of the stream, or the next chunk of a hole; false when nothing arrived
+  // within `wait`.
   Result<bool> fill(std::chrono::milliseconds wait);
-  // Queues the control events of the hole [next_, before - 1] and its end.
-  Status fill_hole(StreamSeq before);
+  // Starts the hole [next_, before - 1], followed by `after` when the stream delivered it.
+  Status open_hole(StreamSeq before, std::optional<StreamMessage> after);
+  // Queues the next chunk of the hole's control events, and its end once it is read.
+  Status fill_hole();
 
   nats::Connection& conn_;
   LogOptions options_;
   std::unique_ptr<OrderedStream> stream_;
   std::unique_ptr<ControlArchive> archive_;
   std::deque<Entry> queue_;
+  std::optional<Hole> hole_;
   StreamSeq next_;  // the sequence the log expects next from the stream
   StreamSeq through_;
   StreamSeq complete_from_{1};
-  std::uint64_t archived_ = 0;
+  std::uint64_t archived_ = 0, hole_archived_ = 0;
   bool at_bound_ = false;
 };
 

@@ -39,8 +39,9 @@ Status Replay::start() {
   auto cp = writer_->read_checkpoint();
   if (!cp) return std::unexpected(cp.error());
   checkpoint_ = *cp;
-  auto log = MergedLog::open(nats_, {.stream = options_.stream, .archive = options_.archive},
-                             checkpoint_.next());
+  auto log = MergedLog::open(
+      nats_, {.stream = options_.stream, .archive = options_.archive, .chunk = options_.batch_size},
+      checkpoint_.next());
   if (!log) return std::unexpected(log.error());
   log_ = std::move(*log);
   target_ = checkpoint_.value;

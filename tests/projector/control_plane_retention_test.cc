@@ -352,6 +352,7 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
   REQUIRE(wait_until([&] { return reader.state("RMM_EVENTS").messages == 0; }, 30s, 50ms));
   apply(pub, normal);
   REQUIRE(reader.state("RMM_CONTROL").messages == api.seq);
+  const std::uint64_t archived = api.seq;  // read back in chunks of the rebuild's batch size (7)
 
   auto count = [&](const std::string& sql) { return scalar(**conn, sql).value_or(-1); };
   // After: changes to what aged out, a new enrollment, more telemetry.
@@ -415,7 +416,9 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
     auto rebuild = run_projector(nats, pg_url, dir, "rebuild", {"rebuild"});
     INFO(rebuild.log);
     REQUIRE(rebuild.status == 0);
-    CHECK(rebuild.log.find("rebuild.hole_filled") != std::string::npos);
+    CHECK(rebuild.log.find(fmt::format("rebuild.hole_filled stream=RMM_EVENTS to={} "
+                                       "archive=RMM_CONTROL control_events={}",
+                                       aged_through, archived)) != std::string::npos);
     check_equal(live, control_plane(**conn));
     // The telemetry that aged out is gone from the rebuilt read models: the agent that only its
     // telemetry knew, and the alert it raised.
