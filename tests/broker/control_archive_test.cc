@@ -42,11 +42,17 @@ struct Services {
     js = std::move(*j);
   }
 
+  // Retried with the same message id (deduplicated) while JetStream is not ready, e.g. right
+  // after a restart of the server.
   nats::PubAck publish(const std::string& subject, const std::string& payload,
                        const std::string& msg_id) {
-    auto ack = js->publish(subject,
-                           {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()},
-                           msg_id, 5s);
+    const std::span<const std::uint8_t> data{reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                             payload.size()};
+    auto ack = js->publish(subject, data, msg_id, 5s);
+    for (int attempt = 0; attempt < 50 && !ack; ++attempt) {
+      std::this_thread::sleep_for(100ms);
+      ack = js->publish(subject, data, msg_id, 5s);
+    }
     REQUIRE_MESSAGE(ack.has_value(), ack.error().message);
     return *ack;
   }
