@@ -52,6 +52,8 @@ constexpr std::array kSettings{
             "warn when the unfolded part of the stream reaches this share of a stream limit "
             "(max_msgs, max_bytes, max_age)",
             1, 100},
+    Setting{"control-archive", Type::kString, "RMM_CONTROL",
+            "rebuild and verify: the stream that keeps the control events aged out of `stream`"},
     Setting{"rebuild-batch-size", Type::kInt, "16384",
             "rebuild and verify: messages per transaction of the replay", 1, 65'536},
     Setting{"keep-old-schema", Type::kBool, "false",
@@ -95,6 +97,7 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .lock_poll_interval = v.duration("lock-poll-interval"),
                      .stream_check_interval = v.duration("stream-check-interval"),
                      .lag_warn_percent = static_cast<int>(v.integer("lag-warn-percent")),
+                     .control_archive = v.str("control-archive"),
                      .rebuild_batch_size = static_cast<int>(v.integer("rebuild-batch-size")),
                      .keep_old_schema = v.flag("keep-old-schema"),
                      .verify_max_diffs = static_cast<int>(v.integer("verify-max-diffs"))};

@@ -32,6 +32,7 @@ struct ProjectorOptions {
   std::chrono::milliseconds stream_check_interval{30'000};
   int lag_warn_percent = 50;
   // rebuild / verify (docs/operations.md)
+  std::string control_archive = "RMM_CONTROL";
   int rebuild_batch_size = 16384;
   bool keep_old_schema = false;
   int verify_max_diffs = 20;

@@ -63,6 +63,7 @@ Result<Session> open_session(const CommandOptions& o, std::string_view prefix) {
 // Raw metric rows in days that retention (as of now) drops right after the replay are skipped.
 ReplayOptions replay_options(const CommandOptions& o) {
   return {.stream = o.stream,
+          .archive = o.archive,
           .batch_size = o.batch_size,
           .skip_raw_metrics_before =
               db::PartitionManager::first_kept_raw_day(real_clock().now(), o.metrics_retention)};
@@ -76,6 +77,8 @@ void log_replay(std::string_view what, const Replay& r, Steady::duration elapsed
   const auto& s = r.stats();
   log::info(what, {{"checkpoint", r.checkpoint().value},
                    {"messages", s.messages},
+                   {"from_archive", s.archived},
+                   {"complete_from", s.complete_from.value},
                    {"applied", s.applied},
                    {"duplicates", s.duplicates},
                    {"dead_letters", s.dead_letters},
@@ -125,9 +128,31 @@ Status catch_up(Replay& replay, nats::Connection& nats, const CommandOptions& o)
   return {};
 }
 
+// A control event below `complete_from` that the live read models audited but the rebuilt ones
+// did not can only be one that the stream lost before the control archive existed (or an archive
+// that was recreated): swapping would lose it for good, the live read models being its only
+// record. ClockTicks are not audited, and need not be: they only drive telemetry alerts.
+Status check_control_kept(pqxx::work& tx, const std::string& rebuilt, StreamSeq complete_from,
+                          const CommandOptions& o) {
+  auto r = tx.exec_params1(
+      fmt::format("SELECT count(*), coalesce(min(l.stream_seq), 0) FROM {}.audit_log l WHERE "
+                  "l.stream_seq < $1 AND NOT EXISTS (SELECT 1 FROM {}.audit_log b WHERE "
+                  "b.stream_seq = l.stream_seq)",
+                  tx.quote_name(std::string(kLiveSchema)), tx.quote_name(rebuilt)),
+      static_cast<std::int64_t>(complete_from.value));
+  const auto lost = r[0].as<std::int64_t>();
+  if (lost == 0) return {};
+  return failf(
+      "the rebuilt read models lack {} control events that the live ones hold (their "
+      "audit_log rows, the first at stream sequence {}): {} no longer holds them and "
+      "the control archive {} does not either (was it created after they aged out?); "
+      "not swapping, the live read models are their only record",
+      lost, r[1].as<std::int64_t>(), o.stream, o.archive);
+}
+
 // Under the swap guard: the rebuilt schema catches up with the live checkpoint (the live
 // projector is held at its next batch), then the two schemas trade names in one transaction.
-Result<std::string> swap(Session& s, Replay& replay) {
+Result<std::string> swap(Session& s, Replay& replay, const CommandOptions& o) {
   const std::string retired = scratch_schema_name("rmm_retired");
   try {
     pqxx::work tx(*s.live);
@@ -135,6 +160,11 @@ Result<std::string> swap(Session& s, Replay& replay) {
     const auto live_checkpoint = schema_checkpoint(tx, std::string(kLiveSchema));
     if (live_checkpoint > replay.checkpoint()) {
       if (auto st = replay.run_until(live_checkpoint); !st) return std::unexpected(st.error());
+    }
+    if (replay.stats().complete_from > StreamSeq{1}) {
+      if (auto st = check_control_kept(tx, s.schema, replay.stats().complete_from, o); !st) {
+        return std::unexpected(st.error());
+      }
     }
     tx.exec0(fmt::format("ALTER SCHEMA {} RENAME TO {}", tx.quote_name(std::string(kLiveSchema)),
                          tx.quote_name(retired)));
@@ -183,7 +213,7 @@ int run_rebuild(const CommandOptions& o, const std::atomic<bool>& stop) {
     log::info("rebuild.indexed", {{"indexes", indexes->size()},
                                   {"seconds", fmt::format("{:.2f}", seconds(Steady::now() - t1))}});
     if (auto st = partition_upkeep(*s.scratch, o); !st) return failed(st.error());
-    retired = swap(s, replay);
+    retired = swap(s, replay, o);
     if (!retired) return failed(retired.error());
   }
   if (o.keep_old_schema) {
@@ -222,13 +252,15 @@ int run_verify(const CommandOptions& o, const std::atomic<bool>& stop) {
     log_replay("verify.replayed", replay, Steady::now() - t0);
     pqxx::read_transaction rebuilt(*s.scratch);
     auto report = compare_schemas(live, std::string(kLiveSchema), rebuilt, s.schema, o.max_diffs,
-                                  retention_filters(o));
+                                  retention_filters(o), replay.stats().complete_from);
     if (!report) throw std::runtime_error(report.error().message);
     std::fputs(
         fmt::format("verify at checkpoint {}: {}", target.value, format_report(*report)).c_str(),
         stdout);
     log::info("verify.done", {{"checkpoint", target.value},
                               {"tables", report->tables.size()},
+                              {"not_comparable", report->not_comparable.size()},
+                              {"complete_from", report->complete_from.value},
                               {"differ", report->differences.size()}});
     code = report->equal() ? 0 : 1;
   } catch (const std::exception& e) {

@@ -16,6 +16,7 @@ namespace rmm::projector::rebuild {
 
 struct CommandOptions {
   std::string nats_url, nats_creds, pg_url, stream;
+  std::string archive = "RMM_CONTROL";  // the control events aged out of `stream` (empty: none)
   std::filesystem::path migrations_dir;
   std::size_t batch_size = 8192;
   std::chrono::milliseconds metrics_retention{std::chrono::days(30)};

@@ -5,15 +5,6 @@
 #include "common/jetstream_reply.h"
 
 namespace rmm::projector::rebuild {
-namespace {
-
-using namespace std::chrono_literals;
-
-// After the first message of a batch, wait this long for more before returning what is there.
-constexpr auto kTopUpWait = 1ms;
-
-}  // namespace
-
 Result<std::unique_ptr<OrderedStream>> OrderedStream::open(nats::Connection& conn,
                                                            const std::string& stream,
                                                            StreamSeq first) {
@@ -68,33 +59,7 @@ Result<std::optional<StreamMessage>> OrderedStream::next(std::chrono::millisecon
       StreamMessage{StreamSeq{delivery->stream_seq}, std::move(msg)});
 }
 
-Status OrderedStream::next_batch(std::vector<StreamMessage>& out, std::size_t max, StreamSeq upto,
-                                 std::chrono::milliseconds wait) {
-  std::size_t taken = 0;
-  auto take = [&](StreamMessage m) -> bool {
-    if (m.seq > upto) {
-      held_ = std::move(m);
-      return false;
-    }
-    out.push_back(std::move(m));
-    ++taken;
-    return true;
-  };
-  if (held_) {
-    StreamMessage m = std::move(*held_);
-    held_.reset();
-    if (!take(std::move(m))) return {};
-  }
-  while (taken < max) {
-    auto m = next(taken == 0 ? wait : std::chrono::milliseconds(kTopUpWait));
-    if (!m) return std::unexpected(m.error());
-    if (!*m) return {};
-    if (!take(std::move(**m))) return {};
-  }
-  return {};
-}
-
-Result<StreamSeq> stream_last_seq(nats::Connection& conn, const std::string& stream) {
+Result<StreamState> stream_state(nats::Connection& conn, const std::string& stream) {
   jsCtx* js = nullptr;
   if (natsStatus s = natsConnection_JetStream(&js, conn.raw(), nullptr); s != NATS_OK) {
     return std::unexpected(nats::to_error(s, "creating JetStream context"));
@@ -103,10 +68,24 @@ Result<StreamSeq> stream_last_seq(nats::Connection& conn, const std::string& str
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, &code);
   jsCtx_Destroy(js);
-  if (s != NATS_OK) return std::unexpected(nats::to_error(s, "looking up stream " + stream));
-  StreamSeq last{si->State.LastSeq};
+  if (s != NATS_OK) {
+    if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+      return fail(Error::Code::kNotFound, fmt::format("stream {} does not exist", stream));
+    }
+    return std::unexpected(nats::to_error(s, "looking up stream " + stream));
+  }
+  StreamState st{.messages = si->State.Msgs,
+                 .first = StreamSeq{si->State.FirstSeq},
+                 .last = StreamSeq{si->State.LastSeq},
+                 .first_time = si->State.FirstTime};
   jsStreamInfo_Destroy(si);
-  return last;
+  return st;
+}
+
+Result<StreamSeq> stream_last_seq(nats::Connection& conn, const std::string& stream) {
+  auto st = stream_state(conn, stream);
+  if (!st) return std::unexpected(st.error());
+  return st->last;
 }
 
 }  // namespace rmm::projector::rebuild

@@ -1,12 +1,14 @@
-// The rebuild's fast path through RMM_EVENTS: an ordered push consumer (ephemeral, AckNone,
-// flow-controlled, recreated by nats.c on a gap) read synchronously. No per-message acks and no
-// fetch round trips: the server streams while the caller writes to PostgreSQL, and nats.c's read
-// thread buffers what arrives in between (bounded by the consumer's flow control).
+// One stream read in order by an ordered push consumer (ephemeral, AckNone, flow-controlled,
+// recreated by nats.c on a gap), synchronously. No per-message acks and no fetch round trips: the
+// server streams while the caller works, and nats.c's read thread buffers what arrives in between
+// (bounded by the consumer's flow control). The rebuild reads RMM_EVENTS and RMM_CONTROL this way
+// (rebuild/merged_log.h puts the two together).
 //
 // Concurrency: one owner thread.
 // Limitations: the consumer is ephemeral: a crashed reader leaves nothing to clean up (the server
 // drops it after its inactivity threshold), and nothing survives a restart: a new rebuild starts
-// over from the first sequence it asks for.
+// over from the first sequence it asks for. Messages the stream deleted before they were
+// delivered are simply not delivered: the reader sees a jump in the stream sequence.
 #pragma once
 
 #include <chrono>
@@ -14,8 +16,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "common/clock.h"
 #include "common/ids.h"
 #include "common/nats_connection.h"
 #include "common/nats_message.h"
@@ -37,25 +39,26 @@ class OrderedStream {
   OrderedStream(const OrderedStream&) = delete;
   OrderedStream& operator=(const OrderedStream&) = delete;
 
-  // Appends up to `max` messages with stream sequence <= `upto` to `out`, in stream order. Waits at
-  // most `wait` for the first one, then takes only what is already buffered (or arrives within a
-  // millisecond). A message past `upto` is kept for a later call with a higher bound.
-  Status next_batch(std::vector<StreamMessage>& out, std::size_t max, StreamSeq upto,
-                    std::chrono::milliseconds wait);
-  // Whether a message past the last call's bound is waiting: the caller is at its bound.
-  bool holding() const { return held_.has_value(); }
+  // The next message (its seq is this stream's sequence), or nullopt when none arrived within
+  // `wait`.
+  Result<std::optional<StreamMessage>> next(std::chrono::milliseconds wait);
 
  private:
   OrderedStream() = default;
-  // One message, or nullopt when none arrived within `wait`.
-  Result<std::optional<StreamMessage>> next(std::chrono::milliseconds wait);
 
   jsCtx* js_ = nullptr;
   natsSubscription* sub_ = nullptr;
-  std::optional<StreamMessage> held_;  // read past the caller's bound
 };
 
-// The stream's last sequence (0 for an empty stream).
+struct StreamState {
+  std::uint64_t messages = 0;
+  StreamSeq first, last;  // an empty stream that held messages: first = last + 1
+  UnixNanos first_time = 0;
+};
+
+Result<StreamState> stream_state(nats::Connection& conn, const std::string& stream);
+
+// The stream's last sequence (0 for a stream that never held a message).
 Result<StreamSeq> stream_last_seq(nats::Connection& conn, const std::string& stream);
 
 }  // namespace rmm::projector::rebuild

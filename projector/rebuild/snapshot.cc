@@ -100,6 +100,26 @@ Result<std::optional<std::uint64_t>> first_seq_after(nats::Connection& conn,
   return seq;
 }
 
+// A moment before the oldest message the stream still holds cannot be rebuilt: the control
+// events before it are in the archive, but the telemetry is gone, and the archive's own times
+// are when it copied the events (all at once, for events archived when it was created).
+Status check_reachable(nats::Connection& conn, const std::string& stream, UnixNanos t) {
+  auto st = stream_state(conn, stream);
+  if (!st) return std::unexpected(st.error());
+  if (st->first <= StreamSeq{1}) return {};
+  if (st->messages == 0) {
+    return failf("{} no longer holds any message (all {} aged out): no moment can be rebuilt",
+                 stream, st->last.value);
+  }
+  if (st->first_time > t) {
+    return failf(
+        "{} starts at {} (sequence {}): the events before it aged out, so the read "
+        "models as of {} cannot be rebuilt",
+        stream, format_time_utc(st->first_time), st->first.value, format_time_utc(t));
+  }
+  return {};
+}
+
 // The schema's COMMENT, or nullopt when there is no such schema.
 std::optional<std::string> schema_comment(pqxx::transaction_base& tx, const std::string& name) {
   auto r = tx.exec_params(
@@ -240,6 +260,10 @@ int run_snapshot(const SnapshotOptions& o, const std::atomic<bool>& stop) {
     log::error("snapshot.failed", {{"error", with_context(nats.error(), "nats-url").message}});
     return 1;
   }
+  if (auto st = check_reachable(**nats, o.base.stream, o.until); !st) {
+    log::error("snapshot.failed", {{"error", st.error().message}});
+    return 1;
+  }
   auto bound = last_seq_at_or_before(**nats, o.base.stream, o.until);
   if (!bound) {
     log::error("snapshot.failed", {{"error", bound.error().message}});
@@ -267,6 +291,7 @@ int run_snapshot(const SnapshotOptions& o, const std::atomic<bool>& stop) {
     // Raw rows in days that retention as of T drops below are not written in the first place.
     Replay replay(**scratch_conn, **nats,
                   {.stream = o.base.stream,
+                   .archive = o.base.archive,
                    .batch_size = o.base.batch_size,
                    .skip_raw_metrics_before =
                        db::PartitionManager::first_kept_raw_day(o.until, o.base.metrics_retention)},

@@ -26,6 +26,52 @@ const std::set<std::pair<std::string_view, std::string_view>> kUnstableColumns{
     {"partners", "created_at"},
 };
 
+// What the control events alone determine: compared when telemetry has aged out of the log.
+struct ControlPlaneTable {
+  std::string_view table;
+  std::vector<std::string_view> only;  // compare just these columns (empty: every stable one)
+  std::vector<std::pair<std::string_view, std::string_view>> replaced;  // column -> expression
+  std::string_view where;  // the rows compared ("{schema}" names the side's schema)
+};
+
+const std::vector<ControlPlaneTable>& control_plane() {
+  static const std::vector<ControlPlaneTable> tables{
+      {.table = "agent_keys"},
+      // Enrolled agents, by their identity: hostname, versions and last_seen come from telemetry,
+      // and an agent with a minted credential exists only through its telemetry.
+      {.table = "agents",
+       .only = {"id", "site_id", "public_key", "fingerprint_hash", "enrollment_code_id",
+                "enrolled_at", "revoked_at"},
+       .where = "enrolled_at IS NOT NULL"},
+      // An alert action is scoped through its alert, which telemetry raised.
+      {.table = "audit_log",
+       .replaced = {{"client_id", "CASE WHEN target_kind = 'alert' THEN NULL ELSE client_id END"},
+                    {"site_id", "CASE WHEN target_kind = 'alert' THEN NULL ELSE site_id END"}}},
+      {.table = "clients"},
+      {.table = "clone_suspicions"},
+      {.table = "effective_policies",
+       .where = "agent_id IN (SELECT id FROM {schema}.agents WHERE enrolled_at IS NOT NULL)"},
+      {.table = "enrollment_codes"},
+      {.table = "partners"},
+      {.table = "policies"},
+      {.table = "projection_checkpoints"},
+      {.table = "releases"},
+      {.table = "rollout_rings"},
+      {.table = "rollouts"},
+      {.table = "sites"},
+      {.table = "user_scopes"},
+      {.table = "users"},
+  };
+  return tables;
+}
+
+const ControlPlaneTable* control_plane_table(std::string_view table) {
+  for (const auto& t : control_plane()) {
+    if (t.table == table) return &t;
+  }
+  return nullptr;
+}
+
 constexpr int kFetchRows = 5000;
 
 std::string qualified(pqxx::transaction_base& tx, const std::string& schema,
@@ -59,18 +105,40 @@ std::vector<std::string> stable_columns(pqxx::transaction_base& tx, const std::s
   return out;
 }
 
-// "SELECT ROW(c1, c2, ...)::text AS r FROM schema.table"
+// "SELECT ROW(c1, c2, ...)::text AS r FROM schema.table [WHERE ...]"; `partial` (a control-plane
+// table of a partial log) chooses the columns and rows.
 std::string rows_sql(pqxx::transaction_base& tx, const std::string& schema,
                      const std::string& table, const std::vector<std::string>& columns,
-                     const RowFilters& filters) {
+                     const RowFilters& filters, const ControlPlaneTable* partial = nullptr) {
   std::string cols;
   for (const auto& c : columns) {
+    if (partial != nullptr && !partial->only.empty() &&
+        std::find(partial->only.begin(), partial->only.end(), c) == partial->only.end()) {
+      continue;
+    }
     if (!cols.empty()) cols += ", ";
-    cols += tx.quote_name(c);
+    std::string expr = tx.quote_name(c);
+    if (partial != nullptr) {
+      for (const auto& [column, replacement] : partial->replaced) {
+        if (column == c) expr = replacement;
+      }
+    }
+    cols += expr;
   }
-  auto filter = filters.find(table);
+  std::string where;
+  if (partial != nullptr) {
+    if (!partial->where.empty()) {
+      where = std::string(partial->where);
+      const std::string_view placeholder = "{schema}";
+      if (auto at = where.find(placeholder); at != std::string::npos) {
+        where.replace(at, placeholder.size(), tx.quote_name(schema));
+      }
+    }
+  } else if (auto filter = filters.find(table); filter != filters.end()) {
+    where = filter->second;
+  }
   return fmt::format("SELECT ROW({})::text AS r FROM {}{}", cols, qualified(tx, schema, table),
-                     filter == filters.end() ? "" : " WHERE " + filter->second);
+                     where.empty() ? "" : " WHERE " + where);
 }
 
 struct Checksum {
@@ -155,11 +223,20 @@ void diff_rows(pqxx::transaction_base& live, const std::string& live_query,
 
 }  // namespace
 
+std::vector<std::string> control_plane_tables() {
+  std::vector<std::string> out;
+  for (const auto& t : control_plane()) out.emplace_back(t.table);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<VerifyReport> compare_schemas(pqxx::transaction_base& live, const std::string& live_schema,
                                      pqxx::transaction_base& rebuilt,
                                      const std::string& rebuilt_schema, std::size_t max_diffs,
-                                     const RowFilters& filters) {
+                                     const RowFilters& filters, StreamSeq complete_from) {
   VerifyReport report;
+  report.complete_from = complete_from;
+  const bool partial = complete_from > StreamSeq{1};
   try {
     auto live_tables = list_tables(live, live_schema);
     auto rebuilt_tables = list_tables(rebuilt, rebuilt_schema);
@@ -169,6 +246,11 @@ Result<VerifyReport> compare_schemas(pqxx::transaction_base& live, const std::st
       }
     }
     for (const auto& table : live_tables) {
+      const ControlPlaneTable* spec = partial ? control_plane_table(table) : nullptr;
+      if (partial && spec == nullptr) {
+        report.not_comparable.push_back(table);
+        continue;
+      }
       report.tables.push_back(table);
       if (!std::binary_search(rebuilt_tables.begin(), rebuilt_tables.end(), table)) {
         report.differences.push_back({.table = table, .note = "missing in the rebuilt schema"});
@@ -179,8 +261,8 @@ Result<VerifyReport> compare_schemas(pqxx::transaction_base& live, const std::st
         report.differences.push_back({.table = table, .note = "the columns differ"});
         continue;
       }
-      auto live_query = rows_sql(live, live_schema, table, columns, filters);
-      auto rebuilt_query = rows_sql(rebuilt, rebuilt_schema, table, columns, filters);
+      auto live_query = rows_sql(live, live_schema, table, columns, filters, spec);
+      auto rebuilt_query = rows_sql(rebuilt, rebuilt_schema, table, columns, filters, spec);
       auto a = checksum(live, live_query);
       auto b = checksum(rebuilt, rebuilt_query);
       if (a == b) continue;
@@ -205,6 +287,17 @@ std::string format_report(const VerifyReport& report) {
                        d.rebuilt_rows);
     for (const auto& r : d.only_live) out += fmt::format("  only live:    {}\n", r);
     for (const auto& r : d.only_rebuilt) out += fmt::format("  only rebuilt: {}\n", r);
+  }
+  if (!report.not_comparable.empty()) {
+    std::string names;
+    for (const auto& t : report.not_comparable) names += (names.empty() ? "" : ", ") + t;
+    out += fmt::format(
+        "not comparable (the stream no longer holds the telemetry before sequence {}; the control "
+        "plane was compared): {}\n",
+        report.complete_from.value, names);
+    out += fmt::format("{} tables compared, {} not comparable, {} differ\n", report.tables.size(),
+                       report.not_comparable.size(), report.differences.size());
+    return out;
   }
   out += fmt::format("{} tables compared, {} differ\n", report.tables.size(),
                      report.differences.size());

@@ -10,6 +10,12 @@
 // Some columns legitimately differ between a rebuild and the live read models; they are left
 // out by name (kUnstableColumns in verify.cc, each with the reason).
 //
+// When the log no longer holds every message (`complete_from` > 1: telemetry aged out of the
+// stream, its control events were read from the control archive), only what the control events
+// alone determine can match: the control-plane tables (control_plane() in verify.cc, some
+// restricted to the rows and columns the control events set) are compared, every other table is
+// reported as not comparable.
+//
 // Concurrency: each side is read in the caller's transaction; the live side should be a
 // REPEATABLE READ snapshot so its rows and checkpoint are one consistent state.
 #pragma once
@@ -20,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ids.h"
 #include "common/result.h"
 
 namespace rmm::projector::rebuild {
@@ -35,6 +42,9 @@ struct TableDifference {
 struct VerifyReport {
   std::vector<std::string> tables;  // compared, in name order
   std::vector<TableDifference> differences;
+  // A partial log: the first sequence from which it is whole, and the tables left out.
+  StreamSeq complete_from{1};
+  std::vector<std::string> not_comparable;
   bool equal() const { return differences.empty(); }
 };
 
@@ -44,7 +54,11 @@ using RowFilters = std::map<std::string, std::string, std::less<>>;
 Result<VerifyReport> compare_schemas(pqxx::transaction_base& live, const std::string& live_schema,
                                      pqxx::transaction_base& rebuilt,
                                      const std::string& rebuilt_schema, std::size_t max_diffs,
-                                     const RowFilters& filters = {});
+                                     const RowFilters& filters = {},
+                                     StreamSeq complete_from = StreamSeq{1});
+
+// The tables compared when the log is partial, in name order.
+std::vector<std::string> control_plane_tables();
 
 // Human-readable lines for the report (stdout of rmm-projector verify).
 std::string format_report(const VerifyReport& report);

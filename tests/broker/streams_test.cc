@@ -44,7 +44,8 @@ std::vector<std::string> stream_names(natsConnection* nc) {
 
 }  // namespace
 
-TEST_CASE("apply-streams twice leaves two streams; a changed max_age is updated in place") {
+TEST_CASE(
+    "apply-streams twice leaves the streams as they are; a changed max_age is updated in place") {
   test::NatsServerFixture server;  // has applied the definitions once already
   natsStatus status = NATS_OK;
   auto services = test::TestClient::connect(server.url(), server.services_creds(), {}, &status);
@@ -55,7 +56,7 @@ TEST_CASE("apply-streams twice leaves two streams; a changed max_age is updated 
   CHECK(out.find("RMM_EVENTS unchanged") != std::string::npos);
   CHECK(out.find("RMM_COMMANDS unchanged") != std::string::npos);
   CHECK(stream_names(services->nc()) ==
-        std::vector<std::string>{"RMM_COMMANDS", "RMM_EVENTS", "RMM_RELEASES"});
+        std::vector<std::string>{"RMM_COMMANDS", "RMM_CONTROL", "RMM_EVENTS", "RMM_RELEASES"});
 
   auto info = js_api_request(services->nc(), "$JS.API.STREAM.INFO.RMM_EVENTS", "", 5s);
   REQUIRE(info.has_value());
@@ -81,7 +82,7 @@ TEST_CASE("apply-streams twice leaves two streams; a changed max_age is updated 
   CHECK(out.find("RMM_EVENTS updated") != std::string::npos);
   CHECK(out.find("RMM_COMMANDS unchanged") != std::string::npos);
   CHECK(stream_names(services->nc()) ==
-        std::vector<std::string>{"RMM_COMMANDS", "RMM_EVENTS", "RMM_RELEASES"});
+        std::vector<std::string>{"RMM_COMMANDS", "RMM_CONTROL", "RMM_EVENTS", "RMM_RELEASES"});
   info = js_api_request(services->nc(), "$JS.API.STREAM.INFO.RMM_EVENTS", "", 5s);
   REQUIRE(info.has_value());
   CHECK(info->at("config").at("max_age").to_number<std::int64_t>() == 10LL * 86400 * 1'000'000'000);

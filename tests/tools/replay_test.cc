@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "common/control_plane_events.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/tools/replay_test_util.h"
 #include "tools/replay/embedded_schema.h"
@@ -287,4 +288,39 @@ TEST_CASE("--since with a fraction under 0.1 s keeps the events after it (nats.c
   auto lines = test::lines_of(test::export_to_string(o));
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].find("\"seq\":2,") != std::string::npos);
+}
+
+TEST_CASE("the control archive exports like a stream: every control event, no telemetry") {
+  test::NatsServerFixture nats;
+  test::Publisher pub(nats.url(), nats.services_creds().string());
+  RealClock clock;
+  const AgentId agent = AgentId::generate(clock);
+  const auto source = *ControlSourceId::parse("0190a5c2-8888-7000-8000-000000000001");
+  for (std::uint64_t i = 1; i <= 4; ++i) {
+    pub.agent_event(agent, schema::Payload::MetricsSample, AgentSeq{i},
+                    codec::build_metrics(header(agent, i), test::full_metrics(1)));
+    codec::ControlEventHeader h{.event_id = EventId::generate(clock),
+                                .source = source,
+                                .source_name = "api",
+                                .seq = i,
+                                .occurred_at = clock.now()};
+    auto bytes = codec::build_clock_tick(h, {static_cast<UnixNanos>(i) * 1'000'000'000});
+    REQUIRE(pub.js
+                ->publish(codec::control_event_subject(schema::Payload::ClockTick), bytes,
+                          codec::control_msg_id(source, i), 5s)
+                .has_value());
+  }
+  auto o = options_for(nats);
+  o.stream = "RMM_CONTROL";
+  std::vector<std::string> lines;
+  for (int i = 0; i < 50 && lines.size() < 4; ++i) {
+    lines = test::lines_of(test::export_to_string(o));
+    if (lines.size() < 4) std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(lines.size() == 4);
+  for (const auto& line : lines) {
+    auto v = boost::json::parse(line).as_object();
+    CHECK(v.at("subject") == "rmm.ctl.clock.tick");
+    CHECK(v.at("event").at("payload_type") == "ClockTick");
+  }
 }

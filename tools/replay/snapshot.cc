@@ -20,6 +20,8 @@ constexpr std::array kSnapshotSettings{
     Setting{"nats-creds", Type::kString, "", "services user .creds file", 0, 0, true},
     Setting{"pg-url", Type::kString, "", "the read models' database", 0, 0, true},
     Setting{"stream", Type::kString, "RMM_EVENTS", "stream to replay"},
+    Setting{"control-archive", Type::kString, "RMM_CONTROL",
+            "stream that keeps the control events aged out of --stream"},
     Setting{"until", Type::kString, "", "the moment: RFC 3339, YYYY-MM-DD, Unix ns, or an age (7d)",
             0, 0, true},
     Setting{"schema", Type::kString, "", "schema to build the read models in", 0, 0, true},
@@ -69,6 +71,7 @@ int run_snapshot_command(int argc, char** argv, const std::atomic<bool>& stop) {
                .nats_creds = values->str("nats-creds"),
                .pg_url = values->str("pg-url"),
                .stream = values->str("stream"),
+               .archive = values->str("control-archive"),
                .migrations_dir =
                    projector::rebuild::resolve_migrations_dir(values->str("migrations-dir")),
                .batch_size = static_cast<std::size_t>(values->integer("batch-size")),
