@@ -111,6 +111,7 @@ Runner::~Runner() {
   // Acks are fire-and-forget: push the last ones out before the connection closes.
   if (nats_ != nullptr) (void)nats_->flush(2s);  // best effort: an unsent ack is a redelivery
   sub_.reset();
+  stream_watch_.reset();  // reads through js_
   js_.reset();
   nats_.reset();
 }
@@ -210,7 +211,8 @@ Status Runner::resume_as_owner() {
 void Runner::check_stream() {
   next_stream_check_ = Steady::now() + options_.stream_check_interval;
   if (js_ == nullptr) return;
-  auto state = read_stream_state(js_->raw(), options_.stream);
+  if (stream_watch_ != nullptr) stream_watch_->check();
+  auto state = nats::read_stream_usage(js_->raw(), options_.stream);
   if (!state) {
     log::warn("stream.check_failed", {{"error", state.error().message}});
     return;
@@ -273,6 +275,10 @@ Status Runner::start() {
   if (!js) return std::unexpected(js.error());
   js_ = std::move(*js);
   if (auto st = prepare_consumer(); !st) return st;
+  // The other streams' limits matter to the platform too: warn here, where logs are watched.
+  stream_watch_ = std::make_unique<StreamWatch>(
+      js_->raw(), std::vector<std::string>{options_.stream, options_.control_archive,
+                                           "RMM_COMMANDS", "RMM_RELEASES"});
   if (options_.ticker) {
     ticker_ = std::make_unique<Ticker>(*nats_, options_.tick_interval);
     if (auto st = ticker_->start(); !st) return st;

@@ -50,6 +50,7 @@
 #include "projector/db/stream_losses.h"
 #include "projector/folds/decode.h"
 #include "projector/settings.h"
+#include "projector/stream_watch.h"
 #include "projector/ticker.h"
 
 namespace rmm::projector {
@@ -156,6 +157,7 @@ class Runner {
   const std::string application_name_;
   std::chrono::steady_clock::time_point next_upkeep_{};
   std::chrono::steady_clock::time_point next_stream_check_{};
+  std::unique_ptr<StreamWatch> stream_watch_;  // reads through js_: reset before it
 };
 
 }  // namespace rmm::projector

@@ -29,25 +29,6 @@ Result<natsMsg*> get_message(jsCtx* js, const std::string& stream, std::uint64_t
 
 }  // namespace
 
-Result<StreamState> read_stream_state(jsCtx* js, const std::string& stream) {
-  jsStreamInfo* si = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, &code);
-  if (s != NATS_OK) return std::unexpected(nats::to_error(s, "looking up stream " + stream));
-  StreamState st{.first_seq = si->State.FirstSeq,
-                 .last_seq = si->State.LastSeq,
-                 .msgs = si->State.Msgs,
-                 .bytes = si->State.Bytes};
-  if (si->Config != nullptr) {
-    st.max_msgs = si->Config->MaxMsgs;
-    st.max_bytes = si->Config->MaxBytes;
-    st.max_age_ns = si->Config->MaxAge;
-    st.discard_new = si->Config->Discard == js_DiscardNew;
-  }
-  jsStreamInfo_Destroy(si);
-  return st;
-}
-
 Result<std::optional<std::int64_t>> stream_message_time(jsCtx* js, const std::string& stream,
                                                         StreamSeq seq) {
   auto msg = get_message(js, stream, seq.value);
@@ -61,7 +42,7 @@ Result<std::optional<std::int64_t>> stream_message_time(jsCtx* js, const std::st
 Result<GapVerdict> prove_deleted(jsCtx* js, const std::string& stream, StreamSeq from,
                                  StreamSeq to) {
   if (to < from) return GapVerdict{.deleted = true, .reason = "empty range"};
-  auto state = read_stream_state(js, stream);
+  auto state = nats::read_stream_usage(js, stream);
   if (!state) return std::unexpected(state.error());
   if (to.value < state->first_seq) {
     return GapVerdict{
@@ -96,17 +77,17 @@ Result<GapVerdict> prove_deleted(jsCtx* js, const std::string& stream, StreamSeq
                     : std::string("each one deleted from the stream")};
 }
 
-LagReport assess_lag(const StreamState& s, StreamSeq checkpoint, int warn_percent,
+LagReport assess_lag(const nats::StreamUsage& s, StreamSeq checkpoint, int warn_percent,
                      std::optional<std::int64_t> oldest_unfolded_age_ns) {
   LagReport r;
   const std::uint64_t unfolded_from = std::max(checkpoint.value + 1, s.first_seq);
   if (s.last_seq >= unfolded_from) {
-    r.lag_msgs = std::min(s.last_seq - unfolded_from + 1, s.msgs);
+    r.lag_msgs = std::min(s.last_seq - unfolded_from + 1, s.messages);
   }
-  if (s.msgs > 0) {
+  if (s.messages > 0) {
     r.lag_bytes = static_cast<std::uint64_t>(static_cast<long double>(s.bytes) *
                                              static_cast<long double>(r.lag_msgs) /
-                                             static_cast<long double>(s.msgs));
+                                             static_cast<long double>(s.messages));
   }
   r.msgs_percent = percent_of(r.lag_msgs, s.max_msgs);
   r.bytes_percent = percent_of(r.lag_bytes, s.max_bytes);

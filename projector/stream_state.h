@@ -1,5 +1,6 @@
-// What the live projector asks the stream about itself: its state and limits (for the lag warning
-// before the limits delete unfolded messages), and whether a range of sequences is really gone
+// What the live projector asks the stream about itself beyond its state and limits
+// (common/stream_usage.h): the lag against those limits (warned about before they delete unfolded
+// messages), and whether a range of sequences is really gone
 // (before a jump over it is accepted as a stream loss).
 //
 // A gap may be accepted only for sequences the stream no longer holds: below its first sequence
@@ -21,23 +22,11 @@
 
 #include "common/ids.h"
 #include "common/result.h"
+#include "common/stream_usage.h"
 
 namespace rmm::projector {
 
 inline constexpr std::uint64_t kMaxGapChecks = 256;
-
-struct StreamState {
-  std::uint64_t first_seq = 0;
-  std::uint64_t last_seq = 0;
-  std::uint64_t msgs = 0;
-  std::uint64_t bytes = 0;
-  std::int64_t max_msgs = -1;   // -1: no limit
-  std::int64_t max_bytes = -1;  // -1: no limit
-  std::int64_t max_age_ns = 0;  // 0: no limit
-  bool discard_new = false;
-};
-
-Result<StreamState> read_stream_state(jsCtx* js, const std::string& stream);
 
 // The stream time (Unix ns) of message `seq`; nullopt when the stream does not hold it.
 Result<std::optional<std::int64_t>> stream_message_time(jsCtx* js, const std::string& stream,
@@ -66,7 +55,7 @@ struct LagReport {
 };
 
 // `oldest_unfolded_age_ns`: the age of the first stored message past the checkpoint, if known.
-LagReport assess_lag(const StreamState& s, StreamSeq checkpoint, int warn_percent,
+LagReport assess_lag(const nats::StreamUsage& s, StreamSeq checkpoint, int warn_percent,
                      std::optional<std::int64_t> oldest_unfolded_age_ns);
 
 }  // namespace rmm::projector

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/jetstream_reply.h"
+#include "common/stream_usage.h"
 
 namespace rmm::projector::rebuild {
 Result<std::unique_ptr<OrderedStream>> OrderedStream::open(nats::Connection& conn,
@@ -64,22 +65,18 @@ Result<StreamState> stream_state(nats::Connection& conn, const std::string& stre
   if (natsStatus s = natsConnection_JetStream(&js, conn.raw(), nullptr); s != NATS_OK) {
     return std::unexpected(nats::to_error(s, "creating JetStream context"));
   }
-  jsStreamInfo* si = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, &code);
+  auto usage = nats::read_stream_usage(js, stream);
   jsCtx_Destroy(js);
-  if (s != NATS_OK) {
-    if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+  if (!usage) {
+    if (usage.error().code == Error::Code::kNotFound) {
       return fail(Error::Code::kNotFound, fmt::format("stream {} does not exist", stream));
     }
-    return std::unexpected(nats::to_error(s, "looking up stream " + stream));
+    return std::unexpected(usage.error());
   }
-  StreamState st{.messages = si->State.Msgs,
-                 .first = StreamSeq{si->State.FirstSeq},
-                 .last = StreamSeq{si->State.LastSeq},
-                 .first_time = si->State.FirstTime};
-  jsStreamInfo_Destroy(si);
-  return st;
+  return StreamState{.messages = usage->messages,
+                     .first = StreamSeq{usage->first_seq},
+                     .last = StreamSeq{usage->last_seq},
+                     .first_time = usage->first_time};
 }
 
 Result<StreamSeq> stream_last_seq(nats::Connection& conn, const std::string& stream) {

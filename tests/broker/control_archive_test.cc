@@ -74,11 +74,12 @@ struct Services {
 int run_apply(const test::NatsServerFixture& server, const fs::path& dir, std::string* out) {
   const fs::path log = server.home() / "apply.log";
   fs::remove(log);
-  auto p = test::Process::start(
-      {.program = std::string(RMM_BIN_DIR) + "/rmm-admin",
-       .args = {"apply-streams", "--nats-url", server.url(), "--nats-creds",
-                server.services_creds().string(), "--streams-dir", dir.string()},
-       .log_file = log});
+  auto p =
+      test::Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-admin",
+                            .args = {"apply-streams", "--nats-url", server.url(), "--nats-creds",
+                                     server.services_creds().string(), "--streams-dir",
+                                     dir.string(), "--storage-budget", "1GiB"},
+                            .log_file = log});
   auto status = p.wait(30s);
   REQUIRE(status.has_value());
   *out = files::read_all(log).value_or("");

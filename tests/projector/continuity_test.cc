@@ -194,7 +194,7 @@ TEST_CASE("a gap is proven deleted only when the stream no longer holds it") {
   // Past the limit the oldest go: 1..6 of 14 are below the first sequence.
   for (int i = 7; i <= 14; ++i)
     pub.sync("gaps.x", {static_cast<std::uint8_t>(i)}, fmt::format("g{}", i));
-  auto state = read_stream_state(js, "GAPS");
+  auto state = nats::read_stream_usage(js, "GAPS");
   REQUIRE(state.has_value());
   CHECK(state->first_seq == 7);
   CHECK(state->max_msgs == 8);
@@ -207,13 +207,13 @@ TEST_CASE("a gap is proven deleted only when the stream no longer holds it") {
 }
 
 TEST_CASE("lag against the stream's limits") {
-  StreamState s{.first_seq = 101,
-                .last_seq = 200,
-                .msgs = 100,
-                .bytes = 10'000,
-                .max_msgs = 100,
-                .max_bytes = 40'000,
-                .max_age_ns = 1'000};
+  nats::StreamUsage s{.messages = 100,
+                      .bytes = 10'000,
+                      .first_seq = 101,
+                      .last_seq = 200,
+                      .max_bytes = 40'000,
+                      .max_msgs = 100,
+                      .max_age_ns = 1'000};
   auto r = assess_lag(s, StreamSeq{150}, 50, std::nullopt);
   CHECK(r.lag_msgs == 50);
   CHECK(r.lag_bytes == 5'000);
@@ -235,6 +235,7 @@ TEST_CASE("lag against the stream's limits") {
   CHECK(lost.lag_msgs == 100);
   CHECK(lost.msgs_percent == 100);
 
-  StreamState unlimited{.first_seq = 1, .last_seq = 1'000'000, .msgs = 1'000'000, .bytes = 1};
+  nats::StreamUsage unlimited{
+      .messages = 1'000'000, .bytes = 1, .first_seq = 1, .last_seq = 1'000'000};
   CHECK_FALSE(assess_lag(unlimited, StreamSeq{0}, 50, std::nullopt).near_limit);
 }

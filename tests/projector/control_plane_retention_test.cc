@@ -131,7 +131,9 @@ fs::path definitions(const NatsServerFixture& nats, const std::string& name,
 }
 
 void apply(Publisher& pub, const fs::path& dir) {
-  auto applied = broker::apply_streams(pub.conn_->raw(), dir, 5s);
+  // Forced: ageing everything out (a shorter max_age over what the stream holds) is the point.
+  auto applied = broker::apply_streams(pub.conn_->raw(), dir, 5s,
+                                       {.storage_budget = 1LL << 30, .force = true});
   REQUIRE_MESSAGE(applied.has_value(), applied.error().message);
 }
 
