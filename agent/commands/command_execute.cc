@@ -150,6 +150,12 @@ void CommandRunner::run_program(Job& job, StartTurn& turn) {
   turn.release();
   RunResult r = run_process(**child, id, p.timeout, p.output_cap, options_.output, *job.control,
                             lifecycle_, clock_);
+  {
+    // Not cancellable any more: a cancel that arrives once the end is reported must be told
+    // there is nothing to cancel, not be "completed" against a finished command.
+    std::lock_guard lock(mutex_);
+    running_.erase(id);
+  }
   child->reset();
   remove_script();
   log::info("command.finished", {{"command_id", id.str()},
