@@ -56,7 +56,8 @@ struct ExitStatus {
 class ChildProcess {
  public:
   // Fails (with the reason) when the process could not be started: program missing or not
-  // executable, working directory missing, no resources.
+  // executable, working directory missing, no resources. Call it from a thread that lives as long
+  // as the process should: Linux ties the parent death signal to the spawning thread.
   static Result<std::unique_ptr<ChildProcess>> spawn(const SpawnSpec& spec);
   // Kills the process group if it is still running and reaps the process.
   virtual ~ChildProcess() = default;
