@@ -10,6 +10,7 @@
 #include "agent/commands/applied_config.h"
 #include "agent/commands/command_runner.h"
 #include "agent/live_settings.h"
+#include "agent/outbox/drop_reporter.h"
 #include "agent/outbox/outbox.h"
 #include "agent/platform/host_info.h"
 #include "agent/publisher/outbox_publisher.h"
@@ -52,23 +53,6 @@ class Reporter {
       return codec::build_heartbeat(h, hb);
     });
     if (!n) log::error("outbox.heartbeat_failed", {{"error", n.error().message}});
-  }
-
-  // Reports what the disk budget dropped since the last report, as a durable event.
-  void drops() {
-    auto report = outbox_.take_drop_report();
-    if (!report) {
-      log::error("outbox.drop_report_failed", {{"error", report.error().message}});
-      return;
-    }
-    if (report->empty()) return;
-    codec::OutboxDroppedInfo info{report->dropped_events, report->replaced_heartbeats,
-                                  report->oldest_dropped_seq.value,
-                                  report->newest_dropped_seq.value};
-    log::warn("outbox.dropped",
-              {{"metrics", info.dropped_metrics}, {"heartbeats", info.dropped_heartbeats}});
-    append(EventClass::kDurable, schema::Payload::OutboxDropped,
-           [&](const auto& h) { return codec::build_outbox_dropped(h, info); });
   }
 
  private:
@@ -163,6 +147,7 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
                               {"outbox_depth", (*outbox)->depth()}});
 
   Reporter report(**outbox, agent, clock);
+  DropReporter drops(**outbox, agent, clock);
   codec::AgentStartedInfo started{host->hostname,  host->os_name,   host->os_version,
                                   host->kernel,    host->arch,      std::string(kAgentVersion),
                                   host->cpu_model, host->cpu_count, host->memory_total_bytes};
@@ -214,7 +199,9 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
       report.append(EventClass::kDurable, schema::Payload::Inventory,
                     [&](const auto& h) { return codec::build_inventory(h, *inventory); });
     });
-    report.drops();
+    if (auto reported = drops.report_if_due(); !reported) {
+      log::error("outbox.drop_report_failed", {{"error", reported.error().message}});
+    }
     // What rmm-updater and rmm-watchdog spooled, and the liveness/health signal they watch.
     updates::drain_spool(settings.state_dir, **outbox, agent, clock);
     if (auto st = local::write_health(settings.state_dir, kAgentVersion, ::getpid()); !st) {

@@ -61,18 +61,18 @@ void CommandRunner::execute(Job& job) {
     finish(cmd.id, lifecycle_.expired(cmd.id, cmd.expires_at));
     return;
   }
+  if (std::holds_alternative<codec::ShellSpec>(cmd.action) ||
+      std::holds_alternative<codec::ExecSpec>(cmd.action)) {
+    run_program(job, turn);  // recorded as running once its process group exists
+    return;
+  }
   // Recorded before anything runs: after a crash from here on, it is reported, never re-run.
   if (auto s = store_->mark_running(cmd.id, options_.boot_id); !s) {
     log::error("command.store_failed",
                {{"command_id", cmd.id.str()}, {"error", s.error().message}});
     return;  // still queued in the store: it runs after the next start
   }
-  if (std::holds_alternative<codec::ShellSpec>(cmd.action) ||
-      std::holds_alternative<codec::ExecSpec>(cmd.action)) {
-    run_program(job, turn);
-  } else {
-    run_action(job, turn);
-  }
+  run_action(job, turn);
 }
 
 Result<std::string> CommandRunner::write_script(const CommandId& id, const std::string& script) {
@@ -111,10 +111,35 @@ void CommandRunner::run_program(Job& job, StartTurn& turn) {
     std::error_code ec;
     std::filesystem::remove(script_path, ec);
   };
+  // Held: the process group exists but nothing runs until it is recorded with the running
+  // state. A crash before the record leaves the command queued (it runs after the restart) and
+  // the held process exits without running anything; after it, the restart kills the group.
+  spawn.held = true;
   auto child = platform::ChildProcess::spawn(spawn);
   if (!child) {
     log::info("command.failed", {{"command_id", id.str()}, {"reason", child.error().message}});
     finish(id, lifecycle_.failed(id, child.error().message));
+    remove_script();
+    return;
+  }
+  auto group = (*child)->group_record();
+  if (!group) {
+    // Without a record a crash could leave it running unseen: it does not run at all.
+    finish(id, lifecycle_.failed(id, "recording the process group: " + group.error().message));
+    child->reset();
+    remove_script();
+    return;
+  }
+  if (auto s = store_->mark_running(id, options_.boot_id, *group); !s) {
+    log::error("command.store_failed", {{"command_id", id.str()}, {"error", s.error().message}});
+    child->reset();
+    remove_script();
+    return;  // still queued in the store: it runs after the next start
+  }
+  if (auto s = (*child)->release(); !s) {
+    log::info("command.failed", {{"command_id", id.str()}, {"reason", s.error().message}});
+    finish(id, lifecycle_.failed(id, s.error().message));
+    child->reset();
     remove_script();
     return;
   }
@@ -125,6 +150,12 @@ void CommandRunner::run_program(Job& job, StartTurn& turn) {
   turn.release();
   RunResult r = run_process(**child, id, p.timeout, p.output_cap, options_.output, *job.control,
                             lifecycle_, clock_);
+  {
+    // Not cancellable any more: a cancel that arrives once the end is reported must be told
+    // there is nothing to cancel, not be "completed" against a finished command.
+    std::lock_guard lock(mutex_);
+    running_.erase(id);
+  }
   child->reset();
   remove_script();
   log::info("command.finished", {{"command_id", id.str()},

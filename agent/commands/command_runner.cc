@@ -105,7 +105,7 @@ Status CommandRunner::recover() {
       if (rebooted) {
         finish(rec.id, lifecycle_.completed({.command = rec.id}));
       } else {
-        finish(rec.id, lifecycle_.interrupted(rec.id, kInterruptedReason));
+        finish(rec.id, lifecycle_.interrupted(rec.id, settle_leftovers(rec)));
       }
       continue;
     }
@@ -123,6 +123,36 @@ Status CommandRunner::recover() {
     queue_.push_back(Job{.command = std::move(*prepared)});
   }
   return {};
+}
+
+// Kills what is left of an interrupted program (its process group, recorded before it ran) and
+// returns the reason to report: the command must not finish after it was reported interrupted.
+std::string CommandRunner::settle_leftovers(const CommandRecord& rec) {
+  std::string reason = kInterruptedReason;
+  if (!rec.process) return reason;  // a built-in action, or a record from an older build
+  // After a reboot nothing of it can be left, and its start time means nothing in this boot.
+  if (!rec.boot_id.empty() && !options_.boot_id.empty() && rec.boot_id != options_.boot_id) {
+    return reason;
+  }
+  auto killed = platform::kill_leftover_group(*rec.process, options_.leftover_wait);
+  if (!killed) {
+    log::error("command.leftover_unknown",
+               {{"command_id", rec.id.str()}, {"error", killed.error().message}});
+    return fmt::format("{}; whether its processes still run is unknown: {}", reason,
+                       killed.error().message);
+  }
+  if (killed->remaining > 0) {
+    log::error("command.leftover_unkillable",
+               {{"command_id", rec.id.str()}, {"remaining", killed->remaining}});
+    return fmt::format("{}; {} of its processes survived SIGKILL", reason, killed->remaining);
+  }
+  if (killed->killed > 0) {
+    log::info("command.leftover_killed",
+              {{"command_id", rec.id.str()}, {"processes", killed->killed}});
+    return fmt::format("{}; {} of its processes were still running and were killed", reason,
+                       killed->killed);
+  }
+  return reason;
 }
 
 Disposition CommandRunner::accept(std::span<const std::uint8_t> bytes, const Delivery& delivery) {

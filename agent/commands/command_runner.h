@@ -10,8 +10,12 @@
 //   expired by now? -> recorded as running (synced) -> started -> output... -> one terminal event
 //   (completed, failed, timeout, cancelled, interrupted) -> recorded as finished.
 // start() first settles what an earlier run left: commands recorded as running are reported
-// interrupted (a reboot command found running in a new boot is reported completed), commands
-// recorded as queued are queued again.
+// interrupted once nothing of them runs any more (what is left of a program's recorded process
+// group in the same boot is killed first; a reboot command found running in a new boot is
+// reported completed), commands recorded as queued are queued again.
+// A program is started held (created, not yet run), its process group recorded with the running
+// state (synced), and only then released: a crash at any point leaves either a queued record
+// and nothing that ran, or a running record that names the group.
 //
 // Built-in actions run through the same queue and end `completed`, with exit code 0, or 1 and the
 // error on stderr: refresh_inventory, collect_processes, apply_config, reboot, update_agent.
@@ -57,6 +61,9 @@ struct CommandRunnerOptions {
   // found running at start from an interrupted one. Empty: every such command is interrupted.
   std::string boot_id;
   std::chrono::milliseconds reboot_wait{10 * 60 * 1000};  // then "did not reboot"
+  // At start, how long to wait for what is left of an interrupted program to die after SIGKILL
+  // (only a process stuck in the kernel takes long) before it is reported anyway, saying so.
+  std::chrono::milliseconds leftover_wait{5000};
 };
 
 // What built-in actions do. Unset members use the defaults described.
@@ -132,6 +139,7 @@ class CommandRunner {
   CommandRunner(Outbox& outbox, nats::Connection* conn, const AgentId& agent,
                 CommandRunnerOptions options, CommandHooks hooks, const Clock& clock);
   Status recover();
+  std::string settle_leftovers(const CommandRecord& record);
   bool enqueue(Job job);
   void worker();
   void execute(Job& job);

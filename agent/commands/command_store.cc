@@ -13,7 +13,9 @@ namespace rmm::agent {
 namespace {
 
 constexpr std::uint8_t kFormat = 1;
+constexpr std::uint8_t kFormatWithProcess = 2;
 constexpr std::size_t kHeaderBytes = 1 + 1 + 8 + 8 + 1;
+constexpr std::size_t kProcessBytes = 3 * 8;
 constexpr std::size_t kKiB = 1024;
 
 Error db_error(const rocksdb::Status& s, std::string_view what) {
@@ -36,20 +38,26 @@ std::uint64_t get_u64(const char* p) {
 
 std::string encode(const CommandRecord& r) {
   std::string out;
-  out.reserve(kHeaderBytes + r.boot_id.size() + r.envelope.size());
-  out.push_back(static_cast<char>(kFormat));
+  out.reserve(kHeaderBytes + r.boot_id.size() + kProcessBytes + r.envelope.size());
+  out.push_back(static_cast<char>(r.process ? kFormatWithProcess : kFormat));
   out.push_back(static_cast<char>(r.state));
   put_u64(out, r.arrival);
   put_u64(out, static_cast<std::uint64_t>(r.updated_at));
   const auto boot = r.boot_id.substr(0, 255);
   out.push_back(static_cast<char>(boot.size()));
   out += boot;
+  if (r.process) {
+    put_u64(out, r.process->group);
+    put_u64(out, r.process->leader_start);
+    put_u64(out, r.process->session);
+  }
   out.append(reinterpret_cast<const char*>(r.envelope.data()), r.envelope.size());
   return out;
 }
 
 Result<CommandRecord> decode(std::string_view key, std::string_view value) {
-  if (key.size() != 16 || value.size() < kHeaderBytes || value[0] != kFormat) {
+  if (key.size() != 16 || value.size() < kHeaderBytes ||
+      (value[0] != kFormat && value[0] != kFormatWithProcess)) {
     return fail("command store: unreadable record");
   }
   CommandRecord r;
@@ -65,6 +73,13 @@ Result<CommandRecord> decode(std::string_view key, std::string_view value) {
   if (value.size() < kHeaderBytes + boot_len) return fail("command store: truncated record");
   r.boot_id.assign(value.substr(kHeaderBytes, boot_len));
   auto rest = value.substr(kHeaderBytes + boot_len);
+  if (value[0] == kFormatWithProcess) {
+    if (rest.size() < kProcessBytes) return fail("command store: truncated record");
+    r.process = platform::ProcessGroupRecord{.group = get_u64(rest.data()),
+                                             .leader_start = get_u64(rest.data() + 8),
+                                             .session = get_u64(rest.data() + 16)};
+    rest.remove_prefix(kProcessBytes);
+  }
   r.envelope.assign(rest.begin(), rest.end());
   return r;
 }
@@ -182,6 +197,7 @@ Result<std::uint64_t> CommandStore::record_queued(const CommandId& id,
                   .arrival = last_arrival_ + 1,
                   .updated_at = clock_.now(),
                   .boot_id = {},
+                  .process = std::nullopt,
                   .envelope = {envelope.begin(), envelope.end()}};
   if (auto s = put(r); !s) return std::unexpected(s.error());
   last_arrival_ = r.arrival;
@@ -196,6 +212,7 @@ Status CommandStore::record_finished(const CommandId& id) {
                   .arrival = last_arrival_ + 1,
                   .updated_at = clock_.now(),
                   .boot_id = {},
+                  .process = std::nullopt,
                   .envelope = {}};
   if (auto s = put(r); !s) return s;
   last_arrival_ = r.arrival;
@@ -203,7 +220,8 @@ Status CommandStore::record_finished(const CommandId& id) {
   return {};
 }
 
-Status CommandStore::mark_running(const CommandId& id, std::string_view boot_id) {
+Status CommandStore::mark_running(const CommandId& id, std::string_view boot_id,
+                                  std::optional<platform::ProcessGroupRecord> process) {
   auto found = find(id);
   if (!found) return std::unexpected(found.error());
   if (!*found) return fail(Error::Code::kNotFound, "command store: unknown command " + id.str());
@@ -211,6 +229,7 @@ Status CommandStore::mark_running(const CommandId& id, std::string_view boot_id)
   r.state = CommandState::kRunning;
   r.updated_at = clock_.now();
   r.boot_id = boot_id;
+  r.process = process;
   return put(r);
 }
 
@@ -222,6 +241,7 @@ Status CommandStore::mark_finished(const CommandId& id) {
   r.state = CommandState::kFinished;
   r.updated_at = clock_.now();
   r.envelope.clear();
+  r.process.reset();
   return put(r);
 }
 

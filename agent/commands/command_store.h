@@ -5,10 +5,13 @@
 // - a redelivered command whose id is known is acked and not run again (its outcome stands);
 // - a command queued (acked, not started) when the agent stopped is still here with its envelope
 //   and runs after the restart, in arrival order;
-// - a command recorded as running when the agent died is reported interrupted after the restart.
+// - a command recorded as running when the agent died is reported interrupted after the restart,
+//   once what is left of its process group (recorded with it) has been killed.
 //
-// Value: [format=1][state][arrival u64][updated_at_ns i64][boot id length u8][boot id]
-//        [envelope bytes: until finished]; integers big-endian.
+// Value: [format][state][arrival u64][updated_at_ns i64][boot id length u8][boot id]
+//        format 2 only: [process group u64][leader start u64][session u64]
+//        [envelope bytes: until finished]; integers big-endian. Format 2 is written only while a
+//        program runs, so the records kept for exactly-once stay readable by older builds.
 // Finished records are kept for `retention` (longer than RMM_COMMANDS' 30-day max_age, so a
 // consumer reset cannot re-run anything) and at most `max_records`, oldest first, pruned at open.
 //
@@ -28,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/platform/process.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/result.h"
@@ -45,7 +49,9 @@ struct CommandRecord {
   CommandState state = CommandState::kQueued;
   std::uint64_t arrival = 0;  // order of arrival, from 1
   UnixNanos updated_at = 0;
-  std::string boot_id;                 // the machine's boot when it started running
+  std::string boot_id;  // the machine's boot when it started running
+  // The running program's process group (a program, not a built-in action), until finished.
+  std::optional<platform::ProcessGroupRecord> process;
   std::vector<std::uint8_t> envelope;  // the CommandEnvelope, until finished
 };
 
@@ -70,8 +76,10 @@ class CommandStore {
   Result<std::uint64_t> record_queued(const CommandId& id, std::span<const std::uint8_t> envelope);
   // Records a command that is finished at once (rejected, expired, a duplicate id's outcome).
   Status record_finished(const CommandId& id);
-  // Before the command starts: running, in this boot.
-  Status mark_running(const CommandId& id, std::string_view boot_id);
+  // Before the command starts: running, in this boot; for a program, with its process group
+  // (created held, so nothing has run yet when this is on disk).
+  Status mark_running(const CommandId& id, std::string_view boot_id,
+                      std::optional<platform::ProcessGroupRecord> process = std::nullopt);
   Status mark_finished(const CommandId& id);
 
   // Every record not finished, in arrival order (what a restart must resume or report).

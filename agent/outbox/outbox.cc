@@ -134,12 +134,31 @@ Status Outbox::write_locked(rocksdb::WriteBatch& batch, bool sync) {
 
 Result<AgentSeq> Outbox::append(EventClass cls, schema::Payload type, const BuildFn& build,
                                 AppendOptions options) {
+  return append_impl(cls, type, build, options, nullptr);
+}
+
+Result<std::optional<DropReport>> Outbox::append_drop_report(const DropReportBuildFn& build) {
+  DropReport taken;
+  auto seq = append_impl(
+      EventClass::kDurable, schema::Payload::OutboxDropped,
+      [&](AgentSeq s) { return build(s, taken); }, {}, &taken);
+  if (!seq) return std::unexpected(seq.error());
+  if (seq->value == 0) return std::optional<DropReport>();
+  return std::optional<DropReport>(taken);
+}
+
+Result<AgentSeq> Outbox::append_impl(EventClass cls, schema::Payload type, const BuildFn& build,
+                                     AppendOptions options, DropReport* take_drops) {
   const auto token = codec::event_type_token(type);
   if (token.empty()) return fail(Error::Code::kInvalidInput, "outbox append: unknown event type");
   std::vector<std::string> warnings;
   AgentSeq seq;
   {
     std::lock_guard lock(mutex_);
+    if (take_drops != nullptr) {
+      if (drops_.empty()) return AgentSeq{};
+      *take_drops = drops_;
+    }
     seq = last_seq_.next();
     const auto bytes = build(seq);
     if (bytes.empty()) return fail(Error::Code::kInvalidInput, "outbox append: empty event");
@@ -148,6 +167,7 @@ Result<AgentSeq> Outbox::append(EventClass cls, schema::Payload type, const Buil
     rocksdb::WriteBatch batch;
     batch.Put(events_, as_slice(key), value);
     batch.Put(meta_, as_slice(outbox::kMetaLastSeq), as_slice(key));
+    if (take_drops != nullptr) batch.Delete(meta_, as_slice(outbox::kMetaDrops));
     bool sync = options.sync;
     std::uint64_t reserved = reserved_upto_;
     if (seq.value > reserved_upto_) {
@@ -158,6 +178,7 @@ Result<AgentSeq> Outbox::append(EventClass cls, schema::Payload type, const Buil
     if (auto st = write_locked(batch, sync); !st) return std::unexpected(st.error());
     last_seq_ = seq;
     reserved_upto_ = reserved;
+    if (take_drops != nullptr) drops_ = DropReport{};
     ++count_;
     bytes_ += key.size() + value.size();
     if (bytes_ > options_.disk_budget_bytes) enforce_budget_locked(warnings);

@@ -22,7 +22,8 @@
 // Disk budget: stored bytes (key + value) are tracked in memory and recomputed at open. Past the
 // budget the oldest droppable events are deleted until the total is 1/64 below it; durable events
 // are never dropped (if only they remain, the outbox stays over budget, warns once, and keeps
-// accepting appends). Drops are counted (persisted) until take_drop_report().
+// accepting appends). Drops are counted (persisted) until reported (append_drop_report; when:
+// drop_reporter.h).
 //
 // Presence lane: at most one pending heartbeat, outside the ordered sequence, with its own
 // monotonic counter; a newer heartbeat replaces an unsent older one. The publisher sends it ahead
@@ -140,8 +141,16 @@ class Outbox {
   // Age of the oldest event of the ordered lane by its occurred_at; zero when empty.
   std::chrono::nanoseconds oldest_unsent_age() const;
   // Returns and resets the drop counters (the reset is persisted). A crash between this call and
-  // the append of the OutboxDropped event loses that one report (counts, not events).
+  // the append of an event built from them loses that report (counts, not events): the agent
+  // uses append_drop_report instead.
   Result<DropReport> take_drop_report();
+  // The drop counters, unchanged.
+  DropReport drop_counts() const;
+  // Builds the OutboxDropped event from the drop counters and appends it (durable) while resetting
+  // them, in one WriteBatch: a crash keeps either the counters or the event. nullopt, and nothing
+  // written, when the counters are empty.
+  using DropReportBuildFn = std::function<std::vector<std::uint8_t>(AgentSeq, const DropReport&)>;
+  Result<std::optional<DropReport>> append_drop_report(const DropReportBuildFn& build);
 
   // RocksDB's own memory (memtables, block cache, table readers), for benchmarks and diagnostics.
   std::string memory_report() const;
@@ -154,6 +163,10 @@ class Outbox {
   Outbox(const Clock& clock, OutboxOptions options);
   Status load_state();
   Status recover_sequence();
+  // append(), and with `take_drops` also the drop counters' reset in the same batch (their value
+  // is stored there before `build` runs; nothing is written and seq 0 returned when empty).
+  Result<AgentSeq> append_impl(EventClass cls, schema::Payload type, const BuildFn& build,
+                               AppendOptions options, DropReport* take_drops);
   Status write_locked(rocksdb::WriteBatch& batch, bool sync);
   void enforce_budget_locked(std::vector<std::string>& warnings);
   std::string drops_value_locked() const;

@@ -77,6 +77,11 @@ void Outbox::enforce_budget_locked(std::vector<std::string>& warnings) {
   }
 }
 
+DropReport Outbox::drop_counts() const {
+  std::lock_guard lock(mutex_);
+  return drops_;
+}
+
 Result<DropReport> Outbox::take_drop_report() {
   std::lock_guard lock(mutex_);
   if (drops_.empty()) return DropReport{};

@@ -1,7 +1,10 @@
 // Running a command's process (agent/commands): its own process group, standard output and error
 // on separate pipes, standard input from /dev/null, a clean environment and a working directory;
-// never through a shell unless the command is a shell script. Plus the machine actions commands
-// need (reboot; the boot id is in host_info.h). Implemented per platform (CMake picks the folder).
+// never through a shell unless the command is a shell script. Its lifetime is bound to the
+// agent's: the process gets SIGKILL when the agent dies (Linux: PR_SET_PDEATHSIG), and what is
+// left of its group can be killed by the next run of the agent (kill_leftover_group). Plus the
+// machine actions commands need (reboot; the boot id is in host_info.h). Implemented per
+// platform (CMake picks the folder).
 //
 // Concurrency: a ChildProcess belongs to one thread; the free functions are thread-safe.
 // Limitations: Windows has no implementation yet (kNotSupported, TODO(platform)).
@@ -23,6 +26,26 @@ struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0]: an absolute path (see find_program)
   std::vector<std::string> env;   // "NAME=value", the whole environment
   std::string working_dir;        // absolute
+  // The process is created (its group exists) but runs the program only at release(), so the
+  // caller can record the group durably first. A held process whose agent dies never runs it.
+  bool held = false;
+};
+
+// What names a command's process group across a restart of the agent, so that the next run can
+// kill what is left of it and nothing else: a group id alone may name another group once the
+// number has been reused. (Which boot it belongs to is recorded by the caller: after a reboot
+// nothing of it can be left.)
+struct ProcessGroupRecord {
+  std::uint64_t group = 0;         // the process group id, = the leader's pid
+  std::uint64_t leader_start = 0;  // the leader's start time (Linux: clock ticks after boot)
+  std::uint64_t session = 0;       // the session of the group (members cannot leave it)
+  bool operator==(const ProcessGroupRecord&) const = default;
+};
+
+// What kill_leftover_group found.
+struct LeftoverKill {
+  std::size_t killed = 0;     // processes of the group that were still running, sent SIGKILL
+  std::size_t remaining = 0;  // still running when the wait ended (stuck in the kernel)
 };
 
 struct ExitStatus {
@@ -33,12 +56,18 @@ struct ExitStatus {
 class ChildProcess {
  public:
   // Fails (with the reason) when the process could not be started: program missing or not
-  // executable, working directory missing, no resources.
+  // executable, working directory missing, no resources. Call it from a thread that lives as long
+  // as the process should: Linux ties the parent death signal to the spawning thread.
   static Result<std::unique_ptr<ChildProcess>> spawn(const SpawnSpec& spec);
   // Kills the process group if it is still running and reaps the process.
   virtual ~ChildProcess() = default;
 
   virtual std::uint32_t pid() const = 0;
+  // The record that lets a later run of the agent find the group (kill_leftover_group).
+  virtual Result<ProcessGroupRecord> group_record() const = 0;
+  // A held process (SpawnSpec::held) runs its program now. Fails with the reason when the
+  // program could not be executed. Nothing to do for a process that was not held.
+  virtual Status release() = 0;
   // Waits up to `wait` for output, then appends what is available (at most `max_bytes` per
   // stream) to `out` and `err`. Returns false once both streams are closed.
   virtual bool read_some(std::chrono::milliseconds wait, std::size_t max_bytes, std::string& out,
@@ -53,6 +82,14 @@ class ChildProcess {
   // Whether any process of the group is left.
   virtual bool group_alive() const = 0;
 };
+
+// Kills (SIGKILL) every process still in the recorded group, checking first that the group is
+// still the recorded one (the leader, if it exists, has the recorded start time; members are in
+// the recorded session and started no earlier than the leader), and waits up to `wait` until none
+// is left. For a restart after the agent died while the command ran; the caller must know that
+// the machine has not rebooted since (start times of another boot mean nothing).
+Result<LeftoverKill> kill_leftover_group(const ProcessGroupRecord& record,
+                                         std::chrono::milliseconds wait);
 
 // `name` when it is an absolute path to an executable file, else the first executable file
 // `<dir>/<name>` for the dirs of `path_var` (a PATH value). kNotFound when there is none.

@@ -2,10 +2,12 @@
 // under the agent's credential; commands published while the agent is away; redeliveries; and the
 // real rmm-agent killed with SIGKILL while a command runs.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "admin/identity.h"
@@ -108,6 +110,26 @@ std::size_t count(const std::vector<CommandEvent>& events, const CommandId& id, 
   return n;
 }
 
+// Whether a process of group `pgid` other than a zombie exists (/proc/<pid>/stat: state, parent
+// and group follow the last ')' of the command name).
+bool group_has_live_member(pid_t pgid) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto stat = files::read_all(entry.path() / "stat");
+    if (!stat) continue;
+    auto close = stat->rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat->substr(close + 1));
+    char state = '?';
+    long parent = 0, group = 0;
+    if (fields >> state >> parent >> group && group == pgid && state != 'Z' && state != 'X') {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("commands published while the agent is away run once, in order, when it connects") {
@@ -162,7 +184,7 @@ TEST_CASE("commands published while the agent is away run once, in order, when i
   (*runner)->stop();
 }
 
-TEST_CASE("the real agent reports a command it was running when SIGKILLed as interrupted") {
+TEST_CASE("a command the SIGKILLed agent was running is killed before it is reported interrupted") {
   NatsServerFixture server;
   Services services(server);
   TempDir dir("cmd-kill");
@@ -178,38 +200,67 @@ TEST_CASE("the real agent reports a command it was running when SIGKILLed as int
                            dir / log});
   };
 
+  constexpr int kSleep = 8;
+  const fs::path direct_marker = dir / "direct.marker";
+  const fs::path background_marker = dir / "background.marker";
   auto quick = shell_command("echo before");
-  auto slow = shell_command("echo started; sleep 120");
-  REQUIRE(publish_command(services.nc, id, quick).has_value());
-  REQUIRE(publish_command(services.nc, id, slow).has_value());
-  Process agent = start_agent("agent-1.log");
-  auto events = stream_command_events(server, id, 30s, [&](const auto& ev) {
-    return has(ev, quick.id, Payload::CommandCompleted) &&
-           has(ev, slow.id, Payload::CommandStarted) &&
-           output_of(events_of(ev, slow.id), OutputStream::Stdout) == "started\n";
-  });
-  REQUIRE(has(events, slow.id, Payload::CommandStarted));
-  pid_t command_pgid = 0;
-  for (const auto& e : events) {
-    if (e.command == slow.id && e.type == Payload::CommandStarted) command_pgid = e.pid;
+  // The shell itself would write the marker once the sleep ends...
+  auto direct = shell_command(
+      fmt::format("echo started; sleep {}; echo done >> '{}'", kSleep, direct_marker.string()));
+  // ...or a background subshell does, which outlives the shell (same process group).
+  auto background = shell_command(fmt::format("(sleep {}; echo done >> '{}') & echo started; wait",
+                                              kSleep, background_marker.string()));
+  for (const auto* c : {&quick, &direct, &background}) {
+    REQUIRE(publish_command(services.nc, id, *c).has_value());
   }
-  REQUIRE(command_pgid > 0);
+  Process agent = start_agent("agent-1.log");
+  auto started_both = [&](const std::vector<CommandEvent>& ev) {
+    return output_of(events_of(ev, direct.id), OutputStream::Stdout) == "started\n" &&
+           output_of(events_of(ev, background.id), OutputStream::Stdout) == "started\n";
+  };
+  auto events = stream_command_events(server, id, 30s, [&](const auto& ev) {
+    return has(ev, quick.id, Payload::CommandCompleted) && started_both(ev);
+  });
+  REQUIRE(started_both(events));
+  // Both sleeps started before this point: past it, a surviving command has written its marker.
+  const auto markers_due = std::chrono::steady_clock::now() + std::chrono::seconds(kSleep + 3);
+  std::vector<pid_t> groups;
+  for (const auto& e : events) {
+    if (e.type == Payload::CommandStarted && (e.command == direct.id || e.command == background.id))
+      groups.push_back(static_cast<pid_t>(e.pid));
+  }
+  REQUIRE(groups.size() == 2);
   agent.kill9();
-  // The orphaned command keeps running (on a real host systemd's cgroup stop would end it).
-  CHECK(::kill(-command_pgid, 0) == 0);
-  ::kill(-command_pgid, SIGKILL);
 
   Process again = start_agent("agent-2.log");
   events = stream_command_events(server, id, 30s, [&](const auto& ev) {
-    return has(ev, slow.id, Payload::CommandInterrupted);
+    return has(ev, direct.id, Payload::CommandInterrupted) &&
+           has(ev, background.id, Payload::CommandInterrupted);
   });
-  if (!has(events, slow.id, Payload::CommandInterrupted)) {
+  if (!has(events, direct.id, Payload::CommandInterrupted) ||
+      !has(events, background.id, Payload::CommandInterrupted)) {
     MESSAGE("restarted agent's log:\n", files::read_all(dir / "agent-2.log").value_or("(none)"));
   }
-  CHECK(has(events, slow.id, Payload::CommandInterrupted));
-  CHECK(count(events, slow.id, Payload::CommandStarted) == 1);  // not run again
-  CHECK(count(events, slow.id, Payload::CommandCompleted) == 0);
+  CHECK(has(events, direct.id, Payload::CommandInterrupted));
+  CHECK(has(events, background.id, Payload::CommandInterrupted));
+  // Reported interrupted only when nothing of it runs any more.
+  for (pid_t g : groups) CHECK_MESSAGE(!group_has_live_member(g), "process group " << g);
+  std::this_thread::sleep_until(markers_due);
+  CHECK_MESSAGE(!fs::exists(direct_marker), "the interrupted shell finished its script");
+  CHECK_MESSAGE(!fs::exists(background_marker), "the interrupted background job finished");
+  for (const auto* c : {&direct, &background}) {
+    CHECK(count(events, c->id, Payload::CommandStarted) == 1);  // not run again
+    CHECK(count(events, c->id, Payload::CommandCompleted) == 0);
+    // The shell died with the agent; its sleep (or background job) was killed by the restart.
+    for (const auto& e : events_of(events, c->id)) {
+      if (e.type == Payload::CommandInterrupted) {
+        CHECK_MESSAGE(e.reason.find("were still running and were killed") != std::string::npos,
+                      e.reason);
+      }
+    }
+  }
   CHECK(count(events, quick.id, Payload::CommandStarted) == 1);
   CHECK(count(events, quick.id, Payload::CommandCompleted) == 1);
   CHECK(again.terminate() == 0);
+  for (pid_t g : groups) ::kill(-g, SIGKILL);  // whatever a failed run left behind
 }

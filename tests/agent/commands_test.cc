@@ -163,6 +163,14 @@ TEST_CASE("a command that cannot start is failed with the reason") {
   auto ev = h.run(bad_dir);
   CHECK(last(ev).type == Payload::CommandFailed);
   CHECK(last(ev).reason.find("working directory") != std::string::npos);
+  // Executable but not a program: exec itself fails, in the child, and says why.
+  const auto garbage = h.dir / "not-a-program";
+  { std::ofstream(garbage) << "\x7f\x01garbage"; }
+  std::filesystem::permissions(garbage, std::filesystem::perms::owner_all);
+  auto bad_exec = h.run(exec_command({garbage.string()}));
+  CHECK(types(bad_exec) == std::vector{Payload::CommandReceived, Payload::CommandFailed});
+  CHECK_MESSAGE(last(bad_exec).reason.find("Exec format error") != std::string::npos,
+                last(bad_exec).reason);
 }
 
 TEST_CASE("a timeout kills the whole process group, even a child that ignores SIGTERM") {

@@ -24,6 +24,8 @@ TEST_CASE("proc/<pid>/stat: real processes and a name holding parentheses") {
   CHECK(bash->pid == 10642);
   CHECK(bash->comm == "bash");
   CHECK(bash->state == 'S');
+  CHECK(bash->pgrp == 10642);
+  CHECK(bash->session == 10642);
   CHECK(bash->cpu_ticks == 1 + 2);
   CHECK(bash->start_ticks == 62765);
   CHECK(bash->rss_pages == 976);
@@ -32,6 +34,8 @@ TEST_CASE("proc/<pid>/stat: real processes and a name holding parentheses") {
   REQUIRE(evil.has_value());
   CHECK(evil->comm == "evil) S (x) y");
   CHECK(evil->state == 'R');
+  CHECK(evil->pgrp == 4242);
+  CHECK(evil->session == 4242);
   CHECK(evil->cpu_ticks == 6000);
   CHECK(evil->rss_pages == 25600);
 

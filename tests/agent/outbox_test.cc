@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "agent/outbox/drop_reporter.h"
 #include "agent/outbox/record.h"
 #include "agent/publisher/msg_ids.h"
 #include "common/event_codec.h"
@@ -270,4 +271,108 @@ TEST_CASE("msg ids of the two lanes parse back, and nothing else does") {
   CHECK_FALSE(agent::parse_msg_id(prefix + "0", prefix));
   CHECK_FALSE(agent::parse_msg_id(prefix + "12x", prefix));
   CHECK_FALSE(agent::parse_msg_id(prefix + "raw-1-2", prefix));
+}
+
+namespace {
+
+struct DroppedEvent {
+  std::uint64_t metrics = 0, heartbeats = 0;
+};
+
+std::vector<DroppedEvent> dropped_events(Outbox& box) {
+  std::vector<DroppedEvent> out;
+  auto events = box.next_unsent(AgentSeq{}, 100'000);
+  REQUIRE(events.has_value());
+  for (const auto& e : *events) {
+    if (e.type != schema::Payload::OutboxDropped) continue;
+    auto env = codec::verify_event(e.bytes);
+    REQUIRE(env.has_value());
+    const auto* d = (*env)->payload_as_OutboxDropped();
+    REQUIRE(d != nullptr);
+    out.push_back({d->dropped_metrics(), d->dropped_heartbeats()});
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a day offline costs one OutboxDropped event, with every replaced heartbeat counted") {
+  using namespace std::chrono_literals;
+  test::TempDir dir("outbox");
+  FakeClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  auto box = open_box(dir / "outbox", clock);
+  agent::DropReporter reporter(*box, agent_id, clock);
+  auto heartbeat = [&] {
+    auto n = box->put_heartbeat(
+        [&](std::uint64_t c) { return test::heartbeat_event(agent_id, clock, c); });
+    REQUIRE(n.has_value());
+    return *n;
+  };
+  auto tick = [&] {
+    auto r = reporter.report_if_due();
+    REQUIRE(r.has_value());
+    return r->has_value();
+  };
+  // The agent's loop during a day without the broker: a heartbeat every 30 s, never acked.
+  constexpr int kPerDay = 24 * 60 * 2;
+  for (int i = 0; i < kPerDay; ++i) {
+    heartbeat();
+    CHECK_FALSE(tick());
+    clock.advance(30s);
+  }
+  CHECK(dropped_events(*box).empty());
+  CHECK(box->drop_counts().replaced_heartbeats == kPerDay - 1);
+
+  // The counts survive a restart; the broker is back and acks the next heartbeat: one report.
+  box.reset();
+  box = open_box(dir / "outbox", clock);
+  agent::DropReporter after_restart(*box, agent_id, clock);
+  const auto n = heartbeat();  // replaces the one left pending
+  CHECK_FALSE(after_restart.report_if_due()->has_value());
+  REQUIRE(box->clear_heartbeat(n).has_value());
+  auto reported = after_restart.report_if_due();
+  REQUIRE(reported.has_value());
+  REQUIRE(reported->has_value());
+  CHECK((*reported)->replaced_heartbeats == kPerDay);
+  auto events = dropped_events(*box);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].heartbeats == kPerDay);
+  CHECK(events[0].metrics == 0);
+  CHECK(box->drop_counts().empty());  // reset in the same write as the event
+  CHECK(box->depth() == 1);
+
+  // A flapping link: heartbeats replaced again within the hour wait for the hour to pass.
+  heartbeat();
+  REQUIRE(box->clear_heartbeat(heartbeat()).has_value());
+  CHECK_FALSE(after_restart.report_if_due()->has_value());
+  clock.advance(59min);
+  CHECK_FALSE(after_restart.report_if_due()->has_value());
+  clock.advance(1min);
+  reported = after_restart.report_if_due();
+  REQUIRE(reported.has_value());
+  REQUIRE(reported->has_value());
+  CHECK((*reported)->replaced_heartbeats == 1);
+
+  // Dropped metrics are reported at once, with the heartbeats replaced so far, even offline.
+  auto tiny = open_box(dir / "tiny", clock, 2048);
+  agent::DropReporter tiny_reporter(*tiny, agent_id, clock);
+  for (int i = 0; i < 40; ++i) test::append_event(*tiny, agent_id, clock, EventClass::kDroppable);
+  REQUIRE(tiny->put_heartbeat(
+                  [&](std::uint64_t c) { return test::heartbeat_event(agent_id, clock, c); })
+              .has_value());
+  REQUIRE(tiny->put_heartbeat(
+                  [&](std::uint64_t c) { return test::heartbeat_event(agent_id, clock, c); })
+              .has_value());
+  const auto dropped = tiny->drop_counts().dropped_events;
+  CHECK(dropped > 0);
+  reported = tiny_reporter.report_if_due();
+  REQUIRE(reported.has_value());
+  REQUIRE(reported->has_value());
+  CHECK((*reported)->dropped_events == dropped);
+  CHECK((*reported)->replaced_heartbeats == 1);
+  events = dropped_events(*tiny);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].metrics == dropped);
+  CHECK(events[0].heartbeats == 1);
 }

@@ -1,10 +1,16 @@
-// ChildProcess on Linux: posix_spawn (no fork of the agent's address space) into a new process
-// group, with the signal mask and dispositions reset (the agent blocks SIGTERM for sigwait).
+// ChildProcess on Linux: fork and exec into a new process group, with every signal disposition
+// and the signal mask reset (the agent blocks SIGTERM for sigwait) and no descriptor of the agent
+// left open but the three standard streams. The child's lifetime is bound to the agent's:
+// PR_SET_PDEATHSIG makes the kernel SIGKILL it when the thread that started it ends (the agent
+// dying), and a held child waits before exec until the caller has recorded its group.
+// fork rather than posix_spawn because the child must run prctl and wait before exec; the agent
+// is small (tens of MiB), so copying its page tables costs well under a millisecond.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +23,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/platform/linux/process_group.h"
 #include "agent/platform/process.h"
 
 namespace rmm::agent::platform {
@@ -51,15 +58,53 @@ bool group_has_live_member(pid_t pgid) {
 
 class PosixChild final : public ChildProcess {
  public:
-  PosixChild(pid_t pid, int out_fd, int err_fd) : pid_(pid), fds_{out_fd, err_fd} {}
+  PosixChild(pid_t pid, int out_fd, int err_fd, int go_fd, int report_fd, std::string program)
+      : pid_(pid),
+        fds_{out_fd, err_fd},
+        go_fd_(go_fd),
+        report_fd_(report_fd),
+        program_(std::move(program)) {}
   ~PosixChild() override {
     close_output();
+    close_fd(go_fd_);  // a child still held sees the end of the go-ahead and exits unexec'd
+    close_fd(report_fd_);
     if (!exit_) {
       ::kill(-pid_, SIGKILL);
       int status = 0;
       while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
     }
+  }
+
+  Result<ProcessGroupRecord> group_record() const override {
+    auto record = linux_proc::group_record(static_cast<std::uint32_t>(pid_));
+    if (!record) return std::unexpected(record.error());
+    if (record->group != static_cast<std::uint64_t>(pid_)) {
+      return failf("process {} is in group {}, not its own", pid_, record->group);
+    }
+    return record;
+  }
+
+  Status release() override {
+    if (go_fd_ < 0) return {};
+    const char go = 1;
+    ssize_t sent = 0;
+    do {
+      sent = ::send(go_fd_, &go, 1, MSG_NOSIGNAL);  // no SIGPIPE if the child is gone
+    } while (sent < 0 && errno == EINTR);
+    close_fd(go_fd_);
+    // The report pipe closes on a successful exec (O_CLOEXEC) or carries exec's errno.
+    int error = 0;
+    ssize_t got = 0;
+    do {
+      got = ::read(report_fd_, &error, sizeof error);
+    } while (got < 0 && errno == EINTR);
+    close_fd(report_fd_);
+    if (got == static_cast<ssize_t>(sizeof error)) {
+      return failf("starting {}: {}", program_, std::strerror(error));
+    }
+    if (sent != 1) return failf("starting {}: the process ended before it ran", program_);
+    return {};
   }
 
   std::uint32_t pid() const override { return static_cast<std::uint32_t>(pid_); }
@@ -131,6 +176,9 @@ class PosixChild final : public ChildProcess {
  private:
   pid_t pid_;
   int fds_[2];
+  int go_fd_;      // socket to the held child: one byte lets it exec
+  int report_fd_;  // exec's errno when it failed; closed by a successful exec
+  std::string program_;
   std::optional<ExitStatus> exit_;
 };
 
@@ -147,6 +195,66 @@ bool is_executable_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
+// Everything the child needs, prepared before fork: after it, only async-signal-safe calls.
+struct ChildPlan {
+  char* const* argv;
+  char* const* envp;
+  const char* working_dir;
+  int out, err;  // write ends for stdout and stderr
+  int go;        // read end: one byte, then exec
+  int report;    // write end: exec's errno
+  pid_t parent;
+};
+
+void close_fds(unsigned from, unsigned to) {
+  if (from > to) return;
+  if (::close_range(from, to, 0) == 0) return;
+  for (unsigned fd = from; fd <= to && fd < 65536; ++fd)
+    ::close(static_cast<int>(fd));  // old kernel
+}
+
+// In the child: reports why it cannot run the program, and exits.
+[[noreturn]] void child_failed(int report_fd, int error) {
+  (void)!::write(report_fd, &error, sizeof error);
+  ::_exit(127);
+}
+
+[[noreturn]] void run_child(const ChildPlan& p) {
+  ::setpgid(0, 0);
+  // SIGKILL when the agent's thread that started us ends; if the agent is gone already, our
+  // parent changed before the prctl could take effect.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_failed(p.report, errno);
+  if (::getppid() != p.parent) ::_exit(127);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // SIGKILL etc.: EINVAL
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(p.out, 1) < 0 || ::dup2(p.err, 2) < 0) {
+    child_failed(p.report, errno);
+  }
+  // Only the standard streams and the two control descriptors stay open: nothing of the agent
+  // reaches the command, and another command's pipes are not held open while this one waits.
+  const unsigned lo = static_cast<unsigned>(std::min(p.go, p.report));
+  const unsigned hi = static_cast<unsigned>(std::max(p.go, p.report));
+  close_fds(3, lo - 1);
+  close_fds(lo + 1, hi - 1);
+  close_fds(hi + 1, ~0U);
+  if (::chdir(p.working_dir) != 0) child_failed(p.report, errno);
+  char go = 0;
+  ssize_t got = 0;
+  do {
+    got = ::read(p.go, &go, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got != 1) ::_exit(127);  // never released: the agent gave up on us, or died
+  ::close(p.go);
+  ::execve(p.argv[0], p.argv, p.envp);
+  child_failed(p.report, errno);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec) {
@@ -156,8 +264,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec)
   if (!spec.working_dir.starts_with('/')) {
     return fail(Error::Code::kInvalidInput, "the working directory must be an absolute path");
   }
-  // posix_spawn reports a failed chdir or exec only as exit status 127: check both first so the
-  // command fails with a reason instead of "completed with 127".
+  // Checked first so the common mistakes fail with a plain reason before anything is started.
   struct stat st {};
   if (::stat(spec.working_dir.c_str(), &st) != 0) {
     return failf("working directory {}: {}", spec.working_dir, std::strerror(errno));
@@ -166,29 +273,12 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec)
   if (!is_executable_file(spec.argv[0])) {
     return failf("{}: not an executable file", spec.argv[0]);
   }
-  Pipe out, err;
-  if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0) {
+  Pipe out, err, go, report;
+  if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0 ||
+      ::pipe2(report.fds, O_CLOEXEC) != 0 ||
+      ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go.fds) != 0) {
     return failf("pipe: {}", std::strerror(errno));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out.fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err.fds[1], 2);
-  posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
   std::vector<char*> args;
   args.reserve(spec.argv.size() + 1);
   for (const auto& a : spec.argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -197,18 +287,28 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec)
   env.reserve(spec.env.size() + 1);
   for (const auto& e : spec.env) env.push_back(const_cast<char*>(e.c_str()));
   env.push_back(nullptr);
+  const ChildPlan plan{.argv = args.data(),
+                       .envp = env.data(),
+                       .working_dir = spec.working_dir.c_str(),
+                       .out = out.fds[1],
+                       .err = err.fds[1],
+                       .go = go.fds[0],
+                       .report = report.fds[1],
+                       .parent = ::getpid()};
 
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return failf("starting {}: {}", spec.argv[0], std::strerror(rc));
-  close_fd(out.fds[1]);
-  close_fd(err.fds[1]);
+  const pid_t pid = ::fork();
+  if (pid < 0) return failf("starting {}: fork: {}", spec.argv[0], std::strerror(errno));
+  if (pid == 0) run_child(plan);
+  // Also here, so the group exists before the caller records or signals it.
+  ::setpgid(pid, pid);
+  for (int* fd : {&out.fds[1], &err.fds[1], &go.fds[0], &report.fds[1]}) close_fd(*fd);
   for (int fd : {out.fds[0], err.fds[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  auto child = std::make_unique<PosixChild>(pid, out.fds[0], err.fds[0]);
-  out.fds[0] = -1;
-  err.fds[0] = -1;
+  auto child = std::make_unique<PosixChild>(pid, out.fds[0], err.fds[0], go.fds[1], report.fds[0],
+                                            spec.argv[0]);
+  out.fds[0] = err.fds[0] = go.fds[1] = report.fds[0] = -1;
+  if (!spec.held) {
+    if (auto st = child->release(); !st) return std::unexpected(st.error());
+  }
   return std::unique_ptr<ChildProcess>(std::move(child));
 }
 

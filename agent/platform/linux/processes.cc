@@ -24,17 +24,22 @@ std::optional<PidStat> parse_proc_pid_stat(std::string_view text) {
   auto state = scan::next_token(rest);
   if (state.size() != 1) return std::nullopt;
   s.state = state[0];
-  // Fields 4..24 of proc(5); we need utime (14), stime (15), starttime (22), rss (24).
+  // Fields 4..24 of proc(5); we need pgrp (5), session (6), utime (14), stime (15), starttime
+  // (22), rss (24).
   std::array<std::string_view, 21> f{};
   for (auto& x : f) {
     x = scan::next_token(rest);
     if (x.empty()) return std::nullopt;
   }
+  auto pgrp = scan::to_number<std::uint32_t>(f[5 - 4]);
+  auto session = scan::to_number<std::uint32_t>(f[6 - 4]);
   auto utime = scan::to_number(f[14 - 4]);
   auto stime = scan::to_number(f[15 - 4]);
   auto start = scan::to_number(f[22 - 4]);
   auto rss = scan::to_number<std::int64_t>(f[24 - 4]);
-  if (!utime || !stime || !start || !rss) return std::nullopt;
+  if (!pgrp || !session || !utime || !stime || !start || !rss) return std::nullopt;
+  s.pgrp = *pgrp;
+  s.session = *session;
   s.cpu_ticks = *utime + *stime;
   s.start_ticks = *start;
   s.rss_pages = *rss > 0 ? static_cast<std::uint64_t>(*rss) : 0;

@@ -16,6 +16,8 @@ struct PidStat {
   std::uint32_t pid = 0;
   std::string comm;  // between the first '(' and the LAST ')': names may hold both
   char state = '?';
+  std::uint32_t pgrp = 0;         // process group
+  std::uint32_t session = 0;      // session id
   std::uint64_t cpu_ticks = 0;    // utime + stime, in clock ticks
   std::uint64_t start_ticks = 0;  // start time after boot, in clock ticks
   std::uint64_t rss_pages = 0;

@@ -9,6 +9,13 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec&) {
               "running commands is not supported on this platform yet (macOS)");
 }
 
+// TODO(platform): as agent/platform/linux/process_group_linux.cc, with proc_pidinfo
+// (PROC_PIDTBSDINFO: pgid, start time) instead of /proc.
+Result<LeftoverKill> kill_leftover_group(const ProcessGroupRecord&, std::chrono::milliseconds) {
+  return fail(Error::Code::kNotSupported,
+              "killing a command's leftover processes is not supported on this platform (macOS)");
+}
+
 Result<std::string> find_program(std::string_view, std::string_view) {
   return fail(Error::Code::kNotSupported, "program lookup is not supported on macOS yet");
 }

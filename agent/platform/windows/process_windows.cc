@@ -10,6 +10,13 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec&) {
               "running commands is not supported on this platform yet (Windows)");
 }
 
+// TODO(platform): a job object per command with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE (its
+// processes die with the agent), named in the command journal so a restart can terminate it.
+Result<LeftoverKill> kill_leftover_group(const ProcessGroupRecord&, std::chrono::milliseconds) {
+  return fail(Error::Code::kNotSupported,
+              "killing a command's leftover processes is not supported on this platform (Windows)");
+}
+
 // TODO(platform): SearchPathW.
 Result<std::string> find_program(std::string_view, std::string_view) {
   return fail(Error::Code::kNotSupported, "program lookup is not supported on Windows yet");
