@@ -196,12 +196,16 @@ void AlertEngine::on_presence(const AgentId& agent, UnixNanos at) {
 
 void AlertEngine::on_outbox_dropped(const AgentId& agent, StreamSeq seq, UnixNanos at,
                                     const OutboxDropRow& d) {
-  const auto dropped = d.dropped_metrics + d.dropped_heartbeats;
+  // Only lost metrics are worth a warning: a replaced heartbeat is superseded by a newer one
+  // (the outage itself is the `offline` alert), and agents report those counts after every
+  // outage.
+  if (d.dropped_metrics <= 0) return;
   raise({agent, std::string(kOutboxDrops), ""}, seq, at, "warning",
-        fmt::format("the agent's outbox dropped {} metrics and {} heartbeats (sequences {}..{})",
-                    d.dropped_metrics, d.dropped_heartbeats, d.oldest_dropped_seq,
-                    d.newest_dropped_seq),
-        static_cast<double>(dropped), std::nullopt);
+        fmt::format("the agent's outbox dropped {} metrics (sequences {}..{}) and replaced {} "
+                    "heartbeats",
+                    d.dropped_metrics, d.oldest_dropped_seq, d.newest_dropped_seq,
+                    d.dropped_heartbeats),
+        static_cast<double>(d.dropped_metrics), std::nullopt);
 }
 
 void AlertEngine::on_gap(const AgentId& agent, StreamSeq seq, UnixNanos at, std::int64_t from_seq,

@@ -491,7 +491,7 @@ TEST_CASE("outbox drops, sequence gaps and watchdog alerts; ticks skip revoked a
   db.write(s.items);
   CHECK(db.text("SELECT string_agg(rule || ':' || severity || ':' || value, ',' ORDER BY "
                 "raised_stream_seq, rule) FROM alerts") ==
-        "outbox_drops:warning:4,sequence_gap:warning:3,offline:critical:599");
+        "outbox_drops:warning:3,sequence_gap:warning:3,offline:critical:599");
   CHECK(db.scalar(fmt::format("SELECT count(*) FROM alerts WHERE agent_id = '{}'", kB.str())) == 0);
 }
 
