@@ -9,6 +9,7 @@
 #include "projector/db/migrations.h"
 #include "projector/db/projection_lock.h"
 #include "projector/folds/decode.h"
+#include "projector/loss_recovery.h"
 #include "projector/stream_state.h"
 
 namespace rmm::projector {
@@ -20,6 +21,9 @@ constexpr auto kMaxBackoff = 5s;
 constexpr auto kProgressLogInterval = 10s;
 // A standby repeats who holds the projection at most this often.
 constexpr auto kStandbyLogInterval = 60s;
+// How long a proven-deleted range waits for the control archive to catch up before the gap is
+// retried (with the refused-gap backoff); also what it adds to the shutdown latency.
+constexpr auto kArchiveCatchUpWait = 5s;
 using Steady = std::chrono::steady_clock;
 
 }  // namespace
@@ -545,16 +549,61 @@ Status Runner::run() {
                       {"reason", verdict ? verdict->reason : verdict.error().message}});
           break;
         }
-        log::error("stream.events_lost", {{"stream", options_.stream},
-                                          {"from", expected},
-                                          {"to", m->seq - 1},
-                                          {"count", m->seq - expected},
-                                          {"reason", verdict->reason},
-                                          {"hint",
-                                           "recorded in ops.stream_losses; acknowledge with "
-                                           "'rmm-projector losses --acknowledge=all'"}});
-        loss = db::StreamLoss{options_.stream, StreamSeq{expected}, StreamSeq{m->seq - 1},
-                              verdict->reason};
+        // Its control events are in the archive: fold them, under their own sequences, in the
+        // transaction that records the loss (loss_recovery.h); never pass them while it lags.
+        const StreamSeq from{expected}, to{m->seq - 1};
+        auto archived = read_archived_control(*nats_, options_.control_archive, options_.stream,
+                                              from, to, kArchiveCatchUpWait);
+        if (!archived) {
+          gap = true;
+          log::error("stream.gap_deferred",
+                     {{"stream", options_.stream},
+                      {"from", from.value},
+                      {"to", to.value},
+                      {"archive", options_.control_archive},
+                      {"error", archived.error().message},
+                      {"hint",
+                       "the range's control events are kept in the archive, which could not "
+                       "supply them yet; the projector tries again"}});
+          break;
+        }
+        const std::uint64_t recovered = archived->items.size();
+        const std::uint64_t lost = to.value - from.value + 1 - recovered;
+        std::string reason = verdict->reason;
+        if (!archived->unavailable.empty()) {
+          reason += "; control events lost too: " + archived->unavailable;
+          log::error("stream.control_events_lost",
+                     {{"stream", options_.stream},
+                      {"from", from.value},
+                      {"to", to.value},
+                      {"archive", options_.control_archive},
+                      {"error", archived->unavailable},
+                      {"hint",
+                       "tenancy, users, policies, enrollments or commands of this range may be "
+                       "missing from the read models (docs/operations.md, When the stream "
+                       "overflows)"}});
+        }
+        if (lost > 0) {
+          log::error("stream.events_lost", {{"stream", options_.stream},
+                                            {"from", from.value},
+                                            {"to", to.value},
+                                            {"count", lost},
+                                            {"control_events_recovered", recovered},
+                                            {"archive", options_.control_archive},
+                                            {"reason", reason},
+                                            {"hint",
+                                             "recorded in ops.stream_losses; acknowledge with "
+                                             "'rmm-projector losses --acknowledge=all'"}});
+        } else {
+          log::warn("stream.events_recovered", {{"stream", options_.stream},
+                                                {"from", from.value},
+                                                {"to", to.value},
+                                                {"control_events_recovered", recovered},
+                                                {"archive", options_.control_archive},
+                                                {"reason", reason}});
+        }
+        loss = db::StreamLoss{options_.stream, from, to, reason};
+        for (auto& item : archived->items) items.push_back(std::move(item));
       }
       fresh_consumer_ = false;
       items.push_back({StreamSeq{m->seq}, std::move(m->decoded)});
