@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/log.h"
 #include "projector/rebuild/control_archive.h"
 
 namespace rmm::projector {
@@ -49,6 +50,63 @@ Result<ArchivedControl> read_archived_control(nats::Connection& conn, const std:
     }
     next = found.back().seq.next();
   }
+}
+
+Result<RecoveredRange> recover_deleted_range(nats::Connection& conn, const std::string& stream,
+                                             const std::string& archive, StreamSeq from,
+                                             StreamSeq to, const std::string& proof,
+                                             std::chrono::milliseconds catch_up_wait) {
+  auto archived = read_archived_control(conn, archive, stream, from, to, catch_up_wait);
+  if (!archived) {
+    log::error("stream.gap_deferred",
+               {{"stream", stream},
+                {"from", from.value},
+                {"to", to.value},
+                {"archive", archive},
+                {"error", archived.error().message},
+                {"hint",
+                 "the range's control events are kept in the archive, which could not supply "
+                 "them yet; the projector tries again"}});
+    return std::unexpected(archived.error());
+  }
+  const std::uint64_t recovered = archived->items.size();
+  const std::uint64_t lost = to.value - from.value + 1 - recovered;
+  std::string reason = proof;
+  if (!archived->unavailable.empty()) {
+    reason += "; control events lost too: " + archived->unavailable;
+    log::error("stream.control_events_lost",
+               {{"stream", stream},
+                {"from", from.value},
+                {"to", to.value},
+                {"archive", archive},
+                {"error", archived->unavailable},
+                {"hint",
+                 "tenancy, users, policies, enrollments or commands of this range may be "
+                 "missing from the read models (docs/operations.md, When the stream "
+                 "overflows)"}});
+  }
+  if (lost > 0) {
+    log::error("stream.events_lost",
+               {{"stream", stream},
+                {"from", from.value},
+                {"to", to.value},
+                {"count", lost},
+                {"control_events_recovered", recovered},
+                {"archive", archive},
+                {"reason", reason},
+                {"hint",
+                 "recorded in ops.stream_losses; acknowledge with 'rmm-projector losses "
+                 "--acknowledge=all'"}});
+  } else {
+    log::warn("stream.events_recovered", {{"stream", stream},
+                                          {"from", from.value},
+                                          {"to", to.value},
+                                          {"control_events_recovered", recovered},
+                                          {"archive", archive},
+                                          {"reason", reason}});
+  }
+  return RecoveredRange{.items = std::move(archived->items),
+                        .loss = db::StreamLoss{stream, from, to, std::move(reason)}};
 }
 
 }  // namespace rmm::projector

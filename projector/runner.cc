@@ -551,59 +551,15 @@ Status Runner::run() {
         }
         // Its control events are in the archive: fold them, under their own sequences, in the
         // transaction that records the loss (loss_recovery.h); never pass them while it lags.
-        const StreamSeq from{expected}, to{m->seq - 1};
-        auto archived = read_archived_control(*nats_, options_.control_archive, options_.stream,
-                                              from, to, kArchiveCatchUpWait);
-        if (!archived) {
+        auto filled = recover_deleted_range(*nats_, options_.stream, options_.control_archive,
+                                            StreamSeq{expected}, StreamSeq{m->seq - 1},
+                                            verdict->reason, kArchiveCatchUpWait);
+        if (!filled) {
           gap = true;
-          log::error("stream.gap_deferred",
-                     {{"stream", options_.stream},
-                      {"from", from.value},
-                      {"to", to.value},
-                      {"archive", options_.control_archive},
-                      {"error", archived.error().message},
-                      {"hint",
-                       "the range's control events are kept in the archive, which could not "
-                       "supply them yet; the projector tries again"}});
           break;
         }
-        const std::uint64_t recovered = archived->items.size();
-        const std::uint64_t lost = to.value - from.value + 1 - recovered;
-        std::string reason = verdict->reason;
-        if (!archived->unavailable.empty()) {
-          reason += "; control events lost too: " + archived->unavailable;
-          log::error("stream.control_events_lost",
-                     {{"stream", options_.stream},
-                      {"from", from.value},
-                      {"to", to.value},
-                      {"archive", options_.control_archive},
-                      {"error", archived->unavailable},
-                      {"hint",
-                       "tenancy, users, policies, enrollments or commands of this range may be "
-                       "missing from the read models (docs/operations.md, When the stream "
-                       "overflows)"}});
-        }
-        if (lost > 0) {
-          log::error("stream.events_lost", {{"stream", options_.stream},
-                                            {"from", from.value},
-                                            {"to", to.value},
-                                            {"count", lost},
-                                            {"control_events_recovered", recovered},
-                                            {"archive", options_.control_archive},
-                                            {"reason", reason},
-                                            {"hint",
-                                             "recorded in ops.stream_losses; acknowledge with "
-                                             "'rmm-projector losses --acknowledge=all'"}});
-        } else {
-          log::warn("stream.events_recovered", {{"stream", options_.stream},
-                                                {"from", from.value},
-                                                {"to", to.value},
-                                                {"control_events_recovered", recovered},
-                                                {"archive", options_.control_archive},
-                                                {"reason", reason}});
-        }
-        loss = db::StreamLoss{options_.stream, from, to, reason};
-        for (auto& item : archived->items) items.push_back(std::move(item));
+        loss = std::move(filled->loss);
+        for (auto& item : filled->items) items.push_back(std::move(item));
       }
       fresh_consumer_ = false;
       items.push_back({StreamSeq{m->seq}, std::move(m->decoded)});
