@@ -67,12 +67,17 @@ int run_losses(const std::string& pg_url, const std::string& acknowledge) {
   std::uint64_t events = 0;
   for (const auto& l : *open) {
     events += l.count;
+    // The range's control events folded from the archive are not lost: say so beside the count.
+    const std::string recovered =
+        l.recovered == 0
+            ? std::string()
+            : fmt::format(", besides {} control events recovered from the archive", l.recovered);
     std::printf(
-        "stream loss %lld: %s sequences %llu-%llu (%llu events) deleted before projection "
+        "stream loss %lld: %s sequences %llu-%llu (%llu events%s) deleted before projection "
         "%s folded them; detected %s; %s\n",
         static_cast<long long>(l.id), l.stream.c_str(), static_cast<unsigned long long>(l.from_seq),
         static_cast<unsigned long long>(l.to_seq), static_cast<unsigned long long>(l.count),
-        l.projection.c_str(), l.detected_at.c_str(), l.reason.c_str());
+        recovered.c_str(), l.projection.c_str(), l.detected_at.c_str(), l.reason.c_str());
   }
   std::printf(
       "%zu stream loss%s not acknowledged (%llu events); after dealing with the cause "

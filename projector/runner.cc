@@ -9,6 +9,7 @@
 #include "projector/db/migrations.h"
 #include "projector/db/projection_lock.h"
 #include "projector/folds/decode.h"
+#include "projector/loss_recovery.h"
 #include "projector/stream_state.h"
 
 namespace rmm::projector {
@@ -20,6 +21,9 @@ constexpr auto kMaxBackoff = 5s;
 constexpr auto kProgressLogInterval = 10s;
 // A standby repeats who holds the projection at most this often.
 constexpr auto kStandbyLogInterval = 60s;
+// How long a proven-deleted range waits for the control archive to catch up before the gap is
+// retried (with the refused-gap backoff); also what it adds to the shutdown latency.
+constexpr auto kArchiveCatchUpWait = 5s;
 using Steady = std::chrono::steady_clock;
 
 }  // namespace
@@ -232,9 +236,10 @@ void Runner::check_stream() {
                 {"count", r.lost->second - r.lost->first + 1},
                 {"checkpoint", checkpoint_.value},
                 {"hint",
-                 "the stream's limits deleted events no projector folded; they are "
-                 "recorded in ops.stream_losses when the projector passes them "
-                 "(docs/operations.md, When the stream overflows)"}});
+                 "the stream's limits deleted events no projector folded: when the projector "
+                 "passes them it folds their control events from the control archive and "
+                 "records the telemetry in ops.stream_losses (docs/operations.md, When the "
+                 "stream overflows)"}});
   } else if (r.near_limit) {
     log::warn("stream.lag_near_limit", {{"stream", options_.stream},
                                         {"checkpoint", checkpoint_.value},
@@ -551,16 +556,17 @@ Status Runner::run() {
                       {"reason", verdict ? verdict->reason : verdict.error().message}});
           break;
         }
-        log::error("stream.events_lost", {{"stream", options_.stream},
-                                          {"from", expected},
-                                          {"to", m->seq - 1},
-                                          {"count", m->seq - expected},
-                                          {"reason", verdict->reason},
-                                          {"hint",
-                                           "recorded in ops.stream_losses; acknowledge with "
-                                           "'rmm-projector losses --acknowledge=all'"}});
-        loss = db::StreamLoss{options_.stream, StreamSeq{expected}, StreamSeq{m->seq - 1},
-                              verdict->reason};
+        // Its control events are in the archive: fold them, under their own sequences, in the
+        // transaction that records the loss (loss_recovery.h); never pass them while it lags.
+        auto filled = recover_deleted_range(*nats_, options_.stream, options_.control_archive,
+                                            StreamSeq{expected}, StreamSeq{m->seq - 1},
+                                            verdict->reason, kArchiveCatchUpWait);
+        if (!filled) {
+          gap = true;
+          break;
+        }
+        loss = std::move(filled->loss);
+        for (auto& item : filled->items) items.push_back(std::move(item));
       }
       fresh_consumer_ = false;
       items.push_back({StreamSeq{m->seq}, std::move(m->decoded)});

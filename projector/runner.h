@@ -14,8 +14,11 @@
 // the previous run's unacked batch); acking past them would lose them. So the first message past
 // the checkpoint must be checkpoint + 1: on a gap the consumer is recreated from checkpoint + 1,
 // and a gap right after that is accepted only when the stream no longer holds those sequences
-// (stream_state.h); it is then logged at error level and recorded as a stream loss in the batch's
-// transaction. The writer checks the same rule against the checkpoint row (db::Continuity).
+// (stream_state.h). The range's control events are then read from the control archive and
+// folded first, each under its own sequence (loss_recovery.h; while the archive lags the gap is
+// retried, never passed), and what is really gone is logged at error level and recorded as a
+// stream loss in the batch's transaction. The writer checks the same rule against the checkpoint
+// row (db::Continuity).
 //
 // One owner per projection (db/projection_lock.h): the runner takes the projection's advisory
 // lock on its writer connection before it migrates, reads the checkpoint or touches the durable

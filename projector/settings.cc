@@ -53,7 +53,9 @@ constexpr std::array kSettings{
             "(max_msgs, max_bytes, max_age)",
             1, 100},
     Setting{"control-archive", Type::kString, "RMM_CONTROL",
-            "rebuild and verify: the stream that keeps the control events aged out of `stream`"},
+            "the stream that keeps the control events of `stream`: replays fill the ranges "
+            "`stream` no longer holds from it, the live projector a range deleted before it "
+            "folded it (empty: none)"},
     Setting{"rebuild-batch-size", Type::kInt, "16384",
             "rebuild and verify: messages per transaction of the replay", 1, 65'536},
     Setting{"keep-old-schema", Type::kBool, "false",

@@ -16,6 +16,18 @@
 #include "projector/db/swap_guard.h"
 
 namespace rmm::projector::db {
+namespace {
+
+// What the control archive can hold: a control event, folded or ignored by this build, or one
+// that fails to decode (a dead letter of a control subject; a replay dead-letters it too).
+bool is_control(const BatchItem& item) {
+  if (std::holds_alternative<ControlEvent>(item.decoded)) return true;
+  if (std::holds_alternative<Ignored>(item.decoded)) return true;  // only control subjects
+  const auto* dl = std::get_if<DeadLetter>(&item.decoded);
+  return dl != nullptr && dl->subject.starts_with("rmm.ctl.");
+}
+
+}  // namespace
 
 BatchWriter::BatchWriter(pqxx::connection& conn, std::string projection)
     : conn_(conn), projection_(std::move(projection)), partitions_(conn) {
@@ -96,25 +108,48 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
                                 "committed: the read models were changed under it",
                                 projection_, checkpoint, continuity->checkpoint.value));
       }
+      const auto& l = continuity->loss;
+      auto proven = [&](std::uint64_t from, std::uint64_t to) {
+        return l && l->from.value <= from && to <= l->to.value;
+      };
       std::uint64_t next = checkpoint + 1;
       for (const auto* item : todo) {
         const std::uint64_t seq = item->stream_seq.value;
-        if (seq != next) {
-          const auto& l = continuity->loss;
-          const bool proven = item == todo.front() && l && l->from.value <= next &&
-                              l->to.value >= seq - 1 && seq > next;
-          if (!proven) {
-            return fail(Error::Code::kConflict,
-                        fmt::format("batch of projection '{}' does not continue its checkpoint {}: "
-                                    "expected sequence {}, got {}{}",
-                                    projection_, checkpoint, next, seq,
-                                    l ? fmt::format(" (sequences {}-{} proven deleted)",
-                                                    l->from.value, l->to.value)
-                                      : ""));
-          }
-          loss = StreamLoss{l->stream, StreamSeq{next}, StreamSeq{seq - 1}, l->reason};
+        if (seq != next && !proven(next, seq - 1)) {
+          return fail(Error::Code::kConflict,
+                      fmt::format("batch of projection '{}' does not continue its checkpoint {}: "
+                                  "expected sequence {}, got {}{}",
+                                  projection_, checkpoint, next, seq,
+                                  l ? fmt::format(" (sequences {}-{} proven deleted)",
+                                                  l->from.value, l->to.value)
+                                    : ""));
+        }
+        // The stream no longer holds the proven range: what the batch has of it can only be the
+        // control events the archive kept.
+        if (proven(seq, seq) && !is_control(*item)) {
+          return fail(Error::Code::kConflict,
+                      fmt::format("batch of projection '{}' holds sequence {}, proven deleted "
+                                  "({}-{}), and it is no control event from the archive",
+                                  projection_, seq, l->from.value, l->to.value));
         }
         next = seq + 1;
+      }
+      // The part of the proven range this batch moves the checkpoint over, less the control
+      // events it folds there, is gone. A range the archive filled completely lost nothing.
+      if (l && !todo.empty()) {
+        const std::uint64_t from = std::max(l->from.value, checkpoint + 1);
+        const std::uint64_t to = std::min(l->to.value, todo.back()->stream_seq.value);
+        if (from <= to) {
+          std::uint64_t recovered = 0;
+          for (const auto* item : todo) {
+            const std::uint64_t seq = item->stream_seq.value;
+            if (seq >= from && seq <= to) ++recovered;
+          }
+          stats.recovered = recovered;
+          if (recovered < to - from + 1) {
+            loss = StreamLoss{l->stream, StreamSeq{from}, StreamSeq{to}, l->reason, recovered};
+          }
+        }
       }
     }
 
@@ -164,7 +199,7 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
     stats.metric_samples = static_cast<int>(read_models.samples());
     if (loss) {
       record_stream_loss(tx, projection_, *loss);
-      stats.lost = loss->to.value - loss->from.value + 1;
+      stats.lost = loss->to.value - loss->from.value + 1 - loss->recovered;
     }
     if (highest > checkpoint) {
       tx.exec_params0(

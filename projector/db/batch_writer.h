@@ -11,10 +11,12 @@
 // The live projector also states what it believes (Continuity): the checkpoint it committed last,
 // and a range of sequences it proved deleted from the stream. The transaction then refuses, with a
 // kConflict error and nothing written, a checkpoint row behind that belief (the read models went
-// back under it) and a batch that does not continue the checkpoint (its first new sequence must be
-// checkpoint + 1, or follow the proven range, and the rest must follow without holes). A proven
-// range the batch jumps over is recorded in ops.stream_losses in the same transaction. A rebuild
-// or verify replays whatever the stream holds and states nothing.
+// back under it) and a batch that does not continue the checkpoint: its sequences must follow
+// checkpoint + 1 without holes, except inside the proven range, where the batch may hold only the
+// control events the control archive kept of it (each under its original sequence). The part of
+// the proven range the batch moves the checkpoint over is recorded in ops.stream_losses in the
+// same transaction, counting only what the batch did not fold there. A rebuild or verify replays
+// whatever the stream holds and states nothing.
 //
 // Concurrency: one writer per connection; two writers on the same projection serialise on the
 // checkpoint row lock and never apply an item twice (only one may own it: db/projection_lock.h).
@@ -46,13 +48,15 @@ struct BatchStats {
   int metric_samples = 0;        // applied MetricsSamples (rows COPYed into `metrics`)
   StreamSeq checkpoint;          // the checkpoint after the commit
   std::uint64_t lost = 0;        // sequences of a proven-deleted range recorded as a stream loss
+  std::uint64_t recovered = 0;   // control events folded inside a proven-deleted range
 };
 
 // What the live projector asserts about its next batch.
 struct Continuity {
   StreamSeq checkpoint;  // the checkpoint the caller committed last (or read at start)
-  // Sequences checkpoint + 1 .. loss->to are gone from the stream (the caller proved it): the
-  // batch may start after them, and the part it jumps over is recorded as a stream loss.
+  // Sequences loss->from .. loss->to are gone from the stream (the caller proved it): the batch
+  // may hold only control events among them (read from the archive), and the part of the range
+  // it passes is recorded as a stream loss, less those.
   std::optional<StreamLoss> loss;
 };
 

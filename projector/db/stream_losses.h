@@ -1,8 +1,9 @@
-// Stream losses (migration 0009, table ops.stream_losses): ranges of sequences past a projection's
-// checkpoint that the stream deleted before the projector folded them. Recorded in the batch
-// transaction that moves the checkpoint over the range, listed by `rmm-projector losses` and
-// `tools/rmm status`, acknowledged by an operator (docs/operations.md, "When the stream
-// overflows").
+// Stream losses (migrations 0009 and 0010, table ops.stream_losses): ranges of sequences past a
+// projection's checkpoint that the stream deleted before the projector folded them. The range's
+// control events are folded from the control archive in the batch transaction that moves the
+// checkpoint over the range; the row, recorded in that transaction, counts what is really gone
+// (the range less the recovered control events). Listed by `rmm-projector losses` and `tools/rmm
+// status`, acknowledged by an operator (docs/operations.md, "When the stream overflows").
 //
 // Concurrency: the functions run statements on the given connection or transaction.
 // Limitations: the table lives outside the read-model schema (like `auth`), so a rebuild keeps it;
@@ -28,6 +29,9 @@ struct StreamLoss {
   StreamSeq from;
   StreamSeq to;  // inclusive
   std::string reason;
+  // Of the range, the control events folded from the control archive (set by the writer, which
+  // counts the items it folded inside the range): the row's count is the rest.
+  std::uint64_t recovered = 0;
 };
 
 struct RecordedLoss {
@@ -36,13 +40,15 @@ struct RecordedLoss {
   std::string stream;
   std::uint64_t from_seq = 0;
   std::uint64_t to_seq = 0;
-  std::uint64_t count = 0;
-  std::string detected_at;  // RFC 3339, UTC
+  std::uint64_t count = 0;      // deleted and not recovered
+  std::uint64_t recovered = 0;  // control events of the range folded from the archive
+  std::string detected_at;      // RFC 3339, UTC
   std::string reason;
 };
 
-// Inside the batch transaction (throws like any statement there). Recording the same range twice
-// (a retried commit whose outcome was in doubt) keeps the first row.
+// Inside the batch transaction (throws like any statement there); `loss.recovered` must be below
+// the range's size. Recording the same range twice (a retried commit whose outcome was in doubt)
+// keeps the first row.
 void record_stream_loss(pqxx::transaction_base& tx, std::string_view projection,
                         const StreamLoss& loss);
 

@@ -83,10 +83,10 @@ Result<std::unique_ptr<ControlArchive>> ControlArchive::open(nats::Connection& c
   }
   jsStreamInfo_Destroy(si);
   if (!sources) {
-    return failf(
-        "stream {} does not source the control events ({}) of {}: it is no control "
-        "archive (see broker-config/streams/rmm_events_control.json)",
-        archive, kControlSubjects, origin);
+    return fail(Error::Code::kInvalidInput,
+                fmt::format("stream {} does not source the control events ({}) of {}: it is no "
+                            "control archive (see broker-config/streams/rmm_events_control.json)",
+                            archive, kControlSubjects, origin));
   }
   return std::unique_ptr<ControlArchive>(
       new ControlArchive(conn, std::move(archive), std::move(origin)));
@@ -132,6 +132,40 @@ Result<StreamSeq> ControlArchive::origin_last_control() {
   StreamSeq seq{natsMsg_GetSequence(m)};
   natsMsg_Destroy(m);
   return seq;
+}
+
+Result<StreamSeq> ControlArchive::start_for(StreamSeq from) {
+  auto st = stream_state(conn_, archive_);
+  if (!st) return std::unexpected(st.error());
+  if (st->messages == 0) return st->first;
+  JsContext ctx;
+  if (auto o = open_js(conn_, ctx); !o) return std::unexpected(o.error());
+  // Every own sequence below `lo` has an origin below `from`; `hi` has one at or past it (or is
+  // past the end). Bounded: the range halves each pass.
+  std::uint64_t lo = st->first.value, hi = st->last.value + 1;
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    natsMsg* m = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetMsg(&m, ctx.js, archive_.c_str(), mid, nullptr, &code);
+    if (is_not_found(s, code)) break;  // a deleted message: read on from the bound known
+    if (s != NATS_OK) {
+      return std::unexpected(
+          nats::to_error(s, fmt::format("reading {} sequence {}", archive_, mid)));
+    }
+    nats::Message msg(m);
+    auto origin = origin_seq(msg.header("Nats-Stream-Source").value_or(""), origin_);
+    if (!origin) {
+      return failf("{} sequence {} does not name its origin in {} (Nats-Stream-Source)", archive_,
+                   mid, origin_);
+    }
+    if (*origin < from) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return StreamSeq{lo};
 }
 
 std::string ControlArchive::lag_text() {
@@ -200,9 +234,14 @@ Result<bool> ControlArchive::read(StreamSeq from, StreamSeq to, std::vector<Stre
     }
     if (read_through_ >= readable_through_) return true;
     if (!stream_) {
-      auto s = OrderedStream::open(conn_, archive_, StreamSeq{1});
+      // The first range asked for is the lowest: nothing before it is ever read.
+      auto start = start_for(from);
+      if (!start) return std::unexpected(start.error());
+      if (start->value > readable_through_.value) return true;
+      auto s = OrderedStream::open(conn_, archive_, *start);
       if (!s) return std::unexpected(s.error());
       stream_ = std::move(*s);
+      read_through_ = StreamSeq{start->value - 1};
     }
     auto m = stream_->next(kReadWait);
     if (!m) return std::unexpected(m.error());

@@ -40,7 +40,8 @@ std::optional<StreamSeq> origin_seq(std::string_view header, std::string_view or
 
 class ControlArchive {
  public:
-  // Checks that `archive` exists and sources the control events of `origin`.
+  // Checks that `archive` exists (else kNotFound) and sources the control events of `origin`
+  // (else kInvalidInput).
   static Result<std::unique_ptr<ControlArchive>> open(nats::Connection& conn, std::string archive,
                                                       std::string origin);
   ControlArchive(const ControlArchive&) = delete;
@@ -48,7 +49,8 @@ class ControlArchive {
 
   // Appends to `out`, in origin order and each under its origin sequence, the archived messages
   // whose origin sequence lies in [from, to], at most `max` of them; true when none is left in
-  // the range. Calls must ask for increasing sequences.
+  // the range. Calls must ask for increasing sequences: the first call's `from` is where reading
+  // starts (found by bisection, so a range near the end of a long archive is read quickly).
   Result<bool> read(StreamSeq from, StreamSeq to, std::vector<StreamMessage>& out, std::size_t max);
 
   // How long read() waits for a lagging archive before it fails.
@@ -61,6 +63,9 @@ class ControlArchive {
   Status ensure_covers(StreamSeq to);
   // The archive's last origin sequence (0 when it is empty) and its last own sequence.
   Status read_tail(StreamSeq& last_origin, StreamSeq& last_own);
+  // The archive's first own sequence whose origin sequence is `from` or later (past its end when
+  // there is none): each origin sequence is archived after every lower one.
+  Result<StreamSeq> start_for(StreamSeq from);
   // The origin's last control event (0 when it holds none).
   Result<StreamSeq> origin_last_control();
   std::string lag_text();

@@ -9,6 +9,7 @@
 #include <pqxx/result>
 
 #include "common/clock.h"
+#include "common/control_plane_events.h"
 #include "common/event_codec.h"
 #include "common/pg.h"
 #include "projector/db/batch_writer.h"
@@ -52,6 +53,23 @@ std::vector<BatchItem> items(std::initializer_list<std::uint64_t> seqs) {
   std::vector<BatchItem> out;
   for (auto s : seqs) out.push_back(item(s));
   return out;
+}
+
+// A ClientCreated control event (client `n`) stored under stream sequence `seq`.
+BatchItem client_created(std::uint64_t seq, int n) {
+  FakeClock clock;
+  codec::ControlEventHeader h{
+      .event_id = EventId::generate(clock),
+      .source = *ControlSourceId::parse("0190a5c2-0000-7000-8000-000000000301"),
+      .source_name = "api",
+      .seq = seq,
+      .occurred_at = static_cast<UnixNanos>(seq) * 1'000'000};
+  const auto client = *ClientId::parse(fmt::format("0190a5c2-0000-7000-8000-0000000001{:02}", n));
+  return {
+      StreamSeq{seq},
+      decode_message(codec::control_event_subject(schema::Payload::ClientCreated),
+                     codec::build_client_created(h, {client, *PartnerId::parse(kDefaultPartnerId),
+                                                     fmt::format("client {}", n), "user:alice"}))};
 }
 
 db::Continuity after(std::uint64_t checkpoint) {
@@ -124,6 +142,68 @@ TEST_CASE("batch writer: a batch must continue the checkpoint the projector beli
   auto replay = writer.write(items({12}));
   REQUIRE(replay.has_value());
   CHECK(replay->checkpoint.value == 12);
+  CHECK(scalar(*conn, "SELECT count(*) FROM ops.stream_losses") == 1);
+}
+
+TEST_CASE("batch writer: a proven-deleted range may hold only the control events of the archive") {
+  auto conn = migrated_db("continuity_archive");
+  db::BatchWriter writer(*conn);
+  auto clients = [&] { return scalar(*conn, "SELECT count(*) FROM clients").value_or(-1); };
+  auto proof = [](std::uint64_t checkpoint, std::uint64_t from, std::uint64_t to) {
+    return db::Continuity{
+        .checkpoint = StreamSeq{checkpoint},
+        .loss = db::StreamLoss{"RMM_EVENTS", StreamSeq{from}, StreamSeq{to}, "test"}};
+  };
+  REQUIRE(writer.write(items({1, 2}), after(0)).has_value());
+
+  // 3..8 deleted; the archive kept the control events at 4 and 6. Telemetry inside the range
+  // cannot come from the archive: refused, nothing written.
+  std::vector<BatchItem> forged;
+  forged.push_back(client_created(4, 1));
+  forged.push_back(item(5));
+  forged.push_back(item(9));
+  auto refused = writer.write(forged, proof(2, 3, 8));
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == Error::Code::kConflict);
+  CHECK(refused.error().message.find("holds sequence 5, proven deleted (3-8)") !=
+        std::string::npos);
+  CHECK(clients() == 0);
+
+  // A control event past the proven range does not make a hole before it proven.
+  std::vector<BatchItem> past;
+  past.push_back(client_created(4, 1));
+  past.push_back(client_created(10, 2));
+  auto hole = writer.write(past, proof(2, 3, 8));
+  REQUIRE_FALSE(hole.has_value());
+  CHECK(hole.error().message.find("expected sequence 5, got 10") != std::string::npos);
+
+  // The control events of the range, each under its own sequence, then the stream's next
+  // message: applied, and the loss counts the 4 deleted messages the archive did not have.
+  std::vector<BatchItem> batch;
+  batch.push_back(client_created(4, 1));
+  batch.push_back(client_created(6, 2));
+  batch.push_back(item(9));
+  auto filled = writer.write(batch, proof(2, 3, 8));
+  REQUIRE_MESSAGE(filled.has_value(), filled.error().message);
+  CHECK(filled->checkpoint.value == 9);
+  CHECK(filled->recovered == 2);
+  CHECK(filled->lost == 4);
+  CHECK(clients() == 2);
+  CHECK(scalar(*conn,
+               "SELECT count(*) FROM ops.stream_losses WHERE from_seq = 3 AND to_seq = 8 AND "
+               "count = 4 AND recovered = 2") == 1);
+  CHECK(scalar(*conn, "SELECT count(*) FROM audit_log WHERE stream_seq IN (4, 6)") == 2);
+
+  // Every deleted message was a control event the archive kept: nothing lost, no row.
+  std::vector<BatchItem> whole;
+  whole.push_back(client_created(10, 3));
+  whole.push_back(client_created(11, 4));
+  whole.push_back(item(12));
+  auto complete = writer.write(whole, proof(9, 10, 11));
+  REQUIRE_MESSAGE(complete.has_value(), complete.error().message);
+  CHECK(complete->recovered == 2);
+  CHECK(complete->lost == 0);
+  CHECK(clients() == 4);
   CHECK(scalar(*conn, "SELECT count(*) FROM ops.stream_losses") == 1);
 }
 
