@@ -44,6 +44,10 @@ constexpr Setting kRenderSettings[] = {
     {"nats-port", Type::kInt, "", "client port nats-server listens on (127.0.0.1)", 1, 65535, true},
     {"nats-monitor-port", Type::kInt, "0", "HTTP monitor port on 127.0.0.1; 0 = none", 0, 65535},
     {"jetstream-dir", Type::kString, "", "JetStream store dir (default <home>/nats/jetstream)"},
+    {"max-file-store", Type::kSize, "0",
+     "JetStream's store limit; 0 = the size of the store's filesystem (the streams' limits bound "
+     "it)",
+     0, kAny},
     {"out", Type::kString, "", "file to write the config to (mode 0600)", -kAny, kAny, true},
 };
 
@@ -122,6 +126,7 @@ int run_render(const rmm::config::Values& v) {
   options.monitor_port = static_cast<int>(v.integer("nats-monitor-port"));
   options.jetstream_dir =
       v.str("jetstream-dir").empty() ? id->dir / "jetstream" : fs::path(v.str("jetstream-dir"));
+  options.max_file_store = v.size("max-file-store");
   auto text = rmm::broker::render_server_config(*id, options);
   if (!text) return fail_with(text.error());
   if (auto s = rmm::files::write_atomic(v.str("out"), *text, 0600); !s) {

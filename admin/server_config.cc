@@ -1,6 +1,10 @@
 #include "admin/server_config.h"
 
 #include <fmt/format.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "nats_server_conf_template.h"
 
@@ -29,6 +33,17 @@ std::string drop_lines_containing(std::string_view text, std::string_view marker
 
 }  // namespace
 
+Result<std::int64_t> filesystem_size(const std::filesystem::path& path) {
+  std::filesystem::path p = path;
+  std::error_code ec;
+  while (!p.empty() && !std::filesystem::exists(p, ec) && p != p.parent_path()) p = p.parent_path();
+  struct statvfs fs {};
+  if (p.empty() || ::statvfs(p.c_str(), &fs) != 0) {
+    return failf("size of the filesystem holding {}: {}", path.string(), std::strerror(errno));
+  }
+  return static_cast<std::int64_t>(fs.f_blocks) * static_cast<std::int64_t>(fs.f_frsize);
+}
+
 Result<std::string> render_server_config(const Identity& identity,
                                          const ServerConfigOptions& options) {
   if (options.port <= 0 || options.port > 65535) return failf("invalid port {}", options.port);
@@ -49,6 +64,13 @@ Result<std::string> render_server_config(const Identity& identity,
   }
   replace_all(text, "@@PORT@@", std::to_string(options.port));
   replace_all(text, "@@JETSTREAM_DIR@@", dir);
+  std::int64_t max_file_store = options.max_file_store;
+  if (max_file_store <= 0) {
+    auto size = filesystem_size(options.jetstream_dir);
+    if (!size) return std::unexpected(size.error());
+    max_file_store = *size;
+  }
+  replace_all(text, "@@MAX_FILE_STORE@@", std::to_string(max_file_store));
   replace_all(text, "@@OPERATOR_JWT@@", identity.operator_jwt);
   replace_all(text, "@@SYSTEM_ACCOUNT_JWT@@", identity.sys_account_jwt);
   replace_all(text, "@@RMM_ACCOUNT_JWT@@", identity.rmm_account_jwt);

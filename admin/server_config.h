@@ -1,6 +1,7 @@
 // Renders the nats-server configuration from broker-config/nats-server.conf.in (compiled in).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -13,7 +14,13 @@ struct ServerConfigOptions {
   int port = 4222;
   int monitor_port = 0;  // 0: no HTTP monitor
   std::filesystem::path jetstream_dir;
+  // JetStream's file store limit in bytes; 0: the size of the filesystem holding jetstream_dir
+  // (see broker-config/nats-server.conf.in for why not the server's default).
+  std::int64_t max_file_store = 0;
 };
+
+// The size in bytes of the filesystem holding `path` (or its nearest existing parent).
+Result<std::int64_t> filesystem_size(const std::filesystem::path& path);
 
 // The config text: listen on 127.0.0.1:<port>, JetStream in `jetstream_dir`, the identity's
 // operator, SYS as system account, and SYS and RMM preloaded in a MEMORY resolver.

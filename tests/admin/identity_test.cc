@@ -1,6 +1,7 @@
 #include "admin/identity.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <boost/json/value.hpp>
@@ -128,7 +129,16 @@ TEST_CASE("the rendered config names the port, store dir, operator and both acco
   CHECK(text->find(id->rmm_account.public_key() + ": \"" + id->rmm_account_jwt) !=
         std::string::npos);
   CHECK(text->find("resolver: MEMORY") != std::string::npos);
+  // The store's limit is its filesystem's size: the streams' limits are what bound it.
+  auto fs_size = filesystem_size(home / "js");  // not created yet: its parent's filesystem
+  REQUIRE(fs_size.has_value());
+  CHECK(*fs_size > 0);
+  CHECK(text->find(fmt::format("max_file_store: {}\n", *fs_size)) != std::string::npos);
   CHECK(text->find("@@") == std::string::npos);
+  auto sized = render_server_config(
+      *id, {.port = 4333, .jetstream_dir = home / "js", .max_file_store = 1LL << 30});
+  REQUIRE(sized.has_value());
+  CHECK(sized->find("max_file_store: 1073741824\n") != std::string::npos);
   auto with_monitor =
       render_server_config(*id, {.port = 4333, .monitor_port = 8333, .jetstream_dir = home / "js"});
   REQUIRE(with_monitor.has_value());

@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "admin/streams.h"
@@ -129,6 +130,32 @@ TEST_CASE("the automatic budget is half of the store's free disk plus what the s
   const double events = static_cast<double>(max_bytes(s.conn->raw(), "RMM_EVENTS"));
   // 80 % of half the free disk, give or take what other programs wrote meanwhile.
   CHECK(events == doctest::Approx(available / 2 * 0.8).epsilon(0.05));
+}
+
+TEST_CASE("streams with the automatic budget survive restarts of the server") {
+  // nats-server 2.9.10 in operator mode sometimes refused to recover RMM_EVENTS after a restart
+  // ("insufficient storage resources") while its store limit was its default, 75 % of the free
+  // disk; render-config now sets it to the filesystem's size.
+  test::NatsServerFixture server;
+  auto s = services(server);
+  const auto before = usage(s, "RMM_EVENTS");
+  REQUIRE(before.max_bytes > 0);
+  s.js.reset();
+  s.conn.reset();
+  for (int i = 0; i < 4; ++i) {
+    server.restart();
+    auto again = services(server);
+    for (const char* name : {"RMM_EVENTS", "RMM_CONTROL", "RMM_COMMANDS", "RMM_RELEASES"}) {
+      // A stream the server recovers is there within moments; a refused one never comes.
+      auto u = nats::read_stream_usage(again.js->raw(), name);
+      for (int tries = 0; !u && tries < 50; ++tries) {
+        std::this_thread::sleep_for(100ms);
+        u = nats::read_stream_usage(again.js->raw(), name);
+      }
+      REQUIRE_MESSAGE(u.has_value(), "restart ", i + 1, ": ", name, ": ", u.error().message);
+      CHECK(u->max_bytes > 0);
+    }
+  }
 }
 
 TEST_CASE("a limit below what a stream holds is refused unless forced") {
