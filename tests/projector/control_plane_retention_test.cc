@@ -12,7 +12,6 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fstream>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <thread>
@@ -137,25 +136,12 @@ void apply(Publisher& pub, const fs::path& dir) {
   REQUIRE_MESSAGE(applied.has_value(), applied.error().message);
 }
 
-struct Run {
-  std::optional<int> status;
-  std::string log;
-};
-
-Run run_projector(const NatsServerFixture& nats, const std::string& pg_url, const TempDir& dir,
-                  const std::string& name, std::vector<std::string> args) {
-  args.insert(args.end(),
-              {"--nats-url=" + nats.url(), "--nats-creds=" + nats.services_creds().string(),
-               "--pg-url=" + pg_url, "--rebuild-batch-size=7"});
-  const auto log_file = dir / (name + ".log");
-  auto p = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-                           .args = std::move(args),
-                           .env = {},
-                           .log_file = log_file});
-  auto status = p.wait(120s);
-  if (!status) p.kill9();
-  std::ifstream in(log_file);
-  return {status, std::string((std::istreambuf_iterator<char>(in)), {})};
+// Replays in batches of 7, so ranges of the archive are read in several chunks.
+ProjectorCommand run_projector(const NatsServerFixture& nats, const std::string& pg_url,
+                               const TempDir& dir, const std::string& name,
+                               std::vector<std::string> args) {
+  args.push_back("--rebuild-batch-size=7");
+  return projector_command(nats, pg_url, dir, name, std::move(args));
 }
 
 // The control plane of the read models as rows of text, table by table: everything the control
@@ -404,21 +390,21 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
     REQUIRE(live.at("agents").size() == 4);
     REQUIRE(live.at("audit_log").size() == api.seq - 1);  // every control event but the tick
     auto verify = run_projector(nats, pg_url, dir, "verify", {"verify"});
-    INFO(verify.log);
+    INFO(verify.out);
     CHECK(verify.status == 0);
-    CHECK(verify.log.find(fmt::format("not comparable (the stream no longer holds the telemetry "
+    CHECK(verify.out.find(fmt::format("not comparable (the stream no longer holds the telemetry "
                                       "before sequence {}",
                                       aged_through + 1)) != std::string::npos);
-    CHECK(verify.log.find("metrics") != std::string::npos);
-    CHECK(verify.log.find(fmt::format("{} tables compared",
+    CHECK(verify.out.find("metrics") != std::string::npos);
+    CHECK(verify.out.find(fmt::format("{} tables compared",
                                       projector::rebuild::control_plane_tables().size())) !=
           std::string::npos);
-    CHECK(verify.log.find(" 0 differ") != std::string::npos);
+    CHECK(verify.out.find(" 0 differ") != std::string::npos);
 
     auto rebuild = run_projector(nats, pg_url, dir, "rebuild", {"rebuild"});
-    INFO(rebuild.log);
+    INFO(rebuild.out);
     REQUIRE(rebuild.status == 0);
-    CHECK(rebuild.log.find(fmt::format("rebuild.hole_filled stream=RMM_EVENTS to={} "
+    CHECK(rebuild.out.find(fmt::format("rebuild.hole_filled stream=RMM_EVENTS to={} "
                                        "archive=RMM_CONTROL control_events={}",
                                        aged_through, archived)) != std::string::npos);
     check_equal(live, control_plane(**conn));
@@ -433,10 +419,10 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
     auto before = run_projector(nats, pg_url, dir, "snapshot-before",
                                 {"rebuild", "--until", format_time_utc(then), "--schema", "snap1"});
     CHECK(before.status == 1);
-    CHECK(before.log.find("aged out") != std::string::npos);
+    CHECK(before.out.find("aged out") != std::string::npos);
     auto now = run_projector(nats, pg_url, dir, "snapshot-now",
                              {"rebuild", "--until", "now", "--schema", "snap2"});
-    INFO(now.log);
+    INFO(now.out);
     REQUIRE(now.status == 0);
     CHECK(count("SELECT count(*) FROM snap2.clients") == 2);
     CHECK(count("SELECT count(*) FROM snap2.users WHERE disabled") == 1);
@@ -454,10 +440,10 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
     REQUIRE_MESSAGE(deleted.has_value(), deleted.error().message);
 
     auto missing = run_projector(nats, pg_url, dir, "rebuild-missing", {"rebuild"});
-    INFO(missing.log);
+    INFO(missing.out);
     CHECK(missing.status == 1);
-    CHECK(missing.log.find("the control archive RMM_CONTROL does not exist") != std::string::npos);
-    CHECK(missing.log.find(fmt::format("RMM_EVENTS no longer holds sequences 1 to {}",
+    CHECK(missing.out.find("the control archive RMM_CONTROL does not exist") != std::string::npos);
+    CHECK(missing.out.find(fmt::format("RMM_EVENTS no longer holds sequences 1 to {}",
                                        aged_through)) != std::string::npos);
     check_equal(live, control_plane(**conn));
 
@@ -465,9 +451,9 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
     apply(pub, normal);
     REQUIRE(wait_until([&] { return reader.state("RMM_CONTROL").messages == 8; }, 10s));
     auto late = run_projector(nats, pg_url, dir, "rebuild-late", {"rebuild"});
-    INFO(late.log);
+    INFO(late.out);
     CHECK(late.status == 1);
-    CHECK(late.log.find("the rebuilt read models lack") != std::string::npos);
+    CHECK(late.out.find("the rebuilt read models lack") != std::string::npos);
     check_equal(live, control_plane(**conn));
     auto verify = run_projector(nats, pg_url, dir, "verify-late", {"verify"});
     CHECK(verify.status == 1);
@@ -477,12 +463,12 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
     REQUIRE(live.at("projection_checkpoints") ==
             std::vector<std::string>{fmt::format("(core,{})", aged_through)});
     auto verify = run_projector(nats, pg_url, dir, "verify-empty", {"verify"});
-    INFO(verify.log);
+    INFO(verify.out);
     CHECK(verify.status == 0);
-    CHECK(verify.log.find(fmt::format("verify at checkpoint {}", aged_through)) !=
+    CHECK(verify.out.find(fmt::format("verify at checkpoint {}", aged_through)) !=
           std::string::npos);
     auto rebuild = run_projector(nats, pg_url, dir, "rebuild-empty", {"rebuild"});
-    INFO(rebuild.log);
+    INFO(rebuild.out);
     REQUIRE(rebuild.status == 0);
     check_equal(live, control_plane(**conn));
   }

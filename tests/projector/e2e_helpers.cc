@@ -7,6 +7,7 @@
 #include <pqxx/result>
 
 #include "admin/partition.h"
+#include "common/files.h"
 
 namespace rmm::test {
 
@@ -30,6 +31,40 @@ std::optional<std::int64_t> scalar(pqxx::connection& conn, const std::string& sq
   auto r = tx.exec(sql);
   if (r.empty() || r[0][0].is_null()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  return files::read_all(path).value_or("");
+}
+
+void set_stream_limit(jsCtx* js, const char* stream, std::int64_t max_msgs,
+                      jsDiscardPolicy discard) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  REQUIRE(js_GetStreamInfo(&si, js, stream, nullptr, &code) == NATS_OK);
+  si->Config->MaxMsgs = max_msgs;
+  si->Config->Discard = discard;
+  jsStreamInfo* updated = nullptr;
+  natsStatus s = js_UpdateStream(&updated, js, si->Config, nullptr, &code);
+  jsStreamInfo_Destroy(si);
+  REQUIRE_MESSAGE(s == NATS_OK, "js_UpdateStream: " << natsStatus_GetText(s) << " " << code);
+  CHECK(updated->Config->MaxMsgs == max_msgs);
+  jsStreamInfo_Destroy(updated);
+}
+
+ProjectorCommand projector_command(const NatsServerFixture& nats, const std::string& pg_url,
+                                   const TempDir& dir, const std::string& name,
+                                   std::vector<std::string> args, std::chrono::seconds timeout) {
+  const auto log_file = dir / (name + ".log");
+  args.insert(args.end(), {"--nats-url=" + nats.url(),
+                           "--nats-creds=" + nats.services_creds().string(), "--pg-url=" + pg_url});
+  auto p = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
+                           .args = std::move(args),
+                           .env = {},
+                           .log_file = log_file});
+  auto status = p.wait(timeout);
+  if (!status) p.kill9();
+  return {status, read_file(log_file)};
 }
 
 std::int64_t checkpoint(pqxx::connection& conn) {

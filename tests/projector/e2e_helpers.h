@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <pqxx/connection>
@@ -48,6 +49,24 @@ struct Publisher {
   std::atomic<int> errors{0};
   std::atomic<std::uint64_t> last_seq{0};
 };
+
+// The whole text of a file ("" when it cannot be read): a process's log.
+std::string read_file(const std::filesystem::path& path);
+
+// Sets `stream`'s max_msgs and discard policy, keeping the rest of its configuration.
+void set_stream_limit(jsCtx* js, const char* stream, std::int64_t max_msgs,
+                      jsDiscardPolicy discard);
+
+// A finished `rmm-projector <args>` (rebuild, verify, losses...): its exit status (nullopt when
+// it did not end within the timeout and was killed) and its log.
+struct ProjectorCommand {
+  std::optional<int> status;
+  std::string out;
+};
+ProjectorCommand projector_command(const NatsServerFixture& nats, const std::string& pg_url,
+                                   const TempDir& dir, const std::string& name,
+                                   std::vector<std::string> args,
+                                   std::chrono::seconds timeout = std::chrono::seconds(120));
 
 // rmm-projector on `nats` and `pg_url` (ticker off), logging to <dir>/projector-<run>.log.
 Process start_projector(const NatsServerFixture& nats, const std::string& pg_url,

@@ -8,8 +8,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <fstream>
-
 #include "common/control_events.h"
 #include "common/control_plane_events.h"
 #include "common/event_codec.h"
@@ -38,25 +36,7 @@ const ControlSourceId kApi = *ControlSourceId::parse("0190a5c2-8888-7000-8000-00
 const codec::Actor kBy{"user:alice", ""};
 constexpr std::int64_t kMaxMsgs = 40;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 // Sets `stream`'s max_msgs and discard policy, keeping the rest of its configuration.
-void set_limit(jsCtx* js, const char* stream, std::int64_t max_msgs, jsDiscardPolicy discard) {
-  jsStreamInfo* si = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  REQUIRE(js_GetStreamInfo(&si, js, stream, nullptr, &code) == NATS_OK);
-  si->Config->MaxMsgs = max_msgs;
-  si->Config->Discard = discard;
-  jsStreamInfo* updated = nullptr;
-  natsStatus s = js_UpdateStream(&updated, js, si->Config, nullptr, &code);
-  jsStreamInfo_Destroy(si);
-  REQUIRE_MESSAGE(s == NATS_OK, "js_UpdateStream: " << natsStatus_GetText(s) << " " << code);
-  jsStreamInfo_Destroy(updated);
-}
-
 // Control events as one API instance publishes them, synchronously (their sequences are known).
 struct Api {
   Publisher& pub;
@@ -92,26 +72,6 @@ struct Telemetry {
   }
 };
 
-struct Command {
-  std::optional<int> status;
-  std::string out;
-};
-
-Command projector_command(const NatsServerFixture& nats, const std::string& pg_url,
-                          const TempDir& dir, const std::string& name,
-                          std::vector<std::string> args) {
-  const auto log_file = dir / (name + ".log");
-  args.insert(args.end(), {"--nats-url=" + nats.url(),
-                           "--nats-creds=" + nats.services_creds().string(), "--pg-url=" + pg_url});
-  auto p = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-                           .args = std::move(args),
-                           .env = {},
-                           .log_file = log_file});
-  auto status = p.wait(120s);
-  if (!status) p.kill9();
-  return {status, read_file(log_file)};
-}
-
 }  // namespace
 
 TEST_CASE("a stream overflow while the projector is stopped loses telemetry, not control events") {
@@ -121,7 +81,7 @@ TEST_CASE("a stream overflow while the projector is stopped loses telemetry, not
   TempDir dir("projector-loss-control");
   Publisher pub(nats);
   StreamReader reader(nats);
-  set_limit(pub.js_->raw(), "RMM_EVENTS", kMaxMsgs, js_DiscardOld);
+  set_stream_limit(pub.js_->raw(), "RMM_EVENTS", kMaxMsgs, js_DiscardOld);
   auto conn = pg::connect(pg_url);
   REQUIRE(conn.has_value());
   auto count = [&](const std::string& sql) { return scalar(**conn, sql).value_or(-1); };
@@ -251,7 +211,8 @@ TEST_CASE("a stream overflow while the projector is stopped loses telemetry, not
 
   SUBCASE("the archive lags: the projector waits for it instead of passing the range") {
     // The archive holds every control event so far and then refuses more (full, discard new).
-    set_limit(pub.js_->raw(), "RMM_CONTROL", static_cast<std::int64_t>(api.seq), js_DiscardNew);
+    set_stream_limit(pub.js_->raw(), "RMM_CONTROL", static_cast<std::int64_t>(api.seq),
+                     js_DiscardNew);
     telemetry.send(60);
     api.publish(schema::Payload::ClientRenamed, [](const auto& h) {
       return codec::build_client_renamed(h, {kC2, "Globex Corp", kBy});
@@ -269,7 +230,7 @@ TEST_CASE("a stream overflow while the projector is stopped loses telemetry, not
     CHECK(count("SELECT count(*) FROM ops.stream_losses") == 0);
     CHECK(count("SELECT count(*) FROM clients") == 1);
 
-    set_limit(pub.js_->raw(), "RMM_CONTROL", -1, js_DiscardNew);
+    set_stream_limit(pub.js_->raw(), "RMM_CONTROL", -1, js_DiscardNew);
     REQUIRE(archived(api.seq));
     REQUIRE(
         wait_until([&] { return cp() == static_cast<std::int64_t>(state.last_seq); }, 60s, 20ms));

@@ -6,8 +6,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <fstream>
-
 #include "common/event_codec.h"
 #include "common/pg.h"
 #include "tests/fixtures/postgres.h"
@@ -22,25 +20,6 @@ namespace {
 const AgentId kAgent = *AgentId::parse("0190a5c2-3333-7000-8000-0000000000d1");
 constexpr std::int64_t kMaxMsgs = 60;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-void set_max_msgs(jsCtx* js, const char* stream, std::int64_t max_msgs) {
-  jsStreamInfo* si = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  REQUIRE(js_GetStreamInfo(&si, js, stream, nullptr, &code) == NATS_OK);
-  si->Config->MaxMsgs = max_msgs;
-  si->Config->Discard = js_DiscardOld;
-  jsStreamInfo* updated = nullptr;
-  natsStatus s = js_UpdateStream(&updated, js, si->Config, nullptr, &code);
-  jsStreamInfo_Destroy(si);
-  REQUIRE_MESSAGE(s == NATS_OK, "js_UpdateStream: " << natsStatus_GetText(s) << " " << code);
-  CHECK(updated->Config->MaxMsgs == max_msgs);
-  jsStreamInfo_Destroy(updated);
-}
-
 // Heartbeats of the ordered lane, agent sequences `from` .. `to`.
 void publish(Publisher& pub, std::uint64_t from, std::uint64_t to) {
   for (std::uint64_t seq = from; seq <= to; ++seq) {
@@ -51,25 +30,6 @@ void publish(Publisher& pub, std::uint64_t from, std::uint64_t to) {
   pub.complete();
 }
 
-struct Command {
-  std::optional<int> status;
-  std::string out;
-};
-
-Command projector_command(const NatsServerFixture& nats, const std::string& pg_url,
-                          const TempDir& dir, std::vector<std::string> args, int n) {
-  const auto log_file = dir / fmt::format("command-{}.log", n);
-  args.insert(args.end(), {"--nats-url=" + nats.url(),
-                           "--nats-creds=" + nats.services_creds().string(), "--pg-url=" + pg_url});
-  auto p = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-                           .args = std::move(args),
-                           .env = {},
-                           .log_file = log_file});
-  auto status = p.wait(60s);
-  if (!status) p.kill9();
-  return {status, read_file(log_file)};
-}
-
 }  // namespace
 
 TEST_CASE("a stream that overflowed while the projector was stopped: the loss is recorded") {
@@ -78,7 +38,7 @@ TEST_CASE("a stream that overflowed while the projector was stopped: the loss is
   auto pg_url = pg.create_database(pg.unique_name("stream_loss"));
   TempDir dir("projector-loss");
   Publisher pub(nats);
-  set_max_msgs(pub.js_->raw(), "RMM_EVENTS", kMaxMsgs);
+  set_stream_limit(pub.js_->raw(), "RMM_EVENTS", kMaxMsgs, js_DiscardOld);
   auto conn = pg::connect(pg_url);
   REQUIRE(conn.has_value());
   auto cp = [&] {
@@ -110,7 +70,7 @@ TEST_CASE("a stream that overflowed while the projector was stopped: the loss is
     CHECK(log.find("lag_msgs=35 max_msgs=60 msgs_percent=58") != std::string::npos);
     CHECK(log.find("stream.events_lost") == std::string::npos);
   }
-  auto none = projector_command(nats, pg_url, dir, {"losses"}, 1);
+  auto none = projector_command(nats, pg_url, dir, "command-1", {"losses"});
   CHECK(none.status == 0);
   CHECK(none.out.find("no stream losses") != std::string::npos);
 
@@ -141,7 +101,7 @@ TEST_CASE("a stream that overflowed while the projector was stopped: the loss is
                "SELECT count(*) FROM agent_sequence_gaps WHERE from_seq = 56 AND "
                "to_seq = 95") == 1);
 
-  auto listed = projector_command(nats, pg_url, dir, {"losses"}, 2);
+  auto listed = projector_command(nats, pg_url, dir, "command-2", {"losses"});
   CAPTURE(listed.out);
   CHECK(listed.status == 1);
   CHECK(listed.out.find("RMM_EVENTS sequences 56-95 (40 events) deleted before projection core "
@@ -149,22 +109,22 @@ TEST_CASE("a stream that overflowed while the projector was stopped: the loss is
   CHECK(listed.out.find("1 stream loss not acknowledged (40 events)") != std::string::npos);
 
   // A rebuild swaps the read-model schema; the record of the loss stays.
-  auto rebuild = projector_command(nats, pg_url, dir, {"rebuild"}, 3);
+  auto rebuild = projector_command(nats, pg_url, dir, "command-3", {"rebuild"});
   CAPTURE(rebuild.out);
   CHECK(rebuild.status == 0);
   CHECK(scalar(**conn, "SELECT count(*) FROM ops.stream_losses WHERE acknowledged_at IS NULL") ==
         1);
 
-  auto bad = projector_command(nats, pg_url, dir, {"losses", "--acknowledge=x"}, 4);
+  auto bad = projector_command(nats, pg_url, dir, "command-4", {"losses", "--acknowledge=x"});
   CHECK(bad.status == 2);
-  auto ack = projector_command(nats, pg_url, dir, {"losses", "--acknowledge=all"}, 5);
+  auto ack = projector_command(nats, pg_url, dir, "command-5", {"losses", "--acknowledge=all"});
   CAPTURE(ack.out);
   CHECK(ack.status == 0);
   CHECK(ack.out.find("acknowledged 1 stream loss") != std::string::npos);
   CHECK(scalar(**conn,
                "SELECT count(*) FROM ops.stream_losses WHERE acknowledged_at IS NOT NULL "
                "AND acknowledged_by <> ''") == 1);
-  auto after = projector_command(nats, pg_url, dir, {"losses"}, 6);
+  auto after = projector_command(nats, pg_url, dir, "command-6", {"losses"});
   CHECK(after.status == 0);
   CHECK(after.out.find("no stream losses") != std::string::npos);
 }

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <random>
 #include <thread>
 
@@ -93,11 +92,6 @@ class SteadyLoad {
 const std::vector<std::pair<std::string, std::string>> kLibpqxxLeak{
     {"LSAN_OPTIONS",
      "suppressions=" RMM_SOURCE_DIR "/tests/projector/libpqxx_broken_connection.supp"}};
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 std::int64_t checkpoint_or_zero(pqxx::connection& conn) {
   try {
