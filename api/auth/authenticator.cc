@@ -88,15 +88,14 @@ Result<Principal> Authenticator::authenticate(const Request& req) const {
   if (token->size() != kTokenChars || !is_base64url(*token)) {
     return fail(Error::Code::kInvalidInput, "malformed token");
   }
-  auto lease = pool_.acquire();
-  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
   try {
-    pqxx::read_transaction tx(lease->conn());
-    auto p = lookup(tx, *token, clock_.now());
-    tx.commit();
-    return p;
+    return pool_.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      auto p = lookup(tx, *token, clock_.now());
+      tx.commit();
+      return p;
+    });
   } catch (const std::exception& e) {
-    lease->discard();
     return fail(Error::Code::kTimeout, std::string("session lookup failed: ") + e.what());
   }
 }

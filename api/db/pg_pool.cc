@@ -1,10 +1,53 @@
 #include "api/db/pg_pool.h"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <pqxx/except>
 
 #include "common/log.h"
 
 namespace rmm::api {
+namespace {
+
+// Reads of a readable idle socket before giving up on it: a backend going away sends at most a
+// notice and then closes, so two reads find the end; more means a server that keeps talking to
+// an idle session, which is not worth keeping either.
+constexpr int kMaxIdleReads = 4;
+
+// Whether an idle connection is still open as far as can be told without a round trip. libpq
+// notices that the server closed a connection only when it reads from it, so read (without
+// blocking: libpq's sockets are non-blocking) what arrived while it was idle. Fills `why` when
+// it is not.
+bool still_open(pqxx::connection& conn, std::string& why) {
+  for (int i = 0; i < kMaxIdleReads; ++i) {
+    if (!conn.is_open()) {
+      why = "closed";
+      return false;
+    }
+    pollfd p{conn.sock(), POLLIN, 0};
+    int ready = ::poll(&p, 1, 0);
+    if (ready == 0) return true;  // nothing was sent: idle and open
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0 || (p.revents & POLLNVAL) != 0) {
+      why = "socket unusable";
+      return false;
+    }
+    try {
+      conn.get_notifs();  // reads what arrived; throws once the server has closed its end
+    } catch (const pqxx::broken_connection&) {
+      why = "closed by the server";
+      return false;
+    } catch (const std::exception& e) {
+      why = e.what();
+      return false;
+    }
+  }
+  why = "the server keeps sending to an idle session";
+  return false;
+}
+
+}  // namespace
 
 PgPool::Lease::Lease(Lease&& other) noexcept
     : pool_(other.pool_), conn_(std::move(other.conn_)), discard_(other.discard_) {
@@ -17,18 +60,27 @@ PgPool::Lease::~Lease() {
 
 PgPool::PgPool(Options options) : options_(std::move(options)) {}
 
-Result<PgPool::Lease> PgPool::acquire() {
+Result<PgPool::Lease> PgPool::acquire(bool fresh) {
+  std::unique_ptr<pqxx::connection> idle;
   {
     std::unique_lock lock(mutex_);
     bool ready = freed_.wait_for(lock, options_.acquire_timeout,
                                  [&] { return !idle_.empty() || open_ < options_.size; });
     if (!ready) return fail(Error::Code::kTimeout, "no free PostgreSQL connection in time");
-    if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
+    if (!idle_.empty() && !(fresh && open_ < options_.size)) {
+      idle = std::move(idle_.back());  // to lend, or (fresh, pool full) to close for room
       idle_.pop_back();
-      return Lease(this, std::move(conn));
+    } else {
+      ++open_;  // reserve the slot while connecting outside the lock
     }
-    ++open_;  // reserve the slot while connecting outside the lock
+  }
+  if (idle) {
+    if (!fresh) {
+      std::string why;
+      if (still_open(*idle, why)) return Lease(this, std::move(idle));
+      note_stale("found closed on checkout", why);
+    }
+    idle.reset();  // its slot, still counted in open_, goes to the new connection
   }
   auto conn = open();
   if (!conn) {
@@ -64,6 +116,21 @@ void PgPool::release(std::unique_ptr<pqxx::connection> conn, bool discard) {
     --open_;
   }
   freed_.notify_one();
+}
+
+void PgPool::note_stale(std::string_view why, std::string_view error) {
+  {
+    std::lock_guard lock(mutex_);
+    ++stale_dropped_;
+  }
+  log::warn("pg.connection_dropped", {{"url", pg::redact_url(options_.url)},
+                                      {"why", std::string(why)},
+                                      {"error", std::string(error)}});
+}
+
+int PgPool::stale_dropped() const {
+  std::lock_guard lock(mutex_);
+  return stale_dropped_;
 }
 
 }  // namespace rmm::api

@@ -8,21 +8,21 @@
 namespace rmm::api {
 
 bool HealthRoute::postgres_ok(const RequestContext& ctx) {
-  auto lease = pg_.acquire();
-  if (!lease) {
-    log::warn("healthz.postgres",
-              {{"correlation_id", ctx.correlation_id}, {"error", lease.error().message}});
-    return false;
-  }
+  Result<bool> ok = fail("not run");
   try {
-    pqxx::read_transaction tx(lease->conn());
-    auto row = tx.exec1("SELECT 1");
-    return row[0].as<int>() == 1;
+    ok = pg_.run(PgPool::Retry::kOnce, [](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return tx.exec1("SELECT 1")[0].as<int>() == 1;
+    });
   } catch (const std::exception& e) {
-    lease->discard();
-    log::warn("healthz.postgres", {{"correlation_id", ctx.correlation_id}, {"error", e.what()}});
+    ok = fail(e.what());
+  }
+  if (!ok) {
+    log::warn("healthz.postgres",
+              {{"correlation_id", ctx.correlation_id}, {"error", ok.error().message}});
     return false;
   }
+  return *ok;
 }
 
 Response HealthRoute::get(const Request& req, const RequestContext& ctx) {

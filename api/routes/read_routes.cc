@@ -38,17 +38,14 @@ void ReadRoutes::register_routes(Router& router) {
 }
 
 Response ReadRoutes::with_tx(const Request& req, const RequestContext& ctx, const Body& body) {
-  auto lease = pg_.acquire();
-  if (!lease) return read_problem(Error{Error::Code::kTimeout, lease.error().message}, req, ctx);
-  Result<Response> res = fail("not run");
-  try {
-    pqxx::read_transaction tx(lease->conn());
-    res = body(tx);
+  // A read: safe to repeat on a new connection when PostgreSQL dropped the first one. Any other
+  // exception reaches the router, which logs it with the correlation id and answers a 500.
+  auto res = pg_.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    Result<Response> r = body(tx);
     tx.commit();
-  } catch (...) {
-    lease->discard();
-    throw;  // the router logs it with the correlation id and answers a generic 500
-  }
+    return r;
+  });
   if (!res) return read_problem(res.error(), req, ctx);
   return std::move(*res);
 }
