@@ -3,47 +3,32 @@
 #include <poll.h>
 
 #include <cerrno>
-#include <pqxx/except>
 
 #include "common/log.h"
 
 namespace rmm::api {
 namespace {
 
-// Reads of a readable idle socket before giving up on it: a backend going away sends at most a
-// notice and then closes, so two reads find the end; more means a server that keeps talking to
-// an idle session, which is not worth keeping either.
-constexpr int kMaxIdleReads = 4;
-
-// Whether an idle connection is still open as far as can be told without a round trip. libpq
-// notices that the server closed a connection only when it reads from it, so read (without
-// blocking: libpq's sockets are non-blocking) what arrived while it was idle. Fills `why` when
-// it is not.
+// Whether an idle connection may be lent, as far as can be told without a round trip. The pools
+// never LISTEN, so an idle session is sent nothing: a readable socket means the server is
+// closing it (a notice saying why, then the end of the stream; libpq notices neither until it
+// reads) or, rarely, that a configuration reload reported a setting. Either way a new connection
+// is the safe choice. Fills `why` when the answer is no.
 bool still_open(pqxx::connection& conn, std::string& why) {
-  for (int i = 0; i < kMaxIdleReads; ++i) {
-    if (!conn.is_open()) {
-      why = "closed";
-      return false;
-    }
-    pollfd p{conn.sock(), POLLIN, 0};
-    int ready = ::poll(&p, 1, 0);
-    if (ready == 0) return true;  // nothing was sent: idle and open
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0 || (p.revents & POLLNVAL) != 0) {
-      why = "socket unusable";
-      return false;
-    }
-    try {
-      conn.get_notifs();  // reads what arrived; throws once the server has closed its end
-    } catch (const pqxx::broken_connection&) {
-      why = "closed by the server";
-      return false;
-    } catch (const std::exception& e) {
-      why = e.what();
-      return false;
-    }
+  if (!conn.is_open()) {
+    why = "closed";
+    return false;
   }
-  why = "the server keeps sending to an idle session";
+  pollfd p{conn.sock(), POLLIN, 0};
+  int ready = -1;
+  for (int i = 0; i < 3; ++i) {  // poll() with no wait is interrupted only by a signal
+    ready = ::poll(&p, 1, 0);
+    if (ready >= 0 || errno != EINTR) break;
+  }
+  if (ready == 0) return true;
+  why = ready < 0                     ? "poll failed"
+        : (p.revents & POLLNVAL) != 0 ? "socket closed"
+                                      : "the server wrote to the idle session (it is closing it)";
   return false;
 }
 

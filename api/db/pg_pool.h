@@ -8,11 +8,12 @@
 // Stale connections: when PostgreSQL restarts (or a backend is killed), the connections idle in
 // the pool are dead although libpq still calls them open, and the first query on one fails
 // ("Could not obtain client encoding: not connected"). acquire() therefore looks at an idle
-// connection before lending it: a non-blocking read of whatever the server sent while it sat
-// idle (no round trip; an idle session is sent nothing unless its backend is going away). One
-// the server closed is dropped and the next one tried. A connection can still die between that
-// look and its query (PostgreSQL stops while the request runs): run() retries such work once on
-// a newly opened connection, when the caller says it is safe to repeat.
+// connection before lending it, without a round trip: the pools never LISTEN, so an idle session
+// is sent nothing unless its backend is going away (a notice, then the end of the stream), and a
+// connection whose socket has anything to read is closed and replaced by a new one. A
+// connection can still die between that look and its query (PostgreSQL stops while the request
+// runs): run() retries such work once on a newly opened connection, when the caller says it is
+// safe to repeat.
 //
 // Concurrency: acquire(), run() and Lease release are thread-safe. A Lease's connection belongs
 // to one thread at a time. acquire() blocks (connecting, or waiting for a free connection): call

@@ -2,6 +2,7 @@
 // so every connection the API's pools hold idle is dead once PostgreSQL is back. Requests after
 // the restart must get live connections, never a 500 (or 503) for a stale one.
 #include <doctest/doctest.h>
+#include <poll.h>
 
 #include <chrono>
 #include <mutex>
@@ -138,19 +139,21 @@ TEST_CASE("PgPool::acquire: an idle connection whose backend ended is replaced, 
   const std::string url = pg.create_database(pg.unique_name("pg_pool_idle"));
   api::PgPool pool({.url = url, .size = 1});
   int first_pid = 0;
+  int socket = -1;
   {
     auto lease = pool.acquire();
     REQUIRE(lease.has_value());
     first_pid = lease->conn().backendpid();
+    socket = lease->conn().sock();  // stays open while the connection sits idle in the pool
   }
   auto admin = pg::connect(url);
   REQUIRE(admin.has_value());
-  pqxx::nontransaction a(**admin);
-  a.exec_params("SELECT pg_terminate_backend($1)", first_pid);
-  for (int i = 0; i < 500; ++i) {
-    if (a.exec_params("SELECT 1 FROM pg_stat_activity WHERE pid = $1", first_pid).empty()) break;
-    std::this_thread::sleep_for(10ms);
-  }
+  pqxx::nontransaction(**admin).exec_params("SELECT pg_terminate_backend($1)", first_pid);
+  // Until the backend's goodbye reached the idle connection (PostgreSQL drops a backend from
+  // pg_stat_activity a moment before it closes its socket, so that view is not enough).
+  pollfd p{socket, POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 5000) == 1);
+
   auto lease = pool.acquire();
   REQUIRE(lease.has_value());
   CHECK(lease->conn().backendpid() != first_pid);
