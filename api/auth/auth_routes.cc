@@ -174,11 +174,10 @@ Response AuthRoutes::logout(const Request& req, const RequestContext& ctx) {
 }
 
 Response AuthRoutes::me(const Request& req, const RequestContext& ctx) {
+  // At most one statement (the impersonator's name): no explicit transaction.
   auto out = read_pg_.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    auto o = me_json(*ctx.principal, tx);
-    tx.commit();
-    return o;
+    pqxx::nontransaction tx(c);
+    return me_json(*ctx.principal, tx);
   });
   if (!out) return db_unavailable(req, ctx, out.error());
   return json_response(req, *out);
