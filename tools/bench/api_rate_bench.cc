@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
                        : "none up to the last step";
       std::printf("| %s | **%s** | %s | %s | %s | %s |\n", t.name.c_str(),
                   rate_cell(f.best).c_str(), there.c_str(), bytes.c_str(), failing.c_str(),
-                  ceiling > 0 ? fmt::format("{:.2f}", rate / ceiling).c_str() : "—");
+                  ceiling > 0 ? fmt::format("{:.3f}", rate / ceiling).c_str() : "—");
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {
