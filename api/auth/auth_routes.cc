@@ -101,63 +101,72 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   const auto& [username, password] = *body;
   if (!take_login_token()) return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
 
-  auto lease = auth_pg_.acquire();
-  if (!lease) return db_unavailable(req, ctx, lease.error());
+  // Each step is one transaction on the credential pool, run again on a new connection when
+  // PostgreSQL dropped the first before COMMIT (PgPool::run); no connection is held during the
+  // password check.
+  using Retry = PgPool::Retry;
   const UnixNanos now = clock_.now();
-  try {
+  struct Found {
+    std::optional<UnixNanos> locked_until;
     std::optional<auth_store::LoginUser> user;
-    {
-      pqxx::work tx(lease->conn());
-      if (auto until = auth_store::locked_until(tx, username, now)) {
-        tx.commit();
-        return too_many(req, ctx, (*until - now) / 1'000'000'000,
-                        "too many failed sign-ins; this account is locked for a while");
-      }
-      user = auth_store::find_login(tx, username);
+  };
+  auto found = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    Found f{auth_store::locked_until(tx, username, now), std::nullopt};
+    if (!f.locked_until) f.user = auth_store::find_login(tx, username);
+    tx.commit();
+    return f;
+  });
+  if (!found) return db_unavailable(req, ctx, found.error());
+  if (found->locked_until) {
+    return too_many(req, ctx, (*found->locked_until - now) / 1'000'000'000,
+                    "too many failed sign-ins; this account is locked for a while");
+  }
+  const auto& user = found->user;
+  // ~0.1 s of Argon2id, the same for unknown users.
+  bool ok = verify_password(user ? user->password_hash : decoy_hash(), password) && user;
+  if (!ok) {
+    auto locked = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      bool l = auth_store::record_failure(tx, username, now, options_.lockout);
       tx.commit();
-    }
-    // Outside any transaction: ~0.1 s of Argon2id, the same for unknown users.
-    bool ok = verify_password(user ? user->password_hash : decoy_hash(), password) && user;
-    pqxx::work tx(lease->conn());
-    if (!ok) {
-      bool locked = auth_store::record_failure(tx, username, now, options_.lockout);
-      tx.commit();
-      log::warn(
-          "auth.login_failed",
-          {{"correlation_id", ctx.correlation_id}, {"username", username}, {"locked", locked}});
-      return unauthorized(req, ctx);
-    }
+      return l;
+    });
+    if (!locked) return db_unavailable(req, ctx, locked.error());
+    log::warn(
+        "auth.login_failed",
+        {{"correlation_id", ctx.correlation_id}, {"username", username}, {"locked", *locked}});
+    return unauthorized(req, ctx);
+  }
+  auto out = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) -> Result<boost::json::object> {
+    pqxx::work tx(c);
     auth_store::clear_failures(tx, username);
     std::string token = new_session_token();
     const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
     auth_store::create_session(tx, token, user->user, std::nullopt, now, expires);
     // The new session, resolved like any request would be.
     auto principal = Authenticator::lookup(tx, token, now);
-    if (!principal) return read_problem(principal.error(), req, ctx);
-    boost::json::object out{{"token", token},
-                            {"expires_at", format_rfc3339_utc(expires / 1000)},
-                            {"user", me_json(*principal, tx)}};
+    if (!principal) return std::unexpected(principal.error());
+    boost::json::object o{{"token", token},
+                          {"expires_at", format_rfc3339_utc(expires / 1000)},
+                          {"user", me_json(*principal, tx)}};
     tx.commit();
-    log::info("auth.login", {{"correlation_id", ctx.correlation_id}, {"user", user->user.str()}});
-    return json_response(req, out);
-  } catch (...) {
-    lease->discard();
-    throw;
-  }
+    return o;
+  });
+  if (!out) return read_problem(out.error(), req, ctx);
+  log::info("auth.login", {{"correlation_id", ctx.correlation_id}, {"user", user->user.str()}});
+  return json_response(req, *out);
 }
 
 Response AuthRoutes::logout(const Request& req, const RequestContext& ctx) {
   auto token = Authenticator::token_of(req);
-  auto lease = auth_pg_.acquire();
-  if (!lease) return db_unavailable(req, ctx, lease.error());
-  try {
-    pqxx::work tx(lease->conn());
+  auto done = auth_pg_.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) -> Status {
+    pqxx::work tx(c);
     auth_store::revoke_session(tx, token.value_or(""), clock_.now());
     tx.commit();
-  } catch (...) {
-    lease->discard();
-    throw;
-  }
+    return {};
+  });
+  if (!done) return db_unavailable(req, ctx, done.error());
   Response res{http::status::no_content, req.version()};
   res.set(http::field::cache_control, "no-store");
   res.prepare_payload();
@@ -165,17 +174,13 @@ Response AuthRoutes::logout(const Request& req, const RequestContext& ctx) {
 }
 
 Response AuthRoutes::me(const Request& req, const RequestContext& ctx) {
-  auto lease = read_pg_.acquire();
-  if (!lease) return db_unavailable(req, ctx, lease.error());
-  try {
-    pqxx::read_transaction tx(lease->conn());
-    auto out = me_json(*ctx.principal, tx);
-    tx.commit();
-    return json_response(req, out);
-  } catch (...) {
-    lease->discard();
-    throw;
-  }
+  // At most one statement (the impersonator's name): no explicit transaction.
+  auto out = read_pg_.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return me_json(*ctx.principal, tx);
+  });
+  if (!out) return db_unavailable(req, ctx, out.error());
+  return json_response(req, *out);
 }
 
 Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) {
@@ -197,10 +202,10 @@ Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) 
     return make_problem(http::status::bad_request, "expected {\"user_id\": uuid}", ctx,
                         req.version());
   }
-  auto lease = auth_pg_.acquire();
-  if (!lease) return db_unavailable(req, ctx, lease.error());
-  try {
-    pqxx::work tx(lease->conn());
+  // One transaction (a new session): repeated on a new connection if PostgreSQL dropped the
+  // first before COMMIT.
+  auto res = auth_pg_.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) -> Response {
+    pqxx::work tx(c);
     auto rows = tx.exec_params("SELECT role FROM users WHERE id = $1::uuid AND NOT disabled",
                                target->str());
     if (rows.empty()) {
@@ -222,10 +227,9 @@ Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) 
     return json_response(
         req,
         boost::json::object{{"token", token}, {"expires_at", format_rfc3339_utc(expires / 1000)}});
-  } catch (...) {
-    lease->discard();
-    throw;
-  }
+  });
+  if (!res) return db_unavailable(req, ctx, res.error());
+  return std::move(*res);
 }
 
 }  // namespace rmm::api

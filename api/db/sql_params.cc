@@ -1,5 +1,6 @@
 #include "api/db/sql_params.h"
 
+#include <functional>
 #include <pqxx/pqxx>
 
 namespace rmm::api {
@@ -11,6 +12,19 @@ std::string SqlParams::bind(std::string value) {
 
 pqxx::result SqlParams::exec(pqxx::transaction_base& tx, const std::string& sql) const {
   return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(values_));
+}
+
+pqxx::result SqlParams::exec_prepared(pqxx::transaction_base& tx, const std::string& sql) const {
+  const std::string name =
+      "rmm_s" + std::to_string(std::hash<std::string>{}(sql) % kStatementSlots);
+  auto& conn = tx.conn();
+  try {
+    conn.prepare(name, sql);  // a no-op when the slot already holds this text
+  } catch (const pqxx::argument_error&) {
+    conn.unprepare(name);  // another text held the slot
+    conn.prepare(name, sql);
+  }
+  return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(values_));
 }
 
 std::string array_literal(std::span<const std::string> items) {

@@ -19,6 +19,14 @@ class SqlParams {
   std::string bind(std::string value);
   const std::vector<std::string>& values() const { return values_; }
   pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql) const;
+  // exec() as a prepared statement of the connection, so PostgreSQL plans the text once per
+  // connection instead of on every request (planning a list query costs more than running it).
+  // For hot statements whose texts come from a small set of shapes (filters present or not, never
+  // values): each connection keeps at most kStatementSlots of them, a text taking the slot of its
+  // hash and replacing (DEALLOCATE) whatever held it.
+  pqxx::result exec_prepared(pqxx::transaction_base& tx, const std::string& sql) const;
+
+  static constexpr std::size_t kStatementSlots = 32;
 
  private:
   std::vector<std::string> values_;

@@ -93,18 +93,19 @@ Result<std::vector<codec::ScopeRef>> parse_scopes(PgPool& pool, const Principal&
   return out;
 }
 
-// Runs `fn` in a read-write transaction of the credential pool.
+// Runs `fn` in a read-write transaction of the credential pool. `fn` touches nothing but that
+// transaction, so it is run again on a new connection when PostgreSQL dropped the first one
+// before COMMIT (nothing of it was committed; see PgPool::run).
 template <class Fn>
 Status with_credentials(PgPool& pool, Fn&& fn) {
-  auto lease = pool.acquire();
-  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
   try {
-    pqxx::work tx(lease->conn());
-    Status s = fn(tx);
-    if (s) tx.commit();
-    return s;
+    return pool.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      Status s = fn(tx);
+      if (s) tx.commit();
+      return s;
+    });
   } catch (const std::exception& e) {
-    lease->discard();
     return fail(fmt::format("credential store: {}", e.what()));
   }
 }

@@ -10,19 +10,19 @@
 
 namespace rmm::api::intents {
 
-// Runs `fn` in a read transaction. Pool exhaustion or an unreachable database is kTimeout (503);
-// a driver exception is a generic error (logged, 500).
+// Runs `fn` in a read transaction (again on a new connection if PostgreSQL dropped the first).
+// Pool exhaustion or an unreachable database is kTimeout (503); a driver exception is a generic
+// error (logged, 500).
 template <class T, class Fn>
 Result<T> with_read(PgPool& pool, Fn&& fn) {
-  auto lease = pool.acquire();
-  if (!lease) return fail(Error::Code::kTimeout, lease.error().message);
   try {
-    pqxx::read_transaction tx(lease->conn());
-    Result<T> out = fn(tx);
-    tx.commit();
-    return out;
+    return pool.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      Result<T> out = fn(tx);
+      tx.commit();
+      return out;
+    });
   } catch (const std::exception& e) {
-    lease->discard();
     return fail(fmt::format("read model query: {}", e.what()));
   }
 }

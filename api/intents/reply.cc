@@ -14,15 +14,14 @@ namespace {
 constexpr std::chrono::milliseconds kPollInterval{25};
 
 Result<std::uint64_t> read_checkpoint(PgPool& pool) {
-  auto lease = pool.acquire();
-  if (!lease) return std::unexpected(lease.error());
   try {
-    pqxx::read_transaction tx(lease->conn());
-    auto r = tx.exec("SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'");
-    tx.commit();
-    return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
+    return pool.run(PgPool::Retry::kOnce, [](pqxx::connection& c) -> std::uint64_t {
+      pqxx::read_transaction tx(c);
+      auto r = tx.exec("SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'");
+      tx.commit();
+      return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
+    });
   } catch (const std::exception& e) {
-    lease->discard();
     return fail(e.what());
   }
 }

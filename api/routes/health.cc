@@ -8,23 +8,24 @@
 namespace rmm::api {
 
 std::optional<std::int64_t> HealthRoute::postgres_ok(const RequestContext& ctx) {
-  auto lease = pg_.acquire();
-  if (!lease) {
-    log::warn("healthz.postgres",
-              {{"correlation_id", ctx.correlation_id}, {"error", lease.error().message}});
-    return std::nullopt;
-  }
+  Result<std::int64_t> open_losses = fail("not run");
   try {
-    pqxx::read_transaction tx(lease->conn());
-    // The table comes with the projector's migration 0009: absent until it ran.
-    if (tx.exec1("SELECT to_regclass('ops.stream_losses') IS NULL")[0].as<bool>()) return 0;
-    return tx.exec1("SELECT count(*) FROM ops.stream_losses WHERE acknowledged_at IS NULL")[0]
-        .as<std::int64_t>();
+    open_losses = pg_.run(PgPool::Retry::kOnce, [](pqxx::connection& c) -> std::int64_t {
+      pqxx::read_transaction tx(c);
+      // The table comes with the projector's migration 0009: absent until it ran.
+      if (tx.exec1("SELECT to_regclass('ops.stream_losses') IS NULL")[0].as<bool>()) return 0;
+      return tx.exec1("SELECT count(*) FROM ops.stream_losses WHERE acknowledged_at IS NULL")[0]
+          .as<std::int64_t>();
+    });
   } catch (const std::exception& e) {
-    lease->discard();
-    log::warn("healthz.postgres", {{"correlation_id", ctx.correlation_id}, {"error", e.what()}});
+    open_losses = fail(e.what());
+  }
+  if (!open_losses) {
+    log::warn("healthz.postgres",
+              {{"correlation_id", ctx.correlation_id}, {"error", open_losses.error().message}});
     return std::nullopt;
   }
+  return *open_losses;
 }
 
 Response HealthRoute::get(const Request& req, const RequestContext& ctx) {

@@ -14,10 +14,14 @@
 namespace rmm::api {
 
 Response json_response(const Request& req, const boost::json::value& body, http::status status) {
+  return json_text_response(req, boost::json::serialize(body), status);
+}
+
+Response json_text_response(const Request& req, std::string body, http::status status) {
   Response res{status, req.version()};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
-  res.body() = boost::json::serialize(body);
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }
@@ -48,6 +52,37 @@ boost::json::value json_doc(const pqxx::field& f) {
   auto v = boost::json::parse(std::string_view(f.c_str(), f.size()), ec);
   if (ec) return nullptr;
   return v;
+}
+
+void write_text(JsonWriter& w, const pqxx::field& f) {
+  if (f.is_null()) return w.null();
+  w.string(std::string_view(f.c_str(), f.size()));
+}
+
+void write_int(JsonWriter& w, const pqxx::field& f) {
+  if (f.is_null()) return w.null();
+  std::int64_t v = 0;
+  const char* end = f.c_str() + f.size();
+  auto [ptr, ec] = std::from_chars(f.c_str(), end, v);
+  w.number(ec == std::errc{} && ptr == end ? v : f.as<std::int64_t>());
+}
+
+void write_double(JsonWriter& w, const pqxx::field& f) {
+  if (f.is_null()) return w.null();
+  // from_chars, not field::as<double>() (a string stream in libpqxx 6): the same value, without
+  // the locale machinery, for every number of every row.
+  double v = 0;
+  const char* end = f.c_str() + f.size();
+  auto [ptr, ec] = std::from_chars(f.c_str(), end, v);
+  w.number(ec == std::errc{} && ptr == end ? v : f.as<double>());
+}
+
+void write_time_us(JsonWriter& w, const pqxx::field& f) {
+  if (f.is_null()) return w.null();
+  std::int64_t us = 0;
+  const char* end = f.c_str() + f.size();
+  auto [ptr, ec] = std::from_chars(f.c_str(), end, us);
+  w.string(format_rfc3339_utc(ec == std::errc{} && ptr == end ? us : f.as<std::int64_t>()));
 }
 
 std::string sql_us(std::string_view column) {

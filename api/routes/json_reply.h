@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/routes/json_writer.h"
 #include "api/server/http.h"
 #include "common/result.h"
 
@@ -16,6 +17,9 @@ namespace rmm::api {
 // 200 (or `status`) application/json, Cache-Control: no-store.
 Response json_response(const Request& req, const boost::json::value& body,
                        http::status status = http::status::ok);
+// The same with a body that is JSON text already (written with JsonWriter).
+Response json_text_response(const Request& req, std::string body,
+                            http::status status = http::status::ok);
 
 // NULL -> null; else the text / number / RFC 3339 time (column as epoch microseconds bigint).
 boost::json::value json_text(const pqxx::field& f);
@@ -24,6 +28,11 @@ boost::json::value json_double(const pqxx::field& f);
 boost::json::value json_time_us(const pqxx::field& f);
 // A jsonb/json column (its text) parsed; null when NULL or unparsable.
 boost::json::value json_doc(const pqxx::field& f);
+// The same conversions written straight into a JsonWriter (for long lists): NULL -> null.
+void write_text(JsonWriter& w, const pqxx::field& f);
+void write_int(JsonWriter& w, const pqxx::field& f);
+void write_double(JsonWriter& w, const pqxx::field& f);
+void write_time_us(JsonWriter& w, const pqxx::field& f);
 
 // SQL for a timestamptz column as epoch microseconds, for json_time_us().
 std::string sql_us(std::string_view column);

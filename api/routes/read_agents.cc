@@ -19,12 +19,16 @@ constexpr const char* kDiskMax =
     "(SELECT max((f->>'used_bytes')::float8 * 100 / NULLIF((f->>'total_bytes')::float8, 0)) "
     "FROM jsonb_array_elements(COALESCE(m.filesystems, '[]'::jsonb)) f)";
 
-// The list item's columns, in the order item_json() reads them. Needs aliases a, s, c, m.
-std::string item_columns(const std::string& status) {
+constexpr const char* kActiveAlerts =
+    "(SELECT count(*) FROM alerts al WHERE al.agent_id = a.id AND al.status = 'active')";
+
+// The list item's columns, in the order item_json() reads them. Needs aliases a, s, c, m;
+// `active_alerts` is the expression of the agent's active alert count.
+std::string item_columns(const std::string& status, std::string_view active_alerts) {
   return "a.id::text, a.hostname, a.os, a.version, " + status +
          ", s.client_id::text, c.name, a.site_id::text, s.name, " + sql_us("a.last_seen") +
-         ", m.cpu_percent::float8, " + kMemPercent + ", " + kDiskMax +
-         ", (SELECT count(*) FROM alerts al WHERE al.agent_id = a.id AND al.status = 'active')";
+         ", m.cpu_percent::float8, " + kMemPercent + ", " + kDiskMax + ", " +
+         std::string(active_alerts);
 }
 
 constexpr const char* kItemJoins =
@@ -32,23 +36,75 @@ constexpr const char* kItemJoins =
     " LEFT JOIN clients c ON c.id = s.client_id"
     " LEFT JOIN agent_latest_metrics m ON m.agent_id = a.id ";
 
+// The item's keys and value kinds, in the order of item_columns(): read by item_json() (one
+// agent) and write_item() (the list), so the two cannot drift apart.
+enum class Kind { kText, kTimeUs, kDouble, kInt };
+struct ItemField {
+  const char* key;
+  Kind kind;
+};
+constexpr ItemField kItemFields[] = {
+    {"id", Kind::kText},
+    {"hostname", Kind::kText},
+    {"os", Kind::kText},
+    {"version", Kind::kText},
+    {"status", Kind::kText},
+    {"client_id", Kind::kText},
+    {"client_name", Kind::kText},
+    {"site_id", Kind::kText},
+    {"site_name", Kind::kText},
+    {"last_seen", Kind::kTimeUs},
+    {"cpu_percent", Kind::kDouble},
+    {"memory_percent", Kind::kDouble},
+    {"disk_percent_max", Kind::kDouble},
+    {"active_alerts", Kind::kInt},
+};
+
 boost::json::object item_json(const pqxx::row& r) {
-  return boost::json::object{
-      {"id", json_text(r[0])},
-      {"hostname", json_text(r[1])},
-      {"os", json_text(r[2])},
-      {"version", json_text(r[3])},
-      {"status", json_text(r[4])},
-      {"client_id", json_text(r[5])},
-      {"client_name", json_text(r[6])},
-      {"site_id", json_text(r[7])},
-      {"site_name", json_text(r[8])},
-      {"last_seen", json_time_us(r[9])},
-      {"cpu_percent", json_double(r[10])},
-      {"memory_percent", json_double(r[11])},
-      {"disk_percent_max", json_double(r[12])},
-      {"active_alerts", json_int(r[13])},
-  };
+  boost::json::object o;
+  int i = 0;
+  for (const auto& f : kItemFields) {
+    const pqxx::field v = r[i++];
+    switch (f.kind) {
+      case Kind::kText:
+        o.emplace(f.key, json_text(v));
+        break;
+      case Kind::kTimeUs:
+        o.emplace(f.key, json_time_us(v));
+        break;
+      case Kind::kDouble:
+        o.emplace(f.key, json_double(v));
+        break;
+      case Kind::kInt:
+        o.emplace(f.key, json_int(v));
+        break;
+    }
+  }
+  return o;
+}
+
+void write_item(JsonWriter& w, const pqxx::row& r) {
+  w.begin_object();
+  int i = 0;
+  for (const auto& f : kItemFields) {
+    const pqxx::field v = r[i++];
+    w.key(f.key);
+    switch (f.kind) {
+      case Kind::kText:
+        write_text(w, v);
+        break;
+      case Kind::kTimeUs:
+        write_time_us(w, v);
+        break;
+      case Kind::kDouble:
+        write_double(w, v);
+        break;
+      case Kind::kInt:
+        write_int(w, v);
+        break;
+    }
+  }
+  w.end_object();
 }
 
 struct SortKey {
@@ -86,7 +142,7 @@ std::string json_scalar_text(const boost::json::value& v) {
 
 Response ReadRoutes::agents(const Request& req, const RequestContext& ctx) {
   const Principal& pr = *ctx.principal;
-  return with_tx(req, ctx, [&](pqxx::transaction_base& tx) -> Result<Response> {
+  return with_statement(req, ctx, [&](pqxx::transaction_base& tx) -> Result<Response> {
     auto limit = limit_param(req);
     if (!limit) return std::unexpected(limit.error());
     auto sort = sort_param(req);
@@ -134,24 +190,46 @@ Response ReadRoutes::agents(const Request& req, const RequestContext& ctx) {
     const char* dir = desc ? " DESC" : "";
     // The page is chosen on narrow rows first (ids and the sort key), then only its rows are
     // joined with the wide ones (metrics jsonb, names): 10,000 agents stay a few milliseconds.
+    // Active alerts are counted for the page's agents in one pass, not by a subquery per row
+    // (which was half of the statement's time for a page of 500). The text depends only on the
+    // filters present, the sort and the limit, so it is a prepared statement: after its first
+    // runs on a connection PostgreSQL reuses one plan instead of planning every request (the
+    // limit stays in the text: as a parameter the generic plan's guessed row count made
+    // PostgreSQL keep planning each run).
     const bool needs_metrics = key.name == "cpu" || key.name == "memory";
-    std::string page =
-        "SELECT a.id AS pid, " + key.sql +
+    std::string sql =
+        "WITH p AS (SELECT a.id AS pid, " + key.sql +
         " AS pkey FROM agents a LEFT JOIN sites s ON s.id = a.site_id" +
         (needs_metrics ? " LEFT JOIN agent_latest_metrics m ON m.agent_id = a.id" : "") + where +
-        " ORDER BY pkey" + dir + ", a.id" + dir + " LIMIT " + std::to_string(*limit + 1);
-    std::string sql = "SELECT " + item_columns(status) + ", p.pkey FROM (" + page +
-                      ") p JOIN agents a ON a.id = p.pid LEFT JOIN sites s ON s.id = a.site_id"
-                      " LEFT JOIN clients c ON c.id = s.client_id"
-                      " LEFT JOIN agent_latest_metrics m ON m.agent_id = a.id ORDER BY p.pkey" +
-                      dir + ", a.id" + dir;
+        " ORDER BY pkey" + dir + ", a.id" + dir + " LIMIT " + std::to_string(*limit + 1) +
+        ") SELECT " + item_columns(status, "COALESCE(ac.n, 0)") +
+        ", p.pkey FROM p JOIN agents a ON a.id = p.pid LEFT JOIN sites s ON s.id = a.site_id"
+        " LEFT JOIN clients c ON c.id = s.client_id"
+        " LEFT JOIN agent_latest_metrics m ON m.agent_id = a.id"
+        " LEFT JOIN (SELECT al.agent_id, count(*) AS n FROM alerts al WHERE al.status = 'active'"
+        " AND al.agent_id IN (SELECT pid FROM p) GROUP BY al.agent_id) ac ON ac.agent_id = a.id"
+        " ORDER BY p.pkey" +
+        dir + ", a.id" + dir;
     pqxx::result rows;
     try {
-      rows = p.exec(tx, sql);
+      rows = p.exec_prepared(tx, sql);
     } catch (const pqxx::data_exception&) {
       return fail(Error::Code::kInvalidInput, "malformed cursor");  // a cast of a forged cursor
     }
-    auto [items, next] = page_of(rows, *limit, item_json, [&](const pqxx::row& last) {
+    // Written as JSON text row by row: a boost::json document of the page was most of
+    // rmm-api's own time per request.
+    const auto page = std::min(rows.size(), static_cast<std::size_t>(*limit));
+    std::string body;
+    body.reserve(page * 512 + 128);
+    JsonWriter w(body);
+    w.begin_object();
+    w.key("items");
+    w.begin_array();
+    for (std::size_t i = 0; i < page; ++i) write_item(w, rows[i]);
+    w.end_array();
+    w.key("next_cursor");
+    if (rows.size() > page) {
+      const pqxx::row last = rows[page - 1];
       boost::json::array k;
       if (key.cast == "text") {
         k.emplace_back(last[14].c_str());
@@ -161,10 +239,12 @@ Response ReadRoutes::agents(const Request& req, const RequestContext& ctx) {
         k.emplace_back(last[14].as<double>());
       }
       k.emplace_back(last[0].c_str());
-      return k;
-    });
-    return json_response(
-        req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+      w.string(encode_cursor(k));
+    } else {
+      w.null();
+    }
+    w.end_object();
+    return json_text_response(req, std::move(body));
   });
 }
 
@@ -175,7 +255,7 @@ Response ReadRoutes::agent(const Request& req, const RequestContext& ctx) {
     if (!id) return std::unexpected(id.error());
     SqlParams p;
     std::string status = status_sql(p);
-    std::string sql = "SELECT " + item_columns(status) +
+    std::string sql = "SELECT " + item_columns(status, kActiveAlerts) +
                       ", (SELECT to_jsonb(i) - 'agent_id' FROM agent_inventory i"
                       "    WHERE i.agent_id = a.id)"
                       ", to_jsonb(m) - 'agent_id'"

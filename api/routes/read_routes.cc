@@ -37,20 +37,31 @@ void ReadRoutes::register_routes(Router& router) {
   add("/api/v1/agents/{id}/updates", user, &ReadRoutes::agent_updates);
 }
 
-Response ReadRoutes::with_tx(const Request& req, const RequestContext& ctx, const Body& body) {
-  auto lease = pg_.acquire();
-  if (!lease) return read_problem(Error{Error::Code::kTimeout, lease.error().message}, req, ctx);
-  Result<Response> res = fail("not run");
-  try {
-    pqxx::read_transaction tx(lease->conn());
-    res = body(tx);
+namespace {
+
+// A read: safe to repeat on a new connection when PostgreSQL dropped the first one. Any other
+// exception reaches the router, which logs it with the correlation id and answers a 500.
+template <class Tx, class Body>
+Response run_read(PgPool& pg, const Request& req, const RequestContext& ctx, const Body& body) {
+  auto res = pg.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
+    Tx tx(c);
+    Result<Response> r = body(tx);
     tx.commit();
-  } catch (...) {
-    lease->discard();
-    throw;  // the router logs it with the correlation id and answers a generic 500
-  }
+    return r;
+  });
   if (!res) return read_problem(res.error(), req, ctx);
   return std::move(*res);
+}
+
+}  // namespace
+
+Response ReadRoutes::with_tx(const Request& req, const RequestContext& ctx, const Body& body) {
+  return run_read<pqxx::read_transaction>(pg_, req, ctx, body);
+}
+
+Response ReadRoutes::with_statement(const Request& req, const RequestContext& ctx,
+                                    const Body& body) {
+  return run_read<pqxx::nontransaction>(pg_, req, ctx, body);
 }
 
 std::string ReadRoutes::status_sql(SqlParams& p) const {

@@ -60,6 +60,9 @@ class ReadRoutes {
   using Body = std::function<Result<Response>(pqxx::transaction_base& tx)>;
   // Runs `body` in a read transaction on a pooled connection; errors become problems.
   Response with_tx(const Request& req, const RequestContext& ctx, const Body& body);
+  // The same for a body that runs a single statement: outside an explicit transaction (one
+  // statement reads one snapshot anyway), which saves the BEGIN and COMMIT round trips.
+  Response with_statement(const Request& req, const RequestContext& ctx, const Body& body);
   // SQL of an agent's status ('online' | 'offline' | 'revoked') for agents alias `a`, binding
   // the online threshold into `p`.
   std::string status_sql(class SqlParams& p) const;

@@ -41,8 +41,11 @@ const std::string& default_hash() {
 }  // namespace
 
 ApiEnv::ApiEnv(std::string_view prefix, const Clock& clock,
+               std::function<void(api::ApiConfig&)> tweak)
+    : ApiEnv(PostgresFixture::shared(), prefix, clock, std::move(tweak)) {}
+
+ApiEnv::ApiEnv(PostgresFixture& pg, std::string_view prefix, const Clock& clock,
                std::function<void(api::ApiConfig&)> tweak) {
-  auto& pg = PostgresFixture::shared();
   pg_url_ = pg.create_database(pg.unique_name(prefix));
   const fs::path dir = fs::path(RMM_SOURCE_DIR) / "projector/migrations";
   for (const char* m :

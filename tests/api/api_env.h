@@ -16,11 +16,16 @@
 
 namespace rmm::test {
 
+class PostgresFixture;
+
 class ApiEnv {
  public:
   // `prefix` names the database; `clock` drives session expiry, lockout and online status.
   explicit ApiEnv(std::string_view prefix, const Clock& clock = real_clock(),
                   std::function<void(api::ApiConfig&)> tweak = {});
+  // The same on a cluster of the test's own (one it may stop and restart).
+  ApiEnv(PostgresFixture& pg, std::string_view prefix, const Clock& clock = real_clock(),
+         std::function<void(api::ApiConfig&)> tweak = {});
   ~ApiEnv();
 
   int port() const { return app_->port(); }

@@ -106,6 +106,49 @@ TEST_CASE("agents list: keyset pages, sorts, filters") {
                 400);
 }
 
+TEST_CASE("agents list: every item holds what the agent's own page says, escaped alike") {
+  // The list is written as JSON text row by row and counts alerts for the whole page at once;
+  // the detail builds a document and counts per agent: they must agree on every field.
+  FakeClock clock(kNow);
+  ApiEnv env("api_reads_list_items", clock);
+  auto seed = seed_two_clients(env);
+  seed_many(env, seed.a.ids.at("site"));
+  // A hostname that needs every kind of JSON escape (and a non-ASCII letter, copied as is).
+  env.exec(fmt::format(
+      "INSERT INTO agents (id, hostname, os, version, last_seen, last_seq, site_id) VALUES "
+      "('0190a5c2-0000-7000-9000-000000000999', E'odd \\\\ \"host\"\\n\\t\\x01 \u00e9', "
+      "'linux', '0.1.0', '2026-01-02T03:04:59.123456Z', 1, '{}');"
+      "INSERT INTO alerts (id, agent_id, rule, severity, status, message, raised_at, "
+      "raised_stream_seq) VALUES ('0190a5c2-0000-7000-a000-000000000998', "
+      "'0190a5c2-0000-7000-9000-000000000999', 'cpu', 'warning', 'active', 'm', now(), 998), "
+      "('0190a5c2-0000-7000-a000-000000000999', '0190a5c2-0000-7000-9000-000000000999', 'disk', "
+      "'warning', 'active', 'm', now(), 999)",
+      seed.a.ids.at("site")));
+  env.add_user("root", "owner", {});
+  std::string token = env.login("root");
+
+  auto items = all_pages(env, token, "limit=500");
+  REQUIRE(items.size() == 253);
+  int odd = 0;
+  for (const auto& item : items) {
+    auto res = env.get("/api/v1/agents/" + std::string(item.at("id").as_string()), token);
+    REQUIRE_MESSAGE(res.status == 200, res.body);
+    auto detail = parse_object(res.body);
+    CHECK(item.size() == 14);
+    for (const auto& [key, value] : item) {
+      CAPTURE(key);
+      CHECK(detail.at(key) == value);
+    }
+    if (item.at("id").as_string() == "0190a5c2-0000-7000-9000-000000000999") {
+      ++odd;
+      CHECK(item.at("hostname").as_string() == "odd \\ \"host\"\n\t\x01 \u00e9");
+      CHECK(item.at("active_alerts").as_int64() == 2);
+      CHECK(item.at("last_seen").as_string() == "2026-01-02T03:04:59.123Z");
+    }
+  }
+  CHECK(odd == 1);
+}
+
 TEST_CASE("agent detail, commands, command output, effective policy") {
   FakeClock clock(kNow);
   ApiEnv env("api_reads_detail", clock);

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <pqxx/except>
 #include <stdexcept>
 #include <thread>
 
 #include "api/problem.h"
 #include "api/routes/agents.h"
+#include "api/routes/json_writer.h"
 #include "api/routes/static_files.h"
 #include "api/server/api_server.h"
 #include "api/server/query.h"
@@ -79,6 +81,56 @@ TEST_CASE("format_rfc3339_utc") {
   CHECK(format_rfc3339_utc(0) == "1970-01-01T00:00:00.000Z");
   CHECK(format_rfc3339_utc(1'767'323'045'678'901) == "2026-01-02T03:04:05.678Z");
   CHECK(format_rfc3339_utc(-1'000) == "1969-12-31T23:59:59.999Z");
+}
+
+TEST_CASE("JsonWriter: what it writes parses back to what was written") {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("s");
+  // Every byte below 0x20, quote, backslash, slash, DEL and UTF-8 of two to four bytes.
+  std::string tricky;
+  for (int c = 0; c < 0x20; ++c) tricky += static_cast<char>(c);
+  tricky += "\"\\/\x7f \u00e9 \u20ac \U0001F600 end";
+  w.string(tricky);
+  w.key("k\"ey");
+  w.begin_array();
+  w.number(25.0);
+  w.number(0.1);
+  w.number(-1.5e300);
+  w.number(std::numeric_limits<double>::quiet_NaN());
+  w.number(std::int64_t{-9'007'199'254'740'993});
+  w.null();
+  w.begin_object();
+  w.end_object();
+  w.begin_array();
+  w.end_array();
+  w.raw(R"({"a":[1,2]})");
+  w.end_array();
+  w.key("empty");
+  w.string("");
+  w.end_object();
+
+  boost::system::error_code ec;
+  auto v = boost::json::parse(out, ec);
+  REQUIRE_MESSAGE(!ec, out);
+  const auto& o = v.as_object();
+  CHECK(o.at("s").as_string() == tricky);
+  const auto& a = o.at("k\"ey").as_array();
+  REQUIRE(a.size() == 9);
+  CHECK(a[0].is_double());  // "25.0": still a double for typed readers
+  CHECK(a[0].as_double() == 25.0);
+  CHECK(a[1].as_double() == 0.1);
+  CHECK(a[2].as_double() == -1.5e300);
+  CHECK(a[3].is_null());
+  CHECK(a[4].as_int64() == -9'007'199'254'740'993);
+  CHECK(a[5].is_null());
+  CHECK(a[6].as_object().empty());
+  CHECK(a[7].as_array().empty());
+  CHECK(a[8].at("a").as_array().size() == 2);
+  CHECK(o.at("empty").as_string().empty());
+  // Escaped as boost::json escapes: the same text for the same string.
+  CHECK(out.find(boost::json::serialize(boost::json::value(tricky))) != std::string::npos);
 }
 
 TEST_CASE("percent_decode and content types") {

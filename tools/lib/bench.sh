@@ -231,6 +231,24 @@ bench_api() {
   BCMD[api]="rmm-bench-api ${args[*]}"
 }
 
+# bench_api_rate: rmm-bench-api-rate (rmm-api's throughput: the highest request rate with p99
+# under 100 ms, the agents list against a static file of the same server) when this build has it.
+# Its stderr holds rmm-api's access log (a line per request): kept apart from the suite's log.
+bench_api_rate() {
+  if [[ ! -x $BENCH_BIN/rmm-bench-api-rate ]]; then
+    BR[api_rate.skip]="not yet measurable by the suite: this build has no rmm-bench-api-rate"
+    return 0
+  fi
+  local args=(--agents "$B_API_RATE_AGENTS" "${B_API_RATE_ARGS[@]}")
+  info "API throughput: rmm-bench-api-rate ${args[*]}"
+  if "$BENCH_BIN/rmm-bench-api-rate" "${args[@]}" >"$BENCH_WORK/api-rate.out" 2>"$BENCH_WORK/api-rate.err"; then
+    BR[api_rate.table]=$(grep '^|' "$BENCH_WORK/api-rate.out" || true)
+  fi
+  [[ -n ${BR[api_rate.table]:-} ]] ||
+    BR[api_rate.skip]="rmm-bench-api-rate failed: $(grep -v '^ts=' "$BENCH_WORK/api-rate.err" | tail -1)"
+  BCMD[api_rate]="rmm-bench-api-rate ${args[*]}"
+}
+
 bench_plots() {
   local dir=$1 data=$BENCH_WORK/scale.dat n any=0
   : >"$data"
@@ -287,11 +305,13 @@ cmd_bench() {
     B_COUNT=10000 B_PROJ_EVENTS=10000 B_OUTBOX=10000 B_AGENTS=${agents:-"50 200"}
     B_STEADY=${steady:-5} B_SETTLE=1 B_HB=2s B_METRICS=4s B_AGENT_SECONDS=3 B_AGENT_WARMUP=2
     B_API_AGENTS=1000 B_API_REQUESTS=30 B_ROUNDTRIPS=5
+    B_API_RATE_AGENTS=1000 B_API_RATE_ARGS=(--quick)
   else
     out=${out:-$RMM_REPO/docs/benchmarks.md}
     B_COUNT=200000 B_PROJ_EVENTS=200000 B_OUTBOX=200000 B_AGENTS=${agents:-"1000 5000 10000 20000"}
     B_STEADY=${steady:-60} B_SETTLE=2 B_HB=30s B_METRICS=60s B_AGENT_SECONDS=120 B_AGENT_WARMUP=15
     B_API_AGENTS=10000 B_API_REQUESTS=300 B_ROUNDTRIPS=200
+    B_API_RATE_AGENTS=2000 B_API_RATE_ARGS=(--seconds 3 --bisect 4)
   fi
   if ((build)); then
     local -a extra=()
@@ -304,8 +324,9 @@ cmd_bench() {
       rmm-bench-replay
     # The API's figures (agents list, command round trip) need rmm-api: when it does not build,
     # those rows say so and the rest of the suite still runs.
-    cmake --build "$build_dir" -j "$(jobs_count)" --target rmm-api rmm-bench-api rmm-bench-roundtrip ||
-      warn "rmm-api, rmm-bench-api or rmm-bench-roundtrip did not build: their figures are left out"
+    cmake --build "$build_dir" -j "$(jobs_count)" --target rmm-api rmm-bench-api rmm-bench-api-rate \
+      rmm-bench-roundtrip ||
+      warn "rmm-api, rmm-bench-api(-rate) or rmm-bench-roundtrip did not build: their figures are left out"
   fi
   local prog
   for prog in rmm-projector rmm-replay rmm-sim rmm-bench-ceilings rmm-bench-lag rmm-bench-stack \
@@ -339,6 +360,7 @@ cmd_bench() {
   bench_stack_stop
 
   bench_api
+  bench_api_rate
   bench_platform_start
   bench_roundtrip
   bench_agent_idle
@@ -354,7 +376,7 @@ cmd_bench() {
     # The quick run is a smoke test: every stage must have produced its figure.
     local missing=() key
     for key in ceil.js_publish_256 ceil.js_fetch_ack ceil.pg_copy_rows ceil.rocksdb_puts proj.fold \
-      replay.rate outbox.drain api.table roundtrip.p99_ms agent.table; do
+      replay.rate outbox.drain api.table api_rate.table roundtrip.p99_ms agent.table; do
       [[ -n ${BR[$key]:-} ]] || missing+=("$key")
     done
     for n in $B_AGENTS; do

@@ -53,12 +53,17 @@ ${BR[machine.load]}. Hard limit on open files: ${BR[machine.nofile]}.
 | agent outbox append | $(na outbox.append "rmm-bench-outbox failed") events/s | RocksDB put ceiling above | $(ratio "${BR[outbox.append]:-0}" "${BR[ceil.rocksdb_puts]:-0}") | same |
 | rebuild rate: \`rmm-projector rebuild\` of the read models from the same stream (whole run: new schema, replay, catch-up, swap) | $(na rebuild.rate "${BR[rebuild.note]:-}") events/s | the sustained fold above | $(ratio "${BR[rebuild.rate]:-0}" "${BR[proj.fold]:-0}") | \`${BCMD[rebuild]:-}\` |
 | API agents-list latency at ${B_API_AGENTS} agents | $([[ -n ${BR[api.table]:-} ]] && echo "below" || echo "${BR[api.skip]:-}") | | | \`${BCMD[api]:-rmm-bench-api}\` |
+| API throughput at p99 under 100 ms: agents list of ${B_API_RATE_AGENTS} agents against a static file of the same server | $([[ -n ${BR[api_rate.table]:-} ]] && echo "below" || echo "${BR[api_rate.skip]:-}") | | | \`${BCMD[api_rate]:-rmm-bench-api-rate}\` |
 | command round trip p50 (API POST → agent runs \`true\` → result through the API; ${B_ROUNDTRIPS} in a row, one agent) | $(roundtrip_cell p50_ms) | | | \`${BCMD[roundtrip]:-rmm-bench-roundtrip}\` |
 | command round trip p99 / max | $(roundtrip_cell p99_ms) / $(roundtrip_cell max_ms) | | | ″ |
 EOF
   if [[ -n ${BR[api.table]:-} ]]; then
     printf '\nAPI agents list (`%s`: its own servers, agents seeded in PostgreSQL):\n\n%s\n' \
       "${BCMD[api]}" "${BR[api.table]}"
+  fi
+  if [[ -n ${BR[api_rate.table]:-} ]]; then
+    printf '\nAPI throughput (`%s`: its own servers, agents seeded in PostgreSQL, rmm-api in-process with its default settings and access log; the highest rate of an open-loop load at which every answer is a 200 and p99 stays under 100 ms):\n\n%s\n' \
+      "${BCMD[api_rate]}" "${BR[api_rate.table]}"
   fi
   if [[ -n ${BR[roundtrip.p50_ms]:-} ]]; then
     printf '\nCommand round trip: %s of %s commands came back (mean %s ms), each a `shell` command `true` run by the real `rmm-agent` of a `tools/rmm up` platform started for this run (rmm-api, rmm-projector, nats-server, PostgreSQL on this machine), polled every 5 ms.\n' \
