@@ -1,4 +1,4 @@
-#include "updater/release/signing.h"
+#include "common/signing.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -9,11 +9,15 @@
 
 #include "common/files.h"
 
-namespace rmm::release {
+namespace rmm::signing {
 namespace {
 
-constexpr std::string_view kKeyFileTag = "rmm-release-ed25519 ";
 constexpr std::string_view kSignatureTag = "ed25519 ";
+
+// Idempotent and thread-safe; cheap after the first call.
+void ensure_sodium() {
+  [[maybe_unused]] static const int ready = sodium_init();
+}
 
 std::string hex(std::span<const std::uint8_t> bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
@@ -31,7 +35,8 @@ bool unhex(std::string_view text, std::array<std::uint8_t, N>& out) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -71,17 +76,23 @@ Result<PublicKey> parse_public_key(std::string_view text) {
 }
 
 SigningKey generate_key() {
+  ensure_sodium();
   SigningKey k;
   crypto_sign_keypair(k.public_key.data(), k.secret.data());
   return k;
 }
 
-Status save_private_key(const std::filesystem::path& path, const SigningKey& key) {
+TrustedKey trusted_key(const PublicKey& key) {
+  return {key_id(key), key};
+}
+
+Status save_private_key(const std::filesystem::path& path, const SigningKey& key,
+                        std::string_view tag) {
   // O_EXCL: never overwrite a release key by accident.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return failf("creating {}: {}", path.string(), std::strerror(errno));
   std::string content =
-      std::string(kKeyFileTag) + hex(std::span(key.secret).first(crypto_sign_SEEDBYTES)) + "\n";
+      std::string(tag) + " " + hex(std::span(key.secret).first(crypto_sign_SEEDBYTES)) + "\n";
   bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
             ::fsync(fd) == 0;
   sodium_memzero(content.data(), content.size());
@@ -90,14 +101,15 @@ Status save_private_key(const std::filesystem::path& path, const SigningKey& key
   return {};
 }
 
-Result<SigningKey> load_private_key(const std::filesystem::path& path) {
+Result<SigningKey> load_private_key(const std::filesystem::path& path, std::string_view tag) {
   auto text = files::read_all(path);
   if (!text) return std::unexpected(text.error());
   std::string_view t = trim(*text);
   std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
-  bool ok = t.starts_with(kKeyFileTag) && unhex(t.substr(kKeyFileTag.size()), seed);
+  bool ok = t.starts_with(tag) && t.size() > tag.size() && t[tag.size()] == ' ' &&
+            unhex(t.substr(tag.size() + 1), seed);
   sodium_memzero(text->data(), text->size());
-  if (!ok) return failf("{}: not an rmm-release private key", path.string());
+  if (!ok) return failf("{}: not an {} private key", path.string(), tag);
   SigningKey k;
   crypto_sign_seed_keypair(k.public_key.data(), k.secret.data(), seed.data());
   sodium_memzero(seed.data(), seed.size());
@@ -105,6 +117,7 @@ Result<SigningKey> load_private_key(const std::filesystem::path& path) {
 }
 
 Signature sign(const SigningKey& key, std::string_view message) {
+  ensure_sodium();
   Signature s;
   s.key_id = key_id(key.public_key);
   crypto_sign_detached(s.bytes.data(), nullptr,
@@ -132,7 +145,7 @@ Result<Signature> parse_signature(std::string_view text) {
 Result<std::vector<TrustedKey>> parse_trusted_keys(std::string_view list) {
   std::vector<TrustedKey> out;
   while (!list.empty()) {
-    auto comma = list.find(',');
+    auto comma = list.find_first_of(",\n");
     auto item = trim(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     if (item.empty()) continue;
@@ -143,13 +156,18 @@ Result<std::vector<TrustedKey>> parse_trusted_keys(std::string_view list) {
   return out;
 }
 
+std::string format_trusted_keys(std::span<const TrustedKey> keys) {
+  std::string out;
+  for (const auto& k : keys) out += public_key_hex(k.public_key) + "\n";
+  return out;
+}
+
 std::expected<void, SignatureProblem> verify(std::span<const TrustedKey> trusted,
-                                             std::string_view signature, std::string_view message) {
-  auto sig = parse_signature(signature);
-  if (!sig) return std::unexpected(SignatureProblem::kMalformed);
+                                             const Signature& sig, std::string_view message) {
+  ensure_sodium();
   for (const auto& k : trusted) {
-    if (k.key_id != sig->key_id) continue;
-    if (crypto_sign_verify_detached(sig->bytes.data(),
+    if (k.key_id != sig.key_id) continue;
+    if (crypto_sign_verify_detached(sig.bytes.data(),
                                     reinterpret_cast<const unsigned char*>(message.data()),
                                     message.size(), k.public_key.data()) == 0) {
       return {};
@@ -159,4 +177,11 @@ std::expected<void, SignatureProblem> verify(std::span<const TrustedKey> trusted
   return std::unexpected(SignatureProblem::kUnknownKey);
 }
 
-}  // namespace rmm::release
+std::expected<void, SignatureProblem> verify(std::span<const TrustedKey> trusted,
+                                             std::string_view signature, std::string_view message) {
+  auto sig = parse_signature(signature);
+  if (!sig) return std::unexpected(SignatureProblem::kMalformed);
+  return verify(trusted, *sig, message);
+}
+
+}  // namespace rmm::signing
