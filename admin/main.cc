@@ -11,6 +11,8 @@
 #include <string_view>
 
 #include "admin/command_consumer.h"
+#include "admin/command_key_commands.h"
+#include "admin/command_keys.h"
 #include "admin/files.h"
 #include "admin/identity.h"
 #include "admin/server_config.h"
@@ -109,11 +111,13 @@ int fail_with(const rmm::Error& e) {
 int run_init(const rmm::config::Values& v) {
   auto id = rmm::broker::init_identity(v.str("home"));
   if (!id) return fail_with(id.error());
+  auto command_key = rmm::broker::init_command_keys(v.str("home"));
+  if (!command_key) return fail_with(command_key.error());
   fmt::print(
       "identity ready in {}\noperator {}\naccount SYS {}\naccount RMM {}\n"
-      "services creds {}\n",
+      "services creds {}\ncommand key {}\n",
       id->dir.string(), id->operator_key.public_key(), id->sys_account.public_key(),
-      id->rmm_account.public_key(), id->services_creds().string());
+      id->rmm_account.public_key(), id->services_creds().string(), *command_key);
   return 0;
 }
 
@@ -216,6 +220,15 @@ int run_agent_credential(const rmm::config::Values& v) {
   if (auto s = rmm::files::write_atomic(state / "agent.creds", creds, 0600); !s) {
     return fail_with(s.error());
   }
+  // The command keys the agent must trust, as the enrollment reply would give them.
+  auto trusted =
+      rmm::broker::load_trusted_command_keys(rmm::broker::command_key_paths(v.str("home")).dir);
+  if (!trusted) return fail_with(trusted.error());
+  if (auto s = rmm::files::write_atomic(state / "command_keys",
+                                        rmm::signing::format_trusted_keys(*trusted), 0600);
+      !s) {
+    return fail_with(s.error());
+  }
   if (!v.str("nats-url").empty()) {
     fs::path services =
         v.str("nats-creds").empty() ? id->services_creds() : fs::path(v.str("nats-creds"));
@@ -239,7 +252,8 @@ struct Command {
 
 const Command kCommands[] = {
     {"init", "rmm-admin init --home DIR",
-     "Creates (or loads) the operator, accounts SYS and RMM, and the services and system users.",
+     "Creates (or loads) the operator, accounts SYS and RMM, the services and system users, and "
+     "the command signing key.",
      kInitSettings, run_init},
     {"render-config",
      "rmm-admin render-config --home DIR --nats-port N [--nats-monitor-port M] --out FILE",
@@ -255,7 +269,7 @@ const Command kCommands[] = {
      kUsageSettings, run_stream_usage},
     {"agent-credential",
      "rmm-admin agent-credential [AGENT_ID] --home DIR --state-dir DIR [--nats-url URL]",
-     "Writes <state-dir>/agent_id and <state-dir>/agent.creds and prints the agent id; with "
+     "Writes <state-dir>/agent_id, agent.creds and command_keys and prints the agent id; with "
      "--nats-url also creates the agent's command consumer.",
      kAgentSettings, run_agent_credential},
     {"create-client", "rmm-admin create-client --name NAME --nats-creds FILE [--pg-url URL]",
@@ -273,6 +287,18 @@ const Command kCommands[] = {
      "rmm-admin revoke-enrollment-code --code-id ID --nats-creds FILE [--pg-url URL]",
      "Publishes EnrollmentCodeRevoked: agents can no longer enroll with that code.",
      rmm::admin::revoke_code_settings(), rmm::admin::run_revoke_code},
+    {"command-key-list", "rmm-admin command-key-list --home DIR",
+     "Lists the trusted command keys (id, public key, which one signs, which one is next).",
+     rmm::admin::command_key_settings(), rmm::admin::run_command_key_list},
+    {"command-key-new", "rmm-admin command-key-new --home DIR",
+     "Makes the next command key and adds it to the trusted keys (rotation, step 1).",
+     rmm::admin::command_key_settings(), rmm::admin::run_command_key_new},
+    {"command-key-activate", "rmm-admin command-key-activate --home DIR",
+     "The next command key becomes the signing key; the old private key is deleted.",
+     rmm::admin::command_key_settings(), rmm::admin::run_command_key_activate},
+    {"command-key-retire", "rmm-admin command-key-retire --home DIR --key-id ID",
+     "Removes a public key from the trusted command keys (never the active one).",
+     rmm::admin::command_key_retire_settings(), rmm::admin::run_command_key_retire},
     {"revoke-agent",
      "rmm-admin revoke-agent --agent ID --home DIR --nats-creds FILE --pg-url URL "
      "[--nats-config FILE --nats-pid-file FILE]",

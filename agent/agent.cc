@@ -129,6 +129,12 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   command_options.concurrency = settings.command_concurrency;
   command_options.limits.default_timeout = settings.command_timeout;
   command_options.limits.default_output_cap = settings.command_output_cap;
+  // Without trusted command keys the agent still reports, but refuses every command.
+  if (auto keys = load_command_keys(settings.state_dir); keys) {
+    command_options.command_keys = std::move(*keys);
+  } else {
+    log::error("commands.no_trusted_keys", {{"error", keys.error().message}});
+  }
   CommandHooks hooks;
   hooks.apply_config = [&live](const codec::KeyValues& kv) { return live.apply(kv); };
   if (!settings.updater.empty()) {

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "agent/agent.h"
+#include "agent/commands/trust_keys_command.h"
 #include "agent/enroll/enroll_command.h"
 #include "agent/settings.h"
 #include "common/config.h"
@@ -13,6 +14,9 @@ int main(int argc, char** argv) {
   rmm::log::set_component("agent");
   if (argc > 1 && std::string_view(argv[1]) == "enroll") {
     return rmm::agent::enroll::run_enroll_command(argc - 1, argv + 1);
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "trust-command-keys") {
+    return rmm::agent::run_trust_keys_command(argc - 1, argv + 1);
   }
   rmm::shutdown::install();
   auto cfg = rmm::config::Values::load(rmm::agent::agent_settings(), argc, argv);

@@ -20,12 +20,25 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   if (!nats) return std::unexpected(nats.error());
   app->nats_ = std::move(*nats);
 
+  // The command key: only rmm-api and the rollout controller hold it (docs/command-signing.md).
+  std::optional<broker::CommandSigner> command_signer;
+  if (!config.command_keys.empty()) {
+    auto loaded = broker::load_command_signer(config.command_keys);
+    if (!loaded) return std::unexpected(with_context(loaded.error(), "setting 'command-keys'"));
+    command_signer = std::move(*loaded);
+  }
+
   if (!config.enroll_home.empty()) {
     auto signer = broker::load_agent_signer(config.enroll_home);
     if (!signer) return std::unexpected(with_context(signer.error(), "setting 'enroll-home'"));
-    app->enroll_ = std::make_unique<enroll::EnrollResponder>(
-        enroll::ResponderOptions{.nats_url = config.nats_url, .nats_creds = config.nats_creds},
-        std::move(*signer), *app->pg_, clock);
+    enroll::ResponderOptions options{.nats_url = config.nats_url, .nats_creds = config.nats_creds};
+    if (command_signer) {
+      for (const auto& k : command_signer->trusted) {
+        options.service.command_keys.push_back(signing::public_key_hex(k.public_key));
+      }
+    }
+    app->enroll_ = std::make_unique<enroll::EnrollResponder>(std::move(options), std::move(*signer),
+                                                             *app->pg_, clock);
   }
 
   // The API's own credential store (auth.*) is the one thing it writes in PostgreSQL.
@@ -56,7 +69,7 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   app->router_.set_authenticator(
       [self](const Request& req) { return self->authenticator_->authenticate(req); });
   app->reads_->register_routes(app->router_);
-  auto publisher = intents::IntentPublisher::create(*app->nats_, clock);
+  auto publisher = intents::IntentPublisher::create(*app->nats_, clock, std::move(command_signer));
   if (!publisher) return std::unexpected(publisher.error());
   app->intent_publisher_ = std::move(*publisher);
   app->intents_ = std::make_unique<intents::IntentRoutes>(intents::IntentDeps{

@@ -45,6 +45,10 @@ constexpr std::array kSettings = {
     Setting{"enroll-home", Type::kString, "",
             "installation home whose nats/ holds the agent signing key: enables the enrollment "
             "responder (docs/enrollment.md); empty disables it"},
+    Setting{"command-keys", Type::kString, "",
+            "directory with the command signing key and the trusted command keys "
+            "(docs/command-signing.md); default <enroll-home>/command-keys; without one no "
+            "command can be issued"},
 };
 
 }  // namespace
@@ -96,6 +100,10 @@ Result<ApiConfig> to_config(const config::Values& values) {
   if (!level) return failf("setting 'log-level': {}", level.error().message);
   c.log_level = *level;
   c.enroll_home = values.str("enroll-home");
+  c.command_keys = values.str("command-keys");
+  if (c.command_keys.empty() && !c.enroll_home.empty()) {
+    c.command_keys = c.enroll_home + "/command-keys";
+  }
   c.session_ttl = values.duration("session-ttl");
   c.login_max_failures = static_cast<int>(values.integer("login-max-failures"));
   c.login_lockout = values.duration("login-lockout");

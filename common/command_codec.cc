@@ -12,15 +12,16 @@ using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
 // Must list the kinds in CommandPayload order (index = union type - 1); append only.
-constexpr std::array<std::string_view, 9> kKinds = {"shell",
-                                                    "exec",
-                                                    "powershell",
-                                                    "refresh_inventory",
-                                                    "collect_processes",
-                                                    "apply_config",
-                                                    "reboot",
-                                                    "update_agent",
-                                                    "cancel"};
+constexpr std::array<std::string_view, 10> kKinds = {"shell",
+                                                     "exec",
+                                                     "powershell",
+                                                     "refresh_inventory",
+                                                     "collect_processes",
+                                                     "apply_config",
+                                                     "reboot",
+                                                     "update_agent",
+                                                     "cancel",
+                                                     "trust_command_keys"};
 static_assert(kKinds.size() == std::variant_size_v<CommandAction>);
 static_assert(static_cast<std::size_t>(schema::CommandPayload::MAX) == kKinds.size());
 
@@ -89,6 +90,10 @@ std::pair<schema::CommandPayload, Offset<void>> build_action(FlatBufferBuilder& 
           auto target = to_wire(a.target.bytes());
           return {schema::CommandPayload::CancelCommand,
                   schema::CreateCancelCommand(fbb, &target).Union()};
+        } else if constexpr (std::is_same_v<T, TrustCommandKeysSpec>) {
+          auto keys = fbb.CreateVectorOfStrings(a.public_keys);
+          return {schema::CommandPayload::TrustCommandKeys,
+                  schema::CreateTrustCommandKeys(fbb, keys).Union()};
         } else {
           static_assert(kAlwaysFalse<T>, "a CommandAction member has no builder");
         }
@@ -126,6 +131,13 @@ Result<CommandAction> read_action(const schema::CommandEnvelope& e) {
     }
     case schema::CommandPayload::CancelCommand:
       return CancelSpec{CommandId(from_wire(e.payload_as_CancelCommand()->target()))};
+    case schema::CommandPayload::TrustCommandKeys: {
+      TrustCommandKeysSpec spec;
+      if (const auto* keys = e.payload_as_TrustCommandKeys()->public_keys(); keys != nullptr) {
+        for (const auto* k : *keys) spec.public_keys.push_back(str_of(k));
+      }
+      return spec;
+    }
     case schema::CommandPayload::NONE:
       break;
   }

@@ -47,15 +47,18 @@ struct UpdateAgentSpec {
 struct CancelSpec {
   CommandId target;
 };
+struct TrustCommandKeysSpec {
+  std::vector<std::string> public_keys;  // hex, as sent
+};
 
 // One member per CommandPayload union member, in the same order.
 using CommandAction =
     std::variant<ShellSpec, ExecSpec, PowerShellSpec, RefreshInventorySpec, CollectProcessesSpec,
-                 ApplyConfigSpec, RebootSpec, UpdateAgentSpec, CancelSpec>;
+                 ApplyConfigSpec, RebootSpec, UpdateAgentSpec, CancelSpec, TrustCommandKeysSpec>;
 
 struct CommandInfo {
   CommandId id;
-  AgentId agent;  // nil: not stated (the subject names the agent)
+  AgentId agent;  // required by agents (nil: refused)
   UnixNanos issued_at = 0;
   UnixNanos expires_at = 0;  // 0: never
   std::string issuer;
@@ -72,7 +75,8 @@ std::vector<std::uint8_t> build_command(const CommandInfo& command);
 Result<CommandInfo> read_command(const schema::CommandEnvelope& envelope);
 
 // "shell", "exec", "powershell", "refresh_inventory", "collect_processes", "apply_config",
-// "reboot", "update_agent", "cancel"; "unknown" for NONE or a member this build does not know.
+// "reboot", "update_agent", "cancel", "trust_command_keys"; "unknown" for NONE or a member this
+// build does not know.
 std::string_view command_kind(schema::CommandPayload type);
 std::string_view command_kind(const CommandAction& action);
 

@@ -117,8 +117,14 @@ std::string path_of(const std::vector<std::string>& env) {
 
 Result<PreparedCommand> check_command(codec::CommandInfo info, const AgentId& self,
                                       const CommandLimits& limits) {
-  if (!info.agent.is_nil() && info.agent != self) {
-    return reject(fmt::format("command is for agent {}", info.agent.str()));
+  if (info.agent.is_nil()) return reject("command names no agent");
+  if (info.agent != self) return reject(fmt::format("command is for agent {}", info.agent.str()));
+  const auto lifetime_ns = std::chrono::nanoseconds(limits.max_lifetime).count();
+  if (info.issued_at <= 0) return reject("command has no issue time");
+  if (info.expires_at == 0) return reject("command has no expiry");
+  if (info.expires_at > info.issued_at && info.expires_at - info.issued_at > lifetime_ns) {
+    return reject(fmt::format("command expires more than {} h after it was issued",
+                              limits.max_lifetime.count()));
   }
   PreparedCommand p;
   using std::chrono::milliseconds;

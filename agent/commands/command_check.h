@@ -24,6 +24,10 @@ struct CommandLimits {
   std::size_t max_env = 256;
   std::size_t max_env_bytes = 64 * 1024;
   std::size_t max_settings = 256;
+  // Longest time from issue to expiry: every command must expire, within the time RMM_COMMANDS
+  // keeps it (max_age 30 days) and the journal remembers its id (CommandStoreOptions::retention),
+  // so a replayed command is either a known id or expired.
+  std::chrono::hours max_lifetime{24 * 30};
   bool update_hook_installed = false;  // update_agent is rejected without one
 };
 
@@ -37,7 +41,8 @@ struct PreparedCommand {
   std::string interpreter;       // shell commands: the interpreter's absolute path
 };
 
-// The reason to reject `info`, else the prepared command. `self` is this agent's id.
+// The reason to reject `info`, else the prepared command. `self` is this agent's id, which the
+// command must name; it must carry an issue time and an expiry at most max_lifetime after it.
 Result<PreparedCommand> check_command(codec::CommandInfo info, const AgentId& self,
                                       const CommandLimits& limits);
 

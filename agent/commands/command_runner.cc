@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/platform/process.h"
+#include "common/command_signing.h"
 #include "common/log.h"
 
 namespace rmm::agent {
@@ -29,7 +30,8 @@ CommandRunner::CommandRunner(Outbox& outbox, nats::Connection* conn, const Agent
       options_(std::move(options)),
       hooks_(std::move(hooks)),
       clock_(clock),
-      lifecycle_(outbox, agent, clock) {}
+      lifecycle_(outbox, agent, clock),
+      keys_(options_.command_keys) {}
 
 Result<std::unique_ptr<CommandRunner>> CommandRunner::create(Outbox& outbox, nats::Connection* conn,
                                                              const AgentId& agent,
@@ -39,6 +41,11 @@ Result<std::unique_ptr<CommandRunner>> CommandRunner::create(Outbox& outbox, nat
   if (options.state_dir.empty()) return fail("command runner: no state directory");
   if (options.concurrency < 1) return fail("command runner: concurrency must be at least 1");
   options.limits.update_hook_installed = static_cast<bool>(hooks.update_agent);
+  // A command id must be remembered for as long as the command can still arrive: a replay of a
+  // finished command then finds its id, one past its expiry is expired.
+  if (options.store.retention < options.limits.max_lifetime + std::chrono::hours(24)) {
+    return fail("command runner: the journal's retention must exceed the command lifetime");
+  }
   std::unique_ptr<CommandRunner> r(
       new CommandRunner(outbox, conn, agent, std::move(options), std::move(hooks), clock));
   auto store = CommandStore::open(r->options_.state_dir / "commands", clock, r->options_.store);
@@ -156,24 +163,22 @@ std::string CommandRunner::settle_leftovers(const CommandRecord& rec) {
 }
 
 Disposition CommandRunner::accept(std::span<const std::uint8_t> bytes, const Delivery& delivery) {
-  std::vector<std::uint8_t> storage;
-  auto data = codec::aligned_for_read(bytes, storage);
-  auto env = codec::verify_command(data);
-  if (!env || codec::from_wire((*env)->command_id()) == UuidBytes{}) {
+  auto opened = codec::open_command(bytes, keys_.get(), agent_);
+  if (opened.refusal == codec::CommandRefusal::kUnreadable) {
     log::warn("command.unreadable",
-              {{"stream_seq", delivery.stream_seq.value},
-               {"error", env ? std::string("no command id") : env.error().message}});
+              {{"stream_seq", delivery.stream_seq.value}, {"error", opened.reason}});
     std::lock_guard lock(mutex_);
     stats_.unreadable++;
     return Disposition::kTerm;
   }
-  const CommandId id(codec::from_wire((*env)->command_id()));
+  const CommandId id = opened.id;
   auto known = store_->find(id);
   if (!known) {
     log::error("command.store_failed",
                {{"command_id", id.str()}, {"error", known.error().message}});
     return Disposition::kNak;
   }
+  if (opened.refusal) return refuse(opened, known->has_value(), delivery);
   if (*known) {
     log::info("command.duplicate",
               {{"command_id", id.str()}, {"delivery", delivery.delivery_count}});
@@ -182,6 +187,9 @@ Disposition CommandRunner::accept(std::span<const std::uint8_t> bytes, const Del
     return Disposition::kAck;
   }
 
+  std::span<const std::uint8_t> data = opened.envelope;
+  auto env = codec::verify_command(data);  // verified by open_command: cannot fail
+  if (!env) return Disposition::kTerm;
   auto info = codec::read_command(**env);
   codec::CommandReceivedInfo received{
       .command = id,
@@ -210,11 +218,14 @@ Disposition CommandRunner::accept(std::span<const std::uint8_t> bytes, const Del
   auto prepared = check_command(std::move(*info), agent_, options_.limits);
   if (!prepared) return done(reject(id, prepared.error().message));
   const auto& cmd = prepared->info;
-  if (cmd.expires_at != 0 && cmd.expires_at < clock_.now()) {
+  if (cmd.expires_at < clock_.now()) {
     return done(lifecycle_.expired(id, cmd.expires_at));
   }
   if (const auto* cancel = std::get_if<codec::CancelSpec>(&cmd.action)) {
     return done(handle_cancel(id, cancel->target));
+  }
+  if (const auto* trust = std::get_if<codec::TrustCommandKeysSpec>(&cmd.action)) {
+    return done(handle_trust(id, *trust));
   }
   {
     std::lock_guard lock(mutex_);
@@ -230,6 +241,44 @@ Disposition CommandRunner::accept(std::span<const std::uint8_t> bytes, const Del
   }
   enqueue(Job{.command = std::move(*prepared)});
   return Disposition::kAck;
+}
+
+// Not a command this agent may run: it is never journaled (a forged copy must not make the real
+// command with that id a "duplicate"), reported unless the id is already known, and terminated.
+Disposition CommandRunner::refuse(const codec::OpenedCommand& opened, bool known,
+                                  const Delivery& delivery) {
+  log::warn("command.refused", {{"command_id", opened.id.str()},
+                                {"reason", opened.reason},
+                                {"key_id", opened.key_id},
+                                {"stream_seq", delivery.stream_seq.value}});
+  {
+    std::lock_guard lock(mutex_);
+    stats_.refused++;
+  }
+  if (known) return Disposition::kTerm;
+  if (auto s = lifecycle_.rejected(opened.id, opened.reason); !s) {
+    log::error("command.event_failed",
+               {{"command_id", opened.id.str()}, {"error", s.error().message}});
+    return Disposition::kNak;
+  }
+  return Disposition::kTerm;
+}
+
+// The rotation step of docs/command-signing.md: the set is written durably before it is used,
+// so a restart never falls back to the old set after the command completed.
+Status CommandRunner::handle_trust(const CommandId& id, const codec::TrustCommandKeysSpec& spec) {
+  auto keys = parse_command_key_list(spec.public_keys);
+  if (!keys) return reject(id, keys.error().message);
+  if (auto s = save_command_keys(options_.state_dir, *keys); !s) {
+    log::error("command.keys_write_failed",
+               {{"command_id", id.str()}, {"error", s.error().message}});
+    return s;
+  }
+  std::string ids;
+  for (const auto& k : *keys) ids += (ids.empty() ? "" : ",") + k.key_id;
+  keys_.set(std::move(*keys));
+  log::info("command.keys_replaced", {{"command_id", id.str()}, {"key_ids", ids}});
+  return lifecycle_.completed({.command = id});
 }
 
 Status CommandRunner::reject(const CommandId& id, std::string_view reason) {

@@ -2,10 +2,16 @@
 // (CommandFetcher), records each in the CommandStore before acking it, and runs them in order of
 // arrival with at most `concurrency` at a time; every step is a lifecycle event in the outbox.
 //
-// Per delivered command, on the fetcher's thread:
-//   verify (FlatBuffers, from an aligned copy) -> known id? ack, nothing else (a redelivery) ->
-//   CommandReceived (synced) -> checks (rejected), expiry (expired), cancel (handled at once) ->
-//   recorded as queued (synced) -> ack -> queue.
+// Per delivered message, on the fetcher's thread:
+//   open (FlatBuffers, signature by a trusted command key, for this agent: codec::open_command)
+//   -> anything else is terminated (+TERM) and never journaled: no command id, nothing but a log
+//   line; with an id, a CommandRejected event with the reason (unless the id is already known:
+//   a forged copy never touches the real command's outcome) ->
+//   known id? ack, nothing else (a redelivery) -> CommandReceived (synced) -> checks (rejected),
+//   expiry (expired), cancel and trust_command_keys (handled at once) -> recorded as queued
+//   (synced) -> ack -> queue.
+// Every message is acked or terminated, so nothing this agent cannot use stays pending on its
+// consumer (a message someone else put on rmm.cmd.<id> must never block the real commands).
 // Per queued command, on a worker thread:
 //   expired by now? -> recorded as running (synced) -> started -> output... -> one terminal event
 //   (completed, failed, timeout, cancelled, interrupted) -> recorded as finished.
@@ -19,7 +25,7 @@
 //
 // Built-in actions run through the same queue and end `completed`, with exit code 0, or 1 and the
 // error on stderr: refresh_inventory, collect_processes, apply_config, reboot, update_agent.
-// `cancel` is handled on arrival, ahead of the queue.
+// `cancel` and `trust_command_keys` are handled on arrival, ahead of the queue.
 //
 // Concurrency: start()/stop() from the owner thread; accept() on the fetcher thread (or a test's);
 // `concurrency` worker threads. Hooks run on worker threads.
@@ -41,9 +47,11 @@
 
 #include "agent/commands/command_check.h"
 #include "agent/commands/command_fetcher.h"
+#include "agent/commands/command_keys.h"
 #include "agent/commands/command_store.h"
 #include "agent/commands/lifecycle.h"
 #include "agent/commands/process_run.h"
+#include "common/command_signing.h"
 
 namespace rmm::agent {
 
@@ -54,6 +62,9 @@ struct CommandRunnerOptions {
   int concurrency = 4;
   std::size_t max_queue = 1000;  // beyond: rejected ("queue full")
   CommandLimits limits;
+  // The command keys trusted at start (load_command_keys); empty: every command is refused. A
+  // trust_command_keys command replaces them and writes <state_dir>/command_keys.
+  std::vector<signing::TrustedKey> command_keys;
   OutputOptions output;
   FetcherOptions fetch;
   CommandStoreOptions store;
@@ -86,7 +97,8 @@ struct CommandHooks {
 struct CommandRunnerStats {
   std::uint64_t accepted = 0;    // new commands received
   std::uint64_t duplicates = 0;  // deliveries of known ids (acked, not run)
-  std::uint64_t unreadable = 0;  // deliveries that failed verification
+  std::uint64_t unreadable = 0;  // deliveries that are no command at all (terminated)
+  std::uint64_t refused = 0;     // unsigned, mis-signed or another agent's (terminated)
   std::uint64_t finished = 0;    // terminal events written
   std::size_t queued = 0;
   std::size_t running = 0;
@@ -147,6 +159,8 @@ class CommandRunner {
   void run_action(Job& job, StartTurn& turn);
   void finish(const CommandId& id, Status event);
   Status handle_cancel(const CommandId& cancel_id, const CommandId& target);
+  Status handle_trust(const CommandId& id, const codec::TrustCommandKeysSpec& spec);
+  Disposition refuse(const codec::OpenedCommand& opened, bool known, const Delivery& delivery);
   Status reject(const CommandId& id, std::string_view reason);
   Result<std::string> write_script(const CommandId& id, const std::string& script);
   Status default_refresh_inventory();
@@ -158,6 +172,7 @@ class CommandRunner {
   CommandHooks hooks_;
   const Clock& clock_;
   Lifecycle lifecycle_;
+  CommandKeys keys_;
   std::unique_ptr<CommandStore> store_;
   std::unique_ptr<CommandFetcher> fetcher_;
 

@@ -7,6 +7,7 @@
 #include "admin/identity.h"
 #include "admin/jwt.h"
 #include "admin/nkeys.h"
+#include "agent/commands/command_keys.h"
 #include "common/files.h"
 #include "common/nats_connection.h"
 
@@ -79,6 +80,8 @@ struct Accepted {
   std::string site_id;
   std::string jwt;
   bool reenrolled = false;
+  // The command keys to trust (docs/command-signing.md); empty when the server sent none.
+  std::vector<signing::TrustedKey> command_keys;
 };
 
 Result<Accepted> parse_reply(std::string_view text, std::string_view our_key) {
@@ -103,8 +106,20 @@ Result<Accepted> parse_reply(std::string_view text, std::string_view our_key) {
   if (!verified) return std::unexpected(with_context(verified.error(), "the credential"));
   if (verified->subject != our_key) return fail("the credential was issued for another key");
   const auto* re = o.if_contains("reenrolled");
-  return Accepted{*agent, str("site_id"), std::move(jwt),
-                  re != nullptr && re->is_bool() && re->as_bool()};
+  Accepted out{
+      *agent, str("site_id"), std::move(jwt), re != nullptr && re->is_bool() && re->as_bool(), {}};
+  if (const auto* keys = o.if_contains("command_keys"); keys != nullptr) {
+    if (!keys->is_array()) return fail("the enrollment reply's command_keys is not an array");
+    std::vector<std::string> list;
+    for (const auto& k : keys->as_array()) {
+      if (!k.is_string()) return fail("the enrollment reply's command_keys holds a non-string");
+      list.emplace_back(k.as_string());
+    }
+    auto parsed = parse_command_key_list(list);
+    if (!parsed) return std::unexpected(with_context(parsed.error(), "the enrollment reply"));
+    out.command_keys = std::move(*parsed);
+  }
+  return out;
 }
 
 // The sequence and outbox of another identity must not continue under the new one.
@@ -146,6 +161,13 @@ Result<EnrollOutcome> enroll(const EnrollOptions& options, const MachineFacts& f
                                    broker::format_creds(accepted->jwt, key.seed()), 0600);
       !s) {
     return std::unexpected(s.error());
+  }
+  // The command keys before the id, like the credential: an identity is complete only with them.
+  // A server that sends none leaves the file as it was.
+  if (!accepted->command_keys.empty()) {
+    if (auto s = save_command_keys(options.state_dir, accepted->command_keys); !s) {
+      return std::unexpected(s.error());
+    }
   }
   if (auto s =
           files::write_atomic(options.state_dir / "agent_id", accepted->agent.str() + "\n", 0600);

@@ -5,7 +5,8 @@
 // enrollment credential, inbox prefix `_INBOX_ENROLL`), and receives a user JWT whose subject is
 // its public key. The seed never leaves the state directory. docs/enrollment.md has the protocol.
 //
-// State directory (0700; files 0600): agent_id, agent.creds (the JWT + the agent's own seed).
+// State directory (0700; files 0600): agent_id, agent.creds (the JWT + the agent's own seed),
+// command_keys (the command keys the reply names: agent/commands/command_keys.h).
 // When the identity changes (first enrollment after another identity, or a clone got a new id),
 // the old sequence file is removed and the old outbox is moved aside, because both belong to the
 // old id.

@@ -151,13 +151,18 @@ std::string fingerprint_hash(const Fingerprint& f) {
 }
 
 std::string accepted_reply(const AgentId& agent, std::string_view site_id, std::string_view jwt,
-                           bool reenrolled) {
+                           bool reenrolled, std::span<const std::string> command_keys) {
   json::object o;
   o["ok"] = true;
   o["agent_id"] = agent.str();
   o["site_id"] = site_id;
   o["jwt"] = jwt;
   o["reenrolled"] = reenrolled;
+  if (!command_keys.empty()) {
+    json::array keys;
+    for (const auto& k : command_keys) keys.emplace_back(k);
+    o["command_keys"] = std::move(keys);
+  }
   return json::serialize(o);
 }
 

@@ -3,7 +3,8 @@
 //   request: {"version":1, "code":"K7QXM-...", "public_key":"U...", "hostname":"web-01",
 //             "agent_id":"0190...", (optional: the id this state dir had before)
 //             "fingerprint":{"machine_id":"...", "dmi_serial":"...", "macs":["52:54:00:..."]}}
-//   reply:   {"ok":true, "agent_id":"...", "site_id":"...", "jwt":"...", "reenrolled":false}
+//   reply:   {"ok":true, "agent_id":"...", "site_id":"...", "jwt":"...", "reenrolled":false,
+//             "command_keys":["<hex>", ...]}
 //            {"ok":false, "error":"code_expired", "message":"the enrollment code has expired"}
 //
 // The request comes from anyone holding the shared enrollment credential, so it is untrusted:
@@ -49,8 +50,10 @@ Result<EnrollRequest> parse_enroll_request(std::span<const std::uint8_t> bytes);
 // form of the fingerprint that is stored or published.
 std::string fingerprint_hash(const Fingerprint& f);
 
+// `command_keys`: hex public keys of the command keys to trust, as "command_keys" (omitted when
+// empty).
 std::string accepted_reply(const AgentId& agent, std::string_view site_id, std::string_view jwt,
-                           bool reenrolled);
+                           bool reenrolled, std::span<const std::string> command_keys = {});
 std::string refused_reply(Refusal why, std::string_view message);
 
 }  // namespace rmm::api::enroll

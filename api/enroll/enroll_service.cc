@@ -105,7 +105,8 @@ EnrollService::Reply EnrollService::handle(std::span<const std::uint8_t> request
   log::info("enroll.accepted", {{"agent_id", identity->agent.str()},
                                 {"site_id", (*code)->site.str()},
                                 {"reenrolled", identity->reenrolled ? "true" : "false"}});
-  return Reply{accepted_reply(identity->agent, (*code)->site.str(), jwt, identity->reenrolled)};
+  return Reply{accepted_reply(identity->agent, (*code)->site.str(), jwt, identity->reenrolled,
+                              options_.command_keys)};
 }
 
 }  // namespace rmm::api::enroll

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "admin/identity.h"
 #include "admin/tenancy/control_publisher.h"
@@ -32,6 +33,9 @@ struct EnrollServiceOptions {
   // (or a read of the agent) finds it. Past it the reply goes out anyway.
   std::chrono::milliseconds projection_wait{5000};
   bool ensure_command_consumer = true;
+  // The command keys (hex public keys) an enrolled agent must trust: sent in every accepted
+  // reply as "command_keys" (docs/command-signing.md).
+  std::vector<std::string> command_keys;
 };
 
 class EnrollService {

@@ -88,8 +88,12 @@ Result<codec::CommandAction> parse_action(const Body& body) {
   if (*kind == "collect_processes") return codec::CollectProcessesSpec{};
   // Choosing "reboot" in the API is the confirmation the agent asks for.
   if (*kind == "reboot") return codec::RebootSpec{.confirm = true};
+  // The keys come from rmm-api's own command-keys directory, never from the request
+  // (docs/command-signing.md): post_commands fills them in.
+  if (*kind == "trust_command_keys") return codec::TrustCommandKeysSpec{};
   return bad(
-      "'kind' must be shell, exec, refresh_inventory, collect_processes, reboot or update_agent");
+      "'kind' must be shell, exec, refresh_inventory, collect_processes, reboot, update_agent "
+      "or trust_command_keys");
 }
 
 }  // namespace

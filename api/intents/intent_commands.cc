@@ -42,9 +42,12 @@ Response IntentRoutes::post_commands(const Request& req, const RequestContext& c
     targets = lookups_.agents_of_client(p, *request->client, kMaxCommandTargets);
   }
   if (!targets) return problem_for(targets.error(), req, ctx);
-  // Replacing the agent binary is an admin's decision, like a rollout.
-  const bool update = std::holds_alternative<codec::UpdateAgentSpec>(request->action);
-  if (auto r = need_role(p, update ? schema::UserRole::Admin : schema::UserRole::Technician); !r)
+  // Replacing the agent binary is an admin's decision, like a rollout; so is changing the keys
+  // an agent trusts for its commands.
+  const bool admin_only = std::holds_alternative<codec::UpdateAgentSpec>(request->action) ||
+                          std::holds_alternative<codec::TrustCommandKeysSpec>(request->action);
+  if (auto r = need_role(p, admin_only ? schema::UserRole::Admin : schema::UserRole::Technician);
+      !r)
     return problem_for(r.error(), req, ctx);
 
   const codec::Actor by = p.actor();

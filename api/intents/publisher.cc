@@ -1,5 +1,6 @@
 #include "api/intents/publisher.h"
 
+#include "common/command_signing.h"
 #include "common/log.h"
 
 namespace rmm::api::intents {
@@ -26,12 +27,13 @@ std::string command_subject(const AgentId& agent) {
   return "rmm.cmd." + agent.str();
 }
 
-Result<std::unique_ptr<IntentPublisher>> IntentPublisher::create(nats::Connection& nc,
-                                                                 const Clock& clock) {
+Result<std::unique_ptr<IntentPublisher>> IntentPublisher::create(
+    nats::Connection& nc, const Clock& clock, std::optional<broker::CommandSigner> signer) {
   auto js = nats::JetStream::create(nc, {});
   if (!js) return std::unexpected(js.error());
   std::unique_ptr<IntentPublisher> p(new IntentPublisher());
   p->js_ = std::move(*js);
+  p->signer_ = std::move(signer);
   p->control_ =
       std::make_unique<tenancy::ControlPublisher>(*p->js_, std::string(kSourceName), clock);
   return p;
@@ -44,9 +46,20 @@ Result<StreamSeq> IntentPublisher::publish(schema::Payload type,
   return ack->seq;
 }
 
-Result<StreamSeq> IntentPublisher::issue_command(const codec::CommandInfo& command,
+Result<StreamSeq> IntentPublisher::issue_command(const codec::CommandInfo& original,
                                                  std::string_view summary, const codec::Actor& by) {
-  auto bytes = codec::build_command(command);
+  if (!signer_) {
+    return fail(Error::Code::kTimeout,
+                "rmm-api has no command key (setting command-keys): commands cannot be signed");
+  }
+  codec::CommandInfo command = original;
+  if (auto* trust = std::get_if<codec::TrustCommandKeysSpec>(&command.action)) {
+    trust->public_keys.clear();
+    for (const auto& k : signer_->trusted) {
+      trust->public_keys.push_back(signing::public_key_hex(k.public_key));
+    }
+  }
+  auto bytes = codec::build_signed_command(command, signer_->key);
   std::string subject = command_subject(command.agent);
   std::string msg_id = command.id.str();
   // "Nats-Msg-Id: <id>\r\n" inside the "NATS/1.0\r\n...\r\n" header block.

@@ -3,8 +3,9 @@
 //
 // A command is two messages: the CommandIssued control event first (so the read model knows the
 // command, its issuer and impersonator before any agent report can arrive), then the
-// CommandEnvelope on `rmm.cmd.<agent id>` (RMM_COMMANDS) with Nats-Msg-Id = the command id, so a
-// re-send is dropped as a duplicate by the stream.
+// CommandEnvelope, signed with the installation's command key (common/command_signing.h), on
+// `rmm.cmd.<agent id>` (RMM_COMMANDS) with Nats-Msg-Id = the command id, so a re-send is dropped
+// as a duplicate by the stream. Without a command key no command is issued at all.
 //
 // RMM_COMMANDS is a `discard new` stream: when it is full a command is refused, never dropped.
 // So that no CommandIssued is logged for a command that cannot be stored, its room is checked
@@ -25,6 +26,7 @@
 #include <optional>
 #include <string>
 
+#include "admin/command_keys.h"
 #include "admin/tenancy/control_publisher.h"
 #include "common/clock.h"
 #include "common/command_codec.h"
@@ -40,7 +42,10 @@ inline constexpr std::string_view kSourceName = "api";
 
 class IntentPublisher {
  public:
-  static Result<std::unique_ptr<IntentPublisher>> create(nats::Connection& nc, const Clock& clock);
+  // `signer`: the command key (admin/command_keys.h); nullopt: every command is refused.
+  static Result<std::unique_ptr<IntentPublisher>> create(
+      nats::Connection& nc, const Clock& clock,
+      std::optional<broker::CommandSigner> signer = std::nullopt);
 
   const ControlSourceId& source() const { return control_->source(); }
   tenancy::ControlPublisher& control() { return *control_; }
@@ -48,9 +53,11 @@ class IntentPublisher {
   // Publishes one control event; returns its RMM_EVENTS sequence.
   Result<StreamSeq> publish(schema::Payload type, const tenancy::ControlPublisher::Build& build);
 
-  // CommandIssued, then the command itself. `summary` is the bounded one-line description the
-  // read model shows. Returns the CommandIssued event's RMM_EVENTS sequence (what ?wait= waits
-  // for).
+  // CommandIssued, then the signed command itself. `summary` is the bounded one-line description
+  // the read model shows. Returns the CommandIssued event's RMM_EVENTS sequence (what ?wait=
+  // waits for). kTimeout (a 503) when rmm-api has no command key.
+  // A trust_command_keys command gets the keys of the command-keys directory here, whatever it
+  // carried.
   Result<StreamSeq> issue_command(const codec::CommandInfo& command, std::string_view summary,
                                   const codec::Actor& by);
 
@@ -61,6 +68,7 @@ class IntentPublisher {
 
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<tenancy::ControlPublisher> control_;
+  std::optional<broker::CommandSigner> signer_;
   std::mutex usage_mu_;
   std::optional<nats::StreamUsage> commands_usage_;  // under usage_mu_
   std::chrono::steady_clock::time_point usage_read_at_{};

@@ -1,4 +1,5 @@
-// rmm-admin as a program: init, render-config, agent-credential (no server needed).
+// rmm-admin as a program: init, render-config, agent-credential, the command keys (no server
+// needed).
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -57,6 +58,10 @@ TEST_CASE("rmm-admin init, render-config and agent-credential") {
 
   std::string state = (dir / "state").string();
   REQUIRE(run_admin(dir, {"agent-credential", "--home", home, "--state-dir", state}, &out) == 0);
+  // The agent trusts the installation's command keys, as enrollment would have told it.
+  CHECK(mode_of(dir / "state/command_keys") == 0600);
+  CHECK(files::read_all(dir / "state/command_keys").value_or("a") ==
+        files::read_all(fs::path(home) / "command-keys/trusted_keys").value_or("b"));
   auto printed = AgentId::parse(out.substr(0, out.find('\n')));
   REQUIRE(printed.has_value());
   auto id_file = files::read_all(dir / "state/agent_id");
@@ -87,4 +92,45 @@ TEST_CASE("rmm-admin init, render-config and agent-credential") {
   CHECK(run_admin(dir, {"bogus"}, nullptr) == 2);
   CHECK(run_admin(dir, {"init", "--help"}, &out) == 0);
   CHECK(out.find("--home") != std::string::npos);
+}
+
+// The rotation steps of docs/command-signing.md, on the files alone.
+TEST_CASE("rmm-admin command keys: init, new, activate, retire") {
+  test::TempDir dir("cli-keys");
+  std::string home = (dir / "home").string();
+  std::string out;
+  REQUIRE(run_admin(dir, {"init", "--home", home}, &out) == 0);
+  const fs::path keys = fs::path(home) / "command-keys";
+  CHECK(mode_of(keys) == 0700);
+  CHECK(mode_of(keys / "active.key") == 0600);
+  auto seed = files::read_all(keys / "active.key");
+  REQUIRE(seed.has_value());
+  CHECK(seed->starts_with("rmm-command-ed25519 "));
+  CHECK(out.find(seed->substr(20, 64)) == std::string::npos);  // the private key is never printed
+  auto first_line = out.substr(out.find("command key ") + 12);
+  const std::string first = first_line.substr(0, first_line.find('\n'));
+  REQUIRE(first.size() == 16);
+  // init again keeps the key.
+  REQUIRE(run_admin(dir, {"init", "--home", home}, &out) == 0);
+  CHECK(out.find("command key " + first) != std::string::npos);
+
+  REQUIRE(run_admin(dir, {"command-key-new", "--home", home}, &out) == 0);
+  const std::string second = out.substr(0, out.find('\n'));
+  REQUIRE(second.size() == 16);
+  CHECK(run_admin(dir, {"command-key-new", "--home", home}, &out) != 0);  // one at a time
+  REQUIRE(run_admin(dir, {"command-key-list", "--home", home}, &out) == 0);
+  CHECK(out.find(first + " ") != std::string::npos);
+  CHECK(out.find(" active\n") != std::string::npos);
+  CHECK(out.find(" next\n") != std::string::npos);
+  CHECK(run_admin(dir, {"command-key-retire", "--home", home, "--key-id", first}, &out) != 0);
+
+  REQUIRE(run_admin(dir, {"command-key-activate", "--home", home}, &out) == 0);
+  CHECK(out == second + "\n");
+  CHECK_FALSE(fs::exists(keys / "next.key"));
+  REQUIRE(run_admin(dir, {"command-key-retire", "--home", home, "--key-id", first}, &out) == 0);
+  REQUIRE(run_admin(dir, {"command-key-list", "--home", home}, &out) == 0);
+  CHECK(out.find(first) == std::string::npos);
+  CHECK(out.find(second + " ") == 0);
+  CHECK(out.find(" active\n") != std::string::npos);
+  CHECK(run_admin(dir, {"command-key-retire", "--home", home, "--key-id", second}, &out) != 0);
 }

@@ -82,6 +82,7 @@ TEST_CASE("an agent at 1 s metrics loses nothing while the broker is down for 60
   fs::create_directories(state);
   fs::copy_file(nats.mint_agent(id), state / "agent.creds");
   REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
+  nats.write_agent_command_keys(state);
 
   Process agent = Process::start({std::string(RMM_BIN_DIR) + "/rmm-agent",
                                   {"--state-dir", state.string(), "--nats-url", nats.url(),

@@ -1,6 +1,8 @@
 // Command envelopes and lifecycle events: round trips, verification, and the exactly-once store.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "agent/commands/command_fetcher.h"
 #include "agent/commands/command_store.h"
 #include "tests/agent/commands_test_util.h"
@@ -21,6 +23,7 @@ TEST_CASE("every command payload survives build, verify and read") {
       codec::RebootSpec{true},
       codec::UpdateAgentSpec{"1.2.3", "https://example/agent", "abcd"},
       codec::CancelSpec{CommandId::generate(real_clock())},
+      codec::TrustCommandKeysSpec{{std::string(64, 'a'), std::string(64, 'b')}},
   };
   const char* kinds[] = {"shell",
                          "exec",
@@ -30,7 +33,8 @@ TEST_CASE("every command payload survives build, verify and read") {
                          "apply_config",
                          "reboot",
                          "update_agent",
-                         "cancel"};
+                         "cancel",
+                         "trust_command_keys"};
   for (std::size_t i = 0; i < actions.size(); ++i) {
     CAPTURE(i);
     auto c = action_command(actions[i]);
@@ -60,6 +64,56 @@ TEST_CASE("every command payload survives build, verify and read") {
       **codec::verify_command(codec::build_command(shell_command("echo 1", "python3"))));
   REQUIRE(shell.has_value());
   CHECK(std::get<codec::ShellSpec>(shell->action).interpreter == "python3");
+}
+
+TEST_CASE("a signed command opens only with a trusted key, unaltered, for its own agent") {
+  const AgentId self = AgentId::generate(real_clock());
+  auto c = shell_command("echo signed");
+  c.agent = self;
+  c.issued_at = 1;
+  c.expires_at = 2;
+  const auto key = signing::generate_key();
+  const std::vector trusted = {signing::trusted_key(key.public_key)};
+  const auto bytes = codec::build_signed_command(c, key);
+
+  auto ok = codec::open_command(bytes, trusted, self);
+  CHECK_FALSE(ok.refusal.has_value());
+  CHECK(ok.id == c.id);
+  CHECK(ok.key_id == signing::key_id(key.public_key));
+  CHECK(ok.envelope == codec::build_command(c));  // the exact bytes that were signed
+  CHECK(codec::signed_command_envelope(bytes).value() == ok.envelope);
+
+  auto refusal = [&](std::span<const std::uint8_t> b, const AgentId& agent) {
+    auto opened = codec::open_command(b, trusted, agent);
+    REQUIRE(opened.refusal.has_value());
+    return *opened.refusal;
+  };
+  CHECK(refusal(bytes, AgentId::generate(real_clock())) == codec::CommandRefusal::kOtherAgent);
+  CHECK(refusal(codec::build_command(c), self) == codec::CommandRefusal::kNotSigned);
+  CHECK(refusal(codec::build_signed_command(c, signing::generate_key()), self) ==
+        codec::CommandRefusal::kUnknownKey);
+  // Every single byte of the envelope is covered.
+  const auto envelope = codec::build_command(c);
+  for (std::size_t i = 0; i < envelope.size(); ++i) {
+    auto altered = envelope;
+    altered[i] ^= 0x01;
+    auto wrapped = codec::build_signed_command(c, key);  // a valid signature of the original...
+    auto pos = std::search(wrapped.begin(), wrapped.end(), envelope.begin(), envelope.end());
+    REQUIRE(pos != wrapped.end());
+    std::copy(altered.begin(), altered.end(), pos);  // ...over altered bytes
+    auto r = codec::open_command(wrapped, trusted, self);
+    CAPTURE(i);
+    REQUIRE(r.refusal.has_value());
+    CHECK((*r.refusal == codec::CommandRefusal::kBadSignature ||
+           *r.refusal == codec::CommandRefusal::kUnreadable));
+  }
+  auto unsigned_nobody = c;
+  unsigned_nobody.agent = AgentId();
+  CHECK(refusal(codec::build_signed_command(unsigned_nobody, key), self) ==
+        codec::CommandRefusal::kNoAgent);
+  std::vector<std::uint8_t> empty;
+  CHECK(refusal(empty, self) == codec::CommandRefusal::kUnreadable);
+  CHECK_FALSE(codec::signed_command_envelope(codec::build_command(c)).has_value());
 }
 
 TEST_CASE("lifecycle events verify and carry their subject tokens") {

@@ -30,13 +30,14 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Services {
-  explicit Services(const NatsServerFixture& server) {
+  explicit Services(const NatsServerFixture& server) : key(server.command_signer().key) {
     auto c = broker::connect_with_creds(server.url(), server.services_creds());
     REQUIRE(c.has_value());
     nc = *c;
   }
   ~Services() { natsConnection_Destroy(nc); }
   natsConnection* nc = nullptr;
+  signing::SigningKey key;  // the installation's command key
 };
 
 std::unique_ptr<nats::Connection> connect_agent(const NatsServerFixture& server,
@@ -142,8 +143,8 @@ TEST_CASE("commands published while the agent is away run once, in order, when i
   std::vector<codec::CommandInfo> cmds;
   for (int i = 0; i < 3; ++i) cmds.push_back(shell_command("echo run-" + std::to_string(i)));
   auto dup = cmds[1];  // published twice: the second delivery is a known id
-  for (const auto& c : cmds) REQUIRE(publish_command(services.nc, id, c).has_value());
-  REQUIRE(publish_command(services.nc, id, dup).has_value());
+  for (const auto& c : cmds) REQUIRE(publish_command(services.nc, id, c, services.key).has_value());
+  REQUIRE(publish_command(services.nc, id, dup, services.key).has_value());
   CHECK(consumer_backlog(services.nc, id) == 4);
 
   auto box = agent::Outbox::open(dir / "outbox", {}, real_clock());
@@ -151,6 +152,7 @@ TEST_CASE("commands published while the agent is away run once, in order, when i
   agent::CommandRunnerOptions options;
   options.state_dir = dir.path();
   options.concurrency = 1;
+  options.command_keys = server.command_signer().trusted;
   auto runner = agent::CommandRunner::create(**box, conn.get(), id, options);
   REQUIRE(runner.has_value());
   REQUIRE((*runner)->start().has_value());
@@ -177,7 +179,7 @@ TEST_CASE("commands published while the agent is away run once, in order, when i
 
   // A command published while it runs arrives within one pull.
   auto live = shell_command("echo live");
-  REQUIRE(publish_command(services.nc, id, live).has_value());
+  REQUIRE(publish_command(services.nc, id, live, services.key).has_value());
   auto ev = wait_terminal(**box, live.id, 15s);
   REQUIRE_FALSE(ev.empty());
   CHECK(ev.back().type == Payload::CommandCompleted);
@@ -193,6 +195,7 @@ TEST_CASE("a command the SIGKILLed agent was running is killed before it is repo
   fs::create_directories(state);
   fs::copy_file(server.mint_agent(id), state / "agent.creds");
   REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
+  server.write_agent_command_keys(state);
   auto start_agent = [&](const char* log) {
     return Process::start({std::string(RMM_BIN_DIR) + "/rmm-agent",
                            {"--state-dir", state.string(), "--nats-url", server.url()},
@@ -211,7 +214,7 @@ TEST_CASE("a command the SIGKILLed agent was running is killed before it is repo
   auto background = shell_command(fmt::format("(sleep {}; echo done >> '{}') & echo started; wait",
                                               kSleep, background_marker.string()));
   for (const auto* c : {&quick, &direct, &background}) {
-    REQUIRE(publish_command(services.nc, id, *c).has_value());
+    REQUIRE(publish_command(services.nc, id, *c, services.key).has_value());
   }
   Process agent = start_agent("agent-1.log");
   auto started_both = [&](const std::vector<CommandEvent>& ev) {
@@ -263,4 +266,73 @@ TEST_CASE("a command the SIGKILLed agent was running is killed before it is repo
   CHECK(count(events, quick.id, Payload::CommandCompleted) == 1);
   CHECK(again.terminate() == 0);
   for (pid_t g : groups) ::kill(-g, SIGKILL);  // whatever a failed run left behind
+}
+
+TEST_CASE("the real agent refuses unsigned, mis-signed and other agents' commands, runs none") {
+  NatsServerFixture server;
+  Services services(server);
+  TempDir dir("cmd-refuse");
+  const AgentId id = AgentId::generate(real_clock());
+  fs::path state = dir / "agent";
+  fs::create_directories(state);
+  fs::copy_file(server.mint_agent(id), state / "agent.creds");
+  REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
+  server.write_agent_command_keys(state);
+
+  // Each would leave a marker if it ran. Published with the services credential, which may
+  // publish on every agent's command subject: only the signature tells the agent who sent them.
+  auto marking = [&](const std::string& name) {
+    auto c = shell_command("echo ran > '" + (dir / name).string() + "'");
+    c.agent = id;
+    c.issued_at = real_clock().now();
+    c.expires_at = c.issued_at + std::chrono::nanoseconds(std::chrono::hours(1)).count();
+    return c;
+  };
+  auto unsigned_cmd = marking("unsigned");
+  auto forged = marking("forged");
+  auto elsewhere = marking("elsewhere");
+  elsewhere.agent = AgentId::generate(real_clock());
+  auto valid = marking("valid");
+  REQUIRE(publish_command_bytes(services.nc, id, codec::build_command(unsigned_cmd)).has_value());
+  REQUIRE(publish_command_bytes(services.nc, id,
+                                codec::build_signed_command(forged, signing::generate_key()))
+              .has_value());
+  REQUIRE(
+      publish_command_bytes(services.nc, id, codec::build_signed_command(elsewhere, services.key))
+          .has_value());
+  REQUIRE(publish_command(services.nc, id, valid, services.key).has_value());
+
+  Process agent = Process::start({std::string(RMM_BIN_DIR) + "/rmm-agent",
+                                  {"--state-dir", state.string(), "--nats-url", server.url()},
+                                  {},
+                                  dir / "agent.log"});
+  auto events = stream_command_events(server, id, 30s, [&](const auto& ev) {
+    return has(ev, valid.id, Payload::CommandCompleted) &&
+           has(ev, unsigned_cmd.id, Payload::CommandRejected) &&
+           has(ev, forged.id, Payload::CommandRejected) &&
+           has(ev, elsewhere.id, Payload::CommandRejected);
+  });
+  auto reason = [&](const CommandId& c) {
+    for (const auto& e : events_of(events, c)) {
+      if (e.type == Payload::CommandRejected) return e.reason;
+    }
+    return std::string("(no CommandRejected)");
+  };
+  CHECK(reason(unsigned_cmd.id).find("unsigned") != std::string::npos);
+  CHECK(reason(forged.id).find("does not trust") != std::string::npos);
+  CHECK(reason(elsewhere.id).find("for agent " + elsewhere.agent.str()) != std::string::npos);
+  for (const auto* c : {&unsigned_cmd, &forged, &elsewhere}) {
+    CHECK(events_of(events, c->id).size() == 1);  // refused before it was even received
+  }
+  CHECK(has(events, valid.id, Payload::CommandCompleted));
+  CHECK(fs::exists(dir / "valid"));
+  CHECK_FALSE(fs::exists(dir / "unsigned"));
+  CHECK_FALSE(fs::exists(dir / "forged"));
+  CHECK_FALSE(fs::exists(dir / "elsewhere"));
+  // Nothing refused stays pending on the consumer.
+  for (int i = 0; i < 50 && consumer_backlog(services.nc, id) != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(consumer_backlog(services.nc, id) == 0);
+  CHECK(agent.terminate() == 0);
 }

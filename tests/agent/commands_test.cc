@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agent/commands/applied_config.h"
+#include "agent/commands/command_keys.h"
 #include "agent/commands/command_runner.h"
 #include "tests/agent/commands_test_util.h"
 #include "tests/fixtures/temp_dir.h"
@@ -26,6 +27,7 @@ agent::CommandRunnerOptions fast_options() {
   o.output.kill_grace = 300ms;
   o.output.drain_after_exit = 300ms;
   o.boot_id = "boot-1";
+  o.command_keys = test_trusted_keys();
   return o;
 }
 
@@ -52,8 +54,8 @@ struct Harness {
     runner.reset();
   }
 
-  Disposition send(const codec::CommandInfo& c) {
-    auto bytes = codec::build_command(c);
+  Disposition send(const codec::CommandInfo& c) { return send_bytes(signed_for(agent_id, c)); }
+  Disposition send_bytes(const std::vector<std::uint8_t>& bytes) {
     return runner->accept(bytes, agent::Delivery{StreamSeq{++stream_seq}, 1});
   }
   std::vector<CommandEvent> run(const codec::CommandInfo& c,
@@ -234,6 +236,7 @@ TEST_CASE("an expired command is reported expired and never started") {
   options.concurrency = 1;
   Harness h(options, {}, clock);
   auto late = shell_command("echo ran");
+  late.issued_at = clock.now() - 2;
   late.expires_at = clock.now() - 1;
   auto ev = h.run(late);
   CHECK(types(ev) == std::vector{Payload::CommandReceived, Payload::CommandExpired});
@@ -241,6 +244,7 @@ TEST_CASE("an expired command is reported expired and never started") {
   // Expiry is checked again when a queued command's turn comes.
   auto blocker = shell_command("sleep 0.5");
   auto waits = shell_command("echo ran");
+  waits.issued_at = clock.now();
   waits.expires_at = clock.now() + 1'000'000'000;
   REQUIRE(h.send(blocker) == Disposition::kAck);
   REQUIRE(h.send(waits) == Disposition::kAck);
@@ -262,9 +266,6 @@ TEST_CASE("commands this agent must not run are rejected with a reason") {
   CHECK(reason_of(action_command(codec::RebootSpec{false})).find("confirm") != std::string::npos);
   CHECK(reason_of(action_command(codec::UpdateAgentSpec{"1.2.3", "https://x", "ab"})) ==
         "updater not installed");
-  auto other = shell_command("echo");
-  other.agent = AgentId::generate(real_clock());
-  CHECK(reason_of(other).find("for agent") != std::string::npos);
   auto bad_env = shell_command("echo");
   bad_env.env = {{"BAD=NAME", "x"}};
   CHECK(reason_of(bad_env).find("environment") != std::string::npos);
@@ -341,12 +342,131 @@ TEST_CASE("unreadable messages are terminated, not retried") {
   Harness h;
   std::vector<std::uint8_t> junk(64, 0x5a);
   CHECK(h.runner->accept(junk, {}) == Disposition::kTerm);
-  auto bytes = codec::build_command(shell_command("echo"));
+  auto bytes = signed_for(h.agent_id, shell_command("echo"));
   bytes[bytes.size() / 2] ^= 0xff;
   bytes.resize(bytes.size() - 9);
   CHECK(h.runner->accept(bytes, {}) == Disposition::kTerm);
-  CHECK(h.runner->stats().unreadable == 2);
+  // What another client can make the server store on this agent's subject: an empty status
+  // message ("404 No Messages") and a JSON publish ack.
+  CHECK(h.runner->accept({}, {}) == Disposition::kTerm);
+  std::string ack = R"({"stream":"RMM_EVENTS","seq":7})";
+  CHECK(h.runner->accept({reinterpret_cast<const std::uint8_t*>(ack.data()), ack.size()}, {}) ==
+        Disposition::kTerm);
+  CHECK(h.runner->stats().unreadable == 4);
   CHECK(outbox_command_events(*h.outbox).empty());
+}
+
+TEST_CASE("commands not signed by a trusted key for this agent are refused and never run") {
+  Harness h;
+  const auto marker = h.dir / "ran";
+  auto touch = [&] { return shell_command("echo x >> " + marker.string()); };
+  // Each is terminated (never acked, never left pending) and reported with its reason.
+  auto refused = [&](const codec::CommandInfo& c, const std::vector<std::uint8_t>& bytes) {
+    REQUIRE(h.send_bytes(bytes) == Disposition::kTerm);
+    auto ev = h.events(c.id);
+    REQUIRE(types(ev) == std::vector{Payload::CommandRejected});
+    return ev.front().reason;
+  };
+  auto hour = [] {
+    return real_clock().now() + std::chrono::nanoseconds(std::chrono::hours(1)).count();
+  };
+
+  auto unsigned_cmd = touch();
+  unsigned_cmd.agent = h.agent_id;
+  unsigned_cmd.issued_at = real_clock().now();
+  unsigned_cmd.expires_at = hour();
+  CHECK(refused(unsigned_cmd, codec::build_command(unsigned_cmd)).find("unsigned") !=
+        std::string::npos);
+
+  auto stranger = touch();
+  CHECK(refused(stranger, signed_for(h.agent_id, stranger, signing::generate_key()))
+            .find("does not trust") != std::string::npos);
+
+  // One byte of the signed envelope changed: "echo x" becomes "echo y".
+  auto altered = touch();
+  auto bytes = signed_for(h.agent_id, altered);
+  std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  auto at = view.find("echo x");
+  REQUIRE(at != std::string_view::npos);
+  bytes[at + 5] = 'y';
+  CHECK(refused(altered, bytes).find("bad signature") != std::string::npos);
+
+  auto elsewhere = touch();
+  elsewhere.agent = AgentId::generate(real_clock());
+  CHECK(refused(elsewhere, signed_for(h.agent_id, elsewhere)).find("for agent") !=
+        std::string::npos);
+
+  auto nobody = touch();
+  nobody.issued_at = real_clock().now();
+  nobody.expires_at = hour();
+  CHECK(refused(nobody, codec::build_signed_command(nobody, test_command_key()))
+            .find("names no agent") != std::string::npos);
+
+  CHECK(h.runner->stats().refused == 5);
+  CHECK(h.runner->stats().accepted == 0);
+  // A refused id is not journaled: the real command with that id still runs once.
+  REQUIRE(h.send(unsigned_cmd) == Disposition::kAck);
+  std::vector<CommandEvent> ev;
+  for (int i = 0; i < 500; ++i) {
+    ev = h.events(unsigned_cmd.id);
+    if (last(ev).type == Payload::CommandCompleted) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(types(ev) == std::vector{Payload::CommandRejected, Payload::CommandReceived,
+                                 Payload::CommandStarted, Payload::CommandCompleted});
+  // A forged copy of a known command is terminated without touching its outcome.
+  CHECK(h.send_bytes(codec::build_command(unsigned_cmd)) == Disposition::kTerm);
+  CHECK(h.events(unsigned_cmd.id).size() == ev.size());
+  std::ifstream in(marker);
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  CHECK(all == "x\n");
+}
+
+TEST_CASE("a signed command must name an issue time and an expiry within the lifetime") {
+  Harness h;
+  auto reason_of = [&](codec::CommandInfo c) {
+    c.agent = h.agent_id;
+    REQUIRE(h.send_bytes(codec::build_signed_command(c, test_command_key())) == Disposition::kAck);
+    auto ev = wait_terminal(*h.outbox, c.id, 5s);
+    REQUIRE(types(ev) == std::vector{Payload::CommandReceived, Payload::CommandRejected});
+    return last(ev).reason;
+  };
+  const auto now = real_clock().now();
+  auto forever = shell_command("echo");
+  forever.issued_at = now;
+  CHECK(reason_of(forever) == "command has no expiry");
+  auto undated = shell_command("echo");
+  undated.expires_at = now + 1'000'000'000;
+  CHECK(reason_of(undated) == "command has no issue time");
+  auto long_lived = shell_command("echo");
+  long_lived.issued_at = now;
+  long_lived.expires_at = now + std::chrono::nanoseconds(std::chrono::hours(24 * 31)).count();
+  CHECK(reason_of(long_lived).find("expires more than 720 h") != std::string::npos);
+}
+
+TEST_CASE("trust_command_keys replaces the trusted keys, durably, and the next commands use them") {
+  Harness h;
+  auto next = signing::generate_key();
+  auto trust =
+      action_command(codec::TrustCommandKeysSpec{{signing::public_key_hex(next.public_key)}});
+  CHECK(last(h.run(trust)).type == Payload::CommandCompleted);
+  auto stored = agent::load_command_keys(h.dir.path());
+  REQUIRE(stored.has_value());
+  REQUIRE(stored->size() == 1);
+  CHECK(stored->front().public_key == next.public_key);
+
+  auto old_key = shell_command("echo old");
+  REQUIRE(h.send_bytes(signed_for(h.agent_id, old_key)) == Disposition::kTerm);
+  CHECK(types(h.events(old_key.id)) == std::vector{Payload::CommandRejected});
+  auto new_key = shell_command("echo new");
+  REQUIRE(h.send_bytes(signed_for(h.agent_id, new_key, next)) == Disposition::kAck);
+  CHECK(last(wait_terminal(*h.outbox, new_key.id, 10s)).type == Payload::CommandCompleted);
+
+  // A malformed list changes nothing.
+  auto bad = action_command(codec::TrustCommandKeysSpec{{"not-hex"}});
+  REQUIRE(h.send_bytes(signed_for(h.agent_id, bad, next)) == Disposition::kAck);
+  CHECK(last(wait_terminal(*h.outbox, bad.id, 5s)).type == Payload::CommandRejected);
+  CHECK(agent::load_command_keys(h.dir.path())->front().public_key == next.public_key);
 }
 
 TEST_CASE("the concurrency limit queues commands and they start in order of arrival") {

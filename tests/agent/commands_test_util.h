@@ -1,5 +1,6 @@
-// Helpers for the command tests: commands as the services side builds them, publishing them as
-// the services user, and reading a command's lifecycle back from an outbox or from RMM_EVENTS.
+// Helpers for the command tests: commands as the issuers build them (signed, for one agent, with
+// an expiry), publishing them as the services user, and reading a command's lifecycle back from
+// an outbox or from RMM_EVENTS.
 #pragma once
 
 #include <nats/nats.h>
@@ -12,9 +13,31 @@
 
 #include "agent/outbox/outbox.h"
 #include "common/command_codec.h"
+#include "common/command_signing.h"
 #include "common/nats_message.h"
 
 namespace rmm::test {
+
+// The command key unit tests sign with (made once per test process) and the set that trusts it.
+inline const signing::SigningKey& test_command_key() {
+  static const signing::SigningKey key = signing::generate_key();
+  return key;
+}
+inline std::vector<signing::TrustedKey> test_trusted_keys() {
+  return {signing::trusted_key(test_command_key().public_key)};
+}
+
+// `c` as an issuer sends it to `agent`: naming the agent, issued now and expiring in an hour
+// unless the test set those, signed by `key`.
+inline std::vector<std::uint8_t> signed_for(const AgentId& agent, codec::CommandInfo c,
+                                            const signing::SigningKey& key = test_command_key()) {
+  if (c.agent.is_nil()) c.agent = agent;
+  if (c.issued_at == 0) c.issued_at = real_clock().now();
+  if (c.expires_at == 0) {
+    c.expires_at = c.issued_at + std::chrono::nanoseconds(std::chrono::hours(1)).count();
+  }
+  return codec::build_signed_command(c, key);
+}
 
 inline codec::CommandInfo shell_command(std::string script, std::string interpreter = {}) {
   codec::CommandInfo c;
@@ -190,13 +213,12 @@ inline std::string output_of(const std::vector<CommandEvent>& events, schema::Ou
   return out;
 }
 
-// Publishes `command` to rmm.cmd.<agent> as the services user and waits for the stream's ack.
-inline Status publish_command(natsConnection* services, const AgentId& agent,
-                              const codec::CommandInfo& command) {
-  auto bytes = codec::build_command(command);
+// Publishes raw bytes to rmm.cmd.<agent> with `conn` and waits for the stream's ack.
+inline Status publish_command_bytes(natsConnection* conn, const AgentId& agent,
+                                    const std::vector<std::uint8_t>& bytes) {
   std::string subject = codec::agent_command_subject(agent);
   natsMsg* reply = nullptr;
-  natsStatus s = natsConnection_Request(&reply, services, subject.c_str(), bytes.data(),
+  natsStatus s = natsConnection_Request(&reply, conn, subject.c_str(), bytes.data(),
                                         static_cast<int>(bytes.size()), 5000);
   if (s != NATS_OK) return std::unexpected(nats::to_error(s, "publishing a command"));
   std::string ack(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
@@ -205,6 +227,13 @@ inline Status publish_command(natsConnection* services, const AgentId& agent,
     return fail("no stream ack: " + ack);
   }
   return {};
+}
+
+// Publishes `command`, signed by `key` (the installation's: NatsServerFixture::command_signer),
+// to rmm.cmd.<agent> as the services user and waits for the stream's ack.
+inline Status publish_command(natsConnection* services, const AgentId& agent,
+                              const codec::CommandInfo& command, const signing::SigningKey& key) {
+  return publish_command_bytes(services, agent, signed_for(agent, command, key));
 }
 
 }  // namespace rmm::test

@@ -66,6 +66,7 @@ TEST_CASE("apply_config changes the metrics interval live and the change survive
   fs::create_directories(state);
   fs::copy_file(nats.mint_agent(id), state / "agent.creds");
   REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
+  nats.write_agent_command_keys(state);
   test::ProcessOptions agent_options{std::string(RMM_BIN_DIR) + "/rmm-agent",
                                      {"--state-dir", state.string(), "--nats-url", nats.url(),
                                       "--metrics-interval", "1h", "--heartbeat-interval", "1s"},
@@ -83,7 +84,8 @@ TEST_CASE("apply_config changes the metrics interval live and the change survive
   auto services = nats::Connection::connect(o);
   REQUIRE(services.has_value());
   auto cmd = test::action_command(codec::ApplyConfigSpec{{{"metrics-interval", "1s"}}});
-  REQUIRE(test::publish_command((*services)->raw(), id, cmd).has_value());
+  REQUIRE(
+      test::publish_command((*services)->raw(), id, cmd, nats.command_signer().key).has_value());
   CHECK_MESSAGE(metrics_grow(nats, id, before, 3, 20s), "no faster metrics; log in ", dir.path());
 
   CHECK(agent.terminate() == 0);

@@ -12,6 +12,7 @@
 #include "admin/tenancy/enrollment_codes.h"
 #include "api/auth/authenticator.h"
 #include "api/auth/passwords.h"
+#include "common/command_signing.h"
 #include "common/pg.h"
 #include "tests/fixtures/postgres.h"
 
@@ -191,9 +192,12 @@ std::optional<std::vector<std::uint8_t>> IntentStack::last_command(const AgentId
   natsStatus s = js_GetLastMsg(&msg, js_->raw(), "RMM_COMMANDS", subject.c_str(), nullptr, &err);
   if (s != NATS_OK) return std::nullopt;
   const auto* data = reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(msg));
-  std::vector<std::uint8_t> out(data, data + natsMsg_GetDataLength(msg));
+  std::vector<std::uint8_t> bytes(data, data + natsMsg_GetDataLength(msg));
   natsMsg_Destroy(msg);
-  return out;
+  // As the agent opens it: signed by the installation's command key, for this agent.
+  auto opened = codec::open_command(bytes, nats_.command_signer().trusted, agent);
+  if (opened.refusal) throw std::runtime_error("the last command is refused: " + opened.reason);
+  return opened.envelope;
 }
 
 }  // namespace rmm::test

@@ -52,7 +52,8 @@ class IntentStack {
   void wait_projected(std::uint64_t seq);
   // The raw bytes of RMM_EVENTS message `seq` and its subject.
   std::pair<std::string, std::vector<std::uint8_t>> stored_event(std::uint64_t seq);
-  // The last message on rmm.cmd.<agent> in RMM_COMMANDS, if any.
+  // The CommandEnvelope of the last message on rmm.cmd.<agent> in RMM_COMMANDS, if any; throws
+  // unless it is signed by the installation's command key for that agent.
   std::optional<std::vector<std::uint8_t>> last_command(const AgentId& agent);
 
   ClientId client_a, client_b;

@@ -138,7 +138,8 @@ struct World {
   }
 
   rollout::RolloutController controller() {
-    return rollout::RolloutController(s.db(), *js, *events, real_clock());
+    return rollout::RolloutController(s.db(), *js, *events, s.nats().command_signer().key,
+                                      real_clock());
   }
 
   boost::json::object get(const std::string& path, const TestUser& u) {

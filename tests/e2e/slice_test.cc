@@ -35,6 +35,7 @@ fs::path make_agent_state(const TempDir& dir, const NatsServerFixture& nats, con
   fs::create_directories(state);
   fs::copy_file(nats.mint_agent(id), state / "agent.creds");
   REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
+  nats.write_agent_command_keys(state);
   return state;
 }
 
@@ -108,7 +109,8 @@ TEST_CASE("an agent started on this machine is visible through the API within se
   Process api =
       Process::start({kBin + "/rmm-api",
                       {"--listen", "127.0.0.1:" + std::to_string(api_port), "--pg-url", db,
-                       "--nats-url", nats.url(), "--nats-creds", nats.services_creds().string()},
+                       "--nats-url", nats.url(), "--nats-creds", nats.services_creds().string(),
+                       "--command-keys", nats.command_keys_dir().string()},
                       {},
                       dir / "api.log"});
   // The first owner, as tools/rmm up makes it.
@@ -161,6 +163,34 @@ TEST_CASE("an agent started on this machine is visible through the API within se
   }
   REQUIRE_FALSE(later.empty());
   CHECK(std::string(later.at("last_seen").as_string()) > first_seen);
+
+  // A command through the API: signed with the installation's key by rmm-api (which, like the
+  // projector, runs with its own least-privilege credential), run by the agent, reported back.
+  boost::json::object command{{"agent_ids", boost::json::array{boost::json::string(id.str())}},
+                              {"kind", "shell"},
+                              {"script", "echo e2e"}};
+  auto issued =
+      http_request(api_port, "POST", "/api/v1/commands", boost::json::serialize(command),
+                   {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
+  REQUIRE_MESSAGE(issued.status == 202, issued.body);
+  const std::string command_id(boost::json::parse(issued.body)
+                                   .as_object()
+                                   .at("commands")
+                                   .as_array()
+                                   .at(0)
+                                   .as_object()
+                                   .at("id")
+                                   .as_string());
+  std::string status;
+  for (int i = 0; i < 150 && status != "completed"; ++i) {  // 15 s at most
+    auto res = http_request(api_port, "GET", "/api/v1/commands/" + command_id, {},
+                            {{"Authorization", "Bearer " + token}});
+    if (res.status == 200) {
+      status = std::string(boost::json::parse(res.body).as_object().at("status").as_string());
+    }
+    if (status != "completed") std::this_thread::sleep_for(100ms);
+  }
+  CHECK_MESSAGE(status == "completed", "command status '", status, "'; logs in ", dir.path());
 
   // Every component shuts down cleanly on SIGTERM.
   CHECK(agent.terminate() == 0);

@@ -56,10 +56,14 @@ EnrollStack::EnrollStack() {
 
   pool_ = std::make_unique<api::PgPool>(api::PgPool::Options{.url = db_url_, .size = 2});
   auto signer = value_or_throw(broker::load_agent_signer(nats_.home()), "agent signer");
+  api::enroll::ResponderOptions responder_options{.nats_url = nats_.url(),
+                                                  .nats_creds = nats_.services_creds().string()};
+  // The command keys the reply hands out, as rmm-api takes them from its command-keys directory.
+  for (const auto& k : nats_.command_signer().trusted) {
+    responder_options.service.command_keys.push_back(signing::public_key_hex(k.public_key));
+  }
   responder_ = std::make_unique<api::enroll::EnrollResponder>(
-      api::enroll::ResponderOptions{.nats_url = nats_.url(),
-                                    .nats_creds = nats_.services_creds().string()},
-      std::move(signer), *pool_, real_clock());
+      std::move(responder_options), std::move(signer), *pool_, real_clock());
   responder_->start();
   deadline = std::chrono::steady_clock::now() + 15s;
   while (!responder_->ready()) {

@@ -12,6 +12,7 @@
 #include "admin/tenancy/enrollment_codes.h"
 #include "common/event_codec.h"
 #include "common/files.h"
+#include "common/signing.h"
 #include "tests/enroll/enroll_stack.h"
 
 using namespace rmm;
@@ -266,6 +267,10 @@ TEST_CASE("rmm-agent enroll: prints the id on success, the reason on refusal") {
   auto id = files::read_all(state / "agent_id");
   REQUIRE(id.has_value());
   CHECK(out.find(*id) != std::string::npos);  // printed on stdout
+  // The reply's command keys are the ones the agent trusts from now on.
+  auto trusted = files::read_all(state / "command_keys");
+  REQUIRE(trusted.has_value());
+  CHECK(*trusted == signing::format_trusted_keys(stack.nats().command_signer().trusted));
 
   auto [bad_rc, bad_out] = run(stack.new_code(-1min), "expired.log");
   CHECK(bad_rc == 1);

@@ -136,7 +136,8 @@ TEST_CASE("the controller starts the canary ring, then halts the rollout when th
   }
   const std::string rollout = create_rollout(
       s, "('{R}', 0, 'canary', '{" + agents[0].str() + "}', 0), ('{R}', 1, 'all', '{}', 100)");
-  rollout::RolloutController controller(*s.db, *s.js, *s.events, real_clock());
+  rollout::RolloutController controller(*s.db, *s.js, *s.events, s.nats.command_signer().key,
+                                        real_clock());
 
   // Pass 1: the canary ring starts: one update_agent command for the canary agent.
   catch_up(s);
@@ -181,7 +182,8 @@ TEST_CASE("a restarted controller sends each agent's command once") {
   const std::string rollout = create_rollout(s, "('{R}', 0, 'all', '{}', 100)");
   catch_up(s);
   {
-    rollout::RolloutController first(*s.db, *s.js, *s.events, real_clock());
+    rollout::RolloutController first(*s.db, *s.js, *s.events, s.nats.command_signer().key,
+                                     real_clock());
     auto actions = first.run_once();
     REQUIRE(actions.has_value());
     CHECK(*actions == 1);
@@ -193,7 +195,8 @@ TEST_CASE("a restarted controller sends each agent's command once") {
   CHECK(s.stream_info("RMM_COMMANDS").find("\"messages\":3,") != std::string::npos);
 
   // Restarted before the projector folded RolloutRingStarted: it waits for the projection.
-  rollout::RolloutController second(*s.db, *s.js, *s.events, real_clock());
+  rollout::RolloutController second(*s.db, *s.js, *s.events, s.nats.command_signer().key,
+                                    real_clock());
   auto actions = second.run_once();
   REQUIRE(actions.has_value());
   CHECK(*actions == 0);
@@ -225,7 +228,8 @@ TEST_CASE("percentage rings take agents with auto_update on and a release for th
   // agents[4]: no inventory yet, so no known platform: no release.
   const std::string rollout = create_rollout(
       s, "('{R}', 0, 'canary', '{" + agents[0].str() + "}', 0), ('{R}', 1, 'all', '{}', 100)");
-  rollout::RolloutController controller(*s.db, *s.js, *s.events, real_clock());
+  rollout::RolloutController controller(*s.db, *s.js, *s.events, s.nats.command_signer().key,
+                                        real_clock());
   catch_up(s);
   REQUIRE(controller.run_once().has_value());
   s.exec(

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/command_codec.h"
+#include "common/command_signing.h"
 #include "common/pg.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/postgres.h"
@@ -75,7 +76,8 @@ TEST_CASE("simulated agents are accepted, projected, and answer commands") {
   cmd.agent = *agent;
   cmd.issuer = "sim-test";
   cmd.action = codec::ShellSpec{"true", ""};
-  auto sent = pub.js->publish(codec::agent_command_subject(*agent), codec::build_command(cmd),
+  auto sent = pub.js->publish(codec::agent_command_subject(*agent),
+                              codec::build_signed_command(cmd, nats.command_signer().key),
                               cmd.id.str(), 5s);
   REQUIRE(sent.has_value());
   fleet.join();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/command_codec.h"
+#include "common/command_signing.h"
 #include "common/event_codec.h"
 #include "common/files.h"
 #include "common/nats_connection.h"
@@ -42,6 +43,7 @@ fs::path make_agent_state(const fs::path& dir, const NatsServerFixture& nats, co
   fs::create_directories(state);
   fs::copy_file(nats.mint_agent(id), state / "agent.creds", fs::copy_options::overwrite_existing);
   REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
+  nats.write_agent_command_keys(state);
   return state;
 }
 
@@ -133,9 +135,10 @@ CommandId send_update(const NatsServerFixture& nats, const AgentId& agent,
   info.id = CommandId::generate(real_clock());
   info.agent = agent;
   info.issued_at = real_clock().now();
+  info.expires_at = info.issued_at + std::chrono::nanoseconds(std::chrono::hours(1)).count();
   info.issuer = "test";
   info.action = codec::UpdateAgentSpec{version, "", "", allow_downgrade};
-  auto bytes = codec::build_command(info);
+  auto bytes = codec::build_signed_command(info, nats.command_signer().key);
   auto conn = services(nats);
   auto js = nats::JetStream::create(*conn, {});
   REQUIRE(js.has_value());

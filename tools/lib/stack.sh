@@ -123,6 +123,7 @@ services_up() {
     start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
       --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --enroll-home "$RMM_HOME" \
+      --command-keys "$RMM_HOME/command-keys" \
       --web-dir "$RMM_REPO/api/web/dist"
   fi
   local i
@@ -229,6 +230,14 @@ agent_up() {
   [[ $AGENT_ID =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
     die "$state/agent_id holds '$AGENT_ID', not an agent id"
   already_running agent && return 0
+  # An agent enrolled before commands were signed trusts no command key yet
+  # (docs/command-signing.md).
+  if [[ ! -s $state/command_keys ]]; then
+    local -a keys
+    mapfile -t keys <"$RMM_HOME/command-keys/trusted_keys"
+    "$RMM_BIN/rmm-agent" trust-command-keys --state-dir "$state" "${keys[@]}" \
+      >>"$LOG_DIR/admin.log" 2>&1 || die "rmm-agent trust-command-keys failed"
+  fi
   info "agent: starting ($AGENT_ID)"
   start_bg agent rmm-agent "$LOG_DIR/agent.log" "$RMM_BIN/rmm-agent" --state-dir "$state" \
     --nats-url "$NATS_URL"

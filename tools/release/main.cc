@@ -5,11 +5,13 @@
 //   rmm-release publish --manifest <file> --artifact <file> --nats-url ... --nats-creds ...
 //   rmm-release verify --manifest <file> --artifact <file> --public-key <hex>
 //   rmm-release rollout-create --version <v> --ring canary=<agent>,<agent> --ring all=100% ...
-//   rmm-release rollout-controller --pg-url ... --nats-url ... --nats-creds ... [--once]
+//   rmm-release rollout-controller --pg-url ... --nats-url ... --nats-creds ... --command-keys DIR
+//                                  [--once]
 #include <array>
 #include <cstdio>
 #include <string_view>
 
+#include "admin/command_keys.h"
 #include "admin/tenancy/control_publisher.h"
 #include "common/config.h"
 #include "common/control_plane_events.h"
@@ -74,10 +76,13 @@ constexpr std::array<Setting, 11> kRolloutCreate = {{
     {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
     {"log-level", Type::kString, "info", "debug, info, warn or error"},
 }};
-constexpr std::array<Setting, 6> kController = {{
+constexpr std::array<Setting, 7> kController = {{
     {"pg-url", Type::kString, "", "the read models' database", 0, 0, true},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
+    {"command-keys", Type::kString, "",
+     "the command keys directory (<home>/command-keys): update_agent commands are signed", 0, 0,
+     true},
     {"interval", Type::kDuration, "10s", "time between passes", 100, 3'600'000},
     {"once", Type::kBool, "false",
      "one pass, then exit (it acts only once the projection has folded the stream)"},
@@ -240,8 +245,10 @@ int rollout_controller(const config::Values& cfg) {
   if (!js) return report(js.error());
   auto db = pg::connect(cfg.str("pg-url"));
   if (!db) return report(db.error());
+  auto signer = broker::load_command_signer(cfg.str("command-keys"));
+  if (!signer) return report(with_context(signer.error(), "setting 'command-keys'"));
   tenancy::ControlPublisher events(**js, "rollout", real_clock());
-  rollout::RolloutController controller(**db, **js, events, real_clock());
+  rollout::RolloutController controller(**db, **js, events, signer->key, real_clock());
   do {
     try {
       auto actions = controller.run_once();

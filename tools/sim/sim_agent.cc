@@ -6,6 +6,7 @@
 #include "admin/identity.h"
 #include "admin/jwt.h"
 #include "common/command_codec.h"
+#include "common/command_signing.h"
 #include "common/event_codec.h"
 
 namespace rmm::sim {
@@ -190,10 +191,14 @@ void SimAgent::on_ready() {
 }
 
 void SimAgent::on_command(const ServerOp& op) {
-  std::vector<std::uint8_t> storage;
-  auto bytes = codec::aligned_for_read(
-      {reinterpret_cast<const std::uint8_t*>(op.payload.data()), op.payload.size()}, storage);
-  auto env = codec::verify_command(bytes);
+  // A load generator, not an agent: it reads the envelope without checking the signature.
+  auto envelope = codec::signed_command_envelope(
+      {reinterpret_cast<const std::uint8_t*>(op.payload.data()), op.payload.size()});
+  if (!envelope) {
+    stats_.last_error = "command: " + envelope.error().message;
+    return;
+  }
+  auto env = codec::verify_command(*envelope);
   if (!env) {
     stats_.last_error = "command: " + env.error().message;
     return;

@@ -8,6 +8,7 @@
 #include <pqxx/transaction>
 
 #include "common/command_codec.h"
+#include "common/command_signing.h"
 #include "common/control_plane_events.h"
 #include "common/event_codec.h"
 #include "common/log.h"
@@ -16,6 +17,7 @@ namespace rmm::rollout {
 namespace {
 
 constexpr std::string_view kActor = "rollout-controller";
+constexpr std::chrono::hours kCommandLifetime{24 * 30};
 
 std::vector<AgentId> parse_uuid_array(const pqxx::field& f) {
   std::vector<AgentId> out;
@@ -227,6 +229,9 @@ Status RolloutController::start_ring(const RolloutId& rollout, const std::string
     cmd.id = rollout_command_id(rollout, d.ring_index, agent);
     cmd.agent = agent;
     cmd.issued_at = clock_.now();
+    // As long as RMM_COMMANDS keeps it by default (30 days) and agents accept (their
+    // max_lifetime): an agent that returns within it still gets its update.
+    cmd.expires_at = cmd.issued_at + std::chrono::nanoseconds(kCommandLifetime).count();
     cmd.issuer = std::string(kActor);
     cmd.action = codec::UpdateAgentSpec{version, "", "", false};
     codec::CommandIssuedInfo issued{
@@ -235,14 +240,14 @@ Status RolloutController::start_ring(const RolloutId& rollout, const std::string
         "update_agent",
         fmt::format("update to {} (rollout {})", version, rollout.str()),
         0,
-        0,
+        cmd.expires_at,
         codec::Actor{std::string(kActor), ""}};
     auto ev = events_.publish(schema::Payload::CommandIssued, [&](const auto& h) {
       return codec::build_command_issued(h, issued);
     });
     if (!ev) return std::unexpected(ev.error());
     published(*ev);
-    auto bytes = codec::build_command(cmd);
+    auto bytes = codec::build_signed_command(cmd, command_key_);
     auto sent = js_.publish(codec::agent_command_subject(agent), bytes, "cmd:" + cmd.id.str(),
                             std::chrono::seconds(5));
     if (!sent) return std::unexpected(sent.error());

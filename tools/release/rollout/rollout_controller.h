@@ -26,6 +26,7 @@
 #include "admin/tenancy/control_publisher.h"
 #include "common/control_plane_events.h"
 #include "common/nats_jetstream.h"
+#include "common/signing.h"
 #include "tools/release/rollout/rollout_plan.h"
 
 namespace rmm::rollout {
@@ -40,9 +41,10 @@ std::string agent_platform_sql();
 
 class RolloutController {
  public:
+  // `command_key` signs the update_agent commands (docs/command-signing.md).
   RolloutController(pqxx::connection& db, nats::JetStream& js, tenancy::ControlPublisher& events,
-                    const Clock& clock)
-      : db_(db), js_(js), events_(events), clock_(clock) {}
+                    const signing::SigningKey& command_key, const Clock& clock)
+      : db_(db), js_(js), events_(events), command_key_(command_key), clock_(clock) {}
 
   // One pass over every created or running rollout; returns how many actions were taken (0 while
   // the projection has not caught up with the controller's own last event).
@@ -58,6 +60,7 @@ class RolloutController {
   pqxx::connection& db_;
   nats::JetStream& js_;
   tenancy::ControlPublisher& events_;
+  signing::SigningKey command_key_;
   const Clock& clock_;
   bool started_ = false;
   // The RMM_EVENTS sequence the projection must reach before the next decision.
