@@ -22,6 +22,11 @@ std::uint64_t to_u64(std::string_view s) {
 
 }  // namespace
 
+bool is_stream_delivery(natsMsg* msg) {
+  const char* reply = natsMsg_GetReply(msg);
+  return reply != nullptr && std::string_view(reply).starts_with("$JS.ACK.");
+}
+
 Delivery parse_ack_subject(std::string_view reply) {
   std::vector<std::string_view> tokens;
   std::size_t start = 0;
@@ -113,10 +118,15 @@ void CommandFetcher::run() {
         break;
       }
       nats::Message msg(raw);
-      if (natsMsg_GetDataLength(raw) == 0) {
+      if (!is_stream_delivery(raw)) {
+        // A status of one of our requests. Anything stored in the stream comes with an ack
+        // subject instead, whatever it holds: a status message that another client made the
+        // server publish onto this agent's command subject is a delivery like any other, and is
+        // terminated by the handler rather than mistaken for the end of this request.
         auto status = msg.header("Status").value_or("");
         if (status == "100") continue;         // idle heartbeat (not requested, harmless)
         if (msg.subject() != reply) continue;  // the end of an earlier request
+        if (status.empty()) continue;          // not from the server: no status at all
         answered = true;
         if (status != "404" && status != "408") {
           warn_limited("command.fetch_status",

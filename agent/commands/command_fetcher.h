@@ -7,8 +7,13 @@
 //   `_INBOX.<id>.cmd.<n>` (n counts requests), wait up to expires + 1 s;
 // - a message with data is a command: the handler decides, then "+ACK", "-NAK" or "+TERM" is
 //   published to its reply subject (its `$JS.ACK...` subject);
-// - a status message (no data, header Status) ends the wait for its request: 404 (no messages)
-//   and 408 (request expired) are normal, 409 (limits, consumer deleted) backs off.
+// - a status message (header Status, no ack subject) ends the wait for its request: 404 (no
+//   messages) and 408 (request expired) are normal, 409 (limits, consumer deleted) backs off.
+// A message is a delivery when, and only when, it carries a `$JS.ACK.` reply subject: that is
+// what the server gives every message of the stream, whatever it holds, and no client may set
+// such a reply itself. So a status message stored in the stream (a reply someone steered onto
+// `rmm.cmd.<id>`) is handed to the handler, which terminates it, instead of being taken for the
+// end of a request and left unacked until the consumer's max_ack_pending blocks every command.
 // Deliveries for an older request are still handled: nothing delivered is ever ignored.
 //
 // Concurrency: one thread of its own; the handler runs there, in delivery order (the order of
@@ -83,5 +88,7 @@ class CommandFetcher {
 
 // "$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>".
 Delivery parse_ack_subject(std::string_view reply);
+// Whether `msg` is a message of the stream (its reply subject is a JetStream ack subject).
+bool is_stream_delivery(natsMsg* msg);
 
 }  // namespace rmm::agent

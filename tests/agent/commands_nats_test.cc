@@ -336,3 +336,61 @@ TEST_CASE("the real agent refuses unsigned, mis-signed and other agents' command
   CHECK(consumer_backlog(services.nc, id) == 0);
   CHECK(agent.terminate() == 0);
 }
+
+// Issue 16, item 4: agent A asks for its own next command with the reply subject rmm.cmd.<V>.
+// nats-server 2.9.10 publishes its answer ("404 No Messages") on that subject, where RMM_COMMANDS
+// stores it for V; so does the publish ack of an event A sends with that reply. V must neither
+// run them nor stall on them.
+TEST_CASE("replies another agent steers onto this agent's command subject never block it") {
+  NatsServerFixture server;
+  Services services(server);
+  TempDir dir("cmd-steer");
+  const AgentId victim = AgentId::generate(real_clock());
+  auto conn = connect_agent(server, victim);  // also creates V's consumer
+  const AgentId attacker = AgentId::generate(real_clock());
+  auto a = connect_agent(server, attacker);
+
+  const std::string next = "$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS." + attacker.str();
+  const std::string victim_subject = codec::agent_command_subject(victim);
+  // A publish ack (JSON) of one of A's own events.
+  const std::string event = "rmm.evt." + attacker.str() + ".heartbeat";
+  REQUIRE(natsConnection_PublishRequestString(a->raw(), event.c_str(), victim_subject.c_str(),
+                                              "x") == NATS_OK);
+  // More "no messages" answers than V's consumer lets it hold unacknowledged (max_ack_pending).
+  constexpr int kSteered = 100;
+  for (int i = 0; i < kSteered; ++i) {
+    REQUIRE(natsConnection_PublishRequestString(a->raw(), next.c_str(), victim_subject.c_str(),
+                                                R"({"batch":1,"no_wait":true})") == NATS_OK);
+  }
+  REQUIRE(natsConnection_FlushTimeout(a->raw(), 5000) == NATS_OK);
+  for (int i = 0; i < 50 && consumer_backlog(services.nc, victim) < kSteered + 1; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  // The broker did store them: the credential let A do all of it.
+  REQUIRE(consumer_backlog(services.nc, victim) == kSteered + 1);
+  CHECK(a->async_error_count() == 0);
+
+  // V's real command, published after them, still runs.
+  auto box = agent::Outbox::open(dir / "outbox", {}, real_clock());
+  REQUIRE(box.has_value());
+  agent::CommandRunnerOptions options;
+  options.state_dir = dir.path();
+  options.command_keys = server.command_signer().trusted;
+  auto runner = agent::CommandRunner::create(**box, conn.get(), victim, options);
+  REQUIRE(runner.has_value());
+  REQUIRE((*runner)->start().has_value());
+  auto real = shell_command("echo real");
+  REQUIRE(publish_command(services.nc, victim, real, services.key).has_value());
+  auto ev = wait_terminal(**box, real.id, 30s);
+  REQUIRE_FALSE(ev.empty());
+  CHECK(ev.back().type == Payload::CommandCompleted);
+  CHECK(output_of(ev, OutputStream::Stdout) == "real\n");
+  // Everything steered was terminated and nothing is left pending.
+  for (int i = 0; i < 50 && consumer_backlog(services.nc, victim) != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(consumer_backlog(services.nc, victim) == 0);
+  CHECK((*runner)->stats().unreadable == kSteered + 1);
+  CHECK((*runner)->stats().accepted == 1);
+  (*runner)->stop();
+}
