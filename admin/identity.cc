@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cctype>
+#include <chrono>
 
 #include "admin/claims.h"
 #include "admin/files.h"
@@ -11,6 +12,7 @@
 #include "admin/partition.h"
 #include "admin/revocations.h"
 #include "common/files.h"
+#include "common/service_inboxes.h"
 
 namespace rmm::broker {
 namespace {
@@ -53,6 +55,9 @@ constexpr KeyFile kKeyFiles[] = {
     {"user_services.nk", KeyRole::kUser, &Identity::services_user},
     {"user_sys.nk", KeyRole::kUser, &Identity::sys_user},
     {"user_enroll.nk", KeyRole::kUser, &Identity::enroll_user},
+    {"user_api.nk", KeyRole::kUser, &Identity::api_user},
+    {"user_projector.nk", KeyRole::kUser, &Identity::projector_user},
+    {"user_rollout.nk", KeyRole::kUser, &Identity::rollout_user},
 };
 
 Result<KeyPair> load_key(const fs::path& path, KeyRole role) {
@@ -96,6 +101,60 @@ std::string enroll_user_creds(const Identity& id) {
                 .sub_allow = {std::string(kEnrollInboxPrefix) + ".>"}};
   auto jwt = encode_jwt(user_claims(id.enroll_user.public_key(), spec), id.rmm_account);
   return format_creds(jwt, id.enroll_user.seed());
+}
+
+std::string restricted_creds(const KeyPair& user, const KeyPair& account, UserSpec spec) {
+  auto jwt = encode_jwt(user_claims(user.public_key(), spec), account);
+  return format_creds(jwt, user.seed());
+}
+
+// Consumer rights on one stream: create (ephemeral, named, durable), info, delete, next
+// message, ack and flow control. Reading the stream is all they give.
+void add_stream_reader(std::vector<std::string>& pub, std::string_view stream) {
+  for (std::string_view pattern :
+       {"$JS.API.CONSUMER.CREATE.{}", "$JS.API.CONSUMER.CREATE.{}.>",
+        "$JS.API.CONSUMER.DURABLE.CREATE.{}.*", "$JS.API.CONSUMER.INFO.{}.*",
+        "$JS.API.CONSUMER.DELETE.{}.*", "$JS.API.CONSUMER.MSG.NEXT.{}.*",
+        "$JS.API.STREAM.MSG.GET.{}", "$JS.API.DIRECT.GET.{}", "$JS.API.DIRECT.GET.{}.>",
+        "$JS.ACK.{}.>", "$JS.FC.{}.>"}) {
+    pub.push_back(fmt::format(fmt::runtime(pattern), stream));
+  }
+}
+
+// rmm-api: control events (every aggregate the API's intents touch), signed commands, the room
+// left in RMM_COMMANDS, the command consumers of enrolling agents, the live event feed, and one
+// reply to each enrollment request it received.
+UserSpec api_user_spec() {
+  return UserSpec{
+      .name = "api",
+      .pub_allow = {"rmm.ctl.>", "rmm.cmd.*", "$JS.API.INFO", "$JS.API.STREAM.INFO.*",
+                    "$JS.API.CONSUMER.INFO.RMM_COMMANDS.*",
+                    "$JS.API.CONSUMER.DURABLE.CREATE.RMM_COMMANDS.*"},
+      .sub_allow = {std::string(kEnrollSubject), "rmm.p.*.evt.>", "rmm.ctl.>",
+                    std::string(nats::kApiInboxPrefix) + ".>"},
+      .responses_ttl_ns = std::chrono::nanoseconds(std::chrono::minutes(1)).count(),
+  };
+}
+
+// rmm-projector: reads the event log and its control archive, reads every stream's state
+// (StreamWatch), publishes its clock ticks. No commands, no agent events, no stream changes.
+UserSpec projector_user_spec() {
+  UserSpec spec{.name = "projector",
+                .pub_allow = {"rmm.ctl.clock.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.*",
+                              "$JS.API.STREAM.NAMES"},
+                .sub_allow = {std::string(nats::kProjectorInboxPrefix) + ".>"}};
+  add_stream_reader(spec.pub_allow, "RMM_EVENTS");
+  add_stream_reader(spec.pub_allow, "RMM_CONTROL");
+  return spec;
+}
+
+// The rollout controller: its rollout events, the CommandIssued of each update command, the
+// signed update_agent commands, and the last sequence of RMM_EVENTS.
+UserSpec rollout_user_spec() {
+  return UserSpec{.name = "rollout",
+                  .pub_allow = {"rmm.ctl.rollout.>", "rmm.ctl.command.>", "rmm.cmd.*",
+                                "$JS.API.INFO", "$JS.API.STREAM.INFO.RMM_EVENTS"},
+                  .sub_allow = {std::string(nats::kRolloutInboxPrefix) + ".>"}};
 }
 
 Result<Identity> load_or_create(const fs::path& home, bool create) {
@@ -144,6 +203,11 @@ Result<Identity> init_identity(const fs::path& home) {
       {id->services_creds(), user_creds(id->services_user, id->rmm_account, "services")},
       {id->sys_creds(), user_creds(id->sys_user, id->sys_account, "sys")},
       {id->enroll_creds(), enroll_user_creds(*id)},
+      {id->api_creds(), restricted_creds(id->api_user, id->rmm_account, api_user_spec())},
+      {id->projector_creds(),
+       restricted_creds(id->projector_user, id->rmm_account, projector_user_spec())},
+      {id->rollout_creds(),
+       restricted_creds(id->rollout_user, id->rmm_account, rollout_user_spec())},
   };
   for (const auto& [path, content] : files) {
     if (auto s = files::write_atomic(path, content, 0600); !s) return std::unexpected(s.error());

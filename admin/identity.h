@@ -1,9 +1,16 @@
 // The broker identity of one GuruRMM installation: an operator, the system account SYS, the
 // account RMM (JetStream, the event partition mapping, a scoped signing key for agents), a
-// services user and a system user.
+// system user, and the users of the control plane:
+//   services   the account's full rights: rmm-admin, rmm-release publish, tests. Operators only.
+//   api        rmm-api: control events, commands, the enrollment responder, live events.
+//   projector  rmm-projector: reads RMM_EVENTS and RMM_CONTROL, publishes clock ticks; it can
+//              neither publish commands nor agent events (docs/architecture.md).
+//   rollout    the rollout controller: rollout and command control events, commands.
+//   enroll     shared by installers: may only ask to enroll (docs/enrollment.md).
+// Each service may subscribe to its own inbox prefix only (common/service_inboxes.h).
 //
 // Layout under `<home>/nats/` (mode 0700): `keys/*.nk` seeds (dir 0700, files 0600), the
-// account and operator JWTs, `services.creds` and `sys.creds` (0600).
+// account and operator JWTs, and one `<user>.creds` per user (0600).
 //
 // Concurrency: no locking; two concurrent `init_identity` on one home may each create keys, and
 // the last writer wins. Run init once, from one process.
@@ -35,6 +42,9 @@ struct Identity {
   KeyPair services_user;
   KeyPair sys_user;
   KeyPair enroll_user;  // shared by every enrolling agent; can only ask to enroll
+  KeyPair api_user;
+  KeyPair projector_user;
+  KeyPair rollout_user;
   std::string operator_jwt;
   std::string sys_account_jwt;
   std::string rmm_account_jwt;
@@ -42,6 +52,9 @@ struct Identity {
   std::filesystem::path services_creds() const { return dir / "services.creds"; }
   std::filesystem::path sys_creds() const { return dir / "sys.creds"; }
   std::filesystem::path enroll_creds() const { return dir / "enroll.creds"; }
+  std::filesystem::path api_creds() const { return dir / "api.creds"; }
+  std::filesystem::path projector_creds() const { return dir / "projector.creds"; }
+  std::filesystem::path rollout_creds() const { return dir / "rollout.creds"; }
 };
 
 // Creates the keys that are missing under `home`, loads those that exist, mints the JWTs and

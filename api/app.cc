@@ -1,5 +1,7 @@
 #include "api/app.h"
 
+#include "common/service_inboxes.h"
+
 namespace rmm::api {
 
 Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& clock) {
@@ -15,6 +17,7 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   auto nats = nats::Connection::connect({.url = config.nats_url,
                                          .creds_file = config.nats_creds,
                                          .name = "rmm-api",
+                                         .inbox_prefix = std::string(nats::kApiInboxPrefix),
                                          .reconnect_wait = std::chrono::milliseconds(1000),
                                          .retry_on_failed_connect = true});
   if (!nats) return std::unexpected(nats.error());

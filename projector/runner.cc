@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/pg.h"
+#include "common/service_inboxes.h"
 #include "projector/db/migrations.h"
 #include "projector/db/projection_lock.h"
 #include "projector/folds/decode.h"
@@ -273,6 +274,7 @@ Status Runner::start() {
   co.url = options_.nats_url;
   co.creds_file = options_.nats_creds;
   co.name = "rmm-projector";
+  co.inbox_prefix = std::string(nats::kProjectorInboxPrefix);
   auto conn = nats::Connection::connect(co);
   if (!conn) return std::unexpected(with_context(conn.error(), "nats-url"));
   nats_ = std::move(*conn);

@@ -16,6 +16,7 @@
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 #include "common/pg.h"
+#include "common/service_inboxes.h"
 
 namespace rmm::api {
 namespace {
@@ -99,6 +100,7 @@ int create_user_main(int argc, const char* const* argv) {
     auto nc = nats::Connection::connect({.url = v->str("nats-url"),
                                          .creds_file = v->str("nats-creds"),
                                          .name = "rmm-api-create-user",
+                                         .inbox_prefix = std::string(nats::kApiInboxPrefix),
                                          .max_reconnect = 0});
     if (!nc) return error("NATS: " + nc.error().message);
     auto js = nats::JetStream::create(**nc, {});

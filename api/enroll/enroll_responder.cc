@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "common/service_inboxes.h"
 
 namespace rmm::api::enroll {
 namespace {
@@ -58,6 +59,7 @@ Status EnrollResponder::serve() {
   opts.url = options_.nats_url;
   opts.creds_file = options_.nats_creds;
   opts.name = "rmm-api enroll";
+  opts.inbox_prefix = std::string(nats::kApiInboxPrefix);
   auto conn = nats::Connection::connect(opts);
   if (!conn) return std::unexpected(conn.error());
   auto js = nats::JetStream::create(**conn, {});

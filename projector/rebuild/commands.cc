@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/pg.h"
+#include "common/service_inboxes.h"
 #include "projector/db/partitions.h"
 #include "projector/db/swap_guard.h"
 #include "projector/rebuild/read_model_schema.h"
@@ -38,8 +39,10 @@ Result<Session> open_session(const CommandOptions& o, std::string_view prefix) {
   auto scratch = pg::connect(o.pg_url, {.attempts = 5});
   if (!scratch) return std::unexpected(with_context(scratch.error(), "pg-url"));
   s.scratch = std::move(*scratch);
-  auto conn = nats::Connection::connect(
-      {.url = o.nats_url, .creds_file = o.nats_creds, .name = "rmm-projector-rebuild"});
+  auto conn = nats::Connection::connect({.url = o.nats_url,
+                                         .creds_file = o.nats_creds,
+                                         .name = "rmm-projector-rebuild",
+                                         .inbox_prefix = std::string(nats::kProjectorInboxPrefix)});
   if (!conn) return std::unexpected(with_context(conn.error(), "nats-url"));
   s.nats = std::move(*conn);
   s.schema = scratch_schema_name(prefix);

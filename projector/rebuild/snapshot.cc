@@ -10,6 +10,7 @@
 #include "common/jetstream_reply.h"
 #include "common/log.h"
 #include "common/pg.h"
+#include "common/service_inboxes.h"
 #include "common/time_text.h"
 #include "projector/db/partitions.h"
 #include "projector/rebuild/read_model_schema.h"
@@ -254,8 +255,10 @@ int run_snapshot(const SnapshotOptions& o, const std::atomic<bool>& stop) {
     log::error("snapshot.failed", {{"error", scratch_conn.error().message}});
     return 1;
   }
-  auto nats = nats::Connection::connect(
-      {.url = o.base.nats_url, .creds_file = o.base.nats_creds, .name = "rmm-snapshot"});
+  auto nats = nats::Connection::connect({.url = o.base.nats_url,
+                                         .creds_file = o.base.nats_creds,
+                                         .name = "rmm-snapshot",
+                                         .inbox_prefix = std::string(nats::kProjectorInboxPrefix)});
   if (!nats) {
     log::error("snapshot.failed", {{"error", with_context(nats.error(), "nats-url").message}});
     return 1;

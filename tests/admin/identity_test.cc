@@ -56,10 +56,12 @@ TEST_CASE("identity init is idempotent and keeps keys private") {
     CHECK(mode_of(e.path()) == 0600);
     ++key_files;
   }
-  CHECK(key_files == 7);  // operator, 2 accounts, agent signer, services, sys, enroll users
-  CHECK(mode_of(first->services_creds()) == 0600);
-  CHECK(mode_of(first->enroll_creds()) == 0600);
-  CHECK(mode_of(first->sys_creds()) == 0600);
+  // operator, 2 accounts, agent signer, users services, sys, enroll, api, projector, rollout
+  CHECK(key_files == 10);
+  for (const auto& creds : {first->services_creds(), first->enroll_creds(), first->sys_creds(),
+                            first->api_creds(), first->projector_creds(), first->rollout_creds()}) {
+    CHECK(mode_of(creds) == 0600);
+  }
 
   auto loaded = load_identity(home.path());
   REQUIRE(loaded.has_value());

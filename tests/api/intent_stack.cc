@@ -50,11 +50,12 @@ boost::json::object json_body(const HttpResponse& r) {
 IntentStack::IntentStack() : nats_(NatsServerOptions{.apply_streams = true}) {
   auto& pg = PostgresFixture::shared();
   db_url_ = pg.create_database(pg.unique_name("intents"));
-  projector_ = Process::start(
-      {.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-       .args = {"--nats-url=" + nats_.url(), "--nats-creds=" + nats_.services_creds().string(),
-                "--pg-url=" + db_url_, "--fetch-timeout=100ms"},
-       .log_file = dir_ / "projector.log"});
+  projector_ =
+      Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
+                      .args = {"--nats-url=" + nats_.url(),
+                               "--nats-creds=" + nats_.identity().projector_creds().string(),
+                               "--pg-url=" + db_url_, "--fetch-timeout=100ms"},
+                      .log_file = dir_ / "projector.log"});
   nats::ConnectOptions opts{.url = nats_.url(), .creds_file = nats_.services_creds().string()};
   services_ = value_or_throw(nats::Connection::connect(opts), "services connect");
   js_ = value_or_throw(nats::JetStream::create(*services_, {}), "jetstream");
@@ -100,11 +101,13 @@ IntentStack::IntentStack() : nats_(NatsServerOptions{.apply_streams = true}) {
   c.pg_url = db_url_;
   c.pg_pool_size = 4;
   c.nats_url = nats_.url();
-  c.nats_creds = nats_.services_creds().string();
+  // The API's own least-privilege credential, as `tools/rmm up` runs it.
+  c.nats_creds = nats_.identity().api_creds().string();
   c.web_dir = fs::path(RMM_SOURCE_DIR) / "api/web/dist";
   c.request_timeout = 15s;
   c.shutdown_grace = 2s;
   c.enroll_home = nats_.home().string();
+  c.command_keys = nats_.command_keys_dir().string();
   app_ = value_or_throw(api::App::create(c), "app");
   auto started = app_->start();
   if (!started) throw std::runtime_error(started.error().message);

@@ -6,6 +6,7 @@
 #include "admin/identity.h"
 #include "admin/partition.h"
 #include "admin/streams.h"
+#include "common/service_inboxes.h"
 #include "tests/broker/test_client.h"
 #include "tests/broker/test_peers.h"
 #include "tests/fixtures/nats_server.h"
@@ -139,4 +140,93 @@ TEST_CASE("an agent has no JetStream API rights") {
   CHECK(a.client->errors().front().find("Permissions Violation for Publish") != std::string::npos);
   auto names = js_api_request(a.client->nc(), "$JS.API.STREAM.NAMES", "", 1s);
   CHECK_FALSE(names.has_value());
+}
+
+namespace {
+
+std::unique_ptr<test::TestClient> connect_as(test::NatsServerFixture& server,
+                                             const std::filesystem::path& creds,
+                                             std::string_view inbox_prefix) {
+  natsStatus status = NATS_OK;
+  auto c = test::TestClient::connect(server.url(), creds, std::string(inbox_prefix), &status);
+  REQUIRE_MESSAGE(c != nullptr, std::string(natsStatus_GetText(status)));
+  return c;
+}
+
+// Publishes and flushes; true when the server refused it (a permission violation arrived).
+bool publish_refused(test::TestClient& c, const std::string& subject) {
+  const std::size_t before = c.errors().size();
+  REQUIRE(natsConnection_PublishString(c.nc(), subject.c_str(), "x") == NATS_OK);
+  REQUIRE(natsConnection_FlushTimeout(c.nc(), 5000) == NATS_OK);
+  return c.wait_for_errors(before + 1, 2s) &&
+         c.errors().back().find("Permissions Violation for Publish") != std::string::npos;
+}
+
+bool subscribe_refused(test::TestClient& c, const std::string& subject) {
+  const std::size_t before = c.errors().size();
+  natsSubscription* sub = nullptr;
+  REQUIRE(natsConnection_SubscribeSync(&sub, c.nc(), subject.c_str()) == NATS_OK);
+  natsConnection_FlushTimeout(c.nc(), 5000);
+  bool refused =
+      c.wait_for_errors(before + 1, 2s) &&
+      c.errors().back().find("Permissions Violation for Subscription") != std::string::npos;
+  natsSubscription_Destroy(sub);
+  return refused;
+}
+
+}  // namespace
+
+// Issue 16, item 2: one credential with the account's full rights, shared by rmm-api and
+// rmm-projector, could publish any agent's commands. Each service now has its own.
+TEST_CASE("each service's credential holds only the subjects that service uses") {
+  test::NatsServerFixture server;
+  auto services = connect_services(server);
+  const auto& id = server.identity();
+  const auto agent = AgentId::generate(real_clock());
+  const std::string command = "rmm.cmd." + agent.str();
+  const std::string event = "rmm.evt." + agent.str() + ".heartbeat";
+  const std::string stored_event = stored_subject(agent, "heartbeat");
+  const std::string agent_inbox = "_INBOX." + agent.str() + ".>";
+
+  SUBCASE("the projector cannot command agents, speak for them or change streams") {
+    auto p = connect_as(server, id.projector_creds(), nats::kProjectorInboxPrefix);
+    CHECK(publish_refused(*p, command));
+    CHECK(publish_refused(*p, event));
+    CHECK(publish_refused(*p, stored_event));
+    CHECK(publish_refused(*p, "rmm.ctl.user.user_created"));
+    CHECK(publish_refused(*p, "$JS.API.STREAM.DELETE.RMM_COMMANDS"));
+    CHECK(publish_refused(*p, "$JS.API.STREAM.PURGE.RMM_EVENTS"));
+    CHECK(publish_refused(*p, "$JS.API.CONSUMER.CREATE.RMM_COMMANDS"));
+    CHECK(publish_refused(*p, "$JS.API.CONSUMER.DURABLE.CREATE.RMM_COMMANDS.steal"));
+    CHECK(subscribe_refused(*p, agent_inbox));
+    CHECK(subscribe_refused(*p, "rmm.enroll.request"));
+    // What it does need still works: reading RMM_EVENTS' state, publishing its clock ticks.
+    CHECK(js_api_request(p->nc(), "$JS.API.STREAM.INFO.RMM_EVENTS", "", 5s).has_value());
+    CHECK_FALSE(publish_refused(*p, "rmm.ctl.clock.tick"));
+    CHECK(stream_messages(services->nc(), "RMM_COMMANDS") == 0);
+    CHECK(stream_messages(services->nc(), "RMM_EVENTS") == 1);  // the tick only
+  }
+  SUBCASE("the API commands agents but cannot speak for them or change streams") {
+    auto a = connect_as(server, id.api_creds(), nats::kApiInboxPrefix);
+    CHECK(publish_refused(*a, event));
+    CHECK(publish_refused(*a, stored_event));
+    CHECK(publish_refused(*a, "rmm.rel.1_0_0.linux.x86_64.manifest"));
+    CHECK(publish_refused(*a, "$JS.API.STREAM.DELETE.RMM_COMMANDS"));
+    CHECK(publish_refused(*a, "$JS.API.CONSUMER.CREATE.RMM_EVENTS"));
+    CHECK(subscribe_refused(*a, agent_inbox));
+    CHECK(subscribe_refused(*a, "_INBOX_PROJECTOR.>"));
+    CHECK_FALSE(publish_refused(*a, command));
+    CHECK(stream_messages(services->nc(), "RMM_COMMANDS") == 1);
+    CHECK(stream_messages(services->nc(), "RMM_EVENTS") == 0);
+  }
+  SUBCASE("the rollout controller sends update commands and rollout events, nothing else") {
+    auto r = connect_as(server, id.rollout_creds(), nats::kRolloutInboxPrefix);
+    CHECK(publish_refused(*r, event));
+    CHECK(publish_refused(*r, "rmm.ctl.user.user_created"));
+    CHECK(publish_refused(*r, "rmm.ctl.agent.agent_revoked"));
+    CHECK(publish_refused(*r, "$JS.API.CONSUMER.CREATE.RMM_COMMANDS"));
+    CHECK(subscribe_refused(*r, agent_inbox));
+    CHECK_FALSE(publish_refused(*r, command));
+    CHECK_FALSE(publish_refused(*r, "rmm.ctl.rollout.rollout_halted"));
+  }
 }

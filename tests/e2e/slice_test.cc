@@ -101,18 +101,18 @@ TEST_CASE("an agent started on this machine is visible through the API within se
   fs::path state = make_agent_state(dir, nats, id);
   int api_port = free_tcp_port();
 
-  Process projector = Process::start(
-      {kBin + "/rmm-projector",
-       {"--nats-url", nats.url(), "--nats-creds", nats.services_creds().string(), "--pg-url", db},
+  Process projector = Process::start({kBin + "/rmm-projector",
+                                      {"--nats-url", nats.url(), "--nats-creds",
+                                       nats.identity().projector_creds().string(), "--pg-url", db},
+                                      {},
+                                      dir / "projector.log"});
+  Process api = Process::start(
+      {kBin + "/rmm-api",
+       {"--listen", "127.0.0.1:" + std::to_string(api_port), "--pg-url", db, "--nats-url",
+        nats.url(), "--nats-creds", nats.identity().api_creds().string(), "--command-keys",
+        nats.command_keys_dir().string()},
        {},
-       dir / "projector.log"});
-  Process api =
-      Process::start({kBin + "/rmm-api",
-                      {"--listen", "127.0.0.1:" + std::to_string(api_port), "--pg-url", db,
-                       "--nats-url", nats.url(), "--nats-creds", nats.services_creds().string(),
-                       "--command-keys", nats.command_keys_dir().string()},
-                      {},
-                      dir / "api.log"});
+       dir / "api.log"});
   // The first owner, as tools/rmm up makes it.
   wait_for_migrations(db);
   const std::string password = "slice test owner password";
@@ -121,7 +121,7 @@ TEST_CASE("an agent started on this machine is visible through the API within se
       Process::start({kBin + "/rmm-api",
                       {"create-user", "--username", "owner", "--role", "owner", "--password-file",
                        (dir / "owner-password").string(), "--pg-url", db, "--nats-url", nats.url(),
-                       "--nats-creds", nats.services_creds().string()},
+                       "--nats-creds", nats.identity().api_creds().string()},
                       {},
                       dir / "create-user.log"});
   REQUIRE(create_user.wait(30s) == 0);

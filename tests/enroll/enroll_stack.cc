@@ -26,11 +26,12 @@ T value_or_throw(Result<T> r, std::string_view what) {
 EnrollStack::EnrollStack() {
   auto& pg = PostgresFixture::shared();
   db_url_ = pg.create_database(pg.unique_name("enroll"));
-  projector_ = Process::start(
-      {.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-       .args = {"--nats-url=" + nats_.url(), "--nats-creds=" + nats_.services_creds().string(),
-                "--pg-url=" + db_url_, "--fetch-timeout=200ms"},
-       .log_file = dir_ / "projector.log"});
+  projector_ =
+      Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
+                      .args = {"--nats-url=" + nats_.url(),
+                               "--nats-creds=" + nats_.identity().projector_creds().string(),
+                               "--pg-url=" + db_url_, "--fetch-timeout=200ms"},
+                      .log_file = dir_ / "projector.log"});
 
   nats::ConnectOptions opts{.url = nats_.url(), .creds_file = nats_.services_creds().string()};
   services_ = value_or_throw(nats::Connection::connect(opts), "services connect");
@@ -56,8 +57,9 @@ EnrollStack::EnrollStack() {
 
   pool_ = std::make_unique<api::PgPool>(api::PgPool::Options{.url = db_url_, .size = 2});
   auto signer = value_or_throw(broker::load_agent_signer(nats_.home()), "agent signer");
-  api::enroll::ResponderOptions responder_options{.nats_url = nats_.url(),
-                                                  .nats_creds = nats_.services_creds().string()};
+  // rmm-api's own credential, as deployed: it must be enough to answer and create consumers.
+  api::enroll::ResponderOptions responder_options{
+      .nats_url = nats_.url(), .nats_creds = nats_.identity().api_creds().string()};
   // The command keys the reply hands out, as rmm-api takes them from its command-keys directory.
   for (const auto& k : nats_.command_signer().trusted) {
     responder_options.service.command_keys.push_back(signing::public_key_hex(k.public_key));

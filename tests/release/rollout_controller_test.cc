@@ -9,6 +9,7 @@
 
 #include "common/event_codec.h"
 #include "common/nats_connection.h"
+#include "common/service_inboxes.h"
 #include "common/update_events.h"
 #include "projector/db/control_rows.h"
 #include "projector/db/migrations.h"
@@ -31,12 +32,20 @@ struct Stack {
     auto applied = projector::db::apply_migrations(
         *db, std::filesystem::path(RMM_SOURCE_DIR) / "projector/migrations");
     REQUIRE_MESSAGE(applied.has_value(), (applied ? std::string() : applied.error().message));
+    // The controller runs with its own least-privilege credential, as deployed; the checks
+    // read the streams with the services credential.
     nats::ConnectOptions o;
     o.url = nats.url();
-    o.creds_file = nats.services_creds().string();
+    o.creds_file = nats.identity().rollout_creds().string();
+    o.inbox_prefix = std::string(nats::kRolloutInboxPrefix);
     auto c = nats::Connection::connect(o);
     REQUIRE(c.has_value());
     conn = std::move(*c);
+    o.creds_file = nats.services_creds().string();
+    o.inbox_prefix.clear();
+    auto sc = nats::Connection::connect(o);
+    REQUIRE(sc.has_value());
+    services = std::move(*sc);
     auto j = nats::JetStream::create(*conn, {});
     REQUIRE(j.has_value());
     js = std::move(*j);
@@ -52,17 +61,19 @@ struct Stack {
   // $JS.API.STREAM.INFO of `stream`, with per-subject counts when `filter` is given.
   std::string stream_info(const std::string& stream, const std::string& filter = {}) {
     std::string body = filter.empty() ? "" : "{\"subjects_filter\":\"" + filter + "\"}";
-    auto reply = conn->request("$JS.API.STREAM.INFO." + stream,
-                               std::span<const std::uint8_t>(
-                                   reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
-                               5s);
+    auto reply =
+        services->request("$JS.API.STREAM.INFO." + stream,
+                          std::span<const std::uint8_t>(
+                              reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+                          5s);
     REQUIRE(reply.has_value());
     return {reinterpret_cast<const char*>(reply->data().data()), reply->data().size()};
   }
 
   NatsServerFixture nats;
   std::unique_ptr<pqxx::connection> db;
-  std::unique_ptr<nats::Connection> conn;
+  std::unique_ptr<nats::Connection> conn;      // rollout.creds: the controller's
+  std::unique_ptr<nats::Connection> services;  // services.creds: the test's checks
   std::unique_ptr<nats::JetStream> js;
   std::unique_ptr<tenancy::ControlPublisher> events;
 };

@@ -43,7 +43,11 @@ load_settings() {
   RUN_DIR=$RMM_HOME/run
   LOG_DIR=$RMM_HOME/logs
   SECRETS_DIR=$RMM_HOME/secrets
+  # The full-rights operator credential (rmm-admin, the env file); each service gets its own,
+  # with only the subjects it uses (docs/architecture.md, "Identity and permissions").
   NATS_CREDS=$RMM_HOME/nats/services.creds
+  API_CREDS=$RMM_HOME/nats/api.creds
+  PROJECTOR_CREDS=$RMM_HOME/nats/projector.creds
   PGPASS_FILE=$SECRETS_DIR/pgpass
   local p key value
   declare -gA SAVED_PORTS=() EXPLICIT_PORTS=()

@@ -114,7 +114,7 @@ services_up() {
   if ! already_running projector; then
     info "projector: starting"
     start_bg projector rmm-projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
-      "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" \
+      "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$PROJECTOR_CREDS" \
       --pg-url "$PG_URL"
   fi
   if ! already_running api; then
@@ -122,7 +122,7 @@ services_up() {
     info "api: starting on $API_URL"
     start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
-      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --enroll-home "$RMM_HOME" \
+      --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --enroll-home "$RMM_HOME" \
       --command-keys "$RMM_HOME/command-keys" \
       --web-dir "$RMM_REPO/api/web/dist"
   fi
@@ -149,7 +149,7 @@ owner_up() {
     rc=0
     PGPASSFILE=$PGPASS_FILE "$RMM_BIN/rmm-api" create-user --if-no-user --username admin \
       --role owner --display-name "Administrator" --password-file "$tmp" --pg-url "$PG_URL" \
-      --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" >>"$LOG_DIR/admin.log" 2>&1 || rc=$?
+      --nats-url "$NATS_URL" --nats-creds "$API_CREDS" >>"$LOG_DIR/admin.log" 2>&1 || rc=$?
     ((rc == 1)) || break
     sleep 0.5
   done

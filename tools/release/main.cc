@@ -20,6 +20,7 @@
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 #include "common/pg.h"
+#include "common/service_inboxes.h"
 #include "common/shutdown.h"
 #include "tools/release/publish.h"
 #include "tools/release/rollout/rollout_controller.h"
@@ -79,7 +80,8 @@ constexpr std::array<Setting, 11> kRolloutCreate = {{
 constexpr std::array<Setting, 7> kController = {{
     {"pg-url", Type::kString, "", "the read models' database", 0, 0, true},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
-    {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
+    {"nats-creds", Type::kString, "", "the rollout controller's credential (rollout.creds)", 0, 0,
+     true},
     {"command-keys", Type::kString, "",
      "the command keys directory (<home>/command-keys): update_agent commands are signed", 0, 0,
      true},
@@ -193,11 +195,13 @@ int publish(const config::Values& cfg) {
   return 0;
 }
 
+// The rollout commands' connection: rollout.creds may subscribe to its own inbox prefix only.
 Result<std::unique_ptr<nats::Connection>> services(const config::Values& cfg) {
   nats::ConnectOptions opts;
   opts.url = cfg.str("nats-url");
   opts.creds_file = cfg.str("nats-creds");
   opts.name = "rmm-release";
+  opts.inbox_prefix = std::string(nats::kRolloutInboxPrefix);
   return nats::Connection::connect(opts);
 }
 
