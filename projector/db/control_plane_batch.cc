@@ -81,6 +81,14 @@ void ControlPlaneBatch::on_agent_event(pqxx::work& tx, const AgentEvent& ev, Str
   }
 }
 
+void ControlPlaneBatch::on_late_agent_event(const AgentEvent& ev, StreamSeq stream_seq) {
+  if (const auto* d = std::get_if<OutboxDropRow>(&ev.body)) {
+    engine_.on_outbox_dropped(ev.agent, stream_seq, ev.occurred_at, *d);
+  } else if (const auto* w = std::get_if<WatchdogRow>(&ev.body)) {
+    engine_.on_watchdog(ev.agent, stream_seq, ev.occurred_at, *w);
+  }
+}
+
 void ControlPlaneBatch::on_tick(pqxx::work& tx, UnixNanos tick, StreamSeq stream_seq) {
   ensure_batch_thresholds(tx);  // revocations of the batch's agents too
   // Agents of this batch: their last_seen as folded up to the tick's position.

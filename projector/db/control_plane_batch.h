@@ -29,6 +29,10 @@ class ControlPlaneBatch {
   // After the agent fold applied `event`; `first` when the agent had no row before.
   void on_agent_event(pqxx::work& tx, const AgentEvent& event, StreamSeq stream_seq,
                       const std::optional<SequenceGap>& gap, bool first);
+  // After the agent fold applied `event` late, filling a gap behind later events: it raises what
+  // it reports itself (outbox drops, watchdog), but the threshold rules and presence, which
+  // follow each agent's samples in time order, do not see it.
+  void on_late_agent_event(const AgentEvent& event, StreamSeq stream_seq);
   // Every control event (tenancy and enrollment ones included), in place of
   // apply_control_event.
   void on_control_event(pqxx::work& tx, const ControlEvent& event, StreamSeq stream_seq);
