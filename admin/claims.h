@@ -57,9 +57,11 @@ struct AccountLimits {
   // JetStream (only with AccountSpec::jetstream). Streams are file streams whose byte limits
   // rmm-admin apply-streams sets within the storage budget (admin/stream_limits.h); the store as a
   // whole is bounded by nats-server's max_file_store (the filesystem's size, render-config). The
-  // account therefore takes no byte limit of its own (-1: up to max_file_store), which nats-server
-  // 2.9.10 would also count twice for some streams while recovering them after a restart, but
-  // requires one on every stream, and none in memory.
+  // account takes no byte limit of its own (-1: up to max_file_store): the budget is decided by
+  // apply-streams after the JWT is minted, and nats-server 2.9.10 counted some streams'
+  // reservations twice while recovering them after a restart against the server's store limit
+  // (docs/operations.md), which an account limit near the budget would risk too. It requires a
+  // byte limit on every stream instead, and allows no memory storage.
   std::int64_t disk_storage = -1;
   std::int64_t mem_storage = 0;
   bool max_bytes_required = true;
