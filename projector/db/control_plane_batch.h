@@ -14,6 +14,7 @@
 #include <span>
 
 #include "projector/alerts/alert_rules.h"
+#include "projector/db/control_rows.h"
 #include "projector/folds/audit.h"
 #include "projector/folds/decode.h"
 
@@ -30,8 +31,10 @@ class ControlPlaneBatch {
   void on_agent_event(pqxx::work& tx, const AgentEvent& event, StreamSeq stream_seq,
                       const std::optional<SequenceGap>& gap, bool first);
   // Every control event (tenancy and enrollment ones included), in place of
-  // apply_control_event.
-  void on_control_event(pqxx::work& tx, const ControlEvent& event, StreamSeq stream_seq);
+  // apply_control_event. Returns the reason when the event was refused (nothing was applied or
+  // audited; the caller dead-letters it).
+  std::optional<RefusedEvent> on_control_event(pqxx::work& tx, const ControlEvent& event,
+                                               StreamSeq stream_seq);
   // After the agents rows are stored: effective policies and alert changes.
   void finish(pqxx::work& tx);
 
