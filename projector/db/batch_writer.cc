@@ -204,8 +204,16 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
             break;
         }
       } else if (const auto* ce = std::get_if<ControlEvent>(&item->decoded)) {
-        control_plane.on_control_event(tx, *ce, item->stream_seq);
-        ++stats.applied;
+        if (auto refused = control_plane.on_control_event(tx, *ce, item->stream_seq)) {
+          tx.exec_params0(
+              "INSERT INTO dead_letters (projection, stream_seq, subject, reason) "
+              "VALUES ($1, $2, $3, $4)",
+              projection_, static_cast<std::int64_t>(item->stream_seq.value), refused->subject,
+              refused->reason);
+          ++stats.dead_letters;
+        } else {
+          ++stats.applied;
+        }
       } else if (const auto* dl = std::get_if<DeadLetter>(&item->decoded)) {
         dead_letters.add(*dl, item->stream_seq);
       } else {

@@ -115,9 +115,10 @@ void ControlPlaneBatch::on_tick(pqxx::work& tx, UnixNanos tick, StreamSeq stream
   }
 }
 
-void ControlPlaneBatch::on_control_event(pqxx::work& tx, const ControlEvent& event,
-                                         StreamSeq stream_seq) {
-  apply_control_event(tx, event, stream_seq);
+std::optional<RefusedEvent> ControlPlaneBatch::on_control_event(pqxx::work& tx,
+                                                                const ControlEvent& event,
+                                                                StreamSeq stream_seq) {
+  if (auto refused = apply_control_event(tx, event, stream_seq)) return refused;
   auto audit = audit_entry(event);
   if (audit && audit->alert && !audit->agent) {
     if (auto agent = engine_.agent_of(AlertId(*audit->alert))) audit->agent = agent->bytes();
@@ -153,6 +154,7 @@ void ControlPlaneBatch::on_control_event(pqxx::work& tx, const ControlEvent& eve
         }
       },
       event.change);
+  return std::nullopt;
 }
 
 void ControlPlaneBatch::write_audit(pqxx::work& tx, const AuditEntry& e, StreamSeq stream_seq) {
