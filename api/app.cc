@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include "api/enroll/key_revoker.h"
 #include "common/service_inboxes.h"
 
 namespace rmm::api {
@@ -34,7 +35,10 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   if (!config.enroll_home.empty()) {
     auto signer = broker::load_agent_signer(config.enroll_home);
     if (!signer) return std::unexpected(with_context(signer.error(), "setting 'enroll-home'"));
-    enroll::ResponderOptions options{.nats_url = config.nats_url, .nats_creds = config.nats_creds};
+    enroll::ResponderOptions options{
+        .nats_url = config.nats_url,
+        .nats_creds = config.nats_creds,
+        .revoker = enroll::home_key_revoker({.home = config.enroll_home}, clock)};
     if (command_signer) {
       for (const auto& k : command_signer->trusted) {
         options.service.command_keys.push_back(signing::public_key_hex(k.public_key));
