@@ -115,9 +115,6 @@ json::object user_claims(std::string_view user_public_key, const UserSpec& spec)
     nats["sub"] = spec.pub_allow.empty() && spec.sub_allow.empty()
                       ? json::object{}
                       : json::object{{"allow", to_array(spec.sub_allow)}};
-    if (spec.responses_ttl_ns > 0) {
-      nats["resp"] = json::object{{"max", 1}, {"ttl", spec.responses_ttl_ns}};
-    }
     set_user_limits(nats, ConnectionLimits{});  // within the account's
   }
   if (!spec.tags.empty()) nats["tags"] = to_array(spec.tags);

@@ -91,9 +91,6 @@ struct UserSpec {
   // exactly these subjects (empty lists with both empty: the account's full rights).
   std::vector<std::string> pub_allow;
   std::vector<std::string> sub_allow;
-  // Non-scoped users only: may publish one reply to the reply subject of each request it
-  // received, within this long (nats "allow_responses"); 0: not at all beyond pub_allow.
-  std::int64_t responses_ttl_ns = 0;
 };
 
 boost::json::object operator_claims(std::string_view operator_public_key, std::string_view name,

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <cctype>
-#include <chrono>
 
 #include "admin/claims.h"
 #include "admin/files.h"
@@ -122,17 +121,18 @@ void add_stream_reader(std::vector<std::string>& pub, std::string_view stream) {
 }
 
 // rmm-api: control events (every aggregate the API's intents touch), signed commands, the room
-// left in RMM_COMMANDS, the command consumers of enrolling agents, the live event feed, and one
-// reply to each enrollment request it received.
+// left in RMM_COMMANDS, the command consumers of enrolling agents, the live event feed, and the
+// replies to enrollment requests. Those are granted by subject, not as nats "allow responses":
+// nats-server 2.9.10 forgets the requests a client may answer when the account JWT is updated,
+// and answering a re-enrollment updates it (the retired key's revocation) before the reply.
 UserSpec api_user_spec() {
   return UserSpec{
       .name = "api",
-      .pub_allow = {"rmm.ctl.>", "rmm.cmd.*", "$JS.API.INFO", "$JS.API.STREAM.INFO.*",
-                    "$JS.API.CONSUMER.INFO.RMM_COMMANDS.*",
+      .pub_allow = {"rmm.ctl.>", "rmm.cmd.*", std::string(kEnrollInboxPrefix) + ".>",
+                    "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$JS.API.CONSUMER.INFO.RMM_COMMANDS.*",
                     "$JS.API.CONSUMER.DURABLE.CREATE.RMM_COMMANDS.*"},
       .sub_allow = {std::string(kEnrollSubject), "rmm.p.*.evt.>", "rmm.ctl.>",
                     std::string(nats::kApiInboxPrefix) + ".>"},
-      .responses_ttl_ns = std::chrono::nanoseconds(std::chrono::minutes(1)).count(),
   };
 }
 

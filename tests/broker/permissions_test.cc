@@ -200,6 +200,7 @@ TEST_CASE("each service's credential holds only the subjects that service uses")
     CHECK(publish_refused(*p, "$JS.API.CONSUMER.DURABLE.CREATE.RMM_COMMANDS.steal"));
     CHECK(subscribe_refused(*p, agent_inbox));
     CHECK(subscribe_refused(*p, "rmm.enroll.request"));
+    CHECK(publish_refused(*p, "_INBOX_ENROLL.X.0"));  // a forged enrollment reply
     // What it does need still works: reading RMM_EVENTS' state, publishing its clock ticks.
     CHECK(js_api_request(p->nc(), "$JS.API.STREAM.INFO.RMM_EVENTS", "", 5s).has_value());
     CHECK_FALSE(publish_refused(*p, "rmm.ctl.clock.tick"));
@@ -216,6 +217,8 @@ TEST_CASE("each service's credential holds only the subjects that service uses")
     CHECK(subscribe_refused(*a, agent_inbox));
     CHECK(subscribe_refused(*a, "_INBOX_PROJECTOR.>"));
     CHECK_FALSE(publish_refused(*a, command));
+    // Enrollment replies (also after a re-enrollment updated the account JWT).
+    CHECK_FALSE(publish_refused(*a, "_INBOX_ENROLL.X.0"));
     CHECK(stream_messages(services->nc(), "RMM_COMMANDS") == 1);
     CHECK(stream_messages(services->nc(), "RMM_EVENTS") == 0);
   }
@@ -225,6 +228,7 @@ TEST_CASE("each service's credential holds only the subjects that service uses")
     CHECK(publish_refused(*r, "rmm.ctl.user.user_created"));
     CHECK(publish_refused(*r, "rmm.ctl.agent.agent_revoked"));
     CHECK(publish_refused(*r, "$JS.API.CONSUMER.CREATE.RMM_COMMANDS"));
+    CHECK(publish_refused(*r, "_INBOX_ENROLL.X.0"));
     CHECK(subscribe_refused(*r, agent_inbox));
     CHECK_FALSE(publish_refused(*r, command));
     CHECK_FALSE(publish_refused(*r, "rmm.ctl.rollout.rollout_halted"));
