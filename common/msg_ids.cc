@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace rmm {
@@ -25,9 +26,15 @@ MsgIdKey MsgIdKey::generate() {
   return k;
 }
 
-std::string msg_id_tag(const MsgIdKey& key, std::span<const std::uint8_t> input) {
+std::string msg_id_tag(const MsgIdKey& key, const UuidBytes& source, std::uint8_t kind,
+                       std::uint64_t position) {
+  ensure_sodium();
+  std::array<std::uint8_t, 25> in{};
+  std::copy(source.begin(), source.end(), in.begin());
+  in[16] = kind;
+  for (int i = 0; i < 8; ++i) in[17 + i] = static_cast<std::uint8_t>(position >> (56 - 8 * i));
   std::array<std::uint8_t, kTagBytes> out{};
-  crypto_shorthash_siphashx24(out.data(), input.data(), input.size(), key.bytes.data());
+  crypto_shorthash_siphashx24(out.data(), in.data(), in.size(), key.bytes.data());
   std::string hex(2 * kTagBytes + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), out.data(), out.size());
   hex.pop_back();
@@ -40,12 +47,7 @@ AgentMsgIds::AgentMsgIds(const AgentId& agent, const MsgIdKey& key)
 }
 
 std::string AgentMsgIds::tag(LaneSeq at) const {
-  // agent id (16) | lane (1) | position (8, big-endian): fixed width, so no two inputs collide.
-  std::array<std::uint8_t, 25> in{};
-  std::copy(agent_.bytes().begin(), agent_.bytes().end(), in.begin());
-  in[16] = static_cast<std::uint8_t>(at.lane);
-  for (int i = 0; i < 8; ++i) in[17 + i] = static_cast<std::uint8_t>(at.n >> (56 - 8 * i));
-  return msg_id_tag(key_, in);
+  return msg_id_tag(key_, agent_.bytes(), static_cast<std::uint8_t>(at.lane), at.n);
 }
 
 std::string AgentMsgIds::id(LaneSeq at) const {

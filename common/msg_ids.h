@@ -28,7 +28,6 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -44,8 +43,12 @@ struct MsgIdKey {
   static MsgIdKey generate();
 };
 
-// 32 lower-case hex digits: the keyed SipHash-128 of `input`.
-std::string msg_id_tag(const MsgIdKey& key, std::span<const std::uint8_t> input);
+// 32 lower-case hex digits: the keyed SipHash-128 of source (16 bytes) | kind (1 byte) |
+// position (8 bytes, big-endian). Fixed width, so no two (source, kind, position) share an input.
+// Every keyed Nats-Msg-Id is made with it: an agent's (kind = its lane) and a control-plane
+// source's (common/control_events.h).
+std::string msg_id_tag(const MsgIdKey& key, const UuidBytes& source, std::uint8_t kind,
+                       std::uint64_t position);
 
 // A position in one of the agent's two lanes (schemas/events.fbs, Envelope.lane).
 struct LaneSeq {
