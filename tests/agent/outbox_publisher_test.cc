@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "common/event_codec.h"
@@ -233,15 +234,15 @@ TEST_CASE("another agent cannot make this agent's events duplicates") {
   const auto a_bytes = test::heartbeat_event(attacker, clock, 1);
   const std::vector<AgentMsgIds> guesses{AgentMsgIds(victim, MsgIdKey::generate()),
                                          AgentMsgIds(victim, MsgIdKey{})};
-  std::vector<std::string> forged;
+  std::set<std::string> forged;  // each id once: a repeat would be the attacker's own duplicate
   for (std::uint64_t s = 1; s <= kEvents + 10; ++s) {
-    forged.push_back(codec::agent_msg_id(victim, AgentSeq{s}));
-    forged.push_back(fmt::format("{}:{}:", victim.str(), s));
-    for (const auto& g : guesses) forged.push_back(g.ordered(AgentSeq{s}));
+    forged.insert(codec::agent_msg_id(victim, AgentSeq{s}));
+    forged.insert(fmt::format("{}:{}:", victim.str(), s));
+    for (const auto& g : guesses) forged.insert(g.ordered(AgentSeq{s}));
   }
   for (std::uint64_t n = 1; n <= kHeartbeats; ++n) {
-    forged.push_back(fmt::format("{}:hb:{}", victim.str(), n));
-    for (const auto& g : guesses) forged.push_back(g.presence(n));
+    forged.insert(fmt::format("{}:hb:{}", victim.str(), n));
+    for (const auto& g : guesses) forged.insert(g.presence(n));
   }
   for (const auto& id : forged) {
     REQUIRE((*a_js)->publish_async(a_subject, a_bytes, id).has_value());
