@@ -35,6 +35,9 @@ constexpr std::array kSettings{
     Setting{"rollup-retention", Type::kDuration, "400d",
             "hourly metrics rollups kept (whole month partitions are dropped past it)", 86'400'000,
             kAny},
+    Setting{"dead-letter-retention", Type::kDuration, "30d",
+            "dead letters kept, by the stream time of their message (deleted at partition upkeep)",
+            86'400'000, kAny},
     Setting{"partition-upkeep-interval", Type::kDuration, "1h",
             "how often partitions are created ahead and retention is applied", 1'000, 86'400'000},
     Setting{
@@ -93,6 +96,7 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .fetch_timeout = v.duration("fetch-timeout"),
                      .metrics_retention = v.duration("metrics-retention"),
                      .rollup_retention = v.duration("rollup-retention"),
+                     .dead_letter_retention = v.duration("dead-letter-retention"),
                      .partition_upkeep_interval = v.duration("partition-upkeep-interval"),
                      .migrations_dir = v.str("migrations-dir"),
                      .ticker = v.flag("ticker"),
