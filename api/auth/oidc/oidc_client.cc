@@ -27,8 +27,12 @@ Result<boost::json::object> OidcClient::fetch_json(const FetchRequest& request,
   if (ec || !v.is_object()) return failf("{}: HTTP {} without a JSON object", what, res->status);
   if (res->status != 200) {
     // OAuth error responses carry "error" (a code, no secret); show it, not the description.
-    return failf("{}: HTTP {} ({})", what, res->status,
-                 str_or_empty(v.as_object(), "error").substr(0, 64));
+    // A 400 (invalid_grant: a bad, spent or PKCE-mismatched code) is the sign-in's fault, not
+    // the provider's.
+    std::string error = str_or_empty(v.as_object(), "error").substr(0, 64);
+    std::string message = fmt::format("{}: HTTP {} ({})", what, res->status, error);
+    if (res->status == 400) return fail(Error::Code::kInvalidInput, std::move(message));
+    return fail(std::move(message));
   }
   return std::move(v.as_object());
 }
