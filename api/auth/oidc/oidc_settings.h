@@ -22,7 +22,7 @@ inline constexpr std::array kOidcSettings = {
     Setting{"oidc-client-secret-file", Type::kString, "",
             "file holding the client secret (mode 0600); empty: a public client (PKCE only)"},
     Setting{"oidc-redirect-uri", Type::kString, "",
-            "redirect URI registered with the provider: the dashboard's /sso-callback page"},
+            "redirect URI registered with the provider: the dashboard's root, https://<host>/"},
     Setting{"oidc-scopes", Type::kString, "openid profile email", "scopes asked for"},
     Setting{"oidc-subject-claim", Type::kString, "sub",
             "ID-token claim that identifies a user (Entra ID: oid)"},
