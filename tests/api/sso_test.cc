@@ -293,3 +293,32 @@ TEST_CASE("sso: provider URLs must be https, plain http only on loopback") {
   REQUIRE_FALSE(c.has_value());
   CHECK(c.error().message.find("oidc-issuer") != std::string::npos);
 }
+
+// HTTPS to the provider: its certificate must chain to a trusted CA and name the host. The test
+// CA is trusted only through oidc-ca-file.
+TEST_CASE("sso: an https provider is used only when its certificate verifies") {
+  TempDir tls("oidc-tls");
+  OidcProviderFixture provider(kRedirect, tls.path().string());
+  auto with_ca = [&](bool trust) {
+    return [&, trust](api::ApiConfig& c) {
+      c.oidc.issuer = provider.issuer();
+      c.oidc.client_id = "rmm-rs";
+      c.oidc.client_secret = OidcProviderFixture::kClientSecret;
+      c.oidc.redirect_uri = kRedirect;
+      if (trust) c.oidc.ca_file = provider.ca_file();
+    };
+  };
+  {
+    ApiEnv env("sso_tls", real_clock(), with_ca(true));
+    env.exec(read_text(fs::path(RMM_SOURCE_DIR) / "projector/migrations/0016_oidc_sign_in.sql"));
+    auto res = env.send("POST", "/api/v1/auth/oidc/start", "");
+    REQUIRE_MESSAGE(res.status == 200, res.body);
+    auto url = std::string(parse_object(res.body).at("authorization_url").as_string());
+    CHECK(url.rfind(provider.issuer() + "/auth?", 0) == 0);
+  }
+  {
+    ApiEnv env("sso_tls", real_clock(), with_ca(false));
+    env.exec(read_text(fs::path(RMM_SOURCE_DIR) / "projector/migrations/0016_oidc_sign_in.sql"));
+    check_problem(env.send("POST", "/api/v1/auth/oidc/start", ""), 502);
+  }
+}
