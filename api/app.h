@@ -37,6 +37,7 @@ class App {
   Status start();
   std::uint16_t port() const { return server_->port(); }
   const Router& router() const { return router_; }
+  oidc::OidcRoutes& oidc() { return *oidc_; }
   // Graceful: stops accepting, finishes in-flight requests (up to shutdown-grace).
   void stop();
 

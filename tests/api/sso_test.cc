@@ -177,6 +177,40 @@ TEST_CASE("sso: with oidc-require-mfa only an ID token whose amr names mfa signs
   CHECK_MESSAGE(ok.status == 200, ok.body);
 }
 
+// GuruRMM's own second factor (the gate the TOTP sign-in provides) is asked after SSO unless the
+// provider reports it did MFA itself.
+TEST_CASE("sso: a second factor due for the role is asked unless the provider reported mfa") {
+  SsoStack s("rmm-rs");
+  s.link(s.env.add_user("boss", "admin", {{"global", kNilUuid}}), "frank");
+  s.link(s.env.add_user("tech2", "technician", {{"global", kNilUuid}}), "gina");
+  int asked = 0;
+  s.env.app().oidc().set_second_factor_gate([&](pqxx::transaction_base&, const UserId&,
+                                                schema::UserRole role,
+                                                UnixNanos) -> std::optional<boost::json::object> {
+    ++asked;
+    if (role != schema::UserRole::Admin) return std::nullopt;
+    return boost::json::object{{"second_factor", "totp"}, {"pending_token", "p"}};
+  });
+  const auto sessions = count(s.env, "auth.sessions");
+  auto challenged = s.sign_in("frank");
+  REQUIRE_MESSAGE(challenged.status == 200, challenged.body);
+  auto body = parse_object(challenged.body);
+  CHECK(body.at("second_factor").as_string() == "totp");
+  CHECK_FALSE(body.contains("token"));
+  CHECK(count(s.env, "auth.sessions") == sessions);
+  CHECK(asked == 1);
+
+  auto with_mfa = s.sign_in("frank", /*mfa=*/true);
+  REQUIRE_MESSAGE(with_mfa.status == 200, with_mfa.body);
+  CHECK(parse_object(with_mfa.body).contains("token"));
+  CHECK(asked == 1);  // not asked: the provider did MFA
+
+  auto tech = s.sign_in("gina");
+  REQUIRE_MESSAGE(tech.status == 200, tech.body);
+  CHECK(parse_object(tech.body).contains("token"));
+  CHECK(asked == 2);
+}
+
 // The ID-token checks on real tokens of the provider: signature, algorithm, claims.
 TEST_CASE("sso: ID tokens are refused when forged, of another client, stale or of another nonce") {
   OidcProviderFixture provider(kRedirect);

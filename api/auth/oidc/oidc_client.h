@@ -54,7 +54,6 @@ class OidcClient {
   std::chrono::steady_clock::time_point meta_at_;
   std::optional<JwkSet> keys_;
   std::chrono::steady_clock::time_point keys_at_;
-  bool keys_fetched_ = false;
 };
 
 }  // namespace rmm::api::oidc

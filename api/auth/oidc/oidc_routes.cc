@@ -192,7 +192,8 @@ Response OidcRoutes::callback(const Request& req, const RequestContext& ctx) {
     return make_problem(http::status::bad_gateway, "the identity provider could not be reached",
                         ctx, req.version());
   }
-  if (c.require_mfa && std::ranges::find(claims->amr, "mfa") == claims->amr.end()) {
+  const bool provider_mfa = std::ranges::find(claims->amr, "mfa") != claims->amr.end();
+  if (c.require_mfa && !provider_mfa) {
     log::warn("auth.sso_no_mfa", {{"correlation_id", ctx.correlation_id},
                                   {"issuer", claims->issuer},
                                   {"subject", claims->subject}});
@@ -205,9 +206,15 @@ Response OidcRoutes::callback(const Request& req, const RequestContext& ctx) {
     pqxx::work tx(conn);
     auto user = oidc_store::linked_user(tx, claims->issuer, claims->subject);
     if (!user) return Out{Response{}};
+    if (!provider_mfa && second_factor_) {
+      if (auto challenge = second_factor_(tx, user->user, user->role, now)) {
+        tx.commit();
+        return Out{std::move(*challenge)};
+      }
+    }
     std::string token = new_session_token();
     const UnixNanos expires = now + session_ttl_.count() * 1'000'000;
-    auth_store::create_session(tx, token, *user, std::nullopt, now, expires);
+    auth_store::create_session(tx, token, user->user, std::nullopt, now, expires);
     auto principal = Authenticator::lookup(tx, token, now);
     if (!principal) return std::unexpected(principal.error());
     boost::json::object o{{"token", token},
@@ -230,9 +237,15 @@ Response OidcRoutes::callback(const Request& req, const RequestContext& ctx) {
                         ctx, req.version());
   }
   const auto& o = std::get<boost::json::object>(*out);
+  if (!o.contains("token")) {
+    log::info("auth.sso_second_factor",
+              {{"correlation_id", ctx.correlation_id}, {"subject", claims->subject}});
+    return json_response(req, o);
+  }
   log::info("auth.sso_login", {{"correlation_id", ctx.correlation_id},
                                {"user", std::string(o.at("user").at("id").as_string())},
-                               {"subject", claims->subject}});
+                               {"subject", claims->subject},
+                               {"provider_mfa", provider_mfa}});
   return json_response(req, o);
 }
 

@@ -15,16 +15,25 @@
 //
 // Concurrency: thread-safe; handlers block on PostgreSQL and on the provider (bounded by
 // oidc-http-timeout).
-// Limitations: one provider. A second factor is only what the provider reports: with
-// oidc-require-mfa the ID token's amr must name "mfa"; GuruRMM's own TOTP is not asked after SSO.
+// Second factor: an ID token whose amr names "mfa" counts as one (the provider asked for it).
+// Otherwise the second-factor gate (set_second_factor_gate) decides, as for a password sign-in,
+// whether the user must still pass GuruRMM's own (TOTP) and what to answer instead of a session.
+// With oidc-require-mfa an ID token without "mfa" is refused outright.
+//
+// Limitations: one provider. Without a gate set, no GuruRMM second factor is asked after SSO.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <pqxx/pqxx>
 
 #include "api/auth/oidc/oidc_client.h"
 #include "api/db/pg_pool.h"
 #include "api/server/router.h"
+#include "common/control_plane_events.h"
 
 namespace rmm::api::oidc {
 
@@ -35,6 +44,13 @@ class OidcRoutes {
              std::chrono::milliseconds session_ttl);
 
   void register_routes(Router& router);
+
+  // Inside the sign-in's transaction, for a user whose provider reported no "mfa": the answer to
+  // give instead of a session when GuruRMM's own second factor is due (a pending second-factor
+  // sign-in, as POST /auth/login answers), or nullopt for a session. Set before serving.
+  using SecondFactorGate = std::function<std::optional<boost::json::object>(
+      pqxx::transaction_base& tx, const UserId& user, schema::UserRole role, UnixNanos now)>;
+  void set_second_factor_gate(SecondFactorGate gate) { second_factor_ = std::move(gate); }
 
   Response info(const Request& req, const RequestContext& ctx);
   Response start(const Request& req, const RequestContext& ctx);
@@ -50,6 +66,7 @@ class OidcRoutes {
   PgPool& auth_pg_;
   const Clock& clock_;
   std::chrono::milliseconds session_ttl_;
+  SecondFactorGate second_factor_;
 };
 
 }  // namespace rmm::api::oidc

@@ -43,16 +43,17 @@ std::optional<Pending> take_pending(pqxx::transaction_base& tx, std::string_view
   return Pending{rows[0][0].c_str(), rows[0][1].c_str()};
 }
 
-std::optional<UserId> linked_user(pqxx::transaction_base& tx, std::string_view issuer,
-                                  std::string_view subject) {
+std::optional<LinkedUser> linked_user(pqxx::transaction_base& tx, std::string_view issuer,
+                                      std::string_view subject) {
   auto rows = tx.exec_params(R"sql(
-    SELECT i.user_id::text FROM auth.oidc_identities i JOIN users u ON u.id = i.user_id
+    SELECT i.user_id::text, u.role FROM auth.oidc_identities i JOIN users u ON u.id = i.user_id
      WHERE i.issuer = $1 AND i.subject = $2 AND NOT u.disabled)sql",
                              std::string(issuer), std::string(subject));
   if (rows.empty()) return std::nullopt;
   auto id = UserId::parse(rows[0][0].c_str());
-  if (!id) return std::nullopt;
-  return *id;
+  auto role = codec::role_from_name(rows[0][1].c_str());
+  if (!id || !role) return std::nullopt;
+  return LinkedUser{*id, *role};
 }
 
 std::vector<Link> links_of(pqxx::transaction_base& tx, const UserId& user) {

@@ -29,9 +29,13 @@ void put_pending(pqxx::transaction_base& tx, std::string_view state, const Pendi
 std::optional<Pending> take_pending(pqxx::transaction_base& tx, std::string_view state,
                                     UnixNanos now);
 
+struct LinkedUser {
+  UserId user;
+  schema::UserRole role = schema::UserRole::ReadOnly;
+};
 // The enabled user linked to (issuer, subject), if any.
-std::optional<UserId> linked_user(pqxx::transaction_base& tx, std::string_view issuer,
-                                  std::string_view subject);
+std::optional<LinkedUser> linked_user(pqxx::transaction_base& tx, std::string_view issuer,
+                                      std::string_view subject);
 
 struct Link {
   std::string issuer;
