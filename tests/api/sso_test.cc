@@ -159,7 +159,7 @@ TEST_CASE("sso: state and PKCE verifier are single use and bound to their sign-i
   check_problem(s.callback(query_param(back1, "code"), state2), 400);
 }
 
-TEST_CASE("sso: a started sign-in expires after oidc-login-timeout") {
+TEST_CASE("sso: a started sign-in expires after oidc-login-timeout; starts are rate-limited") {
   FakeClock clock(real_clock().now());
   SsoStack s("rmm-rs", clock);
   s.link(s.env.add_user("late", "technician", {{"global", kNilUuid}}), "carol");
@@ -167,6 +167,16 @@ TEST_CASE("sso: a started sign-in expires after oidc-login-timeout") {
   std::string back = s.provider.authorize(url, "carol");
   clock.advance(11min);
   check_problem(s.callback(query_param(back, "code"), state), 400);
+
+  // 20 at once, then 5 a second (the fake clock stands still: none refill).
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(s.env.send("POST", "/api/v1/auth/oidc/start", "").status == 200);
+  auto refused = s.env.send("POST", "/api/v1/auth/oidc/start", "");
+  check_problem(refused, 429);
+  CHECK(refused.headers.at("retry-after") == "1");
+  clock.advance(1s);
+  CHECK(s.env.send("POST", "/api/v1/auth/oidc/start", "").status == 200);
+  CHECK(count(s.env, "auth.oidc_pending") == 21);  // the first was spent by its callback
 }
 
 TEST_CASE("sso: with oidc-require-mfa only an ID token whose amr names mfa signs in") {

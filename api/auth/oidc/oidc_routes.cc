@@ -18,6 +18,8 @@ namespace {
 
 // Unauthenticated starts each leave a row until they expire: past this many, new ones wait.
 constexpr std::int64_t kMaxPending = 10'000;
+constexpr double kStartsPerSecond = 5;
+constexpr double kStartBurst = 20;
 constexpr std::size_t kMaxCode = 2048;
 constexpr std::size_t kMaxSubject = 255;
 
@@ -82,7 +84,20 @@ OidcRoutes::OidcRoutes(OidcConfig config, PgPool& auth_pg, const Clock& clock,
     : client_(std::move(config), clock),
       auth_pg_(auth_pg),
       clock_(clock),
-      session_ttl_(session_ttl) {}
+      session_ttl_(session_ttl),
+      bucket_(kStartBurst),
+      bucket_at_(clock.steady_now()) {}
+
+bool OidcRoutes::take_start_token() {
+  std::lock_guard lock(bucket_mutex_);
+  auto now = clock_.steady_now();
+  double elapsed = std::chrono::duration<double>(now - bucket_at_).count();
+  bucket_at_ = now;
+  bucket_ = std::min(kStartBurst, bucket_ + std::max(elapsed, 0.0) * kStartsPerSecond);
+  if (bucket_ < 1) return false;
+  bucket_ -= 1;
+  return true;
+}
 
 void OidcRoutes::register_routes(Router& router) {
   auto bind = [this](Response (OidcRoutes::*method)(const Request&, const RequestContext&)) {
@@ -115,6 +130,13 @@ Response OidcRoutes::info(const Request& req, const RequestContext&) {
 Response OidcRoutes::start(const Request& req, const RequestContext& ctx) {
   const auto& c = client_.config();
   if (!c.enabled()) return not_configured(req, ctx);
+  if (!take_start_token()) {
+    auto res =
+        make_problem(http::status::too_many_requests,
+                     "too many single sign-ins started; retry in a second", ctx, req.version());
+    res.set(http::field::retry_after, "1");
+    return res;
+  }
   auto meta = client_.metadata();
   if (!meta) {
     log::warn("auth.sso_provider_failed",
