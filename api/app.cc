@@ -66,6 +66,8 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                   .lockout = {.max_failures = config.login_max_failures,
                               .window = config.login_lockout,
                               .lockout = config.login_lockout}});
+  app->oidc_ =
+      std::make_unique<oidc::OidcRoutes>(config.oidc, *app->auth_pg_, clock, config.session_ttl);
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
 
   App* self = app.get();
@@ -102,6 +104,7 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                    auth_route(&AuthRoutes::me));
   app->router_.add(http::verb::post, "/api/v1/auth/impersonate",
                    Access::role(schema::UserRole::Owner), auth_route(&AuthRoutes::impersonate));
+  app->oidc_->register_routes(app->router_);
   app->router_.set_static(
       [self](const Request& req, std::string_view path, const RequestContext& ctx) {
         return self->static_files_->get(req, path, ctx);

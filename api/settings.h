@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 
+#include "api/auth/oidc/oidc_config.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/result.h"
@@ -34,6 +35,7 @@ struct ApiConfig {
   std::chrono::milliseconds session_ttl{12 * 3600'000};
   int login_max_failures = 5;
   std::chrono::milliseconds login_lockout{15 * 60'000};
+  oidc::OidcConfig oidc;  // settings oidc-* (api/auth/oidc/oidc_settings.cc)
 };
 
 // Builds the typed configuration; an invalid value fails with a message naming the key.
