@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "api/auth/passwords.h"
+#include "api/intents/json_input.h"
 #include "api/problem.h"
 #include "api/routes/agents.h"
 #include "api/routes/json_reply.h"
@@ -30,10 +31,9 @@ Response too_many(const Request& req, const RequestContext& ctx, std::int64_t re
 
 // {"username", "password"} as two bounded strings, or nothing.
 std::optional<std::pair<std::string, std::string>> login_body(std::string_view body) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const auto& o = v.as_object();
+  auto v = intents::parse_json_strict(body, 4);
+  if (!v || !v->is_object()) return std::nullopt;
+  const auto& o = v->as_object();
   const auto* u = o.if_contains("username");
   const auto* p = o.if_contains("password");
   if (u == nullptr || p == nullptr || !u->is_string() || !p->is_string()) return std::nullopt;
@@ -189,10 +189,9 @@ Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) 
     return make_problem(http::status::forbidden, "only an owner may impersonate", ctx,
                         req.version());
   }
-  boost::system::error_code ec;
-  auto v = boost::json::parse(req.body(), ec);
+  auto v = intents::parse_json_strict(req.body(), 4);
   const boost::json::value* id_field = nullptr;
-  if (!ec && v.is_object()) id_field = v.as_object().if_contains("user_id");
+  if (v && v->is_object()) id_field = v->as_object().if_contains("user_id");
   std::optional<UserId> target;
   if (id_field != nullptr && id_field->is_string()) {
     auto parsed = UserId::parse(std::string_view(id_field->as_string()));
