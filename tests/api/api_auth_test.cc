@@ -1,8 +1,10 @@
 // Sign-in, sessions, lockout, expiry and impersonation against a real PostgreSQL.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 
 #include "tests/api/api_env.h"
 #include "tests/fixtures/nats_server.h"
@@ -25,7 +27,63 @@ HttpResponse try_login(const ApiEnv& env, const std::string& user, const std::st
       boost::json::serialize(boost::json::object{{"username", user}, {"password", password}}));
 }
 
+// Sends this process's stderr (the log) to a file until destroyed.
+class StderrCapture {
+ public:
+  explicit StderrCapture(const std::filesystem::path& file) : file_(file) {
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f != nullptr);
+    ::dup2(::fileno(f), STDERR_FILENO);
+    std::fclose(f);
+  }
+  ~StderrCapture() { restore(); }
+  // Restores stderr and returns what was written meanwhile.
+  std::string text() {
+    restore();
+    std::ifstream in(file_, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::filesystem::path file_;
+  int saved_ = -1;
+};
+
 }  // namespace
+
+TEST_CASE("a login name's control characters reach the log escaped, never raw") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_ctl", clock);
+  TempDir dir("api-auth-log");
+  const std::string name =
+      std::string("evil\x1b[2J\r\x07") + std::string(1, '\0') + "\nts=2026 level=error msg=forged";
+  HttpResponse res;
+  std::string log;
+  {
+    StderrCapture capture(dir / "stderr.log");
+    res = try_login(env, name, "correct horse battery");
+    log = capture.text();
+  }
+  check_problem(res, 401);
+  CHECK(log.find("auth.login_failed") != std::string::npos);
+  for (char c : {'\x1b', '\r', '\x07', '\0'}) {
+    CAPTURE(static_cast<int>(c));
+    CHECK(log.find(c) == std::string::npos);
+  }
+  CHECK(log.find("\nts=2026 level=error") == std::string::npos);  // no forged line
+  CHECK(log.find("evil\\x1b[2J\\r\\x07\\x00\\nts=2026") != std::string::npos);
+}
 
 TEST_CASE("login, me, logout: the token works until revoked") {
   FakeClock clock(kStart);
