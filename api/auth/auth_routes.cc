@@ -232,10 +232,19 @@ Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) 
       return make_problem(http::status::forbidden, "only a user with a lower role", ctx,
                           req.version());
     }
+    // Tied to the owner's own session: it ends when that one does (logout, expiry, revocation),
+    // and never outlives it.
     const UnixNanos now = clock_.now();
-    const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
+    const std::string owner_token = Authenticator::token_of(req).value_or("");
+    auto owner_expires = auth_store::session_expiry(tx, owner_token, now);
+    if (!owner_expires) {
+      return make_problem(http::status::unauthorized, "sign in: a valid session token is required",
+                          ctx, req.version());
+    }
+    const UnixNanos expires =
+        std::min(now + options_.session_ttl.count() * 1'000'000, *owner_expires);
     std::string token = new_session_token();
-    auth_store::create_session(tx, token, p.user, target, now, expires);
+    auth_store::create_session(tx, token, p.user, target, now, expires, owner_token);
     tx.commit();
     log::warn(
         "auth.impersonate",

@@ -81,15 +81,30 @@ void clear_failures(pqxx::transaction_base& tx, std::string_view username) {
 }
 
 void create_session(pqxx::transaction_base& tx, std::string_view token, const UserId& user,
-                    const std::optional<UserId>& acting_as, UnixNanos now, UnixNanos expires_at) {
+                    const std::optional<UserId>& acting_as, UnixNanos now, UnixNanos expires_at,
+                    std::optional<std::string_view> parent_token) {
   std::optional<std::string> acting;
   if (acting_as) acting = acting_as->str();
+  std::optional<std::string> parent;
+  if (parent_token) parent = Authenticator::token_hash_hex(*parent_token);
   tx.exec_params(R"sql(
-    INSERT INTO auth.sessions (token_hash, user_id, acting_as_user_id, created_at, expires_at)
+    INSERT INTO auth.sessions (token_hash, user_id, acting_as_user_id, created_at, expires_at,
+                               parent_token_hash)
     VALUES (decode($1, 'hex'), $2::uuid, $3::uuid, to_timestamp($4::double precision),
-            to_timestamp($5::double precision)))sql",
+            to_timestamp($5::double precision), decode($6, 'hex')))sql",
                  Authenticator::token_hash_hex(token), user.str(), acting, pg_seconds(now),
-                 pg_seconds(expires_at));
+                 pg_seconds(expires_at), parent);
+}
+
+std::optional<UnixNanos> session_expiry(pqxx::transaction_base& tx, std::string_view token,
+                                        UnixNanos now) {
+  auto rows = tx.exec_params(R"sql(
+    SELECT (extract(epoch FROM expires_at) * 1000000)::bigint FROM auth.sessions
+     WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL
+       AND expires_at > to_timestamp($2::double precision))sql",
+                             Authenticator::token_hash_hex(token), pg_seconds(now));
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::int64_t>() * 1000;
 }
 
 bool revoke_session(pqxx::transaction_base& tx, std::string_view token, UnixNanos now) {

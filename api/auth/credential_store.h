@@ -49,9 +49,14 @@ bool record_failure(pqxx::transaction_base& tx, std::string_view username, UnixN
                     const LockoutPolicy& policy);
 void clear_failures(pqxx::transaction_base& tx, std::string_view username);
 
-// Stores a session under the SHA-256 of `token`.
+// Stores a session under the SHA-256 of `token`. An impersonation (`acting_as`) names the token of
+// the owner's session it is started from (`parent_token`): it is valid only while that one is.
 void create_session(pqxx::transaction_base& tx, std::string_view token, const UserId& user,
-                    const std::optional<UserId>& acting_as, UnixNanos now, UnixNanos expires_at);
+                    const std::optional<UserId>& acting_as, UnixNanos now, UnixNanos expires_at,
+                    std::optional<std::string_view> parent_token = std::nullopt);
+// When the live session of `token` expires; nullopt when there is none.
+std::optional<UnixNanos> session_expiry(pqxx::transaction_base& tx, std::string_view token,
+                                        UnixNanos now);
 // Marks the session revoked; false when no live session has that token.
 bool revoke_session(pqxx::transaction_base& tx, std::string_view token, UnixNanos now);
 

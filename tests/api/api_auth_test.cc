@@ -205,6 +205,44 @@ TEST_CASE("impersonation: an owner acts as a lower user, with both identities") 
   check_problem(env.get("/api/v1/auth/me", as_tech), 401);
 }
 
+TEST_CASE("impersonation ends with the owner's session: logout, expiry") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_imp_end", clock);
+  env.add_user("olga", "owner", {{"global", kNilUuid}});
+  std::string tech = env.add_user("ted", "technician", {{"client", kClientA}});
+  const std::string body = boost::json::serialize(boost::json::object{{"user_id", tech}});
+  auto impersonate = [&](const std::string& owner_token) {
+    auto res = env.send("POST", "/api/v1/auth/impersonate", owner_token, body);
+    REQUIRE(res.status == 200);
+    return parse_object(res.body);
+  };
+
+  // The owner signs out: the session acting as the technician ends with it.
+  std::string owner_token = env.login("olga");
+  std::string as_tech(impersonate(owner_token).at("token").as_string());
+  REQUIRE(env.get("/api/v1/auth/me", as_tech).status == 200);
+  REQUIRE(env.send("POST", "/api/v1/auth/logout", owner_token).status == 204);
+  check_problem(env.get("/api/v1/auth/me", as_tech), 401);
+
+  // Another sign-in of the same owner is not affected by ending one impersonation.
+  std::string second = env.login("olga");
+  std::string third = env.login("olga");
+  std::string from_second(impersonate(second).at("token").as_string());
+  std::string from_third(impersonate(third).at("token").as_string());
+  REQUIRE(env.send("POST", "/api/v1/auth/logout", second).status == 204);
+  check_problem(env.get("/api/v1/auth/me", from_second), 401);
+  CHECK(env.get("/api/v1/auth/me", from_third).status == 200);
+
+  // Started 6 h into a 12 h session, it ends when the owner's session does, not 12 h later.
+  clock.advance(6h);
+  auto late = impersonate(third);
+  CHECK(late.at("expires_at").as_string() == "2026-01-02T15:05:00.000Z");
+  std::string late_token(late.at("token").as_string());
+  clock.advance(6h + 1min);
+  check_problem(env.get("/api/v1/auth/me", third), 401);
+  check_problem(env.get("/api/v1/auth/me", late_token), 401);
+}
+
 TEST_CASE("rmm-api create-user: the first owner's credential and UserCreated, once") {
   ApiEnv env("api_auth_cli");
   // With the production streams: exit 0 means RMM_EVENTS acknowledged UserCreated.
