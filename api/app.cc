@@ -63,7 +63,11 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
       *app->pg_, *app->auth_pg_, *app->intent_publisher_, clock, {.home = config.enroll_home}});
   app->intents_->register_routes(app->router_);
   app->live_hub_ = std::make_unique<live::LiveHub>(
-      *app->nats_, *app->pg_, clock, live::LiveOptions{.offline_after = config.offline_after});
+      *app->nats_, *app->pg_, clock,
+      live::LiveOptions{.offline_after = config.offline_after,
+                        .max_connections = config.live_max_streams,
+                        .max_per_user = config.live_max_per_user,
+                        .max_per_session = config.live_max_per_session});
   app->live_ = std::make_unique<live::LiveRoute>(*app->live_hub_);
   app->router_.add(http::verb::get, "/api/v1/openapi.json", get_openapi);
   app->router_.add(

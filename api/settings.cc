@@ -42,6 +42,14 @@ constexpr std::array kSettings = {
             "failed sign-ins of one username (within login-lockout) that lock it", 1, 1000},
     Setting{"login-lockout", Type::kDuration, "15m",
             "how long a username stays locked after too many failed sign-ins", 1000, 86'400'000},
+    Setting{"live-max-streams", Type::kInt, "256",
+            "open GET /api/v1/live streams in all; the last live-max-per-user are kept for owners",
+            2, 100'000},
+    Setting{"live-max-per-user", Type::kInt, "16",
+            "live streams of one user (a newer one ends the oldest); below live-max-streams", 1,
+            10'000},
+    Setting{"live-max-per-session", Type::kInt, "8",
+            "live streams of one sign-in (a newer one ends the oldest)", 1, 10'000},
     Setting{"enroll-home", Type::kString, "",
             "installation home whose nats/ holds the agent signing key: enables the enrollment "
             "responder (docs/enrollment.md); empty disables it"},
@@ -99,6 +107,13 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.session_ttl = values.duration("session-ttl");
   c.login_max_failures = static_cast<int>(values.integer("login-max-failures"));
   c.login_lockout = values.duration("login-lockout");
+  c.live_max_streams = static_cast<std::size_t>(values.integer("live-max-streams"));
+  c.live_max_per_user = static_cast<std::size_t>(values.integer("live-max-per-user"));
+  c.live_max_per_session = static_cast<std::size_t>(values.integer("live-max-per-session"));
+  if (c.live_max_streams <= c.live_max_per_user) {
+    return fail(
+        "setting 'live-max-streams': must be above live-max-per-user (owners keep that many)");
+  }
   return c;
 }
 

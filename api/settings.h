@@ -33,6 +33,9 @@ struct ApiConfig {
   std::chrono::milliseconds session_ttl{12 * 3600'000};
   int login_max_failures = 5;
   std::chrono::milliseconds login_lockout{15 * 60'000};
+  std::size_t live_max_streams = 256;
+  std::size_t live_max_per_user = 16;
+  std::size_t live_max_per_session = 8;
 };
 
 // Builds the typed configuration; an invalid value fails with a message naming the key.

@@ -106,7 +106,8 @@ Result<Principal> Authenticator::authenticate(const Request& req) const {
 Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_view token,
                                         UnixNanos now) {
   SqlParams p;
-  p.bind(token_hash_hex(token));
+  std::string hash = token_hash_hex(token);
+  p.bind(hash);
   p.bind(auth_store::pg_seconds(now));
   pqxx::result rows = p.exec_prepared(tx, kSessionSql);
   if (rows.empty()) return fail(Error::Code::kNotFound, "unknown, expired or revoked session");
@@ -122,6 +123,7 @@ Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_
   pr.display_name = row[2].c_str();
   pr.role = *role;
   pr.scopes = std::move(*scopes);
+  pr.session = std::move(hash);
   if (std::string_view owner = row[5].c_str(); !owner.empty()) {
     auto id = UserId::parse(owner);
     if (!id) return fail(Error::Code::kNotFound, "malformed session row");
