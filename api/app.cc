@@ -1,5 +1,7 @@
 #include "api/app.h"
 
+#include <algorithm>
+
 namespace rmm::api {
 
 Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& clock) {
@@ -36,16 +38,28 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
       .read_only = false,
       .acquire_timeout = config.request_timeout,
   });
+  // Sign-ins may hold at most login-hash-concurrency workers hashing and as many waiting, and
+  // always leave one worker free for everything else.
+  const int hashing = std::min(config.login_hash_concurrency, config.pg_pool_size - 1);
+  app->passwords_ = std::make_unique<PasswordGate>(PasswordGate::Options{
+      .concurrent = std::max(1, hashing),
+      .waiting = std::max(0, std::min(hashing, config.pg_pool_size - hashing - 1)),
+      .max_wait = config.request_timeout});
+  auto trusted = parse_trusted_proxies(config.trusted_proxies);
+  if (!trusted) return std::unexpected(with_context(trusted.error(), "setting 'trusted-proxies'"));
   app->authenticator_ = std::make_unique<Authenticator>(*app->pg_, clock);
   app->health_ = std::make_unique<HealthRoute>(*app->pg_, *app->nats_);
   app->reads_ = std::make_unique<ReadRoutes>(*app->pg_, clock,
                                              ReadOptions{.offline_after = config.offline_after});
   app->auth_ = std::make_unique<AuthRoutes>(
-      *app->auth_pg_, *app->pg_, clock,
+      *app->auth_pg_, *app->pg_, *app->passwords_, clock,
       AuthOptions{.session_ttl = config.session_ttl,
                   .lockout = {.max_failures = config.login_max_failures,
                               .window = config.login_lockout,
-                              .lockout = config.login_lockout}});
+                              .lockout = config.login_lockout},
+                  .per_source = {.burst = static_cast<double>(config.login_source_burst),
+                                 .per_minute = static_cast<double>(config.login_source_per_minute)},
+                  .trusted_proxies = std::move(*trusted)});
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
 
   App* self = app.get();
@@ -59,8 +73,13 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   auto publisher = intents::IntentPublisher::create(*app->nats_, clock);
   if (!publisher) return std::unexpected(publisher.error());
   app->intent_publisher_ = std::move(*publisher);
-  app->intents_ = std::make_unique<intents::IntentRoutes>(intents::IntentDeps{
-      *app->pg_, *app->auth_pg_, *app->intent_publisher_, clock, {.home = config.enroll_home}});
+  app->intents_ =
+      std::make_unique<intents::IntentRoutes>(intents::IntentDeps{*app->pg_,
+                                                                  *app->auth_pg_,
+                                                                  *app->passwords_,
+                                                                  *app->intent_publisher_,
+                                                                  clock,
+                                                                  {.home = config.enroll_home}});
   app->intents_->register_routes(app->router_);
   app->live_hub_ = std::make_unique<live::LiveHub>(
       *app->nats_, *app->pg_, clock,

@@ -39,9 +39,23 @@ constexpr std::array kSettings = {
     Setting{"session-ttl", Type::kDuration, "12h", "how long a sign-in session lasts", 60'000,
             30LL * 86'400'000},
     Setting{"login-max-failures", Type::kInt, "5",
-            "failed sign-ins of one username (within login-lockout) that lock it", 1, 1000},
+            "failed sign-ins of one username from one source address (within login-lockout) that "
+            "lock that username for that address",
+            1, 1000},
     Setting{"login-lockout", Type::kDuration, "15m",
-            "how long a username stays locked after too many failed sign-ins", 1000, 86'400'000},
+            "how long a username stays locked for an address after too many failed sign-ins", 1000,
+            86'400'000},
+    Setting{"login-source-burst", Type::kInt, "10",
+            "sign-in attempts one source address may make at once (a success gives its back)", 1,
+            100'000},
+    Setting{"login-source-per-minute", Type::kInt, "10",
+            "sign-in attempts one source address regains per minute", 1, 100'000},
+    Setting{"login-hash-concurrency", Type::kInt, "1",
+            "Argon2id password checks run at once (as many more may wait); below pg-pool-size", 1,
+            64},
+    Setting{"trusted-proxies", Type::kString, "",
+            "comma-separated addresses of reverse proxies whose X-Forwarded-For names the client "
+            "(for per-address sign-in limits); empty believes no header"},
     Setting{"live-max-streams", Type::kInt, "256",
             "open GET /api/v1/live streams in all; the last live-max-per-user are kept for owners",
             2, 100'000},
@@ -107,6 +121,14 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.session_ttl = values.duration("session-ttl");
   c.login_max_failures = static_cast<int>(values.integer("login-max-failures"));
   c.login_lockout = values.duration("login-lockout");
+  c.login_source_burst = static_cast<int>(values.integer("login-source-burst"));
+  c.login_source_per_minute = static_cast<int>(values.integer("login-source-per-minute"));
+  c.login_hash_concurrency = static_cast<int>(values.integer("login-hash-concurrency"));
+  if (c.login_hash_concurrency >= c.pg_pool_size) {
+    return fail(
+        "setting 'login-hash-concurrency': must be below pg-pool-size (the request workers)");
+  }
+  c.trusted_proxies = values.str("trusted-proxies");
   c.live_max_streams = static_cast<std::size_t>(values.integer("live-max-streams"));
   c.live_max_per_user = static_cast<std::size_t>(values.integer("live-max-per-user"));
   c.live_max_per_session = static_cast<std::size_t>(values.integer("live-max-per-session"));

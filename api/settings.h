@@ -33,6 +33,10 @@ struct ApiConfig {
   std::chrono::milliseconds session_ttl{12 * 3600'000};
   int login_max_failures = 5;
   std::chrono::milliseconds login_lockout{15 * 60'000};
+  int login_source_burst = 10;
+  int login_source_per_minute = 10;
+  int login_hash_concurrency = 1;
+  std::string trusted_proxies;  // comma-separated IP addresses
   std::size_t live_max_streams = 256;
   std::size_t live_max_per_user = 16;
   std::size_t live_max_per_session = 8;

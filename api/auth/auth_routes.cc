@@ -81,11 +81,14 @@ Response db_unavailable(const Request& req, const RequestContext& ctx, const Err
 
 }  // namespace
 
-AuthRoutes::AuthRoutes(PgPool& auth_pg, PgPool& read_pg, const Clock& clock, AuthOptions options)
+AuthRoutes::AuthRoutes(PgPool& auth_pg, PgPool& read_pg, PasswordGate& passwords,
+                       const Clock& clock, AuthOptions options)
     : auth_pg_(auth_pg),
       read_pg_(read_pg),
+      passwords_(passwords),
       clock_(clock),
       options_(options),
+      sources_(clock, options.per_source),
       bucket_(options.login_burst),
       bucket_at_(clock.steady_now()) {}
 
@@ -108,14 +111,29 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
                         req.version());
   }
   const auto& [username, password] = *body;
-  if (!take_login_token()) return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
+  const std::string source = login_source(ctx.remote, req, options_.trusted_proxies);
+  std::chrono::seconds retry{1};
+  if (!sources_.take(source, retry)) {
+    return too_many(req, ctx, retry.count(), "too many sign-in attempts from your address");
+  }
   if (!valid_username(username)) {
     // No such user can exist: the same answer as for an unknown one, without the Argon2id work
     // (the rule is public, so skipping it reveals nothing).
     log::warn("auth.login_failed", {{"correlation_id", ctx.correlation_id},
                                     {"username", username},
+                                    {"source", source},
                                     {"reason", "malformed username"}});
     return unauthorized(req, ctx);
+  }
+  // Refusals from here on are the server's, not the caller's failures: the attempt is given back.
+  if (!take_login_token()) {
+    sources_.give_back(source);
+    return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
+  }
+  auto ticket = passwords_.enter();
+  if (!ticket) {
+    sources_.give_back(source);
+    return too_many(req, ctx, 1, "the server is busy checking other sign-ins; retry");
   }
 
   // Each step is one transaction on the credential pool, run again on a new connection when
@@ -129,7 +147,7 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   };
   auto found = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) {
     pqxx::work tx(c);
-    Found f{auth_store::locked_until(tx, username, now), std::nullopt};
+    Found f{auth_store::locked_until(tx, username, source, now), std::nullopt};
     if (!f.locked_until) f.user = auth_store::find_login(tx, username);
     tx.commit();
     return f;
@@ -137,27 +155,35 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   if (!found) return db_unavailable(req, ctx, found.error());
   if (found->locked_until) {
     return too_many(req, ctx, (*found->locked_until - now) / 1'000'000'000,
-                    "too many failed sign-ins; this account is locked for a while");
+                    "too many failed sign-ins from your address; this account is locked here for "
+                    "a while");
   }
   const auto& user = found->user;
-  // ~0.1 s of Argon2id, the same for unknown users.
-  bool ok = verify_password(user ? user->password_hash : decoy_hash(), password) && user;
-  if (!ok) {
+  // ~0.1 s of Argon2id, the same for unknown users, once the gate gives a turn.
+  auto verified = ticket->verify(user ? user->password_hash : decoy_hash(), password);
+  ticket.reset();
+  if (!verified) {
+    sources_.give_back(source);
+    return too_many(req, ctx, 1, "the server is busy checking other sign-ins; retry");
+  }
+  if (!*verified || !user) {
     auto locked = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) {
       pqxx::work tx(c);
-      bool l = auth_store::record_failure(tx, username, now, options_.lockout);
+      bool l = auth_store::record_failure(tx, username, source, now, options_.lockout);
       tx.commit();
       return l;
     });
     if (!locked) return db_unavailable(req, ctx, locked.error());
-    log::warn(
-        "auth.login_failed",
-        {{"correlation_id", ctx.correlation_id}, {"username", username}, {"locked", *locked}});
+    log::warn("auth.login_failed", {{"correlation_id", ctx.correlation_id},
+                                    {"username", username},
+                                    {"source", source},
+                                    {"locked", *locked}});
     return unauthorized(req, ctx);
   }
+  sources_.give_back(source);
   auto out = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) -> Result<boost::json::object> {
     pqxx::work tx(c);
-    auth_store::clear_failures(tx, username);
+    auth_store::clear_failures(tx, username, source);
     std::string token = new_session_token();
     const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
     auth_store::create_session(tx, token, user->user, std::nullopt, now, expires);

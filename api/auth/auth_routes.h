@@ -2,9 +2,18 @@
 //
 // Login: {"username", "password"} -> 200 {"token", "expires_at", "user"}; 401 for any bad
 // credential (unknown user, wrong password, disabled user: one answer, and an unknown user still
-// costs one Argon2id verification); 429 with Retry-After while the username is locked out
-// (LockoutPolicy) or when the process-wide login token bucket is empty (bounds Argon2id work to
-// `burst` at once and `per_second` on average). 400 for a malformed body.
+// costs one Argon2id verification); 400 for a malformed body; 429 with Retry-After, in the order
+// checked (each before any work of the next):
+//   - the source address (login_source.h) has used its attempts (SourceLimiter: a success gives
+//     its attempt back, so this bounds the failures one address makes over every username);
+//   - the process-wide token bucket is empty (`login_burst` at once, `logins_per_second`);
+//   - the Argon2id gate is full (PasswordGate: at most so many hashes run or wait);
+//   - the username is locked for this source (LockoutPolicy, per username and source address:
+//     failures from elsewhere never lock out the owner signing in from its own address).
+// A remote stranger can thus neither lock the owner out nor slow every other request: what one
+// address can make the server do is bounded by its own bucket.
+//
+// Logout revokes the session presented (and so every impersonation started from it).
 //
 // Impersonate (owner only, not while impersonating): {"user_id"} of an enabled user with a lower
 // role -> 200 {"token", "expires_at"} for a session of the owner acting as that user.
@@ -17,6 +26,8 @@
 
 #include "api/auth/authenticator.h"
 #include "api/auth/credential_store.h"
+#include "api/auth/login_source.h"
+#include "api/auth/password_gate.h"
 #include "api/db/pg_pool.h"
 #include "api/server/http.h"
 #include "common/clock.h"
@@ -28,12 +39,16 @@ struct AuthOptions {
   auth_store::LockoutPolicy lockout;
   double logins_per_second = 5;  // token bucket refill
   double login_burst = 20;       // token bucket size
+  SourceLimiter::Options per_source;
+  std::vector<boost::asio::ip::address> trusted_proxies;  // whose X-Forwarded-For is believed
 };
 
 class AuthRoutes {
  public:
-  // `auth_pg` must be a read-write pool (auth.* tables); `read_pg` the read models.
-  AuthRoutes(PgPool& auth_pg, PgPool& read_pg, const Clock& clock, AuthOptions options);
+  // `auth_pg` must be a read-write pool (auth.* tables); `read_pg` the read models; `passwords`
+  // bounds the Argon2id work (shared with the user intents).
+  AuthRoutes(PgPool& auth_pg, PgPool& read_pg, PasswordGate& passwords, const Clock& clock,
+             AuthOptions options);
 
   Response login(const Request& req, const RequestContext& ctx);
   Response logout(const Request& req, const RequestContext& ctx);
@@ -45,8 +60,10 @@ class AuthRoutes {
 
   PgPool& auth_pg_;
   PgPool& read_pg_;
+  PasswordGate& passwords_;
   const Clock& clock_;
   AuthOptions options_;
+  SourceLimiter sources_;
   std::mutex bucket_mutex_;
   double bucket_ = 0;
   std::chrono::steady_clock::time_point bucket_at_;

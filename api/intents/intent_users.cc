@@ -50,10 +50,12 @@ Result<std::string> password_of(const Body& body) {
   return std::string(pw);
 }
 
-Result<std::string> hash_of(const std::string& password) {
-  auto hash = api::hash_password(password);
-  if (!hash) return fail(hash.error().message);  // out of memory: a logged 500
-  return hash;
+// Argon2id through the gate. kTimeout (503) when it is full or gives no turn in time.
+Result<std::string> hash_of(PasswordGate& gate, const std::string& password) {
+  auto ticket = gate.enter();
+  if (!ticket) return fail(Error::Code::kTimeout, "the password hashing gate is full");
+  // kTimeout: no turn in time (503); anything else is out of memory (a logged 500).
+  return ticket->hash(password);
 }
 
 Result<schema::UserRole> parse_role(const Body& body) {
@@ -162,7 +164,7 @@ Response IntentRoutes::create_user(const Request& req, const RequestContext& ctx
   if (*taken) {
     return problem_for(Error{Error::Code::kConflict, "that username is taken"}, req, ctx);
   }
-  auto hash = hash_of(*password);
+  auto hash = hash_of(d_.passwords, *password);
   if (!hash) return problem_for(hash.error(), req, ctx);
 
   auto id = UserId::generate(d_.clock);
@@ -241,7 +243,7 @@ Response IntentRoutes::update_user(const Request& req, const RequestContext& ctx
   }
   std::optional<std::string> hash;
   if (password) {
-    auto h = hash_of(*password);
+    auto h = hash_of(d_.passwords, *password);
     if (!h) return problem_for(h.error(), req, ctx);
     hash = std::move(*h);
   }
