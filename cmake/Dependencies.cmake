@@ -10,6 +10,8 @@ find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json CONFIG)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# libcrypto (libssl-dev) for HMAC-SHA1 only: TOTP authenticator apps use it and libsodium has none.
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_program(FLATC flatc REQUIRED)
 find_program(NATS_SERVER nats-server)
 

@@ -7,7 +7,7 @@ RMM_PACKAGES=(
   build-essential cmake ninja-build pkg-config g++
   libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
-  postgresql-15 curl
+  libssl-dev postgresql-15 curl
 )
 # What only the tests need (test): the format check and the dashboard's browser tests. Chromium
 # pulls in systemd, cups and avahi, which a server that only runs GuruRMM should not get.
