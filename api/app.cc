@@ -59,7 +59,8 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                               .lockout = config.login_lockout},
                   .per_source = {.burst = static_cast<double>(config.login_source_burst),
                                  .per_minute = static_cast<double>(config.login_source_per_minute)},
-                  .trusted_proxies = std::move(*trusted)});
+                  .trusted_proxies = std::move(*trusted),
+                  .totp_required = config.totp_required});
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
 
   App* self = app.get();
@@ -105,6 +106,20 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                    auth_route(&AuthRoutes::me));
   app->router_.add(http::verb::post, "/api/v1/auth/impersonate",
                    Access::role(schema::UserRole::Owner), auth_route(&AuthRoutes::impersonate));
+  app->router_.add(http::verb::post, "/api/v1/auth/login/second-factor", Access::open(),
+                   auth_route(&AuthRoutes::login_second_factor));
+  app->router_.add(http::verb::post, "/api/v1/auth/login/enroll-totp", Access::open(),
+                   auth_route(&AuthRoutes::login_enroll_totp));
+  app->router_.add(http::verb::get, "/api/v1/auth/totp", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_status));
+  app->router_.add(http::verb::post, "/api/v1/auth/totp", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_start));
+  app->router_.add(http::verb::post, "/api/v1/auth/totp/confirm", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_confirm));
+  app->router_.add(http::verb::delete_, "/api/v1/auth/totp", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_remove));
+  app->router_.add(http::verb::delete_, "/api/v1/users/{id}/totp",
+                   Access::role(schema::UserRole::Owner), auth_route(&AuthRoutes::totp_reset));
   app->router_.set_static(
       [self](const Request& req, std::string_view path, const RequestContext& ctx) {
         return self->static_files_->get(req, path, ctx);

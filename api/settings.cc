@@ -56,6 +56,9 @@ constexpr std::array kSettings = {
     Setting{"trusted-proxies", Type::kString, "",
             "comma-separated addresses of reverse proxies whose X-Forwarded-For names the client "
             "(for per-address sign-in limits); empty believes no header"},
+    Setting{"totp-required-roles", Type::kString, "",
+            "comma-separated roles (read_only, technician, admin, owner) that must sign in with a "
+            "TOTP second factor; a user of such a role without one enrols at its next sign-in"},
     Setting{"live-max-streams", Type::kInt, "256",
             "open GET /api/v1/live streams in all; the last live-max-per-user are kept for owners",
             2, 100'000},
@@ -129,6 +132,18 @@ Result<ApiConfig> to_config(const config::Values& values) {
         "setting 'login-hash-concurrency': must be below pg-pool-size (the request workers)");
   }
   c.trusted_proxies = values.str("trusted-proxies");
+  const std::string roles = values.str("totp-required-roles");
+  for (std::string_view rest = roles; !rest.empty();) {
+    auto comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name.empty()) continue;
+    auto role = codec::role_from_name(name);
+    if (!role) return failf("setting 'totp-required-roles': '{}' is not a role", name);
+    c.totp_required.push_back(*role);
+  }
   c.live_max_streams = static_cast<std::size_t>(values.integer("live-max-streams"));
   c.live_max_per_user = static_cast<std::size_t>(values.integer("live-max-per-user"));
   c.live_max_per_session = static_cast<std::size_t>(values.integer("live-max-per-session"));

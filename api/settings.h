@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
+#include "common/control_plane_events.h"
 #include "common/log.h"
 #include "common/result.h"
 
@@ -36,7 +38,8 @@ struct ApiConfig {
   int login_source_burst = 10;
   int login_source_per_minute = 10;
   int login_hash_concurrency = 1;
-  std::string trusted_proxies;  // comma-separated IP addresses
+  std::string trusted_proxies;                  // comma-separated IP addresses
+  std::vector<schema::UserRole> totp_required;  // roles that must sign in with TOTP
   std::size_t live_max_streams = 256;
   std::size_t live_max_per_user = 16;
   std::size_t live_max_per_session = 8;

@@ -4,7 +4,9 @@
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "api/auth/auth_replies.h"
 #include "api/auth/passwords.h"
+#include "api/auth/totp_store.h"
 #include "api/intents/json_input.h"
 #include "api/problem.h"
 #include "api/routes/agents.h"
@@ -14,21 +16,9 @@
 namespace rmm::api {
 namespace {
 
+using namespace auth_reply;
+
 constexpr std::size_t kMaxUsername = 128;
-
-Response unauthorized(const Request& req, const RequestContext& ctx) {
-  auto res =
-      make_problem(http::status::unauthorized, "wrong username or password", ctx, req.version());
-  res.set(http::field::www_authenticate, "Bearer");
-  return res;
-}
-
-Response too_many(const Request& req, const RequestContext& ctx, std::int64_t retry_s,
-                  std::string_view detail) {
-  auto res = make_problem(http::status::too_many_requests, detail, ctx, req.version());
-  res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(retry_s, 1)));
-  return res;
-}
 
 // What a username may hold (rmm-api create-user and POST /api/v1/users allow no more).
 bool valid_username(std::string_view u) {
@@ -49,34 +39,6 @@ std::optional<std::pair<std::string, std::string>> login_body(std::string_view b
   if (u->as_string().empty() || u->as_string().size() > kMaxUsername) return std::nullopt;
   if (p->as_string().size() > kMaxPasswordLength) return std::nullopt;
   return std::pair{std::string(u->as_string()), std::string(p->as_string())};
-}
-
-boost::json::object me_json(const Principal& p, pqxx::transaction_base& tx) {
-  boost::json::object o;
-  o["id"] = p.user.str();
-  o["username"] = p.username;
-  o["display_name"] = p.display_name;
-  o["role"] = std::string(role_text(p.role));
-  boost::json::array scopes;
-  for (const auto& s : p.scopes) {
-    scopes.push_back(boost::json::object{{"scope", std::string(codec::scope_name(s.scope))},
-                                         {"id", uuid_to_string(s.id)}});
-  }
-  o["scopes"] = std::move(scopes);
-  if (p.impersonator) {
-    boost::json::object imp{{"id", p.impersonator->str()}, {"username", nullptr}};
-    auto rows =
-        tx.exec_params("SELECT username FROM users WHERE id = $1::uuid", p.impersonator->str());
-    if (!rows.empty()) imp["username"] = rows[0][0].c_str();
-    o["impersonator"] = std::move(imp);
-  } else {
-    o["impersonator"] = nullptr;
-  }
-  return o;
-}
-
-Response db_unavailable(const Request& req, const RequestContext& ctx, const Error& e) {
-  return read_problem(Error{Error::Code::kTimeout, e.message}, req, ctx);
 }
 
 }  // namespace
@@ -180,23 +142,36 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
                                     {"locked", *locked}});
     return unauthorized(req, ctx);
   }
-  sources_.give_back(source);
+  // The password is right. A user with a second factor (or whose role requires one) gets a
+  // pending sign-in instead of a session; its attempt is given back only once that completes, so
+  // whoever holds the password still guesses codes at the per-address rate.
+  bool pending = false;
   auto out = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) -> Result<boost::json::object> {
     pqxx::work tx(c);
     auth_store::clear_failures(tx, username, source);
-    std::string token = new_session_token();
-    const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
-    auth_store::create_session(tx, token, user->user, std::nullopt, now, expires);
-    // The new session, resolved like any request would be.
-    auto principal = Authenticator::lookup(tx, token, now);
-    if (!principal) return std::unexpected(principal.error());
-    boost::json::object o{{"token", token},
-                          {"expires_at", format_rfc3339_utc(expires / 1000)},
-                          {"user", me_json(*principal, tx)}};
-    tx.commit();
+    auto totp = auth_store::totp_of(tx, user->user, false);
+    const bool enrolled = totp && totp->confirmed;
+    pending = enrolled || totp_required(user->role);
+    if (pending) {
+      std::string token = new_session_token();
+      const UnixNanos expires = now + kPendingTtl.count();
+      auth_store::create_pending(tx, token, user->user, source, !enrolled, now, expires);
+      tx.commit();
+      return boost::json::object{{"second_factor", enrolled ? "totp" : "totp_enroll"},
+                                 {"pending_token", token},
+                                 {"expires_at", format_rfc3339_utc(expires / 1000)}};
+    }
+    auto o = open_session(tx, user->user, now, options_.session_ttl);
+    if (o) tx.commit();
     return o;
   });
   if (!out) return read_problem(out.error(), req, ctx);
+  if (pending) {
+    log::info("auth.login_second_factor",
+              {{"correlation_id", ctx.correlation_id}, {"user", user->user.str()}});
+    return json_response(req, *out);
+  }
+  sources_.give_back(source);
   log::info("auth.login", {{"correlation_id", ctx.correlation_id}, {"user", user->user.str()}});
   return json_response(req, *out);
 }

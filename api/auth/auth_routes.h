@@ -13,6 +13,13 @@
 // A remote stranger can thus neither lock the owner out nor slow every other request: what one
 // address can make the server do is bounded by its own bucket.
 //
+// Second factor (TOTP, totp_routes.cc; docs/api.md): a user with a confirmed authenticator, or
+// whose role is in `totp_required`, gets {"second_factor": "totp" | "totp_enroll",
+// "pending_token", "expires_at"} instead of a session; POST /auth/login/second-factor with that
+// token and a code (or a recovery code) opens the session. A pending sign-in lasts 5 minutes and
+// takes 5 codes; failed codes lock the user's second factor (every address) for `lockout`: only
+// someone who had the password can cause that.
+//
 // Logout revokes the session presented (and so every impersonation started from it).
 //
 // Impersonate (owner only, not while impersonating): {"user_id"} of an enabled user with a lower
@@ -41,6 +48,8 @@ struct AuthOptions {
   double login_burst = 20;       // token bucket size
   SourceLimiter::Options per_source;
   std::vector<boost::asio::ip::address> trusted_proxies;  // whose X-Forwarded-For is believed
+  std::vector<schema::UserRole> totp_required;            // roles that must sign in with TOTP
+  std::string totp_issuer = "GuruRMM";                    // shown by authenticator apps
 };
 
 class AuthRoutes {
@@ -55,8 +64,23 @@ class AuthRoutes {
   Response me(const Request& req, const RequestContext& ctx);
   Response impersonate(const Request& req, const RequestContext& ctx);
 
+  // totp_routes.cc. Sign-in's second step (open routes, authorized by the pending token):
+  Response login_second_factor(const Request& req, const RequestContext& ctx);
+  Response login_enroll_totp(const Request& req, const RequestContext& ctx);
+  // The signed-in user's own authenticator (not while impersonating):
+  Response totp_status(const Request& req, const RequestContext& ctx);
+  Response totp_start(const Request& req, const RequestContext& ctx);
+  Response totp_confirm(const Request& req, const RequestContext& ctx);
+  Response totp_remove(const Request& req, const RequestContext& ctx);
+  // An owner removes another user's authenticator (lost device and recovery codes).
+  Response totp_reset(const Request& req, const RequestContext& ctx);
+
  private:
+  static constexpr std::chrono::nanoseconds kPendingTtl = std::chrono::minutes(5);
+  static constexpr int kPendingAttempts = 5;
+
   bool take_login_token();
+  bool totp_required(schema::UserRole role) const;
 
   PgPool& auth_pg_;
   PgPool& read_pg_;

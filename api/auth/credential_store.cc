@@ -13,14 +13,15 @@ std::string pg_seconds(UnixNanos t) {
 
 std::optional<LoginUser> find_login(pqxx::transaction_base& tx, std::string_view username) {
   auto rows = tx.exec_params(R"sql(
-    SELECT c.user_id::text, c.password_hash
+    SELECT c.user_id::text, c.password_hash, u.role
       FROM auth.credentials c JOIN users u ON u.id = c.user_id AND NOT u.disabled
      WHERE c.username = $1)sql",
                              std::string(username));
   if (rows.empty()) return std::nullopt;
   auto id = UserId::parse(rows[0][0].c_str());
-  if (!id) return std::nullopt;
-  return LoginUser{*id, rows[0][1].c_str()};
+  auto role = codec::role_from_name(rows[0][2].c_str());
+  if (!id || !role) return std::nullopt;
+  return LoginUser{*id, rows[0][1].c_str(), *role};
 }
 
 void put_credential(pqxx::transaction_base& tx, const UserId& user, std::string_view username,

@@ -22,6 +22,7 @@ namespace rmm::api::auth_store {
 struct LoginUser {
   UserId user;
   std::string password_hash;
+  schema::UserRole role = schema::UserRole::ReadOnly;
 };
 
 // A user who may sign in: a credential row and a `users` row that is not disabled.
