@@ -28,11 +28,10 @@ json::array to_array(const std::vector<std::string>& items) {
   return a;
 }
 
-// -1 everywhere: connections, subscriptions, payload, data.
-void set_unlimited_user_limits(json::object& o) {
-  o["subs"] = -1;
-  o["data"] = -1;
-  o["payload"] = -1;
+void set_user_limits(json::object& o, const ConnectionLimits& limits) {
+  o["subs"] = limits.subscriptions;
+  o["data"] = -1;  // bytes a connection may send in all: not enforced by nats-server 2.9
+  o["payload"] = limits.payload;
 }
 
 }  // namespace
@@ -50,20 +49,22 @@ json::object operator_claims(std::string_view operator_public_key, std::string_v
 
 json::object account_claims(std::string_view account_public_key, const AccountSpec& spec) {
   auto c = base_claims(account_public_key, spec.name);
+  const auto& l = spec.limits;
   json::object limits;
-  limits["subs"] = -1;
-  limits["data"] = -1;
-  limits["payload"] = -1;
-  limits["imports"] = -1;
-  limits["exports"] = -1;
+  limits["subs"] = l.subscriptions;
+  limits["data"] = -1;  // not enforced by nats-server 2.9
+  limits["payload"] = l.payload;
+  limits["imports"] = l.imports;
+  limits["exports"] = l.exports;
   limits["wildcards"] = true;
-  limits["conn"] = -1;
-  limits["leaf"] = -1;
-  limits["mem_storage"] = spec.jetstream ? -1 : 0;
-  limits["disk_storage"] = spec.jetstream ? -1 : 0;
+  limits["conn"] = l.connections;
+  limits["leaf"] = l.leaf_connections;
+  limits["mem_storage"] = spec.jetstream ? l.mem_storage : 0;
+  limits["disk_storage"] = spec.jetstream ? l.disk_storage : 0;
   if (spec.jetstream) {
-    limits["streams"] = -1;
-    limits["consumer"] = -1;
+    limits["streams"] = l.streams;
+    limits["consumer"] = l.consumers;
+    limits["max_bytes_required"] = l.max_bytes_required;
   }
   json::object nats;
   nats["limits"] = std::move(limits);
@@ -83,7 +84,7 @@ json::object account_claims(std::string_view account_public_key, const AccountSp
       json::object tmpl;
       tmpl["pub"] = json::object{{"allow", to_array(k.pub_allow)}};
       tmpl["sub"] = json::object{{"allow", to_array(k.sub_allow)}};
-      set_unlimited_user_limits(tmpl);
+      set_user_limits(tmpl, k.limits);
       json::object scope;
       scope["kind"] = "user_scope";
       scope["key"] = k.key;
@@ -114,7 +115,7 @@ json::object user_claims(std::string_view user_public_key, const UserSpec& spec)
     nats["sub"] = spec.pub_allow.empty() && spec.sub_allow.empty()
                       ? json::object{}
                       : json::object{{"allow", to_array(spec.sub_allow)}};
-    set_unlimited_user_limits(nats);
+    set_user_limits(nats, ConnectionLimits{});  // within the account's
   }
   if (!spec.tags.empty()) nats["tags"] = to_array(spec.tags);
   if (!spec.issuer_account.empty()) nats["issuer_account"] = spec.issuer_account;

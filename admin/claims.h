@@ -11,13 +11,27 @@
 
 namespace rmm::broker {
 
-// A scoped signing key (`kind: user_scope`): users it signs get `template` as their permissions,
-// with `{{tag(x)}}` / `{{name()}}` replaced per user.
+// Per-connection limits of a user (nats JWT v2 user limits, or a scoped key's template); -1 is
+// unlimited. nats-server 2.9 also caps them by the account's and its own max_payload.
+struct ConnectionLimits {
+  std::int64_t subscriptions = -1;
+  std::int64_t payload = -1;  // bytes of one message, headers included
+};
+
+// What one agent connection may use: its subscriptions are its inbox, its command consumer's
+// pulls and the JetStream publish replies (a handful; 64 leaves room), and its biggest message is
+// an Inventory or a command output chunk, kept under the broker's default max_payload (1 MiB).
+// A connection past a limit is refused the subscription or closed for the oversized message.
+inline constexpr ConnectionLimits kAgentConnectionLimits{.subscriptions = 64, .payload = 1 << 20};
+
+// A scoped signing key (`kind: user_scope`): users it signs get `template` as their permissions
+// and limits, with `{{tag(x)}}` / `{{name()}}` replaced per user.
 struct ScopedSigningKey {
   std::string key;  // account-type public key
   std::string role;
   std::vector<std::string> pub_allow;
   std::vector<std::string> sub_allow;
+  ConnectionLimits limits = kAgentConnectionLimits;  // the only scoped key signs agents
 };
 
 // `from` -> `to`, weight 100 (e.g. a `{{partition(n,i)}}` mapping).
@@ -26,10 +40,40 @@ struct SubjectMapping {
   std::string to;
 };
 
+// The limits of an account (nats JWT v2 account `limits`); -1 is unlimited. The defaults are the
+// RMM account's (docs/operations.md, "Broker account limits"), checked on nats-server 2.9.10 by
+// tests/broker/account_limits_test.cc.
+struct AccountLimits {
+  // Connections of the whole account: every agent holds one, each service a few.
+  std::int64_t connections = 100'000;
+  std::int64_t leaf_connections = 0;  // GuruRMM uses no leaf nodes
+  // Per connection (the account's cap on every user's own): the services' connections subscribe
+  // to a few subjects each, the API's live hub to one per stream it serves.
+  std::int64_t subscriptions = 10'000;
+  // One message, headers included: a release chunk may be up to RMM_RELEASES' max_msg_size
+  // (9 MiB) when the server's max_payload allows it; the server's (1 MiB by default) still binds.
+  std::int64_t payload = 9 * (1 << 20) + 64 * 1024;
+  std::int64_t imports = 0, exports = 0;  // the account shares nothing
+  // JetStream (only with AccountSpec::jetstream). Streams are file streams whose byte limits
+  // rmm-admin apply-streams sets within the storage budget (admin/stream_limits.h); the store as a
+  // whole is bounded by nats-server's max_file_store (the filesystem's size, render-config). The
+  // account takes no byte limit of its own (-1: up to max_file_store): the budget is decided by
+  // apply-streams after the JWT is minted, and nats-server 2.9.10 counted some streams'
+  // reservations twice while recovering them after a restart against the server's store limit
+  // (docs/operations.md), which an account limit near the budget would risk too. It requires a
+  // byte limit on every stream instead, and allows no memory storage.
+  std::int64_t disk_storage = -1;
+  std::int64_t mem_storage = 0;
+  bool max_bytes_required = true;
+  std::int64_t streams = 16;         // the 4 of broker-config/streams, and room
+  std::int64_t consumers = 100'000;  // per stream: RMM_COMMANDS has one durable per agent
+};
+
 struct AccountSpec {
   std::string name;
-  // Non-zero storage limits are what enables JetStream for an account in JWT mode.
+  // Disk storage is what enables JetStream for an account in JWT mode (a non-zero limit).
   bool jetstream = false;
+  AccountLimits limits{};
   std::vector<SubjectMapping> mappings;
   std::vector<ScopedSigningKey> scoped_keys;
   // User public key -> Unix seconds: user JWTs of that key issued at or before then are refused.

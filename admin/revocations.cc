@@ -1,11 +1,15 @@
 #include "admin/revocations.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include "admin/files.h"
 #include "admin/identity.h"
@@ -18,6 +22,41 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 constexpr std::string_view kFileName = "revocations.json";
+constexpr std::string_view kLockName = "revocations.lock";
+
+// An exclusive flock on <nats_dir>/revocations.lock for as long as it lives: revoke_user_keys
+// reads, extends and rewrites revocations.json, the account JWT and the server config, and
+// several writers may run at once (rmm-admin, rmm-api's revocation route and its enrollment
+// responder). Without it one writer's keys could be lost to another's rewrite.
+class HomeLock {
+ public:
+  static Result<HomeLock> acquire(const fs::path& nats_dir) {
+    fs::path path = nats_dir / kLockName;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return failf("opening {}: {}", path.string(), std::strerror(errno));
+    int rc = -1;
+    // A signal interrupts the wait; a bounded number of them is retried.
+    for (int attempt = 0; attempt < 100 && rc != 0; ++attempt) {
+      rc = ::flock(fd, LOCK_EX);
+      if (rc != 0 && errno != EINTR) break;
+    }
+    if (rc != 0) {
+      int err = errno;
+      ::close(fd);
+      return failf("locking {}: {}", path.string(), std::strerror(err));
+    }
+    return HomeLock(fd);
+  }
+  HomeLock(HomeLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  HomeLock& operator=(HomeLock&&) = delete;
+  ~HomeLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+
+ private:
+  explicit HomeLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 }  // namespace
 
@@ -68,6 +107,8 @@ Result<std::string> replace_preloaded_jwt(std::string_view config_text,
 
 Status revoke_user_keys(const RevokeKeysRequest& request) {
   fs::path nats_dir = request.home / "nats";
+  auto lock = HomeLock::acquire(nats_dir);
+  if (!lock) return std::unexpected(lock.error());
   auto revocations = load_revocations(nats_dir);
   if (!revocations) return std::unexpected(revocations.error());
   for (const auto& key : request.user_public_keys) {

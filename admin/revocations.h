@@ -7,7 +7,8 @@
 // On reload the server re-reads the preloads and applies the new claims: new connections with a
 // revoked JWT are refused and live ones are closed.
 //
-// Concurrency: one writer per home (rmm-admin); no file locking.
+// Concurrency: revoke_user_keys holds an exclusive flock on <home>/nats/revocations.lock, so
+// rmm-admin and rmm-api (its revocation route and enrollment responder) may revoke at once.
 // Limitations: the server's pid must be known (tools/rmm keeps it in $RMM_HOME/run/nats.pid).
 #pragma once
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "api/enroll/key_revoker.h"
+
 namespace rmm::api {
 
 Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& clock) {
@@ -26,7 +28,10 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
     auto signer = broker::load_agent_signer(config.enroll_home);
     if (!signer) return std::unexpected(with_context(signer.error(), "setting 'enroll-home'"));
     app->enroll_ = std::make_unique<enroll::EnrollResponder>(
-        enroll::ResponderOptions{.nats_url = config.nats_url, .nats_creds = config.nats_creds},
+        enroll::ResponderOptions{
+            .nats_url = config.nats_url,
+            .nats_creds = config.nats_creds,
+            .revoker = enroll::home_key_revoker({.home = config.enroll_home}, clock)},
         std::move(*signer), *app->pg_, clock);
   }
 

@@ -133,9 +133,11 @@ std::vector<std::uint8_t> build_agent_enrolled(const ControlEventHeader& h,
   auto agent = to_wire(v.agent.bytes());
   auto site = to_wire(v.site.bytes());
   auto code = to_wire(v.code.bytes());
+  std::vector<flatbuffers::Offset<flatbuffers::String>> retired;
+  for (const auto& k : v.retired_public_keys) retired.push_back(fbb.CreateString(k));
   auto p = schema::CreateAgentEnrolledDirect(fbb, &agent, &site, v.public_key.c_str(),
                                              v.fingerprint_hash.c_str(), &code, v.hostname.c_str(),
-                                             v.reenrolled);
+                                             v.reenrolled, retired.empty() ? nullptr : &retired);
   return finish_control_event(fbb, h, schema::Payload::AgentEnrolled, p.Union());
 }
 

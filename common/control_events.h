@@ -93,6 +93,7 @@ struct AgentEnrolledInfo {
   EnrollmentCodeId code;
   std::string hostname;
   bool reenrolled = false;
+  std::vector<std::string> retired_public_keys{};  // revoked by this re-enrollment
 };
 
 struct CloneSuspectedInfo {

@@ -41,7 +41,8 @@ Result<ArchivedControl> read_archived_control(nats::Connection& conn, const std:
     auto done = reader.read(next, to, found, kChunk);
     if (!done) return std::unexpected(done.error());
     for (auto& m : found) {
-      out.items.push_back({m.seq, decode_message(m.message.subject(), m.message.data())});
+      out.items.push_back(
+          {m.seq, decode_message(m.message.subject(), m.message.data(), m.stored_at)});
     }
     if (*done) return out;
     if (found.empty()) {

@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
         .batch_size = static_cast<std::size_t>(options->rebuild_batch_size),
         .metrics_retention = options->metrics_retention,
         .rollup_retention = options->rollup_retention,
+        .dead_letter_retention = options->dead_letter_retention,
         .keep_old_schema = options->keep_old_schema,
         .max_diffs = static_cast<std::size_t>(options->verify_max_diffs)};
     if (point_in_time) {

@@ -4,8 +4,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/jetstream_reply.h"
 #include "common/log.h"
 #include "common/pg.h"
+#include "projector/db/dead_letters.h"
 #include "projector/db/migrations.h"
 #include "projector/db/projection_lock.h"
 #include "projector/folds/decode.h"
@@ -59,13 +61,15 @@ void FetchAhead::loop() {
     } else {
       fetched.items.reserve(msgs->size());
       for (auto& m : *msgs) {
-        auto seq = m.stream_seq();
-        if (!seq) {
+        // The reply subject carries the stream sequence and timestamp (no allocation).
+        const char* reply = natsMsg_GetReply(m.raw());
+        auto delivery = nats::parse_delivery_reply(reply != nullptr ? reply : "");
+        if (!delivery) {
           log::warn("message.no_metadata", {{"subject", m.subject()}});
           continue;
         }
-        auto decoded = decode_message(m.subject(), m.data());
-        fetched.items.push_back({seq->value, std::move(m), std::move(decoded)});
+        auto decoded = decode_message(m.subject(), m.data(), delivery->stream_time);
+        fetched.items.push_back({delivery->stream_seq, std::move(m), std::move(decoded)});
       }
     }
     const auto t2 = Steady::now();
@@ -385,6 +389,11 @@ void Runner::partition_upkeep() {
   if (auto st = partitions.ensure_around(now); !st) {
     log::warn("partitions.create_failed", {{"error", st.error().message}});
   }
+  if (auto expired = db::expire_dead_letters(*db_, now, options_.dead_letter_retention); !expired) {
+    log::warn("dead_letters.retention_failed", {{"error", expired.error().message}});
+  } else if (*expired > 0) {
+    log::info("dead_letters.expired", {{"rows", *expired}});
+  }
   auto dropped =
       partitions.apply_retention(now, options_.metrics_retention, options_.rollup_retention);
   if (!dropped) {
@@ -607,9 +616,10 @@ Status Runner::run() {
         log::warn("checkpoint.moved",
                   {{"was", items.back().stream_seq.value}, {"now", stats->checkpoint.value}});
       }
-      if (stats->dead_letters > 0) {
-        log::warn("batch.dead_letters",
-                  {{"count", stats->dead_letters}, {"checkpoint", checkpoint_.value}});
+      if (stats->dead_letters > 0 || stats->dead_letters_dropped > 0) {
+        log::warn("batch.dead_letters", {{"count", stats->dead_letters},
+                                         {"over_cap", stats->dead_letters_dropped},
+                                         {"checkpoint", checkpoint_.value}});
       }
       log::debug("batch.applied", {{"messages", items.size()},
                                    {"fetches", fetches.size()},

@@ -24,6 +24,7 @@ struct ProjectorOptions {
   std::chrono::milliseconds fetch_timeout{1000};
   std::chrono::milliseconds metrics_retention{std::chrono::days(30)};
   std::chrono::milliseconds rollup_retention{std::chrono::days(400)};
+  std::chrono::milliseconds dead_letter_retention{std::chrono::days(30)};
   std::chrono::milliseconds partition_upkeep_interval{std::chrono::hours(1)};
   std::filesystem::path migrations_dir;
   bool ticker = true;

@@ -32,7 +32,9 @@ std::optional<AgentIdentityRow> agent_row(const pqxx::result& r) {
   if (!id) return std::nullopt;
   return AgentIdentityRow{.id = *id,
                           .site = parse_id<SiteId>(r[0][1]),
+                          .client = parse_id<ClientId>(r[0][5]),
                           .fingerprint_hash = r[0][2].is_null() ? "" : r[0][2].as<std::string>(),
+                          .public_key = r[0][4].is_null() ? "" : r[0][4].as<std::string>(),
                           .revoked = !r[0][3].is_null()};
 }
 
@@ -43,15 +45,17 @@ std::optional<CodeRow> code_row(const pqxx::result& r) {
   if (!id || !site) return std::nullopt;
   return CodeRow{.id = *id,
                  .site = *site,
+                 .client = parse_id<ClientId>(r[0][4]),
                  .expires_at = r[0][2].as<std::int64_t>() * 1000,
                  .revoked = r[0][3].as<bool>()};
 }
 
 constexpr const char* kCodeColumns =
-    "SELECT id::text, site_id::text, (extract(epoch FROM expires_at) * 1000000)::bigint, revoked "
-    "FROM enrollment_codes ";
+    "SELECT c.id::text, c.site_id::text, (extract(epoch FROM c.expires_at) * 1000000)::bigint, "
+    "c.revoked, s.client_id::text FROM enrollment_codes c LEFT JOIN sites s ON s.id = c.site_id ";
 constexpr const char* kAgentColumns =
-    "SELECT id::text, site_id::text, fingerprint_hash, revoked_at FROM agents ";
+    "SELECT a.id::text, a.site_id::text, a.fingerprint_hash, a.revoked_at, a.public_key, "
+    "s.client_id::text FROM agents a LEFT JOIN sites s ON s.id = a.site_id ";
 
 }  // namespace
 
@@ -72,35 +76,37 @@ Result<bool> TenancyReadModel::site_exists(const SiteId& id) {
 Result<std::optional<CodeRow>> TenancyReadModel::find_code_by_hash(std::string_view code_hash) {
   return guarded("looking up enrollment code", [&]() -> Result<std::optional<CodeRow>> {
     pqxx::read_transaction tx(conn_);
-    return code_row(
-        tx.exec_params(std::string(kCodeColumns) + "WHERE code_hash = $1", std::string(code_hash)));
+    return code_row(tx.exec_params(std::string(kCodeColumns) + "WHERE c.code_hash = $1",
+                                   std::string(code_hash)));
   });
 }
 
 Result<std::optional<CodeRow>> TenancyReadModel::find_code(const EnrollmentCodeId& id) {
   return guarded("looking up enrollment code", [&]() -> Result<std::optional<CodeRow>> {
     pqxx::read_transaction tx(conn_);
-    return code_row(tx.exec_params(std::string(kCodeColumns) + "WHERE id = $1::uuid", id.str()));
+    return code_row(tx.exec_params(std::string(kCodeColumns) + "WHERE c.id = $1::uuid", id.str()));
   });
 }
 
 Result<std::optional<AgentIdentityRow>> TenancyReadModel::find_agent(const AgentId& id) {
   return guarded("looking up agent", [&]() -> Result<std::optional<AgentIdentityRow>> {
     pqxx::read_transaction tx(conn_);
-    return agent_row(tx.exec_params(std::string(kAgentColumns) + "WHERE id = $1::uuid", id.str()));
+    return agent_row(
+        tx.exec_params(std::string(kAgentColumns) + "WHERE a.id = $1::uuid", id.str()));
   });
 }
 
 Result<std::optional<AgentIdentityRow>> TenancyReadModel::find_agent_by_fingerprint(
     std::string_view hash) {
-  return guarded(
-      "looking up agent by fingerprint", [&]() -> Result<std::optional<AgentIdentityRow>> {
-        pqxx::read_transaction tx(conn_);
-        return agent_row(tx.exec_params(std::string(kAgentColumns) +
-                                            "WHERE fingerprint_hash = $1 AND revoked_at IS NULL "
-                                            "ORDER BY enrolled_at DESC LIMIT 1",
-                                        std::string(hash)));
-      });
+  return guarded("looking up agent by fingerprint",
+                 [&]() -> Result<std::optional<AgentIdentityRow>> {
+                   pqxx::read_transaction tx(conn_);
+                   return agent_row(tx.exec_params(std::string(kAgentColumns) +
+                                                       "WHERE a.fingerprint_hash = $1 AND "
+                                                       "a.revoked_at IS NULL "
+                                                       "ORDER BY a.enrolled_at DESC LIMIT 1",
+                                                   std::string(hash)));
+                 });
 }
 
 Result<std::vector<std::string>> TenancyReadModel::agent_public_keys(const AgentId& id) {
@@ -113,6 +119,15 @@ Result<std::vector<std::string>> TenancyReadModel::agent_public_keys(const Agent
       keys.push_back(row[0].as<std::string>());
     }
     return keys;
+  });
+}
+
+Result<bool> TenancyReadModel::public_key_enrolled(std::string_view public_key) {
+  return guarded("looking up agent key", [&]() -> Result<bool> {
+    pqxx::read_transaction tx(conn_);
+    return !tx.exec_params("SELECT 1 FROM agent_keys WHERE public_key = $1",
+                           std::string(public_key))
+                .empty();
   });
 }
 

@@ -27,6 +27,7 @@ namespace rmm::tenancy {
 struct CodeRow {
   EnrollmentCodeId id;
   SiteId site;
+  std::optional<ClientId> client;  // the site's client (none when the site is unknown)
   UnixNanos expires_at = 0;
   bool revoked = false;
 };
@@ -34,7 +35,9 @@ struct CodeRow {
 struct AgentIdentityRow {
   AgentId id;
   std::optional<SiteId> site;
-  std::string fingerprint_hash;  // empty for an agent that never enrolled by code
+  std::optional<ClientId> client;  // the site's client
+  std::string fingerprint_hash;    // empty for an agent that never enrolled by code
+  std::string public_key;          // its current key; empty for an agent that never enrolled
   bool revoked = false;
 };
 
@@ -51,6 +54,8 @@ class TenancyReadModel {
   Result<std::optional<AgentIdentityRow>> find_agent_by_fingerprint(std::string_view hash);
   // Every public key ever enrolled for the agent.
   Result<std::vector<std::string>> agent_public_keys(const AgentId& id);
+  // True when some agent already enrolled with this key (a key is never enrolled twice).
+  Result<bool> public_key_enrolled(std::string_view public_key);
 
   // The core projection's checkpoint (0 before its first batch).
   Result<StreamSeq> checkpoint();

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <system_error>
 
+#include "admin/enroll_crypto.h"
 #include "admin/files.h"
 #include "admin/identity.h"
 #include "admin/jwt.h"
@@ -21,16 +22,29 @@ std::string trim(std::string s) {
   return s;
 }
 
-std::optional<AgentId> previous_agent(const fs::path& state_dir) {
+// The protocol this client speaks (api/enroll/enroll_protocol.h).
+constexpr std::int64_t kProtocolVersion = 2;
+
+// The identity this state directory had, and its current key when agent.creds can be read.
+struct Previous {
+  AgentId id;
+  std::optional<broker::KeyPair> key;
+};
+
+std::optional<Previous> previous_identity(const fs::path& state_dir) {
   auto text = files::read_all(state_dir / "agent_id");
   if (!text) return std::nullopt;
   auto id = AgentId::parse(trim(*text));
   if (!id) return std::nullopt;
-  return *id;
+  Previous p{*id, std::nullopt};
+  if (auto creds = files::read_all(state_dir / "agent.creds")) {
+    if (auto key = broker::key_from_creds(*creds)) p.key = std::move(*key);
+  }
+  return p;
 }
 
 std::string request_json(const EnrollOptions& o, const MachineFacts& f, std::string_view key,
-                         const std::optional<AgentId>& previous) {
+                         const std::optional<Previous>& previous, std::int64_t now_seconds) {
   json::object fp;
   fp["machine_id"] = f.machine_id;
   fp["dmi_serial"] = f.dmi_serial;
@@ -38,11 +52,24 @@ std::string request_json(const EnrollOptions& o, const MachineFacts& f, std::str
   for (const auto& m : f.macs) macs.emplace_back(m);
   fp["macs"] = std::move(macs);
   json::object req;
-  req["version"] = 1;
+  req["version"] = kProtocolVersion;
   req["code"] = o.code;
   req["public_key"] = key;
   req["hostname"] = f.hostname;
-  if (previous) req["agent_id"] = previous->str();
+  if (previous) {
+    req["agent_id"] = previous->id.str();
+    if (previous->key) {
+      // Proof of possession of the current key: what keeps the id (admin/enroll_crypto.h).
+      auto sig = previous->key->sign(
+          broker::reenroll_proof_message(previous->id, key, o.code, now_seconds));
+      json::object proof;
+      proof["public_key"] = previous->key->public_key();
+      proof["issued_at"] = now_seconds;
+      proof["signature"] = broker::b64url_encode(
+          std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
+      req["proof"] = std::move(proof);
+    }
+  }
   req["fingerprint"] = std::move(fp);
   return json::serialize(req);
 }
@@ -81,29 +108,39 @@ struct Accepted {
   bool reenrolled = false;
 };
 
-Result<Accepted> parse_reply(std::string_view text, std::string_view our_key) {
+Result<Accepted> parse_reply(std::string_view text, const broker::KeyPair& our_key) {
   json::error_code ec;
   auto doc = json::parse(text, ec);
   if (ec || !doc.is_object()) return fail("the enrollment reply is not a JSON object");
   const auto& o = doc.as_object();
   const auto* ok = o.if_contains("ok");
   if (ok == nullptr || !ok->is_bool()) return fail("the enrollment reply has no 'ok'");
-  auto str = [&](std::string_view key) -> std::string {
-    const auto* v = o.if_contains(key);
+  auto str = [](const json::object& from, std::string_view key) -> std::string {
+    const auto* v = from.if_contains(key);
     return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
   };
   if (!ok->as_bool()) {
     return fail(Error::Code::kInvalidInput,
-                fmt::format("enrollment refused ({}): {}", str("error"), str("message")));
+                fmt::format("enrollment refused ({}): {}", str(o, "error"), str(o, "message")));
   }
-  auto agent = AgentId::parse(str("agent_id"));
+  // The secrets are sealed to our new key: other installers can see the reply, not read it.
+  auto sealed = broker::b64url_decode(str(o, "sealed"));
+  if (!sealed || sealed->empty()) return fail("the enrollment reply has no sealed part");
+  auto opened = broker::open_sealed(our_key, *sealed);
+  if (!opened) return std::unexpected(with_context(opened.error(), "the enrollment reply"));
+  auto inner = json::parse(*opened, ec);
+  if (ec || !inner.is_object()) return fail("the sealed enrollment reply is not a JSON object");
+  const auto& secret = inner.as_object();
+  auto agent = AgentId::parse(str(secret, "agent_id"));
   if (!agent || agent->is_nil()) return fail("the enrollment reply has no valid agent id");
-  std::string jwt = str("jwt");
+  std::string jwt = str(secret, "jwt");
   auto verified = broker::decode_and_verify_jwt(jwt);
   if (!verified) return std::unexpected(with_context(verified.error(), "the credential"));
-  if (verified->subject != our_key) return fail("the credential was issued for another key");
-  const auto* re = o.if_contains("reenrolled");
-  return Accepted{*agent, str("site_id"), std::move(jwt),
+  if (verified->subject != our_key.public_key()) {
+    return fail("the credential was issued for another key");
+  }
+  const auto* re = secret.if_contains("reenrolled");
+  return Accepted{*agent, str(secret, "site_id"), std::move(jwt),
                   re != nullptr && re->is_bool() && re->as_bool()};
 }
 
@@ -126,22 +163,26 @@ Status retire_old_state(const fs::path& state_dir, const std::optional<AgentId>&
 Result<EnrollOutcome> enroll(const EnrollOptions& options, const MachineFacts& facts) {
   if (options.code.empty()) return fail(Error::Code::kInvalidInput, "no enrollment code given");
   if (auto s = files::ensure_dir(options.state_dir, 0700); !s) return std::unexpected(s.error());
-  auto previous = previous_agent(options.state_dir);
+  auto previous = previous_identity(options.state_dir);
   // A fresh key pair per enrollment: a copied state directory never shares a key with the
   // machine it came from once it enrolls again.
   auto key = broker::KeyPair::generate(broker::KeyRole::kUser);
-  auto reply = ask(options, request_json(options, facts, key.public_key(), previous));
+  const Clock& clock = options.clock != nullptr ? *options.clock : real_clock();
+  auto reply = ask(options, request_json(options, facts, key.public_key(), previous,
+                                         clock.now() / 1'000'000'000));
   if (!reply) return std::unexpected(reply.error());
-  auto accepted = parse_reply(*reply, key.public_key());
+  auto accepted = parse_reply(*reply, key);
   if (!accepted) return std::unexpected(accepted.error());
 
-  bool changed = !previous || *previous != accepted->agent;
+  std::optional<AgentId> previous_id;
+  if (previous) previous_id = previous->id;
+  bool changed = !previous_id || *previous_id != accepted->agent;
   if (changed) {
-    if (auto s = retire_old_state(options.state_dir, previous); !s)
+    if (auto s = retire_old_state(options.state_dir, previous_id); !s)
       return std::unexpected(s.error());
   }
-  // The credential, then the id: a crash between the two leaves a state that running `enroll`
-  // again repairs (the services side finds this machine by its fingerprint).
+  // The credential, then the id. A crash between the two leaves the new credential with the old
+  // id: running `enroll` again then proves a key that is not the old id's, and gets a new id.
   if (auto s = files::write_atomic(options.state_dir / "agent.creds",
                                    broker::format_creds(accepted->jwt, key.seed()), 0600);
       !s) {

@@ -3,7 +3,12 @@
 // The agent makes its own NKey user key pair (Ed25519, libsodium), sends the public key, its
 // machine facts and the code by request/reply on `rmm.enroll.request` (connected with the shared
 // enrollment credential, inbox prefix `_INBOX_ENROLL`), and receives a user JWT whose subject is
-// its public key. The seed never leaves the state directory. docs/enrollment.md has the protocol.
+// its public key, sealed to that key (only this agent can read it). The seed never leaves the
+// state directory. docs/enrollment.md has the protocol (version 2).
+//
+// Enrolling again keeps the agent's id only with a proof of possession: the current key (the seed
+// in agent.creds) signs the agent id, the new public key, the code and the time. Without a
+// readable agent.creds the machine gets a new id.
 //
 // State directory (0700; files 0600): agent_id, agent.creds (the JWT + the agent's own seed).
 // When the identity changes (first enrollment after another identity, or a clone got a new id),
@@ -18,6 +23,7 @@
 #include <string>
 
 #include "agent/enroll/fingerprint.h"
+#include "common/clock.h"
 #include "common/ids.h"
 #include "common/result.h"
 
@@ -29,6 +35,7 @@ struct EnrollOptions {
   std::filesystem::path state_dir;
   std::filesystem::path enroll_creds;  // the shared enrollment credential
   std::chrono::milliseconds timeout{30'000};
+  const Clock* clock = nullptr;  // the proof's time; null: the real clock
 };
 
 struct EnrollOutcome {
@@ -39,7 +46,8 @@ struct EnrollOutcome {
 };
 
 // Error codes: kInvalidInput when the server refused (the message says why: unknown, revoked or
-// expired code), kTimeout when no responder answered, kGeneric otherwise.
+// expired code, another client's agent, a clock too far off, ...), kTimeout when no responder
+// answered, kGeneric otherwise.
 Result<EnrollOutcome> enroll(const EnrollOptions& options, const MachineFacts& facts);
 
 }  // namespace rmm::agent::enroll

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "admin/enroll_crypto.h"
+#include "admin/identity.h"
+#include "admin/jwt.h"
 #include "admin/nkeys.h"
 #include "admin/tenancy/enrollment_codes.h"
 
@@ -84,12 +87,52 @@ Result<Fingerprint> parse_fingerprint(const json::value* v) {
   return f;
 }
 
+Result<ReenrollProof> parse_proof(const json::value& v) {
+  if (!v.is_object()) return invalid("'proof' must be an object");
+  const auto& o = v.as_object();
+  ReenrollProof p;
+  auto key = string_field(o, "public_key", true, 64);
+  if (!key) return std::unexpected(key.error());
+  if (!broker::decode_public_key(*key, broker::KeyRole::kUser)) {
+    return invalid("'proof.public_key' is not an NKey user public key");
+  }
+  p.public_key = std::move(*key);
+  const auto* at = o.if_contains("issued_at");
+  if (at == nullptr || !at->is_int64()) return invalid("'proof.issued_at' must be an integer");
+  p.issued_at = at->as_int64();
+  auto sig_text = string_field(o, "signature", true, 128);
+  if (!sig_text) return std::unexpected(sig_text.error());
+  auto sig = broker::b64url_decode(*sig_text);
+  if (!sig || sig->size() != p.signature.size()) {
+    return invalid("'proof.signature' must be 64 bytes in base64url");
+  }
+  std::copy(sig->begin(), sig->end(), p.signature.begin());
+  return p;
+}
+
+bool is_inbox_token(std::string_view t) {
+  if (t.empty()) return false;
+  for (char c : t) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view refusal_token(Refusal r) {
   switch (r) {
     case Refusal::kBadRequest:
       return "bad_request";
+    case Refusal::kUnsupportedVersion:
+      return "unsupported_version";
+    case Refusal::kOtherClient:
+      return "other_client";
+    case Refusal::kStaleProof:
+      return "stale_proof";
     case Refusal::kUnknownCode:
       return "unknown_code";
     case Refusal::kCodeRevoked:
@@ -110,9 +153,14 @@ Result<EnrollRequest> parse_enroll_request(std::span<const std::uint8_t> bytes) 
   if (ec) return invalid("request is not JSON");
   if (!doc.is_object()) return invalid("request must be a JSON object");
   const auto& o = doc.as_object();
+  // The version first, so that an older agent learns what is wrong whatever else it sent.
   const auto* version = o.if_contains("version");
-  if (version == nullptr || !version->is_int64() || version->as_int64() != 1) {
-    return invalid("'version' must be 1");
+  if (version == nullptr || !version->is_int64()) return invalid("'version' must be an integer");
+  if (version->as_int64() != kProtocolVersion) {
+    return fail(Error::Code::kNotSupported,
+                fmt::format("enrollment protocol {} is not accepted: this server speaks protocol "
+                            "{}; upgrade rmm-agent",
+                            version->as_int64(), kProtocolVersion));
   }
   EnrollRequest r;
   auto code = string_field(o, "code", true, 64);
@@ -134,6 +182,12 @@ Result<EnrollRequest> parse_enroll_request(std::span<const std::uint8_t> bytes) 
     if (!id || id->is_nil()) return invalid("'agent_id' must be a UUID");
     r.previous_agent = *id;
   }
+  if (const auto* proof = o.if_contains("proof"); proof != nullptr && !proof->is_null()) {
+    if (!r.previous_agent) return invalid("'proof' needs 'agent_id'");
+    auto p = parse_proof(*proof);
+    if (!p) return std::unexpected(p.error());
+    r.proof = std::move(*p);
+  }
   auto fingerprint = parse_fingerprint(o.if_contains("fingerprint"));
   if (!fingerprint) return std::unexpected(fingerprint.error());
   r.fingerprint = std::move(*fingerprint);
@@ -150,19 +204,36 @@ std::string fingerprint_hash(const Fingerprint& f) {
   return tenancy::sha256_hex(canonical);
 }
 
-std::string accepted_reply(const AgentId& agent, std::string_view site_id, std::string_view jwt,
-                           bool reenrolled) {
+bool is_enroll_inbox(std::string_view subject) {
+  constexpr std::size_t kMaxInboxChars = 128;
+  std::string prefix = std::string(broker::kEnrollInboxPrefix) + ".";
+  if (subject.size() > kMaxInboxChars || !subject.starts_with(prefix)) return false;
+  std::string_view rest = subject.substr(prefix.size());
+  auto dot = rest.find('.');
+  if (dot == std::string_view::npos) return is_inbox_token(rest);
+  return is_inbox_token(rest.substr(0, dot)) && is_inbox_token(rest.substr(dot + 1));
+}
+
+Result<std::string> accepted_reply(const AgentId& agent, std::string_view site_id,
+                                   std::string_view jwt, bool reenrolled,
+                                   std::string_view recipient) {
+  json::object secret;
+  secret["agent_id"] = agent.str();
+  secret["site_id"] = site_id;
+  secret["jwt"] = jwt;
+  secret["reenrolled"] = reenrolled;
+  auto sealed = broker::seal_to_user_key(recipient, json::serialize(secret));
+  if (!sealed) return std::unexpected(sealed.error());
   json::object o;
+  o["version"] = kProtocolVersion;
   o["ok"] = true;
-  o["agent_id"] = agent.str();
-  o["site_id"] = site_id;
-  o["jwt"] = jwt;
-  o["reenrolled"] = reenrolled;
+  o["sealed"] = broker::b64url_encode(*sealed);
   return json::serialize(o);
 }
 
 std::string refused_reply(Refusal why, std::string_view message) {
   json::object o;
+  o["version"] = kProtocolVersion;
   o["ok"] = false;
   o["error"] = refusal_token(why);
   o["message"] = message;

@@ -63,7 +63,7 @@ Status EnrollResponder::serve() {
   auto js = nats::JetStream::create(**conn, {});
   if (!js) return std::unexpected(js.error());
   tenancy::ControlPublisher publisher(**js, "api", clock_);
-  EnrollService service(publisher, signer_, clock_, options_.service);
+  EnrollService service(publisher, signer_, options_.revoker, clock_, options_.service);
 
   natsSubscription* raw = nullptr;
   natsStatus s = natsConnection_QueueSubscribeSync(&raw, (*conn)->raw(),
@@ -87,6 +87,12 @@ Status EnrollResponder::serve() {
     nats::Message msg(msg_raw);
     const char* reply_to = natsMsg_GetReply(msg.raw());
     if (reply_to == nullptr || *reply_to == '\0') continue;  // not a request: nobody to answer
+    if (!is_enroll_inbox(reply_to)) {
+      // Subject text is bounded and printable in the log (nats-server checked its syntax).
+      log::warn("enroll.reply_subject_refused",
+                {{"reply_subject", std::string_view(reply_to).substr(0, 200)}});
+      continue;
+    }
 
     std::string reply;
     auto lease = pg_.acquire();

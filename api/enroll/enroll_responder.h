@@ -1,6 +1,9 @@
 // The enrollment responder inside rmm-api: a queue subscription (group "rmm-enroll") on
 // `rmm.enroll.request` with the services credential, answering each request with
 // EnrollService. Several rmm-api instances share the load; each request goes to one of them.
+// It answers only to reply subjects of the enrollment inbox form (is_enroll_inbox): a request
+// naming any other reply subject is logged and dropped, since the answer is published with the
+// services credential and could otherwise land in any stream.
 //
 // Concurrency: one worker thread owned by this object: it connects (retrying until stop()),
 // subscribes, and handles requests one at a time with a synchronous subscription, so no work runs
@@ -28,6 +31,7 @@ inline constexpr std::string_view kEnrollQueueGroup = "rmm-enroll";
 struct ResponderOptions {
   std::string nats_url;
   std::string nats_creds;  // the services user
+  KeyRevoker revoker;      // revokes the keys a re-enrollment retires (key_revoker.h)
   EnrollServiceOptions service;
 };
 

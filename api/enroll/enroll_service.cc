@@ -3,53 +3,30 @@
 #include "admin/command_consumer.h"
 #include "admin/tenancy/enrollment_codes.h"
 #include "api/enroll/enroll_protocol.h"
+#include "api/enroll/identity_choice.h"
 #include "common/control_events.h"
 #include "common/log.h"
 
 namespace rmm::api::enroll {
-namespace {
-
-struct Identity {
-  AgentId agent;
-  bool reenrolled = false;
-  std::optional<codec::CloneSuspectedInfo> clone;
-};
-
-// Chooses the identity by the rules in the header.
-Result<Identity> choose_identity(const EnrollRequest& req, const std::string& fp_hash,
-                                 tenancy::TenancyReadModel& rm, const Clock& clock) {
-  if (req.previous_agent) {
-    auto row = rm.find_agent(*req.previous_agent);
-    if (!row) return std::unexpected(row.error());
-    if (*row && !(*row)->revoked) {
-      const auto& known = **row;
-      if (known.fingerprint_hash.empty() || known.fingerprint_hash == fp_hash) {
-        return Identity{known.id, true, std::nullopt};
-      }
-      AgentId fresh = AgentId::generate(clock);
-      return Identity{fresh, false,
-                      codec::CloneSuspectedInfo{known.id, known.fingerprint_hash, fp_hash, fresh}};
-    }
-  }
-  auto same_machine = rm.find_agent_by_fingerprint(fp_hash);
-  if (!same_machine) return std::unexpected(same_machine.error());
-  if (*same_machine) return Identity{(*same_machine)->id, true, std::nullopt};
-  return Identity{AgentId::generate(clock), false, std::nullopt};
-}
-
-}  // namespace
 
 EnrollService::EnrollService(tenancy::ControlPublisher& publisher, broker::AgentSigner signer,
-                             const Clock& clock, EnrollServiceOptions options)
-    : publisher_(publisher), signer_(std::move(signer)), clock_(clock), options_(options) {}
+                             KeyRevoker revoker, const Clock& clock, EnrollServiceOptions options)
+    : publisher_(publisher),
+      signer_(std::move(signer)),
+      revoker_(std::move(revoker)),
+      clock_(clock),
+      options_(options) {}
 
 EnrollService::Reply EnrollService::handle(std::span<const std::uint8_t> request,
                                            tenancy::TenancyReadModel& rm,
                                            natsConnection* services) {
   auto req = parse_enroll_request(request);
   if (!req) {
-    log::info("enroll.refused", {{"reason", "bad_request"}, {"detail", req.error().message}});
-    return Reply{refused_reply(Refusal::kBadRequest, req.error().message)};
+    const bool old = req.error().code == Error::Code::kNotSupported;
+    log::info("enroll.refused", {{"reason", old ? "unsupported_version" : "bad_request"},
+                                 {"detail", req.error().message}});
+    return Reply{refused_reply(old ? Refusal::kUnsupportedVersion : Refusal::kBadRequest,
+                               req.error().message)};
   }
   auto unavailable = [&](const Error& e) {
     // Driver and broker text stays in our log; the client learns only to retry later.
@@ -71,14 +48,29 @@ EnrollService::Reply EnrollService::handle(std::span<const std::uint8_t> request
   if ((*code)->expires_at <= clock_.now()) {
     return refuse(Refusal::kCodeExpired, "the enrollment code has expired");
   }
+  // A key is enrolled once: a credential for somebody else's key would be useless to the asker,
+  // but it would tie that key to a second identity.
+  auto known_key = rm.public_key_enrolled(req->public_key);
+  if (!known_key) return unavailable(known_key.error());
+  if (*known_key) {
+    return refuse(Refusal::kBadRequest, "this public key is already enrolled: make a new key pair");
+  }
 
   std::string fp_hash = fingerprint_hash(req->fingerprint);
-  auto identity = choose_identity(*req, fp_hash, rm, clock_);
+  auto identity = choose_identity(*req, fp_hash, **code, rm, clock_);
   if (!identity) return unavailable(identity.error());
+  if (identity->refusal) return refuse(*identity->refusal, identity->refusal_message);
 
   if (options_.ensure_command_consumer) {
     if (auto s = broker::ensure_agent_command_consumer(services, identity->agent); !s) {
       return unavailable(with_context(s.error(), "command consumer"));
+    }
+  }
+  // The old keys go before the event: until AgentEnrolled is applied the agent's current key is
+  // still the one it proved, so a failure here or below can be retried with it.
+  if (!identity->retired_keys.empty()) {
+    if (auto s = revoker_(identity->retired_keys); !s) {
+      return unavailable(with_context(s.error(), "revoking the retired keys"));
     }
   }
   if (identity->clone) {
@@ -89,8 +81,9 @@ EnrollService::Reply EnrollService::handle(std::span<const std::uint8_t> request
     log::warn("enroll.clone_suspected", {{"agent_id", identity->clone->agent.str()},
                                          {"new_agent_id", identity->agent.str()}});
   }
-  codec::AgentEnrolledInfo enrolled{identity->agent, (*code)->site, req->public_key,     fp_hash,
-                                    (*code)->id,     req->hostname, identity->reenrolled};
+  codec::AgentEnrolledInfo enrolled{
+      identity->agent, (*code)->site, req->public_key,      fp_hash,
+      (*code)->id,     req->hostname, identity->reenrolled, identity->retired_keys};
   auto ack = publisher_.publish(schema::Payload::AgentEnrolled, [&](const auto& h) {
     return codec::build_agent_enrolled(h, enrolled);
   });
@@ -102,10 +95,14 @@ EnrollService::Reply EnrollService::handle(std::span<const std::uint8_t> request
   }
   std::string jwt = broker::mint_agent_jwt(signer_.key, signer_.account_public_key, identity->agent,
                                            req->public_key);
+  auto reply = accepted_reply(identity->agent, (*code)->site.str(), jwt, identity->reenrolled,
+                              req->public_key);
+  if (!reply) return unavailable(with_context(reply.error(), "sealing the reply"));
   log::info("enroll.accepted", {{"agent_id", identity->agent.str()},
                                 {"site_id", (*code)->site.str()},
-                                {"reenrolled", identity->reenrolled ? "true" : "false"}});
-  return Reply{accepted_reply(identity->agent, (*code)->site.str(), jwt, identity->reenrolled)};
+                                {"reenrolled", identity->reenrolled ? "true" : "false"},
+                                {"retired_keys", identity->retired_keys.size()}});
+  return Reply{std::move(*reply)};
 }
 
 }  // namespace rmm::api::enroll

@@ -1,13 +1,7 @@
 // Decides one enrollment: checks the code against the enrollment_codes read model, chooses the
-// agent's identity, publishes the control events, ensures the agent's command consumer and mints
-// the agent's user JWT (subject: the agent's own public key; signed by the agent scoped key).
-//
-// Identity rules (docs/enrollment.md):
-// - the request names its previous agent id, and that agent (not revoked) has the same
-//   fingerprint, or never enrolled by code: keep the id (re-enrollment);
-// - it names an agent that has another fingerprint: CloneSuspected, and a new id for the newcomer;
-// - it names none: a non-revoked agent with the same fingerprint keeps its id (reinstall);
-//   otherwise a new UUIDv7.
+// agent's identity (identity_choice.h), revokes the keys a re-enrollment retires, publishes the
+// control events, ensures the agent's command consumer and mints the agent's user JWT (subject:
+// the agent's own new public key; signed by the agent scoped key), sealed to that key.
 //
 // Concurrency: handle() from one thread at a time (the read model is one connection).
 // Limitations: two enrollments of one new machine racing through two API instances may both get
@@ -17,8 +11,10 @@
 #include <nats/nats.h>
 
 #include <chrono>
+#include <functional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "admin/identity.h"
 #include "admin/tenancy/control_publisher.h"
@@ -26,6 +22,11 @@
 #include "common/clock.h"
 
 namespace rmm::api::enroll {
+
+// Revokes user keys at the broker (broker::revoke_user_keys with the installation's home, server
+// config and pid). Called with the keys a proven re-enrollment retires, before AgentEnrolled is
+// published: if it fails nothing is published, and the agent can retry with its current key.
+using KeyRevoker = std::function<Status(const std::vector<std::string>& public_keys)>;
 
 struct EnrollServiceOptions {
   // How long a reply waits for the projector to apply AgentEnrolled, so an immediate re-enroll
@@ -37,7 +38,7 @@ struct EnrollServiceOptions {
 class EnrollService {
  public:
   EnrollService(tenancy::ControlPublisher& publisher, broker::AgentSigner signer,
-                const Clock& clock, EnrollServiceOptions options = {});
+                KeyRevoker revoker, const Clock& clock, EnrollServiceOptions options = {});
 
   struct Reply {
     std::string json;
@@ -51,6 +52,7 @@ class EnrollService {
  private:
   tenancy::ControlPublisher& publisher_;
   broker::AgentSigner signer_;
+  KeyRevoker revoker_;
   const Clock& clock_;
   EnrollServiceOptions options_;
 };

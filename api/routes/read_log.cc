@@ -182,8 +182,9 @@ Response ReadRoutes::dead_letters(const Request& req, const RequestContext& ctx)
       where = " WHERE id < " + p.bind(std::to_string((**cursor)[0].as_int64())) + "::bigint";
     }
     auto rows = p.exec(tx, "SELECT id, stream_seq, subject, reason, " + sql_us("received_at") +
-                               ", COALESCE(length(raw), 0), projection FROM dead_letters" + where +
-                               " ORDER BY id DESC LIMIT " + std::to_string(*limit + 1));
+                               ", COALESCE(raw_size, length(raw), 0), projection "
+                               "FROM dead_letters" +
+                               where + " ORDER BY id DESC LIMIT " + std::to_string(*limit + 1));
     auto [items, next] = page_of(
         rows, *limit,
         [](const pqxx::row& r) {

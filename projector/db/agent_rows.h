@@ -23,7 +23,18 @@ void load_agent_rows(pqxx::work& tx, const std::set<AgentId>& ids,
 void store_agent_rows(pqxx::work& tx, const std::map<AgentId, AgentRow>& rows,
                       const std::set<AgentId>& changed);
 
-// Records `gaps` (a gap already recorded, as on a replay, is kept as it was).
-void store_sequence_gaps(pqxx::work& tx, const std::vector<SequenceGap>& gaps);
+// An ordered event at or below its agent's stored last_seq: it may fill an open gap.
+struct LateEvent {
+  AgentId agent;
+  std::int64_t seq = 0;
+};
+
+// The stored open gaps that hold any of `late`, per agent.
+std::map<AgentId, OpenGaps> load_open_gaps(pqxx::work& tx, const std::vector<LateEvent>& late);
+
+// Writes what a batch changed in its agents' open gaps: `before` as loaded, `after` as folded
+// (gaps filled entirely are deleted, shrunk or split ones replaced, new ones inserted).
+void store_gap_changes(pqxx::work& tx, const std::map<AgentId, OpenGaps>& before,
+                       const std::map<AgentId, OpenGaps>& after);
 
 }  // namespace rmm::projector::db

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <map>
-#include <pqxx/binarystring>
 #include <pqxx/result>
 #include <pqxx/transaction>
 #include <set>
 
 #include "projector/db/agent_rows.h"
 #include "projector/db/control_plane_batch.h"
+#include "projector/db/dead_letters.h"
 #include "projector/db/read_model_batch.h"
 #include "projector/db/sql_text.h"
 #include "projector/db/swap_guard.h"
@@ -159,10 +159,24 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
     }
     std::map<AgentId, AgentRow> rows;
     if (!agent_ids.empty()) load_agent_rows(tx, agent_ids, rows);
+    // Ordered events at or below the stored last_seq may fill a gap recorded earlier.
+    std::vector<LateEvent> late;
+    for (const auto* item : todo) {
+      const auto* ev = std::get_if<AgentEvent>(&item->decoded);
+      if (ev == nullptr || ev->lane != schema::Lane::Ordered) continue;
+      auto row = rows.find(ev->agent);
+      const auto seq = static_cast<std::int64_t>(ev->seq.value);
+      if (row != rows.end() && row->second.exists && seq <= row->second.last_seq) {
+        late.push_back({ev->agent, seq});
+      }
+    }
+    const auto stored_gaps = load_open_gaps(tx, late);
+    auto gaps = stored_gaps;
 
     ControlPlaneBatch control_plane(tx, todo, rows);
     std::set<AgentId> changed;
     ReadModelBatch read_models;
+    DeadLetterBatch dead_letters;
     std::uint64_t highest = checkpoint;
     for (const auto* item : todo) {
       highest = std::max(highest, item->stream_seq.value);
@@ -170,30 +184,47 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
         auto& row = rows[ev->agent];
         auto gap = detect_gap(row, *ev);
         const bool first = !row.exists;
-        if (fold(row, *ev) == FoldOutcome::kApplied) {
-          ++stats.applied;
-          changed.insert(ev->agent);
-          if (gap) read_models.add_gap(*gap);
-          read_models.add(*ev, item->stream_seq);
-          control_plane.on_agent_event(tx, *ev, item->stream_seq, gap, first);
-        } else {
-          ++stats.duplicates;
+        switch (fold(row, *ev, gaps[ev->agent])) {
+          case FoldOutcome::kApplied:
+          case FoldOutcome::kSeen:  // a heartbeat: no body
+            ++stats.applied;
+            changed.insert(ev->agent);
+            read_models.add(*ev, item->stream_seq);
+            control_plane.on_agent_event(tx, *ev, item->stream_seq, gap, first);
+            break;
+          case FoldOutcome::kFilled:
+            ++stats.applied;
+            ++stats.filled;
+            changed.insert(ev->agent);
+            read_models.add(*ev, item->stream_seq);
+            control_plane.on_late_agent_event(*ev, item->stream_seq);
+            break;
+          case FoldOutcome::kDuplicate:
+            ++stats.duplicates;
+            break;
         }
       } else if (const auto* ce = std::get_if<ControlEvent>(&item->decoded)) {
-        control_plane.on_control_event(tx, *ce, item->stream_seq);
-        ++stats.applied;
+        if (auto refused = control_plane.on_control_event(tx, *ce, item->stream_seq)) {
+          tx.exec_params0(
+              "INSERT INTO dead_letters (projection, stream_seq, subject, reason) "
+              "VALUES ($1, $2, $3, $4)",
+              projection_, static_cast<std::int64_t>(item->stream_seq.value), refused->subject,
+              refused->reason);
+          ++stats.dead_letters;
+        } else {
+          ++stats.applied;
+        }
       } else if (const auto* dl = std::get_if<DeadLetter>(&item->decoded)) {
-        tx.exec_params0(
-            "INSERT INTO dead_letters (projection, stream_seq, subject, reason, raw) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            projection_, static_cast<std::int64_t>(item->stream_seq.value), dl->subject, dl->reason,
-            pqxx::binarystring(dl->raw.data(), dl->raw.size()));
-        ++stats.dead_letters;
+        dead_letters.add(*dl, item->stream_seq);
       } else {
         ++stats.ignored;
       }
     }
+    const auto dead = dead_letters.write(tx, projection_);
+    stats.dead_letters = dead.stored;
+    stats.dead_letters_dropped = dead.dropped;
     store_agent_rows(tx, rows, changed);
+    store_gap_changes(tx, stored_gaps, gaps);
     read_models.write(tx, raw_metrics_from_);
     control_plane.finish(tx);
     stats.metric_samples = static_cast<int>(read_models.samples());

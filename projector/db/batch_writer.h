@@ -42,7 +42,9 @@ inline constexpr std::string_view kCoreProjection = "core";
 struct BatchStats {
   int applied = 0;               // agent events folded into rows
   int duplicates = 0;            // agent events at or below the agent's last_seq
+  int filled = 0;                // of `applied`: ordered events that filled an open gap
   int dead_letters = 0;          // rows written to dead_letters
+  int dead_letters_dropped = 0;  // dead messages over the per-source cap: counted, not stored
   int ignored = 0;               // valid messages this projection has no fold for
   int already_checkpointed = 0;  // items at or below the checkpoint: a redelivery
   int metric_samples = 0;        // applied MetricsSamples (rows COPYed into `metrics`)

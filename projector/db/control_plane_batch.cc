@@ -81,6 +81,14 @@ void ControlPlaneBatch::on_agent_event(pqxx::work& tx, const AgentEvent& ev, Str
   }
 }
 
+void ControlPlaneBatch::on_late_agent_event(const AgentEvent& ev, StreamSeq stream_seq) {
+  if (const auto* d = std::get_if<OutboxDropRow>(&ev.body)) {
+    engine_.on_outbox_dropped(ev.agent, stream_seq, ev.occurred_at, *d);
+  } else if (const auto* w = std::get_if<WatchdogRow>(&ev.body)) {
+    engine_.on_watchdog(ev.agent, stream_seq, ev.occurred_at, *w);
+  }
+}
+
 void ControlPlaneBatch::on_tick(pqxx::work& tx, UnixNanos tick, StreamSeq stream_seq) {
   ensure_batch_thresholds(tx);  // revocations of the batch's agents too
   // Agents of this batch: their last_seen as folded up to the tick's position.
@@ -107,9 +115,10 @@ void ControlPlaneBatch::on_tick(pqxx::work& tx, UnixNanos tick, StreamSeq stream
   }
 }
 
-void ControlPlaneBatch::on_control_event(pqxx::work& tx, const ControlEvent& event,
-                                         StreamSeq stream_seq) {
-  apply_control_event(tx, event, stream_seq);
+std::optional<RefusedEvent> ControlPlaneBatch::on_control_event(pqxx::work& tx,
+                                                                const ControlEvent& event,
+                                                                StreamSeq stream_seq) {
+  if (auto refused = apply_control_event(tx, event, stream_seq)) return refused;
   auto audit = audit_entry(event);
   if (audit && audit->alert && !audit->agent) {
     if (auto agent = engine_.agent_of(AlertId(*audit->alert))) audit->agent = agent->bytes();
@@ -145,6 +154,7 @@ void ControlPlaneBatch::on_control_event(pqxx::work& tx, const ControlEvent& eve
         }
       },
       event.change);
+  return std::nullopt;
 }
 
 void ControlPlaneBatch::write_audit(pqxx::work& tx, const AuditEntry& e, StreamSeq stream_seq) {

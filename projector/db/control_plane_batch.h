@@ -14,6 +14,7 @@
 #include <span>
 
 #include "projector/alerts/alert_rules.h"
+#include "projector/db/control_rows.h"
 #include "projector/folds/audit.h"
 #include "projector/folds/decode.h"
 
@@ -29,9 +30,15 @@ class ControlPlaneBatch {
   // After the agent fold applied `event`; `first` when the agent had no row before.
   void on_agent_event(pqxx::work& tx, const AgentEvent& event, StreamSeq stream_seq,
                       const std::optional<SequenceGap>& gap, bool first);
+  // After the agent fold applied `event` late, filling a gap behind later events: it raises what
+  // it reports itself (outbox drops, watchdog), but the threshold rules and presence, which
+  // follow each agent's samples in time order, do not see it.
+  void on_late_agent_event(const AgentEvent& event, StreamSeq stream_seq);
   // Every control event (tenancy and enrollment ones included), in place of
-  // apply_control_event.
-  void on_control_event(pqxx::work& tx, const ControlEvent& event, StreamSeq stream_seq);
+  // apply_control_event. Returns the reason when the event was refused (nothing was applied or
+  // audited; the caller dead-letters it).
+  std::optional<RefusedEvent> on_control_event(pqxx::work& tx, const ControlEvent& event,
+                                               StreamSeq stream_seq);
   // After the agents rows are stored: effective policies and alert changes.
   void finish(pqxx::work& tx);
 

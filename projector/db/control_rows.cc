@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <string>
 
+#include "common/log.h"
 #include "projector/db/control_plane_rows.h"
 
 namespace rmm::projector::db {
@@ -35,6 +37,7 @@ struct Apply {
   std::int64_t when;  // event time, microseconds
   StreamSeq stream_seq;
   UnixNanos event_at;
+  std::optional<RefusedEvent>* refusal;  // set when the event must not be applied
 
   void operator()(const codec::ClientCreatedInfo& v) const {
     static const std::string sql = fmt::format(
@@ -71,21 +74,45 @@ struct Apply {
 
   void operator()(const codec::AgentEnrolledInfo& v) const {
     // The hostname is only a placeholder until the agent's own AgentStarted: never overwrite it.
+    // An agent never moves to another client's site (defense in depth: the responder refuses
+    // that, but whoever holds the services credential can publish anything): the update's WHERE
+    // leaves the row alone, RETURNING says so, and the caller dead-letters the event.
     static const std::string agent_sql = fmt::format(
-        "INSERT INTO agents (id, hostname, last_seq, site_id, public_key, fingerprint_hash, "
+        "INSERT INTO agents AS a (id, hostname, last_seq, site_id, public_key, fingerprint_hash, "
         "enrollment_code_id, enrolled_at) VALUES ($1::uuid, $2, 0, $3::uuid, $4, $5, $6::uuid, {}) "
-        "ON CONFLICT (id) DO UPDATE SET hostname = COALESCE(agents.hostname, EXCLUDED.hostname), "
+        "ON CONFLICT (id) DO UPDATE SET hostname = COALESCE(a.hostname, EXCLUDED.hostname), "
         "site_id = EXCLUDED.site_id, public_key = EXCLUDED.public_key, "
         "fingerprint_hash = EXCLUDED.fingerprint_hash, "
-        "enrollment_code_id = EXCLUDED.enrollment_code_id, enrolled_at = EXCLUDED.enrolled_at",
+        "enrollment_code_id = EXCLUDED.enrollment_code_id, enrolled_at = EXCLUDED.enrolled_at "
+        "WHERE a.site_id IS NULL OR a.site_id = EXCLUDED.site_id OR "
+        "(SELECT client_id FROM sites WHERE id = a.site_id) = "
+        "(SELECT client_id FROM sites WHERE id = EXCLUDED.site_id) "
+        "RETURNING a.id",
         at("$7::bigint"));
-    tx.exec_params0(agent_sql, v.agent.str(), v.hostname, v.site.str(), v.public_key,
-                    v.fingerprint_hash, v.code.str(), when);
+    auto applied = tx.exec_params(agent_sql, v.agent.str(), v.hostname, v.site.str(), v.public_key,
+                                  v.fingerprint_hash, v.code.str(), when);
+    if (applied.empty()) {
+      log::warn(
+          "agent.enrollment_refused",
+          {{"agent_id", v.agent.str()}, {"site_id", v.site.str()}, {"reason", "other client"}});
+      *refusal = RefusedEvent{
+          codec::control_event_subject(schema::Payload::AgentEnrolled),
+          fmt::format("AgentEnrolled moves agent {} to site {} of another client: not applied",
+                      v.agent.str(), v.site.str())};
+      return;
+    }
     static const std::string key_sql = fmt::format(
         "INSERT INTO agent_keys (public_key, agent_id, enrolled_at) VALUES ($1, $2::uuid, {}) "
         "ON CONFLICT DO NOTHING",
         at("$3::bigint"));
     tx.exec_params0(key_sql, v.public_key, v.agent.str(), when);
+    if (!v.retired_public_keys.empty()) {
+      static const std::string retire_sql = fmt::format(
+          "UPDATE agent_keys SET revoked_at = COALESCE(revoked_at, {}) "
+          "WHERE agent_id = $1::uuid AND public_key = ANY($3::text[])",
+          at("$2::bigint"));
+      tx.exec_params0(retire_sql, v.agent.str(), when, text_array(v.retired_public_keys));
+    }
   }
 
   void operator()(const codec::CloneSuspectedInfo& v) const {
@@ -119,8 +146,12 @@ struct Apply {
 
 }  // namespace
 
-void apply_control_event(pqxx::work& tx, const ControlEvent& event, StreamSeq stream_seq) {
-  std::visit(Apply{tx, micros(event.occurred_at), stream_seq, event.occurred_at}, event.change);
+std::optional<RefusedEvent> apply_control_event(pqxx::work& tx, const ControlEvent& event,
+                                                StreamSeq stream_seq) {
+  std::optional<RefusedEvent> refusal;
+  std::visit(Apply{tx, micros(event.occurred_at), stream_seq, event.occurred_at, &refusal},
+             event.change);
+  return refusal;
 }
 
 }  // namespace rmm::projector::db

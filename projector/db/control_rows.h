@@ -4,14 +4,24 @@
 // re-applied event changes nothing.
 #pragma once
 
+#include <optional>
 #include <pqxx/transaction>
+#include <string>
 
 #include "common/ids.h"
 #include "projector/folds/control_fold.h"
 
 namespace rmm::projector::db {
 
-// Throws what libpqxx throws; the batch writer catches it at its edge.
-void apply_control_event(pqxx::work& tx, const ControlEvent& event, StreamSeq stream_seq);
+// A control event that must not be applied (an agent enrolled into another client's site): it left
+// no trace, and the batch writer dead-letters it.
+struct RefusedEvent {
+  std::string subject;
+  std::string reason;
+};
+
+// Nothing when applied. Throws what libpqxx throws; the batch writer catches it at its edge.
+std::optional<RefusedEvent> apply_control_event(pqxx::work& tx, const ControlEvent& event,
+                                                StreamSeq stream_seq);
 
 }  // namespace rmm::projector::db

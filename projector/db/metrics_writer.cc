@@ -48,7 +48,8 @@ const std::vector<std::string> kMetricsColumns{"agent_id",
                                                "filesystems",
                                                "disks",
                                                "net",
-                                               "temperatures"};
+                                               "temperatures",
+                                               "agent_ts"};
 // The shortest decimal text that reads back as the same float: exact input for numeric sums.
 std::string exact(double v) {
   return fmt::format("{}", v);
@@ -344,6 +345,8 @@ std::int64_t copy_metric_rows(pqxx::work& tx, std::span<const SampleRef> samples
     append_copy_list(line, r.disks, &disks_json);
     append_copy_list(line, r.network, &net_json);
     append_copy_list(line, r.temperatures, &temperatures_json);
+    line += '\t';
+    line += s.agent_at ? utc_timestamp_text(ns_to_micros(*s.agent_at)) : std::string("\\N");
     out.write_raw_line(line);
   }
   out.complete();
@@ -362,8 +365,13 @@ void write_metrics(pqxx::work& tx, std::span<const SampleRef> samples, UnixNanos
     if (!raw.empty()) copy_metric_rows(tx, raw);
   }
   write_rollups(tx, samples);
-  std::map<AgentId, const SampleRef*> last;  // the newest applied sample of each agent
-  for (const auto& s : samples) last[s.agent] = &s;
+  // The newest sample of each agent: the highest sequence (a late one that filled a gap is
+  // older than what came before it).
+  std::map<AgentId, const SampleRef*> last;
+  for (const auto& s : samples) {
+    auto& newest = last[s.agent];
+    if (newest == nullptr || s.seq > newest->seq) newest = &s;
+  }
   std::vector<const SampleRef*> latest;
   latest.reserve(last.size());
   for (const auto& [agent, s] : last) latest.push_back(s);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <pqxx/connection>
 #include <pqxx/transaction>
 #include <set>
@@ -24,7 +25,8 @@ struct SampleRef {
   AgentId agent;
   std::int64_t seq = 0;
   std::int64_t stream_seq = 0;
-  UnixNanos at = 0;
+  UnixNanos at = 0;                   // event time (clamped: folds/event_time.h)
+  std::optional<UnixNanos> agent_at;  // the agent's own time, when `at` is not it
   const MetricsRows* rows = nullptr;
 };
 

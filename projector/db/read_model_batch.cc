@@ -30,6 +30,7 @@ void ReadModelBatch::add(const AgentEvent& ev, StreamSeq stream_seq) {
                         .seq = seq,
                         .stream_seq = static_cast<std::int64_t>(stream_seq.value),
                         .at = ev.occurred_at,
+                        .agent_at = ev.clamped() ? std::optional(ev.agent_time) : std::nullopt,
                         .rows = m});
   } else if (const auto* i = std::get_if<InventoryRow>(&ev.body)) {
     inventories_.push_back({.agent = ev.agent, .seq = seq, .at = ev.occurred_at, .row = i});
@@ -43,7 +44,6 @@ void ReadModelBatch::add(const AgentEvent& ev, StreamSeq stream_seq) {
 }
 
 void ReadModelBatch::write(pqxx::work& tx, UnixNanos raw_from) const {
-  store_sequence_gaps(tx, gaps_);
   write_metrics(tx, samples_, raw_from);
   write_inventories(tx, inventories_);
   write_outbox_drops(tx, drops_);

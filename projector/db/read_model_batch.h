@@ -28,9 +28,9 @@ class ReadModelBatch {
   // before write().
   static std::set<std::int64_t> metric_days(std::span<const BatchItem> items);
 
-  // Call only for events the agent fold applied, in stream order.
+  // Call only for events the agent fold applied (in order or late, filling a gap), in stream
+  // order.
   void add(const AgentEvent& event, StreamSeq stream_seq);
-  void add_gap(const SequenceGap& gap) { gaps_.push_back(gap); }
   // After the agents rows are stored. Raw metric rows before `raw_from` are left out.
   void write(pqxx::work& tx, UnixNanos raw_from) const;
 
@@ -42,7 +42,6 @@ class ReadModelBatch {
   std::vector<OutboxDropRef> drops_;
   std::vector<CommandRef> commands_;
   std::vector<UpdateProgressRef> updates_;
-  std::vector<SequenceGap> gaps_;
 };
 
 }  // namespace rmm::projector::db

@@ -106,11 +106,14 @@ void prepare_state_statements(pqxx::connection& conn) {
       "interfaces = EXCLUDED.interfaces, packages = EXCLUDED.packages, "
       "services = EXCLUDED.services, collection_errors = EXCLUDED.collection_errors "
       "WHERE i.seq < EXCLUDED.seq");
+  // Only from the inventory agent_inventory now holds (not an older one that filled a gap).
   conn.prepare(kAgentSummary,
                "UPDATE agents a SET os_pretty = u.os_pretty, cpu_model = u.cpu_model, "
                "memory_total_bytes = u.memory_total_bytes "
-               "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) "
-               "AS u(id, os_pretty, cpu_model, memory_total_bytes) WHERE a.id = u.id");
+               "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
+               "AS u(id, os_pretty, cpu_model, memory_total_bytes, seq) WHERE a.id = u.id "
+               "AND EXISTS (SELECT 1 FROM agent_inventory i WHERE i.agent_id = u.id AND "
+               "i.seq = u.seq)");
   conn.prepare(kOutboxDrops,
                "INSERT INTO agent_outbox_drops (agent_id, ts, seq, dropped_metrics, "
                "dropped_heartbeats, oldest_dropped_seq, newest_dropped_seq) "
@@ -122,8 +125,11 @@ void prepare_state_statements(pqxx::connection& conn) {
 
 void write_inventories(pqxx::work& tx, std::span<const InventoryRef> inventories) {
   if (inventories.empty()) return;
-  std::map<AgentId, const InventoryRef*> last;
-  for (const auto& i : inventories) last[i.agent] = &i;
+  std::map<AgentId, const InventoryRef*> last;  // the highest sequence (see write_metrics)
+  for (const auto& i : inventories) {
+    auto& newest = last[i.agent];
+    if (newest == nullptr || i.seq > newest->seq) newest = &i;
+  }
   PgArray agents, ts, seq, hostname, fqdn, os_name, os_version, os_pretty, kernel, arch, boot,
       cpu_model, sockets, cores, threads, memory, machine_id, vendor, product, serial, pkg_mgr,
       pkg_trunc, svc_trunc, svc_reason, ifaces, packages, services, errors;
@@ -168,14 +174,16 @@ void write_inventories(pqxx::work& tx, std::span<const InventoryRef> inventories
                     memory.take(), machine_id.take(), vendor.take(), product.take(), serial.take(),
                     pkg_mgr.take(), pkg_trunc.take(), svc_trunc.take(), svc_reason.take(),
                     ifaces.take(), packages.take(), services.take(), errors.take());
-  PgArray ids, pretty, model, mem;
+  PgArray ids, pretty, model, mem, seqs;
   for (const auto& [agent, ref] : last) {
     ids.add_text(agent.str());
     pretty.add_text(ref->row->os_pretty);
     model.add_text(ref->row->cpu_model);
     mem.add(ref->row->memory_total_bytes);
+    seqs.add(ref->seq);
   }
-  tx.exec_prepared0(kAgentSummary, ids.take(), pretty.take(), model.take(), mem.take());
+  tx.exec_prepared0(kAgentSummary, ids.take(), pretty.take(), model.take(), mem.take(),
+                    seqs.take());
 }
 
 void write_outbox_drops(pqxx::work& tx, std::span<const OutboxDropRef> drops) {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/event_codec.h"
+#include "projector/folds/event_time.h"
 #include "projector/folds/text.h"
 
 namespace rmm::projector {
@@ -20,7 +21,8 @@ Error invalid(std::string message) {
 
 }  // namespace
 
-Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubject& subject) {
+Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubject& subject,
+                                  UnixNanos stored_at) {
   if (subject.kind != SubjectKind::kAgentEvent) {
     return std::unexpected(invalid("not an agent event subject"));
   }
@@ -44,12 +46,18 @@ Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubjec
         invalid(fmt::format("payload type '{}' does not match subject token '{}'",
                             actual.empty() ? "unknown" : actual, subject.type_token)));
   }
-  if (env.seq() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    return std::unexpected(invalid("sequence out of range"));
+  if (env.seq() > static_cast<std::uint64_t>(max_plausible_seq(stored_at))) {
+    // Also keeps every sequence within bigint.
+    return std::unexpected(invalid(
+        fmt::format("sequence {} is past {}, the most an agent can have used by the stream time "
+                    "of its event",
+                    env.seq(), max_plausible_seq(stored_at))));
   }
   AgentEvent out{.agent = source,
                  .seq = AgentSeq{env.seq()},
-                 .occurred_at = env.occurred_at_ns(),
+                 .occurred_at = clamp_event_time(env.occurred_at_ns(), stored_at),
+                 .agent_time = env.occurred_at_ns(),
+                 .stored_at = stored_at,
                  .type = env.payload_type(),
                  .lane = env.lane()};
   if (out.lane != schema::Lane::Ordered && out.lane != schema::Lane::Presence) {
@@ -113,7 +121,7 @@ Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubjec
     }
     default: {
       if (!is_command_event(env.payload_type())) break;  // a type this build has no fold for
-      auto change = command_change(env);
+      auto change = command_change(env, out.occurred_at);
       if (!change) return std::unexpected(change.error());
       out.body = std::move(*change);
       break;
@@ -122,22 +130,78 @@ Result<AgentEvent> to_agent_event(const schema::Envelope& env, const EventSubjec
   return out;
 }
 
-FoldOutcome fold(AgentRow& row, const AgentEvent& event) {
-  auto seq = static_cast<std::int64_t>(event.seq.value);
-  const bool presence = event.lane == schema::Lane::Presence;
-  std::int64_t& lane_seq = presence ? row.last_presence_seq : row.last_seq;
-  if (row.exists && seq <= lane_seq) return FoldOutcome::kDuplicate;
+std::int64_t max_plausible_seq(UnixNanos stored_at) {
+  // Whole seconds: stored_at - kSeqEpoch cannot overflow for any stored_at >= kSeqEpoch, and the
+  // product stays below 2^63 for every int64 time (9.3e9 s * 1000).
+  const std::int64_t seconds = stored_at > kSeqEpoch ? (stored_at - kSeqEpoch) / 1'000'000'000 : 0;
+  return kSeqSlack + kSeqPerSecond * seconds;
+}
+
+namespace {
+
+// The row changes every applied event makes.
+void touch(AgentRow& row, const AgentEvent& event) {
   row.id = event.agent;
   row.exists = true;
-  if (event.hostname) row.hostname = event.hostname;
-  if (event.os) row.os = event.os;
-  if (event.version) row.version = event.version;
   // The first event applied marks first_seen; a restart's AgentStarted does not move it.
   if (!row.first_seen) row.first_seen = event.occurred_at;
   if (!row.last_seen || event.occurred_at > *row.last_seen) row.last_seen = event.occurred_at;
-  lane_seq = seq;
   ++row.events_applied;
+}
+
+// Removes `seq` from the open gap holding it; false when none does.
+bool fill(OpenGaps& gaps, std::int64_t seq) {
+  auto it = gaps.upper_bound(seq);
+  if (it == gaps.begin()) return false;
+  --it;
+  const SequenceGap gap = it->second;
+  if (seq > gap.to_seq) return false;
+  gaps.erase(it);
+  if (gap.from_seq < seq) {
+    auto before = gap;
+    before.to_seq = seq - 1;
+    gaps.emplace(before.from_seq, before);
+  }
+  if (seq < gap.to_seq) {
+    auto after = gap;
+    after.from_seq = seq + 1;
+    gaps.emplace(after.from_seq, after);
+  }
+  return true;
+}
+
+}  // namespace
+
+FoldOutcome fold(AgentRow& row, const AgentEvent& event, OpenGaps& gaps) {
+  auto seq = static_cast<std::int64_t>(event.seq.value);
+  const bool presence = event.lane == schema::Lane::Presence;
+  std::int64_t& lane_seq = presence ? row.last_presence_seq : row.last_seq;
+  if (row.exists && seq <= lane_seq) {
+    if (presence) {
+      if (row.last_seen && event.occurred_at <= *row.last_seen) return FoldOutcome::kDuplicate;
+      row.last_seen = event.occurred_at;
+      return FoldOutcome::kSeen;
+    }
+    if (!fill(gaps, seq)) return FoldOutcome::kDuplicate;
+    touch(row, event);
+    return FoldOutcome::kFilled;
+  }
+  if (auto gap = detect_gap(row, event)) gaps.emplace(gap->from_seq, *gap);
+  touch(row, event);
+  if (event.hostname) row.hostname = event.hostname;
+  if (event.os) row.os = event.os;
+  if (event.version) row.version = event.version;
+  if (event.type == schema::Payload::Heartbeat) {
+    // Each in ms first: the agent's time may be anything an int64 holds.
+    row.clock_offset_ms = event.agent_time / 1'000'000 - event.stored_at / 1'000'000;
+  }
+  lane_seq = seq;
   return FoldOutcome::kApplied;
+}
+
+FoldOutcome fold(AgentRow& row, const AgentEvent& event) {
+  OpenGaps none;
+  return fold(row, event, none);
 }
 
 std::optional<SequenceGap> detect_gap(const AgentRow& row, const AgentEvent& event) {

@@ -71,6 +71,7 @@ struct Build {
                    .str("enrollment_code_id", v.code.str())
                    .str("public_key", v.public_key)
                    .boolean("reenrolled", v.reenrolled)
+                   .num("retired_keys", static_cast<std::int64_t>(v.retired_public_keys.size()))
                    .take();
   }
   void operator()(const codec::CloneSuspectedInfo& v) {

@@ -130,9 +130,8 @@ bool is_command_event(schema::Payload type) {
   }
 }
 
-Result<CommandChange> command_change(const schema::Envelope& env) {
+Result<CommandChange> command_change(const schema::Envelope& env, UnixNanos at) {
   using P = schema::Payload;
-  const UnixNanos at = env.occurred_at_ns();
   std::optional<CommandChange> c;
   const schema::Uuid* id = nullptr;
   switch (env.payload_type()) {

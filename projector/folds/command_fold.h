@@ -49,9 +49,10 @@ int command_status_rank(std::string_view status);
 // True for the payload types this file folds.
 bool is_command_event(schema::Payload type);
 
-// The change a verified lifecycle event asks for, stamped with the event's time and sequence. An
-// error (no command id) is a dead-letter reason.
-Result<CommandChange> command_change(const schema::Envelope& env);
+// The change a verified lifecycle event asks for, stamped with its event time `at` (the agent's
+// clock, clamped: folds/event_time.h) and sequence. An error (no command id) is a dead-letter
+// reason.
+Result<CommandChange> command_change(const schema::Envelope& env, UnixNanos at);
 
 // Merges `next` (a later event of the same command) into `acc` by the rules above.
 void merge_command_change(CommandChange& acc, const CommandChange& next);

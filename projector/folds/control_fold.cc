@@ -117,13 +117,26 @@ Result<ControlEvent::Change> decode_change(const schema::Envelope& env) {
       if (!is_sha256_hex(p->fingerprint_hash())) {
         return std::unexpected(bad("fingerprint_hash is not a lower-case hex SHA-256"));
       }
-      return codec::AgentEnrolledInfo{agent,
-                                      site,
-                                      p->public_key()->str(),
-                                      p->fingerprint_hash()->str(),
-                                      code,
-                                      text(p->hostname(), kMaxAgentTextChars),
-                                      p->reenrolled()};
+      codec::AgentEnrolledInfo info{agent,
+                                    site,
+                                    p->public_key()->str(),
+                                    p->fingerprint_hash()->str(),
+                                    code,
+                                    text(p->hostname(), kMaxAgentTextChars),
+                                    p->reenrolled(),
+                                    {}};
+      if (p->retired_public_keys() != nullptr) {
+        if (p->retired_public_keys()->size() > kMaxKeysPerRevocation) {
+          return std::unexpected(bad("too many retired public keys"));
+        }
+        for (const auto* k : *p->retired_public_keys()) {
+          if (k == nullptr || !is_user_key(k->string_view())) {
+            return std::unexpected(bad("retired_public_keys holds a non-user key"));
+          }
+          info.retired_public_keys.push_back(k->str());
+        }
+      }
+      return info;
     }
     case schema::Payload::CloneSuspected: {
       const auto* p = env.payload_as_CloneSuspected();

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/pg.h"
+#include "projector/db/dead_letters.h"
 #include "projector/db/partitions.h"
 #include "projector/db/swap_guard.h"
 #include "projector/rebuild/read_model_schema.h"
@@ -99,6 +100,8 @@ Status partition_upkeep(pqxx::connection& scratch, const CommandOptions& o) {
   if (auto st = partitions.ensure_around(now); !st) return st;
   auto dropped = partitions.apply_retention(now, o.metrics_retention, o.rollup_retention);
   if (!dropped) return std::unexpected(dropped.error());
+  auto expired = db::expire_dead_letters(scratch, now, o.dead_letter_retention);
+  if (!expired) return std::unexpected(expired.error());
   return {};
 }
 
@@ -114,6 +117,9 @@ RowFilters retention_filters(const CommandOptions& o) {
   RowFilters f;
   f.emplace("metrics", since("ts", o.metrics_retention));
   f.emplace("metrics_hourly", since("hour", o.rollup_retention));
+  // Dead letters from before migration 0014 have no stream time and are not compared.
+  f.emplace("dead_letters", since("stored_at", o.dead_letter_retention));
+  f.emplace("dead_letter_hours", since("hour", o.dead_letter_retention));
   return f;
 }
 

@@ -21,6 +21,7 @@ struct CommandOptions {
   std::size_t batch_size = 8192;
   std::chrono::milliseconds metrics_retention{std::chrono::days(30)};
   std::chrono::milliseconds rollup_retention{std::chrono::days(400)};
+  std::chrono::milliseconds dead_letter_retention{std::chrono::days(30)};
   bool keep_old_schema = false;  // rebuild: keep the retired schema; verify: keep the scratch
   std::size_t max_diffs = 20;    // verify: differing rows printed per table
 };

@@ -261,7 +261,8 @@ Result<bool> ControlArchive::read(StreamSeq from, StreamSeq to, std::vector<Stre
                    archive_, read_through_.value, origin->value, last_origin_.value);
     }
     last_origin_ = *origin;
-    held_ = StreamMessage{*origin, std::move((*m)->message)};
+    // The archive's own timestamp: control events are dated by their publisher, never clamped.
+    held_ = StreamMessage{*origin, std::move((*m)->message), (*m)->stored_at};
   }
 }
 

@@ -57,7 +57,7 @@ Result<std::optional<StreamMessage>> OrderedStream::next(std::chrono::millisecon
                  reply != nullptr ? reply : "none");
   }
   return std::optional<StreamMessage>(
-      StreamMessage{StreamSeq{delivery->stream_seq}, std::move(msg)});
+      StreamMessage{StreamSeq{delivery->stream_seq}, std::move(msg), delivery->stream_time});
 }
 
 Result<StreamState> stream_state(nats::Connection& conn, const std::string& stream) {

@@ -28,6 +28,7 @@ namespace rmm::projector::rebuild {
 struct StreamMessage {
   StreamSeq seq;
   nats::Message message;
+  UnixNanos stored_at = 0;  // the JetStream timestamp of the stream it was read from
 };
 
 class OrderedStream {

@@ -67,7 +67,8 @@ void Replay::read_loop() {
     Batch batch;
     batch.items.reserve(msgs.size());
     for (auto& m : msgs) {
-      batch.items.push_back({m.seq, decode_message(m.message.subject(), m.message.data())});
+      batch.items.push_back(
+          {m.seq, decode_message(m.message.subject(), m.message.data(), m.stored_at)});
     }
     batch.through = log_->through();
     msgs.clear();  // frees the messages here, not on the writer's thread

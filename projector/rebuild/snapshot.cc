@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/pg.h"
 #include "common/time_text.h"
+#include "projector/db/dead_letters.h"
 #include "projector/db/partitions.h"
 #include "projector/rebuild/read_model_schema.h"
 #include "projector/rebuild/replay.h"
@@ -305,6 +306,10 @@ int run_snapshot(const SnapshotOptions& o, const std::atomic<bool>& stop) {
   auto dropped =
       partitions.apply_retention(o.until, o.base.metrics_retention, o.base.rollup_retention);
   if (!dropped) return failed(dropped.error());
+  if (auto expired = db::expire_dead_letters(**scratch_conn, o.until, o.base.dead_letter_retention);
+      !expired) {
+    return failed(expired.error());
+  }
   std::string refused;
   if (auto st = publish(**live, scratch, o, *bound, refused); !st) {
     if (!refused.empty()) {

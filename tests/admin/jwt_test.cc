@@ -83,15 +83,32 @@ TEST_CASE("account claims carry JetStream limits, the partition mapping and the 
                    .scoped_keys = {{signer.public_key(), "agent", {"p.{{tag(agent)}}"}, {"s"}}}};
   auto c = account_claims(KeyPair::generate(KeyRole::kAccount).public_key(), spec);
   const auto& nats = c.at("nats").as_object();
-  CHECK(nats.at("limits").at("disk_storage").to_number<int>() == -1);
-  CHECK(nats.at("limits").at("mem_storage").to_number<int>() == -1);
+  // Explicit limits, none of them -1 but the disk (bounded by max_file_store and the streams'
+  // own limits, which the account requires).
+  const auto& limits = nats.at("limits").as_object();
+  CHECK(limits.at("disk_storage").to_number<int>() == -1);
+  CHECK(limits.at("mem_storage").to_number<int>() == 0);
+  CHECK(limits.at("max_bytes_required").as_bool());
+  CHECK(limits.at("streams").to_number<int>() == 16);
+  CHECK(limits.at("consumer").to_number<int>() == 100'000);
+  CHECK(limits.at("conn").to_number<int>() == 100'000);
+  CHECK(limits.at("leaf").to_number<int>() == 0);
+  CHECK(limits.at("subs").to_number<int>() == 10'000);
+  CHECK(limits.at("payload").to_number<int>() == 9 * (1 << 20) + 64 * 1024);
+  CHECK(limits.at("imports").to_number<int>() == 0);
+  CHECK(limits.at("exports").to_number<int>() == 0);
   CHECK(nats.at("mappings").at("rmm.evt.*.*").at(0).at("weight").to_number<int>() == 100);
   const auto& key = nats.at("signing_keys").at(0).as_object();
   CHECK(key.at("kind") == "user_scope");
   CHECK(key.at("role") == "agent");
   CHECK(key.at("template").at("pub").at("allow").at(0) == "p.{{tag(agent)}}");
+  // An agent connection: a handful of subscriptions, messages up to the broker's 1 MiB default.
+  CHECK(key.at("template").at("subs").to_number<int>() == 64);
+  CHECK(key.at("template").at("payload").to_number<int>() == 1 << 20);
 
   auto sys =
       account_claims(KeyPair::generate(KeyRole::kAccount).public_key(), AccountSpec{.name = "SYS"});
   CHECK(sys.at("nats").at("limits").at("disk_storage").to_number<int>() == 0);
+  CHECK(sys.at("nats").at("limits").at("mem_storage").to_number<int>() == 0);
+  CHECK_FALSE(sys.at("nats").at("limits").as_object().contains("streams"));
 }

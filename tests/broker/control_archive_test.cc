@@ -206,8 +206,11 @@ TEST_CASE("the archive keeps the control events RMM_EVENTS aged out, created bef
     REQUIRE(services != nullptr);
     auto text = files::read_all(defs / kArchiveFile);
     REQUIRE(text.has_value());
-    auto created =
-        broker::js_api_request(services->nc(), "$JS.API.STREAM.CREATE.RMM_CONTROL", *text, 5s);
+    // The account requires a byte limit on every stream (apply-streams sets one).
+    auto def = json::parse(*text).as_object();
+    def["max_bytes"] = 64 << 20;
+    auto created = broker::js_api_request(services->nc(), "$JS.API.STREAM.CREATE.RMM_CONTROL",
+                                          json::serialize(def), 5s);
     REQUIRE_MESSAGE(created.has_value(), created.error().message);
   }
   std::string out;

@@ -5,6 +5,8 @@
 
 #include <thread>
 
+#include "api/enroll/key_revoker.h"
+#include "common/event_codec.h"
 #include "common/files.h"
 #include "common/pg.h"
 #include "tests/fixtures/postgres.h"
@@ -50,15 +52,25 @@ EnrollStack::EnrollStack() {
   }
   auto client = value_or_throw(intents_->create_client("Acme", "test"), "create client");
   wait_projected(client.stream_seq);
-  auto site = value_or_throw(intents_->create_site(ClientId(client.id), "HQ", "test"), "site");
+  client_ = ClientId(client.id);
+  auto site = value_or_throw(intents_->create_site(client_, "HQ", "test"), "site");
   wait_projected(site.stream_seq);
   site_ = SiteId(site.id);
 
   pool_ = std::make_unique<api::PgPool>(api::PgPool::Options{.url = db_url_, .size = 2});
   auto signer = value_or_throw(broker::load_agent_signer(nats_.home()), "agent signer");
+  // As tools/rmm keeps it: the responder reloads the server after revoking retired keys.
+  fs::path pid_file = dir_ / "nats.pid";
+  if (!files::write_atomic(pid_file, fmt::format("{}\n", nats_.pid()), 0600)) {
+    throw std::runtime_error("writing the pid file");
+  }
   responder_ = std::make_unique<api::enroll::EnrollResponder>(
-      api::enroll::ResponderOptions{.nats_url = nats_.url(),
-                                    .nats_creds = nats_.services_creds().string()},
+      api::enroll::ResponderOptions{
+          .nats_url = nats_.url(),
+          .nats_creds = nats_.services_creds().string(),
+          .revoker = api::enroll::home_key_revoker(
+              {.home = nats_.home(), .nats_config = nats_.config_path(), .pid_file = pid_file},
+              real_clock())},
       std::move(signer), *pool_, real_clock());
   responder_->start();
   deadline = std::chrono::steady_clock::now() + 15s;
@@ -74,10 +86,22 @@ EnrollStack::~EnrollStack() {
 }
 
 std::string EnrollStack::new_code(std::chrono::milliseconds ttl) {
-  auto code = intents_->create_enrollment_code(site_, ttl, "test");
+  return new_code(site_, ttl);
+}
+
+std::string EnrollStack::new_code(const SiteId& site, std::chrono::milliseconds ttl) {
+  auto code = intents_->create_enrollment_code(site, ttl, "test");
   REQUIRE(code.has_value());
   wait_projected(code->stream_seq);
   return code->code;
+}
+
+SiteId EnrollStack::new_client_site(const std::string& client_name) {
+  auto client = value_or_throw(intents_->create_client(client_name, "test"), "create client");
+  wait_projected(client.stream_seq);
+  auto site = value_or_throw(intents_->create_site(ClientId(client.id), "Main", "test"), "site");
+  wait_projected(site.stream_seq);
+  return SiteId(site.id);
 }
 
 void EnrollStack::wait_projected(StreamSeq seq) {
@@ -109,6 +133,23 @@ std::string creds_seed(const fs::path& creds) {
   auto at = text->find("SU", block);
   REQUIRE(at != std::string::npos);
   return text->substr(at, 58);
+}
+
+Status publish_as_agent(const std::string& url, const fs::path& state_dir, const AgentId& id) {
+  nats::ConnectOptions opts{.url = url,
+                            .creds_file = (state_dir / "agent.creds").string(),
+                            .inbox_prefix = "_INBOX." + id.str(),
+                            .max_reconnect = 0};
+  auto conn = nats::Connection::connect(opts);
+  if (!conn) return std::unexpected(conn.error());
+  auto js = nats::JetStream::create(**conn, {});
+  if (!js) return std::unexpected(js.error());
+  codec::AgentEventHeader h{EventId::generate(real_clock()), id, AgentSeq{1}, real_clock().now()};
+  auto event = codec::build_heartbeat(h, {"test", 1, 0, 0});
+  auto ack = (*js)->publish(codec::agent_event_subject(id, schema::Payload::Heartbeat), event,
+                            codec::agent_msg_id(id, AgentSeq{1}), 5s);
+  if (!ack) return std::unexpected(ack.error());
+  return {};
 }
 
 }  // namespace rmm::test

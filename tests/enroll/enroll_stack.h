@@ -1,6 +1,6 @@
 // The enrollment test stack: a real nats-server and PostgreSQL, the rmm-projector binary, the
-// enrollment responder in-process (as rmm-api runs it), and the admin-side intents for creating
-// clients, sites and codes.
+// enrollment responder in-process (as rmm-api runs it, revoking retired keys in the server's
+// config and reloading it), and the admin-side intents for creating clients, sites and codes.
 #pragma once
 
 #include <chrono>
@@ -29,13 +29,19 @@ class EnrollStack {
   NatsServerFixture& nats() { return nats_; }
   const std::string& db_url() const { return db_url_; }
   tenancy::Intents& intents() { return *intents_; }
+  tenancy::ControlPublisher& publisher() { return *publisher_; }
+  nats::Connection& services() { return *services_; }
   tenancy::TenancyReadModel& read_model() { return *read_model_; }
   pqxx::connection& db() { return *pg_; }
   const SiteId& site() const { return site_; }
+  const ClientId& client() const { return client_; }
   const TempDir& dir() const { return dir_; }
 
   // A code for the default site, applied by the projector before it returns.
   std::string new_code(std::chrono::milliseconds ttl = std::chrono::hours(1));
+  std::string new_code(const SiteId& site, std::chrono::milliseconds ttl = std::chrono::hours(1));
+  // A new client with one site (another tenant than the default site's), applied.
+  SiteId new_client_site(const std::string& client_name);
   void wait_projected(StreamSeq seq);
 
   agent::enroll::EnrollOptions options(const std::string& code,
@@ -54,6 +60,7 @@ class EnrollStack {
   std::unique_ptr<tenancy::TenancyReadModel> read_model_;
   std::unique_ptr<tenancy::ControlPublisher> publisher_;
   std::unique_ptr<tenancy::Intents> intents_;
+  ClientId client_;
   SiteId site_;
 };
 
@@ -62,5 +69,10 @@ agent::enroll::MachineFacts machine(int n);
 
 // The seed of a .creds file.
 std::string creds_seed(const std::filesystem::path& creds);
+
+// Connects with the state directory's agent.creds (inbox _INBOX.<id>) and publishes one
+// heartbeat of `id`, waiting for the stream's ack.
+Status publish_as_agent(const std::string& url, const std::filesystem::path& state_dir,
+                        const AgentId& id);
 
 }  // namespace rmm::test

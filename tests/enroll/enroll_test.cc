@@ -21,24 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Connects as the agent (its own inbox) and publishes one heartbeat, waiting for the stream's ack.
-Status publish_as_agent(const std::string& url, const fs::path& state_dir, const AgentId& id) {
-  nats::ConnectOptions opts{.url = url,
-                            .creds_file = (state_dir / "agent.creds").string(),
-                            .inbox_prefix = "_INBOX." + id.str(),
-                            .max_reconnect = 0};
-  auto conn = nats::Connection::connect(opts);
-  if (!conn) return std::unexpected(conn.error());
-  auto js = nats::JetStream::create(**conn, {});
-  if (!js) return std::unexpected(js.error());
-  codec::AgentEventHeader h{EventId::generate(real_clock()), id, AgentSeq{1}, real_clock().now()};
-  auto event = codec::build_heartbeat(h, {"test", 1, 0, 0});
-  auto ack = (*js)->publish(codec::agent_event_subject(id, schema::Payload::Heartbeat), event,
-                            codec::agent_msg_id(id, AgentSeq{1}), 5s);
-  if (!ack) return std::unexpected(ack.error());
-  return {};
-}
-
 std::string error_of(const Result<agent::enroll::EnrollOutcome>& r) {
   return r ? std::string("enrolled") : r.error().message;
 }
@@ -122,7 +104,7 @@ TEST_CASE("enrollment by site code") {
     }
   }
 
-  SUBCASE("re-enrolling the same machine keeps its identity") {
+  SUBCASE("re-enrolling the same machine with its key keeps its identity") {
     auto code = stack.new_code();
     auto first = agent::enroll::enroll(stack.options(code, state), machine(1));
     REQUIRE_MESSAGE(first.has_value(), error_of(first));
@@ -132,18 +114,24 @@ TEST_CASE("enrollment by site code") {
     CHECK(again->agent == first->agent);
     CHECK(again->reenrolled);
     CHECK(creds_seed(state / "agent.creds") != first_seed);  // a fresh key per enrollment
+    CHECK(count(stack.db(), "SELECT count(*) FROM agent_keys WHERE agent_id = '" +
+                                first->agent.str() + "' AND revoked_at IS NULL") == 1);
 
-    // A reinstall (empty state dir) on the same machine is recognised by its fingerprint.
+    // A reinstall (empty state dir) cannot prove the key: the fingerprint alone is no proof, so
+    // it is a new identity and a clone suspicion of the old one.
     auto reinstall = agent::enroll::enroll(stack.options(code, stack.dir() / "fresh"), machine(1));
     REQUIRE_MESSAGE(reinstall.has_value(), error_of(reinstall));
-    CHECK(reinstall->agent == first->agent);
+    CHECK(reinstall->agent != first->agent);
+    CHECK(count(stack.db(), "SELECT count(*) FROM clone_suspicions WHERE agent_id = '" +
+                                first->agent.str() + "' AND new_agent_id = '" +
+                                reinstall->agent.str() + "'") == 1);
 
     auto other = agent::enroll::enroll(stack.options(code, stack.dir() / "b"), machine(2));
     REQUIRE_MESSAGE(other.has_value(), error_of(other));
     CHECK(other->agent != first->agent);
-    CHECK(count(stack.db(), "SELECT count(*) FROM clone_suspicions") == 0);
+    CHECK(count(stack.db(), "SELECT count(*) FROM clone_suspicions") == 1);
     CHECK(count(stack.db(), "SELECT count(*) FROM agent_keys WHERE agent_id = '" +
-                                first->agent.str() + "'") == 3);
+                                first->agent.str() + "'") == 2);
   }
 
   SUBCASE("a state directory copied to another machine is a suspected clone") {

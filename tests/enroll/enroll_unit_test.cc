@@ -1,10 +1,15 @@
 // Enrollment without servers: codes and their hashes, the request parser on hostile input, the
-// fingerprint hash, the control events' round trip through the projector's fold, revocations.
+// proof of possession and the sealed reply, the fingerprint hash, the control events' round trip
+// through the projector's fold, revocations.
 #include <doctest/doctest.h>
 
+#include <boost/json.hpp>
 #include <set>
 
 #include "admin/claims.h"
+#include "admin/enroll_crypto.h"
+#include "admin/files.h"
+#include "admin/jwt.h"
 #include "admin/nkeys.h"
 #include "admin/revocations.h"
 #include "admin/tenancy/enrollment_codes.h"
@@ -30,7 +35,7 @@ std::string user_key() {
 
 std::string request(std::string_view code, std::string_view key, std::string_view extra = "") {
   return fmt::format(
-      R"({{"version":1,"code":"{}","public_key":"{}","hostname":"h1",)"
+      R"({{"version":2,"code":"{}","public_key":"{}","hostname":"h1",)"
       R"("fingerprint":{{"machine_id":"abc","dmi_serial":"","macs":["52:54:00:AA:bb:01"]}}{}}})",
       code, key, extra);
 }
@@ -84,19 +89,20 @@ TEST_CASE("the enrollment request parser checks every field") {
       "[]",
       "not json",
       R"({"version":2})",
+      R"({"version":"2"})",
       request("ABCDE", "UNOTAKEY"),
       request("ABCDE", broker::KeyPair::generate(broker::KeyRole::kAccount).public_key()),
       request(std::string(100, 'A'), key),
       request("ABCDE", key, R"(,"agent_id":"nope")"),
       request("ABCDE", key, R"(,"agent_id":7)"),
-      fmt::format(R"({{"version":1,"code":"A","public_key":"{}","fingerprint":{{}}}})", key),
-      fmt::format(R"({{"version":1,"code":"A","public_key":"{}","fingerprint":{{"macs":["x"]}}}})",
+      fmt::format(R"({{"version":2,"code":"A","public_key":"{}","fingerprint":{{}}}})", key),
+      fmt::format(R"({{"version":2,"code":"A","public_key":"{}","fingerprint":{{"macs":["x"]}}}})",
                   key),
-      fmt::format(R"({{"version":1,"code":"A","public_key":"{}","hostname":"a\nb",)"
+      fmt::format(R"({{"version":2,"code":"A","public_key":"{}","hostname":"a\nb",)"
                   R"("fingerprint":{{"machine_id":"m"}}}})",
                   key),
       fmt::format(
-          R"({{"version":1,"code":1,"public_key":"{}","fingerprint":{{"machine_id":"m"}}}})", key),
+          R"({{"version":2,"code":1,"public_key":"{}","fingerprint":{{"machine_id":"m"}}}})", key),
       std::string(e::kMaxRequestBytes + 1, ' '),
   };
   for (const auto& b : bad) {
@@ -105,6 +111,113 @@ TEST_CASE("the enrollment request parser checks every field") {
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == Error::Code::kInvalidInput);
   }
+
+  // Protocol 1 (and anything but 2) is told apart, so the agent learns to upgrade.
+  for (auto v : {"1", "3"}) {
+    auto old = e::parse_enroll_request(bytes(fmt::format(R"({{"version":{},"code":"A"}})", v)));
+    REQUIRE_FALSE(old.has_value());
+    CHECK(old.error().code == Error::Code::kNotSupported);
+    CHECK(old.error().message.find("upgrade rmm-agent") != std::string::npos);
+  }
+}
+
+TEST_CASE("the re-enrollment proof is parsed strictly and verifies only for what it binds") {
+  auto current = broker::KeyPair::generate(broker::KeyRole::kUser);
+  auto fresh = user_key();
+  auto id = AgentId::generate(real_clock());
+  const std::int64_t at = 1'700'000'000;
+  auto sig = current.sign(broker::reenroll_proof_message(id, fresh, "ABCDE", at));
+  std::string sig_text =
+      broker::b64url_encode(std::string_view(reinterpret_cast<const char*>(sig.data()), 64));
+  auto proof = [&](std::string_view key, std::string_view issued, std::string_view signature) {
+    return fmt::format(R"(,"agent_id":"{}","proof":{{"public_key":"{}","issued_at":{},)"
+                       R"("signature":"{}"}})",
+                       id.str(), key, issued, signature);
+  };
+  auto ok = e::parse_enroll_request(
+      bytes(request("ABCDE", fresh, proof(current.public_key(), "1700000000", sig_text))));
+  REQUIRE_MESSAGE(ok.has_value(), (ok ? "" : ok.error().message));
+  REQUIRE(ok->proof.has_value());
+  CHECK(ok->proof->public_key == current.public_key());
+  CHECK(ok->proof->issued_at == at);
+  auto verifies = [&](const AgentId& a, std::string_view key, std::string_view code,
+                      std::int64_t t) {
+    return broker::verify_signature(current.public_key(),
+                                    broker::reenroll_proof_message(a, key, code, t),
+                                    ok->proof->signature);
+  };
+  CHECK(verifies(id, fresh, "ABCDE", at));
+  CHECK_FALSE(verifies(AgentId::generate(real_clock()), fresh, "ABCDE", at));
+  CHECK_FALSE(verifies(id, user_key(), "ABCDE", at));
+  CHECK_FALSE(verifies(id, fresh, "ABCDF", at));
+  CHECK_FALSE(verifies(id, fresh, "ABCDE", at + 1));
+
+  const std::string bad[] = {
+      request("ABCDE", fresh, proof(current.public_key(), "\"1\"", sig_text)),
+      request("ABCDE", fresh, proof("UNOTAKEY", "1", sig_text)),
+      request("ABCDE", fresh, proof(current.public_key(), "1", "c2hvcnQ")),
+      request("ABCDE", fresh, proof(current.public_key(), "1", "!!")),
+      // A proof without the id it proves.
+      request("ABCDE", fresh,
+              fmt::format(R"(,"proof":{{"public_key":"{}","issued_at":1,"signature":"{}"}})",
+                          current.public_key(), sig_text)),
+      request("ABCDE", fresh, fmt::format(R"(,"agent_id":"{}","proof":[])", id.str())),
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b);
+    auto r = e::parse_enroll_request(bytes(b));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Error::Code::kInvalidInput);
+  }
+}
+
+TEST_CASE("an accepted reply is sealed to the requester's new key") {
+  auto requester = broker::KeyPair::generate(broker::KeyRole::kUser);
+  auto agent = AgentId::generate(real_clock());
+  auto reply = e::accepted_reply(agent, "site-1", "eyJ.secret.jwt", true, requester.public_key());
+  REQUIRE(reply.has_value());
+  CHECK(reply->find("eyJ.secret.jwt") == std::string::npos);
+  CHECK(reply->find(agent.str()) == std::string::npos);
+  auto doc = boost::json::parse(*reply).as_object();
+  CHECK(doc.at("version").as_int64() == e::kProtocolVersion);
+  auto sealed = broker::b64url_decode(doc.at("sealed").as_string());
+  REQUIRE(sealed.has_value());
+  auto opened = broker::open_sealed(requester, *sealed);
+  REQUIRE(opened.has_value());
+  auto inner = boost::json::parse(*opened).as_object();
+  CHECK(inner.at("agent_id").as_string() == agent.str());
+  CHECK(inner.at("jwt").as_string() == "eyJ.secret.jwt");
+  CHECK(inner.at("reenrolled").as_bool());
+
+  CHECK_FALSE(
+      broker::open_sealed(broker::KeyPair::generate(broker::KeyRole::kUser), *sealed).has_value());
+  std::string altered = *sealed;
+  altered.back() = static_cast<char>(altered.back() ^ 1);
+  CHECK_FALSE(broker::open_sealed(requester, altered).has_value());
+  CHECK_FALSE(e::accepted_reply(agent, "s", "j", false, "UNOTAKEY").has_value());
+}
+
+TEST_CASE("replies go only to enrollment inboxes") {
+  for (auto ok : {"_INBOX_ENROLL.abc", "_INBOX_ENROLL.Ab9_-x.17", "_INBOX_ENROLL.a.b"}) {
+    CHECK_MESSAGE(e::is_enroll_inbox(ok), ok);
+  }
+  for (auto bad : {"", "_INBOX_ENROLL", "_INBOX_ENROLL.", "_INBOX_ENROLL..x", "_INBOX_ENROLL.a.",
+                   "_INBOX_ENROLL.a.b.c", "_INBOX_ENROLLX.a", "_INBOX.a", "rmm.cmd.x",
+                   "rmm.ctl.agent.agent_revoked", "rmm.evt.x.heartbeat", "_INBOX_ENROLL.a*",
+                   "_INBOX_ENROLL.>", " _INBOX_ENROLL.a"}) {
+    CHECK_FALSE_MESSAGE(e::is_enroll_inbox(bad), bad);
+  }
+  CHECK_FALSE(e::is_enroll_inbox("_INBOX_ENROLL." + std::string(200, 'a')));
+}
+
+TEST_CASE("a credentials file gives back its key") {
+  auto key = broker::KeyPair::generate(broker::KeyRole::kUser);
+  auto back = broker::key_from_creds(broker::format_creds("eyJ.x.y", key.seed()));
+  REQUIRE(back.has_value());
+  CHECK(back->public_key() == key.public_key());
+  CHECK_FALSE(broker::key_from_creds("no seed here").has_value());
+  auto account = broker::KeyPair::generate(broker::KeyRole::kAccount);
+  CHECK_FALSE(broker::key_from_creds(broker::format_creds("eyJ.x.y", account.seed())).has_value());
 }
 
 TEST_CASE("the fingerprint hash ignores MAC order and case, and sees every field") {
@@ -113,7 +226,7 @@ TEST_CASE("the fingerprint hash ignores MAC order and case, and sees every field
   CHECK(e::fingerprint_hash(a) == e::fingerprint_hash(b));
   auto key = user_key();
   auto r1 = e::parse_enroll_request(bytes(
-      fmt::format(R"({{"version":1,"code":"A","public_key":"{}","fingerprint":{{"machine_id":"m1",)"
+      fmt::format(R"({{"version":2,"code":"A","public_key":"{}","fingerprint":{{"machine_id":"m1",)"
                   R"("dmi_serial":"s1","macs":["AA:BB:CC:DD:EE:02","aa:bb:cc:dd:ee:01"]}}}})",
                   key)));
   REQUIRE(r1.has_value());
@@ -142,8 +255,9 @@ TEST_CASE("control events survive the wire and fold into typed changes") {
   auto code = EnrollmentCodeId::generate(real_clock());
   auto key = user_key();
   std::string fp(64, 'a');
+  auto retired = user_key();
   auto enrolled = codec::build_agent_enrolled(
-      header(1), {agent, site, key, fp, code, std::string(300, 'h'), true});
+      header(1), {agent, site, key, fp, code, std::string(300, 'h'), true, {retired}});
   auto subject =
       "rmm.ctl.agent." + std::string(codec::control_type_token(schema::Payload::AgentEnrolled));
   CHECK(codec::control_event_subject(schema::Payload::AgentEnrolled) == subject);
@@ -156,6 +270,7 @@ TEST_CASE("control events survive the wire and fold into typed changes") {
   CHECK(change.public_key == key);
   CHECK(change.hostname == std::string(255, 'h'));  // bounded like every agent-supplied string
   CHECK(change.reenrolled);
+  CHECK(change.retired_public_keys == std::vector<std::string>{retired});
 
   SUBCASE("a payload that does not match its subject is a dead letter") {
     auto d = projector::decode_message("rmm.ctl.agent.agent_revoked", enrolled);
@@ -166,6 +281,13 @@ TEST_CASE("control events survive the wire and fold into typed changes") {
     auto d = projector::decode_message("rmm.ctl.enrollment.enrollment_code_created", bad);
     REQUIRE(std::holds_alternative<projector::DeadLetter>(d));
     CHECK(std::get<projector::DeadLetter>(d).reason.find("code_hash") != std::string::npos);
+  }
+  SUBCASE("a retired key that is not a user key is a dead letter") {
+    auto bad = codec::build_agent_enrolled(
+        header(4), {agent, site, key, fp, code, "h", true, {"ANOTAUSERKEY"}});
+    auto d = projector::decode_message(subject, bad);
+    REQUIRE(std::holds_alternative<projector::DeadLetter>(d));
+    CHECK(std::get<projector::DeadLetter>(d).reason.find("retired") != std::string::npos);
   }
   SUBCASE("a missing id is a dead letter that names it") {
     auto bad = codec::build_client_created(

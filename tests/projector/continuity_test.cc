@@ -251,6 +251,7 @@ TEST_CASE("a gap is proven deleted only when the stream no longer holds it") {
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
   cfg.MaxMsgs = 8;
+  cfg.MaxBytes = 1 << 20;  // the account requires a byte limit on every stream
   cfg.Discard = js_DiscardOld;
   jsStreamInfo* si = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);

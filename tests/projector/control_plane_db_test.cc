@@ -26,6 +26,7 @@ const ClientId kClient = *ClientId::parse("0190a5c2-0000-7000-8000-0000000000c1"
 const ClientId kClient2 = *ClientId::parse("0190a5c2-0000-7000-8000-0000000000c2");
 const SiteId kSite = *SiteId::parse("0190a5c2-0000-7000-8000-0000000000d1");
 const SiteId kSite2 = *SiteId::parse("0190a5c2-0000-7000-8000-0000000000d2");
+const SiteId kSite3 = *SiteId::parse("0190a5c2-0000-7000-8000-0000000000d3");
 const AgentId kA = *AgentId::parse("0190a5c2-0000-7000-8000-0000000000a1");
 const AgentId kB = *AgentId::parse("0190a5c2-0000-7000-8000-0000000000b2");
 const UserId kUser = *UserId::parse("0190a5c2-0000-7000-8000-0000000000e1");
@@ -283,14 +284,18 @@ TEST_CASE("effective policies: defaults, global, client, site, agent; most speci
   CHECK(db.text("SELECT target_id FROM audit_log WHERE action = 'policy_set' AND site_id IS NOT "
                 "NULL AND detail->>'scope' = 'site'") == "site:" + kSite.str());
 
-  // The agent moves to the other site (re-enrolled): recomputed there; an emptied site policy
-  // falls back to the client's.
+  // The agent moves to another site of its client (re-enrolled): recomputed there, where the
+  // client's policy applies; an emptied site policy falls back to the client's. (A move into
+  // another client's site is never applied: tests/enroll/takeover_test.cc.)
   Stream m;
-  enroll(m, kA, kSite2, 'C', kNoon + 5 * kSec);
+  m.control(schema::Payload::SiteCreated, kNoon + 5 * kSec, [](const auto& h) {
+    return codec::build_site_created(h, {kSite3, kClient, "Annex", "user:alice"});
+  });
+  enroll(m, kA, kSite3, 'C', kNoon + 5 * kSec);
   set_policy(m, schema::PolicyScope::Site, kSite.bytes(), {}, kNoon + 6 * kSec);
   for (auto& i : m.items) i.stream_seq.value += base + p.items.size() + q.items.size();
   db.write(m.items);
-  CHECK(effective(db, kA, "alert.cpu.percent") == "80 global -");
+  CHECK(effective(db, kA, "alert.cpu.percent") == "70 client " + kClient.str());
   CHECK(effective(db, kA, "alert.memory.percent") == "50 agent " + kA.str());
   CHECK(db.scalar("SELECT count(*) FROM policies WHERE scope = 'site'") == 0);
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <pqxx/binarystring>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "common/event_codec.h"
 #include "common/pg.h"
 #include "projector/db/batch_writer.h"
+#include "projector/db/dead_letters.h"
 #include "projector/db/migrations.h"
 #include "tests/fixtures/postgres.h"
 
@@ -182,15 +184,16 @@ TEST_CASE("batch writer: duplicates apply once, checkpoint moves with the rows")
   REQUIRE(cp0.has_value());
   CHECK(cp0->value == 0);
 
-  // Stream seqs 1..5; agent seq 2 arrives twice (a re-send past the dedupe window) and stream
-  // seq 3 is redelivered inside the batch.
+  // Stream seqs 1..5; agent seq 2 arrives twice (a re-send past the dedupe window), stream seq 3
+  // is redelivered inside the batch, and agent seq 3 arrives after 4 (it fills the gap).
   std::vector<BatchItem> batch{heartbeat(1, 1, 1'000'000), heartbeat(2, 2, 2'000'000),
                                heartbeat(3, 2, 3'000'000), heartbeat(3, 2, 3'000'000),
                                heartbeat(4, 4, 4'000'000), heartbeat(5, 3, 5'000'000)};
   auto stats = writer.write(batch);
   REQUIRE_MESSAGE(stats.has_value(), stats.error().message);
-  CHECK(stats->applied == 3);     // agent seqs 1, 2, 4
-  CHECK(stats->duplicates == 2);  // stream 3 (agent seq 2), stream 5 (agent seq 3 < 4)
+  CHECK(stats->applied == 4);     // agent seqs 1, 2, 4, and 3 late
+  CHECK(stats->filled == 1);      // agent seq 3
+  CHECK(stats->duplicates == 1);  // stream 3 (agent seq 2)
   CHECK(stats->already_checkpointed == 1);
   CHECK(stats->checkpoint.value == 5);
 
@@ -199,9 +202,10 @@ TEST_CASE("batch writer: duplicates apply once, checkpoint moves with the rows")
                    "(extract(epoch from last_seen) * 1000000)::bigint, "
                    "(extract(epoch from first_seen) * 1000000)::bigint FROM agents")[0];
   CHECK(row[0].as<std::int64_t>() == 4);
-  CHECK(row[1].as<std::int64_t>() == 3);
+  CHECK(row[1].as<std::int64_t>() == 4);
   CHECK(row[2].as<std::string>() == "2.0");
-  CHECK(row[3].as<std::int64_t>() == 4'000);  // event time of agent seq 4, in microseconds
+  CHECK(row[3].as<std::int64_t>() == 5'000);  // event time of agent seq 3, the newest, in us
+  CHECK(scalar(*conn, "SELECT count(*) FROM agent_sequence_gaps") == 0);
   CHECK(row[4].as<std::int64_t>() == 1'000);
   CHECK(writer.read_checkpoint()->value == 5);
 
@@ -210,14 +214,14 @@ TEST_CASE("batch writer: duplicates apply once, checkpoint moves with the rows")
   REQUIRE(again.has_value());
   CHECK(again->applied == 0);
   CHECK(again->already_checkpointed == static_cast<int>(batch.size()));
-  CHECK(scalar(*conn, "SELECT events_applied FROM agents") == 3);
+  CHECK(scalar(*conn, "SELECT events_applied FROM agents") == 4);
 
   // A later batch folds onto the stored row.
   std::vector<BatchItem> next{heartbeat(6, 9, 9'000'000)};
   auto third = writer.write(next);
   REQUIRE(third.has_value());
   CHECK(third->applied == 1);
-  CHECK(scalar(*conn, "SELECT events_applied FROM agents") == 4);
+  CHECK(scalar(*conn, "SELECT events_applied FROM agents") == 5);
   CHECK(scalar(*conn, "SELECT last_seq FROM agents") == 9);
   CHECK(scalar(*conn, "SELECT (extract(epoch from first_seen) * 1000000)::bigint FROM agents") ==
         1'000);
@@ -261,6 +265,72 @@ TEST_CASE("batch writer: bad input becomes dead letter rows in the same transact
   CHECK(std::vector<std::uint8_t>(raw.data(), raw.data() + raw.size()) == garbage);
   CHECK(rows[1][1].as<std::string>().find("does not match subject agent") != std::string::npos);
   CHECK(scalar(*conn, "SELECT count(*) FROM agents") == 1);
+}
+
+TEST_CASE("dead letters: 16 KiB of each message, at most 100 per source and hour, then expired") {
+  auto conn = fresh_db("dead_cap");
+  REQUIRE(db::apply_migrations(*conn, kMigrations).has_value());
+  db::BatchWriter writer(*conn);
+  // One agent floods the projector with 1 MiB messages it cannot decode, within one hour of
+  // stream time; another agent sends one.
+  constexpr UnixNanos kHour = 3'600'000'000'000;
+  constexpr UnixNanos kStored = 1'800'000'000'000'000'000;  // 2027-01-15 08:00 UTC
+  std::vector<std::uint8_t> big(1 << 20, 0x5a);
+  big[0] = 0x01;
+  const auto subject = fmt::format("rmm.p.3.evt.{}.metrics", kAgent.str());
+  const auto other = *AgentId::parse("0190a5c2-0000-7000-8000-00000000000b");
+  std::vector<BatchItem> first;
+  for (std::uint64_t i = 1; i <= 150; ++i) {
+    first.push_back(
+        {StreamSeq{i}, decode_message(subject, big, kStored + static_cast<UnixNanos>(i) * 1000)});
+  }
+  first.push_back(
+      {StreamSeq{151}, decode_message(fmt::format("rmm.p.3.evt.{}.metrics", other.str()), big,
+                                      kStored + kHour / 2)});
+  auto stats = writer.write(first);
+  REQUIRE_MESSAGE(stats.has_value(), stats.error().message);
+  CHECK(stats->dead_letters == 101);
+  CHECK(stats->dead_letters_dropped == 50);
+  // The cap holds across batches; the next hour starts afresh.
+  std::vector<BatchItem> second;
+  for (std::uint64_t i = 152; i <= 160; ++i) {
+    second.push_back({StreamSeq{i}, decode_message(subject, big, kStored + kHour / 2)});
+  }
+  second.push_back({StreamSeq{161}, decode_message(subject, big, kStored + kHour)});
+  stats = writer.write(second);
+  REQUIRE_MESSAGE(stats.has_value(), stats.error().message);
+  CHECK(stats->dead_letters == 1);
+  CHECK(stats->dead_letters_dropped == 9);
+
+  CHECK(scalar(*conn, fmt::format("SELECT count(*) FROM dead_letters WHERE source = '{}'",
+                                  kAgent.str())) == 101);
+  CHECK(scalar(*conn, "SELECT max(length(raw)) FROM dead_letters") == 16 * 1024);
+  CHECK(scalar(*conn, "SELECT min(raw_size) FROM dead_letters") == 1 << 20);
+  // The hash is of the whole message, as PostgreSQL computes it.
+  {
+    pqxx::work tx(*conn);
+    auto same = tx.exec_params1("SELECT bool_and(raw_sha256 = sha256($1::bytea)) FROM dead_letters",
+                                pqxx::binarystring(big.data(), big.size()));
+    CHECK(same[0].as<bool>());
+  }
+  auto hours = query(*conn,
+                     "SELECT source, stored, dropped FROM dead_letter_hours "
+                     "ORDER BY hour, source");
+  REQUIRE(hours.size() == 3);
+  CHECK(hours[0][0].as<std::string>() == kAgent.str());
+  CHECK(hours[0][1].as<std::int64_t>() == 100);
+  CHECK(hours[0][2].as<std::int64_t>() == 59);
+  CHECK(hours[1][0].as<std::string>() == other.str());
+  CHECK(hours[1][1].as<std::int64_t>() == 1);
+  CHECK(hours[2][1].as<std::int64_t>() == 1);
+
+  // Retention goes by the stream time of the message.
+  auto expired =
+      db::expire_dead_letters(*conn, kStored + 30 * 24 * kHour + kHour / 2, std::chrono::days(30));
+  REQUIRE(expired.has_value());
+  CHECK(*expired == 100);  // the first agent's first hour; the other agent's half hour is kept
+  CHECK(scalar(*conn, "SELECT count(*) FROM dead_letters") == 2);
+  CHECK(scalar(*conn, "SELECT count(*) FROM dead_letter_hours") == 1);  // hours before the cutoff
 }
 
 TEST_CASE("hostile agent strings are stored bounded and valid") {

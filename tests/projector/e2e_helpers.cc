@@ -19,11 +19,19 @@ std::string partition_subject(const AgentId& agent, std::string_view token) {
                      token);
 }
 
+UnixNanos e2e_base() {
+  static const UnixNanos base = [] {
+    constexpr UnixNanos kDay = 86'400'000'000'000;
+    return (real_clock().now() / kDay - 10) * kDay;
+  }();
+  return base;
+}
+
 codec::AgentEventHeader e2e_header(const AgentId& agent, std::uint64_t seq) {
   return {.event_id = EventId::generate(real_clock()),
           .agent = agent,
           .seq = AgentSeq{seq},
-          .occurred_at = 1'700'000'000'000'000'000 + static_cast<UnixNanos>(seq) * 1'000'000'000};
+          .occurred_at = e2e_base() + static_cast<UnixNanos>(seq) * 1'000'000'000};
 }
 
 std::optional<std::int64_t> scalar(pqxx::connection& conn, const std::string& sql) {

@@ -25,7 +25,11 @@ namespace rmm::test {
 // "rmm.p.<k>.evt.<agent>.<token>": straight to a partition subject (services user only).
 std::string partition_subject(const AgentId& agent, std::string_view token);
 
-// Agent event header with occurred_at = 1.7e18 ns + seq seconds.
+// The start of the UTC day ten days before this process started: recent enough that an event
+// time of e2e_base() plus a few days is inside the window the projector accepts around the
+// stream's time (projector/folds/event_time.h), and the same for the whole test run.
+UnixNanos e2e_base();
+// Agent event header with occurred_at = e2e_base() + seq seconds.
 codec::AgentEventHeader e2e_header(const AgentId& agent, std::uint64_t seq);
 
 // The first column of the first row; nullopt for no row or NULL.

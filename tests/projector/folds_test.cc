@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
+#include "common/command_codec.h"
 #include "common/event_codec.h"
 #include "projector/db/migrations.h"
 #include "projector/folds/agent_fold.h"
 #include "projector/folds/decode.h"
+#include "projector/folds/event_time.h"
 #include "projector/folds/subject.h"
 #include "projector/folds/text.h"
 
@@ -125,6 +127,60 @@ TEST_CASE("an event at or below last_seq is a duplicate and changes nothing") {
       decode(subject("heartbeat"), codec::build_heartbeat(header(9, 9999), {})));
   CHECK(fold(row, older) == FoldOutcome::kDuplicate);
   CHECK(row == before);
+}
+
+TEST_CASE("event time is the agent's clock clamped around the stream's time") {
+  constexpr UnixNanos kStored = 1'800'000'000'000'000'000;
+  constexpr UnixNanos kLead = kMaxEventLead.count();
+  constexpr UnixNanos kLag = kMaxEventLag.count();
+  CHECK(clamp_event_time(kStored - 5, kStored) == kStored - 5);
+  CHECK(clamp_event_time(kStored + kLead, kStored) == kStored + kLead);
+  CHECK(clamp_event_time(kStored + kLead + 1, kStored) == kStored + kLead);
+  CHECK(clamp_event_time(kStored - kLag, kStored) == kStored - kLag);
+  CHECK(clamp_event_time(kStored - kLag - 1, kStored) == kStored - kLag);
+  constexpr auto kMax = std::numeric_limits<UnixNanos>::max();
+  constexpr auto kMin = std::numeric_limits<UnixNanos>::min();
+  CHECK(clamp_event_time(kMax, kStored) == kStored + kLead);
+  CHECK(clamp_event_time(kMin, kStored) == kStored - kLag);
+  CHECK(clamp_event_time(0, kMax) == kMax - kLag);  // saturates instead of overflowing
+  CHECK(clamp_event_time(0, kMin) == kMin + kLead);
+
+  // An agent event keeps its own time beside the clamped one.
+  constexpr UnixNanos k2262 = 9'222'076'800'000'000'000;
+  auto d =
+      decode_message(subject("heartbeat"),
+                     codec::build_heartbeat(header(4, k2262), {.agent_version = "1.0"}), kStored);
+  REQUIRE(std::holds_alternative<AgentEvent>(d));
+  const auto& hb = std::get<AgentEvent>(d);
+  CHECK(hb.occurred_at == kStored + kLead);
+  CHECK(hb.agent_time == k2262);
+  CHECK(hb.stored_at == kStored);
+  CHECK(hb.clamped());
+  AgentRow row;
+  REQUIRE(fold(row, hb) == FoldOutcome::kApplied);
+  CHECK(row.first_seen == kStored + kLead);
+  CHECK(row.last_seen == kStored + kLead);
+  CHECK(row.clock_offset_ms == k2262 / 1'000'000 - kStored / 1'000'000);
+
+  // Command lifecycle times are event times too.
+  const auto cmd = *CommandId::parse("0190a5c2-0000-7000-8000-0000000000c1");
+  auto r = decode_message(
+      subject("cmd_received"),
+      codec::build_command_received(header(5, kStored - kLag - 9), {cmd, "shell", "user:alice", 1}),
+      kStored);
+  REQUIRE(std::holds_alternative<AgentEvent>(r));
+  const auto& change = std::get<CommandChange>(std::get<AgentEvent>(r).body);
+  CHECK(change.received_at == kStored - kLag);
+  CHECK(change.updated_at == kStored - kLag);
+
+  // Inside the window nothing changes; without a stream time (tests) nothing is clamped.
+  auto in = std::get<AgentEvent>(decode_message(
+      subject("heartbeat"), codec::build_heartbeat(header(6, kStored - 7), {}), kStored));
+  CHECK(in.occurred_at == kStored - 7);
+  CHECK_FALSE(in.clamped());
+  auto unstored = std::get<AgentEvent>(
+      decode(subject("heartbeat"), codec::build_heartbeat(header(7, k2262), {})));
+  CHECK(unstored.occurred_at == k2262);
 }
 
 TEST_CASE("bad input becomes a dead letter with a reason and the raw bytes") {

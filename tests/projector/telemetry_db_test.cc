@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <limits>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
@@ -439,14 +440,14 @@ TEST_CASE("sequence gaps are recorded per agent and never block") {
         codec::build_heartbeat(header(agent, seq, kNoon + static_cast<UnixNanos>(seq)), {}));
   };
   db.write({hb(kA, 1), hb(kA, 2), hb(kA, 5), hb(kB, 3)});
-  db.write({hb(kA, 6), hb(kA, 9), hb(kA, 4) /* late: a duplicate now */});
+  db.write({hb(kA, 6), hb(kA, 9), hb(kA, 4) /* late: fills a gap */});
   auto r = db.query(
       "SELECT agent_id::text, from_seq, to_seq, (extract(epoch FROM detected_at) * 1e9)::bigint "
       "FROM agent_sequence_gaps ORDER BY agent_id, from_seq");
   REQUIRE(r.size() == 3);
   CHECK(r[0][0].as<std::string>() == kA.str());
   CHECK(r[0][1].as<int>() == 3);
-  CHECK(r[0][2].as<int>() == 4);
+  CHECK(r[0][2].as<int>() == 3);  // 4 came late
   CHECK(r[0][3].as<std::int64_t>() / 1000 == (kNoon + 5) / 1000);
   CHECK(r[1][1].as<int>() == 7);
   CHECK(r[1][2].as<int>() == 8);
@@ -454,6 +455,82 @@ TEST_CASE("sequence gaps are recorded per agent and never block") {
   CHECK(r[2][1].as<int>() == 1);
   CHECK(r[2][2].as<int>() == 2);
   CHECK(db.scalar(fmt::format("SELECT last_seq FROM agents WHERE id = '{}'", kA.str())) == 9);
+}
+
+TEST_CASE("a sequence jump loses no later event; an implausible one is dead-lettered") {
+  Db db("tel_jumps");
+  auto at = [](std::uint64_t seq) { return kNoon + static_cast<UnixNanos>(seq) * 1'000'000'000; };
+  auto s = [&](const AgentId& agent, std::uint64_t seq, UnixNanos when) {
+    return sample(db, agent, seq, when, 10, false);
+  };
+  // Agent A jumps from 5 to 1,000 (a bug, or an attacker with its key); its real events 6..10
+  // follow, across two batches.
+  db.write({s(kA, 1, at(1)), s(kA, 2, at(2)), s(kA, 5, at(5)), s(kA, 1'000, at(6)), s(kA, 6, at(7)),
+            s(kA, 7, at(8))});
+  auto second = db.write({s(kA, 8, at(9)), s(kA, 3, at(10)), s(kA, 10, at(11)), s(kA, 8, at(12))});
+  CHECK(second.applied == 3);
+  CHECK(second.filled == 3);
+  CHECK(second.duplicates == 1);  // 8 again
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM metrics WHERE agent_id = '{}'", kA.str())) ==
+        9);
+  CHECK(db.scalar(fmt::format("SELECT last_seq FROM agents WHERE id = '{}'", kA.str())) == 1'000);
+  CHECK(db.scalar(fmt::format("SELECT events_applied FROM agents WHERE id = '{}'", kA.str())) == 9);
+  // What is still missing: 4, 9 and 11..999.
+  auto gaps = db.query(fmt::format(
+      "SELECT from_seq, to_seq FROM agent_sequence_gaps WHERE agent_id = '{}' ORDER BY from_seq",
+      kA.str()));
+  REQUIRE(gaps.size() == 3);
+  CHECK(gaps[0][0].as<int>() == 4);
+  CHECK(gaps[0][1].as<int>() == 4);
+  CHECK(gaps[1][0].as<int>() == 9);
+  CHECK(gaps[1][1].as<int>() == 9);
+  CHECK(gaps[2][0].as<int>() == 11);
+  CHECK(gaps[2][1].as<int>() == 999);
+  // The latest sample is the highest sequence, not the last to arrive.
+  CHECK(db.scalar(fmt::format("SELECT seq FROM agent_latest_metrics WHERE agent_id = '{}'",
+                              kA.str())) == 1'000);
+
+  // Agent B sends 2^63 - 1 (the highest bigint): far past what any agent can have used by the
+  // stream time of the event, so it is a dead letter and B's next events are applied.
+  db.write({s(kB, 1, at(1)), s(kB, 2, at(2)),
+            s(kB, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()), at(3)),
+            s(kB, 3, at(4)), s(kB, 4, at(5))});
+  CHECK(db.scalar(fmt::format("SELECT last_seq FROM agents WHERE id = '{}'", kB.str())) == 4);
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM metrics WHERE agent_id = '{}'", kB.str())) ==
+        4);
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM agent_sequence_gaps WHERE agent_id = '{}'",
+                              kB.str())) == 0);
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM dead_letters WHERE source = '{}' AND reason "
+                              "LIKE 'sequence 9223372036854775807 is past %'",
+                              kB.str())) == 1);
+  // The bound moves with the stream's time: 1,000 a second since 2020.
+  CHECK(max_plausible_seq(kSeqEpoch) == kSeqSlack);
+  CHECK(max_plausible_seq(kSeqEpoch + 10 * 1'000'000'000LL) == kSeqSlack + 10'000);
+  CHECK(max_plausible_seq(std::numeric_limits<UnixNanos>::max()) > 0);
+}
+
+TEST_CASE("a heartbeat below the presence counter still shows the agent alive") {
+  Db db("tel_presence_jump");
+  auto presence = [&](std::uint64_t n, UnixNanos when) {
+    auto h = header(kA, n, when);
+    h.lane = schema::Lane::Presence;
+    return item(db, kA, schema::Payload::Heartbeat,
+                codec::build_heartbeat(h, {.agent_version = fmt::format("1.{}", n)}));
+  };
+  // The counter jumps to 1,000,000; the agent's real heartbeats, 8 and 9, still move last_seen
+  // (and only that: the version and counter stay those of the newest counter).
+  db.write({presence(7, kNoon), presence(1'000'000, kNoon + 10)});
+  auto later = db.write({presence(8, kNoon + 30'000'000'000), presence(8, kNoon + 30'000'000'000),
+                         presence(9, kNoon + 20'000'000'000)});
+  CHECK(later.applied == 1);
+  CHECK(later.duplicates == 2);  // 8 again, and 9 older than last_seen
+  auto r = db.query(
+      "SELECT last_presence_seq, events_applied, version, "
+      "(extract(epoch FROM last_seen) * 1e9)::bigint FROM agents");
+  CHECK(r[0][0].as<std::int64_t>() == 1'000'000);
+  CHECK(r[0][1].as<int>() == 2);
+  CHECK(r[0][2].as<std::string>() == "1.1000000");
+  CHECK(r[0][3].as<std::int64_t>() / 1000 == (kNoon + 30'000'000'000) / 1000);
 }
 
 TEST_CASE("presence-lane heartbeats and ordered events never skip each other") {

@@ -8,6 +8,7 @@
 #include "common/command_codec.h"
 #include "common/event_codec.h"
 #include "common/pg.h"
+#include "projector/db/sql_text.h"
 #include "tests/fixtures/postgres.h"
 #include "tests/projector/e2e_helpers.h"
 
@@ -130,11 +131,16 @@ TEST_CASE("metrics, inventory and command events published to JetStream become r
   CHECK(scalar(**conn, "SELECT count(*) FROM metrics") == samples);
   CHECK(scalar(**conn, "SELECT count(*) FROM metrics_filesystems") == samples);
   CHECK(scalar(**conn, "SELECT count(*) FROM metrics_net") == 2 * samples);
-  // Hourly samples from 2023-11-15 00:13 to 2023-11-19 23:13 UTC: five day partitions.
-  CHECK(scalar(**conn,
-               "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metrics'::regclass "
-               "AND inhrelid::regclass::text BETWEEN 'metrics_p20231114' AND "
-               "'metrics_p20231120'") == 5);
+  // Hourly samples from 02:00 of the base day to 01:00 five days later: six day partitions.
+  const auto day = [](int d) {
+    auto text = projector::db::day_text(e2e_base() / 86'400'000'000'000 + d);
+    std::erase(text, '-');
+    return "metrics_p" + text;
+  };
+  CHECK(scalar(**conn, fmt::format("SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                                   "'metrics'::regclass AND inhrelid::regclass::text BETWEEN "
+                                   "'{}' AND '{}'",
+                                   day(-1), day(6))) == 6);
   CHECK(scalar(**conn, "SELECT sum(samples) FROM metrics_hourly") == samples);
   CHECK(scalar(**conn, "SELECT count(*) FROM agent_latest_metrics") == kAgents);
   CHECK(scalar(**conn, fmt::format("SELECT seq FROM agent_latest_metrics WHERE agent_id = '{}'",

@@ -78,6 +78,7 @@ double js_publish(nats::Connection& conn, jsCtx* js, int count) {
   cfg.Subjects = subjects;
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
+  cfg.MaxBytes = std::int64_t{1} << 30;  // the RMM account requires a byte limit on every stream
   jsErrCode jerr{};
   js_DeleteStream(js, kStream, nullptr, &jerr);
   if (js_AddStream(nullptr, js, &cfg, nullptr, &jerr) != NATS_OK) die("creating the stream");
