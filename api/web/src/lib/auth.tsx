@@ -2,13 +2,20 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, getToken, onUnauthorized, setToken } from './api';
 import { startLive, stopLive } from './live';
-import type { LoginAnswer, Role, User } from './types';
+import type { LoginAnswer, PendingLogin, Role, TotpEnrolment, User } from './types';
 
 interface AuthState {
   user: User | null;
   checking: boolean;
   expired: boolean;
-  login: (username: string, password: string) => Promise<void>;
+  /** The password step: signs in, or answers the second factor it needs. */
+  login: (username: string, password: string) => Promise<PendingLogin | null>;
+  /** The second step: a TOTP code or a recovery code. The answer is for `accept`. */
+  secondFactor: (pending: string, kind: 'code' | 'recovery_code', value: string)
+    => Promise<LoginAnswer>;
+  /** Enrols an authenticator during a sign-in whose role requires one. */
+  enrollTotp: (pending: string) => Promise<TotpEnrolment>;
+  accept: (ans: LoginAnswer) => Promise<void>;
   logout: () => Promise<void>;
 }
 
@@ -49,8 +56,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [],
   );
 
-  const login = useCallback(async (username: string, password: string) => {
-    const ans = await api.post<LoginAnswer>('/api/v1/auth/login', { username, password });
+  const accept = useCallback(async (ans: LoginAnswer) => {
     setToken(ans.token);
     setExpired(false);
     let me: User = ans.user;
@@ -58,6 +64,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setUser(me);
     startLive();
   }, []);
+
+  const login = useCallback(async (username: string, password: string) => {
+    const ans = await api.post<LoginAnswer | PendingLogin>('/api/v1/auth/login',
+                                                           { username, password });
+    if ('second_factor' in ans) return ans;
+    await accept(ans);
+    return null;
+  }, [accept]);
+
+  const secondFactor = useCallback(
+    (pending: string, kind: 'code' | 'recovery_code', value: string) =>
+      api.post<LoginAnswer>('/api/v1/auth/login/second-factor',
+                            { pending_token: pending, [kind]: value }),
+    []);
+
+  const enrollTotp = useCallback(
+    (pending: string) =>
+      api.post<TotpEnrolment>('/api/v1/auth/login/enroll-totp', { pending_token: pending }),
+    []);
 
   const logout = useCallback(async () => {
     try {
@@ -70,7 +95,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setUser(null);
   }, []);
 
-  return <Ctx.Provider value={{ user, checking, expired, login, logout }}>{children}</Ctx.Provider>;
+  return <Ctx.Provider value={{ user, checking, expired, login, secondFactor, enrollTotp, accept,
+                             logout }}>{children}</Ctx.Provider>;
 }
 
 export function useAuth(): AuthState {
