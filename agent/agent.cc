@@ -13,6 +13,7 @@
 #include "agent/outbox/drop_reporter.h"
 #include "agent/outbox/outbox.h"
 #include "agent/platform/host_info.h"
+#include "agent/publisher/msg_id_key.h"
 #include "agent/publisher/outbox_publisher.h"
 #include "agent/state/state_dir.h"
 #include "agent/updates/spool_drain.h"
@@ -92,6 +93,10 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   const AgentId agent = state->agent_id();
   const std::string id = agent.str();
 
+  // Before anything is published: every msg id of this agent is made with it.
+  auto msg_id_key = load_or_create_msg_id_key(state->msg_id_key_path());
+  if (!msg_id_key) return std::unexpected(msg_id_key.error());
+
   OutboxOptions outbox_options{settings.outbox_budget_bytes, platform::boot_id().value_or("")};
   auto outbox = Outbox::open(state->outbox_path(), outbox_options, clock);
   if (!outbox) return std::unexpected(with_context(outbox.error(), "opening the outbox"));
@@ -108,8 +113,9 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   };
   auto conn = nats::Connection::connect(opts);
   if (!conn) return std::unexpected(conn.error());
-  auto publisher = OutboxPublisher::create(
-      **outbox, **conn, agent, PublisherOptions{.window = settings.publish_window}, clock);
+  auto publisher =
+      OutboxPublisher::create(**outbox, **conn, agent, *msg_id_key,
+                              PublisherOptions{.window = settings.publish_window}, clock);
   if (!publisher) return std::unexpected(publisher.error());
   publisher_ptr = publisher->get();
   if (auto st = (*publisher)->start(); !st) return std::unexpected(st.error());

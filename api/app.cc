@@ -66,9 +66,16 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                                  .per_minute = static_cast<double>(config.login_source_per_minute)},
                   .trusted_proxies = std::move(*trusted),
                   .totp_required = config.totp_required});
+  app->oidc_ =
+      std::make_unique<oidc::OidcRoutes>(config.oidc, *app->auth_pg_, clock, config.session_ttl);
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
 
   App* self = app.get();
+  // SSO without the provider's mfa asks GuruRMM's second factor like a password sign-in.
+  app->oidc_->set_second_factor_gate(
+      [self](pqxx::transaction_base& tx, const UserId& user, schema::UserRole role, UnixNanos now) {
+        return self->auth_->second_factor_challenge(tx, user, role, "sso", now);
+      });
   app->router_.add(http::verb::get, "/healthz",
                    [self](const Request& req, const RequestContext& ctx) {
                      return self->health_->get(req, ctx);
@@ -125,6 +132,7 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                    auth_route(&AuthRoutes::totp_remove));
   app->router_.add(http::verb::delete_, "/api/v1/users/{id}/totp",
                    Access::role(schema::UserRole::Owner), auth_route(&AuthRoutes::totp_reset));
+  app->oidc_->register_routes(app->router_);
   app->router_.set_static(
       [self](const Request& req, std::string_view path, const RequestContext& ctx) {
         return self->static_files_->get(req, path, ctx);

@@ -8,6 +8,7 @@
 
 #include "api/auth/auth_routes.h"
 #include "api/auth/authenticator.h"
+#include "api/auth/oidc/oidc_routes.h"
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_responder.h"
 #include "api/intents/intent_routes.h"
@@ -36,6 +37,7 @@ class App {
   Status start();
   std::uint16_t port() const { return server_->port(); }
   const Router& router() const { return router_; }
+  oidc::OidcRoutes& oidc() { return *oidc_; }
   // Graceful: stops accepting, finishes in-flight requests (up to shutdown-grace).
   void stop();
 
@@ -50,6 +52,7 @@ class App {
   std::unique_ptr<HealthRoute> health_;
   std::unique_ptr<ReadRoutes> reads_;
   std::unique_ptr<AuthRoutes> auth_;
+  std::unique_ptr<oidc::OidcRoutes> oidc_;
   std::unique_ptr<StaticFiles> static_files_;
   Router router_;
   std::unique_ptr<ApiServer> server_;

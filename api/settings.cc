@@ -1,7 +1,10 @@
 #include "api/settings.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+
+#include "api/auth/oidc/oidc_settings.h"
 
 namespace rmm::api {
 namespace {
@@ -13,7 +16,7 @@ namespace {
 using config::Setting;
 using config::Type;
 
-constexpr std::array kSettings = {
+constexpr std::array kCoreSettings = {
     Setting{"listen", Type::kString, "127.0.0.1:8080", "HTTP listen address, host:port"},
     Setting{"pg-url", Type::kString, "postgresql://127.0.0.1:5432/gururmm",
             "PostgreSQL URL of the read models (read-only use)"},
@@ -71,6 +74,13 @@ constexpr std::array kSettings = {
             "installation home whose nats/ holds the agent signing key: enables the enrollment "
             "responder (docs/enrollment.md); empty disables it"},
 };
+
+constexpr auto kSettings = [] {
+  std::array<Setting, kCoreSettings.size() + oidc::kOidcSettings.size()> all{};
+  std::ranges::copy(kCoreSettings, all.begin());
+  std::ranges::copy(oidc::kOidcSettings, all.begin() + kCoreSettings.size());
+  return all;
+}();
 
 }  // namespace
 
@@ -151,6 +161,9 @@ Result<ApiConfig> to_config(const config::Values& values) {
     return fail(
         "setting 'live-max-streams': must be above live-max-per-user (owners keep that many)");
   }
+  auto oidc = oidc::oidc_config(values);
+  if (!oidc) return std::unexpected(oidc.error());
+  c.oidc = std::move(*oidc);
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "api/auth/oidc/oidc_config.h"
 #include "common/config.h"
 #include "common/control_plane_events.h"
 #include "common/log.h"
@@ -43,6 +44,7 @@ struct ApiConfig {
   std::size_t live_max_streams = 256;
   std::size_t live_max_per_user = 16;
   std::size_t live_max_per_session = 8;
+  oidc::OidcConfig oidc;  // settings oidc-* (api/auth/oidc/oidc_settings.cc)
 };
 
 // Builds the typed configuration; an invalid value fails with a message naming the key.

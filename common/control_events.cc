@@ -87,6 +87,11 @@ std::string control_msg_id(const ControlSourceId& source, std::uint64_t seq) {
   return fmt::format("{}:{}", source.str(), seq);
 }
 
+std::string control_msg_id(const ControlSourceId& source, std::uint64_t seq, const MsgIdKey& key) {
+  // Kind 0: a control source has one sequence (and a key of its own, so no agent input shares it).
+  return fmt::format("{}:{}:{}", source.str(), seq, msg_id_tag(key, source.bytes(), 0, seq));
+}
+
 std::vector<std::uint8_t> build_client_created(const ControlEventHeader& h,
                                                const ClientCreatedInfo& v) {
   flatbuffers::FlatBufferBuilder fbb(256);

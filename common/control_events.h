@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/msg_ids.h"
 #include "events_generated.h"
 
 namespace rmm {
@@ -43,7 +44,12 @@ std::optional<schema::Payload> control_payload_for_token(std::string_view token)
 // "rmm.ctl.<aggregate>.<type token>", the aggregate being "client", "site", "enrollment" or
 // "agent"; empty for a payload that is not a control event.
 std::string control_event_subject(schema::Payload type);
-// The Nats-Msg-Id dedupe key of a control event: "<source id>:<seq>".
+// The Nats-Msg-Id of a control event: "<source id>:<seq>:<tag>", the tag a SipHash-128 of source
+// and sequence under `key`, which the publishing instance makes at start and never shows
+// (common/msg_ids.h: agents publish into the same stream, whose dedupe is keyed by the id alone).
+std::string control_msg_id(const ControlSourceId& source, std::uint64_t seq, const MsgIdKey& key);
+// "<source id>:<seq>", unkeyed: for tests that publish control events with the services
+// credential. Anyone who has seen the source id can make it; services never use it.
 std::string control_msg_id(const ControlSourceId& source, std::uint64_t seq);
 
 struct ControlEventHeader {

@@ -45,7 +45,9 @@ std::optional<schema::Payload> payload_for_token(std::string_view token);
 // its partition). "rmm.cmd.<agent id>": where that agent's commands go.
 std::string agent_event_subject(const AgentId& agent, schema::Payload type);
 std::string agent_command_subject(const AgentId& agent);
-// The Nats-Msg-Id dedupe key of an agent event: "<agent id>:<seq>".
+// "<agent id>:<seq>": the unkeyed msg id agents used before msg id keys, still a unique id for
+// tests and benchmarks that write agent events with the services credential. Anyone can make it,
+// so agents never use it: their ids come from AgentMsgIds (common/msg_ids.h).
 std::string agent_msg_id(const AgentId& agent, AgentSeq seq);
 
 // The header fields every agent event carries.

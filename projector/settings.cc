@@ -40,8 +40,9 @@ constexpr std::array kSettings{
             86'400'000, kAny},
     Setting{"partition-upkeep-interval", Type::kDuration, "1h",
             "how often partitions are created ahead and retention is applied", 1'000, 86'400'000},
-    Setting{"ticker", Type::kBool, "true",
-            "publish ClockTick events (offline detection); duplicates of several tickers dedupe"},
+    Setting{
+        "ticker", Type::kBool, "true",
+        "publish ClockTick events (offline detection); only the projection owner runs its ticker"},
     Setting{"tick-interval", Type::kDuration, "15s", "time between two ClockTick events", 1'000,
             3'600'000},
     Setting{"lock-poll-interval", Type::kDuration, "1s",

@@ -1,7 +1,5 @@
 #include "projector/ticker.h"
 
-#include <fmt/format.h>
-
 #include "common/control_plane_events.h"
 #include "common/log.h"
 
@@ -62,7 +60,7 @@ Result<nats::PubAck> Ticker::publish_tick(UnixNanos now) {
                               .occurred_at = tick};
   auto bytes = codec::build_clock_tick(h, codec::ClockTickInfo{tick});
   return js_->publish(codec::control_event_subject(schema::Payload::ClockTick), bytes,
-                      fmt::format("tick:{}", tick), kPublishTimeout);
+                      /*msg_id=*/"", kPublishTimeout);
 }
 
 void Ticker::loop() {

@@ -2,8 +2,16 @@
 // time-based alert rules (agent offline) run on event time from the log and a rebuild raises the
 // same alerts at the same times.
 //
-// tick_ns is the wall clock rounded down to the interval and the Nats-Msg-Id is "tick:<tick_ns>",
-// so two tickers (two projectors) publish each tick once within the stream's dedupe window.
+// tick_ns is the wall clock rounded down to the interval. A tick carries no Nats-Msg-Id (it is
+// never re-sent). It carried "tick:<tick_ns>", but the stream's duplicate window is keyed by the
+// id alone, across the whole stream, and agents publish into the same stream: an agent could send
+// the ids of the coming ticks first and have every tick answered "duplicate" (no offline alert
+// ever again). That id also deduplicated the ticks of two tickers, which needs no id: only the
+// projector that owns the projection runs one (Runner::start, after take_ownership), so two
+// overlap only while an owner that lost its database session has not yet stopped, and a tick
+// folded twice raises and resolves nothing twice. (A Nats-Expected-Last-Subject-Sequence check
+// would dedupe across tickers, but the control archive checks it again against its own sequences
+// and stalls: docs/operations.md.)
 //
 // Concurrency: one thread of its own, started by start() and joined by stop() (or the
 // destructor); it publishes through its own JetStream context on a connection that must outlive
@@ -37,8 +45,7 @@ class Ticker {
 
   // `now` rounded down to a multiple of `interval`.
   static UnixNanos tick_of(UnixNanos now, std::chrono::milliseconds interval);
-  // Publishes the tick of `now` and waits for the stream's ack (duplicate: another ticker
-  // published this tick already). Exposed for tests.
+  // Publishes the tick of `now` and waits for the stream's ack. Exposed for tests.
   Result<nats::PubAck> publish_tick(UnixNanos now);
 
  private:

@@ -32,7 +32,7 @@ Result<nats::PubAck> ControlPublisher::publish(schema::Payload type, const Build
   // its Nats-Msg-Id for other bytes would have the stream drop them as a duplicate.
   last_seq_ = h.seq;
   auto bytes = build(h);
-  auto msg_id = codec::control_msg_id(source_, h.seq);
+  auto msg_id = codec::control_msg_id(source_, h.seq, key_);
   Result<nats::PubAck> ack = fail("not sent");
   for (int attempt = 1; attempt <= kPublishAttempts; ++attempt) {
     ack = js_.publish(subject, bytes, msg_id, ack_timeout_);

@@ -1,7 +1,7 @@
 // Publishes control-plane events into RMM_EVENTS and waits for JetStream's ack. One publisher is
-// one control-plane source: a fresh source id (UUIDv7) per service instance, and a sequence that
-// starts at 1 for that instance, so `<source id>:<seq>` is a unique Nats-Msg-Id without any
-// state on disk.
+// one control-plane source: a fresh source id (UUIDv7) and msg id key per service instance, and a
+// sequence that starts at 1 for that instance, so `<source id>:<seq>:<tag>` is a unique
+// Nats-Msg-Id without any state on disk, and one no agent can send first (codec::control_msg_id).
 //
 // Concurrency: publish() is thread-safe; the sequence is assigned under a mutex, and a retry after
 // a lost ack re-sends the same bytes with the same Nats-Msg-Id (the stream drops the duplicate).
@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/control_events.h"
+#include "common/msg_ids.h"
 #include "common/nats_jetstream.h"
 #include "common/result.h"
 
@@ -40,6 +41,7 @@ class ControlPublisher {
   const Clock& clock_;
   std::chrono::milliseconds ack_timeout_;
   ControlSourceId source_;
+  MsgIdKey key_ = MsgIdKey::generate();
   std::mutex mutex_;
   std::uint64_t last_seq_ = 0;
 };

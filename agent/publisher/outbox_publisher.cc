@@ -1,5 +1,6 @@
 #include "agent/publisher/outbox_publisher.h"
 
+#include <fmt/format.h>
 #include <nats/nats.h>
 
 #include <algorithm>
@@ -10,25 +11,33 @@
 
 namespace rmm::agent {
 
+namespace {
+
+constexpr auto kUnexpectedLogInterval = std::chrono::minutes(1);
+
+std::string_view lane_name(schema::Lane lane) {
+  return lane == schema::Lane::Presence ? "presence" : "ordered";
+}
+
+}  // namespace
+
 OutboxPublisher::OutboxPublisher(Outbox& outbox, nats::Connection& conn, const AgentId& agent,
-                                 PublisherOptions options, const Clock& clock)
+                                 const MsgIdKey& key, PublisherOptions options, const Clock& clock)
     : outbox_(outbox),
       conn_(conn),
       agent_(agent),
-      agent_prefix_(agent.str() + ":"),
+      ids_(agent, key),
       options_(options),
       clock_(clock),
       backoff_(options.min_backoff) {}
 
-Result<std::unique_ptr<OutboxPublisher>> OutboxPublisher::create(Outbox& outbox,
-                                                                 nats::Connection& conn,
-                                                                 const AgentId& agent,
-                                                                 PublisherOptions options,
-                                                                 const Clock& clock) {
+Result<std::unique_ptr<OutboxPublisher>> OutboxPublisher::create(
+    Outbox& outbox, nats::Connection& conn, const AgentId& agent, const MsgIdKey& key,
+    PublisherOptions options, const Clock& clock) {
   if (options.window < 1 || options.read_batch < 1) {
     return fail(Error::Code::kInvalidInput, "publisher window and read batch must be at least 1");
   }
-  std::unique_ptr<OutboxPublisher> p(new OutboxPublisher(outbox, conn, agent, options, clock));
+  std::unique_ptr<OutboxPublisher> p(new OutboxPublisher(outbox, conn, agent, key, options, clock));
   nats::JetStreamOptions jo;
   // nats.c's own limit stays above ours (window + the heartbeat + acks being handed over), so a
   // publish never stalls inside nats.c: the window is enforced here, where it can be waited on.
@@ -53,6 +62,9 @@ Status OutboxPublisher::start() {
     stopping_ = false;
     wake_ = true;
     cursor_ = 0;
+    // An earlier run may have sent anything the outbox holds now, never what it appends later.
+    sent_upto_ = std::max(sent_upto_, outbox_.last_seq().value);
+    heartbeat_sent_upto_ = std::max(heartbeat_sent_upto_, outbox_.last_heartbeat());
     disconnected_ = true;  // the first connected turn takes back anything a previous run left
     backoff_ = options_.min_backoff;
     retry_at_ = {};
@@ -104,13 +116,19 @@ void OutboxPublisher::wake() {
 }
 
 PublisherStats OutboxPublisher::stats() const {
-  return {sent_.load(),   resent_.load(),           acked_.load(),     duplicates_.load(),
-          failed_.load(), heartbeats_acked_.load(), reconnects_.load()};
+  return {sent_.load(),
+          resent_.load(),
+          acked_.load(),
+          duplicates_.load(),
+          unexpected_duplicates_.load(),
+          failed_.load(),
+          heartbeats_acked_.load(),
+          reconnects_.load()};
 }
 
 // On nats.c's thread: parse, queue, signal. Nothing else.
 void OutboxPublisher::on_ack(const std::string& msg_id, Result<nats::PubAck> ack) {
-  auto at = parse_msg_id(msg_id, agent_prefix_);
+  auto at = ids_.parse(msg_id);
   if (!at) return;
   AckOutcome o{*at, ack.has_value(), ack.has_value() && ack->duplicate,
                ack.has_value() ? std::string() : std::move(ack.error().message)};
@@ -148,24 +166,30 @@ bool OutboxPublisher::handle_acks(std::vector<AckOutcome>& acks) {
   std::vector<AgentSeq> done;
   done.reserve(acks.size());
   for (auto& a : acks) {
-    if (a.at.lane == Lane::kPresence) {
+    if (a.at.lane == schema::Lane::Presence) {
+      const bool first = heartbeat_in_flight_ == a.at.n && heartbeat_sent_.first;
       if (heartbeat_in_flight_ == a.at.n) heartbeat_in_flight_ = 0;
       if (!a.ok) {
         note_failure("heartbeat", a.error);
         continue;
       }
       heartbeats_acked_++;
+      if (a.duplicate && first) note_unexpected_duplicate(a.at);
       if (auto st = outbox_.clear_heartbeat(a.at.n); !st) {
         log::warn("publisher.clear_heartbeat_failed", {{"error", st.error().message}});
       }
       continue;
     }
-    const bool was_in_flight = inflight_.erase(a.at.n) > 0;
+    const auto it = inflight_.find(a.at.n);
+    const bool was_in_flight = it != inflight_.end();
+    const bool first = was_in_flight && it->second.first;
+    if (was_in_flight) inflight_.erase(it);
     if (a.ok) {
       resend_.erase(a.at.n);
       done.push_back(AgentSeq{a.at.n});
       acked_++;
       if (a.duplicate) duplicates_++;
+      if (a.duplicate && first) note_unexpected_duplicate(a.at);
     } else if (was_in_flight) {
       resend_.insert(a.at.n);
       failed_++;
@@ -204,14 +228,16 @@ bool OutboxPublisher::step(bool reconnected) {
   // (2) The presence lane, ahead of everything else and outside the window.
   if (heartbeat_in_flight_ == 0) {
     if (auto hb = outbox_.pending_heartbeat()) {
-      auto st = publish(codec::agent_event_subject(agent_, schema::Payload::Heartbeat), hb->bytes,
-                        presence_msg_id(agent_, hb->n));
+      const LaneSeq at{schema::Lane::Presence, hb->n};
+      const bool first = first_send(at);
+      auto st =
+          publish(codec::agent_event_subject(agent_, schema::Payload::Heartbeat), hb->bytes, at);
       if (!st) {
         note_failure("heartbeat", st.error().message);
         return false;
       }
       heartbeat_in_flight_ = hb->n;
-      heartbeat_sent_at_ = now;
+      heartbeat_sent_ = {now, first};
       sent = true;
     }
   }
@@ -254,20 +280,51 @@ bool OutboxPublisher::step(bool reconnected) {
 }
 
 bool OutboxPublisher::send_ordered(const OutboxEvent& ev) {
-  auto st = publish(codec::agent_event_subject(agent_, ev.type), ev.bytes,
-                    codec::agent_msg_id(agent_, ev.seq));
+  const LaneSeq at{schema::Lane::Ordered, ev.seq.value};
+  const bool first = first_send(at);
+  auto st = publish(codec::agent_event_subject(agent_, ev.type), ev.bytes, at);
   if (!st) {
     note_failure("event", st.error().message);
     return false;
   }
-  inflight_.emplace(ev.seq.value, clock_.steady_now());
+  inflight_.emplace(ev.seq.value, Sent{clock_.steady_now(), first});
   return true;
+}
+
+// Recorded before the publish is attempted: a publish that failed locally may still have left.
+bool OutboxPublisher::first_send(LaneSeq at) {
+  auto& upto = at.lane == schema::Lane::Presence ? heartbeat_sent_upto_ : sent_upto_;
+  if (at.n <= upto) return false;
+  upto = at.n;
+  return true;
+}
+
+// Logs the lane and position, never the id: a logged id would tell a reader of the log the one
+// id it needs to make a re-send of that event a duplicate.
+void OutboxPublisher::note_unexpected_duplicate(LaneSeq at) {
+  unexpected_duplicates_++;
+  unexpected_since_log_++;
+  const auto now = clock_.steady_now();
+  if (unexpected_logged_at_ != std::chrono::steady_clock::time_point{} &&
+      now - unexpected_logged_at_ < kUnexpectedLogInterval) {
+    return;
+  }
+  log::error("publisher.unexpected_duplicate",
+             {{"lane", lane_name(at.lane)},
+              {"seq", at.n},
+              {"count", unexpected_since_log_},
+              {"hint",
+               "another holder of this agent's msg ids: a cloned state dir or a leaked "
+               "msg_id_key; the event was not stored"}});
+  unexpected_since_log_ = 0;
+  unexpected_logged_at_ = now;
 }
 
 // js_PublishMsgAsync with the msg id as a publish option (the outcome arrives at the wrapper's
 // ack handler). No MaxWait: see ack_overdue().
 Status OutboxPublisher::publish(const std::string& subject, std::span<const std::uint8_t> bytes,
-                                const std::string& msg_id) {
+                                LaneSeq at) {
+  const std::string msg_id = ids_.id(at);
   natsMsg* msg = nullptr;
   natsStatus s =
       natsMsg_Create(&msg, subject.c_str(), nullptr, reinterpret_cast<const char*>(bytes.data()),
@@ -280,7 +337,10 @@ Status OutboxPublisher::publish(const std::string& subject, std::span<const std:
   }
   natsMsg_Destroy(msg);  // null when nats.c took ownership
   published_any_ = true;
-  if (s != NATS_OK) return std::unexpected(nats::to_error(s, "JetStream async publish " + msg_id));
+  if (s != NATS_OK) {
+    return std::unexpected(nats::to_error(
+        s, fmt::format("JetStream async publish ({} lane, {})", lane_name(at.lane), at.n)));
+  }
   return {};
 }
 
@@ -310,8 +370,8 @@ void OutboxPublisher::take_back_pending() {
 bool OutboxPublisher::ack_overdue(std::chrono::steady_clock::time_point now) {
   if (now - last_timeout_check_ < std::chrono::milliseconds(250)) return false;
   last_timeout_check_ = now;
-  auto oldest = heartbeat_in_flight_ != 0 ? heartbeat_sent_at_ : now;
-  for (const auto& [seq, sent_at] : inflight_) oldest = std::min(oldest, sent_at);
+  auto oldest = heartbeat_in_flight_ != 0 ? heartbeat_sent_.at : now;
+  for (const auto& [seq, sent] : inflight_) oldest = std::min(oldest, sent.at);
   if (now - oldest <= options_.ack_timeout) return false;
   failed_ += inflight_.size();
   log::warn("publisher.ack_timeout",

@@ -1,5 +1,6 @@
 // Drains the outbox into JetStream: asynchronous publishes with a bounded in-flight window, each
-// with Nats-Msg-Id "<agent id>:<seq>", deleted from the outbox only after the stream's ack.
+// with the Nats-Msg-Id "<agent id>:<seq>:<tag>" that only this agent's key can make
+// (common/msg_ids.h), deleted from the outbox only after the stream's ack.
 //
 // Order of work on every turn of its thread: (1) the acks that arrived (acked events are deleted
 // in one batch; failed or timed-out ones are queued for a re-send with the same msg id, which the
@@ -16,6 +17,15 @@
 // server). That is checked here rather than with nats.c's per-publish MaxWait, which keeps a
 // timer entry per message until its deadline even once acked (~100 B each: 40 MiB at full drain
 // rate with a 10 s timeout).
+//
+// Duplicates: the stream answers "duplicate" when it holds a message with the same id. That is
+// expected for a re-send (the first copy landed and its ack was lost), and also for the first send
+// in this run of an event an earlier run had published. For the first send ever of an event (its
+// sequence above the outbox's last sequence at start() and above every sequence sent since) it
+// cannot happen unless something else published this agent's id: a clone of the machine sharing
+// its state dir, or a leaked key. The event is deleted like any acked one (a re-send under the
+// same id would be a duplicate again), and the publisher logs publisher.unexpected_duplicate (an
+// error, at most once a minute) and counts it in PublisherStats::unexpected_duplicates.
 //
 // Concurrency: start()/stop() from one owner thread. The ack callback runs on nats.c's thread and
 // only appends to a mutex-protected queue and signals the condition variable; all RocksDB work
@@ -39,9 +49,9 @@
 #include <vector>
 
 #include "agent/outbox/outbox.h"
-#include "agent/publisher/msg_ids.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/msg_ids.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 
@@ -62,16 +72,19 @@ struct PublisherStats {
   std::uint64_t resent = 0;      // re-sends after a failure, timeout or reconnect
   std::uint64_t acked = 0;       // ordered events acked (and deleted)
   std::uint64_t duplicates = 0;  // acks the stream marked duplicate (a re-send of a landed copy)
-  std::uint64_t failed = 0;      // negative acks and ack timeouts
+  // Duplicates of a first send: another holder of this agent's ids (see the class comment).
+  std::uint64_t unexpected_duplicates = 0;
+  std::uint64_t failed = 0;  // negative acks and ack timeouts
   std::uint64_t heartbeats_acked = 0;
   std::uint64_t reconnects = 0;  // resumptions after a disconnect
 };
 
 class OutboxPublisher {
  public:
-  // Creates its own JetStream context on `conn` (the ack handler is per context).
+  // Creates its own JetStream context on `conn` (the ack handler is per context). `key` makes the
+  // msg ids (agent/publisher/msg_id_key.h keeps the agent's).
   static Result<std::unique_ptr<OutboxPublisher>> create(Outbox& outbox, nats::Connection& conn,
-                                                         const AgentId& agent,
+                                                         const AgentId& agent, const MsgIdKey& key,
                                                          PublisherOptions options = {},
                                                          const Clock& clock = real_clock());
   ~OutboxPublisher();
@@ -96,7 +109,14 @@ class OutboxPublisher {
     std::string error;
   };
 
-  OutboxPublisher(Outbox& outbox, nats::Connection& conn, const AgentId& agent,
+  // When a publish went out, and whether it was the first send of its event ever (see
+  // Duplicates in the class comment).
+  struct Sent {
+    std::chrono::steady_clock::time_point at{};
+    bool first = false;
+  };
+
+  OutboxPublisher(Outbox& outbox, nats::Connection& conn, const AgentId& agent, const MsgIdKey& key,
                   PublisherOptions options, const Clock& clock);
   void on_ack(const std::string& msg_id, Result<nats::PubAck> ack);
   void wake();
@@ -104,8 +124,10 @@ class OutboxPublisher {
   bool handle_acks(std::vector<AckOutcome>& acks);
   bool step(bool reconnected);
   bool send_ordered(const OutboxEvent& ev);
-  Status publish(const std::string& subject, std::span<const std::uint8_t> bytes,
-                 const std::string& msg_id);
+  Status publish(const std::string& subject, std::span<const std::uint8_t> bytes, LaneSeq at);
+  // Whether sending `at` now is its first send ever; records that it has been sent.
+  bool first_send(LaneSeq at);
+  void note_unexpected_duplicate(LaneSeq at);
   void take_back_pending();
   bool ack_overdue(std::chrono::steady_clock::time_point now);
   void note_failure(std::string_view what, const std::string& error);
@@ -113,7 +135,7 @@ class OutboxPublisher {
   Outbox& outbox_;
   nats::Connection& conn_;
   AgentId agent_;
-  std::string agent_prefix_;  // "<agent id>:"
+  AgentMsgIds ids_;
   PublisherOptions options_;
   const Clock& clock_;
   std::unique_ptr<nats::JetStream> js_;
@@ -128,11 +150,16 @@ class OutboxPublisher {
 
   // Owned by the publisher's thread.
   std::uint64_t cursor_ = 0;  // highest sequence read from the outbox and sent
-  // Ordered sequences sent, not yet acked or failed, with when they were sent.
-  std::map<std::uint64_t, std::chrono::steady_clock::time_point> inflight_;
+  // Ordered sequences sent, not yet acked or failed.
+  std::map<std::uint64_t, Sent> inflight_;
   std::set<std::uint64_t> resend_;  // failed: to send again, oldest first
   std::uint64_t heartbeat_in_flight_ = 0;
-  std::chrono::steady_clock::time_point heartbeat_sent_at_{};
+  Sent heartbeat_sent_{};
+  // Per lane, the highest position ever sent: the outbox's last position at start() (an earlier
+  // run may have sent up to there), then raised by every send.
+  std::uint64_t sent_upto_ = 0, heartbeat_sent_upto_ = 0;
+  std::uint64_t unexpected_since_log_ = 0;
+  std::chrono::steady_clock::time_point unexpected_logged_at_{};
   std::chrono::steady_clock::time_point last_timeout_check_{};
   bool disconnected_ = false;
   bool published_any_ = false;
@@ -141,8 +168,8 @@ class OutboxPublisher {
   std::chrono::milliseconds next_wait_{};
 
   std::atomic<std::uint64_t> in_flight_{0};
-  std::atomic<std::uint64_t> sent_{0}, resent_{0}, acked_{0}, duplicates_{0}, failed_{0},
-      heartbeats_acked_{0}, reconnects_{0};
+  std::atomic<std::uint64_t> sent_{0}, resent_{0}, acked_{0}, duplicates_{0},
+      unexpected_duplicates_{0}, failed_{0}, heartbeats_acked_{0}, reconnects_{0};
 };
 
 }  // namespace rmm::agent

@@ -1,4 +1,5 @@
-// The agent's state directory: identity (agent_id), NATS credential (agent.creds) and the outbox
+// The agent's state directory: identity (agent_id), NATS credential (agent.creds), the key of its
+// msg ids (msg_id_key, created at the first start: agent/publisher/msg_id_key.h) and the outbox
 // (outbox/, which owns the event sequence). Everything in it is mode 0600, the folder 0700.
 //
 // Concurrency: one agent process per state directory (the outbox's RocksDB LOCK enforces it).
@@ -18,6 +19,7 @@ class StateDir {
   const AgentId& agent_id() const { return agent_id_; }
   std::filesystem::path creds_path() const { return dir_ / "agent.creds"; }
   std::filesystem::path outbox_path() const { return dir_ / "outbox"; }
+  std::filesystem::path msg_id_key_path() const { return dir_ / "msg_id_key"; }
 
  private:
   std::filesystem::path dir_;

@@ -149,17 +149,10 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   auto out = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) -> Result<boost::json::object> {
     pqxx::work tx(c);
     auth_store::clear_failures(tx, username, source);
-    auto totp = auth_store::totp_of(tx, user->user, false);
-    const bool enrolled = totp && totp->confirmed;
-    pending = enrolled || totp_required(user->role);
-    if (pending) {
-      std::string token = new_session_token();
-      const UnixNanos expires = now + kPendingTtl.count();
-      auth_store::create_pending(tx, token, user->user, source, !enrolled, now, expires);
+    if (auto challenge = second_factor_challenge(tx, user->user, user->role, source, now)) {
+      pending = true;
       tx.commit();
-      return boost::json::object{{"second_factor", enrolled ? "totp" : "totp_enroll"},
-                                 {"pending_token", token},
-                                 {"expires_at", format_rfc3339_utc(expires / 1000)}};
+      return std::move(*challenge);
     }
     auto o = open_session(tx, user->user, now, options_.session_ttl);
     if (o) tx.commit();

@@ -28,8 +28,12 @@
 // Concurrency: thread-safe; every handler blocks on PostgreSQL and the login on Argon2id.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <mutex>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string_view>
 
 #include "api/auth/authenticator.h"
 #include "api/auth/credential_store.h"
@@ -64,7 +68,16 @@ class AuthRoutes {
   Response me(const Request& req, const RequestContext& ctx);
   Response impersonate(const Request& req, const RequestContext& ctx);
 
-  // totp_routes.cc. Sign-in's second step (open routes, authorized by the pending token):
+  // totp_routes.cc. For a user past its first factor (a password, or SSO without the provider's
+  // mfa), inside the sign-in's transaction: the pending second-factor answer ({"second_factor",
+  // "pending_token", "expires_at"}) when its TOTP or its role requires one, else nullopt (then
+  // a session). `source` is recorded with the pending sign-in.
+  std::optional<boost::json::object> second_factor_challenge(pqxx::transaction_base& tx,
+                                                             const UserId& user,
+                                                             schema::UserRole role,
+                                                             std::string_view source,
+                                                             UnixNanos now);
+  // Sign-in's second step (open routes, authorized by the pending token):
   Response login_second_factor(const Request& req, const RequestContext& ctx);
   Response login_enroll_totp(const Request& req, const RequestContext& ctx);
   // The signed-in user's own authenticator (not while impersonating):

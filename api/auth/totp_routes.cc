@@ -5,10 +5,12 @@
 
 #include "api/auth/auth_replies.h"
 #include "api/auth/auth_routes.h"
+#include "api/auth/passwords.h"
 #include "api/auth/totp.h"
 #include "api/auth/totp_store.h"
 #include "api/intents/json_input.h"
 #include "api/problem.h"
+#include "api/routes/agents.h"
 #include "api/routes/json_reply.h"
 #include "common/log.h"
 
@@ -130,6 +132,22 @@ Response not_impersonating(const Request& req, const RequestContext& ctx) {
 bool AuthRoutes::totp_required(schema::UserRole role) const {
   return std::find(options_.totp_required.begin(), options_.totp_required.end(), role) !=
          options_.totp_required.end();
+}
+
+std::optional<boost::json::object> AuthRoutes::second_factor_challenge(pqxx::transaction_base& tx,
+                                                                       const UserId& user,
+                                                                       schema::UserRole role,
+                                                                       std::string_view source,
+                                                                       UnixNanos now) {
+  auto t = auth_store::totp_of(tx, user, false);
+  const bool enrolled = t && t->confirmed;
+  if (!enrolled && !totp_required(role)) return std::nullopt;
+  std::string token = new_session_token();
+  const UnixNanos expires = now + kPendingTtl.count();
+  auth_store::create_pending(tx, token, user, source, !enrolled, now, expires);
+  return boost::json::object{{"second_factor", enrolled ? "totp" : "totp_enroll"},
+                             {"pending_token", token},
+                             {"expires_at", format_rfc3339_utc(expires / 1000)}};
 }
 
 Response AuthRoutes::login_second_factor(const Request& req, const RequestContext& ctx) {

@@ -4,8 +4,11 @@
 #include "agent/publisher/outbox_publisher.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <atomic>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "common/event_codec.h"
@@ -41,9 +44,10 @@ std::unique_ptr<nats::Connection> connect(const std::string& url,
 }
 
 // Reads this agent's messages of RMM_EVENTS with the services credential until `expected`
-// arrived or 30 s passed, then a little longer to catch duplicates.
+// arrived or 30 s passed, then a little longer to catch duplicates. Every message must carry the
+// msg id `ids` makes for its lane and sequence.
 Landed read_back(const test::NatsServerFixture& server, const AgentId& agent,
-                 std::size_t expected) {
+                 const AgentMsgIds& ids, std::size_t expected) {
   auto conn = connect(server.url(), server.services_creds(), "");
   auto js = nats::JetStream::create(*conn, {});
   REQUIRE(js.has_value());
@@ -75,10 +79,11 @@ Landed read_back(const test::NatsServerFixture& server, const AgentId& agent,
       REQUIRE(env.has_value());
       const auto id = m.header("Nats-Msg-Id").value_or("");
       const auto stream_seq = m.stream_seq().value_or(StreamSeq{}).value;
-      if (id.find(":hb:") != std::string::npos) {
+      if ((*env)->lane() == schema::Lane::Presence) {
+        CHECK(id == ids.presence((*env)->seq()));
         out.heartbeats[(*env)->seq()] = stream_seq;
       } else {
-        CHECK(id == codec::agent_msg_id(agent, AgentSeq{(*env)->seq()}));
+        CHECK(id == ids.ordered(AgentSeq{(*env)->seq()}));
         out.ordered[(*env)->seq()]++;
         out.order.push_back((*env)->seq());
         out.ordered_stream_seqs.push_back(stream_seq);
@@ -124,7 +129,8 @@ TEST_CASE("the publisher drains, survives an outage, and sends the heartbeat fir
   auto conn = connect(server.url(), server.mint_agent(agent_id), "_INBOX." + agent_id.str());
   auto box = agent::Outbox::open(dir / "outbox", {}, clock);
   REQUIRE(box.has_value());
-  auto publisher = agent::OutboxPublisher::create(**box, *conn, agent_id);
+  const auto key = MsgIdKey::generate();
+  auto publisher = agent::OutboxPublisher::create(**box, *conn, agent_id, key);
   REQUIRE(publisher.has_value());
   REQUIRE((*publisher)->start().has_value());
 
@@ -155,7 +161,7 @@ TEST_CASE("the publisher drains, survives an outage, and sends the heartbeat fir
   server.restart();
   REQUIRE(wait_until([&] { return (*box)->depth() == 0 && !(*box)->pending_heartbeat(); },
                      std::chrono::seconds(60)));
-  auto landed = read_back(server, agent_id, kBefore + kDuring + 1);
+  auto landed = read_back(server, agent_id, AgentMsgIds(agent_id, key), kBefore + kDuring + 1);
   check_exactly_once(landed, kBefore + kDuring);
   CHECK(std::is_sorted(landed.order.begin(), landed.order.end()));
   REQUIRE(landed.heartbeats.size() == 1);
@@ -182,7 +188,8 @@ TEST_CASE("a server killed mid-drain: re-sends are deduplicated, nothing is lost
   for (std::uint64_t i = 0; i < kEvents; ++i) {
     test::append_event(**box, agent_id, clock, EventClass::kDurable);
   }
-  auto publisher = agent::OutboxPublisher::create(**box, *conn, agent_id);
+  const auto key = MsgIdKey::generate();
+  auto publisher = agent::OutboxPublisher::create(**box, *conn, agent_id, key);
   REQUIRE(publisher.has_value());
   REQUIRE((*publisher)->start().has_value());
   REQUIRE(wait_until([&] { return (*publisher)->stats().acked >= kEvents / 4; },
@@ -193,11 +200,136 @@ TEST_CASE("a server killed mid-drain: re-sends are deduplicated, nothing is lost
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   server.restart();
   REQUIRE(wait_until([&] { return (*box)->depth() == 0; }, std::chrono::seconds(90)));
-  auto landed = read_back(server, agent_id, kEvents);
+  auto landed = read_back(server, agent_id, AgentMsgIds(agent_id, key), kEvents);
   check_exactly_once(landed, kEvents);
   const auto stats = (*publisher)->stats();
   CHECK(stats.acked >= kEvents);
   MESSAGE("resent " << stats.resent << ", duplicates " << stats.duplicates << ", reconnects "
                     << stats.reconnects);
   (*publisher)->stop();
+}
+
+// Issue 16 §3: JetStream's duplicate window is keyed by Nats-Msg-Id alone, stream-wide. Agent A,
+// with its own minted credential, publishes on its own subject (all it may publish to) with every
+// id of V's it can construct from public information: V's id and sequence numbers in the unkeyed
+// form agents used before, and the keyed form made with A's own key or an all-zero key. V's real
+// events must all still be stored. (With the unkeyed ids, all 300 events and the heartbeat were
+// answered "duplicate" and deleted from V's outbox, and none reached the stream.)
+TEST_CASE("another agent cannot make this agent's events duplicates") {
+  test::NatsServerFixture server;
+  test::TempDir dir("outbox-pub");
+  RealClock clock;
+  const auto victim = AgentId::generate(clock);
+  const auto attacker = AgentId::generate(clock);
+  constexpr std::uint64_t kEvents = 300, kHeartbeats = 10;
+
+  auto a_conn = connect(server.url(), server.mint_agent(attacker), "_INBOX." + attacker.str());
+  std::atomic<int> a_stored{0}, a_other{0};
+  auto a_js = nats::JetStream::create(*a_conn,
+                                      {.on_ack = [&](const std::string&, Result<nats::PubAck> ack) {
+                                        (ack.has_value() && !ack->duplicate ? a_stored : a_other)++;
+                                      }});
+  REQUIRE(a_js.has_value());
+  const auto a_subject = codec::agent_event_subject(attacker, schema::Payload::Heartbeat);
+  const auto a_bytes = test::heartbeat_event(attacker, clock, 1);
+  const std::vector<AgentMsgIds> guesses{AgentMsgIds(victim, MsgIdKey::generate()),
+                                         AgentMsgIds(victim, MsgIdKey{})};
+  std::set<std::string> forged;  // each id once: a repeat would be the attacker's own duplicate
+  for (std::uint64_t s = 1; s <= kEvents + 10; ++s) {
+    forged.insert(codec::agent_msg_id(victim, AgentSeq{s}));
+    forged.insert(fmt::format("{}:{}:", victim.str(), s));
+    for (const auto& g : guesses) forged.insert(g.ordered(AgentSeq{s}));
+  }
+  for (std::uint64_t n = 1; n <= kHeartbeats; ++n) {
+    forged.insert(fmt::format("{}:hb:{}", victim.str(), n));
+    for (const auto& g : guesses) forged.insert(g.presence(n));
+  }
+  for (const auto& id : forged) {
+    REQUIRE((*a_js)->publish_async(a_subject, a_bytes, id).has_value());
+  }
+  REQUIRE((*a_js)->publish_async_complete(std::chrono::seconds(30)).has_value());
+  // The broker stored every one under its id: they are all in the stream's dedupe window.
+  REQUIRE(a_stored.load() == static_cast<int>(forged.size()));
+  CHECK(a_other.load() == 0);
+
+  auto v_conn = connect(server.url(), server.mint_agent(victim), "_INBOX." + victim.str());
+  auto box = agent::Outbox::open(dir / "outbox", {}, clock);
+  REQUIRE(box.has_value());
+  const auto key = MsgIdKey::generate();
+  auto publisher = agent::OutboxPublisher::create(**box, *v_conn, victim, key);
+  REQUIRE(publisher.has_value());
+  REQUIRE((*publisher)->start().has_value());
+  for (std::uint64_t i = 0; i < kEvents; ++i) {
+    test::append_event(**box, victim, clock, EventClass::kDurable);
+    if (i % (kEvents / kHeartbeats) == 0) {
+      REQUIRE((*box)
+                  ->put_heartbeat(
+                      [&](std::uint64_t n) { return test::heartbeat_event(victim, clock, n); })
+                  .has_value());
+      // Each heartbeat is sent before the next replaces it.
+      REQUIRE(wait_until([&] { return !(*box)->pending_heartbeat(); }, std::chrono::seconds(10)));
+    }
+  }
+  REQUIRE(wait_until([&] { return (*box)->depth() == 0; }, std::chrono::seconds(30)));
+  const auto stats = (*publisher)->stats();
+  (*publisher)->stop();
+  CHECK(stats.duplicates == 0);
+  CHECK(stats.unexpected_duplicates == 0);
+  CHECK(stats.heartbeats_acked == kHeartbeats);
+  auto landed = read_back(server, victim, AgentMsgIds(victim, key), kEvents + kHeartbeats);
+  check_exactly_once(landed, kEvents);
+  CHECK(landed.heartbeats.size() == kHeartbeats);
+}
+
+// A duplicate is expected for events an earlier run may have sent (appended before start()), and
+// impossible for later ones unless something else holds the agent's key (a cloned state dir): those
+// are counted apart, and still deleted (a re-send under the same id would be a duplicate again).
+TEST_CASE("a duplicate answer to an event's first send is counted as unexpected") {
+  test::NatsServerFixture server;
+  test::TempDir dir("outbox-pub");
+  RealClock clock;
+  const auto agent_id = AgentId::generate(clock);
+  const auto key = MsgIdKey::generate();
+  const AgentMsgIds ids(agent_id, key);
+  auto conn = connect(server.url(), server.mint_agent(agent_id), "_INBOX." + agent_id.str());
+  auto box = agent::Outbox::open(dir / "outbox", {}, clock);
+  REQUIRE(box.has_value());
+  auto build_hb = [&](std::uint64_t n) { return test::heartbeat_event(agent_id, clock, n); };
+  for (int i = 0; i < 5; ++i) test::append_event(**box, agent_id, clock, EventClass::kDurable);
+  REQUIRE((*box)->put_heartbeat(build_hb).has_value());
+
+  // The clone (or the previous run, for 1..5 and heartbeat 1) published these ids already.
+  {
+    auto clone = connect(server.url(), server.mint_agent(agent_id), "_INBOX." + agent_id.str());
+    auto js = nats::JetStream::create(*clone, {});
+    REQUIRE(js.has_value());
+    const auto hb_subject = codec::agent_event_subject(agent_id, schema::Payload::Heartbeat);
+    const auto bytes = test::heartbeat_event(agent_id, clock, 1);
+    for (std::uint64_t s = 1; s <= 10; ++s) {
+      auto ack =
+          (*js)->publish(hb_subject, bytes, ids.ordered(AgentSeq{s}), std::chrono::seconds(5));
+      REQUIRE(ack.has_value());
+    }
+    for (std::uint64_t n = 1; n <= 2; ++n) {
+      REQUIRE((*js)->publish(hb_subject, bytes, ids.presence(n), std::chrono::seconds(5)));
+    }
+  }
+
+  auto publisher = agent::OutboxPublisher::create(**box, *conn, agent_id, key);
+  REQUIRE(publisher.has_value());
+  REQUIRE((*publisher)->start().has_value());
+  REQUIRE(wait_until([&] { return (*box)->depth() == 0 && !(*box)->pending_heartbeat(); },
+                     std::chrono::seconds(10)));
+  CHECK((*publisher)->stats().duplicates == 5);
+  CHECK((*publisher)->stats().unexpected_duplicates == 0);
+
+  for (int i = 0; i < 5; ++i) test::append_event(**box, agent_id, clock, EventClass::kDurable);
+  REQUIRE((*box)->put_heartbeat(build_hb).has_value());
+  REQUIRE(wait_until([&] { return (*box)->depth() == 0 && !(*box)->pending_heartbeat(); },
+                     std::chrono::seconds(10)));
+  const auto stats = (*publisher)->stats();
+  (*publisher)->stop();
+  CHECK(stats.duplicates == 10);
+  CHECK(stats.unexpected_duplicates == 6);  // sequences 6..10 and heartbeat 2
+  CHECK(stats.acked == 10);
 }

@@ -7,8 +7,9 @@
 
 #include "agent/outbox/drop_reporter.h"
 #include "agent/outbox/record.h"
-#include "agent/publisher/msg_ids.h"
+#include "agent/publisher/msg_id_key.h"
 #include "common/event_codec.h"
+#include "common/files.h"
 #include "tests/agent/outbox_test_util.h"
 #include "tests/fixtures/temp_dir.h"
 
@@ -256,21 +257,26 @@ TEST_CASE("an append whose builder fails consumes no sequence") {
   CHECK(test::append_event(*box, agent_id, clock, EventClass::kDurable).value == 1);
 }
 
-TEST_CASE("msg ids of the two lanes parse back, and nothing else does") {
-  FakeClock clock;
-  const auto id = AgentId::generate(clock);
-  const auto prefix = id.str() + ":";
-  using agent::Lane;
-  CHECK(agent::parse_msg_id(codec::agent_msg_id(id, AgentSeq{42}), prefix) ==
-        agent::LaneSeq{Lane::kOrdered, 42});
-  CHECK(agent::parse_msg_id(agent::presence_msg_id(id, 7), prefix) ==
-        agent::LaneSeq{Lane::kPresence, 7});
-  CHECK_FALSE(
-      agent::parse_msg_id(codec::agent_msg_id(AgentId::generate(clock), AgentSeq{1}), prefix));
-  CHECK_FALSE(agent::parse_msg_id(prefix + "hb:", prefix));
-  CHECK_FALSE(agent::parse_msg_id(prefix + "0", prefix));
-  CHECK_FALSE(agent::parse_msg_id(prefix + "12x", prefix));
-  CHECK_FALSE(agent::parse_msg_id(prefix + "raw-1-2", prefix));
+TEST_CASE("the msg id key is created once, kept, and replaced only when malformed") {
+  test::TempDir dir("msgid-key");
+  const auto file = dir / "msg_id_key";
+  auto first = agent::load_or_create_msg_id_key(file);
+  REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().message));
+  CHECK(std::filesystem::file_size(file) == MsgIdKey::kSize);
+  CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK_FALSE(std::filesystem::exists(dir / "msg_id_key.tmp"));
+  auto again = agent::load_or_create_msg_id_key(file);
+  REQUIRE(again.has_value());
+  CHECK(again->bytes == first->bytes);  // a restart makes the same ids: re-sends still dedupe
+
+  REQUIRE(files::write_atomic(file, "short").has_value());
+  auto replaced = agent::load_or_create_msg_id_key(file);
+  REQUIRE(replaced.has_value());
+  CHECK(replaced->bytes != first->bytes);
+  CHECK(std::filesystem::file_size(file) == MsgIdKey::kSize);
+
+  CHECK_FALSE(agent::load_or_create_msg_id_key(dir / "missing-dir" / "msg_id_key").has_value());
 }
 
 namespace {

@@ -32,7 +32,8 @@ inline std::vector<std::uint8_t> started_event(const AgentId& agent, const Clock
 inline std::vector<std::uint8_t> heartbeat_event(const AgentId& agent, const Clock& clock,
                                                  std::uint64_t n) {
   codec::HeartbeatInfo hb{"0.1.0", 42, 0, 0};
-  return codec::build_heartbeat({EventId::generate(clock), agent, AgentSeq{n}, clock.now()}, hb);
+  return codec::build_heartbeat(
+      {EventId::generate(clock), agent, AgentSeq{n}, clock.now(), schema::Lane::Presence}, hb);
 }
 
 // Appends a droppable metrics event or a durable AgentStarted; REQUIREs success.

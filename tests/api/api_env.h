@@ -28,6 +28,7 @@ class ApiEnv {
   ~ApiEnv();
 
   int port() const { return app_->port(); }
+  api::App& app() { return *app_; }
   const std::string& pg_url() const { return pg_url_; }
   // Runs SQL (read-write, autocommit) on the test database.
   void exec(const std::string& sql) const;

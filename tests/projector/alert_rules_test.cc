@@ -178,6 +178,20 @@ TEST_CASE("offline: raised by a ClockTick past alert.offline.after_s, resolved b
   CHECK(e.updates()[0].at == last + 160 * kSec);
 }
 
+TEST_CASE("offline: the same tick twice (two tickers) raises once and resolves once") {
+  AlertEngine e;
+  const UnixNanos last = kT0;
+  e.on_tick(kA, StreamSeq{11}, last + 135 * kSec, last, kDefaults);
+  e.on_tick(kA, StreamSeq{12}, last + 135 * kSec, last, kDefaults);
+  REQUIRE(e.raised().size() == 1);
+  CHECK(e.raised()[0].stream_seq == StreamSeq{11});
+  // Heard from again (an event other than a heartbeat), then both tickers' next tick.
+  e.on_tick(kA, StreamSeq{20}, last + 300 * kSec, last + 290 * kSec, kDefaults);
+  e.on_tick(kA, StreamSeq{21}, last + 300 * kSec, last + 290 * kSec, kDefaults);
+  CHECK(e.raised().size() == 1);
+  CHECK(e.updates().size() == 1);
+}
+
 TEST_CASE("offline also clears on a tick once the agent was heard from (any event)") {
   AlertEngine e;
   e.load_active({kA, "offline", ""}, alert_id({kA, "offline", ""}, StreamSeq{3}));

@@ -2,15 +2,18 @@
 // on: control events as the API publishes them, agent events, and ClockTicks from the ticker
 // become users, policies, commands, audit rows and alerts (offline detected by a real tick).
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <pqxx/nontransaction>
 
+#include "admin/tenancy/control_publisher.h"
 #include "common/command_codec.h"
 #include "common/control_plane_events.h"
 #include "common/event_codec.h"
 #include "common/pg.h"
 #include "projector/ticker.h"
 #include "tests/fixtures/postgres.h"
+#include "tests/fixtures/stream_reader.h"
 #include "tests/projector/e2e_helpers.h"
 
 using namespace rmm;
@@ -48,20 +51,75 @@ struct Api {
 
 }  // namespace
 
-TEST_CASE("the ticker's ticks are deduplicated across tickers and round to the interval") {
+TEST_CASE("ticks round to the interval and carry no msg id that could be sent first") {
   CHECK(projector::Ticker::tick_of(1'000'015'999'000'000, 15s) == 1'000'005'000'000'000);
   CHECK(projector::Ticker::tick_of(45'000'000'000, 15s) == 45'000'000'000);
   NatsServerFixture nats;
-  Publisher pub(nats);  // creates nothing: the fixture applies the streams
-  projector::Ticker one(*pub.conn_, 15s), two(*pub.conn_, 15s);
-  const UnixNanos now = real_clock().now();
-  auto a = one.publish_tick(now);
+  Publisher pub(nats);
+  projector::Ticker ticker(*pub.conn_, 15s);
+  auto a = ticker.publish_tick(1'000'015'999'000'000);
   REQUIRE_MESSAGE(a.has_value(), a.error().message);
   CHECK_FALSE(a->duplicate);
-  auto b = two.publish_tick(now + 1);  // the same tick from another ticker
-  REQUIRE(b.has_value());
-  CHECK(b->duplicate);
-  CHECK(b->seq == a->seq);
+  StreamReader reader(nats);
+  const auto stored = reader.read("RMM_EVENTS");
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].seq == a->seq.value);
+  CHECK(stored[0].subject == codec::control_event_subject(schema::Payload::ClockTick));
+  CHECK(stored[0].msg_id.empty());
+}
+
+// Issue 16 §3, the control plane's side. The stream's duplicate window is keyed by the msg id
+// alone, whatever the subject, and an agent may publish on its own subject with any id. With the
+// ids `tick:<tick_ns>` and `<source id>:<seq>`, an agent that sent the ids of the coming ticks
+// first had every tick answered "duplicate" (no offline alert ever again), and one that had seen an
+// API instance's source id (a raw archive) could do the same to that instance's next events.
+TEST_CASE("an agent cannot have ticks or control events answered duplicate") {
+  NatsServerFixture nats;
+  Publisher pub(nats);
+  const auto attacker = AgentId::generate(real_clock());
+  nats::ConnectOptions o;
+  o.url = nats.url();
+  o.creds_file = nats.mint_agent(attacker).string();
+  o.inbox_prefix = "_INBOX." + attacker.str();
+  auto conn = nats::Connection::connect(o);
+  REQUIRE_MESSAGE(conn.has_value(), (conn ? "" : conn.error().message));
+  auto js = nats::JetStream::create(**conn, {});
+  REQUIRE(js.has_value());
+  const auto own_subject = codec::agent_event_subject(attacker, schema::Payload::Heartbeat);
+  const auto own_bytes = codec::build_heartbeat(e2e_header(attacker, 1), {"0.1.0", 1, 0, 0});
+
+  projector::Ticker ticker(*pub.conn_, 15s);
+  tenancy::ControlPublisher api(*pub.js_, "api", real_clock());
+  const UnixNanos now = real_clock().now();
+  std::vector<UnixNanos> ticks;
+  for (int k = 0; k < 4; ++k) {
+    ticks.push_back(projector::Ticker::tick_of(now + k * 15'000'000'000LL, 15s));
+  }
+  std::vector<std::string> forged;
+  for (auto t : ticks) forged.push_back(fmt::format("tick:{}", t));
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    forged.push_back(codec::control_msg_id(api.source(), seq));
+  }
+  for (const auto& id : forged) {
+    auto ack = (*js)->publish(own_subject, own_bytes, id, 5s);
+    REQUIRE_MESSAGE(ack.has_value(), (ack ? "" : ack.error().message));
+    CHECK_FALSE(ack->duplicate);  // stored under that id: in the stream's dedupe window
+  }
+
+  for (auto t : ticks) {
+    auto ack = ticker.publish_tick(t);
+    REQUIRE_MESSAGE(ack.has_value(), (ack ? "" : ack.error().message));
+    CHECK_FALSE(ack->duplicate);
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto ack = api.publish(schema::Payload::ClientCreated, [&](const auto& h) {
+      return codec::build_client_created(
+          h, {ClientId::generate(real_clock()), *PartnerId::parse(kDefaultPartnerId), "Acme",
+              "user:alice"});
+    });
+    REQUIRE_MESSAGE(ack.has_value(), (ack ? "" : ack.error().message));
+    CHECK_FALSE(ack->duplicate);
+  }
 }
 
 TEST_CASE("control events, agent events and ticks through the projector become rows") {

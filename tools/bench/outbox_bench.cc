@@ -188,7 +188,8 @@ int main(int argc, char** argv) {
 
       agent::PublisherOptions po;
       po.window = a.window;
-      auto publisher = agent::OutboxPublisher::create(**box, **conn, agent, po);
+      auto publisher =
+          agent::OutboxPublisher::create(**box, **conn, agent, MsgIdKey::generate(), po);
       if (!publisher) throw std::runtime_error(publisher.error().message);
       const auto t1 = Steady::now();
       if (auto st = (*publisher)->start(); !st) throw std::runtime_error(st.error().message);

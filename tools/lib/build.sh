@@ -7,11 +7,12 @@ RMM_PACKAGES=(
   build-essential cmake ninja-build pkg-config g++
   libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
-  libssl-dev postgresql-15 curl
+  libssl-dev ca-certificates postgresql-15 curl
 )
-# What only the tests need (test): the format check and the dashboard's browser tests. Chromium
-# pulls in systemd, cups and avahi, which a server that only runs GuruRMM should not get.
-RMM_TEST_PACKAGES=(clang-format chromium)
+# What only the tests need (test): the format check, the dashboard's browser tests and the SSO
+# tests' certificates (openssl). Chromium pulls in systemd, cups and avahi, which a server that
+# only runs GuruRMM should not get.
+RMM_TEST_PACKAGES=(clang-format chromium openssl)
 
 # missing_packages <package...>: prints those that dpkg does not have installed.
 missing_packages() {
@@ -83,6 +84,37 @@ build_web() {
   fi
 }
 
+# npm_test_dir <folder>: where the node_modules of a test fixture's lockfile (<folder>/
+# package-lock.json) live: outside the clone, one directory per lockfile content, so a fresh clone
+# reuses it and a changed lockfile gets its own. tests/fixtures/CMakeLists.txt computes the same
+# path (keep the two in step).
+npm_test_dir() {
+  local hash
+  hash=$(sha256sum "$1/package-lock.json" | cut -c1-16)
+  printf '%s/gururmm/npm/%s-%s\n' "${XDG_CACHE_HOME:-$HOME/.cache}" "$(basename "$1")" "$hash"
+}
+
+# install_test_npm <folder>: npm ci of a test fixture's lockfile into npm_test_dir, once;
+# installed in a temporary directory and renamed, so an interrupted install is never taken for
+# a finished one.
+install_test_npm() {
+  local src=$1 dir tmp
+  dir=$(npm_test_dir "$src")
+  if [[ -d $dir/node_modules ]]; then
+    note "test npm packages of ${src#"$RMM_REPO"/}: $dir"
+    return 0
+  fi
+  info "test npm packages of ${src#"$RMM_REPO"/}: npm ci into $dir"
+  mkdir -p "$(dirname "$dir")"
+  tmp=$(mktemp -d "$dir.tmp.XXXXXX")
+  cp "$src/package.json" "$src/package-lock.json" "$tmp/"
+  if ! (cd "$tmp" && npm ci --no-audit --no-fund --ignore-scripts); then
+    rm -rf "$tmp"
+    die "npm ci for ${src#"$RMM_REPO"/} failed (output above)"
+  fi
+  mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"  # a parallel install won: use its copy
+}
+
 jobs_count() { nproc 2>/dev/null || echo 2; }
 
 # configure_release <dir>: the build `up` runs (optimised, with debug info, no tests).
@@ -145,6 +177,7 @@ cmd_test() {
     -DRMM_BUILD_TESTS=ON
   build_dir "$dir"
   build_web
+  install_test_npm "$RMM_REPO/tests/fixtures/oidc"
   info "running ctest (per-test timeout 600 s, whole run ${total} s)${*:+ with: $*}"
   # A subshell, so the unsets and sanitizer settings touch only ctest and the tests: the
   # fixtures start their own servers, and a user's RMM_* (say RMM_HOME of a running stack)

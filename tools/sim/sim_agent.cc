@@ -20,6 +20,7 @@ SimAgent::SimAgent(asio::io_context& io, const FleetConfig& config, FleetStats& 
       stats_(stats),
       identity_(std::move(identity)),
       id_text_(identity_.id.str()),
+      msg_ids_(identity_.id, MsgIdKey::generate()),
       local_address_(local_address),
       socket_(io),
       timer_(io),
@@ -311,8 +312,7 @@ std::vector<std::uint8_t> SimAgent::make_metrics() {
 void SimAgent::publish(schema::Payload type, const std::vector<std::uint8_t>& bytes,
                        bool presence) {
   std::string subject = codec::agent_event_subject(identity_.id, type);
-  std::string msg_id = presence ? id_text_ + ":hb:" + std::to_string(hb_seq_)
-                                : codec::agent_msg_id(identity_.id, AgentSeq{seq_});
+  std::string msg_id = presence ? msg_ids_.presence(hb_seq_) : msg_ids_.ordered(AgentSeq{seq_});
   std::string reply = broker::agent_inbox_prefix(identity_.id) + ".a";
   append_hpub(out_, subject, reply, msg_id,
               std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));

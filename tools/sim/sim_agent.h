@@ -20,6 +20,7 @@
 #include "admin/nkeys.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/msg_ids.h"
 #include "events_generated.h"
 #include "tools/sim/nats_wire.h"
 
@@ -91,6 +92,9 @@ class SimAgent {
   FleetStats& stats_;
   SimIdentity identity_;
   std::string id_text_;
+  // Msg ids as the real agent makes them, with a key of this simulated agent's own (in memory:
+  // a simulated agent starts from sequence 1 every run anyway).
+  AgentMsgIds msg_ids_;
   boost::asio::ip::address local_address_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;

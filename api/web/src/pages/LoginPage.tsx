@@ -1,13 +1,16 @@
-import { useState, type FormEvent } from 'react';
-import { useAuth } from '../lib/auth';
+import { useEffect, useState, type FormEvent } from 'react';
+import { api } from '../lib/api';
+import { startSso, useAuth, type SsoInfo } from '../lib/auth';
 import type { LoginAnswer, PendingLogin, TotpEnrolment } from '../lib/types';
 import { ErrorBox } from '../components/status';
 
 // Sign-in: the password, then (docs/api.md, two-factor authentication) a code from the
 // authenticator app or a recovery code; a user whose role requires TOTP and has none enrols here
-// (the secret shown once), and sees its recovery codes once before going on.
+// (the secret shown once), and sees its recovery codes once before going on. Or single sign-on
+// (docs/sso.md), which may come back needing the same second step.
 export function LoginPage() {
-  const { login, secondFactor, enrollTotp, accept, expired } = useAuth();
+  const { login, secondFactor, enrollTotp, accept, expired, ssoError, ssoPending } = useAuth();
+  const [sso, setSso] = useState<SsoInfo | null>(null);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [pending, setPending] = useState<PendingLogin | null>(null);
@@ -17,6 +20,29 @@ export function LoginPage() {
   const [done, setDone] = useState<LoginAnswer | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    api.get<SsoInfo>('/api/v1/auth/oidc').then(setSso, () => setSso(null));
+  }, []);
+
+  useEffect(() => {
+    if (!ssoPending) return;
+    setPending(ssoPending);
+    if (ssoPending.second_factor === 'totp_enroll') {
+      enrollTotp(ssoPending.pending_token).then(setEnrolment, setError);
+    }
+  }, [ssoPending, enrollTotp]);
+
+  const ssoSignIn = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await startSso();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
 
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
@@ -117,7 +143,13 @@ export function LoginPage() {
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        {sso?.enabled && (
+          <button type="button" className="secondary" disabled={busy} onClick={ssoSignIn}>
+            Sign in with {sso.display_name ?? 'SSO'}
+          </button>
+        )}
         <ErrorBox error={error} what="sign in" />
+        <ErrorBox error={ssoError} what="sign in with SSO" />
         <p className="hint">
           The first owner's login is printed by <code>tools/rmm up</code>.
         </p>
