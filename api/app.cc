@@ -1,5 +1,7 @@
 #include "api/app.h"
 
+#include <algorithm>
+
 #include "api/enroll/key_revoker.h"
 #include "common/service_inboxes.h"
 
@@ -56,21 +58,39 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
       .read_only = false,
       .acquire_timeout = config.request_timeout,
   });
+  // Sign-ins may hold at most login-hash-concurrency workers hashing and as many waiting, and
+  // always leave one worker free for everything else.
+  const int hashing = std::min(config.login_hash_concurrency, config.pg_pool_size - 1);
+  app->passwords_ = std::make_unique<PasswordGate>(PasswordGate::Options{
+      .concurrent = std::max(1, hashing),
+      .waiting = std::max(0, std::min(hashing, config.pg_pool_size - hashing - 1)),
+      .max_wait = config.request_timeout});
+  auto trusted = parse_trusted_proxies(config.trusted_proxies);
+  if (!trusted) return std::unexpected(with_context(trusted.error(), "setting 'trusted-proxies'"));
   app->authenticator_ = std::make_unique<Authenticator>(*app->pg_, clock);
   app->health_ = std::make_unique<HealthRoute>(*app->pg_, *app->nats_);
   app->reads_ = std::make_unique<ReadRoutes>(*app->pg_, clock,
                                              ReadOptions{.offline_after = config.offline_after});
   app->auth_ = std::make_unique<AuthRoutes>(
-      *app->auth_pg_, *app->pg_, clock,
+      *app->auth_pg_, *app->pg_, *app->passwords_, clock,
       AuthOptions{.session_ttl = config.session_ttl,
                   .lockout = {.max_failures = config.login_max_failures,
                               .window = config.login_lockout,
-                              .lockout = config.login_lockout}});
+                              .lockout = config.login_lockout},
+                  .per_source = {.burst = static_cast<double>(config.login_source_burst),
+                                 .per_minute = static_cast<double>(config.login_source_per_minute)},
+                  .trusted_proxies = std::move(*trusted),
+                  .totp_required = config.totp_required});
   app->oidc_ =
       std::make_unique<oidc::OidcRoutes>(config.oidc, *app->auth_pg_, clock, config.session_ttl);
   app->static_files_ = std::make_unique<StaticFiles>(config.web_dir);
 
   App* self = app.get();
+  // SSO without the provider's mfa asks GuruRMM's second factor like a password sign-in.
+  app->oidc_->set_second_factor_gate(
+      [self](pqxx::transaction_base& tx, const UserId& user, schema::UserRole role, UnixNanos now) {
+        return self->auth_->second_factor_challenge(tx, user, role, "sso", now);
+      });
   app->router_.add(http::verb::get, "/healthz",
                    [self](const Request& req, const RequestContext& ctx) {
                      return self->health_->get(req, ctx);
@@ -81,11 +101,20 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   auto publisher = intents::IntentPublisher::create(*app->nats_, clock, std::move(command_signer));
   if (!publisher) return std::unexpected(publisher.error());
   app->intent_publisher_ = std::move(*publisher);
-  app->intents_ = std::make_unique<intents::IntentRoutes>(intents::IntentDeps{
-      *app->pg_, *app->auth_pg_, *app->intent_publisher_, clock, {.home = config.enroll_home}});
+  app->intents_ =
+      std::make_unique<intents::IntentRoutes>(intents::IntentDeps{*app->pg_,
+                                                                  *app->auth_pg_,
+                                                                  *app->passwords_,
+                                                                  *app->intent_publisher_,
+                                                                  clock,
+                                                                  {.home = config.enroll_home}});
   app->intents_->register_routes(app->router_);
   app->live_hub_ = std::make_unique<live::LiveHub>(
-      *app->nats_, *app->pg_, clock, live::LiveOptions{.offline_after = config.offline_after});
+      *app->nats_, *app->pg_, clock,
+      live::LiveOptions{.offline_after = config.offline_after,
+                        .max_connections = config.live_max_streams,
+                        .max_per_user = config.live_max_per_user,
+                        .max_per_session = config.live_max_per_session});
   app->live_ = std::make_unique<live::LiveRoute>(*app->live_hub_);
   app->router_.add(http::verb::get, "/api/v1/openapi.json", get_openapi);
   app->router_.add(
@@ -104,6 +133,20 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                    auth_route(&AuthRoutes::me));
   app->router_.add(http::verb::post, "/api/v1/auth/impersonate",
                    Access::role(schema::UserRole::Owner), auth_route(&AuthRoutes::impersonate));
+  app->router_.add(http::verb::post, "/api/v1/auth/login/second-factor", Access::open(),
+                   auth_route(&AuthRoutes::login_second_factor));
+  app->router_.add(http::verb::post, "/api/v1/auth/login/enroll-totp", Access::open(),
+                   auth_route(&AuthRoutes::login_enroll_totp));
+  app->router_.add(http::verb::get, "/api/v1/auth/totp", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_status));
+  app->router_.add(http::verb::post, "/api/v1/auth/totp", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_start));
+  app->router_.add(http::verb::post, "/api/v1/auth/totp/confirm", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_confirm));
+  app->router_.add(http::verb::delete_, "/api/v1/auth/totp", Access::signed_in(),
+                   auth_route(&AuthRoutes::totp_remove));
+  app->router_.add(http::verb::delete_, "/api/v1/users/{id}/totp",
+                   Access::role(schema::UserRole::Owner), auth_route(&AuthRoutes::totp_reset));
   app->oidc_->register_routes(app->router_);
   app->router_.set_static(
       [self](const Request& req, std::string_view path, const RequestContext& ctx) {

@@ -42,9 +42,34 @@ constexpr std::array kCoreSettings = {
     Setting{"session-ttl", Type::kDuration, "12h", "how long a sign-in session lasts", 60'000,
             30LL * 86'400'000},
     Setting{"login-max-failures", Type::kInt, "5",
-            "failed sign-ins of one username (within login-lockout) that lock it", 1, 1000},
+            "failed sign-ins of one username from one source address (within login-lockout) that "
+            "lock that username for that address",
+            1, 1000},
     Setting{"login-lockout", Type::kDuration, "15m",
-            "how long a username stays locked after too many failed sign-ins", 1000, 86'400'000},
+            "how long a username stays locked for an address after too many failed sign-ins", 1000,
+            86'400'000},
+    Setting{"login-source-burst", Type::kInt, "10",
+            "sign-in attempts one source address may make at once (a success gives its back)", 1,
+            100'000},
+    Setting{"login-source-per-minute", Type::kInt, "10",
+            "sign-in attempts one source address regains per minute", 1, 100'000},
+    Setting{"login-hash-concurrency", Type::kInt, "1",
+            "Argon2id password checks run at once (as many more may wait); below pg-pool-size", 1,
+            64},
+    Setting{"trusted-proxies", Type::kString, "",
+            "comma-separated addresses of reverse proxies whose X-Forwarded-For names the client "
+            "(for per-address sign-in limits); empty believes no header"},
+    Setting{"totp-required-roles", Type::kString, "",
+            "comma-separated roles (read_only, technician, admin, owner) that must sign in with a "
+            "TOTP second factor; a user of such a role without one enrols at its next sign-in"},
+    Setting{"live-max-streams", Type::kInt, "256",
+            "open GET /api/v1/live streams in all; the last live-max-per-user are kept for owners",
+            2, 100'000},
+    Setting{"live-max-per-user", Type::kInt, "16",
+            "live streams of one user (a newer one ends the oldest); below live-max-streams", 1,
+            10'000},
+    Setting{"live-max-per-session", Type::kInt, "8",
+            "live streams of one sign-in (a newer one ends the oldest)", 1, 10'000},
     Setting{"enroll-home", Type::kString, "",
             "installation home whose nats/ holds the agent signing key: enables the enrollment "
             "responder (docs/enrollment.md); empty disables it"},
@@ -117,6 +142,33 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.session_ttl = values.duration("session-ttl");
   c.login_max_failures = static_cast<int>(values.integer("login-max-failures"));
   c.login_lockout = values.duration("login-lockout");
+  c.login_source_burst = static_cast<int>(values.integer("login-source-burst"));
+  c.login_source_per_minute = static_cast<int>(values.integer("login-source-per-minute"));
+  c.login_hash_concurrency = static_cast<int>(values.integer("login-hash-concurrency"));
+  if (c.login_hash_concurrency >= c.pg_pool_size) {
+    return fail(
+        "setting 'login-hash-concurrency': must be below pg-pool-size (the request workers)");
+  }
+  c.trusted_proxies = values.str("trusted-proxies");
+  const std::string roles = values.str("totp-required-roles");
+  for (std::string_view rest = roles; !rest.empty();) {
+    auto comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name.empty()) continue;
+    auto role = codec::role_from_name(name);
+    if (!role) return failf("setting 'totp-required-roles': '{}' is not a role", name);
+    c.totp_required.push_back(*role);
+  }
+  c.live_max_streams = static_cast<std::size_t>(values.integer("live-max-streams"));
+  c.live_max_per_user = static_cast<std::size_t>(values.integer("live-max-per-user"));
+  c.live_max_per_session = static_cast<std::size_t>(values.integer("live-max-per-session"));
+  if (c.live_max_streams <= c.live_max_per_user) {
+    return fail(
+        "setting 'live-max-streams': must be above live-max-per-user (owners keep that many)");
+  }
   auto oidc = oidc::oidc_config(values);
   if (!oidc) return std::unexpected(oidc.error());
   c.oidc = std::move(*oidc);

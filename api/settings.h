@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "api/auth/oidc/oidc_config.h"
 #include "common/config.h"
+#include "common/control_plane_events.h"
 #include "common/log.h"
 #include "common/result.h"
 
@@ -35,6 +37,14 @@ struct ApiConfig {
   std::chrono::milliseconds session_ttl{12 * 3600'000};
   int login_max_failures = 5;
   std::chrono::milliseconds login_lockout{15 * 60'000};
+  int login_source_burst = 10;
+  int login_source_per_minute = 10;
+  int login_hash_concurrency = 1;
+  std::string trusted_proxies;                  // comma-separated IP addresses
+  std::vector<schema::UserRole> totp_required;  // roles that must sign in with TOTP
+  std::size_t live_max_streams = 256;
+  std::size_t live_max_per_user = 16;
+  std::size_t live_max_per_session = 8;
   oidc::OidcConfig oidc;  // settings oidc-* (api/auth/oidc/oidc_settings.cc)
 };
 

@@ -10,7 +10,8 @@ find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json CONFIG)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
-# rmm-api's single sign-on: TLS to the identity provider and ID-token signatures (libssl-dev).
+# rmm-api's single sign-on: TLS to the identity provider and ID-token signatures (libssl-dev);
+# TOTP's HMAC-SHA1 (libsodium has no SHA-1).
 find_package(OpenSSL 3 REQUIRED)
 find_program(FLATC flatc REQUIRED)
 find_program(NATS_SERVER nats-server)

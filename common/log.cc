@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -28,21 +29,40 @@ constexpr std::string_view level_name(Level l) {
   return "?";
 }
 
-// Values with spaces, quotes or '=' are quoted so every line stays machine-parseable.
+bool is_control(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+// Values with spaces, quotes, '=' or control characters are quoted so every line stays
+// machine-parseable; control characters (NUL, CR, ESC, BEL, ...) are written as escapes, never raw:
+// values carry text from the network (a login name, a hostname), which must neither forge a log
+// line nor reach a terminal's escape sequences.
 void append_value(std::string& out, std::string_view v) {
-  bool plain = !v.empty() && v.find_first_of(" \"=\n\t\\") == std::string_view::npos;
+  bool plain = !v.empty() && std::none_of(v.begin(), v.end(), [](char c) {
+    return c == ' ' || c == '"' || c == '=' || c == '\\' ||
+           is_control(static_cast<unsigned char>(c));
+  });
   if (plain) {
     out.append(v);
     return;
   }
   out.push_back('"');
   for (char c : v) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
       out.append("\\n");
-      continue;
+    } else if (c == '\r') {
+      out.append("\\r");
+    } else if (c == '\t') {
+      out.append("\\t");
+    } else if (is_control(u)) {
+      out.append(fmt::format("\\x{:02x}", u));
+    } else {
+      out.push_back(c);
     }
-    out.push_back(c);
   }
   out.push_back('"');
 }

@@ -1,9 +1,13 @@
 #include "api/auth/auth_routes.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "api/auth/auth_replies.h"
 #include "api/auth/passwords.h"
+#include "api/auth/totp_store.h"
+#include "api/intents/json_input.h"
 #include "api/problem.h"
 #include "api/routes/agents.h"
 #include "api/routes/json_reply.h"
@@ -12,28 +16,23 @@
 namespace rmm::api {
 namespace {
 
+using namespace auth_reply;
+
 constexpr std::size_t kMaxUsername = 128;
 
-Response unauthorized(const Request& req, const RequestContext& ctx) {
-  auto res =
-      make_problem(http::status::unauthorized, "wrong username or password", ctx, req.version());
-  res.set(http::field::www_authenticate, "Bearer");
-  return res;
-}
-
-Response too_many(const Request& req, const RequestContext& ctx, std::int64_t retry_s,
-                  std::string_view detail) {
-  auto res = make_problem(http::status::too_many_requests, detail, ctx, req.version());
-  res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(retry_s, 1)));
-  return res;
+// What a username may hold (rmm-api create-user and POST /api/v1/users allow no more).
+bool valid_username(std::string_view u) {
+  return !u.empty() && u.size() <= kMaxUsername && std::all_of(u.begin(), u.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '@';
+  });
 }
 
 // {"username", "password"} as two bounded strings, or nothing.
 std::optional<std::pair<std::string, std::string>> login_body(std::string_view body) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const auto& o = v.as_object();
+  auto v = intents::parse_json_strict(body, 4);
+  if (!v || !v->is_object()) return std::nullopt;
+  const auto& o = v->as_object();
   const auto* u = o.if_contains("username");
   const auto* p = o.if_contains("password");
   if (u == nullptr || p == nullptr || !u->is_string() || !p->is_string()) return std::nullopt;
@@ -42,41 +41,16 @@ std::optional<std::pair<std::string, std::string>> login_body(std::string_view b
   return std::pair{std::string(u->as_string()), std::string(p->as_string())};
 }
 
-boost::json::object me_json(const Principal& p, pqxx::transaction_base& tx) {
-  boost::json::object o;
-  o["id"] = p.user.str();
-  o["username"] = p.username;
-  o["display_name"] = p.display_name;
-  o["role"] = std::string(role_text(p.role));
-  boost::json::array scopes;
-  for (const auto& s : p.scopes) {
-    scopes.push_back(boost::json::object{{"scope", std::string(codec::scope_name(s.scope))},
-                                         {"id", uuid_to_string(s.id)}});
-  }
-  o["scopes"] = std::move(scopes);
-  if (p.impersonator) {
-    boost::json::object imp{{"id", p.impersonator->str()}, {"username", nullptr}};
-    auto rows =
-        tx.exec_params("SELECT username FROM users WHERE id = $1::uuid", p.impersonator->str());
-    if (!rows.empty()) imp["username"] = rows[0][0].c_str();
-    o["impersonator"] = std::move(imp);
-  } else {
-    o["impersonator"] = nullptr;
-  }
-  return o;
-}
-
-Response db_unavailable(const Request& req, const RequestContext& ctx, const Error& e) {
-  return read_problem(Error{Error::Code::kTimeout, e.message}, req, ctx);
-}
-
 }  // namespace
 
-AuthRoutes::AuthRoutes(PgPool& auth_pg, PgPool& read_pg, const Clock& clock, AuthOptions options)
+AuthRoutes::AuthRoutes(PgPool& auth_pg, PgPool& read_pg, PasswordGate& passwords,
+                       const Clock& clock, AuthOptions options)
     : auth_pg_(auth_pg),
       read_pg_(read_pg),
+      passwords_(passwords),
       clock_(clock),
       options_(options),
+      sources_(clock, options.per_source),
       bucket_(options.login_burst),
       bucket_at_(clock.steady_now()) {}
 
@@ -99,7 +73,30 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
                         req.version());
   }
   const auto& [username, password] = *body;
-  if (!take_login_token()) return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
+  const std::string source = login_source(ctx.remote, req, options_.trusted_proxies);
+  std::chrono::seconds retry{1};
+  if (!sources_.take(source, retry)) {
+    return too_many(req, ctx, retry.count(), "too many sign-in attempts from your address");
+  }
+  if (!valid_username(username)) {
+    // No such user can exist: the same answer as for an unknown one, without the Argon2id work
+    // (the rule is public, so skipping it reveals nothing).
+    log::warn("auth.login_failed", {{"correlation_id", ctx.correlation_id},
+                                    {"username", username},
+                                    {"source", source},
+                                    {"reason", "malformed username"}});
+    return unauthorized(req, ctx);
+  }
+  // Refusals from here on are the server's, not the caller's failures: the attempt is given back.
+  if (!take_login_token()) {
+    sources_.give_back(source);
+    return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
+  }
+  auto ticket = passwords_.enter();
+  if (!ticket) {
+    sources_.give_back(source);
+    return too_many(req, ctx, 1, "the server is busy checking other sign-ins; retry");
+  }
 
   // Each step is one transaction on the credential pool, run again on a new connection when
   // PostgreSQL dropped the first before COMMIT (PgPool::run); no connection is held during the
@@ -112,7 +109,7 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   };
   auto found = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) {
     pqxx::work tx(c);
-    Found f{auth_store::locked_until(tx, username, now), std::nullopt};
+    Found f{auth_store::locked_until(tx, username, source, now), std::nullopt};
     if (!f.locked_until) f.user = auth_store::find_login(tx, username);
     tx.commit();
     return f;
@@ -120,40 +117,54 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   if (!found) return db_unavailable(req, ctx, found.error());
   if (found->locked_until) {
     return too_many(req, ctx, (*found->locked_until - now) / 1'000'000'000,
-                    "too many failed sign-ins; this account is locked for a while");
+                    "too many failed sign-ins from your address; this account is locked here for "
+                    "a while");
   }
   const auto& user = found->user;
-  // ~0.1 s of Argon2id, the same for unknown users.
-  bool ok = verify_password(user ? user->password_hash : decoy_hash(), password) && user;
-  if (!ok) {
+  // ~0.1 s of Argon2id, the same for unknown users, once the gate gives a turn.
+  auto verified = ticket->verify(user ? user->password_hash : decoy_hash(), password);
+  ticket.reset();
+  if (!verified) {
+    sources_.give_back(source);
+    return too_many(req, ctx, 1, "the server is busy checking other sign-ins; retry");
+  }
+  if (!*verified || !user) {
     auto locked = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) {
       pqxx::work tx(c);
-      bool l = auth_store::record_failure(tx, username, now, options_.lockout);
+      bool l = auth_store::record_failure(tx, username, source, now, options_.lockout);
       tx.commit();
       return l;
     });
     if (!locked) return db_unavailable(req, ctx, locked.error());
-    log::warn(
-        "auth.login_failed",
-        {{"correlation_id", ctx.correlation_id}, {"username", username}, {"locked", *locked}});
+    log::warn("auth.login_failed", {{"correlation_id", ctx.correlation_id},
+                                    {"username", username},
+                                    {"source", source},
+                                    {"locked", *locked}});
     return unauthorized(req, ctx);
   }
+  // The password is right. A user with a second factor (or whose role requires one) gets a
+  // pending sign-in instead of a session; its attempt is given back only once that completes, so
+  // whoever holds the password still guesses codes at the per-address rate.
+  bool pending = false;
   auto out = auth_pg_.run(Retry::kOnce, [&](pqxx::connection& c) -> Result<boost::json::object> {
     pqxx::work tx(c);
-    auth_store::clear_failures(tx, username);
-    std::string token = new_session_token();
-    const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
-    auth_store::create_session(tx, token, user->user, std::nullopt, now, expires);
-    // The new session, resolved like any request would be.
-    auto principal = Authenticator::lookup(tx, token, now);
-    if (!principal) return std::unexpected(principal.error());
-    boost::json::object o{{"token", token},
-                          {"expires_at", format_rfc3339_utc(expires / 1000)},
-                          {"user", me_json(*principal, tx)}};
-    tx.commit();
+    auth_store::clear_failures(tx, username, source);
+    if (auto challenge = second_factor_challenge(tx, user->user, user->role, source, now)) {
+      pending = true;
+      tx.commit();
+      return std::move(*challenge);
+    }
+    auto o = open_session(tx, user->user, now, options_.session_ttl);
+    if (o) tx.commit();
     return o;
   });
   if (!out) return read_problem(out.error(), req, ctx);
+  if (pending) {
+    log::info("auth.login_second_factor",
+              {{"correlation_id", ctx.correlation_id}, {"user", user->user.str()}});
+    return json_response(req, *out);
+  }
+  sources_.give_back(source);
   log::info("auth.login", {{"correlation_id", ctx.correlation_id}, {"user", user->user.str()}});
   return json_response(req, *out);
 }
@@ -189,10 +200,9 @@ Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) 
     return make_problem(http::status::forbidden, "only an owner may impersonate", ctx,
                         req.version());
   }
-  boost::system::error_code ec;
-  auto v = boost::json::parse(req.body(), ec);
+  auto v = intents::parse_json_strict(req.body(), 4);
   const boost::json::value* id_field = nullptr;
-  if (!ec && v.is_object()) id_field = v.as_object().if_contains("user_id");
+  if (v && v->is_object()) id_field = v->as_object().if_contains("user_id");
   std::optional<UserId> target;
   if (id_field != nullptr && id_field->is_string()) {
     auto parsed = UserId::parse(std::string_view(id_field->as_string()));
@@ -216,10 +226,19 @@ Response AuthRoutes::impersonate(const Request& req, const RequestContext& ctx) 
       return make_problem(http::status::forbidden, "only a user with a lower role", ctx,
                           req.version());
     }
+    // Tied to the owner's own session: it ends when that one does (logout, expiry, revocation),
+    // and never outlives it.
     const UnixNanos now = clock_.now();
-    const UnixNanos expires = now + options_.session_ttl.count() * 1'000'000;
+    const std::string owner_token = Authenticator::token_of(req).value_or("");
+    auto owner_expires = auth_store::session_expiry(tx, owner_token, now);
+    if (!owner_expires) {
+      return make_problem(http::status::unauthorized, "sign in: a valid session token is required",
+                          ctx, req.version());
+    }
+    const UnixNanos expires =
+        std::min(now + options_.session_ttl.count() * 1'000'000, *owner_expires);
     std::string token = new_session_token();
-    auth_store::create_session(tx, token, p.user, target, now, expires);
+    auth_store::create_session(tx, token, p.user, target, now, expires, owner_token);
     tx.commit();
     log::warn(
         "auth.impersonate",

@@ -15,7 +15,8 @@ namespace {
 constexpr std::size_t kTokenChars = 43;  // 32 bytes, unpadded base64url
 
 // The acting user (impersonated target, else the session's user); the session's own user must
-// still hold a credential and neither may be disabled.
+// still hold a credential and neither may be disabled; an impersonation session also needs the
+// owner's session it was started from to be live (a parent that is gone joins as NULLs: refused).
 constexpr const char* kSessionSql = R"sql(
   SELECT u.id::text, u.username, u.display_name, u.role,
          COALESCE((SELECT string_agg(us.scope || ':' || us.scope_id::text, ',')
@@ -25,8 +26,11 @@ constexpr const char* kSessionSql = R"sql(
     JOIN auth.credentials c ON c.user_id = s.user_id
     JOIN users o ON o.id = s.user_id AND NOT o.disabled
     JOIN users u ON u.id = COALESCE(s.acting_as_user_id, s.user_id) AND NOT u.disabled
+    LEFT JOIN auth.sessions ps ON ps.token_hash = s.parent_token_hash
    WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL
      AND s.expires_at > to_timestamp($2::double precision)
+     AND (s.parent_token_hash IS NULL
+          OR (ps.revoked_at IS NULL AND ps.expires_at > to_timestamp($2::double precision)))
 )sql";
 
 bool is_base64url(std::string_view s) {
@@ -102,7 +106,8 @@ Result<Principal> Authenticator::authenticate(const Request& req) const {
 Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_view token,
                                         UnixNanos now) {
   SqlParams p;
-  p.bind(token_hash_hex(token));
+  std::string hash = token_hash_hex(token);
+  p.bind(hash);
   p.bind(auth_store::pg_seconds(now));
   pqxx::result rows = p.exec_prepared(tx, kSessionSql);
   if (rows.empty()) return fail(Error::Code::kNotFound, "unknown, expired or revoked session");
@@ -118,6 +123,7 @@ Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_
   pr.display_name = row[2].c_str();
   pr.role = *role;
   pr.scopes = std::move(*scopes);
+  pr.session = std::move(hash);
   if (std::string_view owner = row[5].c_str(); !owner.empty()) {
     auto id = UserId::parse(owner);
     if (!id) return fail(Error::Code::kNotFound, "malformed session row");

@@ -5,7 +5,9 @@
 // A token is 32 random bytes in unpadded base64url (43 characters); only its SHA-256 is stored
 // (auth.sessions.token_hash). A session is valid while not revoked, not expired (by the injected
 // clock), and its user (and, when impersonating, the owner too) exists in both auth.credentials
-// and `users` and is not disabled. The Principal is that of the acting user (see principal.h).
+// and `users` and is not disabled; an impersonation session also only while the owner's session
+// it was started from is valid (logging out ends both). The Principal is that of the acting user
+// (see principal.h).
 //
 // Errors: kTimeout when PostgreSQL is unreachable (answer 503); kInvalidInput for a missing or
 // malformed token; kNotFound for an unknown, expired or revoked one (answer 401 for both).

@@ -4,7 +4,7 @@
 //
 // Every function runs inside the caller's transaction; times are passed in (the injected clock).
 //
-// Concurrency: whatever the transaction allows; record_failure() locks the username's row.
+// Concurrency: whatever the transaction allows; record_failure() locks the (username, source) row.
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,7 @@ namespace rmm::api::auth_store {
 struct LoginUser {
   UserId user;
   std::string password_hash;
+  schema::UserRole role = schema::UserRole::ReadOnly;
 };
 
 // A user who may sign in: a credential row and a `users` row that is not disabled.
@@ -35,23 +36,30 @@ void put_credential(pqxx::transaction_base& tx, const UserId& user, std::string_
 // with `pending`, has a credential at all (its UserCreated may not be projected yet).
 bool owner_exists(pqxx::transaction_base& tx, bool pending);
 
-// The end of the username's lockout, when it is locked at `now`.
+// The end of the lockout of `username` for sign-ins from `source` (login_source.h), when it is
+// locked at `now`. Failures and locks are per (username, source): failures from one address never
+// lock the username for anyone signing in from another.
 std::optional<UnixNanos> locked_until(pqxx::transaction_base& tx, std::string_view username,
-                                      UnixNanos now);
+                                      std::string_view source, UnixNanos now);
 
 struct LockoutPolicy {
   int max_failures = 5;                           // within `window`, then locked
   std::chrono::milliseconds window{15 * 60'000};  // failures older than this are forgotten
   std::chrono::milliseconds lockout{15 * 60'000};
 };
-// Counts a failed login; returns true when it locked the username.
-bool record_failure(pqxx::transaction_base& tx, std::string_view username, UnixNanos now,
-                    const LockoutPolicy& policy);
-void clear_failures(pqxx::transaction_base& tx, std::string_view username);
+// Counts a failed login of `username` from `source`; returns true when it locked that pair.
+bool record_failure(pqxx::transaction_base& tx, std::string_view username, std::string_view source,
+                    UnixNanos now, const LockoutPolicy& policy);
+void clear_failures(pqxx::transaction_base& tx, std::string_view username, std::string_view source);
 
-// Stores a session under the SHA-256 of `token`.
+// Stores a session under the SHA-256 of `token`. An impersonation (`acting_as`) names the token of
+// the owner's session it is started from (`parent_token`): it is valid only while that one is.
 void create_session(pqxx::transaction_base& tx, std::string_view token, const UserId& user,
-                    const std::optional<UserId>& acting_as, UnixNanos now, UnixNanos expires_at);
+                    const std::optional<UserId>& acting_as, UnixNanos now, UnixNanos expires_at,
+                    std::optional<std::string_view> parent_token = std::nullopt);
+// When the live session of `token` expires; nullopt when there is none.
+std::optional<UnixNanos> session_expiry(pqxx::transaction_base& tx, std::string_view token,
+                                        UnixNanos now);
 // Marks the session revoked; false when no live session has that token.
 bool revoke_session(pqxx::transaction_base& tx, std::string_view token, UnixNanos now);
 

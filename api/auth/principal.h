@@ -45,6 +45,9 @@ struct Principal {
   schema::UserRole role = schema::UserRole::ReadOnly;
   std::vector<codec::ScopeRef> scopes;
   std::optional<UserId> impersonator;  // the owner, while impersonating
+  // Which sign-in this request came with: the hex SHA-256 of its session token (the stored key,
+  // never the token). Per-session limits (live streams) count by it.
+  std::string session;
 
   // {"user:<id>", "user:<owner>" or ""}.
   codec::Actor actor() const;

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 
+#include "api/auth/password_gate.h"
 #include "api/db/pg_pool.h"
 #include "api/intents/lookups.h"
 #include "api/intents/publisher.h"
@@ -32,8 +33,9 @@ struct RevokeOptions {
 };
 
 struct IntentDeps {
-  PgPool& read;         // read models (read-only)
-  PgPool& credentials;  // auth.* (read-write)
+  PgPool& read;             // read models (read-only)
+  PgPool& credentials;      // auth.* (read-write)
+  PasswordGate& passwords;  // bounds Argon2id work (new passwords)
   IntentPublisher& publisher;
   const Clock& clock;
   RevokeOptions revoke;

@@ -4,6 +4,11 @@
 // Rules: owners manage everyone; admins only users below admin, inside their own scopes, and may
 // neither create nor promote anyone to admin or owner. Nobody changes their own role or disables
 // themselves (an owner cannot lock the installation out by mistake).
+//
+// A user without grants is inside no client or site, so it belongs to nobody's scope: only owners
+// and global admins may change it (Lookups::user), and a client- or site-scoped admin may neither
+// create one nor take a user's last grant away (that would hand the user to whoever grants it
+// next).
 #include <fmt/format.h>
 
 #include <pqxx/transaction>
@@ -33,7 +38,8 @@ Status check_username(std::string_view name) {
   return {};
 }
 
-Result<std::string> password_hash_of(const Body& body) {
+// The new password, checked for shape only (hashing it comes last: it is the expensive step).
+Result<std::string> password_of(const Body& body) {
   const auto* v = body.raw("password");
   if (v == nullptr || !v->is_string()) return invalid("'password' must be a string");
   std::string_view pw = v->get_string();
@@ -41,9 +47,15 @@ Result<std::string> password_hash_of(const Body& body) {
     return invalid(
         fmt::format("'password' must be {}-{} bytes", kMinPasswordLength, kMaxPasswordLength));
   }
-  auto hash = api::hash_password(pw);
-  if (!hash) return fail(hash.error().message);  // out of memory: a logged 500
-  return hash;
+  return std::string(pw);
+}
+
+// Argon2id through the gate. kTimeout (503) when it is full or gives no turn in time.
+Result<std::string> hash_of(PasswordGate& gate, const std::string& password) {
+  auto ticket = gate.enter();
+  if (!ticket) return fail(Error::Code::kTimeout, "the password hashing gate is full");
+  // kTimeout: no turn in time (503); anything else is out of memory (a logged 500).
+  return ticket->hash(password);
 }
 
 Result<schema::UserRole> parse_role(const Body& body) {
@@ -93,6 +105,14 @@ Result<std::vector<codec::ScopeRef>> parse_scopes(PgPool& pool, const Principal&
   return out;
 }
 
+// What a client- or site-scoped admin may not do: leave a user without grants.
+Status need_grants(const Principal& p, const std::vector<codec::ScopeRef>& scopes) {
+  if (scopes.empty() && !p.global()) {
+    return forbidden("a client or site admin must grant at least one of its clients or sites");
+  }
+  return {};
+}
+
 // Runs `fn` in a read-write transaction of the credential pool. `fn` touches nothing but that
 // transaction, so it is run again on a new connection when PostgreSQL dropped the first one
 // before COMMIT (nothing of it was committed; see PgPool::run).
@@ -125,6 +145,8 @@ Response IntentRoutes::create_user(const Request& req, const RequestContext& ctx
   if (!display) return problem_for(display.error(), req, ctx);
   auto role = parse_role(*body);
   if (!role) return problem_for(role.error(), req, ctx);
+  auto password = password_of(*body);
+  if (!password) return problem_for(password.error(), req, ctx);
   if (p.role != schema::UserRole::Owner && *role >= schema::UserRole::Admin) {
     return problem_for(
         Error{Error::Code::kNotSupported, "only an owner may create admins and owners"}, req, ctx);
@@ -136,12 +158,13 @@ Response IntentRoutes::create_user(const Request& req, const RequestContext& ctx
     scopes = std::move(*parsed);
   }
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
+  if (auto g = need_grants(p, scopes); !g) return problem_for(g.error(), req, ctx);
   auto taken = lookups_.username_taken(*username);
   if (!taken) return problem_for(taken.error(), req, ctx);
   if (*taken) {
     return problem_for(Error{Error::Code::kConflict, "that username is taken"}, req, ctx);
   }
-  auto hash = password_hash_of(*body);
+  auto hash = hash_of(d_.passwords, *password);
   if (!hash) return problem_for(hash.error(), req, ctx);
 
   auto id = UserId::generate(d_.clock);
@@ -184,6 +207,12 @@ Response IntentRoutes::update_user(const Request& req, const RequestContext& ctx
         Error{Error::Code::kInvalidInput, "give at least one of role, scopes, disabled, password"},
         req, ctx);
   }
+  std::optional<std::string> password;
+  if (body->has("password")) {
+    auto pw = password_of(*body);
+    if (!pw) return problem_for(pw.error(), req, ctx);
+    password = std::move(*pw);
+  }
   auto current = lookups_.user(p, *id);
   if (!current) return problem_for(current.error(), req, ctx);
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
@@ -210,10 +239,11 @@ Response IntentRoutes::update_user(const Request& req, const RequestContext& ctx
     auto parsed = parse_scopes(d_.read, p, *v);
     if (!parsed) return problem_for(parsed.error(), req, ctx);
     info.scopes = std::move(*parsed);
+    if (auto g = need_grants(p, info.scopes); !g) return problem_for(g.error(), req, ctx);
   }
   std::optional<std::string> hash;
-  if (body->has("password")) {
-    auto h = password_hash_of(*body);
+  if (password) {
+    auto h = hash_of(d_.passwords, *password);
     if (!h) return problem_for(h.error(), req, ctx);
     hash = std::move(*h);
   }

@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <charconv>
 #include <ctime>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 namespace rmm::api::intents {
 namespace {
@@ -22,6 +26,60 @@ int to_int(std::string_view s) {
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
 }
+
+// A boost::json::basic_parser handler that keeps nothing but the keys of each open object, and
+// stops at the first key an object already has.
+class KeyTracker {
+ public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  bool duplicate = false;
+
+  bool on_document_begin(boost::json::error_code&) { return true; }
+  bool on_document_end(boost::json::error_code&) { return true; }
+  bool on_array_begin(boost::json::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::json::error_code&) { return true; }
+  bool on_object_begin(boost::json::error_code&) {
+    open_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::json::error_code&) {
+    open_.pop_back();
+    return true;
+  }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::json::error_code&) {
+    return true;
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::json::error_code&) { return true; }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code& ec) {
+    key_.append(s.data(), s.size());
+    bool fresh = open_.back().insert(std::move(key_)).second;
+    key_.clear();
+    if (fresh) return true;
+    duplicate = true;
+    ec = boost::json::make_error_code(boost::json::error::syntax);
+    return false;
+  }
+  bool on_number_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_int64(std::int64_t, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_double(double, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_bool(bool, boost::json::error_code&) { return true; }
+  bool on_null(boost::json::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
+
+ private:
+  std::vector<std::unordered_set<std::string>> open_;  // at most max_depth deep
+  std::string key_;
+};
 
 }  // namespace
 
@@ -46,16 +104,29 @@ Result<UuidBytes> parse_uuid_field(std::string_view field, const boost::json::va
   return *bytes;
 }
 
+Result<boost::json::value> parse_json_strict(std::string_view text, std::size_t max_depth) {
+  boost::json::parse_options opts;
+  opts.max_depth = max_depth;
+  {
+    boost::json::basic_parser<KeyTracker> keys(opts);
+    boost::json::error_code ec;
+    keys.write_some(false, text.data(), text.size(), ec);
+    if (keys.handler().duplicate) return bad("the body names a key twice in one object");
+    if (ec) return bad("the body is not valid JSON");
+  }
+  boost::json::error_code ec;
+  auto value = boost::json::parse(text, ec, {}, opts);
+  if (ec) return bad("the body is not valid JSON");
+  return value;
+}
+
 Result<Body> Body::parse(std::string_view text, std::initializer_list<std::string_view> allowed) {
   Body body;
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return body;
-  boost::json::error_code ec;
-  boost::json::parse_options opts;
-  opts.max_depth = 16;
-  auto value = boost::json::parse(text, ec, {}, opts);
-  if (ec) return bad("the body is not valid JSON");
-  if (!value.is_object()) return bad("the body must be a JSON object");
-  body.object_ = std::move(value.get_object());
+  auto value = parse_json_strict(text);
+  if (!value) return std::unexpected(value.error());
+  if (!value->is_object()) return bad("the body must be a JSON object");
+  body.object_ = std::move(value->get_object());
   for (const auto& kv : body.object_) {
     std::string_view key = kv.key();
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {

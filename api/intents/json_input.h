@@ -46,6 +46,12 @@ class Body {
   boost::json::object object_;
 };
 
+// Parses a JSON document strictly: besides malformed JSON (and nesting deeper than `max_depth`),
+// refuses an object that names a key twice, which boost::json would resolve silently by keeping
+// the last (so a check and a use could read different values). kInvalidInput with a message for
+// the client.
+Result<boost::json::value> parse_json_strict(std::string_view text, std::size_t max_depth = 16);
+
 // Checks what text() checks, for values that arrive outside a Body (policy values, scope lists).
 Status check_text(std::string_view field, std::string_view value, std::size_t max_bytes,
                   bool multiline = false);

@@ -207,6 +207,10 @@ Result<UserRow> Lookups::user(const Principal& p, const UserId& id) {
   if (!p.at_least(schema::UserRole::Admin) || row->role >= schema::UserRole::Admin) {
     return not_found("user not found");
   }
+  // A user without grants is not inside anyone's client or site: the one it is given next decides
+  // what it sees, so only owners and global admins may touch it (else "all of its grants are
+  // inside mine" would hold vacuously, and a client admin could take it over).
+  if (row->scopes.empty() && !p.global()) return not_found("user not found");
   for (const auto& scope : row->scopes) {
     auto inside = scope_within(pool_, p, scope);
     if (!inside) return std::unexpected(inside.error());

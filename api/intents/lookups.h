@@ -65,7 +65,8 @@ class Lookups {
   Status scope(const Principal& p, const codec::ScopeRef& scope, const std::string& global_refusal);
   Status enrollment_code(const Principal& p, const EnrollmentCodeId& id);
   // A user the principal may manage: owners manage everyone; admins users below admin whose
-  // scopes all lie inside the admin's own.
+  // scopes all lie inside the admin's own; a user with no grants at all only owners and global
+  // admins.
   Result<UserRow> user(const Principal& p, const UserId& id);
   // True when a user or credential named `username` exists already.
   Result<bool> username_taken(const std::string& username);

@@ -49,6 +49,20 @@ bool LiveConnection::push(const std::string& frame) {
   return true;
 }
 
+void LiveConnection::finish(const std::string& frame) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    // What is queued may be cut short (resync); the last frame must arrive whole.
+    if (queued_.size() + frame.size() > max_bytes_) queued_.clear();
+    queued_ += frame;
+    closed_ = true;
+    wake = wake_;
+  }
+  if (wake) wake();
+}
+
 void LiveConnection::start(std::function<void()> wake) {
   {
     std::lock_guard lock(mutex_);

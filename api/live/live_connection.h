@@ -47,6 +47,9 @@ class LiveConnection : public StreamSource {
   const Visibility& visibility() const { return visibility_; }
   // Queues a frame (or the resync marker when full). False once the connection is closed.
   bool push(const std::string& frame);
+  // Ends the stream from the server's side: `frame` is the last thing written, then the session
+  // closes the connection. The connection counts as closed at once.
+  void finish(const std::string& frame);
   bool closed() const { return closed_.load(); }
   std::uint64_t dropped() const { return dropped_.load(); }
 

@@ -84,8 +84,8 @@ void LiveHub::stop() {
   in_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(conn_mutex_);
-  for (auto& weak : conns_) {
-    if (auto c = weak.lock()) c->push(sse_frame("bye", "{}"));
+  for (auto& s : conns_) {
+    if (auto c = s.conn.lock()) c->push(sse_frame("bye", "{}"));
   }
 }
 
@@ -107,25 +107,54 @@ void LiveHub::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void*
   self->in_cv_.notify_one();
 }
 
+template <class Pick>
+bool LiveHub::replace_oldest(Pick pick) {
+  for (auto it = conns_.begin(); it != conns_.end(); ++it) {
+    if (!pick(*it)) continue;
+    if (auto c = it->conn.lock()) c->finish(sse_frame("bye", R"({"reason":"replaced"})"));
+    conns_.erase(it);
+    return true;
+  }
+  return false;
+}
+
 Result<std::shared_ptr<LiveConnection>> LiveHub::connect(const Principal& principal) {
+  const bool owner = principal.role == schema::UserRole::Owner;
   std::lock_guard lock(conn_mutex_);
-  std::erase_if(conns_, [](const auto& w) {
-    auto c = w.lock();
+  std::erase_if(conns_, [](const Subscriber& s) {
+    auto c = s.conn.lock();
     return !c || c->closed();
   });
-  if (conns_.size() >= options_.max_connections) {
+  auto count = [&](auto pred) {
+    return static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), pred));
+  };
+  auto same_session = [&](const Subscriber& s) { return s.session == principal.session; };
+  auto same_user = [&](const Subscriber& s) { return s.user == principal.user; };
+  // Bounded loops: each pass removes one subscriber.
+  while (count(same_session) >= options_.max_per_session && replace_oldest(same_session)) {
+  }
+  while (count(same_user) >= options_.max_per_user && replace_oldest(same_user)) {
+  }
+  const std::size_t for_others = options_.max_connections > options_.max_per_user
+                                     ? options_.max_connections - options_.max_per_user
+                                     : 0;
+  if (!owner && conns_.size() >= for_others) {
+    return fail(Error::Code::kConflict, "too many live connections");
+  }
+  if (owner && conns_.size() >= options_.max_connections &&
+      !replace_oldest([](const Subscriber& s) { return !s.owner; })) {
     return fail(Error::Code::kConflict, "too many live connections");
   }
   auto conn = std::make_shared<LiveConnection>(Visibility::of(principal), options_.max_queued_bytes,
                                                options_.heartbeat);
-  conns_.push_back(conn);
+  conns_.push_back(Subscriber{conn, principal.user, principal.session, owner});
   return conn;
 }
 
 std::size_t LiveHub::connections() {
   std::lock_guard lock(conn_mutex_);
-  return static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), [](const auto& w) {
-    auto c = w.lock();
+  return static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), [](const auto& s) {
+    auto c = s.conn.lock();
     return c && !c->closed();
   }));
 }
@@ -315,8 +344,8 @@ void LiveHub::broadcast(const std::optional<AgentScope>& scope, const std::strin
   // An agent the read models do not know yet is shown to global users only.
   const AgentScope unknown{};
   std::lock_guard lock(conn_mutex_);
-  for (auto& weak : conns_) {
-    auto c = weak.lock();
+  for (auto& s : conns_) {
+    auto c = s.conn.lock();
     if (!c || c->closed()) continue;
     if (c->visibility().sees(scope ? *scope : unknown)) c->push(frame);
   }
@@ -325,8 +354,8 @@ void LiveHub::broadcast(const std::optional<AgentScope>& scope, const std::strin
 void LiveHub::resync_all() {
   std::string frame = sse_frame("resync", "{}");
   std::lock_guard lock(conn_mutex_);
-  for (auto& weak : conns_) {
-    if (auto c = weak.lock()) c->push(frame);
+  for (auto& s : conns_) {
+    if (auto c = s.conn.lock()) c->push(frame);
   }
 }
 

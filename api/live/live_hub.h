@@ -10,7 +10,14 @@
 //   - `alert` events from polling the alerts read model (new or changed rows: alerts are raised
 //     by the projector, not by events);
 //   - a bounded inbound queue: when the hub falls behind, the excess is dropped and every
-//     connection gets a `resync`.
+//     connection gets a `resync`;
+//   - bounded streams, so that no user can take them all and owners are never locked out: at most
+//     `max_per_session` per sign-in and `max_per_user` per user, where the newest wins (the oldest
+//     of that session or user is ended with `bye` {"reason": "replaced"}: a tab closed without the
+//     server noticing cannot lock its user out, and a user only ever displaces its own streams);
+//     at most `max_connections` in all, of which the last `max_per_user` are kept for owners
+//     (others get kConflict, a 503); an owner who finds all taken replaces the oldest stream of a
+//     user who is not an owner.
 //
 // Concurrency: start()/stop() from the owner; connect() from request workers; NATS callbacks only
 // copy into the inbound queue. Limitations: core NATS is at-most-once: a message published while
@@ -41,7 +48,9 @@ namespace rmm::api::live {
 
 struct LiveOptions {
   std::chrono::milliseconds offline_after{90'000};
-  std::size_t max_connections = 256;
+  std::size_t max_connections = 256;  // more than max_per_user
+  std::size_t max_per_user = 16;
+  std::size_t max_per_session = 8;
   std::size_t max_queued_bytes = 1 << 20;  // per connection
   std::chrono::milliseconds heartbeat{15'000};
   std::chrono::milliseconds alert_poll{2'000};
@@ -59,7 +68,8 @@ class LiveHub {
   Status start();
   void stop();
 
-  // A new subscriber; kConflict when max_connections are open.
+  // A new subscriber (which may end older ones, see above); kConflict when every stream a user
+  // of its role may use is open.
   Result<std::shared_ptr<LiveConnection>> connect(const Principal& principal);
   std::size_t connections();
 
@@ -96,8 +106,19 @@ class LiveHub {
   bool stopping_ = false;
   std::thread thread_;
 
+  // One open stream and whose it is, in the order they were opened (oldest first).
+  struct Subscriber {
+    std::weak_ptr<LiveConnection> conn;
+    UserId user;
+    std::string session;
+    bool owner = false;
+  };
+  // Ends the oldest subscriber `pick` selects (with `bye`), if any; conn_mutex_ held.
+  template <class Pick>
+  bool replace_oldest(Pick pick);
+
   std::mutex conn_mutex_;
-  std::vector<std::weak_ptr<LiveConnection>> conns_;
+  std::vector<Subscriber> conns_;
 
   // Hub thread only.
   std::unordered_map<AgentId, AgentScope> scopes_;

@@ -211,11 +211,12 @@ Response ReadRoutes::users(const Request& req, const RequestContext& ctx) {
     std::string where = " WHERE TRUE";
     if (!pr.global()) {
       // A scoped admin sees the users whose every grant lies inside the admin's own, and no
-      // owner.
+      // owner; a user without grants lies inside nobody's scope.
       std::string clients = p.bind(array_literal(pr.client_ids()));
       std::string sites = p.bind(array_literal(pr.site_ids()));
       where +=
-          " AND u.role <> 'owner' AND NOT EXISTS (SELECT 1 FROM user_scopes x"
+          " AND u.role <> 'owner' AND EXISTS (SELECT 1 FROM user_scopes y WHERE y.user_id = u.id)"
+          " AND NOT EXISTS (SELECT 1 FROM user_scopes x"
           " LEFT JOIN sites xs ON x.scope = 'site' AND xs.id = x.scope_id"
           " WHERE x.user_id = u.id AND NOT COALESCE("
           "(x.scope = 'client' AND x.scope_id = ANY(" +

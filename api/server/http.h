@@ -22,6 +22,9 @@ class StreamSource;
 struct RequestContext {
   // Sent back as X-Correlation-Id and written into every log line about the request.
   std::string correlation_id;
+  // The peer's IP address as text ("127.0.0.1", "::1"); "" when unknown. A proxy's address when
+  // one is in front (see api/auth/login_source.h for whom to believe about the client's).
+  std::string remote;
   // Values of the route's `{name}` path segments, in pattern order (already matched, not decoded).
   std::vector<std::pair<std::string, std::string>> params;
   // The signed-in caller on routes that require authentication (see Router::Access); null on

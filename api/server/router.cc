@@ -1,5 +1,7 @@
 #include "api/server/router.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "api/problem.h"
@@ -36,6 +38,37 @@ bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// A body is read as JSON only when the client says it is: `application/json`, with parameters
+// (charset) allowed. Anything else (a form, text/plain, no Content-Type) is refused, so a
+// body a browser sends cross-site without a preflight is never taken for an intent.
+bool body_acceptable(const Request& req) {
+  if (req.body().empty() || req.method() == http::verb::get || req.method() == http::verb::head) {
+    return true;
+  }
+  auto it = req.find(http::field::content_type);
+  if (it == req.end()) return false;
+  std::string_view type(it->value().data(), it->value().size());
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  return iequals(type, "application/json");
+}
+
+Response unsupported_media_type(const Request& req, const RequestContext& ctx) {
+  auto res = make_problem(http::status::unsupported_media_type,
+                          "the body must be JSON, sent with Content-Type: application/json", ctx,
+                          req.version());
+  res.set(http::field::accept, "application/json");
+  return res;
+}
+
 }  // namespace
 
 void Router::add(http::verb method, std::string path, Access access, Handler handler) {
@@ -63,7 +96,10 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& segm
 }
 
 Response Router::call(const Route& route, const Request& req, RequestContext ctx) const {
-  if (!route.access.authenticated) return route.handler(req, ctx);
+  if (!route.access.authenticated) {
+    if (!body_acceptable(req)) return unsupported_media_type(req, ctx);
+    return route.handler(req, ctx);
+  }
   if (!authenticate_) return internal_error(ctx, req.version());
   auto principal = authenticate_(req);
   if (!principal) {
@@ -81,6 +117,7 @@ Response Router::call(const Route& route, const Request& req, RequestContext ctx
   if (!principal->at_least(route.access.min_role)) {
     return make_problem(http::status::forbidden, "your role may not do this", ctx, req.version());
   }
+  if (!body_acceptable(req)) return unsupported_media_type(req, ctx);
   ctx.principal = &*principal;
   return route.handler(req, ctx);
 }

@@ -1,7 +1,8 @@
 // Maps a request to its handler and turns every outcome into a response: unknown route 404, wrong
-// method 405 (with Allow), missing or bad credentials 401, too low a role 403, an escaped
-// exception a logged, generic 500. Every response carries X-Correlation-Id, and one access-log
-// line is written per request.
+// method 405 (with Allow), missing or bad credentials 401, too low a role 403, a body that is not
+// declared `Content-Type: application/json` 415 (any routed method but GET and HEAD, once the
+// caller is known), an escaped exception a logged, generic 500. Every response carries
+// X-Correlation-Id, and one access-log line is written per request.
 //
 // Paths are exact ("/healthz") or patterns with whole-segment parameters
 // ("/api/v1/agents/{id}/metrics"): a `{name}` segment matches any one non-empty segment and its

@@ -85,11 +85,15 @@ void Session::on_read(beast::error_code ec, std::size_t) {
 
   busy_ = true;
   auto req = std::make_shared<Request>(parser_->release());
+  beast::error_code peer_ec;
+  auto peer = stream_.socket().remote_endpoint(peer_ec);
+  std::string remote = peer_ec ? std::string() : peer.address().to_string();
   // The tracked executor counts as outstanding work, so io_context::run() keeps going until the
   // response has been handed back, even during shutdown.
   auto home = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
-  net::post(workers_, [self = shared_from_this(), req, home] {
+  net::post(workers_, [self = shared_from_this(), req, home, remote = std::move(remote)] {
     RequestContext ctx{correlation_id_for(*req)};
+    ctx.remote = remote;
     auto source = std::make_shared<std::shared_ptr<StreamSource>>();
     ctx.stream = source.get();
     auto res = std::make_shared<Response>(self->router_.handle(*req, ctx));

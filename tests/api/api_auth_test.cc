@@ -1,8 +1,10 @@
 // Sign-in, sessions, lockout, expiry and impersonation against a real PostgreSQL.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 
 #include "tests/api/api_env.h"
 #include "tests/fixtures/nats_server.h"
@@ -25,7 +27,63 @@ HttpResponse try_login(const ApiEnv& env, const std::string& user, const std::st
       boost::json::serialize(boost::json::object{{"username", user}, {"password", password}}));
 }
 
+// Sends this process's stderr (the log) to a file until destroyed.
+class StderrCapture {
+ public:
+  explicit StderrCapture(const std::filesystem::path& file) : file_(file) {
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f != nullptr);
+    ::dup2(::fileno(f), STDERR_FILENO);
+    std::fclose(f);
+  }
+  ~StderrCapture() { restore(); }
+  // Restores stderr and returns what was written meanwhile.
+  std::string text() {
+    restore();
+    std::ifstream in(file_, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::filesystem::path file_;
+  int saved_ = -1;
+};
+
 }  // namespace
+
+TEST_CASE("a login name's control characters reach the log escaped, never raw") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_ctl", clock);
+  TempDir dir("api-auth-log");
+  const std::string name =
+      std::string("evil\x1b[2J\r\x07") + std::string(1, '\0') + "\nts=2026 level=error msg=forged";
+  HttpResponse res;
+  std::string log;
+  {
+    StderrCapture capture(dir / "stderr.log");
+    res = try_login(env, name, "correct horse battery");
+    log = capture.text();
+  }
+  check_problem(res, 401);
+  CHECK(log.find("auth.login_failed") != std::string::npos);
+  for (char c : {'\x1b', '\r', '\x07', '\0'}) {
+    CAPTURE(static_cast<int>(c));
+    CHECK(log.find(c) == std::string::npos);
+  }
+  CHECK(log.find("\nts=2026 level=error") == std::string::npos);  // no forged line
+  CHECK(log.find("evil\\x1b[2J\\r\\x07\\x00\\nts=2026") != std::string::npos);
+}
 
 TEST_CASE("login, me, logout: the token works until revoked") {
   FakeClock clock(kStart);
@@ -145,6 +203,44 @@ TEST_CASE("impersonation: an owner acts as a lower user, with both identities") 
   // Disabling the owner ends the impersonated session too.
   env.exec("UPDATE users SET disabled = true WHERE id = '" + owner + "'");
   check_problem(env.get("/api/v1/auth/me", as_tech), 401);
+}
+
+TEST_CASE("impersonation ends with the owner's session: logout, expiry") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_auth_imp_end", clock);
+  env.add_user("olga", "owner", {{"global", kNilUuid}});
+  std::string tech = env.add_user("ted", "technician", {{"client", kClientA}});
+  const std::string body = boost::json::serialize(boost::json::object{{"user_id", tech}});
+  auto impersonate = [&](const std::string& owner_token) {
+    auto res = env.send("POST", "/api/v1/auth/impersonate", owner_token, body);
+    REQUIRE(res.status == 200);
+    return parse_object(res.body);
+  };
+
+  // The owner signs out: the session acting as the technician ends with it.
+  std::string owner_token = env.login("olga");
+  std::string as_tech(impersonate(owner_token).at("token").as_string());
+  REQUIRE(env.get("/api/v1/auth/me", as_tech).status == 200);
+  REQUIRE(env.send("POST", "/api/v1/auth/logout", owner_token).status == 204);
+  check_problem(env.get("/api/v1/auth/me", as_tech), 401);
+
+  // Another sign-in of the same owner is not affected by ending one impersonation.
+  std::string second = env.login("olga");
+  std::string third = env.login("olga");
+  std::string from_second(impersonate(second).at("token").as_string());
+  std::string from_third(impersonate(third).at("token").as_string());
+  REQUIRE(env.send("POST", "/api/v1/auth/logout", second).status == 204);
+  check_problem(env.get("/api/v1/auth/me", from_second), 401);
+  CHECK(env.get("/api/v1/auth/me", from_third).status == 200);
+
+  // Started 6 h into a 12 h session, it ends when the owner's session does, not 12 h later.
+  clock.advance(6h);
+  auto late = impersonate(third);
+  CHECK(late.at("expires_at").as_string() == "2026-01-02T15:05:00.000Z");
+  std::string late_token(late.at("token").as_string());
+  clock.advance(6h + 1min);
+  check_problem(env.get("/api/v1/auth/me", third), 401);
+  check_problem(env.get("/api/v1/auth/me", late_token), 401);
 }
 
 TEST_CASE("rmm-api create-user: the first owner's credential and UserCreated, once") {

@@ -48,9 +48,10 @@ ApiEnv::ApiEnv(PostgresFixture& pg, std::string_view prefix, const Clock& clock,
                std::function<void(api::ApiConfig&)> tweak) {
   pg_url_ = pg.create_database(pg.unique_name(prefix));
   const fs::path dir = fs::path(RMM_SOURCE_DIR) / "projector/migrations";
-  for (const char* m : {"0001_initial.sql", "0002_tenancy_enrollment.sql", "0003_telemetry.sql",
-                        "0004_control_plane.sql", "0005_releases.sql",
-                        "0007_rollout_exclusions.sql", "0014_event_bounds.sql"}) {
+  for (const char* m :
+       {"0001_initial.sql", "0002_tenancy_enrollment.sql", "0003_telemetry.sql",
+        "0004_control_plane.sql", "0005_releases.sql", "0007_rollout_exclusions.sql",
+        "0013_auth_sessions_sources.sql", "0014_event_bounds.sql", "0015_auth_totp.sql"}) {
     exec(read_file(dir / m));
   }
   api::ApiConfig c;

@@ -75,6 +75,22 @@ TEST_CASE("settings: defaults, listen parsing and bad values") {
   auto level_values = config::Values::load(specs, 2, bad_level);
   REQUIRE(level_values.has_value());
   CHECK_FALSE(to_config(*level_values).has_value());
+
+  // Roles that must sign in with TOTP: names, and an unknown one fails naming the setting.
+  CHECK(cfg->totp_required.empty());
+  const char* roles[] = {"rmm-api", "--totp-required-roles=owner, admin"};
+  auto role_values = config::Values::load(specs, 2, roles);
+  REQUIRE(role_values.has_value());
+  auto role_cfg = to_config(*role_values);
+  REQUIRE(role_cfg.has_value());
+  CHECK(role_cfg->totp_required ==
+        std::vector<schema::UserRole>{schema::UserRole::Owner, schema::UserRole::Admin});
+  const char* bad_roles[] = {"rmm-api", "--totp-required-roles=owner,root"};
+  auto bad_role_values = config::Values::load(specs, 2, bad_roles);
+  REQUIRE(bad_role_values.has_value());
+  auto bad_role_cfg = to_config(*bad_role_values);
+  REQUIRE_FALSE(bad_role_cfg.has_value());
+  CHECK(bad_role_cfg.error().message.find("totp-required-roles") != std::string::npos);
 }
 
 TEST_CASE("format_rfc3339_utc") {

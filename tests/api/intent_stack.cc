@@ -96,6 +96,10 @@ IntentStack::IntentStack() : nats_(NatsServerOptions{.apply_streams = true}) {
     std::fclose(f);
   }
 
+  app_ = start_api({});
+}
+
+api::ApiConfig IntentStack::api_config() const {
   api::ApiConfig c;
   c.listen_port = 0;
   c.pg_url = db_url_;
@@ -108,9 +112,17 @@ IntentStack::IntentStack() : nats_(NatsServerOptions{.apply_streams = true}) {
   c.shutdown_grace = 2s;
   c.enroll_home = nats_.home().string();
   c.command_keys = nats_.command_keys_dir().string();
-  app_ = value_or_throw(api::App::create(c), "app");
-  auto started = app_->start();
+  return c;
+}
+
+std::unique_ptr<api::App> IntentStack::start_api(
+    const std::function<void(api::ApiConfig&)>& tweak) {
+  api::ApiConfig c = api_config();
+  if (tweak) tweak(c);
+  auto app = value_or_throw(api::App::create(c), "app");
+  auto started = app->start();
   if (!started) throw std::runtime_error(started.error().message);
+  return app;
 }
 
 IntentStack::~IntentStack() {
@@ -166,6 +178,16 @@ TestUser IntentStack::user(schema::UserRole role, std::vector<codec::ScopeRef> s
       "VALUES (decode($1, 'hex'), $2::uuid, now() + interval '1 hour')",
       api::Authenticator::token_hash_hex(u.token), u.id.str());
   return u;
+}
+
+std::string IntentStack::new_session(const UserId& user) {
+  std::string token = api::new_session_token();
+  pqxx::nontransaction tx(*pg_);
+  tx.exec_params(
+      "INSERT INTO auth.sessions (token_hash, user_id, expires_at) "
+      "VALUES (decode($1, 'hex'), $2::uuid, now() + interval '1 hour')",
+      api::Authenticator::token_hash_hex(token), user.str());
+  return token;
 }
 
 HttpResponse IntentStack::call(const std::string& method, const std::string& target,

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <pqxx/connection>
@@ -44,6 +45,11 @@ class IntentStack {
 
   // A user with `role` and `scopes`, signed in (its session token in .token).
   TestUser user(schema::UserRole role, std::vector<codec::ScopeRef> scopes);
+  // Another sign-in of an existing user: a new session token.
+  std::string new_session(const UserId& user);
+  // A second rmm-api over the same database and broker, configured like the first and then by
+  // `tweak` (for limits a test wants small); started.
+  std::unique_ptr<api::App> start_api(const std::function<void(api::ApiConfig&)>& tweak);
   // An agent enrolled into `site` (projected before this returns).
   AgentId enroll_agent(const SiteId& site, const std::string& hostname);
 
@@ -62,6 +68,7 @@ class IntentStack {
 
  private:
   std::uint64_t publish(schema::Payload type, const tenancy::ControlPublisher::Build& build);
+  api::ApiConfig api_config() const;
 
   TempDir dir_{"intents"};
   NatsServerFixture nats_;

@@ -410,11 +410,12 @@ TEST_CASE("users: admins create and update users below them; no secret in the lo
   CHECK(scalar("SELECT password_hash LIKE '$argon2id$%' FROM auth.credentials WHERE user_id = '" +
                id + "'") == "t");
 
-  check_problem(
-      s.call("POST", "/api/v1/users",
-             R"({"username":"tech.alice","password":")" + password + R"(","role":"technician"})",
-             admin_a),
-      409);
+  check_problem(s.call("POST", "/api/v1/users",
+                       R"({"username":"tech.alice","password":")" + password +
+                           R"(","role":"technician","scopes":[{"scope":"client","id":")" +
+                           s.client_a.str() + R"("}]})",
+                       admin_a),
+                409);
   check_problem(
       s.call("POST", "/api/v1/users",
              R"({"username":"boss","password":")" + password + R"(","role":"owner"})", admin_a),

@@ -83,6 +83,25 @@ TEST_CASE("json input: unknown fields, types, times") {
   CHECK_FALSE(intents::parse_rfc3339("2026-13-02T03:04:05Z").has_value());
 }
 
+TEST_CASE("json input: a key named twice in one object is refused, at any depth") {
+  auto dup = intents::Body::parse(R"({"name":"x","name":"y"})", {"name"});
+  REQUIRE_FALSE(dup.has_value());
+  CHECK(dup.error().code == Error::Code::kInvalidInput);
+  CHECK(dup.error().message.find("twice") != std::string::npos);
+  // The same key spelled with an escape is the same key.
+  CHECK_FALSE(intents::parse_json_strict(R"({"a":1,"\u0061":2})").has_value());
+  CHECK_FALSE(
+      intents::parse_json_strict(R"({"settings":{"k":"1","x":[{"k":1}],"k":"2"}})").has_value());
+  CHECK_FALSE(intents::parse_json_strict(R"([{"a":1},{"b":1,"b":2}])").has_value());
+  // The same key in sibling or nested objects is fine.
+  auto ok = intents::parse_json_strict(R"({"a":{"a":1},"b":[{"a":1},{"a":2}]})");
+  REQUIRE(ok.has_value());
+  CHECK(ok->at("b").as_array().size() == 2);
+  CHECK_FALSE(intents::parse_json_strict("{\"a\":1").has_value());
+  CHECK_FALSE(intents::parse_json_strict("[[[[1]]]]", 3).has_value());
+  CHECK(intents::parse_json_strict("[[[1]]]", 3).has_value());
+}
+
 TEST_CASE("live events: verified, agent from the subject, output as safe UTF-8 text") {
   auto agent = AgentId::generate(real_clock());
   const std::uint8_t raw[] = {'<', 's', '>', 0xff, 'o', 'k', 0xc0, 0xaf, '\n', 0xe2, 0x82, 0xac};

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/event_codec.h"
 #include "tests/api/intent_stack.h"
@@ -49,6 +51,24 @@ class SseClient {
       text_.append(buf, static_cast<std::size_t>(n));
     }
     return true;
+  }
+  // True when the server closed the connection within `limit` (0: only what already arrived).
+  bool wait_closed(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (true) {
+      auto left = std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                deadline - std::chrono::steady_clock::now())
+                                                .count());
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) > 0) {
+        char buf[4096];
+        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) return true;
+        text_.append(buf, static_cast<std::size_t>(n));
+      } else if (left == 0) {
+        return false;
+      }
+    }
   }
   const std::string& text() const { return text_; }
 
@@ -117,4 +137,103 @@ TEST_CASE("live: events of visible agents only, filtered by the user's scopes") 
   a.wait_for("never", 1500ms);
   CHECK(a.text().find(id_b) == std::string::npos);
   CHECK(a.text().find(s.agent_b.str()) == std::string::npos);
+}
+
+namespace {
+
+const std::string kReplaced = "event: bye\ndata: {\"reason\":\"replaced\"}";
+
+std::unique_ptr<SseClient> open_stream(int port, const std::string& token) {
+  auto c = std::make_unique<SseClient>(port, "/api/v1/live?access_token=" + token);
+  return c;
+}
+
+// Opens a stream and REQUIREs that it is served.
+std::unique_ptr<SseClient> connected(int port, const std::string& token) {
+  auto c = open_stream(port, token);
+  REQUIRE_MESSAGE(c->wait_for(": connected", 5s), c->text());
+  return c;
+}
+
+// True when `c` was ended because a newer stream replaced it.
+bool replaced(SseClient& c) {
+  return c.wait_closed(5s) && c.text().find(kReplaced) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("live: one user's streams cannot take them all; the owner still gets one") {
+  auto& s = stack();
+  auto reader = s.user(schema::UserRole::ReadOnly, {});
+  auto owner = s.user(schema::UserRole::Owner, {});
+  // Before: the 256 streams of one read-only user made the owner's GET a 503.
+  std::vector<std::unique_ptr<SseClient>> streams;
+  for (int i = 0; i < 256; ++i) {
+    streams.push_back(open_stream(s.port(), reader.token));
+    REQUIRE(streams.back()->wait_for("\r\n\r\n", 5s));
+  }
+  auto mine = connected(s.port(), owner.token);
+  // Only the reader's newest 8 (its sign-in's limit) are still open.
+  int open = 0;
+  for (auto& c : streams) {
+    if (!c->wait_closed(100ms)) ++open;
+  }
+  CHECK(open == 8);
+  CHECK(replaced(*streams.front()));
+}
+
+TEST_CASE("live: per-session and per-user limits, the newest wins; owners keep their share") {
+  auto& s = stack();
+  // 12 streams in all, 4 kept for owners; 4 per user, 2 per sign-in.
+  auto api = s.start_api([](api::ApiConfig& c) {
+    c.enroll_home.clear();
+    c.live_max_streams = 12;
+    c.live_max_per_user = 4;
+    c.live_max_per_session = 2;
+  });
+  const int port = api->port();
+  auto r1 = s.user(schema::UserRole::ReadOnly, {});
+  auto r2 = s.user(schema::UserRole::Technician, {});
+  auto r3 = s.user(schema::UserRole::Admin, {});
+  auto o1 = s.user(schema::UserRole::Owner, {});
+  auto o2 = s.user(schema::UserRole::Owner, {});
+
+  // One sign-in: a third stream ends the first.
+  auto a1 = connected(port, r1.token);
+  auto a2 = connected(port, r1.token);
+  auto a3 = connected(port, r1.token);
+  CHECK(replaced(*a1));
+  CHECK_FALSE(a2->wait_closed(200ms));
+  // A second sign-in of the same user: per sign-in first, then per user (a2, a3, b2, b3 open).
+  const std::string t2 = s.new_session(r1.id);
+  auto b1 = connected(port, t2);
+  auto b2 = connected(port, t2);
+  auto b3 = connected(port, t2);
+  CHECK(replaced(*b1));
+  // A third sign-in: the user has 4 already, so its oldest (a2) goes.
+  auto c1 = connected(port, s.new_session(r1.id));
+  CHECK(replaced(*a2));
+  CHECK_FALSE(a3->wait_closed(200ms));
+
+  // Another user fills what is not kept for owners (8); a third is refused.
+  std::vector<std::unique_ptr<SseClient>> r2_streams;
+  for (int i = 0; i < 4; ++i) {
+    r2_streams.push_back(connected(port, i < 2 ? r2.token : s.new_session(r2.id)));
+  }
+  auto refused = open_stream(port, r3.token);
+  CHECK(refused->wait_for("HTTP/1.1 503", 5s));
+
+  // Owners still get theirs, and when everything is taken, an owner replaces the oldest stream
+  // of someone who is not an owner (a3), never an owner's.
+  std::vector<std::unique_ptr<SseClient>> o1_streams;
+  for (int i = 0; i < 4; ++i) {
+    o1_streams.push_back(connected(port, i < 2 ? o1.token : s.new_session(o1.id)));
+  }
+  auto o2_stream = connected(port, o2.token);
+  CHECK(replaced(*a3));
+  for (auto& o : o1_streams) CHECK_FALSE(o->wait_closed(0ms));
+  CHECK_FALSE(b2->wait_closed(0ms));
+  auto still_refused = open_stream(port, r3.token);
+  CHECK(still_refused->wait_for("HTTP/1.1 503", 5s));
+  api->stop();
 }

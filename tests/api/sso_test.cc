@@ -13,6 +13,7 @@
 #include "api/auth/oidc/jws.h"
 #include "api/auth/oidc/oidc_settings.h"
 #include "api/auth/oidc/oidc_url.h"
+#include "api/auth/totp.h"
 #include "common/pg.h"
 #include "tests/api/api_env.h"
 #include "tests/fixtures/oidc_provider.h"
@@ -219,6 +220,42 @@ TEST_CASE("sso: a second factor due for the role is asked unless the provider re
   REQUIRE_MESSAGE(tech.status == 200, tech.body);
   CHECK(parse_object(tech.body).contains("token"));
   CHECK(asked == 2);
+}
+
+// The gate rmm-api sets: a user with GuruRMM's TOTP signs in through SSO, then gives its second
+// factor (here a recovery code: the code of the step just used to confirm is not good twice).
+TEST_CASE("sso: a user with TOTP gets the pending challenge after SSO and finishes with it") {
+  SsoStack s("rmm-rs");
+  const std::string boss = s.env.add_user("boss", "admin", {{"global", kNilUuid}});
+  s.link(boss, "frank");
+  const std::string session = s.env.login("boss");
+  auto started = s.env.send("POST", "/api/v1/auth/totp", session, "{}");
+  REQUIRE_MESSAGE(started.status == 200, started.body);
+  auto secret =
+      api::totp::from_base32(std::string_view(parse_object(started.body).at("secret").as_string()));
+  REQUIRE(secret.has_value());
+  const std::string code =
+      api::totp::hotp(*secret, static_cast<std::uint64_t>(api::totp::step_at(real_clock().now())));
+  auto confirmed = s.env.send("POST", "/api/v1/auth/totp/confirm", session,
+                              boost::json::serialize(boost::json::object{{"code", code}}));
+  REQUIRE_MESSAGE(confirmed.status == 200, confirmed.body);
+  const auto codes = parse_object(confirmed.body);
+  const std::string recovery(codes.at("recovery_codes").as_array().at(0).as_string());
+
+  const auto sessions = count(s.env, "auth.sessions");
+  auto challenged = s.sign_in("frank");
+  REQUIRE_MESSAGE(challenged.status == 200, challenged.body);
+  auto body = parse_object(challenged.body);
+  CHECK(body.at("second_factor").as_string() == "totp");
+  CHECK_FALSE(body.contains("token"));
+  CHECK(count(s.env, "auth.sessions") == sessions);
+  auto done =
+      s.env.send("POST", "/api/v1/auth/login/second-factor", "",
+                 boost::json::serialize(boost::json::object{
+                     {"pending_token", body.at("pending_token")}, {"recovery_code", recovery}}));
+  REQUIRE_MESSAGE(done.status == 200, done.body);
+  const std::string token(parse_object(done.body).at("token").as_string());
+  CHECK(parse_object(s.env.get("/api/v1/auth/me", token).body).at("id").as_string() == boss);
 }
 
 // The ID-token checks on real tokens of the provider: signature, algorithm, claims.

@@ -29,7 +29,7 @@ void seed(pqxx::connection& c, int agents) {
   pqxx::work tx(c);
   const fs::path dir = fs::path(RMM_SOURCE_DIR) / "projector/migrations";
   for (const char* m : {"0001_initial.sql", "0002_tenancy_enrollment.sql", "0003_telemetry.sql",
-                        "0004_control_plane.sql"}) {
+                        "0004_control_plane.sql", "0013_auth_sessions_sources.sql"}) {
     tx.exec(read_file(dir / m));
   }
   tx.exec(R"sql(

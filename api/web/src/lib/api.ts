@@ -94,7 +94,8 @@ export async function request<T>(method: string, path: string, body?: unknown,
     throw new ApiError(0, 'The server could not be reached',
       `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`, '');
   }
-  if (res.status === 401 && path !== '/api/v1/auth/login') {
+  // The sign-in steps answer 401 for a wrong password or code: no session ended.
+  if (res.status === 401 && !path.startsWith('/api/v1/auth/login')) {
     setToken(null);
     unauthorizedListeners.forEach((fn) => fn());
   }

@@ -4,14 +4,23 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, getToken, onUnauthorized, setToken } from './api';
 import { startLive, stopLive } from './live';
-import type { LoginAnswer, Role, User } from './types';
+import type { LoginAnswer, PendingLogin, Role, TotpEnrolment, User } from './types';
 
 interface AuthState {
   user: User | null;
   checking: boolean;
   expired: boolean;
   ssoError: unknown;
-  login: (username: string, password: string) => Promise<void>;
+  /** An SSO sign-in that still needs GuruRMM's second factor. */
+  ssoPending: PendingLogin | null;
+  /** The password step: signs in, or answers the second factor it needs. */
+  login: (username: string, password: string) => Promise<PendingLogin | null>;
+  /** The second step: a TOTP code or a recovery code. The answer is for `accept`. */
+  secondFactor: (pending: string, kind: 'code' | 'recovery_code', value: string)
+    => Promise<LoginAnswer>;
+  /** Enrols an authenticator during a sign-in whose role requires one. */
+  enrollTotp: (pending: string) => Promise<TotpEnrolment>;
+  accept: (ans: LoginAnswer) => Promise<void>;
   logout: () => Promise<void>;
 }
 
@@ -43,6 +52,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [checking, setChecking] = useState(!!getToken());
   const [expired, setExpired] = useState(false);
   const [ssoError, setSsoError] = useState<unknown>(null);
+  const [ssoPending, setSsoPending] = useState<PendingLogin | null>(null);
 
   // Back from the provider: the query is removed at once (a reload must not replay it), and only
   // a state this tab started is redeemed (else anyone could sign this browser in as themselves).
@@ -63,8 +73,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setSsoError(new Error('This sign-in was not started in this tab; start it again.'));
       return;
     }
-    api.post<LoginAnswer>('/api/v1/auth/oidc/callback', { code, state }).then(
+    api.post<LoginAnswer | PendingLogin>('/api/v1/auth/oidc/callback', { code, state }).then(
       (ans) => {
+        // GuruRMM's own second factor is due: the sign-in page takes it from here.
+        if ('second_factor' in ans) {
+          setSsoPending(ans);
+          return;
+        }
         setToken(ans.token);
         setExpired(false);
         setUser(ans.user);
@@ -98,8 +113,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [],
   );
 
-  const login = useCallback(async (username: string, password: string) => {
-    const ans = await api.post<LoginAnswer>('/api/v1/auth/login', { username, password });
+  const accept = useCallback(async (ans: LoginAnswer) => {
     setToken(ans.token);
     setExpired(false);
     let me: User = ans.user;
@@ -107,6 +121,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setUser(me);
     startLive();
   }, []);
+
+  const login = useCallback(async (username: string, password: string) => {
+    const ans = await api.post<LoginAnswer | PendingLogin>('/api/v1/auth/login',
+                                                           { username, password });
+    if ('second_factor' in ans) return ans;
+    await accept(ans);
+    return null;
+  }, [accept]);
+
+  const secondFactor = useCallback(
+    (pending: string, kind: 'code' | 'recovery_code', value: string) =>
+      api.post<LoginAnswer>('/api/v1/auth/login/second-factor',
+                            { pending_token: pending, [kind]: value }),
+    []);
+
+  const enrollTotp = useCallback(
+    (pending: string) =>
+      api.post<TotpEnrolment>('/api/v1/auth/login/enroll-totp', { pending_token: pending }),
+    []);
 
   const logout = useCallback(async () => {
     try {
@@ -119,7 +152,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setUser(null);
   }, []);
 
-  return <Ctx.Provider value={{ user, checking, expired, ssoError, login, logout }}>{children}</Ctx.Provider>;
+  return <Ctx.Provider value={{ user, checking, expired, ssoError, ssoPending, login, secondFactor,
+                             enrollTotp, accept, logout }}>{children}</Ctx.Provider>;
 }
 
 export function useAuth(): AuthState {

@@ -23,6 +23,20 @@ export interface LoginAnswer {
   token: string;
   expires_at: string;
   user: User;
+  /** Only when this sign-in confirmed a new authenticator: shown once. */
+  recovery_codes?: string[];
+}
+
+/** A password step that needs a second factor (docs/api.md, two-factor authentication). */
+export interface PendingLogin {
+  second_factor: 'totp' | 'totp_enroll';
+  pending_token: string;
+  expires_at: string;
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauth_uri: string;
 }
 
 export interface Page<T> {
