@@ -4,13 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <pqxx/pqxx>
-#include <sstream>
 #include <stdexcept>
 
 #include "api/auth/passwords.h"
 #include "common/pg.h"
+#include "projector/db/migrations.h"
 #include "tests/fixtures/http_client.h"
 
 namespace rmm::bench {
@@ -18,20 +17,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void seed(pqxx::connection& c, int agents) {
+  // Every migration, as the projector applies them: a hand-picked list fell behind the schema
+  // rmm-api reads (sign-in failed with 500 once auth.totp existed).
+  auto migrated = projector::db::apply_migrations(c, RMM_MIGRATIONS_SOURCE_DIR);
+  if (!migrated) throw std::runtime_error("migrations: " + migrated.error().message);
   pqxx::work tx(c);
-  const fs::path dir = fs::path(RMM_SOURCE_DIR) / "projector/migrations";
-  for (const char* m : {"0001_initial.sql", "0002_tenancy_enrollment.sql", "0003_telemetry.sql",
-                        "0004_control_plane.sql", "0013_auth_sessions_sources.sql"}) {
-    tx.exec(read_file(dir / m));
-  }
   tx.exec(R"sql(
     INSERT INTO clients (id, partner_id, name, created_by, created_at)
     SELECT ('0190a5c2-0000-7000-8000-' || lpad(c::text, 12, '0'))::uuid,
