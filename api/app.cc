@@ -95,6 +95,13 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                    [self](const Request& req, const RequestContext& ctx) {
                      return self->health_->get(req, ctx);
                    });
+  app->metrics_route_ = std::make_unique<MetricsRoute>(*app->pg_, clock, config.offline_after,
+                                                       app->metrics_, config.metrics_refresh);
+  app->router_.set_metrics(&app->metrics_);
+  app->router_.add(http::verb::get, "/metrics",
+                   [self](const Request& req, const RequestContext& ctx) {
+                     return self->metrics_route_->get(req, ctx);
+                   });
   app->router_.set_authenticator(
       [self](const Request& req) { return self->authenticator_->authenticate(req); });
   app->reads_->register_routes(app->router_);

@@ -15,12 +15,14 @@
 #include "api/live/live_route.h"
 #include "api/openapi/openapi_route.h"
 #include "api/routes/health.h"
+#include "api/routes/metrics_route.h"
 #include "api/routes/read_routes.h"
 #include "api/routes/static_files.h"
 #include "api/server/api_server.h"
 #include "api/server/router.h"
 #include "api/settings.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/nats_connection.h"
 #include "common/result.h"
 
@@ -44,12 +46,15 @@ class App {
  private:
   App() = default;
 
+  metrics::Registry metrics_;  // before router_, which counts into it
+
   std::unique_ptr<PgPool> pg_;               // read-only: the read models
   std::unique_ptr<PgPool> auth_pg_;          // read-write: auth.* only
   std::unique_ptr<PasswordGate> passwords_;  // bounds Argon2id work (sign-ins, new passwords)
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<HealthRoute> health_;
+  std::unique_ptr<MetricsRoute> metrics_route_;
   std::unique_ptr<ReadRoutes> reads_;
   std::unique_ptr<AuthRoutes> auth_;
   std::unique_ptr<oidc::OidcRoutes> oidc_;

@@ -30,6 +30,8 @@ struct ApiConfig {
   std::chrono::milliseconds request_timeout{30'000};
   std::uint64_t max_body = 1 << 20;
   std::chrono::milliseconds offline_after{90'000};
+  // GET /metrics re-counts the agents at most this often (no setting: tests shorten it).
+  std::chrono::milliseconds metrics_refresh{10'000};
   std::chrono::milliseconds shutdown_grace{10'000};
   log::Level log_level = log::Level::kInfo;
   std::string enroll_home;   // empty: no enrollment responder

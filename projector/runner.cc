@@ -112,9 +112,11 @@ std::pair<Steady::duration, Steady::duration> FetchAhead::times() {
 Runner::Runner(ProjectorOptions options, const std::atomic<bool>& stop)
     : options_(std::move(options)),
       stop_(stop),
-      application_name_(db::projector_application_name()) {}
+      application_name_(db::projector_application_name()),
+      status_(options_.stream) {}
 
 Runner::~Runner() {
+  ops_.reset();
   fetch_ahead_.reset();  // reads sub_
   ticker_.reset();       // its thread publishes on nats_
   // Acks are fire-and-forget: push the last ones out before the connection closes.
@@ -149,8 +151,10 @@ bool Runner::take_ownership() {
   std::optional<Steady::time_point> last_report;
   std::chrono::milliseconds backoff = options_.lock_poll_interval;
   while (!stop_.load()) {
+    beat();
     if (db_ == nullptr || !db_->is_open()) {
       if (auto st = connect_db(); !st) {
+        status_.set_db_ok(false);
         log::warn("pg.reconnect_failed", {{"error", st.error().message}});
         sleep_interruptibly(backoff);
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
@@ -167,8 +171,10 @@ bool Runner::take_ownership() {
       continue;
     }
     backoff = options_.lock_poll_interval;
+    status_.set_db_ok(true);
     if (*locked) {
       owner_ = true;
+      beat();
       log::info("projector.owner",
                 {{"projection", projection}, {"application_name", application_name_}});
       return true;
@@ -214,6 +220,7 @@ Status Runner::resume_as_owner() {
     log::warn("checkpoint.moved", {{"was", checkpoint_.value}, {"now", cp->value}});
   }
   checkpoint_ = *cp;
+  status_.checkpoint(checkpoint_.value);
   return prepare_consumer();
 }
 
@@ -226,6 +233,7 @@ void Runner::check_stream() {
     log::warn("stream.check_failed", {{"error", state.error().message}});
     return;
   }
+  status_.stream_last_seq(state->last_seq);
   std::optional<std::int64_t> age;
   const std::uint64_t oldest = std::max(checkpoint_.value + 1, state->first_seq);
   if (state->max_age_ns > 0 && oldest <= state->last_seq) {
@@ -261,6 +269,19 @@ void Runner::check_stream() {
 }
 
 Status Runner::start() {
+  if (options_.http_port > 0) {
+    // Before anything waits, so a standby answers /readyz (503) too. Not fatal: folding matters
+    // more than being scraped.
+    const auto stall = std::max<Steady::duration>(60s, 3 * options_.fetch_timeout);
+    ops_ = std::make_unique<OpsHttp>(status_, stall);
+    if (auto st = ops_->start(options_.http_host, static_cast<std::uint16_t>(options_.http_port));
+        !st) {
+      log::error("ops_http.failed", {{"error", st.error().message}});
+      ops_.reset();
+    } else {
+      log::info("ops_http.listening", {{"host", options_.http_host}, {"port", ops_->port()}});
+    }
+  }
   if (auto st = connect_db(); !st) return st;
   // Nothing is migrated, read or consumed before this process owns the projection.
   if (!take_ownership()) return {};
@@ -272,6 +293,7 @@ Status Runner::start() {
   auto cp = writer_->read_checkpoint();
   if (!cp) return std::unexpected(cp.error());
   checkpoint_ = *cp;
+  status_.checkpoint(checkpoint_.value);
   partition_upkeep();
 
   nats::ConnectOptions co;
@@ -411,10 +433,15 @@ Result<db::BatchStats> Runner::write_with_retry(std::span<const BatchItem> items
   std::chrono::milliseconds backoff = 100ms;
   const db::Continuity continuity{.checkpoint = checkpoint_, .loss = loss};
   for (;;) {
+    beat();
     if (writer_ != nullptr && owner_) {
       auto stats = writer_->write(items, continuity);
-      if (stats) return stats;
+      if (stats) {
+        status_.set_db_ok(true);
+        return stats;
+      }
       if (stats.error().code == Error::Code::kConflict) return std::unexpected(stats.error());
+      status_.set_db_ok(false);
       log::error("batch.write_failed", {{"error", stats.error().message}});
     }
     if (stop_.load()) return fail("stopping with an unwritten batch (it will be redelivered)");
@@ -485,6 +512,7 @@ Status Runner::run() {
   std::chrono::milliseconds fetch_backoff = 100ms;
   std::chrono::milliseconds gap_backoff = 100ms;  // between refused gaps of new consumers
   while (!stop_.load()) {
+    beat();
     if (!owner_) {
       // Lost with the connection, and taken by another process: wait as a standby.
       fetch_ahead_.reset();
@@ -606,6 +634,7 @@ Status Runner::run() {
         continue;
       }
       if (!stats) return std::unexpected(stats.error());
+      status_.batch_written(*stats, Steady::now() - write_start);
       checkpoint_ = std::max(checkpoint_, stats->checkpoint);
       gap_backoff = 100ms;
       applied += stats->applied;

@@ -52,7 +52,9 @@
 #include "projector/db/batch_writer.h"
 #include "projector/db/stream_losses.h"
 #include "projector/folds/decode.h"
+#include "projector/ops_http.h"
 #include "projector/settings.h"
+#include "projector/status.h"
 #include "projector/stream_watch.h"
 #include "projector/ticker.h"
 
@@ -142,6 +144,11 @@ class Runner {
   // upkeep, not a fold). Failures are logged and retried at the next upkeep.
   void partition_upkeep();
   void sleep_interruptibly(std::chrono::milliseconds d) const;
+  // The main loop (or a wait inside it) went round: liveness and ownership for the ops endpoint.
+  void beat() {
+    status_.beat();
+    status_.set_owner(owner_);
+  }
 
   ProjectorOptions options_;
   const std::atomic<bool>& stop_;
@@ -161,6 +168,8 @@ class Runner {
   std::chrono::steady_clock::time_point next_upkeep_{};
   std::chrono::steady_clock::time_point next_stream_check_{};
   std::unique_ptr<StreamWatch> stream_watch_;  // reads through js_: reset before it
+  ProjectorStatus status_;
+  std::unique_ptr<OpsHttp> ops_;  // serves status_: declared after it, so stopped first
 };
 
 }  // namespace rmm::projector

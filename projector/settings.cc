@@ -56,6 +56,11 @@ constexpr std::array kSettings{
             "warn when the unfolded part of the stream reaches this share of a stream limit "
             "(max_msgs, max_bytes, max_age)",
             1, 100},
+    Setting{"http-host", Type::kString, "127.0.0.1",
+            "address of the ops endpoint (/metrics, /healthz, /readyz); keep it on loopback or "
+            "a monitoring network: it has no authentication"},
+    Setting{"http-port", Type::kInt, "8091", "port of the ops endpoint (0: no endpoint)", 0,
+            65'535},
     Setting{"control-archive", Type::kString, "RMM_CONTROL",
             "the stream that keeps the control events of `stream`: replays fill the ranges "
             "`stream` no longer holds from it, the live projector a range deleted before it "
@@ -104,6 +109,8 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .lock_poll_interval = v.duration("lock-poll-interval"),
                      .stream_check_interval = v.duration("stream-check-interval"),
                      .lag_warn_percent = static_cast<int>(v.integer("lag-warn-percent")),
+                     .http_host = v.str("http-host"),
+                     .http_port = static_cast<int>(v.integer("http-port")),
                      .control_archive = v.str("control-archive"),
                      .rebuild_batch_size = static_cast<int>(v.integer("rebuild-batch-size")),
                      .keep_old_schema = v.flag("keep-old-schema"),

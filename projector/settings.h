@@ -32,6 +32,9 @@ struct ProjectorOptions {
   std::chrono::milliseconds lock_poll_interval{1'000};
   std::chrono::milliseconds stream_check_interval{30'000};
   int lag_warn_percent = 50;
+  // The ops endpoint: /metrics, /healthz, /readyz (ops_http.h); port 0: none.
+  std::string http_host = "127.0.0.1";
+  int http_port = 8091;
   // rebuild / verify (docs/operations.md)
   std::string control_archive = "RMM_CONTROL";
   int rebuild_batch_size = 16384;

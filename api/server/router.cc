@@ -122,7 +122,8 @@ Response Router::call(const Route& route, const Request& req, RequestContext ctx
   return route.handler(req, ctx);
 }
 
-Response Router::dispatch(const Request& req, const RequestContext& ctx) const {
+Response Router::dispatch(const Request& req, const RequestContext& ctx,
+                          std::string_view* route_label) const {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   auto segments = split_path<std::string_view>(path);
@@ -138,6 +139,7 @@ Response Router::dispatch(const Request& req, const RequestContext& ctx) const {
   if (best >= 0) {
     for (const auto& route : routes_) {
       if (route.literal_segments != best || !match(route, segments, nullptr)) continue;
+      *route_label = route.path;
       if (route.method == req.method()) {
         RequestContext routed = ctx;
         match(route, segments, &routed.params);
@@ -152,6 +154,7 @@ Response Router::dispatch(const Request& req, const RequestContext& ctx) const {
   if (path.starts_with(kApiPrefix) || path == "/api" || !static_) {
     return make_problem(http::status::not_found, "no such resource", ctx, req.version());
   }
+  *route_label = "static";
   if (req.method() != http::verb::get) return method_not_allowed(req, "GET", ctx);
   return static_(req, path, ctx);
 }
@@ -159,8 +162,9 @@ Response Router::dispatch(const Request& req, const RequestContext& ctx) const {
 Response Router::handle(const Request& req, const RequestContext& ctx) const noexcept {
   auto start = std::chrono::steady_clock::now();
   Response res;
+  std::string_view route = "unmatched";
   try {
-    res = dispatch(req, ctx);
+    res = dispatch(req, ctx, &route);
   } catch (const std::exception& e) {
     log::error("http.internal_error",
                {{"correlation_id", ctx.correlation_id}, {"error", e.what()}});
@@ -181,7 +185,25 @@ Response Router::handle(const Request& req, const RequestContext& ctx) const noe
                              {"status", res.result_int()},
                              {"us", us},
                              {"correlation_id", ctx.correlation_id}});
+  if (metrics_ != nullptr) {
+    const metrics::Labels labels{std::string(req.method_string()), std::string(route)};
+    metrics_->add("rmm_api_requests_total", 1,
+                  {labels[0], labels[1], std::to_string(res.result_int() / 100) + "xx"});
+    metrics_->observe("rmm_api_request_duration_seconds", static_cast<double>(us) / 1e6, labels);
+  }
   return res;
+}
+
+void Router::set_metrics(metrics::Registry* registry) {
+  metrics_ = registry;
+  if (registry == nullptr) return;
+  registry->counter("rmm_api_requests_total",
+                    "HTTP requests answered, by method, route pattern and status class",
+                    {"method", "route", "status_class"});
+  registry->histogram("rmm_api_request_duration_seconds",
+                      "Time to answer an HTTP request (for streams: to the response head), by "
+                      "method and route pattern",
+                      metrics::latency_buckets(), {"method", "route"});
 }
 
 }  // namespace rmm::api

@@ -25,6 +25,7 @@
 
 #include "api/auth/principal.h"
 #include "api/server/http.h"
+#include "common/metrics.h"
 #include "common/result.h"
 
 namespace rmm::api {
@@ -58,6 +59,10 @@ class Router {
   // Serves GET for every path outside /api/ and not otherwise routed (public).
   void set_static(StaticHandler handler) { static_ = std::move(handler); }
   void set_authenticator(AuthenticateFn fn) { authenticate_ = std::move(fn); }
+  // Counts every request in `registry` by method, route pattern (never the raw path, so the
+  // series stay bounded: "static" for the web files, "unmatched" for 404s) and status class,
+  // with its latency; declares the families (docs/operations.md "Metrics").
+  void set_metrics(metrics::Registry* registry);
 
   Response handle(const Request& req, const RequestContext& ctx) const noexcept;
 
@@ -78,7 +83,8 @@ class Router {
     Handler handler;
   };
 
-  Response dispatch(const Request& req, const RequestContext& ctx) const;
+  // `route` receives the matched pattern (see set_metrics).
+  Response dispatch(const Request& req, const RequestContext& ctx, std::string_view* route) const;
   Response call(const Route& route, const Request& req, RequestContext ctx) const;
   static bool match(const Route& route, const std::vector<std::string_view>& segments,
                     std::vector<std::pair<std::string, std::string>>* params);
@@ -86,6 +92,7 @@ class Router {
   std::vector<Route> routes_;
   StaticHandler static_;
   AuthenticateFn authenticate_;
+  metrics::Registry* metrics_ = nullptr;
 };
 
 }  // namespace rmm::api

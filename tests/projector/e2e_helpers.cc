@@ -128,7 +128,10 @@ Process start_projector(const NatsServerFixture& nats, const std::string& pg_url
                                 "--pg-url=" + pg_url, "--batch-size=40", "--fetch-timeout=200ms",
                                 // Ticks would move the stream under tests that count it; a
                                 // later --ticker=true in extra_args turns it back on.
-                                "--ticker=false"};
+                                "--ticker=false",
+                                // Several run at once: no ops endpoint unless a test asks
+                                // for one (a later --http-port).
+                                "--http-port=0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   return Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
                          .args = std::move(args),
