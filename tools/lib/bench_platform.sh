@@ -30,7 +30,8 @@ bench_free_ports() {
 bench_platform_env() {
   env RMM_HOME="$P_HOME" RMM_BUILD_DIR="$(realpath --relative-to="$RMM_REPO" "$BENCH_BIN/..")" \
     RMM_SKIP_BUILD=1 RMM_NATS_PORT="$P_NATS_PORT" RMM_NATS_MONITOR_PORT="$P_MON_PORT" \
-    RMM_PG_PORT="$P_PG_PORT" RMM_API_PORT="$P_API_PORT" "$@"
+    RMM_PG_PORT="$P_PG_PORT" RMM_API_PORT="$P_API_PORT" \
+    RMM_PROJECTOR_PORT="$P_PROJ_PORT" "$@"
 }
 
 # bench_platform_start: sets P_UP=1 and P_* (home, API URL, agent id, admin password file) when
@@ -44,12 +45,13 @@ bench_platform_start() {
     fi
   done
   local ports
-  mapfile -t ports < <(bench_free_ports 4) || true
-  if ((${#ports[@]} != 4)); then
+  mapfile -t ports < <(bench_free_ports 5) || true
+  if ((${#ports[@]} != 5)); then
     BR[platform.note]="no free ports for the platform"
     return 0
   fi
   P_NATS_PORT=${ports[0]} P_MON_PORT=${ports[1]} P_PG_PORT=${ports[2]} P_API_PORT=${ports[3]}
+  P_PROJ_PORT=${ports[4]}
   # Its own directory, traversable: as root, PostgreSQL runs as the postgres user.
   P_HOME=$(mktemp -d /tmp/rmm-bench-platform.XXXXXX)
   chmod 0755 "$P_HOME"

@@ -30,7 +30,7 @@ check_port() {
   fi
 }
 
-RMM_PORT_VARS=(RMM_NATS_PORT RMM_PG_PORT RMM_API_PORT RMM_NATS_MONITOR_PORT)
+RMM_PORT_VARS=(RMM_NATS_PORT RMM_PG_PORT RMM_API_PORT RMM_NATS_MONITOR_PORT RMM_PROJECTOR_PORT)
 
 # load_settings: RMM_HOME (absolute) and the ports. A port comes from the environment, else from
 # $RMM_HOME/run/ports (what the last `up` of this stack used), else its default; so a stack
@@ -67,6 +67,7 @@ load_settings() {
   RMM_PG_PORT=${RMM_PG_PORT:-15432}
   RMM_API_PORT=${RMM_API_PORT:-8080}
   RMM_NATS_MONITOR_PORT=${RMM_NATS_MONITOR_PORT:-18222}
+  RMM_PROJECTOR_PORT=${RMM_PROJECTOR_PORT:-8091}
   for p in "${RMM_PORT_VARS[@]}"; do
     check_port "$p" "${!p}"
   done
@@ -88,6 +89,7 @@ derive_urls() {
   NATS_URL=nats://127.0.0.1:$RMM_NATS_PORT
   NATS_MONITOR_URL=http://127.0.0.1:$RMM_NATS_MONITOR_PORT
   API_URL=http://127.0.0.1:$RMM_API_PORT
+  PROJECTOR_URL=http://127.0.0.1:$RMM_PROJECTOR_PORT
   PG_URL=postgresql://rmm@127.0.0.1:$RMM_PG_PORT/rmm
 }
 

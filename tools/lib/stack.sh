@@ -112,10 +112,11 @@ nats_up() {
 
 services_up() {
   if ! already_running projector; then
-    info "projector: starting"
+    ensure_port_free "$RMM_PROJECTOR_PORT" RMM_PROJECTOR_PORT
+    info "projector: starting (metrics and health on $PROJECTOR_URL)"
     start_bg projector rmm-projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$PROJECTOR_CREDS" \
-      --pg-url "$PG_URL"
+      --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$RMM_PROJECTOR_PORT"
   fi
   if ! already_running api; then
     ensure_port_free "$RMM_API_PORT" RMM_API_PORT
@@ -337,6 +338,8 @@ health_of() {
       echo "unhealthy ($NATS_MONITOR_URL/healthz)" ;;
     api) curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && echo ok ||
       echo "unhealthy ($API_URL/healthz)" ;;
+    projector) curl -fsS -m 2 "$PROJECTOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
+      echo "unhealthy ($PROJECTOR_URL/healthz)" ;;
     *) echo - ;;
   esac
 }
@@ -365,8 +368,8 @@ losses_status() {
 
 cmd_status() {
   pg_paths
-  printf 'stack %s (nats %s, postgres %s, api %s)\n' "$RMM_HOME" "$RMM_NATS_PORT" \
-    "$RMM_PG_PORT" "$RMM_API_PORT"
+  printf 'stack %s (nats %s, postgres %s, api %s, projector %s)\n' "$RMM_HOME" "$RMM_NATS_PORT" \
+    "$RMM_PG_PORT" "$RMM_API_PORT" "$RMM_PROJECTOR_PORT"
   printf '%-10s %-8s %-8s %s\n' COMPONENT PID STATE HEALTH
   local name pid rc=0 health
   for name in "${COMPONENTS[@]}"; do
