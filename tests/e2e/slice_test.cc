@@ -101,11 +101,12 @@ TEST_CASE("an agent started on this machine is visible through the API within se
   fs::path state = make_agent_state(dir, nats, id);
   int api_port = free_tcp_port();
 
-  Process projector = Process::start({kBin + "/rmm-projector",
-                                      {"--nats-url", nats.url(), "--nats-creds",
-                                       nats.identity().projector_creds().string(), "--pg-url", db},
-                                      {},
-                                      dir / "projector.log"});
+  Process projector =
+      Process::start({kBin + "/rmm-projector",
+                      {"--nats-url", nats.url(), "--nats-creds",
+                       nats.identity().projector_creds().string(), "--pg-url", db, "--http-port=0"},
+                      {},
+                      dir / "projector.log"});
   Process api = Process::start(
       {kBin + "/rmm-api",
        {"--listen", "127.0.0.1:" + std::to_string(api_port), "--pg-url", db, "--nats-url",

@@ -32,7 +32,7 @@ EnrollStack::EnrollStack() {
       Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
                       .args = {"--nats-url=" + nats_.url(),
                                "--nats-creds=" + nats_.identity().projector_creds().string(),
-                               "--pg-url=" + db_url_, "--fetch-timeout=200ms"},
+                               "--pg-url=" + db_url_, "--fetch-timeout=200ms", "--http-port=0"},
                       .log_file = dir_ / "projector.log"});
 
   nats::ConnectOptions opts{.url = nats_.url(), .creds_file = nats_.services_creds().string()};

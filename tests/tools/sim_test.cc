@@ -42,7 +42,7 @@ TEST_CASE("simulated agents are accepted, projected, and answer commands") {
   auto projector = test::Process::start(
       {.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
        .args = {"--nats-url=" + nats.url(), "--nats-creds=" + nats.services_creds().string(),
-                "--pg-url=" + pg_url, "--batch-size=64", "--fetch-timeout=200ms"},
+                "--pg-url=" + pg_url, "--batch-size=64", "--fetch-timeout=200ms", "--http-port=0"},
        .env = {},
        .log_file = dir / "projector.log"});
 
