@@ -131,6 +131,15 @@ bool group_has_live_member(pid_t pgid) {
   return false;
 }
 
+// A state directory for the real agent `id`: its minted credential, its id, the command keys.
+fs::path agent_state(NatsServerFixture& server, const fs::path& state, const AgentId& id) {
+  fs::create_directories(state);
+  fs::copy_file(server.mint_agent(id), state / "agent.creds");
+  REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
+  server.write_agent_command_keys(state);
+  return state;
+}
+
 }  // namespace
 
 TEST_CASE("commands published while the agent is away run once, in order, when it connects") {
@@ -191,11 +200,7 @@ TEST_CASE("a command the SIGKILLed agent was running is killed before it is repo
   Services services(server);
   TempDir dir("cmd-kill");
   const AgentId id = AgentId::generate(real_clock());
-  fs::path state = dir / "agent";
-  fs::create_directories(state);
-  fs::copy_file(server.mint_agent(id), state / "agent.creds");
-  REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
-  server.write_agent_command_keys(state);
+  const fs::path state = agent_state(server, dir / "agent", id);
   auto start_agent = [&](const char* log) {
     return Process::start({std::string(RMM_BIN_DIR) + "/rmm-agent",
                            {"--state-dir", state.string(), "--nats-url", server.url()},
@@ -273,11 +278,7 @@ TEST_CASE("the real agent refuses unsigned, mis-signed and other agents' command
   Services services(server);
   TempDir dir("cmd-refuse");
   const AgentId id = AgentId::generate(real_clock());
-  fs::path state = dir / "agent";
-  fs::create_directories(state);
-  fs::copy_file(server.mint_agent(id), state / "agent.creds");
-  REQUIRE(files::write_atomic(state / "agent_id", id.str() + "\n").has_value());
-  server.write_agent_command_keys(state);
+  const fs::path state = agent_state(server, dir / "agent", id);
 
   // Each would leave a marker if it ran. Published with the services credential, which may
   // publish on every agent's command subject: only the signature tells the agent who sent them.

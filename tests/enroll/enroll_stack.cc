@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "api/enroll/key_revoker.h"
@@ -129,6 +130,15 @@ agent::enroll::MachineFacts machine(int n) {
           .machine_id = fmt::format("{:032x}", 0xabc000 + n),
           .dmi_serial = fmt::format("SERIAL-{}", n),
           .macs = {fmt::format("52:54:00:00:00:{:02x}", n)}};
+}
+
+std::string error_of(const Result<agent::enroll::EnrollOutcome>& r) {
+  return r ? std::string("enrolled") : r.error().message;
+}
+
+std::int64_t count(pqxx::connection& db, const std::string& sql) {
+  pqxx::read_transaction tx(db);
+  return tx.exec1(sql)[0].as<std::int64_t>();
 }
 
 std::string creds_seed(const fs::path& creds) {

@@ -67,6 +67,12 @@ class EnrollStack {
 // Machine facts of a made-up machine `n` (distinct machine-id and MAC per n).
 agent::enroll::MachineFacts machine(int n);
 
+// "enrolled", or the refusal's message: for CHECK messages.
+std::string error_of(const Result<agent::enroll::EnrollOutcome>& r);
+
+// The one bigint a query answers.
+std::int64_t count(pqxx::connection& db, const std::string& sql);
+
 // The seed of a .creds file.
 std::string creds_seed(const std::filesystem::path& creds);
 

@@ -18,15 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const Result<agent::enroll::EnrollOutcome>& r) {
-  return r ? std::string("enrolled") : r.error().message;
-}
-
-std::int64_t count(pqxx::connection& db, const std::string& sql) {
-  pqxx::read_transaction tx(db);
-  return tx.exec1(sql)[0].as<std::int64_t>();
-}
-
 std::string text(pqxx::connection& db, const std::string& sql) {
   pqxx::read_transaction tx(db);
   auto r = tx.exec1(sql);
