@@ -1,5 +1,7 @@
 #include "api/app.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "api/enroll/key_revoker.h"
@@ -108,13 +110,38 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   auto publisher = intents::IntentPublisher::create(*app->nats_, clock, std::move(command_signer));
   if (!publisher) return std::unexpected(publisher.error());
   app->intent_publisher_ = std::move(*publisher);
-  app->intents_ =
-      std::make_unique<intents::IntentRoutes>(intents::IntentDeps{*app->pg_,
-                                                                  *app->auth_pg_,
-                                                                  *app->passwords_,
-                                                                  *app->intent_publisher_,
-                                                                  clock,
-                                                                  {.home = config.enroll_home}});
+  auto install_proxies = parse_trusted_proxies(config.trusted_proxies);
+  if (!install_proxies) return std::unexpected(install_proxies.error());
+  install::InstallOptions install_options{
+      .public_url = config.public_url,
+      .public_url_fallback =
+          [self, host = config.listen_host] {
+            const bool v6 = host.find(':') != std::string::npos;
+            return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", host, v6 ? "]" : "",
+                               self->port());
+          },
+      .public_nats_url = config.public_nats_url,
+      .ca_file = config.install_ca_file,
+      .enroll_creds = config.enroll_home.empty()
+                          ? std::filesystem::path()
+                          : std::filesystem::path(config.enroll_home) / "nats" / "enroll.creds",
+      .packages_dir = config.agent_packages_dir,
+      .trusted_proxies = std::move(*install_proxies),
+      .per_source = {.burst = static_cast<double>(config.login_source_burst),
+                     .per_minute = static_cast<double>(config.login_source_per_minute)}};
+  app->install_ =
+      std::make_unique<install::InstallRoutes>(std::move(install_options), *app->pg_, clock);
+  app->install_->register_routes(app->router_);
+  intents::IntentDeps intent_deps{*app->pg_,
+                                  *app->auth_pg_,
+                                  *app->passwords_,
+                                  *app->intent_publisher_,
+                                  clock,
+                                  {.home = config.enroll_home}};
+  intent_deps.install_line = [self](std::string_view code) {
+    return self->install_->linux_line(code);
+  };
+  app->intents_ = std::make_unique<intents::IntentRoutes>(std::move(intent_deps));
   app->intents_->register_routes(app->router_);
   app->live_hub_ = std::make_unique<live::LiveHub>(
       *app->nats_, *app->pg_, clock,

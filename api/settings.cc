@@ -77,6 +77,16 @@ constexpr std::array kCoreSettings = {
             "directory with the command signing key and the trusted command keys "
             "(docs/command-signing.md); default <enroll-home>/command-keys; without one no "
             "command can be issued"},
+    Setting{"public-url", Type::kString, "",
+            "the URL agents and installers reach rmm-api at (https://rmm.example.com); empty: "
+            "derived from listen"},
+    Setting{"public-nats-url", Type::kString, "",
+            "the broker URL enrolled agents use (tls://rmm.example.com:4222); empty: the first "
+            "of nats-url"},
+    Setting{"install-ca-file", Type::kString, "",
+            "the CA certificate (PEM) the one-line installer gives agents to pin; empty: none"},
+    Setting{"agent-packages-dir", Type::kString, "/var/lib/gururmm/downloads",
+            "directory of the gururmm-agent_<version>_<arch>.deb files the installer offers"},
 };
 
 constexpr auto kSettings = [] {
@@ -169,6 +179,16 @@ Result<ApiConfig> to_config(const config::Values& values) {
     return fail(
         "setting 'live-max-streams': must be above live-max-per-user (owners keep that many)");
   }
+  c.public_url = values.str("public-url");
+  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  if (!c.public_url.empty() && !c.public_url.starts_with("https://") &&
+      !c.public_url.starts_with("http://")) {
+    return fail("setting 'public-url': must start with https:// (or http://)");
+  }
+  c.public_nats_url = values.str("public-nats-url");
+  if (c.public_nats_url.empty()) c.public_nats_url = c.nats_url.substr(0, c.nats_url.find(','));
+  c.install_ca_file = values.str("install-ca-file");
+  c.agent_packages_dir = values.str("agent-packages-dir");
   auto oidc = oidc::oidc_config(values);
   if (!oidc) return std::unexpected(oidc.error());
   c.oidc = std::move(*oidc);

@@ -47,6 +47,11 @@ struct ApiConfig {
   std::size_t live_max_streams = 256;
   std::size_t live_max_per_user = 16;
   std::size_t live_max_per_session = 8;
+  // The one-line agent install (api/install/install_routes.h, docs/enrollment.md).
+  std::string public_url;       // empty: http(s)://<listen address>
+  std::string public_nats_url;  // empty: the first of nats-url
+  std::string install_ca_file;  // the CA the installer pins; empty: none
+  std::string agent_packages_dir = "/var/lib/gururmm/downloads";
   oidc::OidcConfig oidc;  // settings oidc-* (api/auth/oidc/oidc_settings.cc)
 };
 

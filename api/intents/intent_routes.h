@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "api/auth/password_gate.h"
 #include "api/db/pg_pool.h"
@@ -39,6 +40,8 @@ struct IntentDeps {
   IntentPublisher& publisher;
   const Clock& clock;
   RevokeOptions revoke;
+  // The one-line Linux install for a new code (api/install/install_routes.h); null: none.
+  std::function<Result<std::string>(std::string_view code)> install_line;
 };
 
 class IntentRoutes {

@@ -179,6 +179,17 @@ Response IntentRoutes::create_code(const Request& req, const RequestContext& ctx
   boost::json::object out{{"id", created->id.str()},
                           {"code", created->code},
                           {"expires_at", format_rfc3339(created->expires_at)}};
+  if (d_.install_line) {
+    // A code is useful without the line (rmm-agent enroll by hand): a missing package or
+    // setting is logged, not an error.
+    auto line = d_.install_line(created->code);
+    if (line) {
+      out["install"] = boost::json::object{{"linux", *line}};
+    } else {
+      log::warn("intent.install_line_unavailable",
+                {{"correlation_id", ctx.correlation_id}, {"error", line.error().message}});
+    }
+  }
   return accepted(d_.read, req, ctx, std::move(out), created->stream_seq, *wait);
 }
 
