@@ -82,11 +82,12 @@ Result<std::string> linux_install_line(const LineInputs& in) {
   std::string fetch = https
                           ? fmt::format("curl -fsSk --proto =https --pinnedpubkey '{}'", in.key_pin)
                           : std::string("curl -fsS --proto =http");
+  // The status is the script's (or the failed check's), and the temporary file goes either way.
   return fmt::format(
-      "f=$(mktemp) && {} -o \"$f\" '{}/install/linux.sh' && "
+      "f=$(mktemp) && {{ {} -o \"$f\" '{}/install/linux.sh' && "
       "echo '{}  '\"$f\" | sha256sum -c --quiet && "
       "{{ [ \"$(id -u)\" = 0 ] && s= || s=sudo; }} && "
-      "echo '{}' | $s sh \"$f\"; rm -f \"$f\"",
+      "echo '{}' | $s sh \"$f\"; }}; r=$?; rm -f \"$f\"; [ $r = 0 ]",
       fetch, in.api_url, in.script_sha256, in.code);
 }
 
