@@ -1,5 +1,5 @@
-// Enrollment codes: create (the code is shown once, here), list, revoke. The list never holds
-// the code itself.
+// Enrollment codes: create (the code and its one-line install are shown once, here), list,
+// revoke. The list never holds the code itself.
 import { useState, type FormEvent } from 'react';
 import { api, getAll } from '../lib/api';
 import { can, useAuth } from '../lib/auth';
@@ -16,7 +16,8 @@ export function EnrollmentPage() {
   const codes = usePaged<EnrollmentCode>('/api/v1/enrollment-codes', {});
   const [siteId, setSiteId] = useState('');
   const [hours, setHours] = useState(24);
-  const [created, setCreated] = useState<{ code: string; expires_at: string } | null>(null);
+  const [created, setCreated] =
+    useState<{ code: string; expires_at: string; linux?: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   const sites = (clients.data ?? []).flatMap((c) => c.sites.map((s) => ({ ...s, client: c.name })));
@@ -30,10 +31,11 @@ export function EnrollmentPage() {
     setError(null);
     setCreated(null);
     try {
-      const ans = await api.post<{ id: string; code: string; expires_at: string }>(
-        '/api/v1/enrollment-codes', { site_id: siteId, expires_in_s: Math.round(hours * 3600) },
+      const ans = await api.post<{
+        id: string; code: string; expires_at: string; install?: { linux?: string };
+      }>('/api/v1/enrollment-codes', { site_id: siteId, expires_in_s: Math.round(hours * 3600) },
         { wait: 5000 });
-      setCreated({ code: ans.code, expires_at: ans.expires_at });
+      setCreated({ code: ans.code, expires_at: ans.expires_at, linux: ans.install?.linux });
       codes.reload();
     } catch (err) {
       setError(err);
@@ -75,12 +77,32 @@ export function EnrollmentPage() {
           <p>
             New code (shown only now; copy it): <code className="code">{created.code}</code>
           </p>
-          <p className="muted">
-            Expires {fmtTime(created.expires_at)}. On the machine: <code>RMM_CODE=… rmm-agent enroll</code>
-          </p>
           <button type="button" onClick={() => void navigator.clipboard?.writeText(created.code)}>
-            Copy
-          </button>{' '}
+            Copy code
+          </button>
+          {created.linux ? (
+            <>
+              <p>
+                Install on a Linux machine (Debian, Ubuntu): paste this line into a shell there. It
+                downloads the agent from this server, checks it, installs it and enrolls the machine.
+              </p>
+              <pre className="code install-line">{created.linux}</pre>
+              <button type="button"
+                      onClick={() => void navigator.clipboard?.writeText(created.linux ?? '')}>
+                Copy install line
+              </button>
+              <p className="muted">
+                The line holds the code: it stops working when the code expires
+                ({fmtTime(created.expires_at)}) or is revoked.
+              </p>
+            </>
+          ) : (
+            <p className="muted">
+              Expires {fmtTime(created.expires_at)}. This server offers no install line (no agent
+              package or enrollment credential): on the machine, <code>RMM_CODE=… rmm-agent enroll
+              --server … --enroll-creds …</code> (docs/enrollment.md).
+            </p>
+          )}{' '}
           <button type="button" onClick={() => setCreated(null)}>Done</button>
         </div>
       )}
