@@ -60,11 +60,24 @@ std::string InstallRoutes::api_url() const {
   return url;
 }
 
+Result<std::string> InstallRoutes::api_pin() const {
+  // No certificate of its own: TLS ends at a reverse proxy, checked against the system's CAs.
+  if (options_.tls_cert.empty()) return std::string();
+  auto pin = public_key_pin(options_.tls_cert);
+  if (!pin) return std::unexpected(with_context(pin.error(), "setting 'tls-cert'"));
+  return pin;
+}
+
 Result<std::string> InstallRoutes::render() {
   if (options_.enroll_creds.empty()) {
     return fail("agent installs need enroll-home (the enrollment credential)");
   }
   ScriptInputs in{.api_url = api_url(), .nats_url = options_.public_nats_url};
+  if (in.api_url.starts_with("https://")) {
+    auto pin = api_pin();
+    if (!pin) return std::unexpected(pin.error());
+    in.api_pin = std::move(*pin);
+  }
   if (!options_.ca_file.empty()) {
     auto ca = files::read_all(options_.ca_file);
     if (!ca) return std::unexpected(with_context(ca.error(), "setting 'install-ca-file'"));
@@ -87,9 +100,8 @@ Result<std::string> InstallRoutes::linux_line(std::string_view code) {
                 .script_sha256 = tenancy::sha256_hex(*script),
                 .code = std::string(code)};
   if (in.api_url.starts_with("https://")) {
-    if (options_.tls_cert.empty()) return fail("an https public-url needs tls-cert for the pin");
-    auto pin = public_key_pin(options_.tls_cert);
-    if (!pin) return std::unexpected(with_context(pin.error(), "setting 'tls-cert'"));
+    auto pin = api_pin();
+    if (!pin) return std::unexpected(pin.error());
     in.key_pin = std::move(*pin);
   }
   return linux_install_line(in);

@@ -62,6 +62,8 @@ class InstallRoutes {
 
  private:
   std::string api_url() const;
+  // The pin of tls-cert's key; "" without a certificate of rmm-api's own.
+  Result<std::string> api_pin() const;
   Result<std::string> render();
 
   InstallOptions options_;

@@ -48,6 +48,9 @@ Result<std::string> render_linux_script(const ScriptInputs& in) {
   if (in.nats_url.empty() || !quotable(in.nats_url) || in.nats_url.find(' ') != std::string::npos) {
     return failf("the public NATS URL '{}' cannot go into the installer", in.nats_url);
   }
+  if (!quotable(in.api_pin) || in.api_pin.find(' ') != std::string::npos) {
+    return fail("the key pin cannot go into the installer");
+  }
   std::string ca = in.ca_pem;
   while (!ca.empty() && (ca.back() == '\n' || ca.back() == '\r')) ca.pop_back();
   if (!ca.empty() && !is_pem(ca)) return fail("the install CA file is not a PEM certificate");
@@ -63,6 +66,7 @@ Result<std::string> render_linux_script(const ScriptInputs& in) {
   std::string script(kLinuxShTemplate);
   replace_all(script, "@API_URL@", in.api_url);
   replace_all(script, "@NATS_URL@", in.nats_url);
+  replace_all(script, "@API_PIN@", in.api_pin);
   replace_all(script, "@PACKAGE_CASES@", cases);
   replace_all(script, "@CA_PEM@", ca);
   return script;
@@ -76,12 +80,14 @@ Result<std::string> linux_install_line(const LineInputs& in) {
     return fail("an install line cannot hold these values");
   }
   const bool https = in.api_url.starts_with("https://");
-  if (https && in.key_pin.empty()) return fail("an https install line needs the server's key pin");
   // -k: the new machine does not trust the private CA yet; curl still checks the pinned key
   // (docs/enrollment.md, and tests/install), which is what authenticates the server here.
-  std::string fetch = https
-                          ? fmt::format("curl -fsSk --proto =https --pinnedpubkey '{}'", in.key_pin)
-                          : std::string("curl -fsS --proto =http");
+  // Without a pin (a reverse proxy's certificate) curl checks the server against the system's CAs.
+  std::string fetch =
+      !https ? std::string("curl -fsS --proto =http")
+      : in.key_pin.empty()
+          ? std::string("curl -fsS --proto =https")
+          : fmt::format("curl -fsSk --proto =https --pinnedpubkey '{}'", in.key_pin);
   // The status is the script's (or the failed check's), and the temporary file goes either way.
   return fmt::format(
       "f=$(mktemp) && {{ {} -o \"$f\" '{}/install/linux.sh' && "

@@ -15,6 +15,9 @@ struct ScriptInputs {
   std::string api_url;   // rmm-api's public URL, no trailing slash: "https://rmm.example.com"
   std::string nats_url;  // the broker's public URL: "tls://rmm.example.com:4222"
   std::string ca_pem;    // the installation's CA, pinned by the agent; empty: none
+  // rmm-api's key pin ("sha256//..."): the script's downloads pin it like the line does; empty:
+  // an https URL is checked against the system's CAs (a reverse proxy's public certificate).
+  std::string api_pin;
   std::vector<AgentPackage> packages;
 };
 

@@ -54,12 +54,28 @@ TEST_CASE("install: values that could break out of the script's quotes are refus
   CHECK(bad([](ScriptInputs& in) { in.packages[0].file = "../gururmm-agent_1_amd64.deb"; }));
   CHECK(bad([](ScriptInputs& in) { in.packages[0].sha256 = "abc"; }));
   CHECK(bad([](ScriptInputs& in) { in.packages[0].arch = "amd64') rm -rf / ;; ('"; }));
-  CHECK_FALSE(api::install::linux_install_line(
-      {.api_url = "https://x", .script_sha256 = std::string(64, 'a'), .code = "X"}));  // no pin
+  CHECK(bad([](ScriptInputs& in) { in.api_pin = "sha256//x' y"; }));
   CHECK_FALSE(api::install::linux_install_line({.api_url = "https://x",
                                                 .script_sha256 = std::string(64, 'a'),
                                                 .key_pin = "sha256//x",
                                                 .code = "a'b"}));
+}
+
+TEST_CASE("install: the script's downloads pin rmm-api's key like the line") {
+  auto in = inputs();
+  in.api_pin = "sha256//PIN=";
+  auto script = api::install::render_linux_script(in);
+  REQUIRE(script);
+  CHECK(script->find("API_PIN='sha256//PIN='") != std::string::npos);
+  CHECK(script->find(R"(tls="-k --pinnedpubkey $API_PIN")") != std::string::npos);
+}
+
+TEST_CASE("install: without a pin an https line checks the system's CAs, never -k") {
+  auto line = api::install::linux_install_line(
+      {.api_url = "https://rmm.example.test", .script_sha256 = std::string(64, 'a'), .code = "X"});
+  REQUIRE(line);
+  CHECK(line->find("curl -fsS --proto =https -o") != std::string::npos);
+  CHECK(line->find("-k") == std::string::npos);
 }
 
 TEST_CASE("install: an https line pins the key and keeps the code out of command lines") {
