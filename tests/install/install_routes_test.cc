@@ -15,6 +15,7 @@
 #include "common/files.h"
 #include "common/nats_jetstream.h"
 #include "tests/api/intent_stack.h"
+#include "tests/fixtures/netns.h"
 #include "tests/fixtures/tls_certs.h"
 
 namespace rmm::test {
@@ -84,6 +85,10 @@ TEST_CASE("install: a new code answers the one-line install; the script it pins 
   REQUIRE(script.status == 200);
   CHECK(line.find("echo '" + tenancy::sha256_hex(script.body) + "  '") != std::string::npos);
   CHECK(script.body.starts_with("#!/bin/sh\n"));
+  const fs::path saved = api.dir / "linux.sh";
+  REQUIRE(files::write_atomic(saved, script.body, 0600));
+  auto syntax = run_shell("sh -n " + saved.string());
+  CHECK_MESSAGE(syntax.exit_code == 0, syntax.output);
   CHECK(script.body.find(*files::read_all(api.tls.ca)) != std::string::npos);
   CHECK(script.body.find("NATS_URL='tls://rmm.example.test:4222'") != std::string::npos);
   CHECK(script.body.find(fmt::format("'amd64') package='{}'; sha256='{}'", api.package,

@@ -263,6 +263,11 @@ TEST_CASE(
   CHECK(bad_sum.exit_code != 0);
   CHECK(ns.run("dpkg -s gururmm-agent >/dev/null 2>&1").exit_code != 0);
 
+  // Settings the machine already has stay; the broker's URL is replaced.
+  REQUIRE(
+      ns.run("mkdir -p /etc/gururmm && printf 'RMM_LOG_LEVEL=debug\\nRMM_NATS_URL=nats://old:1\\n' "
+             "> /etc/gururmm/agent.env")
+          .exit_code == 0);
   auto installed = ns.run(line);
   INFO(installed.output);
   REQUIRE(installed.exit_code == 0);
@@ -272,8 +277,8 @@ TEST_CASE(
   auto agent = AgentId::parse(id_text.output.substr(0, id_text.output.find('\n')));
   REQUIRE(agent);
   CHECK(ns.run("dpkg -s gururmm-agent | grep -q 'Status: install ok installed'").exit_code == 0);
-  CHECK(ns.run("grep -qx 'RMM_NATS_URL=" + stack.nats().url() + "' /etc/gururmm/agent.env")
-            .exit_code == 0);
+  auto env = ns.run("stat -c %a /etc/gururmm/agent.env && cat /etc/gururmm/agent.env");
+  CHECK(env.output == "600\nRMM_LOG_LEVEL=debug\nRMM_NATS_URL=" + stack.nats().url() + "\n");
   // The host is untouched: the package went into the second machine's overlay.
   const bool host_has_it =
       files::read_all("/var/lib/gururmm/agent/agent_id").value_or("") == id_text.output;
