@@ -2,13 +2,13 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
-#include <optional>
 
 #include "common/nats_message.h"
 
@@ -43,26 +43,26 @@ Result<std::string> host_of(std::string_view url) {
   return std::string(host);
 }
 
-// Sets an environment variable for the lifetime of the object, then puts the old value back.
+// Sets an environment variable for the lifetime of the object, then puts the old value back;
+// an unset one comes back as `unset_value`, which must mean the same to its readers. Adding or
+// removing a variable reallocates the environment under any thread reading it (getenv takes no
+// lock), while replacing one only swaps a pointer: so a process adds each variable once, at its
+// first TLS connection (made at start-up), and later connections (the projector rebuilds its
+// connection while running) only replace values.
 class ScopedEnv {
  public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+  ScopedEnv(const char* name, const std::string& value, const char* unset_value)
+      : name_(name), old_(unset_value) {
     if (const char* old = std::getenv(name); old != nullptr) old_ = old;
     ::setenv(name, value.c_str(), 1);
   }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
+  ~ScopedEnv() { ::setenv(name_, old_.c_str(), 1); }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
 
  private:
   const char* name_;
-  std::optional<std::string> old_;
+  std::string old_;
 };
 
 std::mutex& env_mutex() {
@@ -142,8 +142,9 @@ Status configure_tls(natsOptions* opts, std::string_view urls, const TlsClientOp
   std::lock_guard lock(env_mutex());
   natsStatus s = NATS_OK;
   {
-    ScopedEnv file("SSL_CERT_FILE", tls.ca_file);
-    ScopedEnv dir("SSL_CERT_DIR", tls.ca_file);
+    // Unset, the variables mean OpenSSL's built-in locations: those are put back instead.
+    ScopedEnv file(X509_get_default_cert_file_env(), tls.ca_file, X509_get_default_cert_file());
+    ScopedEnv dir(X509_get_default_cert_dir_env(), tls.ca_file, X509_get_default_cert_dir());
     s = natsOptions_SetSecure(opts, true);
   }
   if (s != NATS_OK) return std::unexpected(to_error(s, "enabling TLS for NATS"));
