@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/auth/oidc/oidc_settings.h"
+#include "common/nats_tls_settings.h"
 
 namespace rmm::api {
 namespace {
@@ -26,6 +27,8 @@ constexpr std::array kCoreSettings = {
             "NATS server URL(s), comma separated"},
     Setting{"nats-creds", Type::kString, "",
             "NATS user credentials file (.creds); empty connects without credentials"},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     Setting{"web-dir", Type::kString, RMM_API_WEB_DIR, "directory of the static dashboard files"},
     Setting{"threads", Type::kInt, "2", "HTTP I/O threads", 1, 64},
     Setting{"request-timeout", Type::kDuration, "30s",
@@ -84,7 +87,7 @@ constexpr std::array kCoreSettings = {
             "the broker URL enrolled agents use (tls://rmm.example.com:4222); empty: the first "
             "of nats-url"},
     Setting{"install-ca-file", Type::kString, "",
-            "the CA certificate (PEM) the one-line installer gives agents to pin; empty: none"},
+            "the CA certificate (PEM) the one-line installer gives agents to pin; default nats-ca"},
     Setting{"agent-packages-dir", Type::kString, "/var/lib/gururmm/downloads",
             "directory of the gururmm-agent_<version>_<arch>.deb files the installer offers"},
 };
@@ -134,6 +137,7 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.pg_pool_size = static_cast<int>(values.integer("pg-pool-size"));
   c.nats_url = values.str("nats-url");
   c.nats_creds = values.str("nats-creds");
+  c.nats_tls = nats::tls_options(values);
   c.web_dir = values.str("web-dir");
   if (c.web_dir.empty()) return fail("setting 'web-dir': must not be empty");
   c.threads = static_cast<int>(values.integer("threads"));
@@ -188,6 +192,7 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.public_nats_url = values.str("public-nats-url");
   if (c.public_nats_url.empty()) c.public_nats_url = c.nats_url.substr(0, c.nats_url.find(','));
   c.install_ca_file = values.str("install-ca-file");
+  if (c.install_ca_file.empty()) c.install_ca_file = c.nats_tls.ca_file;
   c.agent_packages_dir = values.str("agent-packages-dir");
   auto oidc = oidc::oidc_config(values);
   if (!oidc) return std::unexpected(oidc.error());

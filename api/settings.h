@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/control_plane_events.h"
 #include "common/log.h"
+#include "common/nats_tls.h"
 #include "common/result.h"
 
 namespace rmm::api {
@@ -25,6 +26,7 @@ struct ApiConfig {
   int pg_pool_size = 4;
   std::string nats_url;
   std::string nats_creds;
+  nats::TlsClientOptions nats_tls;  // nats-ca, nats-tls-name
   std::string web_dir;
   int threads = 2;
   std::chrono::milliseconds request_timeout{30'000};
@@ -50,7 +52,7 @@ struct ApiConfig {
   // The one-line agent install (api/install/install_routes.h, docs/enrollment.md).
   std::string public_url;       // empty: http(s)://<listen address>
   std::string public_nats_url;  // empty: the first of nats-url
-  std::string install_ca_file;  // the CA the installer pins; empty: none
+  std::string install_ca_file;  // the CA the installer pins; to_config: default nats-ca
   std::string agent_packages_dir = "/var/lib/gururmm/downloads";
   oidc::OidcConfig oidc;  // settings oidc-* (api/auth/oidc/oidc_settings.cc)
 };

@@ -3,8 +3,9 @@
 // and checks the script, the script the package, the code is checked before anything is
 // installed, the agent enrolls, reports and runs a command.
 //
-// Over TLS once nats-tls and api-https are on main: kTls switches the stack and the refusals of a
-// wrong CA and of a plaintext client on (see the TODO(tls) notes).
+// The broker over TLS (one certificate for the veth address from the installation's CA, pinned by
+// the agent), with the refusals of a wrong CA and of a plaintext client; rmm-api over HTTPS once
+// api-https is on main (kApiTls, see TODO(api-https)).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 #include "tests/fixtures/postgres.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/temp_dir.h"
+#include "tests/fixtures/tls_certs.h"
 
 namespace rmm::test {
 namespace {
@@ -37,9 +39,10 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// TODO(tls): true once nats-tls and api-https are merged: the broker and the API then use a
-// certificate for the veth address, the line pins it, and the refusals below run.
-constexpr bool kTls = false;
+constexpr bool kTls = true;
+// TODO(api-https): true once api-https is merged (then rmm-api serves the broker's certificate,
+// the line pins its key, and the host calls it with https_request).
+constexpr bool kApiTls = false;
 
 template <class T>
 T value_or_throw(Result<T> r, std::string_view what) {
@@ -83,18 +86,21 @@ std::uint64_t checkpoint(pqxx::connection& c) {
 class LinkStack {
  public:
   explicit LinkStack(NetNamespace& ns)
-      : ns_(ns), nats_(NatsServerOptions{.apply_streams = true, .host = ns.host_address()}) {
+      : ns_(ns),
+        nats_(NatsServerOptions{.apply_streams = true, .tls = kTls, .host = ns.host_address()}) {
     auto& pg = PostgresFixture::shared();
     db_url_ = pg.create_database(pg.unique_name("netns"));
-    projector_ =
-        Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-                        .args = {"--nats-url=" + nats_.url(),
-                                 "--nats-creds=" + nats_.identity().projector_creds().string(),
-                                 "--pg-url=" + db_url_, "--fetch-timeout=100ms", "--http-port=0"},
-                        .log_file = dir_ / "projector.log"});
-    services_ = value_or_throw(
-        nats::Connection::connect({.url = nats_.url(), .creds_file = nats_.services_creds()}),
-        "services connect");
+    std::vector<std::string> projector_args{
+        "--nats-url=" + nats_.url(), "--nats-creds=" + nats_.identity().projector_creds().string(),
+        "--pg-url=" + db_url_, "--fetch-timeout=100ms", "--http-port=0"};
+    if (kTls) projector_args.push_back("--nats-ca=" + nats_.tls_files().ca.string());
+    projector_ = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
+                                 .args = projector_args,
+                                 .log_file = dir_ / "projector.log"});
+    services_ = value_or_throw(nats::Connection::connect({.url = nats_.url(),
+                                                          .creds_file = nats_.services_creds(),
+                                                          .tls_ca_file = nats_.tls().ca_file}),
+                               "services connect");
     js_ = value_or_throw(nats::JetStream::create(*services_, {}), "jetstream");
     pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
     publisher_ = std::make_unique<tenancy::ControlPublisher>(*js_, "test", real_clock());
@@ -131,6 +137,9 @@ class LinkStack {
     c.command_keys = nats_.command_keys_dir().string();
     c.agent_packages_dir = deb_.parent_path().string();
     c.public_nats_url = nats_.url();
+    c.nats_tls = nats_.tls();
+    c.install_ca_file = nats_.tls_files().ca.string();
+    // TODO(api-https): if (kApiTls) { c.tls_cert = <nats' cert>; c.tls_key = <nats' key>; }
     app_ = value_or_throw(api::App::create(c), "app");
     if (auto s = app_->start(); !s) throw std::runtime_error(s.error().message);
   }
@@ -141,6 +150,7 @@ class LinkStack {
   }
 
   NatsServerFixture& nats() { return nats_; }
+  int api_port() const { return app_->port(); }
   const fs::path& deb() const { return deb_; }
 
   HttpResponse call(const std::string& method, const std::string& target,
@@ -325,10 +335,51 @@ TEST_CASE(
   // The command ran on the second machine: its only address is the namespace's.
   CHECK(result.body.find("hello-from-" + ns.address()) != std::string::npos);
 
-  if constexpr (kTls) {
-    // TODO(tls): the same agent with another CA is refused (nats-ca), and so is a plaintext one.
-  }
   running.terminate();
+  if (!kTls) return;
+
+  // The same agent with another installation's CA: the broker's certificate does not chain to it.
+  TempDir other("netns-other-ca");
+  auto wrong = make_tls_files(other / "tls", {ns.host_address()});
+  // The shared credential (the temporary directory is visible inside: only /etc, /usr, /var are
+  // the second machine's own).
+  const fs::path creds = stack.nats().home() / "nats" / "enroll.creds";
+  auto wrong_ca = ns.run(fmt::format(
+      "cp -a /var/lib/gururmm/agent /tmp/rmm-wrong-ca-$$ && cp {} /tmp/rmm-wrong-ca-$$/ca.pem && "
+      "timeout 10 /usr/lib/gururmm/bin/rmm-agent --state-dir=/tmp/rmm-wrong-ca-$$ "
+      "--nats-url={} --updater= --heartbeat-interval=1s; rc=$?; rm -rf /tmp/rmm-wrong-ca-$$; "
+      "exit $rc",
+      wrong.ca.string(), stack.nats().url()));
+  INFO(wrong_ca.output);
+  CHECK(wrong_ca.output.find("certificate") != std::string::npos);
+  auto enroll_wrong =
+      ns.run(fmt::format("/usr/lib/gururmm/bin/rmm-agent enroll --server={} --ca-file={} "
+                         "--state-dir=/tmp/rmm-wrong-enroll --enroll-creds={}",
+                         stack.nats().url(), wrong.ca.string(), creds.string()),
+             {{"RMM_CODE", std::string(created.at("code").as_string())}});
+  CHECK(enroll_wrong.exit_code != 0);
+  CHECK(enroll_wrong.output.find("certificate") != std::string::npos);
+
+  // A plaintext client: the broker requires TLS of everyone (and rmm-api speaks only HTTPS).
+  auto plain_nats =
+      ns.run(fmt::format("printf 'CONNECT {{}}\\r\\nPING\\r\\n' | "
+                         "curl -s --max-time 3 telnet://{}:{}",
+                         ns.host_address(), stack.nats().port()));
+  INFO(plain_nats.output);
+  CHECK(plain_nats.output.find("\"tls_required\":true") != std::string::npos);
+  CHECK(plain_nats.output.find("PONG") == std::string::npos);
+  auto plain_enroll =
+      ns.run(fmt::format("/usr/lib/gururmm/bin/rmm-agent enroll --server=nats://{}:{} "
+                         "--state-dir=/tmp/rmm-plain-enroll --enroll-creds={}",
+                         ns.host_address(), stack.nats().port(), creds.string()),
+             {{"RMM_CODE", std::string(created.at("code").as_string())}});
+  CHECK(plain_enroll.exit_code != 0);
+  CHECK(plain_enroll.output.find("plaintext") != std::string::npos);
+  if (kApiTls) {
+    CHECK(ns.run(fmt::format("curl -s --max-time 5 http://{}:{}/healthz", ns.host_address(),
+                             stack.api_port()))
+              .exit_code != 0);
+  }
 }
 
 }  // namespace rmm::test
