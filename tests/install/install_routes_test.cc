@@ -2,8 +2,11 @@
 // the one-line command made with a code, the enrollment credential given only for a valid code
 // (with the endpoint's clear message otherwise), the package route's name check.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -54,6 +57,35 @@ struct InstallApi {
   HttpResponse creds(const std::string& code) {
     return get("/install/enroll.creds", {{"X-Enrollment-Code", code}});
   }
+};
+
+// Everything written to stderr (where the log goes) while it lives, for checks on the log.
+class StderrCapture {
+ public:
+  explicit StderrCapture(const fs::path& file) : file_(file) {
+    std::fflush(stderr);
+    saved_ = ::dup(2);
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  ~StderrCapture() { restore(); }
+  std::string text() {
+    restore();
+    return files::read_all(file_).value_or("");
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  fs::path file_;
+  int saved_ = -1;
 };
 
 boost::json::object create_code(IntentStack& s, int port, const TestUser& owner) {
@@ -112,9 +144,18 @@ TEST_CASE("install: the enrollment credential only for a valid code, with a clea
 
   auto created = create_code(s, api.port(), owner);
   const std::string code(created.at("code").as_string());
+  StderrCapture log(api.dir / "stderr.log");
   auto ok = api.creds(code);
+  auto wrong = api.creds(code.substr(0, code.size() - 1) + (code.back() == 'A' ? "B" : "A"));
+  const std::string logged = log.text();
   CHECK(ok.status == 200);
   CHECK(ok.body == expected);
+  CHECK(wrong.status == 403);
+  // Neither the code nor a wrong guess is ever logged; the code's id is.
+  CHECK(logged.find("install.enroll_creds_given") != std::string::npos);
+  CHECK(logged.find(std::string(created.at("id").as_string())) != std::string::npos);
+  CHECK(logged.find(code) == std::string::npos);
+  CHECK(logged.find(code.substr(0, 11)) == std::string::npos);
   // Typed differently (lower case, no dashes) it is the same code.
   std::string loose;
   for (char c : code) {
