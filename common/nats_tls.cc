@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cctype>
@@ -191,6 +192,11 @@ std::string describe_connect_failure(natsStatus status, std::string_view detail,
   }
   if (cause.empty()) return fmt::format("connecting to {}: {}", urls, raw);
   return fmt::format("connecting to {}: {}; {}", urls, cause, raw);
+}
+
+void close_library() {
+  OPENSSL_cleanup();
+  nats_Close();
 }
 
 }  // namespace rmm::nats
