@@ -100,7 +100,9 @@ nats_up() {
       { log_tail "$LOG_DIR/admin.log"; die "rmm-admin render-config failed"; }
     ensure_port_free "$RMM_NATS_PORT" RMM_NATS_PORT
     ensure_port_free "$RMM_NATS_MONITOR_PORT" RMM_NATS_MONITOR_PORT
-    info "nats: starting on 127.0.0.1:$RMM_NATS_PORT, ${NATS_CA:+TLS required}${NATS_CA:-plaintext (RMM_NATS_TLS=0)} (monitor $RMM_NATS_MONITOR_PORT)"
+    local mode='TLS required'
+    [[ -n $NATS_CA ]] || mode='plaintext (RMM_NATS_TLS=0)'
+    info "nats: starting on 127.0.0.1:$RMM_NATS_PORT, $mode (monitor $RMM_NATS_MONITOR_PORT)"
     start_bg nats nats-server "$LOG_DIR/nats.log" "$NATS_SERVER_BIN" \
       -c "$RMM_HOME/nats/nats-server.conf"
   fi
