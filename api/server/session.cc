@@ -249,8 +249,8 @@ void HttpSession<Stream>::end_stream() {
     stream_source_->stop();
     stream_source_.reset();
   }
-  // A write in flight is cut off: the body is delimited by the close anyway.
-  if (stream_writing_) return close_now();
+  // Bytes in flight go out first (bounded by request-timeout); on_stream_write then closes.
+  if (stream_writing_) return;
   close();
 }
 
