@@ -1,6 +1,7 @@
 // The HTTP server: an io_context run by `io_threads` threads for sockets, plus a worker pool of
 // `worker_threads` for handlers (which block on PostgreSQL), so a slow query never stalls
-// accepting or other connections.
+// accepting or other connections. Plain HTTP, or HTTPS on every connection when options.tls is
+// set (api/server/tls_context.h, api/server/session.h).
 //
 // Shutdown (stop()): close the acceptor, ask every session to close after its in-flight
 // response, wait up to `shutdown_grace` for them, then stop the I/O threads and let running

@@ -77,7 +77,7 @@ void HttpSession<Stream>::on_handshake(beast::error_code ec) {
   if (ec) {
     // Plain HTTP to the HTTPS port, an untrusting client, a scanner: no answer, just a count.
     log::debug("http.tls_handshake_failed", {{"error", ec.message()}});
-    if (options_.metrics != nullptr) options_.metrics->add(kHandshakeFailures, 1);
+    if (options_.metrics != nullptr && !stopping_) options_.metrics->add(kHandshakeFailures, 1);
     return close_now();
   }
   if (stopping_) return close();
