@@ -48,6 +48,12 @@ load_settings() {
   NATS_CREDS=$RMM_HOME/nats/services.creds
   API_CREDS=$RMM_HOME/nats/api.creds
   PROJECTOR_CREDS=$RMM_HOME/nats/projector.creds
+  # The stack's private CA and server certificate (admin/gururmm-certs; tls_up in stack.sh):
+  # every NATS client pins NATS_CA. RMM_NATS_TLS=0 keeps NATS plaintext on loopback, for the
+  # fleet simulator (tools/sim speaks NATS without TLS); give it to status and down too.
+  TLS_DIR=$RMM_HOME/tls
+  NATS_CA=$TLS_DIR/ca.pem
+  [[ ${RMM_NATS_TLS:-1} != 0 ]] || NATS_CA=''
   PGPASS_FILE=$SECRETS_DIR/pgpass
   local p key value
   declare -gA SAVED_PORTS=() EXPLICIT_PORTS=()
@@ -73,7 +79,6 @@ load_settings() {
   done
   # The API serves HTTPS with the certificates of $TLS_DIR unless RMM_API_TLS=0 (the dashboard's
   # e2e test and the benchmarks' platform: plain HTTP on loopback); kept with the ports.
-  TLS_DIR=$RMM_HOME/tls
   if [[ -z ${RMM_API_TLS:-} && -f $RUN_DIR/ports ]]; then
     RMM_API_TLS=$(sed -n 's/^RMM_API_TLS=//p' "$RUN_DIR/ports")
   fi
