@@ -169,8 +169,16 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
           .port = config.listen_port,
           .io_threads = config.threads,
           .worker_threads = config.pg_pool_size,
-          .session = {.request_timeout = config.request_timeout, .max_body = config.max_body},
+          .session = {.request_timeout = config.request_timeout,
+                      .max_body = config.max_body,
+                      .metrics = &app->metrics_},
           .shutdown_grace = config.shutdown_grace,
+          .tls = config.tls_cert.empty()
+                     ? std::nullopt
+                     : std::optional(TlsOptions{.cert_file = config.tls_cert,
+                                                .key_file = config.tls_key,
+                                                .check_interval = config.tls_check_interval,
+                                                .clock = &clock}),
       },
       app->router_);
   return app;
