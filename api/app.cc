@@ -117,14 +117,18 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   if (!install_proxies) return std::unexpected(install_proxies.error());
   install::InstallOptions install_options{
       .public_url = config.public_url,
+      // An ApiConfig made in code (tests) may leave it empty; listen's port may be 0 then.
       .public_url_fallback =
-          [self, host = config.listen_host] {
+          [self, host = config.listen_host, tls = !config.tls_cert.empty()] {
             const bool v6 = host.find(':') != std::string::npos;
-            return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", host, v6 ? "]" : "",
-                               self->port());
+            return fmt::format("{}://{}{}{}:{}", tls ? "https" : "http", v6 ? "[" : "", host,
+                               v6 ? "]" : "", self->port());
           },
-      .public_nats_url = config.public_nats_url,
+      .public_nats_url = config.public_nats_url.empty()
+                             ? config.nats_url.substr(0, config.nats_url.find(','))
+                             : config.public_nats_url,
       .ca_file = config.install_ca_file,
+      .tls_cert = config.tls_cert,
       .enroll_creds = config.enroll_home.empty()
                           ? std::filesystem::path()
                           : std::filesystem::path(config.enroll_home) / "nats" / "enroll.creds",
@@ -196,8 +200,16 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
           .port = config.listen_port,
           .io_threads = config.threads,
           .worker_threads = config.pg_pool_size,
-          .session = {.request_timeout = config.request_timeout, .max_body = config.max_body},
+          .session = {.request_timeout = config.request_timeout,
+                      .max_body = config.max_body,
+                      .metrics = &app->metrics_},
           .shutdown_grace = config.shutdown_grace,
+          .tls = config.tls_cert.empty()
+                     ? std::nullopt
+                     : std::optional(TlsOptions{.cert_file = config.tls_cert,
+                                                .key_file = config.tls_key,
+                                                .check_interval = config.tls_check_interval,
+                                                .clock = &clock}),
       },
       app->router_);
   return app;

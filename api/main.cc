@@ -10,6 +10,7 @@
 #include "api/settings.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/nats_tls.h"
 
 namespace {
 
@@ -19,7 +20,7 @@ int run(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "create-user") {
     log::set_level(log::Level::kWarn);
     int code = api::create_user_main(argc - 1, argv + 1);
-    nats_Close();
+    nats::close_library();
     return code;
   }
   auto specs = api::settings();
@@ -66,7 +67,7 @@ int run(int argc, char** argv) {
   log::info("api.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*app)->stop();
   app->reset();
-  nats_Close();
+  rmm::nats::close_library();
   log::info("api.stopped");
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/auth/oidc/oidc_settings.h"
+#include "api/auth/oidc/oidc_url.h"
 #include "common/nats_tls_settings.h"
 
 namespace rmm::api {
@@ -18,7 +19,19 @@ using config::Setting;
 using config::Type;
 
 constexpr std::array kCoreSettings = {
-    Setting{"listen", Type::kString, "127.0.0.1:8080", "HTTP listen address, host:port"},
+    Setting{"listen", Type::kString, "127.0.0.1:8080",
+            "listen address, host:port; plain HTTP only on a loopback address (see "
+            "allow-plain-http)"},
+    Setting{"tls-cert", Type::kString, "",
+            "PEM file of the server certificate (then any intermediates): serve HTTPS; with "
+            "tls-key; a changed file is picked up within a minute, no restart"},
+    Setting{"tls-key", Type::kString, "", "PEM file of tls-cert's private key"},
+    Setting{"allow-plain-http", Type::kBool, "false",
+            "serve plain HTTP on a non-loopback listen address: only behind a reverse proxy that "
+            "terminates TLS (docs/operations.md, HTTPS)"},
+    Setting{"public-url", Type::kString, "",
+            "the https URL agents and installers reach this API at (https://rmm.example.com); "
+            "default: from listen and TLS, required when listen is a wildcard address"},
     Setting{"pg-url", Type::kString, "postgresql://127.0.0.1:5432/gururmm",
             "PostgreSQL URL of the read models (read-only use)"},
     Setting{"pg-pool-size", Type::kInt, "4",
@@ -80,9 +93,6 @@ constexpr std::array kCoreSettings = {
             "directory with the command signing key and the trusted command keys "
             "(docs/command-signing.md); default <enroll-home>/command-keys; without one no "
             "command can be issued"},
-    Setting{"public-url", Type::kString, "",
-            "the URL agents and installers reach rmm-api at (https://rmm.example.com); empty: "
-            "derived from listen"},
     Setting{"public-nats-url", Type::kString, "",
             "the broker URL enrolled agents use (tls://rmm.example.com:4222); empty: the first "
             "of nats-url"},
@@ -98,6 +108,49 @@ constexpr auto kSettings = [] {
   std::ranges::copy(oidc::kOidcSettings, all.begin() + kCoreSettings.size());
   return all;
 }();
+
+// tls-cert, tls-key, allow-plain-http and public-url, once listen is known.
+Status transport_config(const config::Values& values, ApiConfig& c) {
+  c.tls_cert = values.str("tls-cert");
+  c.tls_key = values.str("tls-key");
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return fail("settings 'tls-cert' and 'tls-key': set both (HTTPS) or neither");
+  }
+  c.allow_plain_http = values.flag("allow-plain-http");
+  const bool tls = !c.tls_cert.empty();
+  if (!tls && !c.allow_plain_http && !oidc::is_loopback_host(c.listen_host)) {
+    return failf(
+        "setting 'listen': {} is not a loopback address, and plain HTTP would carry passwords and "
+        "session tokens unencrypted: set tls-cert and tls-key to serve HTTPS, or, behind a reverse "
+        "proxy that terminates TLS, set allow-plain-http (docs/operations.md, HTTPS)",
+        c.listen_host);
+  }
+  std::string url = values.str("public-url");
+  if (url.empty()) {
+    if (c.listen_host == "0.0.0.0" || c.listen_host == "::") {
+      return fail(
+          "setting 'public-url': required when listen is a wildcard address: the https URL "
+          "agents and installers reach this server at (https://rmm.example.com)");
+    }
+    const bool v6 = c.listen_host.find(':') != std::string::npos;
+    c.public_url = fmt::format("{}://{}{}{}:{}", tls ? "https" : "http", v6 ? "[" : "",
+                               c.listen_host, v6 ? "]" : "", c.listen_port);
+    return {};
+  }
+  while (url.ends_with('/')) url.pop_back();
+  auto parsed = oidc::parse_url(url);
+  if (!parsed) return failf("setting 'public-url': {}", parsed.error().message);
+  if (parsed->target != "/") {
+    return fail("setting 'public-url': scheme, host and port only (no path or query)");
+  }
+  if (!parsed->https && !oidc::is_loopback_host(parsed->host)) {
+    return fail(
+        "setting 'public-url': must be https:// (agents download and enroll through it); plain "
+        "http:// only to a loopback host");
+  }
+  c.public_url = std::move(url);
+  return {};
+}
 
 }  // namespace
 
@@ -133,6 +186,7 @@ Result<ApiConfig> to_config(const config::Values& values) {
   if (!listen) return failf("setting 'listen': {}", listen.error().message);
   c.listen_host = listen->first;
   c.listen_port = listen->second;
+  if (auto s = transport_config(values, c); !s) return std::unexpected(s.error());
   c.pg_url = values.str("pg-url");
   c.pg_pool_size = static_cast<int>(values.integer("pg-pool-size"));
   c.nats_url = values.str("nats-url");
@@ -182,12 +236,6 @@ Result<ApiConfig> to_config(const config::Values& values) {
   if (c.live_max_streams <= c.live_max_per_user) {
     return fail(
         "setting 'live-max-streams': must be above live-max-per-user (owners keep that many)");
-  }
-  c.public_url = values.str("public-url");
-  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
-  if (!c.public_url.empty() && !c.public_url.starts_with("https://") &&
-      !c.public_url.starts_with("http://")) {
-    return fail("setting 'public-url': must start with https:// (or http://)");
   }
   c.public_nats_url = values.str("public-nats-url");
   if (c.public_nats_url.empty()) c.public_nats_url = c.nats_url.substr(0, c.nats_url.find(','));

@@ -22,6 +22,13 @@ std::span<const config::Setting> settings();
 struct ApiConfig {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
+  std::string tls_cert;  // both set: HTTPS (api/server/tls_context.h)
+  std::string tls_key;
+  // How often a new connection may look for renewed TLS files (no setting: tests shorten it).
+  std::chrono::milliseconds tls_check_interval{60'000};
+  bool allow_plain_http = false;
+  // scheme://host[:port] agents and installers use; always set by to_config.
+  std::string public_url;
   std::string pg_url;
   int pg_pool_size = 4;
   std::string nats_url;
@@ -50,7 +57,6 @@ struct ApiConfig {
   std::size_t live_max_per_user = 16;
   std::size_t live_max_per_session = 8;
   // The one-line agent install (api/install/install_routes.h, docs/enrollment.md).
-  std::string public_url;       // empty: http(s)://<listen address>
   std::string public_nats_url;  // empty: the first of nats-url
   std::string install_ca_file;  // the CA the installer pins; to_config: default nats-ca
   std::string agent_packages_dir = "/var/lib/gururmm/downloads";

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -192,6 +193,11 @@ std::string describe_connect_failure(natsStatus status, std::string_view detail,
   }
   if (cause.empty()) return fmt::format("connecting to {}: {}", urls, raw);
   return fmt::format("connecting to {}: {}; {}", urls, cause, raw);
+}
+
+void close_library() {
+  OPENSSL_cleanup();
+  nats_Close();
 }
 
 }  // namespace rmm::nats

@@ -43,4 +43,10 @@ Status configure_tls(natsOptions* opts, std::string_view urls, const TlsClientOp
 std::string describe_connect_failure(natsStatus status, std::string_view detail,
                                      std::string_view urls, const TlsClientOptions& tls);
 
+// nats_Close() for a program about to exit, safe once TLS was used: nats.c 3.4.1's cleanup frees
+// OpenSSL's compression-method stack without clearing OpenSSL's pointer to it (nats.c issue
+// #904), and OpenSSL's own exit handler then freed it again (rmm-api create-user crashed at exit
+// over TLS). OpenSSL is cleaned up first, which clears that pointer; nothing may use OpenSSL after.
+void close_library();
+
 }  // namespace rmm::nats

@@ -22,14 +22,25 @@ Status ApiServer::start() {
   boost::system::error_code ec;
   auto address = net::ip::make_address(options_.host, ec);
   if (ec) return failf("listen address '{}': {}", options_.host, ec.message());
-  listener_ = std::make_shared<Listener>(ioc_, options_.session, router_, workers_, tracker_);
+  if (options_.tls) {
+    auto tls = TlsContextSource::load(*options_.tls);
+    if (!tls) return std::unexpected(tls.error());
+    tls_ = std::move(*tls);
+    if (options_.session.metrics != nullptr) {
+      options_.session.metrics->counter(std::string(kHandshakeFailures),
+                                        "TLS handshakes that failed (plain HTTP to the HTTPS port, "
+                                        "clients that do not trust the certificate, scanners)");
+    }
+  }
+  listener_ =
+      std::make_shared<Listener>(ioc_, options_.session, router_, workers_, tracker_, tls_.get());
   if (auto s = listener_->open({address, options_.port}); !s) return s;
   port_ = listener_->port();
   listener_->start();  // before run(): the pending accept keeps the io_context busy
   for (int i = 0; i < options_.io_threads; ++i) {
     io_threads_.emplace_back([this] { ioc_.run(); });
   }
-  log::info("http.listening", {{"host", options_.host}, {"port", port_}});
+  log::info("http.listening", {{"host", options_.host}, {"port", port_}, {"tls", tls_ != nullptr}});
   return {};
 }
 

@@ -13,7 +13,7 @@
 
 namespace rmm::api {
 
-class Session;
+class Session;  // api/server/session.h: plain HTTP or HTTPS
 
 class ConnectionTracker {
  public:

@@ -10,14 +10,15 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 Listener::Listener(net::io_context& ioc, const SessionOptions& options, const Router& router,
-                   net::thread_pool& workers, ConnectionTracker& tracker)
+                   net::thread_pool& workers, ConnectionTracker& tracker, TlsContextSource* tls)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()),
       options_(options),
       router_(router),
       workers_(workers),
-      tracker_(tracker) {}
+      tracker_(tracker),
+      tls_(tls) {}
 
 Status Listener::open(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -67,7 +68,15 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  std::make_shared<Session>(std::move(socket), options_, router_, workers_, tracker_)->start();
+  if (tls_ != nullptr) {
+    std::make_shared<TlsSession>(std::move(socket), tls_->current(), options_, router_, workers_,
+                                 tracker_)
+        ->start();
+  } else {
+    std::make_shared<PlainSession>(std::move(socket), nullptr, options_, router_, workers_,
+                                   tracker_)
+        ->start();
+  }
   accept();
 }
 

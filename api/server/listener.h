@@ -1,4 +1,5 @@
-// Accepts TCP connections and starts a Session for each, every one on its own strand.
+// Accepts TCP connections and starts a session for each, every one on its own strand: HTTPS with
+// the TLS source's current context when there is one, else plain HTTP.
 //
 // Concurrency: open() before the I/O threads run; stop() from any thread.
 #pragma once
@@ -13,6 +14,7 @@
 #include "api/server/connections.h"
 #include "api/server/router.h"
 #include "api/server/session.h"
+#include "api/server/tls_context.h"
 #include "common/result.h"
 
 namespace rmm::api {
@@ -20,7 +22,8 @@ namespace rmm::api {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(boost::asio::io_context& ioc, const SessionOptions& options, const Router& router,
-           boost::asio::thread_pool& workers, ConnectionTracker& tracker);
+           boost::asio::thread_pool& workers, ConnectionTracker& tracker,
+           TlsContextSource* tls = nullptr);
 
   // Binds and listens; the error names the address.
   Status open(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -40,6 +43,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const Router& router_;
   boost::asio::thread_pool& workers_;
   ConnectionTracker& tracker_;
+  TlsContextSource* tls_;  // null: plain HTTP
   std::uint16_t port_ = 0;
 };
 

@@ -245,8 +245,9 @@ TEST_CASE("impersonation ends with the owner's session: logout, expiry") {
 
 TEST_CASE("rmm-api create-user: the first owner's credential and UserCreated, once") {
   ApiEnv env("api_auth_cli");
-  // With the production streams: exit 0 means RMM_EVENTS acknowledged UserCreated.
-  NatsServerFixture nats;
+  // With the production streams: exit 0 means RMM_EVENTS acknowledged UserCreated. Over TLS, as
+  // tools/rmm up runs it (and an exit after TLS once crashed in OpenSSL's exit handler).
+  NatsServerFixture nats({.tls = true});
   TempDir dir("api-cli");
   {
     std::ofstream pw(dir / "password");
@@ -255,13 +256,13 @@ TEST_CASE("rmm-api create-user: the first owner's credential and UserCreated, on
     shorter << "short\n";
   }
   auto run = [&](const std::string& user, const std::string& file, const std::string& log) {
-    Process p =
-        Process::start({std::string(RMM_BIN_DIR) + "/rmm-api",
-                        {"create-user", "--if-no-user", "--username", user, "--role", "owner",
-                         "--password-file", (dir / file).string(), "--pg-url", env.pg_url(),
-                         "--nats-url", nats.url(), "--nats-creds", nats.services_creds().string()},
-                        {},
-                        dir / log});
+    Process p = Process::start(
+        {std::string(RMM_BIN_DIR) + "/rmm-api",
+         {"create-user", "--if-no-user", "--username", user, "--role", "owner", "--password-file",
+          (dir / file).string(), "--pg-url", env.pg_url(), "--nats-url", nats.url(), "--nats-creds",
+          nats.services_creds().string(), "--nats-ca", nats.tls_files().ca.string()},
+         {},
+         dir / log});
     return p.wait(30s);
   };
   CHECK(run("admin", "short", "short.log") == 2);

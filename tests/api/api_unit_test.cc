@@ -93,6 +93,69 @@ TEST_CASE("settings: defaults, listen parsing and bad values") {
   CHECK(bad_role_cfg.error().message.find("totp-required-roles") != std::string::npos);
 }
 
+namespace {
+
+// to_config of rmm-api with these flags.
+Result<ApiConfig> config_of(std::vector<const char*> flags) {
+  flags.insert(flags.begin(), "rmm-api");
+  auto values = config::Values::load(settings(), static_cast<int>(flags.size()), flags.data());
+  REQUIRE_MESSAGE(values.has_value(), values.error().message);
+  return to_config(*values);
+}
+
+std::string error_of(std::vector<const char*> flags) {
+  auto cfg = config_of(std::move(flags));
+  REQUIRE_FALSE(cfg.has_value());
+  return cfg.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("settings: HTTPS, plain HTTP only on loopback, public-url") {
+  // Defaults: plain HTTP on loopback, public-url from listen.
+  auto plain = config_of({});
+  REQUIRE(plain.has_value());
+  CHECK(plain->tls_cert.empty());
+  CHECK(plain->public_url == "http://127.0.0.1:8080");
+  CHECK(config_of({"--listen=[::1]:8443"})->public_url == "http://[::1]:8443");
+
+  auto tls = config_of({"--listen=127.0.0.1:8443", "--tls-cert=/c.pem", "--tls-key=/k.pem"});
+  REQUIRE(tls.has_value());
+  CHECK(tls->tls_cert == "/c.pem");
+  CHECK(tls->tls_key == "/k.pem");
+  CHECK(tls->public_url == "https://127.0.0.1:8443");
+  CHECK(error_of({"--tls-cert=/c.pem"}).find("'tls-key'") != std::string::npos);
+  CHECK(error_of({"--tls-key=/k.pem"}).find("set both") != std::string::npos);
+
+  // Plain HTTP on another address: refused, naming both ways out.
+  const auto refused = error_of({"--listen=192.0.2.10:8080"});
+  CHECK(refused.find("'listen'") != std::string::npos);
+  CHECK(refused.find("tls-cert") != std::string::npos);
+  CHECK(refused.find("allow-plain-http") != std::string::npos);
+  CHECK(refused.find("reverse proxy") != std::string::npos);
+  CHECK(error_of({"--listen=0.0.0.0:8080", "--public-url=https://rmm.example.com"})
+            .find("allow-plain-http") != std::string::npos);
+  auto proxied = config_of(
+      {"--listen=192.0.2.10:8080", "--allow-plain-http", "--public-url=https://rmm.example.com/"});
+  REQUIRE(proxied.has_value());
+  CHECK(proxied->allow_plain_http);
+  CHECK(proxied->public_url == "https://rmm.example.com");
+  auto served = config_of({"--listen=0.0.0.0:443", "--tls-cert=/c.pem", "--tls-key=/k.pem",
+                           "--public-url=https://rmm.example.com:443"});
+  REQUIRE(served.has_value());
+  CHECK(served->public_url == "https://rmm.example.com:443");
+
+  // public-url: required behind a wildcard listen; https unless loopback; no path.
+  CHECK(error_of({"--listen=0.0.0.0:443", "--tls-cert=/c.pem", "--tls-key=/k.pem"})
+            .find("'public-url': required") != std::string::npos);
+  CHECK(error_of({"--public-url=http://rmm.example.com"}).find("must be https") !=
+        std::string::npos);
+  CHECK(config_of({"--public-url=http://localhost:8080"}).has_value());
+  CHECK(error_of({"--public-url=https://rmm.example.com/rmm"}).find("no path") !=
+        std::string::npos);
+  CHECK(error_of({"--public-url=rmm.example.com"}).find("'public-url'") != std::string::npos);
+}
+
 TEST_CASE("format_rfc3339_utc") {
   CHECK(format_rfc3339_utc(0) == "1970-01-01T00:00:00.000Z");
   CHECK(format_rfc3339_utc(1'767'323'045'678'901) == "2026-01-02T03:04:05.678Z");

@@ -4,10 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "admin/streams.h"
 #include "common/nats_connection.h"
@@ -153,6 +155,29 @@ TEST_CASE("a TLS nats-server: the pinned CA connects, anything else is refused w
     auto e = connect_error(options);
     CHECK_MESSAGE(has(e, "not signed by the pinned CA"), e);
   }
+}
+
+TEST_CASE("a pinned TLS connection reconnects after the server restarts") {
+  // nats.c keeps the TLS context made at connect for its reconnects: the pin holds across them
+  // (a context made afresh would trust the system store and not this CA).
+  test::NatsServerFixture nats({.apply_streams = false, .tls = true});
+  auto options = services(nats, nats.tls());
+  options.max_reconnect = -1;
+  options.reconnect_wait = std::chrono::milliseconds(100);
+  std::atomic<int> reconnects{0};
+  options.on_reconnected = [&reconnects] { reconnects++; };
+  auto c = nats::Connection::connect(options);
+  REQUIRE_MESSAGE(c.has_value(), c.error().message);
+  nats.restart();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (reconnects.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(reconnects.load() >= 1);
+  static const std::uint8_t kData[] = {'x'};
+  CHECK((*c)->publish("tls.test", kData).has_value());
+  CHECK((*c)->flush(std::chrono::seconds(2)).has_value());
+  CHECK((*c)->request("$JS.API.INFO", {}, std::chrono::seconds(2)).has_value());
 }
 
 TEST_CASE("a TLS client to a plaintext nats-server is refused") {

@@ -136,6 +136,33 @@ TEST_CASE("install: a new code answers the one-line install; the script it pins 
   CHECK(tenancy::sha256_hex(newer.body) != tenancy::sha256_hex(script.body));
 }
 
+TEST_CASE("install: over HTTPS the line and the script pin the key of rmm-api's certificate") {
+  auto& s = shared_stack();
+  TempDir dir("install-https");
+  auto tls = make_tls_files(dir / "tls");
+  fs::create_directories(dir / "downloads");
+  REQUIRE(files::write_atomic(dir / "downloads" / "gururmm-agent_1_amd64.deb", kDebBytes, 0644));
+  auto app = s.start_api([&](api::ApiConfig& c) {
+    c.agent_packages_dir = (dir / "downloads").string();
+    c.tls_cert = tls.cert.string();
+    c.tls_key = tls.key.string();
+  });
+  auto owner = s.user(UserRole::Owner, {});
+  const TlsTrust trust{.ca = tls.ca};
+  auto r = https_request(app->port(), trust, "POST", "/api/v1/enrollment-codes?wait=5000",
+                         R"({"site_id":")" + s.site_a.str() + R"("})",
+                         {{"Authorization", "Bearer " + owner.token}}, 15s);
+  REQUIRE_MESSAGE(r.status == 202, r.body);
+  const std::string line(json_body(r).at("install").at("linux").as_string());
+  CHECK(line.find(fmt::format("curl -fsSk --proto =https --pinnedpubkey '{}' -o \"$f\" "
+                              "'https://127.0.0.1:{}/install/linux.sh'",
+                              tls.pin, app->port())) != std::string::npos);
+  auto script = https_request(app->port(), trust, "GET", "/install/linux.sh");
+  REQUIRE(script.status == 200);
+  CHECK(script.body.find("API_PIN='" + tls.pin + "'") != std::string::npos);
+  CHECK(line.find("echo '" + tenancy::sha256_hex(script.body) + "  '") != std::string::npos);
+}
+
 TEST_CASE("install: the enrollment credential only for a valid code, with a clear message") {
   auto& s = shared_stack();
   InstallApi api(s);

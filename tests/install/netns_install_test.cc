@@ -3,9 +3,9 @@
 // and checks the script, the script the package, the code is checked before anything is
 // installed, the agent enrolls, reports and runs a command.
 //
-// The broker over TLS (one certificate for the veth address from the installation's CA, pinned by
-// the agent), with the refusals of a wrong CA and of a plaintext client; rmm-api over HTTPS once
-// api-https is on main (kApiTls, see TODO(api-https)).
+// Over TLS: the broker and rmm-api serve one certificate for the veth address from the
+// installation's CA (as an installation does); the line pins rmm-api's key, the agent the CA; the
+// same agent with another CA, and plaintext clients, are refused.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -38,11 +38,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-constexpr bool kTls = true;
-// TODO(api-https): true once api-https is merged (then rmm-api serves the broker's certificate,
-// the line pins its key, and the host calls it with https_request).
-constexpr bool kApiTls = false;
 
 template <class T>
 T value_or_throw(Result<T> r, std::string_view what) {
@@ -87,13 +82,13 @@ class LinkStack {
  public:
   explicit LinkStack(NetNamespace& ns)
       : ns_(ns),
-        nats_(NatsServerOptions{.apply_streams = true, .tls = kTls, .host = ns.host_address()}) {
+        nats_(NatsServerOptions{.apply_streams = true, .tls = true, .host = ns.host_address()}) {
     auto& pg = PostgresFixture::shared();
     db_url_ = pg.create_database(pg.unique_name("netns"));
     std::vector<std::string> projector_args{
         "--nats-url=" + nats_.url(), "--nats-creds=" + nats_.identity().projector_creds().string(),
         "--pg-url=" + db_url_, "--fetch-timeout=100ms", "--http-port=0"};
-    if (kTls) projector_args.push_back("--nats-ca=" + nats_.tls_files().ca.string());
+    projector_args.push_back("--nats-ca=" + nats_.tls_files().ca.string());
     projector_ = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
                                  .args = projector_args,
                                  .log_file = dir_ / "projector.log"});
@@ -139,7 +134,8 @@ class LinkStack {
     c.public_nats_url = nats_.url();
     c.nats_tls = nats_.tls();
     c.install_ca_file = nats_.tls_files().ca.string();
-    // TODO(api-https): if (kApiTls) { c.tls_cert = <nats' cert>; c.tls_key = <nats' key>; }
+    c.tls_cert = nats_.tls_files().cert.string();
+    c.tls_key = nats_.tls_files().key.string();
     app_ = value_or_throw(api::App::create(c), "app");
     if (auto s = app_->start(); !s) throw std::runtime_error(s.error().message);
   }
@@ -157,7 +153,11 @@ class LinkStack {
                     const std::string& body = {}) {
     std::map<std::string, std::string> h{{"Authorization", "Bearer " + token_}};
     if (!body.empty()) h["Content-Type"] = "application/json";
-    return http_request_at(ns_.host_address(), app_->port(), method, target, body, h, 30s);
+    return https_request(
+        app_->port(),
+        TlsTrust{
+            .ca = nats_.tls_files().ca, .host = ns_.host_address(), .address = ns_.host_address()},
+        method, target, body, h, 30s);
   }
   boost::json::object new_code() {
     auto r = call("POST", "/api/v1/enrollment-codes?wait=5000",
@@ -278,6 +278,9 @@ TEST_CASE(
       ns.run("mkdir -p /etc/gururmm && printf 'RMM_LOG_LEVEL=debug\\nRMM_NATS_URL=nats://old:1\\n' "
              "> /etc/gururmm/agent.env")
           .exit_code == 0);
+  // The line pins rmm-api's key: the new machine has no CA yet.
+  CHECK(line.find("curl -fsSk --proto =https --pinnedpubkey '" + stack.nats().tls_files().pin +
+                  "'") != std::string::npos);
   auto installed = ns.run(line);
   INFO(installed.output);
   REQUIRE(installed.exit_code == 0);
@@ -336,7 +339,6 @@ TEST_CASE(
   CHECK(result.body.find("hello-from-" + ns.address()) != std::string::npos);
 
   running.terminate();
-  if (!kTls) return;
 
   // The same agent with another installation's CA: the broker's certificate does not chain to it.
   TempDir other("netns-other-ca");
@@ -360,7 +362,7 @@ TEST_CASE(
   CHECK(enroll_wrong.exit_code != 0);
   CHECK(enroll_wrong.output.find("certificate") != std::string::npos);
 
-  // A plaintext client: the broker requires TLS of everyone (and rmm-api speaks only HTTPS).
+  // A plaintext client: the broker requires TLS of everyone, and rmm-api speaks only HTTPS.
   auto plain_nats =
       ns.run(fmt::format("printf 'CONNECT {{}}\\r\\nPING\\r\\n' | "
                          "curl -s --max-time 3 telnet://{}:{}",
@@ -375,11 +377,9 @@ TEST_CASE(
              {{"RMM_CODE", std::string(created.at("code").as_string())}});
   CHECK(plain_enroll.exit_code != 0);
   CHECK(plain_enroll.output.find("plaintext") != std::string::npos);
-  if (kApiTls) {
-    CHECK(ns.run(fmt::format("curl -s --max-time 5 http://{}:{}/healthz", ns.host_address(),
-                             stack.api_port()))
-              .exit_code != 0);
-  }
+  CHECK(ns.run(fmt::format("curl -s --max-time 5 http://{}:{}/healthz", ns.host_address(),
+                           stack.api_port()))
+            .exit_code != 0);
 }
 
 }  // namespace rmm::test

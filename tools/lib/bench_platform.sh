@@ -26,12 +26,13 @@ bench_free_ports() {
   printf '%s\n' "${out[@]}"
 }
 
-# bench_platform_env: the variables tools/rmm up/down read for the bench's platform.
+# bench_platform_env: the variables tools/rmm up/down read for the bench's platform (plain HTTP
+# on loopback: rmm-bench-roundtrip speaks no TLS).
 bench_platform_env() {
   env RMM_HOME="$P_HOME" RMM_BUILD_DIR="$(realpath --relative-to="$RMM_REPO" "$BENCH_BIN/..")" \
     RMM_SKIP_BUILD=1 RMM_NATS_PORT="$P_NATS_PORT" RMM_NATS_MONITOR_PORT="$P_MON_PORT" \
     RMM_PG_PORT="$P_PG_PORT" RMM_API_PORT="$P_API_PORT" \
-    RMM_PROJECTOR_PORT="$P_PROJ_PORT" "$@"
+    RMM_PROJECTOR_PORT="$P_PROJ_PORT" RMM_API_TLS=0 "$@"
 }
 
 # bench_platform_start: sets P_UP=1 and P_* (home, API URL, agent id, admin password file) when

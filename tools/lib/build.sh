@@ -7,12 +7,12 @@ RMM_PACKAGES=(
   build-essential cmake ninja-build pkg-config g++
   libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
-  libssl-dev ca-certificates postgresql-15 curl
+  libssl-dev ca-certificates postgresql-15 curl openssl
 )
-# What only the tests need (test): the format check, the dashboard's browser tests and the SSO
-# tests' certificates (openssl). Chromium pulls in systemd, cups and avahi, which a server that
+# (openssl: admin/gururmm-certs makes the stack's CA and server certificate.)
+# What only the tests need (test): the format check and the dashboard's browser tests. Chromium pulls in systemd, cups and avahi, which a server that
 # only runs GuruRMM should not get.
-RMM_TEST_PACKAGES=(clang-format chromium openssl)
+RMM_TEST_PACKAGES=(clang-format chromium)
 
 # missing_packages <package...>: prints those that dpkg does not have installed.
 missing_packages() {

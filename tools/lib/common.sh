@@ -77,6 +77,13 @@ load_settings() {
   for p in "${RMM_PORT_VARS[@]}"; do
     check_port "$p" "${!p}"
   done
+  # The API serves HTTPS with the certificates of $TLS_DIR unless RMM_API_TLS=0 (the dashboard's
+  # e2e test and the benchmarks' platform: plain HTTP on loopback); kept with the ports.
+  if [[ -z ${RMM_API_TLS:-} && -f $RUN_DIR/ports ]]; then
+    RMM_API_TLS=$(sed -n 's/^RMM_API_TLS=//p' "$RUN_DIR/ports")
+  fi
+  RMM_API_TLS=${RMM_API_TLS:-1}
+  [[ $RMM_API_TLS == [01] ]] || die "RMM_API_TLS='$RMM_API_TLS' is not 0 or 1"
   derive_urls
 }
 
@@ -95,6 +102,7 @@ derive_urls() {
   NATS_URL=nats://127.0.0.1:$RMM_NATS_PORT
   NATS_MONITOR_URL=http://127.0.0.1:$RMM_NATS_MONITOR_PORT
   API_URL=http://127.0.0.1:$RMM_API_PORT
+  [[ $RMM_API_TLS == 0 ]] || API_URL=https://127.0.0.1:$RMM_API_PORT
   PROJECTOR_URL=http://127.0.0.1:$RMM_PROJECTOR_PORT
   PG_URL=postgresql://rmm@127.0.0.1:$RMM_PG_PORT/rmm
 }

@@ -28,7 +28,10 @@ make_home() {
 # save_ports: the ports of this stack, for later up, status and down (see load_settings).
 save_ports() {
   local p
-  for p in "${RMM_PORT_VARS[@]}"; do printf '%s=%s\n' "$p" "${!p}"; done >"$RUN_DIR/ports"
+  {
+    for p in "${RMM_PORT_VARS[@]}"; do printf '%s=%s\n' "$p" "${!p}"; done
+    printf 'RMM_API_TLS=%s\n' "$RMM_API_TLS"
+  } >"$RUN_DIR/ports"
 }
 
 # any_running: true when some component of this stack runs.
@@ -56,6 +59,15 @@ check_port_changes() {
 
 admin() { "$RMM_BIN/rmm-admin" "$@"; }
 
+# api_curl [curl args]: curl to the stack's API, trusting only the stack's private CA.
+api_curl() {
+  if [[ $RMM_API_TLS == 1 ]]; then
+    curl --cacert "$TLS_DIR/ca.pem" "$@"
+  else
+    curl "$@"
+  fi
+}
+
 # check_alive <name>: fails with the log tail when a component we started has exited.
 check_alive() {
   local prog
@@ -79,7 +91,8 @@ already_running() {
 
 # tls_up: the stack's private CA and a server certificate for 127.0.0.1 and localhost in
 # $TLS_DIR (made once; reissued when the names change or it nears expiry). nats-server requires
-# TLS with it, and every NATS client pins the CA (docs/operations.md, "TLS").
+# TLS with it, and every NATS client pins the CA (docs/operations.md, "TLS"); rmm-api serves
+# HTTPS with it.
 tls_up() {
   info "tls: CA and server certificate in $TLS_DIR"
   "$RMM_REPO/admin/gururmm-certs" ensure --dir "$TLS_DIR" --name 127.0.0.1 --name localhost \
@@ -100,7 +113,9 @@ nats_up() {
       { log_tail "$LOG_DIR/admin.log"; die "rmm-admin render-config failed"; }
     ensure_port_free "$RMM_NATS_PORT" RMM_NATS_PORT
     ensure_port_free "$RMM_NATS_MONITOR_PORT" RMM_NATS_MONITOR_PORT
-    info "nats: starting on 127.0.0.1:$RMM_NATS_PORT, ${NATS_CA:+TLS required}${NATS_CA:-plaintext (RMM_NATS_TLS=0)} (monitor $RMM_NATS_MONITOR_PORT)"
+    local mode='TLS required'
+    [[ -n $NATS_CA ]] || mode='plaintext (RMM_NATS_TLS=0)'
+    info "nats: starting on 127.0.0.1:$RMM_NATS_PORT, $mode (monitor $RMM_NATS_MONITOR_PORT)"
     start_bg nats nats-server "$LOG_DIR/nats.log" "$NATS_SERVER_BIN" \
       -c "$RMM_HOME/nats/nats-server.conf"
   fi
@@ -132,8 +147,10 @@ services_up() {
   if ! already_running api; then
     ensure_port_free "$RMM_API_PORT" RMM_API_PORT
     info "api: starting on $API_URL"
+    local tls=()
+    [[ $RMM_API_TLS == 0 ]] || tls=(--tls-cert "$TLS_DIR/server.pem" --tls-key "$TLS_DIR/server.key")
     start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
-      "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
+      "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" "${tls[@]}" --pg-url "$PG_URL" \
       --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --nats-ca="$NATS_CA" \
       --enroll-home "$RMM_HOME" \
       --command-keys "$RMM_HOME/command-keys" \
@@ -143,7 +160,7 @@ services_up() {
   for ((i = 0; i < 120; i++)); do
     check_alive projector
     check_alive api
-    curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && return 0
+    api_curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && return 0
     sleep 0.25
   done
   log_tail "$LOG_DIR/api.log"
@@ -190,7 +207,7 @@ api_token() {
   [[ -s $f ]] || return 0
   # The password goes through stdin, never argv (visible to every local user in ps).
   printf '{"username":"admin","password":"%s"}' "$(<"$f")" |
-    curl -fsS -m 5 -H 'content-type: application/json' --data-binary @- \
+    api_curl -fsS -m 5 -H 'content-type: application/json' --data-binary @- \
       "$API_URL/api/v1/auth/login" 2>/dev/null | sed -n 's/.*"token":"\([A-Za-z0-9_-]*\)".*/\1/p'
 }
 
@@ -292,7 +309,7 @@ wait_agent_listed() {
     check_alive api
     check_alive agent
     [[ -n $token ]] || token=$(api_token)
-    if [[ -n $token ]] && curl -fsS -m 2 -o /dev/null -H "authorization: Bearer $token" \
+    if [[ -n $token ]] && api_curl -fsS -m 2 -o /dev/null -H "authorization: Bearer $token" \
       "$API_URL/api/v1/agents/$AGENT_ID" 2>/dev/null; then
       return 0
     fi
@@ -324,6 +341,9 @@ cmd_up() {
   wait_agent_listed
   info "GuruRMM is up"
   printf '  dashboard:  %s/\n' "$API_URL"
+  [[ $RMM_API_TLS == 0 ]] ||
+    printf '  CA:         %s   (import it into your browser or accept the warning)\n' \
+      "$TLS_DIR/ca.pem"
   printf '  env file:   %s   (source it for RMM_* URLs and PGPASSFILE)\n' "$RMM_HOME/env"
   printf '  status:     tools/rmm status     logs: tools/rmm logs [component] [-f]\n'
   printf '  stop:       tools/rmm down%s\n' \
@@ -355,7 +375,7 @@ health_of() {
     postgres) pg_healthy && echo ok || echo "not ready (pg_isready)" ;;
     nats) curl -fsS -m 2 "$NATS_MONITOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
       echo "unhealthy ($NATS_MONITOR_URL/healthz)" ;;
-    api) curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && echo ok ||
+    api) api_curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && echo ok ||
       echo "unhealthy ($API_URL/healthz)" ;;
     projector) curl -fsS -m 2 "$PROJECTOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
       echo "unhealthy ($PROJECTOR_URL/healthz)" ;;

@@ -40,6 +40,8 @@ export RMM_HOME=$home
 export RMM_BUILD_DIR
 RMM_BUILD_DIR=$(realpath --relative-to="$repo" "$build")
 export RMM_SKIP_BUILD=1
+# Plain HTTP on loopback: the browser test needs no CA (the API's HTTPS has its own tests).
+export RMM_API_TLS=0
 # Four free 127.0.0.1 ports, held together while chosen so they differ.
 [[ -z $own_stack ]] || read -r RMM_NATS_PORT RMM_NATS_MONITOR_PORT RMM_PG_PORT RMM_API_PORT < <(node -e '
   const net = require("net"); const s = [0,1,2,3].map(() => net.createServer());
