@@ -23,10 +23,7 @@
 #include "common/config.h"
 #include "common/files.h"
 #include "common/ids.h"
-
-#ifndef RMM_SOURCE_DIR
-#error "RMM_SOURCE_DIR must be defined by the build"
-#endif
+#include "common/install_paths.h"
 
 namespace {
 
@@ -58,7 +55,7 @@ constexpr std::int64_t kDayMs = 86'400'000;
 constexpr Setting kApplySettings[] = {
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
-    {"streams-dir", Type::kString, RMM_SOURCE_DIR "/broker-config/streams",
+    {"streams-dir", Type::kString, rmm::install_paths::kStreamsDir,
      "directory of stream definitions (*.json)"},
     {"timeout", Type::kDuration, "5s", "per-request timeout", 100, 600'000},
     {"storage-budget", Type::kSize, "0",
@@ -90,7 +87,7 @@ constexpr Setting kApplySettings[] = {
 constexpr Setting kUsageSettings[] = {
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
-    {"streams-dir", Type::kString, RMM_SOURCE_DIR "/broker-config/streams",
+    {"streams-dir", Type::kString, rmm::install_paths::kStreamsDir,
      "directory of stream definitions (*.json): the streams to report"},
     {"warn-at", Type::kInt, "80", "warn when a discard-new stream is this % full", 1, 100},
 };

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "common/install_paths.h"
+
 namespace rmm::agent {
 namespace {
 
@@ -9,7 +11,8 @@ using config::Setting;
 using config::Type;
 
 constexpr std::array<Setting, 13> kSettings = {{
-    {"state-dir", Type::kString, "/var/lib/gururmm", "agent state: identity, credential, outbox"},
+    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir,
+     "agent state: identity, credential, outbox"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"heartbeat-interval", Type::kDuration, "30s", "time between heartbeats", 1'000, 3'600'000},
     {"metrics-interval", Type::kDuration, "60s", "time between metrics samples", 1'000, 3'600'000},
@@ -26,7 +29,7 @@ constexpr std::array<Setting, 13> kSettings = {{
     {"command-output-cap", Type::kInt, "1048576",
      "bytes kept per output stream of a command that names no cap", 1024, 16 << 20},
     {"log-level", Type::kString, "info", "debug, info, warn or error"},
-    {"updater", Type::kString, "/usr/lib/gururmm/rmm-updater",
+    {"updater", Type::kString, rmm::install_paths::kUpdater,
      "rmm-updater, started detached on update_agent; empty rejects update_agent"},
 }};
 

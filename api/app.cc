@@ -40,7 +40,8 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
     enroll::ResponderOptions options{
         .nats_url = config.nats_url,
         .nats_creds = config.nats_creds,
-        .revoker = enroll::home_key_revoker({.home = config.enroll_home}, clock)};
+        .revoker = enroll::home_key_revoker(
+            {.home = config.enroll_home, .pid_file = config.nats_pid_file}, clock)};
     if (command_signer) {
       for (const auto& k : command_signer->trusted) {
         options.service.command_keys.push_back(signing::public_key_hex(k.public_key));
@@ -108,13 +109,13 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   auto publisher = intents::IntentPublisher::create(*app->nats_, clock, std::move(command_signer));
   if (!publisher) return std::unexpected(publisher.error());
   app->intent_publisher_ = std::move(*publisher);
-  app->intents_ =
-      std::make_unique<intents::IntentRoutes>(intents::IntentDeps{*app->pg_,
-                                                                  *app->auth_pg_,
-                                                                  *app->passwords_,
-                                                                  *app->intent_publisher_,
-                                                                  clock,
-                                                                  {.home = config.enroll_home}});
+  app->intents_ = std::make_unique<intents::IntentRoutes>(
+      intents::IntentDeps{*app->pg_,
+                          *app->auth_pg_,
+                          *app->passwords_,
+                          *app->intent_publisher_,
+                          clock,
+                          {.home = config.enroll_home, .pid_file = config.nats_pid_file}});
   app->intents_->register_routes(app->router_);
   app->live_hub_ = std::make_unique<live::LiveHub>(
       *app->nats_, *app->pg_, clock,

@@ -5,13 +5,10 @@
 #include <charconv>
 
 #include "api/auth/oidc/oidc_settings.h"
+#include "common/install_paths.h"
 
 namespace rmm::api {
 namespace {
-
-#ifndef RMM_API_WEB_DIR
-#define RMM_API_WEB_DIR "web"
-#endif
 
 using config::Setting;
 using config::Type;
@@ -26,7 +23,8 @@ constexpr std::array kCoreSettings = {
             "NATS server URL(s), comma separated"},
     Setting{"nats-creds", Type::kString, "",
             "NATS user credentials file (.creds); empty connects without credentials"},
-    Setting{"web-dir", Type::kString, RMM_API_WEB_DIR, "directory of the static dashboard files"},
+    Setting{"web-dir", Type::kString, install_paths::kWebDir,
+            "directory of the static dashboard files"},
     Setting{"threads", Type::kInt, "2", "HTTP I/O threads", 1, 64},
     Setting{"request-timeout", Type::kDuration, "30s",
             "time allowed to read a request or write a response; also the SQL statement timeout",
@@ -77,6 +75,9 @@ constexpr std::array kCoreSettings = {
             "directory with the command signing key and the trusted command keys "
             "(docs/command-signing.md); default <enroll-home>/command-keys; without one no "
             "command can be issued"},
+    Setting{"nats-pid-file", Type::kString, "",
+            "pid file of the nats-server that enrollment and revocation reload after changing the "
+            "account (SIGHUP); default <enroll-home>/run/nats.pid"},
 };
 
 constexpr auto kSettings = [] {
@@ -136,6 +137,7 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.log_level = *level;
   c.enroll_home = values.str("enroll-home");
   c.command_keys = values.str("command-keys");
+  c.nats_pid_file = values.str("nats-pid-file");
   if (c.command_keys.empty() && !c.enroll_home.empty()) {
     c.command_keys = c.enroll_home + "/command-keys";
   }

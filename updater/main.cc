@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/config.h"
+#include "common/install_paths.h"
 #include "common/log.h"
 #include "updater/agent_control.h"
 #include "updater/release/manifest.h"
@@ -17,7 +18,7 @@ using rmm::config::Setting;
 using rmm::config::Type;
 
 constexpr std::array<Setting, 13> kSettings = {{
-    {"state-dir", Type::kString, "/var/lib/gururmm", "the agent's state dir"},
+    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir, "the agent's state dir"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"agent-binary", Type::kString, "", "the agent binary to replace", 0, 0, true},
     {"version", Type::kString, "", "the version to install", 0, 0, true},
