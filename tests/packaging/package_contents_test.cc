@@ -64,8 +64,8 @@ TEST_CASE("gururmm-server: programs, units, dashboard, migrations and streams in
   CHECK_FALSE(paths.contains(bin + "/rmm-agent"));
 
   auto depends = deb_field(server_deb(), "Depends");
-  for (const char* d :
-       {"nats-server", "openssl", "postgresql-client", "adduser", "libnats3.4", "libpqxx"}) {
+  for (const char* d : {"nats-server", "openssl", "postgresql-client", "curl", "adduser",
+                        "libnats3.4", "libpqxx"}) {
     CHECK_MESSAGE(depends.find(d) != std::string::npos, d, " in ", depends);
   }
 }
