@@ -24,6 +24,7 @@
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/install_paths.h"
+#include "common/nats_tls_settings.h"
 
 namespace {
 
@@ -40,13 +41,18 @@ constexpr Setting kInitSettings[] = {kHome};
 
 constexpr Setting kRenderSettings[] = {
     kHome,
-    {"nats-port", Type::kInt, "", "client port nats-server listens on (127.0.0.1)", 1, 65535, true},
+    {"nats-host", Type::kString, "127.0.0.1",
+     "client listen address; anything but loopback needs --tls-cert and --tls-key"},
+    {"nats-port", Type::kInt, "", "client port nats-server listens on", 1, 65535, true},
     {"nats-monitor-port", Type::kInt, "0", "HTTP monitor port on 127.0.0.1; 0 = none", 0, 65535},
     {"jetstream-dir", Type::kString, "", "JetStream store dir (default <home>/nats/jetstream)"},
     {"max-file-store", Type::kSize, "0",
      "JetStream's store limit; 0 = the size of the store's filesystem (the streams' limits bound "
      "it)",
      0, kAny},
+    {"tls-cert", Type::kString, "",
+     "server certificate (PEM); with --tls-key, TLS is required for every client"},
+    {"tls-key", Type::kString, "", "the certificate's private key (PEM)"},
     {"out", Type::kString, "", "file to write the config to (mode 0600)", -kAny, kAny, true},
 };
 
@@ -55,6 +61,8 @@ constexpr std::int64_t kDayMs = 86'400'000;
 constexpr Setting kApplySettings[] = {
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
+    rmm::nats::kNatsCaSetting,
+    rmm::nats::kNatsTlsNameSetting,
     {"streams-dir", Type::kString, rmm::install_paths::kStreamsDir,
      "directory of stream definitions (*.json)"},
     {"timeout", Type::kDuration, "5s", "per-request timeout", 100, 600'000},
@@ -87,6 +95,8 @@ constexpr Setting kApplySettings[] = {
 constexpr Setting kUsageSettings[] = {
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
+    rmm::nats::kNatsCaSetting,
+    rmm::nats::kNatsTlsNameSetting,
     {"streams-dir", Type::kString, rmm::install_paths::kStreamsDir,
      "directory of stream definitions (*.json): the streams to report"},
     {"warn-at", Type::kInt, "80", "warn when a discard-new stream is this % full", 1, 100},
@@ -98,6 +108,8 @@ constexpr Setting kAgentSettings[] = {
      true},
     {"nats-url", Type::kString, "", "when set: also create the agent's command consumer there"},
     {"nats-creds", Type::kString, "", "services user .creds (default <home>/nats/services.creds)"},
+    rmm::nats::kNatsCaSetting,
+    rmm::nats::kNatsTlsNameSetting,
 };
 
 int fail_with(const rmm::Error& e) {
@@ -123,7 +135,10 @@ int run_render(const rmm::config::Values& v) {
   auto id = rmm::broker::load_identity(home);
   if (!id) return fail_with(id.error());
   rmm::broker::ServerConfigOptions options;
+  options.host = v.str("nats-host");
   options.port = static_cast<int>(v.integer("nats-port"));
+  options.tls_cert = v.str("tls-cert");
+  options.tls_key = v.str("tls-key");
   options.monitor_port = static_cast<int>(v.integer("nats-monitor-port"));
   options.jetstream_dir =
       v.str("jetstream-dir").empty() ? id->dir / "jetstream" : fs::path(v.str("jetstream-dir"));
@@ -166,7 +181,8 @@ rmm::Result<rmm::broker::LimitSettings> limit_settings(const rmm::config::Values
 int run_apply(const rmm::config::Values& v) {
   auto limits = limit_settings(v);
   if (!limits) return fail_with(limits.error());
-  auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"));
+  auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"),
+                                            rmm::nats::tls_options(v));
   if (!nc) return fail_with(nc.error());
   auto outcomes =
       rmm::broker::apply_streams(*nc, v.str("streams-dir"), v.duration("timeout"), *limits);
@@ -181,7 +197,8 @@ int run_apply(const rmm::config::Values& v) {
 int run_stream_usage(const rmm::config::Values& v) {
   auto names = rmm::broker::stream_names(v.str("streams-dir"));
   if (!names) return fail_with(names.error());
-  auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"));
+  auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"),
+                                            rmm::nats::tls_options(v));
   if (!nc) return fail_with(nc.error());
   auto report = rmm::broker::stream_usage_report(
       *nc, *names, {.warn_fraction = static_cast<double>(v.integer("warn-at")) / 100.0},
@@ -229,7 +246,8 @@ int run_agent_credential(const rmm::config::Values& v) {
   if (!v.str("nats-url").empty()) {
     fs::path services =
         v.str("nats-creds").empty() ? id->services_creds() : fs::path(v.str("nats-creds"));
-    auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), services);
+    auto nc =
+        rmm::broker::connect_with_creds(v.str("nats-url"), services, rmm::nats::tls_options(v));
     if (!nc) return fail_with(nc.error());
     auto consumer = rmm::broker::ensure_agent_command_consumer(*nc, *agent);
     natsConnection_Destroy(*nc);
@@ -253,7 +271,8 @@ const Command kCommands[] = {
      "the command signing key.",
      kInitSettings, run_init},
     {"render-config",
-     "rmm-admin render-config --home DIR --nats-port N [--nats-monitor-port M] --out FILE",
+     "rmm-admin render-config --home DIR --nats-port N [--nats-host H] [--tls-cert F --tls-key F] "
+     "[--nats-monitor-port M] --out FILE",
      "Writes the nats-server config for the identity in DIR.", kRenderSettings, run_render},
     {"apply-streams",
      "rmm-admin apply-streams --nats-url URL --nats-creds FILE [--jetstream-dir D | "

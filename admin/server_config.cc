@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/nats_tls.h"
 #include "nats_server_conf_template.h"
 
 namespace rmm::broker {
@@ -31,6 +32,30 @@ std::string drop_lines_containing(std::string_view text, std::string_view marker
   return out;
 }
 
+// Path values go inside double quotes in the config.
+bool quotable(const std::string& value) {
+  return !value.empty() && value.find_first_of("\"\\\n") == std::string::npos;
+}
+
+// An IP address or DNS name: nothing the config syntax would read differently.
+bool valid_host(std::string_view host) {
+  return !host.empty() && host.size() <= 253 &&
+         host.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-") ==
+             std::string_view::npos;
+}
+
+Status check_tls_file(const std::filesystem::path& path, std::string_view setting) {
+  std::error_code ec;
+  if (!quotable(path.string())) {
+    return failf("{} '{}' is empty or holds a quote, backslash or newline", setting, path.string());
+  }
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return failf("{} {}: no such file", setting, path.string());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::int64_t> filesystem_size(const std::filesystem::path& path) {
@@ -51,8 +76,29 @@ Result<std::string> render_server_config(const Identity& identity,
     return failf("invalid monitor port {}", options.monitor_port);
   }
   std::string dir = options.jetstream_dir.string();
-  if (dir.empty() || dir.find_first_of("\"\\\n") != std::string::npos) {
+  if (!quotable(dir)) {
     return failf("jetstream dir '{}' is empty or holds a quote, backslash or newline", dir);
+  }
+  if (!valid_host(options.host)) return failf("invalid nats-host '{}'", options.host);
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  if (tls && (options.tls_cert.empty() || options.tls_key.empty())) {
+    return fail("tls-cert and tls-key go together: give both or neither");
+  }
+  if (!tls && !nats::is_loopback_host(options.host)) {
+    return failf(
+        "refusing to listen on {} without TLS: plaintext stays on loopback; give --tls-cert and "
+        "--tls-key",
+        options.host);
+  }
+  std::filesystem::path cert;
+  std::filesystem::path key;
+  if (tls) {
+    if (auto s = check_tls_file(options.tls_cert, "tls-cert"); !s)
+      return std::unexpected(s.error());
+    if (auto s = check_tls_file(options.tls_key, "tls-key"); !s) return std::unexpected(s.error());
+    // nats-server resolves relative paths against its own working directory, not ours.
+    cert = std::filesystem::absolute(options.tls_cert);
+    key = std::filesystem::absolute(options.tls_key);
   }
   std::string text;
   if (options.monitor_port == 0) {
@@ -62,6 +108,16 @@ Result<std::string> render_server_config(const Identity& identity,
     replace_all(text, " # @@MONITOR@@", "");
     replace_all(text, "@@MONITOR_PORT@@", std::to_string(options.monitor_port));
   }
+  if (tls) {
+    replace_all(text, " # @@TLS@@", "");
+    replace_all(text, "@@TLS_CERT@@", cert.string());
+    replace_all(text, "@@TLS_KEY@@", key.string());
+  } else {
+    text = drop_lines_containing(text, "@@TLS@@");
+  }
+  // An IPv6 address goes in brackets, or its colons would read as the port's.
+  const bool v6 = options.host.find(':') != std::string::npos;
+  replace_all(text, "@@LISTEN_HOST@@", v6 ? "[" + options.host + "]" : options.host);
   replace_all(text, "@@PORT@@", std::to_string(options.port));
   replace_all(text, "@@JETSTREAM_DIR@@", dir);
   std::int64_t max_file_store = options.max_file_store;

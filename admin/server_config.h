@@ -11,19 +11,26 @@
 namespace rmm::broker {
 
 struct ServerConfigOptions {
+  // The client listen address. Anything but loopback needs tls_cert: plaintext never leaves the
+  // machine.
+  std::string host = "127.0.0.1";
   int port = 4222;
   int monitor_port = 0;  // 0: no HTTP monitor
   std::filesystem::path jetstream_dir;
   // JetStream's file store limit in bytes; 0: the size of the filesystem holding jetstream_dir
   // (see broker-config/nats-server.conf.in for why not the server's default).
   std::int64_t max_file_store = 0;
+  // PEM server certificate (chain) and key; both or neither. Set: TLS required for every client.
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
 };
 
 // The size in bytes of the filesystem holding `path` (or its nearest existing parent).
 Result<std::int64_t> filesystem_size(const std::filesystem::path& path);
 
-// The config text: listen on 127.0.0.1:<port>, JetStream in `jetstream_dir`, the identity's
-// operator, SYS as system account, and SYS and RMM preloaded in a MEMORY resolver.
+// The config text: listen on <host>:<port> (TLS when a certificate is given), JetStream in
+// `jetstream_dir`, the identity's operator, SYS as system account, and SYS and RMM preloaded in a
+// MEMORY resolver.
 Result<std::string> render_server_config(const Identity& identity,
                                          const ServerConfigOptions& options);
 

@@ -191,11 +191,17 @@ Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc, const fs::p
   return out;
 }
 
-Result<natsConnection*> connect_with_creds(const std::string& url, const fs::path& creds) {
+Result<natsConnection*> connect_with_creds(const std::string& url, const fs::path& creds,
+                                           const nats::TlsClientOptions& tls) {
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   natsStatus s = natsOptions_Create(&opts);
-  if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
+  if (s != NATS_OK) return failf("creating NATS options: {}", natsStatus_GetText(s));
+  if (auto st = nats::configure_tls(opts, url, tls); !st) {
+    natsOptions_Destroy(opts);
+    return std::unexpected(st.error());
+  }
+  s = natsOptions_SetURL(opts, url.c_str());
   if (s == NATS_OK) s = natsOptions_SetUserCredentialsFromFiles(opts, creds.c_str(), nullptr);
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts, false);
   if (s == NATS_OK) {
@@ -207,8 +213,8 @@ Result<natsConnection*> connect_with_creds(const std::string& url, const fs::pat
   std::string detail = s == NATS_OK ? "" : nats_GetLastError(nullptr);
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
-    return failf("connecting to {} with {}: {} ({})", url, creds.string(), natsStatus_GetText(s),
-                 detail);
+    return failf("{} (credentials {})", nats::describe_connect_failure(s, detail, url, tls),
+                 creds.string());
   }
   return nc;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "admin/stream_limits.h"
+#include "common/nats_tls.h"
 #include "common/result.h"
 
 namespace rmm::broker {
@@ -50,8 +51,9 @@ inline constexpr int kAuthAttempts = 4;
 bool is_auth_failure(natsStatus status);
 
 // Connects to `url` with the `.creds` file `creds` (no reconnect; auth failures retried, see
-// kAuthAttempts); the caller destroys it.
+// kAuthAttempts), over TLS pinned to `tls.ca_file` when set; the caller destroys it.
 Result<natsConnection*> connect_with_creds(const std::string& url,
-                                           const std::filesystem::path& creds);
+                                           const std::filesystem::path& creds,
+                                           const nats::TlsClientOptions& tls = {});
 
 }  // namespace rmm::broker

@@ -15,6 +15,7 @@
 #include "common/files.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "common/nats_tls_settings.h"
 #include "common/pg.h"
 
 namespace rmm::admin {
@@ -27,9 +28,11 @@ using config::Type;
 constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
 
 // The settings every control command shares.
-constexpr std::array<Setting, 4> kControl = {{
+constexpr std::array<Setting, 6> kControl = {{
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     {"pg-url", Type::kString, "",
      "read models: check references exist and wait for projection (empty: neither)"},
     {"wait", Type::kDuration, "10s", "how long to wait for the projector to apply the event", 0,
@@ -87,6 +90,8 @@ Result<Session> open_session(const config::Values& v) {
   nats::ConnectOptions opts;
   opts.url = v.str("nats-url");
   opts.creds_file = v.str("nats-creds");
+  opts.tls_ca_file = v.str("nats-ca");
+  opts.tls_server_name = v.str("nats-tls-name");
   opts.name = "rmm-admin";
   opts.max_reconnect = 0;
   auto nc = nats::Connection::connect(opts);

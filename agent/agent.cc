@@ -105,6 +105,8 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   nats::ConnectOptions opts;
   opts.url = settings.nats_url;
   opts.creds_file = state->creds_path().string();
+  opts.tls_ca_file = settings.nats_tls.ca_file;
+  opts.tls_server_name = settings.nats_tls.server_name;
   opts.name = "rmm-agent " + id;
   opts.inbox_prefix = "_INBOX." + id;   // the only inbox this agent's credential may subscribe to
   opts.retry_on_failed_connect = true;  // an agent starts even while the server is unreachable
@@ -144,7 +146,8 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   CommandHooks hooks;
   hooks.apply_config = [&live](const codec::KeyValues& kv) { return live.apply(kv); };
   if (!settings.updater.empty()) {
-    updates::UpdaterLaunch launch{settings.updater, settings.state_dir, settings.nats_url};
+    updates::UpdaterLaunch launch{settings.updater, settings.state_dir, settings.nats_url,
+                                  settings.nats_tls};
     hooks.update_agent = [launch](const CommandId& cmd, const codec::UpdateAgentSpec& spec) {
       return updates::launch_updater(launch, cmd, spec);
     };

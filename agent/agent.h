@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/nats_tls.h"
 #include "common/result.h"
 
 namespace rmm::agent {
@@ -23,6 +24,7 @@ namespace rmm::agent {
 struct AgentSettings {
   std::filesystem::path state_dir;
   std::string nats_url;
+  nats::TlsClientOptions nats_tls;  // resolved: the CA to pin (common/agent_local.h) and the name
   std::chrono::milliseconds heartbeat_interval{30'000};
   std::chrono::milliseconds metrics_interval{60'000};
   std::chrono::milliseconds inventory_interval{6 * 3'600'000};

@@ -6,6 +6,7 @@
 #include "agent/commands/trust_keys_command.h"
 #include "agent/enroll/enroll_command.h"
 #include "agent/settings.h"
+#include "common/agent_local.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/shutdown.h"
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
   rmm::agent::AgentSettings settings{
       .state_dir = cfg->str("state-dir"),
       .nats_url = cfg->str("nats-url"),
+      .nats_tls = {.ca_file = rmm::local::agent_nats_ca(cfg->str("state-dir"), cfg->str("nats-ca")),
+                   .server_name = cfg->str("nats-tls-name")},
       .heartbeat_interval = cfg->duration("heartbeat-interval"),
       .metrics_interval = cfg->duration("metrics-interval"),
       .inventory_interval = cfg->duration("inventory-interval"),

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "common/install_paths.h"
+#include "common/nats_tls_settings.h"
 
 namespace rmm::agent {
 namespace {
@@ -10,10 +11,14 @@ namespace {
 using config::Setting;
 using config::Type;
 
-constexpr std::array<Setting, 13> kSettings = {{
+constexpr std::array<Setting, 15> kSettings = {{
     {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir,
      "agent state: identity, credential, outbox"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
+    {"nats-ca", Type::kString, "",
+     "CA file to pin for NATS (TLS required); default <state-dir>/ca.pem when enrollment wrote "
+     "it, else plaintext to a loopback URL only"},
+    nats::kNatsTlsNameSetting,
     {"heartbeat-interval", Type::kDuration, "30s", "time between heartbeats", 1'000, 3'600'000},
     {"metrics-interval", Type::kDuration, "60s", "time between metrics samples", 1'000, 3'600'000},
     {"inventory-interval", Type::kDuration, "6h", "time between inventories", 60'000,

@@ -21,6 +21,8 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                                          .creds_file = config.nats_creds,
                                          .name = "rmm-api",
                                          .inbox_prefix = std::string(nats::kApiInboxPrefix),
+                                         .tls_ca_file = config.nats_tls.ca_file,
+                                         .tls_server_name = config.nats_tls.server_name,
                                          .reconnect_wait = std::chrono::milliseconds(1000),
                                          .retry_on_failed_connect = true});
   if (!nats) return std::unexpected(nats.error());
@@ -40,6 +42,7 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
     enroll::ResponderOptions options{
         .nats_url = config.nats_url,
         .nats_creds = config.nats_creds,
+        .nats_tls = config.nats_tls,
         .revoker = enroll::home_key_revoker(
             {.home = config.enroll_home, .pid_file = config.nats_pid_file}, clock)};
     if (command_signer) {

@@ -6,6 +6,7 @@
 
 #include "api/auth/oidc/oidc_settings.h"
 #include "common/install_paths.h"
+#include "common/nats_tls_settings.h"
 
 namespace rmm::api {
 namespace {
@@ -23,6 +24,8 @@ constexpr std::array kCoreSettings = {
             "NATS server URL(s), comma separated"},
     Setting{"nats-creds", Type::kString, "",
             "NATS user credentials file (.creds); empty connects without credentials"},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     Setting{"web-dir", Type::kString, install_paths::kWebDir,
             "directory of the static dashboard files"},
     Setting{"threads", Type::kInt, "2", "HTTP I/O threads", 1, 64},
@@ -125,6 +128,7 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.pg_pool_size = static_cast<int>(values.integer("pg-pool-size"));
   c.nats_url = values.str("nats-url");
   c.nats_creds = values.str("nats-creds");
+  c.nats_tls = nats::tls_options(values);
   c.web_dir = values.str("web-dir");
   if (c.web_dir.empty()) return fail("setting 'web-dir': must not be empty");
   c.threads = static_cast<int>(values.integer("threads"));

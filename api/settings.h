@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/control_plane_events.h"
 #include "common/log.h"
+#include "common/nats_tls.h"
 #include "common/result.h"
 
 namespace rmm::api {
@@ -25,6 +26,7 @@ struct ApiConfig {
   int pg_pool_size = 4;
   std::string nats_url;
   std::string nats_creds;
+  nats::TlsClientOptions nats_tls;  // nats-ca, nats-tls-name
   std::string web_dir;
   int threads = 2;
   std::chrono::milliseconds request_timeout{30'000};

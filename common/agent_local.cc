@@ -55,6 +55,17 @@ fs::path watchdog_pid_path(const fs::path& state_dir) {
   return state_dir / "watchdog.pid";
 }
 
+fs::path nats_ca_path(const fs::path& state_dir) {
+  return state_dir / "ca.pem";
+}
+
+std::string agent_nats_ca(const fs::path& state_dir, const std::string& configured) {
+  if (!configured.empty()) return configured;
+  std::error_code ec;
+  fs::path enrolled = nats_ca_path(state_dir);
+  return fs::exists(enrolled, ec) ? enrolled.string() : std::string();
+}
+
 Status write_pid_file(const fs::path& path, pid_t pid) {
   return files::write_atomic(path, fmt::format("pid={}\n", pid));
 }

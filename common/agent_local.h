@@ -10,6 +10,8 @@
 // - `watchdog.pid`: the supervising rmm-watchdog's pid (the updater needs a live supervisor).
 // - `watchdog.crashloop`: written by the watchdog when it detects a crash loop, so an updater
 //   waiting for health rolls back at once.
+// - `ca.pem`: the CA of the installation's NATS server, written by `rmm-agent enroll --ca-file`;
+//   rmm-agent and rmm-updater pin it (docs/agent.md).
 //
 // Concurrency: each file has one writer; readers tolerate a missing or half-old file (every
 // write is a rename of a complete temp file).
@@ -47,6 +49,11 @@ std::filesystem::path health_path(const std::filesystem::path& state_dir);
 std::filesystem::path update_lock_path(const std::filesystem::path& state_dir);
 std::filesystem::path crash_loop_path(const std::filesystem::path& state_dir);
 std::filesystem::path watchdog_pid_path(const std::filesystem::path& state_dir);
+std::filesystem::path nats_ca_path(const std::filesystem::path& state_dir);
+
+// The CA an agent-side program pins for NATS: `configured` (the nats-ca setting) when set, else
+// <state-dir>/ca.pem when it exists, else none (plaintext, to a loopback URL only).
+std::string agent_nats_ca(const std::filesystem::path& state_dir, const std::string& configured);
 
 Status write_pid_file(const std::filesystem::path& path, pid_t pid);
 // The pid in the file, if the file is readable and that process alive.

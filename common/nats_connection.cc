@@ -25,7 +25,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
     if (s != NATS_OK) return std::unexpected(to_error(s, what));
     return {};
   };
-  Status st = check(natsOptions_SetURL(opts.get(), o.url.c_str()), "setting NATS URL");
+  const TlsClientOptions tls{.ca_file = o.tls_ca_file, .server_name = o.tls_server_name};
+  Status st = configure_tls(opts.get(), o.url, tls);
+  if (st) st = check(natsOptions_SetURL(opts.get(), o.url.c_str()), "setting NATS URL");
   if (st && !o.creds_file.empty()) {
     st = check(natsOptions_SetUserCredentialsFromFiles(opts.get(), o.creds_file.c_str(), nullptr),
                "loading NATS credentials " + o.creds_file);
@@ -65,7 +67,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
     s = natsConnection_Connect(&c->conn_, opts.get());
     if (s != NATS_CONNECTION_AUTH_FAILED && s != NATS_NOT_PERMITTED) break;
   }
-  if (s != NATS_OK && s != NATS_CONNECTION_AUTH_FAILED && s != NATS_NOT_PERMITTED &&
+  // A TLS mismatch is a configuration error, not a server still starting: no background retry.
+  const bool tls_refused = s == NATS_SSL_ERROR || s == NATS_SECURE_CONNECTION_WANTED;
+  if (s != NATS_OK && s != NATS_CONNECTION_AUTH_FAILED && s != NATS_NOT_PERMITTED && !tls_refused &&
       o.retry_on_failed_connect) {
     // The server is not there yet. With a connected callback, connect returns at once and keeps
     // trying in the background (without one, nats.c would retry inside natsConnection_Connect).
@@ -74,8 +78,12 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
     if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;
   }
   if (s != NATS_OK) {
+    const char* detail = nats_GetLastError(nullptr);
     c->closed_ = true;  // nothing to wait for: no connection, no callbacks
-    return std::unexpected(to_error(s, "connecting to " + o.url));
+    Error e{Error::Code::kGeneric,
+            describe_connect_failure(s, detail == nullptr ? "" : detail, o.url, tls)};
+    if (s == NATS_TIMEOUT) e.code = Error::Code::kTimeout;
+    return std::unexpected(std::move(e));
   }
   return c;
 }

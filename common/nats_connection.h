@@ -1,8 +1,9 @@
-// A NATS connection (RAII over natsConnection*), authenticated by a .creds file.
+// A NATS connection (RAII over natsConnection*), authenticated by a .creds file, over TLS with a
+// pinned CA when `tls_ca_file` is set (common/nats_tls.h; plaintext only to loopback URLs).
 //
 // Concurrency: publish/request/flush are safe from any thread (nats.c locks internally). The
 // callbacks in ConnectOptions run on nats.c's own threads: they must only record or hand off.
-// Limitations: one server URL list; TLS is not configured here (loopback and private links only).
+// Limitations: one server URL list and one expected certificate name for all of it.
 #pragma once
 
 #include <nats/nats.h>
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "common/nats_message.h"
+#include "common/nats_tls.h"
 #include "common/result.h"
 
 namespace rmm::nats {
@@ -29,6 +31,10 @@ struct ConnectOptions {
   std::string creds_file;    // JWT + seed; empty means no credentials (refused by our servers)
   std::string name;          // shown in the server's monitoring
   std::string inbox_prefix;  // agents: "_INBOX.<agent id>", the only inbox they may subscribe to
+  // The CA to pin (`nats-ca`): non-empty means TLS required, verified against this CA only.
+  // Empty: plaintext, refused for a non-loopback URL before any connection attempt.
+  std::string tls_ca_file;
+  std::string tls_server_name;  // `nats-tls-name`: the certificate's name; empty: the URL's host
   std::chrono::milliseconds timeout{2000};
   std::chrono::milliseconds reconnect_wait{250};
   int max_reconnect = -1;                // -1: forever

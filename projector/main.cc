@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
         .nats_creds = options->nats_creds,
         .pg_url = options->pg_url,
         .stream = options->stream,
+        .nats_ca = options->nats_ca,
+        .nats_tls_name = options->nats_tls_name,
         .archive = options->control_archive,
         .migrations_dir = options->migrations_dir,
         .batch_size = static_cast<std::size_t>(options->rebuild_batch_size),

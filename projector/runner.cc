@@ -300,6 +300,8 @@ Status Runner::start() {
   nats::ConnectOptions co;
   co.url = options_.nats_url;
   co.creds_file = options_.nats_creds;
+  co.tls_ca_file = options_.nats_ca;
+  co.tls_server_name = options_.nats_tls_name;
   co.name = "rmm-projector";
   co.inbox_prefix = std::string(nats::kProjectorInboxPrefix);
   auto conn = nats::Connection::connect(co);

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "common/install_paths.h"
+#include "common/nats_tls_settings.h"
 
 namespace rmm::projector {
 namespace {
@@ -20,6 +21,8 @@ constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
 constexpr std::array kSettings{
     Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     Setting{"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     Setting{"pg-url", Type::kString, "", "PostgreSQL URL of the read models", -kAny, kAny, true},
     Setting{"stream", Type::kString, "RMM_EVENTS", "JetStream stream to project"},
     Setting{"durable", Type::kString, "projector", "durable pull consumer name"},
@@ -86,6 +89,8 @@ std::span<const config::Setting> settings() {
 Result<ProjectorOptions> options_from(const config::Values& v) {
   ProjectorOptions o{.nats_url = v.str("nats-url"),
                      .nats_creds = v.str("nats-creds"),
+                     .nats_ca = v.str("nats-ca"),
+                     .nats_tls_name = v.str("nats-tls-name"),
                      .pg_url = v.str("pg-url"),
                      .stream = v.str("stream"),
                      .durable = v.str("durable"),

@@ -16,6 +16,8 @@ std::span<const config::Setting> settings();
 struct ProjectorOptions {
   std::string nats_url;
   std::string nats_creds;
+  std::string nats_ca;        // CA to pin (TLS required); empty: plaintext to loopback only
+  std::string nats_tls_name;  // the server certificate's name; empty: the URL's host
   std::string pg_url;
   std::string stream;
   std::string durable;

@@ -4,9 +4,11 @@
 #include <array>
 #include <cstdio>
 
+#include "common/agent_local.h"
 #include "common/config.h"
 #include "common/install_paths.h"
 #include "common/log.h"
+#include "common/nats_tls_settings.h"
 #include "updater/agent_control.h"
 #include "updater/release/manifest.h"
 #include "updater/release/trusted_keys.h"
@@ -17,9 +19,12 @@ namespace {
 using rmm::config::Setting;
 using rmm::config::Type;
 
-constexpr std::array<Setting, 13> kSettings = {{
+constexpr std::array<Setting, 15> kSettings = {{
     {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir, "the agent's state dir"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
+    {"nats-ca", Type::kString, "",
+     "CA file to pin for NATS (TLS required); default <state-dir>/ca.pem when present"},
+    rmm::nats::kNatsTlsNameSetting,
     {"agent-binary", Type::kString, "", "the agent binary to replace", 0, 0, true},
     {"version", Type::kString, "", "the version to install", 0, 0, true},
     {"from-version", Type::kString, "", "the running agent's version (downgrade check)"},
@@ -64,6 +69,8 @@ int main(int argc, char** argv) {
   rmm::updater::UpdateRequest r{
       .state_dir = cfg->str("state-dir"),
       .nats_url = cfg->str("nats-url"),
+      .nats_tls = {.ca_file = rmm::local::agent_nats_ca(cfg->str("state-dir"), cfg->str("nats-ca")),
+                   .server_name = cfg->str("nats-tls-name")},
       .agent_binary = cfg->str("agent-binary"),
       .version = cfg->str("version"),
       .from_version = cfg->str("from-version"),

@@ -122,6 +122,8 @@ UpdateOutcome run_update(const UpdateRequest& r, std::span<const release::Truste
   nats::ConnectOptions opts;
   opts.url = r.nats_url;
   opts.creds_file = (r.state_dir / "agent.creds").string();
+  opts.tls_ca_file = r.nats_tls.ca_file;
+  opts.tls_server_name = r.nats_tls.server_name;
   opts.name = "rmm-updater " + agent->str();
   opts.inbox_prefix = "_INBOX." + agent->str();
   opts.max_reconnect = 10;

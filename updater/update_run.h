@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/nats_tls.h"
 #include "updater/agent_control.h"
 #include "updater/release/signing.h"
 
@@ -20,6 +21,7 @@ namespace rmm::updater {
 struct UpdateRequest {
   std::filesystem::path state_dir;
   std::string nats_url;
+  nats::TlsClientOptions nats_tls;  // the CA the agent pins (<state-dir>/ca.pem) and the name
   std::filesystem::path agent_binary;
   std::string version;
   std::string from_version;

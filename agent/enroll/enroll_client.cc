@@ -9,6 +9,7 @@
 #include "admin/jwt.h"
 #include "admin/nkeys.h"
 #include "agent/commands/command_keys.h"
+#include "common/agent_local.h"
 #include "common/files.h"
 #include "common/nats_connection.h"
 
@@ -79,6 +80,8 @@ Result<std::string> ask(const EnrollOptions& o, const std::string& body) {
   nats::ConnectOptions opts;
   opts.url = o.server;
   opts.creds_file = o.enroll_creds.string();
+  opts.tls_ca_file = local::agent_nats_ca(o.state_dir, o.ca_file.string());
+  opts.tls_server_name = o.tls_server_name;
   opts.name = "rmm-agent enroll";
   // The enrollment credential may subscribe only under this prefix.
   opts.inbox_prefix = std::string(broker::kEnrollInboxPrefix);
@@ -210,6 +213,14 @@ Result<EnrollOutcome> enroll(const EnrollOptions& options, const MachineFacts& f
   // A server that sends none leaves the file as it was.
   if (!accepted->command_keys.empty()) {
     if (auto s = save_command_keys(options.state_dir, accepted->command_keys); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  // The CA the agent and the updater pin from now on: the one this enrollment was answered over.
+  if (!options.ca_file.empty()) {
+    auto pem = files::read_all(options.ca_file);
+    if (!pem) return std::unexpected(with_context(pem.error(), "--ca-file"));
+    if (auto s = files::write_atomic(local::nats_ca_path(options.state_dir), *pem, 0644); !s) {
       return std::unexpected(s.error());
     }
   }

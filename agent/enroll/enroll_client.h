@@ -11,7 +11,8 @@
 // readable agent.creds the machine gets a new id.
 //
 // State directory (0700; files 0600): agent_id, agent.creds (the JWT + the agent's own seed),
-// command_keys (the command keys the reply names: agent/commands/command_keys.h).
+// command_keys (the command keys the reply names: agent/commands/command_keys.h), and ca.pem
+// (0644), the CA the enrollment connected with (`--ca-file`), which the agent then pins.
 // When the identity changes (first enrollment after another identity, or a clone got a new id),
 // the old sequence file is removed and the old outbox is moved aside, because both belong to the
 // old id.
@@ -35,6 +36,11 @@ struct EnrollOptions {
   std::string code;    // the site's enrollment code
   std::filesystem::path state_dir;
   std::filesystem::path enroll_creds;  // the shared enrollment credential
+  // The CA of the server to pin (TLS required), copied to <state_dir>/ca.pem once enrolled.
+  // Empty: <state_dir>/ca.pem of an earlier enrollment when present, else plaintext (loopback
+  // URLs only).
+  std::filesystem::path ca_file;
+  std::string tls_server_name;  // the name in the server's certificate; empty: the URL's host
   std::chrono::milliseconds timeout{30'000};
   const Clock* clock = nullptr;  // the proof's time; null: the real clock
 };

@@ -8,6 +8,7 @@
 #include "common/config.h"
 #include "common/install_paths.h"
 #include "common/log.h"
+#include "common/nats_tls_settings.h"
 
 namespace rmm::agent::enroll {
 namespace {
@@ -17,7 +18,7 @@ using config::Type;
 
 constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
 
-constexpr std::array<Setting, 5> kSettings = {{
+constexpr std::array<Setting, 7> kSettings = {{
     {"server", Type::kString, "", "NATS URL of the GuruRMM broker", -kAny, kAny, true},
     {"code", Type::kString, "", "the site's enrollment code", -kAny, kAny, true},
     {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir,
@@ -25,6 +26,11 @@ constexpr std::array<Setting, 5> kSettings = {{
     {"enroll-creds", Type::kString, "",
      "the shared enrollment credential (default <state-dir>/enroll.creds)"},
     {"timeout", Type::kDuration, "30s", "how long to wait for the answer", 1'000, 600'000},
+    {"ca-file", Type::kString, "",
+     "CA of the server to pin (TLS required); copied to <state-dir>/ca.pem for the agent. "
+     "Default: <state-dir>/ca.pem of an earlier enrollment; without one, plaintext to a "
+     "loopback server only"},
+    nats::kNatsTlsNameSetting,
 }};
 
 }  // namespace
@@ -53,6 +59,8 @@ int run_enroll_command(int argc, const char* const* argv) {
                         .code = cfg->str("code"),
                         .state_dir = cfg->str("state-dir"),
                         .enroll_creds = cfg->str("enroll-creds"),
+                        .ca_file = cfg->str("ca-file"),
+                        .tls_server_name = cfg->str("nats-tls-name"),
                         .timeout = cfg->duration("timeout")};
   if (options.enroll_creds.empty()) options.enroll_creds = options.state_dir / "enroll.creds";
   auto facts = collect_machine_facts();

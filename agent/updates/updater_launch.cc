@@ -26,6 +26,14 @@ Status launch_updater(const UpdaterLaunch& launch, const CommandId& command,
                                    command.str(),
                                    "--from-version",
                                    std::string(kAgentVersion)};
+  if (!launch.nats_tls.ca_file.empty()) {
+    argv.push_back("--nats-ca");
+    argv.push_back(launch.nats_tls.ca_file);
+  }
+  if (!launch.nats_tls.server_name.empty()) {
+    argv.push_back("--nats-tls-name");
+    argv.push_back(launch.nats_tls.server_name);
+  }
   if (!spec.sha256.empty()) {
     argv.push_back("--sha256");
     argv.push_back(spec.sha256);

@@ -8,6 +8,7 @@
 
 #include "common/command_codec.h"
 #include "common/ids.h"
+#include "common/nats_tls.h"
 #include "common/result.h"
 
 namespace rmm::agent::updates {
@@ -16,6 +17,7 @@ struct UpdaterLaunch {
   std::filesystem::path updater;  // rmm-updater, absolute
   std::filesystem::path state_dir;
   std::string nats_url;
+  nats::TlsClientOptions nats_tls;  // passed on, so the updater pins what the agent pins
 };
 
 Status launch_updater(const UpdaterLaunch& launch, const CommandId& command,

@@ -15,6 +15,7 @@
 #include "common/control_plane_events.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "common/nats_tls_settings.h"
 #include "common/pg.h"
 #include "common/service_inboxes.h"
 
@@ -35,6 +36,8 @@ constexpr std::array kCreateUserSettings = {
             "PostgreSQL URL (the auth schema, read-write)"},
     Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL(s)"},
     Setting{"nats-creds", Type::kString, "", "NATS credentials allowed to publish control events"},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     Setting{"log-level", Type::kString, "warn", "debug, info, warn or error"},
 };
 
@@ -101,6 +104,8 @@ int create_user_main(int argc, const char* const* argv) {
                                          .creds_file = v->str("nats-creds"),
                                          .name = "rmm-api-create-user",
                                          .inbox_prefix = std::string(nats::kApiInboxPrefix),
+                                         .tls_ca_file = v->str("nats-ca"),
+                                         .tls_server_name = v->str("nats-tls-name"),
                                          .max_reconnect = 0});
     if (!nc) return error("NATS: " + nc.error().message);
     auto js = nats::JetStream::create(**nc, {});

@@ -58,6 +58,8 @@ Status EnrollResponder::serve() {
   nats::ConnectOptions opts;
   opts.url = options_.nats_url;
   opts.creds_file = options_.nats_creds;
+  opts.tls_ca_file = options_.nats_tls.ca_file;
+  opts.tls_server_name = options_.nats_tls.server_name;
   opts.name = "rmm-api enroll";
   opts.inbox_prefix = std::string(nats::kApiInboxPrefix);
   auto conn = nats::Connection::connect(opts);

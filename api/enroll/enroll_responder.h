@@ -22,6 +22,7 @@
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_service.h"
 #include "common/clock.h"
+#include "common/nats_tls.h"
 #include "common/result.h"
 
 namespace rmm::api::enroll {
@@ -31,7 +32,8 @@ inline constexpr std::string_view kEnrollQueueGroup = "rmm-enroll";
 struct ResponderOptions {
   std::string nats_url;
   std::string nats_creds;  // rmm-api's own (api.creds: answers requests, creates consumers)
-  KeyRevoker revoker;      // revokes the keys a re-enrollment retires (key_revoker.h)
+  nats::TlsClientOptions nats_tls;
+  KeyRevoker revoker;  // revokes the keys a re-enrollment retires (key_revoker.h)
   EnrollServiceOptions service;
 };
 

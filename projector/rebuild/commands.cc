@@ -43,7 +43,9 @@ Result<Session> open_session(const CommandOptions& o, std::string_view prefix) {
   auto conn = nats::Connection::connect({.url = o.nats_url,
                                          .creds_file = o.nats_creds,
                                          .name = "rmm-projector-rebuild",
-                                         .inbox_prefix = std::string(nats::kProjectorInboxPrefix)});
+                                         .inbox_prefix = std::string(nats::kProjectorInboxPrefix),
+                                         .tls_ca_file = o.nats_ca,
+                                         .tls_server_name = o.nats_tls_name});
   if (!conn) return std::unexpected(with_context(conn.error(), "nats-url"));
   s.nats = std::move(*conn);
   s.schema = scratch_schema_name(prefix);

@@ -16,6 +16,7 @@ namespace rmm::projector::rebuild {
 
 struct CommandOptions {
   std::string nats_url, nats_creds, pg_url, stream;
+  std::string nats_ca, nats_tls_name;   // TLS: the CA to pin and the name to check (nats_tls.h)
   std::string archive = "RMM_CONTROL";  // the control events aged out of `stream` (empty: none)
   std::filesystem::path migrations_dir;
   std::size_t batch_size = 8192;

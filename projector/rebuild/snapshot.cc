@@ -250,7 +250,9 @@ int run_snapshot(const SnapshotOptions& o, const std::atomic<bool>& stop) {
   auto nats = nats::Connection::connect({.url = o.base.nats_url,
                                          .creds_file = o.base.nats_creds,
                                          .name = "rmm-snapshot",
-                                         .inbox_prefix = std::string(nats::kProjectorInboxPrefix)});
+                                         .inbox_prefix = std::string(nats::kProjectorInboxPrefix),
+                                         .tls_ca_file = o.base.nats_ca,
+                                         .tls_server_name = o.base.nats_tls_name});
   if (!nats) {
     log::error("snapshot.failed", {{"error", with_context(nats.error(), "nats-url").message}});
     return 1;

@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/temp_dir.h"
+#include "tests/fixtures/tls_certs.h"
 
 using namespace rmm;
 namespace fs = std::filesystem;
@@ -55,6 +56,7 @@ TEST_CASE("rmm-admin init, render-config and agent-credential") {
   REQUIRE(conf.has_value());
   CHECK(conf->find("listen: 127.0.0.1:4555") != std::string::npos);
   CHECK(conf->find(home + "/nats/jetstream") != std::string::npos);
+  CHECK(conf->find("tls {") == std::string::npos);  // no certificate: plaintext, on loopback
 
   std::string state = (dir / "state").string();
   REQUIRE(run_admin(dir, {"agent-credential", "--home", home, "--state-dir", state}, &out) == 0);
@@ -133,4 +135,49 @@ TEST_CASE("rmm-admin command keys: init, new, activate, retire") {
   CHECK(out.find(second + " ") == 0);
   CHECK(out.find(" active\n") != std::string::npos);
   CHECK(run_admin(dir, {"command-key-retire", "--home", home, "--key-id", second}, &out) != 0);
+}
+
+TEST_CASE("render-config: a TLS block with a certificate; plaintext refused off loopback") {
+  test::TempDir dir("admin-cli-tls");
+  std::string home = (dir / "home").string();
+  REQUIRE(run_admin(dir, {"init", "--home", home}, nullptr) == 0);
+  auto tls = test::make_tls_files(dir / "tls");
+  std::string out;
+  fs::path conf_path = dir / "server.conf";
+
+  // Anything but loopback without a certificate would let plaintext leave the machine.
+  CHECK(run_admin(dir,
+                  {"render-config", "--home", home, "--nats-port", "4555", "--nats-host", "0.0.0.0",
+                   "--out", conf_path.string()},
+                  &out) != 0);
+  CHECK(out.find("refusing to listen on 0.0.0.0 without TLS") != std::string::npos);
+  CHECK_FALSE(fs::exists(conf_path));
+  // A certificate without its key is a mistake, not plaintext.
+  CHECK(run_admin(dir,
+                  {"render-config", "--home", home, "--nats-port", "4555", "--tls-cert",
+                   tls.cert.string(), "--out", conf_path.string()},
+                  &out) != 0);
+  CHECK(out.find("tls-cert and tls-key go together") != std::string::npos);
+  CHECK(run_admin(dir,
+                  {"render-config", "--home", home, "--nats-port", "4555", "--tls-cert",
+                   (dir / "missing.pem").string(), "--tls-key", tls.key.string(), "--out",
+                   conf_path.string()},
+                  &out) != 0);
+  CHECK(out.find("no such file") != std::string::npos);
+
+  REQUIRE(run_admin(dir,
+                    {"render-config", "--home", home, "--nats-port", "4555", "--nats-host",
+                     "0.0.0.0", "--nats-monitor-port", "8555", "--tls-cert", tls.cert.string(),
+                     "--tls-key", tls.key.string(), "--out", conf_path.string()},
+                    &out) == 0);
+  auto conf = files::read_all(conf_path);
+  REQUIRE(conf.has_value());
+  CHECK(conf->find("listen: 0.0.0.0:4555\n") != std::string::npos);
+  CHECK(conf->find("http: 127.0.0.1:8555\n") != std::string::npos);  // the monitor stays local
+  CHECK(conf->find("tls {\n") != std::string::npos);
+  CHECK(conf->find("cert_file: \"" + tls.cert.string() + "\"\n") != std::string::npos);
+  CHECK(conf->find("key_file: \"" + tls.key.string() + "\"\n") != std::string::npos);
+  CHECK(conf->find("timeout: 5\n") != std::string::npos);
+  CHECK(conf->find("allow_non_tls") == std::string::npos);
+  CHECK(conf->find("@@") == std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/enroll/key_revoker.h"
+#include "common/agent_local.h"
 #include "common/event_codec.h"
 #include "common/files.h"
 #include "common/pg.h"
@@ -26,17 +27,21 @@ T value_or_throw(Result<T> r, std::string_view what) {
 
 }  // namespace
 
-EnrollStack::EnrollStack() {
+EnrollStack::EnrollStack(EnrollStackOptions options)
+    : nats_(NatsServerOptions{.tls = options.tls}) {
   auto& pg = PostgresFixture::shared();
   db_url_ = pg.create_database(pg.unique_name("enroll"));
   projector_ =
       Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
                       .args = {"--nats-url=" + nats_.url(),
                                "--nats-creds=" + nats_.identity().projector_creds().string(),
-                               "--pg-url=" + db_url_, "--fetch-timeout=200ms", "--http-port=0"},
+                               "--nats-ca=" + nats_.tls().ca_file, "--pg-url=" + db_url_,
+                               "--fetch-timeout=200ms", "--http-port=0"},
                       .log_file = dir_ / "projector.log"});
 
-  nats::ConnectOptions opts{.url = nats_.url(), .creds_file = nats_.services_creds().string()};
+  nats::ConnectOptions opts{.url = nats_.url(),
+                            .creds_file = nats_.services_creds().string(),
+                            .tls_ca_file = nats_.tls().ca_file};
   services_ = value_or_throw(nats::Connection::connect(opts), "services connect");
   js_ = value_or_throw(nats::JetStream::create(*services_, {}), "jetstream");
   pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
@@ -70,6 +75,7 @@ EnrollStack::EnrollStack() {
   api::enroll::ResponderOptions responder_options{
       .nats_url = nats_.url(),
       .nats_creds = nats_.identity().api_creds().string(),
+      .nats_tls = nats_.tls(),
       .revoker = api::enroll::home_key_revoker(
           {.home = nats_.home(), .nats_config = nats_.config_path(), .pid_file = pid_file},
           real_clock())};
@@ -122,6 +128,7 @@ agent::enroll::EnrollOptions EnrollStack::options(const std::string& code,
           .code = code,
           .state_dir = state_dir,
           .enroll_creds = nats_.identity().enroll_creds(),
+          .ca_file = nats_.tls().ca_file,
           .timeout = 15s};
 }
 
@@ -155,6 +162,7 @@ Status publish_as_agent(const std::string& url, const fs::path& state_dir, const
   nats::ConnectOptions opts{.url = url,
                             .creds_file = (state_dir / "agent.creds").string(),
                             .inbox_prefix = "_INBOX." + id.str(),
+                            .tls_ca_file = local::agent_nats_ca(state_dir, ""),
                             .max_reconnect = 0};
   auto conn = nats::Connection::connect(opts);
   if (!conn) return std::unexpected(conn.error());

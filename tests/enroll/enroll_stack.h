@@ -21,9 +21,13 @@
 
 namespace rmm::test {
 
+struct EnrollStackOptions {
+  bool tls = false;  // nats-server requires TLS; every client here pins its CA
+};
+
 class EnrollStack {
  public:
-  EnrollStack();
+  explicit EnrollStack(EnrollStackOptions options = {});
   ~EnrollStack();
 
   NatsServerFixture& nats() { return nats_; }

@@ -14,6 +14,8 @@
 #include "common/files.h"
 #include "common/signing.h"
 #include "tests/enroll/enroll_stack.h"
+#include "tests/fixtures/stream_reader.h"
+#include "tests/fixtures/tls_certs.h"
 
 using namespace rmm;
 using namespace rmm::test;
@@ -226,31 +228,76 @@ TEST_CASE("the enrollment credential can only ask to enroll") {
   CHECK(c.async_error_count() == errors);
 }
 
-TEST_CASE("rmm-agent enroll: prints the id on success, the reason on refusal") {
-  EnrollStack stack;
+TEST_CASE("rmm-agent enroll over TLS: pins --ca-file, prints the id, then the agent reports") {
+  // TLS on every hop: nats-server requires it, the projector and the responder pin its CA, and
+  // so does the agent once enrolled with --ca-file.
+  EnrollStack stack({.tls = true});
+  const auto& tls = stack.nats().tls_files();
   fs::path state = stack.dir() / "agent-bin";
-  auto run = [&](const std::string& code, const std::string& log) {
+  auto run = [&](const std::string& code, const std::string& log, const fs::path& state_dir,
+                 std::vector<std::string> extra) {
+    std::vector<std::string> args = {"enroll",
+                                     "--server",
+                                     stack.nats().url(),
+                                     "--code",
+                                     code,
+                                     "--state-dir",
+                                     state_dir.string(),
+                                     "--enroll-creds",
+                                     stack.nats().identity().enroll_creds().string()};
+    args.insert(args.end(), extra.begin(), extra.end());
     auto p = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-agent",
-                             .args = {"enroll", "--server", stack.nats().url(), "--code", code,
-                                      "--state-dir", state.string(), "--enroll-creds",
-                                      stack.nats().identity().enroll_creds().string()},
+                             .args = args,
                              .log_file = stack.dir() / log});
     auto rc = p.wait(60s);
     auto text = files::read_all(stack.dir() / log);
     return std::pair{rc.value_or(-1), text.value_or("")};
   };
-  auto [rc, out] = run(stack.new_code(), "ok.log");
-  CHECK(rc == 0);
+  // Without a CA, or with another one, nothing is sent: the cause is named.
+  {
+    auto [rc, out] = run(stack.new_code(), "plain.log", stack.dir() / "plain", {});
+    CHECK(rc == 1);
+    CHECK_MESSAGE(out.find("the server requires TLS, but no nats-ca is set") != std::string::npos,
+                  out);
+    TempDir other("other-ca");
+    auto other_files = make_tls_files(other.path());
+    auto [rc2, out2] = run(stack.new_code(), "wrong-ca.log", stack.dir() / "wrong-ca",
+                           {"--ca-file", other_files.ca.string()});
+    CHECK(rc2 == 1);
+    CHECK_MESSAGE(out2.find("not signed by the pinned CA") != std::string::npos, out2);
+    CHECK_FALSE(fs::exists(stack.dir() / "wrong-ca" / "ca.pem"));
+    CHECK_FALSE(fs::exists(stack.dir() / "wrong-ca" / "agent_id"));
+  }
+  auto [rc, out] = run(stack.new_code(), "ok.log", state, {"--ca-file", tls.ca.string()});
+  CHECK_MESSAGE(rc == 0, out);
   auto id = files::read_all(state / "agent_id");
   REQUIRE(id.has_value());
   CHECK(out.find(*id) != std::string::npos);  // printed on stdout
+  // The CA is the agent's from now on: readable by all (it is public), written whole.
+  CHECK(files::read_all(state / "ca.pem").value_or("a") == files::read_all(tls.ca).value_or("b"));
+  struct stat st {};
+  REQUIRE(::stat((state / "ca.pem").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0644);
   // The reply's command keys are the ones the agent trusts from now on.
   auto trusted = files::read_all(state / "command_keys");
   REQUIRE(trusted.has_value());
   CHECK(*trusted == signing::format_trusted_keys(stack.nats().command_signer().trusted));
 
-  auto [bad_rc, bad_out] = run(stack.new_code(-1min), "expired.log");
+  // Re-enrolling needs no --ca-file: the state's ca.pem is pinned.
+  auto [bad_rc, bad_out] = run(stack.new_code(-1min), "expired.log", state, {});
   CHECK(bad_rc == 1);
-  CHECK(bad_out.find("code_expired") != std::string::npos);
+  CHECK_MESSAGE(bad_out.find("code_expired") != std::string::npos, bad_out);
   CHECK(files::read_all(state / "agent_id").value_or("") == *id);  // a refusal changes nothing
+
+  // The agent itself, given no CA setting, pins <state>/ca.pem; its events arrive.
+  auto agent_id = AgentId::parse(id->substr(0, id->find('\n')));
+  REQUIRE(agent_id.has_value());
+  auto agent = Process::start(
+      {.program = std::string(RMM_BIN_DIR) + "/rmm-agent",
+       .args = {"--state-dir", state.string(), "--nats-url", stack.nats().url(),
+                "--heartbeat-interval", "1s", "--metrics-interval", "1h", "--updater="},
+       .log_file = stack.dir() / "agent.log"});
+  auto events = read_agent_events(stack.nats(), *agent_id, 2, 30s);
+  CHECK_MESSAGE(events.size() >= 2, files::read_all(stack.dir() / "agent.log").value_or(""));
+  CHECK(agent.terminate() == 0);
 }

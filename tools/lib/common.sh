@@ -57,6 +57,12 @@ load_settings() {
   API_CREDS=$RMM_HOME/nats/api.creds
   PROJECTOR_CREDS=$RMM_HOME/nats/projector.creds
   ROLLOUT_CREDS=$RMM_HOME/nats/rollout.creds
+  # The stack's private CA and server certificate (admin/gururmm-certs; tls_up in stack.sh):
+  # every NATS client pins NATS_CA. RMM_NATS_TLS=0 keeps NATS plaintext on loopback, for the
+  # fleet simulator (tools/sim speaks NATS without TLS); give it to status and down too.
+  TLS_DIR=$RMM_HOME/tls
+  NATS_CA=$TLS_DIR/ca.pem
+  [[ ${RMM_NATS_TLS:-1} != 0 ]] || NATS_CA=''
   PGPASS_FILE=$SECRETS_DIR/pgpass
   local p key value
   declare -gA SAVED_PORTS=() EXPLICIT_PORTS=()

@@ -79,19 +79,30 @@ already_running() {
   fi
 }
 
+# tls_up: the stack's private CA and a server certificate for 127.0.0.1 and localhost in
+# $TLS_DIR (made once; reissued when the names change or it nears expiry). nats-server requires
+# TLS with it, and every NATS client pins the CA (docs/operations.md, "TLS").
+tls_up() {
+  info "tls: CA and server certificate in $TLS_DIR"
+  "$RMM_REPO/admin/gururmm-certs" ensure --dir "$TLS_DIR" --name 127.0.0.1 --name localhost \
+    >>"$LOG_DIR/admin.log" 2>&1 || { log_tail "$LOG_DIR/admin.log"; die "gururmm-certs ensure failed"; }
+}
+
 nats_up() {
   info "nats: identity and config in $RMM_HOME/nats"
   admin init --home "$RMM_HOME" >>"$LOG_DIR/admin.log" 2>&1 ||
     { log_tail "$LOG_DIR/admin.log"; die "rmm-admin init failed"; }
   mkdir -p "$RMM_HOME/nats"
   if ! already_running nats; then
+    local -a tls=()
+    [[ -z $NATS_CA ]] || tls=(--tls-cert "$TLS_DIR/server.pem" --tls-key "$TLS_DIR/server.key")
     admin render-config --home "$RMM_HOME" --nats-port "$RMM_NATS_PORT" \
       --nats-monitor-port "$RMM_NATS_MONITOR_PORT" --out "$RMM_HOME/nats/nats-server.conf" \
-      >>"$LOG_DIR/admin.log" 2>&1 ||
+      "${tls[@]}" >>"$LOG_DIR/admin.log" 2>&1 ||
       { log_tail "$LOG_DIR/admin.log"; die "rmm-admin render-config failed"; }
     ensure_port_free "$RMM_NATS_PORT" RMM_NATS_PORT
     ensure_port_free "$RMM_NATS_MONITOR_PORT" RMM_NATS_MONITOR_PORT
-    info "nats: starting on 127.0.0.1:$RMM_NATS_PORT (monitor $RMM_NATS_MONITOR_PORT)"
+    info "nats: starting on 127.0.0.1:$RMM_NATS_PORT, ${NATS_CA:+TLS required}${NATS_CA:-plaintext (RMM_NATS_TLS=0)} (monitor $RMM_NATS_MONITOR_PORT)"
     start_bg nats nats-server "$LOG_DIR/nats.log" "$NATS_SERVER_BIN" \
       -c "$RMM_HOME/nats/nats-server.conf"
   fi
@@ -105,7 +116,7 @@ nats_up() {
   local out rc=0
   # Limits: RMM_* settings of the caller's shell (RMM_EVENTS_MAX_BYTES, RMM_STORAGE_BUDGET...)
   # reach rmm-admin; otherwise a new stream gets its share of half the store's free disk.
-  out=$(admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" \
+  out=$(admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --nats-ca="$NATS_CA" \
     --streams-dir "$RMM_REPO/broker-config/streams" --jetstream-dir "$RMM_HOME/nats/jetstream" \
     2>&1) || rc=$?
   printf '%s\n' "$out" >>"$LOG_DIR/admin.log"
@@ -119,7 +130,7 @@ services_up() {
     info "projector: starting (metrics and health on $PROJECTOR_URL)"
     start_bg projector rmm-projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$PROJECTOR_CREDS" \
-      --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$RMM_PROJECTOR_PORT" \
+      --nats-ca="$NATS_CA" --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$RMM_PROJECTOR_PORT" \
       --migrations-dir "$RMM_REPO/projector/migrations"
   fi
   if ! already_running api; then
@@ -127,7 +138,8 @@ services_up() {
     info "api: starting on $API_URL"
     start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" --pg-url "$PG_URL" \
-      --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --enroll-home "$RMM_HOME" \
+      --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --nats-ca="$NATS_CA" \
+      --enroll-home "$RMM_HOME" \
       --command-keys "$RMM_HOME/command-keys" \
       --web-dir "$RMM_REPO/api/web/dist"
   fi
@@ -136,7 +148,7 @@ services_up() {
     info "rollout: starting the rollout controller"
     start_bg rollout rmm-release "$LOG_DIR/rollout.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-release" rollout-controller --pg-url "$PG_URL" --nats-url "$NATS_URL" \
-      --nats-creds "$ROLLOUT_CREDS" --command-keys "$RMM_HOME/command-keys"
+      --nats-creds "$ROLLOUT_CREDS" --nats-ca="$NATS_CA" --command-keys "$RMM_HOME/command-keys"
   fi
   local i
   for ((i = 0; i < 120; i++)); do
@@ -162,7 +174,8 @@ owner_up() {
     rc=0
     PGPASSFILE=$PGPASS_FILE "$RMM_BIN/rmm-api" create-user --if-no-user --username admin \
       --role owner --display-name "Administrator" --password-file "$tmp" --pg-url "$PG_URL" \
-      --nats-url "$NATS_URL" --nats-creds "$API_CREDS" >>"$LOG_DIR/admin.log" 2>&1 || rc=$?
+      --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --nats-ca="$NATS_CA" \
+      >>"$LOG_DIR/admin.log" 2>&1 || rc=$?
     ((rc == 1)) || break
     sleep 0.5
   done
@@ -202,7 +215,8 @@ default_site() {
     return 0
   fi
   mkdir -p "$RMM_HOME/tenancy"
-  local -a ctl=(--nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --pg-url "$PG_URL")
+  local -a ctl=(--nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --nats-ca="$NATS_CA"
+    --pg-url "$PG_URL")
   client=$(PGPASSFILE=$PGPASS_FILE admin create-client --name "Default client" "${ctl[@]}" \
     2>>"$LOG_DIR/admin.log") || { log_tail "$LOG_DIR/admin.log"; die "rmm-admin create-client failed"; }
   site=$(PGPASSFILE=$PGPASS_FILE admin create-site --client "$client" --name "Default site" \
@@ -218,14 +232,15 @@ enroll_local_agent() {
   local site code i out rc
   site=$(default_site)
   code=$(PGPASSFILE=$PGPASS_FILE admin create-enrollment-code --site "$site" --ttl 1h \
-    --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --pg-url "$PG_URL" 2>>"$LOG_DIR/admin.log") ||
+    --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --nats-ca="$NATS_CA" --pg-url "$PG_URL" \
+    2>>"$LOG_DIR/admin.log") ||
     { log_tail "$LOG_DIR/admin.log"; die "rmm-admin create-enrollment-code failed"; }
   info "agent: enrolling with a code for site $site"
   # The API's responder subscribes just after /healthz answers: retry while nobody answers.
   for ((i = 0; i < 20; i++)); do
     rc=0
     out=$(RMM_CODE=$code "$RMM_BIN/rmm-agent" enroll --server "$NATS_URL" --state-dir "$1" \
-      --enroll-creds "$RMM_HOME/nats/enroll.creds" 2>&1) || rc=$?
+      --enroll-creds "$RMM_HOME/nats/enroll.creds" --ca-file="$NATS_CA" 2>&1) || rc=$?
     printf '%s\n' "$out" >>"$LOG_DIR/admin.log"
     if ((rc == 0)) || [[ $out != *"no enrollment responder"* ]]; then break; fi
     sleep 0.5
@@ -252,8 +267,10 @@ agent_up() {
       >>"$LOG_DIR/admin.log" 2>&1 || die "rmm-agent trust-command-keys failed"
   fi
   info "agent: starting ($AGENT_ID)"
+  # It pins $state/ca.pem, which enrollment copied from NATS_CA; an agent enrolled before the
+  # stack had TLS has none, so it is given the CA here.
   start_bg agent rmm-agent "$LOG_DIR/agent.log" "$RMM_BIN/rmm-agent" --state-dir "$state" \
-    --nats-url "$NATS_URL"
+    --nats-url "$NATS_URL" --nats-ca="$NATS_CA"
 }
 
 write_env_file() {
@@ -268,6 +285,7 @@ write_env_file() {
     printf 'export PGPASSFILE=%q\n' "$PGPASS_FILE"
     printf 'export RMM_API_URL=%q\n' "$API_URL"
     printf 'export RMM_NATS_CREDS=%q\n' "$NATS_CREDS"
+    printf 'export RMM_NATS_CA=%q\n' "$NATS_CA"
     if [[ -s $RMM_HOME/admin-password ]]; then
       printf 'export RMM_ADMIN_USER=admin\n'
       printf 'export RMM_ADMIN_PASSWORD_FILE=%q\n' "$RMM_HOME/admin-password"
@@ -308,6 +326,7 @@ cmd_up() {
     die "nats-server not found: run 'tools/rmm setup'"
   require_cmd curl curl
   save_ports
+  tls_up
   pg_up
   nats_up
   services_up
@@ -410,7 +429,7 @@ streams_status() {
   component_pid nats nats-server >/dev/null || return 0
   [[ -x $RMM_BIN/rmm-admin && -f $NATS_CREDS ]] || return 0
   local out rc=0
-  out=$(admin stream-usage --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" \
+  out=$(admin stream-usage --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --nats-ca="$NATS_CA" \
     --streams-dir "$RMM_REPO/broker-config/streams" 2>&1) || rc=$?
   printf '\n%s\n' "$out"
   return "$rc"

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "common/nats_tls_settings.h"
 #include "common/pg.h"
 #include "common/service_inboxes.h"
 #include "common/shutdown.h"
@@ -50,11 +51,13 @@ constexpr std::array<Setting, 9> kSign = {{
     {"chunk-size", Type::kInt, "262144", "bytes per chunk", 1024, 8 << 20},
     {"out", Type::kString, "", "manifest file to write (and <out>.sig)", 0, 0, true},
 }};
-constexpr std::array<Setting, 4> kPublish = {{
+constexpr std::array<Setting, 6> kPublish = {{
     {"manifest", Type::kString, "", "the manifest file (its .sig next to it)", 0, 0, true},
     {"artifact", Type::kString, "", "the agent binary", 0, 0, true},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
 }};
 constexpr std::array<Setting, 3> kVerify = {{
     {"manifest", Type::kString, "", "the manifest file (its .sig next to it)", 0, 0, true},
@@ -62,7 +65,7 @@ constexpr std::array<Setting, 3> kVerify = {{
     {"public-key", Type::kString, "", "hex Ed25519 public key to check against", 0, 0, true},
 }};
 
-constexpr std::array<Setting, 11> kRolloutCreate = {{
+constexpr std::array<Setting, 13> kRolloutCreate = {{
     {"version", Type::kString, "", "the release to roll out", 0, 0, true},
     {"platform", Type::kString, "linux", "linux, windows or macos"},
     {"arch", Type::kString, "x86_64", "x86_64 or aarch64"},
@@ -76,13 +79,17 @@ constexpr std::array<Setting, 11> kRolloutCreate = {{
     {"halt-failed", Type::kInt, "20", "percent of a ring failed that halts the rollout", 1, 100},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-creds", Type::kString, "", "services credential", 0, 0, true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     {"log-level", Type::kString, "info", "debug, info, warn or error"},
 }};
-constexpr std::array<Setting, 7> kController = {{
+constexpr std::array<Setting, 9> kController = {{
     {"pg-url", Type::kString, "", "the read models' database", 0, 0, true},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-creds", Type::kString, "", "the rollout controller's credential (rollout.creds)", 0, 0,
      true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     {"command-keys", Type::kString, "",
      "the command keys directory (<home>/command-keys): update_agent commands are signed", 0, 0,
      true},
@@ -174,6 +181,8 @@ int publish(const config::Values& cfg) {
   nats::ConnectOptions opts;
   opts.url = cfg.str("nats-url");
   opts.creds_file = cfg.str("nats-creds");
+  opts.tls_ca_file = cfg.str("nats-ca");
+  opts.tls_server_name = cfg.str("nats-tls-name");
   opts.name = "rmm-release";
   auto conn = nats::Connection::connect(opts);
   if (!conn) return report(conn.error());
@@ -201,6 +210,8 @@ Result<std::unique_ptr<nats::Connection>> services(const config::Values& cfg) {
   nats::ConnectOptions opts;
   opts.url = cfg.str("nats-url");
   opts.creds_file = cfg.str("nats-creds");
+  opts.tls_ca_file = cfg.str("nats-ca");
+  opts.tls_server_name = cfg.str("nats-tls-name");
   opts.name = "rmm-release";
   opts.inbox_prefix = std::string(nats::kRolloutInboxPrefix);
   return nats::Connection::connect(opts);

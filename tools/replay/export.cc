@@ -44,6 +44,8 @@ Result<ExportStats> run_export(const ExportOptions& options) {
   auto conn = nats::Connection::connect({.url = options.nats_url,
                                          .creds_file = options.nats_creds,
                                          .name = "rmm-replay",
+                                         .tls_ca_file = options.nats_ca,
+                                         .tls_server_name = options.nats_tls_name,
                                          .max_reconnect = 60});
   if (!conn) return std::unexpected(conn.error());
   auto reader = OrderedReader::open(**conn, {.stream = options.stream,

@@ -10,8 +10,11 @@
 namespace rmm::replay {
 
 Result<ImportStats> run_import(const ImportOptions& options) {
-  auto conn = nats::Connection::connect(
-      {.url = options.nats_url, .creds_file = options.nats_creds, .name = "rmm-replay-import"});
+  auto conn = nats::Connection::connect({.url = options.nats_url,
+                                         .creds_file = options.nats_creds,
+                                         .name = "rmm-replay-import",
+                                         .tls_ca_file = options.nats_ca,
+                                         .tls_server_name = options.nats_tls_name});
   if (!conn) return std::unexpected(conn.error());
   std::atomic<std::uint64_t> acked{0}, duplicates{0}, failed{0};
   std::string first_error;

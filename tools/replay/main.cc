@@ -18,6 +18,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/nats_tls_settings.h"
 #include "tools/replay/replay.h"
 #include "tools/replay/snapshot.h"
 
@@ -30,6 +31,8 @@ using Type = config::Type;
 constexpr std::array kExportSettings{
     Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     Setting{"nats-creds", Type::kString, "", "services user .creds file", 0, 0, true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     Setting{"stream", Type::kString, "RMM_EVENTS", "stream to read"},
     Setting{"format", Type::kString, "jsonl", "jsonl (every field), csv (metrics) or raw"},
     Setting{"csv-detail", Type::kString, "",
@@ -50,6 +53,8 @@ constexpr std::array kExportSettings{
 constexpr std::array kImportSettings{
     Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     Setting{"nats-creds", Type::kString, "", "services user .creds file", 0, 0, true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     Setting{"input", Type::kString, "-", "raw archive written by --format raw; - is stdin"},
     Setting{"quiet", Type::kBool, "false", "no summary on stderr"},
 };
@@ -78,6 +83,8 @@ int run_export_command(int argc, char** argv) {
   replay::ExportOptions o;
   o.nats_url = values->str("nats-url");
   o.nats_creds = values->str("nats-creds");
+  o.nats_ca = values->str("nats-ca");
+  o.nats_tls_name = values->str("nats-tls-name");
   o.stream = values->str("stream");
   auto format = replay::parse_format(values->str("format"));
   if (!format) return usage_error(format.error().message);
@@ -163,6 +170,8 @@ int run_import_command(int argc, char** argv) {
   }
   auto stats = replay::run_import({.nats_url = values->str("nats-url"),
                                    .nats_creds = values->str("nats-creds"),
+                                   .nats_ca = values->str("nats-ca"),
+                                   .nats_tls_name = values->str("nats-tls-name"),
                                    .in = in,
                                    .progress = !values->flag("quiet")});
   if (in != stdin) std::fclose(in);

@@ -17,6 +17,8 @@ Result<Format> parse_format(std::string_view text);
 struct ExportOptions {
   std::string nats_url;
   std::string nats_creds;
+  std::string nats_ca;  // TLS: CA to pin and the server's name (common/nats_tls.h)
+  std::string nats_tls_name;
   std::string stream = "RMM_EVENTS";
   Format format = Format::kJsonl;
   std::string csv_detail;
@@ -39,6 +41,8 @@ Result<ExportStats> run_export(const ExportOptions& options);
 struct ImportOptions {
   std::string nats_url;
   std::string nats_creds;
+  std::string nats_ca;
+  std::string nats_tls_name;
   std::FILE* in = stdin;
   bool progress = true;
 };

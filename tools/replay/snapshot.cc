@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/install_paths.h"
 #include "common/log.h"
+#include "common/nats_tls_settings.h"
 #include "common/time_text.h"
 #include "projector/rebuild/snapshot.h"
 
@@ -19,6 +20,8 @@ using Type = config::Type;
 constexpr std::array kSnapshotSettings{
     Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server URL"},
     Setting{"nats-creds", Type::kString, "", "services user .creds file", 0, 0, true},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
     Setting{"pg-url", Type::kString, "", "the read models' database", 0, 0, true},
     Setting{"stream", Type::kString, "RMM_EVENTS", "stream to replay"},
     Setting{"control-archive", Type::kString, "RMM_CONTROL",
@@ -72,6 +75,8 @@ int run_snapshot_command(int argc, char** argv, const std::atomic<bool>& stop) {
                .nats_creds = values->str("nats-creds"),
                .pg_url = values->str("pg-url"),
                .stream = values->str("stream"),
+               .nats_ca = values->str("nats-ca"),
+               .nats_tls_name = values->str("nats-tls-name"),
                .archive = values->str("control-archive"),
                .migrations_dir = values->str("migrations-dir"),
                .batch_size = static_cast<std::size_t>(values->integer("batch-size")),

@@ -14,7 +14,9 @@ agents=${2:-10000}
 home=$(mktemp -d "${TMPDIR:-/tmp}/rmm-web-bench.XXXXXX")
 chmod 0755 "$home"
 sim_pid=''
-export RMM_HOME=$home RMM_SKIP_BUILD=1
+# rmm-sim speaks the NATS protocol itself, without TLS: this stack's NATS stays plaintext on
+# loopback (docs/operations.md, "TLS").
+export RMM_HOME=$home RMM_SKIP_BUILD=1 RMM_NATS_TLS=0
 RMM_BUILD_DIR=$(realpath --relative-to="$repo" "$build")
 export RMM_BUILD_DIR
 read -r RMM_NATS_PORT RMM_NATS_MONITOR_PORT RMM_PG_PORT RMM_API_PORT < <(node -e '

@@ -100,7 +100,7 @@ RMM_CODE=$code HOSTILE=$hostile B=$build/bin H=$home unshare "${userns[@]}" --ut
     printf %s "$HOSTILE" >/proc/sys/kernel/hostname || exit 1
     mount --bind "$H/hostile/machine-id" /etc/machine-id || exit 1
     "$B/rmm-agent" enroll --server "$RMM_NATS_URL" --state-dir "$H/hostile/state" \
-      --enroll-creds "$H/nats/enroll.creds" || exit 1
+      --enroll-creds "$H/nats/enroll.creds" --ca-file="$RMM_NATS_CA" || exit 1
     unset RMM_CODE
     exec "$B/rmm-agent" --state-dir "$H/hostile/state" --nats-url "$RMM_NATS_URL"' \
   >>"$home/logs/hostile-agent.log" 2>&1 &
