@@ -164,6 +164,9 @@ TEST_CASE("installed server: gururmm-setup, units' ExecStart, healthy, set up ag
   CHECK(slurp(etc / "api.env").find("RMM_LISTEN=127.0.0.1:" + std::to_string(api_port)) !=
         std::string::npos);
   CHECK(fs::exists(fs::path("/var/lib/gururmm/downloads") / agent_deb().filename()));
+  // Every client of the broker must speak TLS, pinned to the installation's CA.
+  CHECK(slurp(etc / "nats/nats-server.conf").find("cert_file") != std::string::npos);
+  CHECK(slurp(etc / "api.env").find("RMM_NATS_CA=/etc/gururmm/tls/ca.pem") != std::string::npos);
   fs::create_directories("/run/gururmm-nats");
   REQUIRE(sh("chown gururmm:gururmm /run/gururmm-nats").code == 0);
 
