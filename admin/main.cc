@@ -23,11 +23,8 @@
 #include "common/config.h"
 #include "common/files.h"
 #include "common/ids.h"
+#include "common/install_paths.h"
 #include "common/nats_tls_settings.h"
-
-#ifndef RMM_SOURCE_DIR
-#error "RMM_SOURCE_DIR must be defined by the build"
-#endif
 
 namespace {
 
@@ -66,7 +63,7 @@ constexpr Setting kApplySettings[] = {
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
     rmm::nats::kNatsCaSetting,
     rmm::nats::kNatsTlsNameSetting,
-    {"streams-dir", Type::kString, RMM_SOURCE_DIR "/broker-config/streams",
+    {"streams-dir", Type::kString, rmm::install_paths::kStreamsDir,
      "directory of stream definitions (*.json)"},
     {"timeout", Type::kDuration, "5s", "per-request timeout", 100, 600'000},
     {"storage-budget", Type::kSize, "0",
@@ -100,7 +97,7 @@ constexpr Setting kUsageSettings[] = {
     {"nats-creds", Type::kString, "", "services user .creds file", -kAny, kAny, true},
     rmm::nats::kNatsCaSetting,
     rmm::nats::kNatsTlsNameSetting,
-    {"streams-dir", Type::kString, RMM_SOURCE_DIR "/broker-config/streams",
+    {"streams-dir", Type::kString, rmm::install_paths::kStreamsDir,
      "directory of stream definitions (*.json): the streams to report"},
     {"warn-at", Type::kInt, "80", "warn when a discard-new stream is this % full", 1, 100},
 };

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "common/install_paths.h"
 #include "common/nats_tls_settings.h"
 
 namespace rmm::agent {
@@ -11,7 +12,8 @@ using config::Setting;
 using config::Type;
 
 constexpr std::array<Setting, 15> kSettings = {{
-    {"state-dir", Type::kString, "/var/lib/gururmm", "agent state: identity, credential, outbox"},
+    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir,
+     "agent state: identity, credential, outbox"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-ca", Type::kString, "",
      "CA file to pin for NATS (TLS required); default <state-dir>/ca.pem when enrollment wrote "
@@ -32,7 +34,7 @@ constexpr std::array<Setting, 15> kSettings = {{
     {"command-output-cap", Type::kInt, "1048576",
      "bytes kept per output stream of a command that names no cap", 1024, 16 << 20},
     {"log-level", Type::kString, "info", "debug, info, warn or error"},
-    {"updater", Type::kString, "/usr/lib/gururmm/rmm-updater",
+    {"updater", Type::kString, rmm::install_paths::kUpdater,
      "rmm-updater, started detached on update_agent; empty rejects update_agent"},
 }};
 

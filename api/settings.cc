@@ -6,14 +6,11 @@
 
 #include "api/auth/oidc/oidc_settings.h"
 #include "api/auth/oidc/oidc_url.h"
+#include "common/install_paths.h"
 #include "common/nats_tls_settings.h"
 
 namespace rmm::api {
 namespace {
-
-#ifndef RMM_API_WEB_DIR
-#define RMM_API_WEB_DIR "web"
-#endif
 
 using config::Setting;
 using config::Type;
@@ -42,7 +39,8 @@ constexpr std::array kCoreSettings = {
             "NATS user credentials file (.creds); empty connects without credentials"},
     nats::kNatsCaSetting,
     nats::kNatsTlsNameSetting,
-    Setting{"web-dir", Type::kString, RMM_API_WEB_DIR, "directory of the static dashboard files"},
+    Setting{"web-dir", Type::kString, install_paths::kWebDir,
+            "directory of the static dashboard files"},
     Setting{"threads", Type::kInt, "2", "HTTP I/O threads", 1, 64},
     Setting{"request-timeout", Type::kDuration, "30s",
             "time allowed to read a request or write a response; also the SQL statement timeout",
@@ -100,6 +98,9 @@ constexpr std::array kCoreSettings = {
             "the CA certificate (PEM) the one-line installer gives agents to pin; default nats-ca"},
     Setting{"agent-packages-dir", Type::kString, "/var/lib/gururmm/downloads",
             "directory of the gururmm-agent_<version>_<arch>.deb files the installer offers"},
+    Setting{"nats-pid-file", Type::kString, "",
+            "pid file of the nats-server that enrollment and revocation reload after changing the "
+            "account (SIGHUP); default <enroll-home>/run/nats.pid"},
 };
 
 constexpr auto kSettings = [] {
@@ -204,6 +205,7 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.log_level = *level;
   c.enroll_home = values.str("enroll-home");
   c.command_keys = values.str("command-keys");
+  c.nats_pid_file = values.str("nats-pid-file");
   if (c.command_keys.empty() && !c.enroll_home.empty()) {
     c.command_keys = c.enroll_home + "/command-keys";
   }

@@ -43,8 +43,9 @@ struct ApiConfig {
   std::chrono::milliseconds metrics_refresh{10'000};
   std::chrono::milliseconds shutdown_grace{10'000};
   log::Level log_level = log::Level::kInfo;
-  std::string enroll_home;   // empty: no enrollment responder
-  std::string command_keys;  // empty: no command can be issued (admin/command_keys.h)
+  std::string enroll_home;    // empty: no enrollment responder
+  std::string command_keys;   // empty: no command can be issued (admin/command_keys.h)
+  std::string nats_pid_file;  // empty: <enroll_home>/run/nats.pid
   std::chrono::milliseconds session_ttl{12 * 3600'000};
   int login_max_failures = 5;
   std::chrono::milliseconds login_lockout{15 * 60'000};

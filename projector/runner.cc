@@ -287,6 +287,7 @@ Status Runner::start() {
   if (!take_ownership()) return {};
   auto report = db::apply_migrations(*db_, options_.migrations_dir);
   if (!report) return std::unexpected(report.error());
+  status_.set_migrated();
   log::info("migrations.ready", {{"applied", report->applied},
                                  {"already_applied", report->already_applied},
                                  {"dir", options_.migrations_dir.string()}});

@@ -6,6 +6,7 @@
 #include <limits>
 #include <system_error>
 
+#include "common/install_paths.h"
 #include "common/nats_tls_settings.h"
 
 namespace rmm::projector {
@@ -75,18 +76,9 @@ constexpr std::array kSettings{
             "rebuild: keep the replaced read-model schema; verify: keep the scratch schema"},
     Setting{"verify-max-diffs", Type::kInt, "20", "verify: differing rows printed per table", 1,
             100'000},
-    Setting{"migrations-dir", Type::kString, RMM_MIGRATIONS_SOURCE_DIR,
-            "directory of NNNN_name.sql migrations (installed: <prefix>/" RMM_MIGRATIONS_INSTALL_DIR
-            ")"},
+    Setting{"migrations-dir", Type::kString, install_paths::kMigrationsDir,
+            "directory of NNNN_name.sql migrations"},
 };
-
-// <prefix>/bin/rmm-projector -> <prefix>/share/gururmm/migrations
-fs::path installed_migrations_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  return exe.parent_path().parent_path() / RMM_MIGRATIONS_INSTALL_DIR;
-}
 
 }  // namespace
 
@@ -122,11 +114,6 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .keep_old_schema = v.flag("keep-old-schema"),
                      .verify_max_diffs = static_cast<int>(v.integer("verify-max-diffs"))};
   std::error_code ec;
-  if (!fs::is_directory(o.migrations_dir, ec) &&
-      o.migrations_dir == fs::path(RMM_MIGRATIONS_SOURCE_DIR)) {
-    auto installed = installed_migrations_dir();
-    if (!installed.empty() && fs::is_directory(installed, ec)) o.migrations_dir = installed;
-  }
   if (!fs::is_directory(o.migrations_dir, ec)) {
     return failf("migrations-dir: {} is not a directory", o.migrations_dir.string());
   }

@@ -46,6 +46,10 @@ void ProjectorStatus::set_db_ok(bool ok) {
   db_ok_.store(ok);
 }
 
+void ProjectorStatus::set_migrated() {
+  migrated_.store(true);
+}
+
 void ProjectorStatus::stream_last_seq(std::uint64_t seq) {
   std::uint64_t cur = last_seq_.load();
   while (seq > cur && !last_seq_.compare_exchange_weak(cur, seq)) {

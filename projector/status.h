@@ -8,8 +8,9 @@
 // projector shows a growing age, an idle stream does not.
 //
 // Live: the main loop went round within `stall` (a fetch waits at most fetch-timeout; the write
-// retries and standby waits go round too). Ready: this process owns the projection and its
-// PostgreSQL connection worked at the last write.
+// retries and standby waits go round too). Ready: this process owns the projection, has applied
+// the migrations (so the read models' tables exist) and its PostgreSQL connection worked at the
+// last write.
 //
 // Concurrency: every member is thread-safe (the runner writes, the HTTP workers read).
 #pragma once
@@ -31,13 +32,14 @@ class ProjectorStatus {
   void beat();  // the main loop went round
   void set_owner(bool owner);
   void set_db_ok(bool ok);
+  void set_migrated();
   void stream_last_seq(std::uint64_t seq);
   void checkpoint(std::uint64_t seq);
   // A committed transaction of `messages` stream messages.
   void batch_written(const db::BatchStats& stats, std::chrono::steady_clock::duration took);
 
   bool live(std::chrono::steady_clock::duration stall) const;
-  bool ready() const { return owner_.load() && db_ok_.load(); }
+  bool ready() const { return owner_.load() && migrated_.load() && db_ok_.load(); }
   // The exposition, with the lag, age and state gauges computed now.
   std::string render();
   metrics::Registry& registry() { return registry_; }
@@ -54,6 +56,7 @@ class ProjectorStatus {
   std::atomic<std::uint64_t> last_seq_{0};
   std::atomic<bool> owner_{false};
   std::atomic<bool> db_ok_{false};
+  std::atomic<bool> migrated_{false};
 };
 
 }  // namespace rmm::projector

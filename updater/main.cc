@@ -6,6 +6,7 @@
 
 #include "common/agent_local.h"
 #include "common/config.h"
+#include "common/install_paths.h"
 #include "common/log.h"
 #include "common/nats_tls_settings.h"
 #include "updater/agent_control.h"
@@ -19,7 +20,7 @@ using rmm::config::Setting;
 using rmm::config::Type;
 
 constexpr std::array<Setting, 15> kSettings = {{
-    {"state-dir", Type::kString, "/var/lib/gururmm", "the agent's state dir"},
+    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir, "the agent's state dir"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-ca", Type::kString, "",
      "CA file to pin for NATS (TLS required); default <state-dir>/ca.pem when present"},

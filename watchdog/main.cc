@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/install_paths.h"
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "watchdog/platform/process_control.h"
@@ -17,7 +18,7 @@ using rmm::config::Setting;
 using rmm::config::Type;
 
 constexpr std::array<Setting, 14> kSettings = {{
-    {"state-dir", Type::kString, "/var/lib/gururmm", "the agent's state dir"},
+    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir, "the agent's state dir"},
     {"agent-log", Type::kString, "", "file for the agent's output (empty: the watchdog's)"},
     {"liveness-timeout", Type::kDuration, "60s", "agent health file older than this: hung", 1'000,
      3'600'000},

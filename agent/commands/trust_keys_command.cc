@@ -5,12 +5,14 @@
 
 #include "agent/commands/command_keys.h"
 #include "common/config.h"
+#include "common/install_paths.h"
 
 namespace rmm::agent {
 namespace {
 
 constexpr std::array<config::Setting, 1> kSettings = {{
-    {"state-dir", config::Type::kString, "/var/lib/gururmm", "agent state: gets command_keys"},
+    {"state-dir", config::Type::kString, rmm::install_paths::kAgentStateDir,
+     "agent state: gets command_keys"},
 }};
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "agent/enroll/enroll_client.h"
 #include "common/config.h"
+#include "common/install_paths.h"
 #include "common/log.h"
 #include "common/nats_tls_settings.h"
 
@@ -20,7 +21,8 @@ constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
 constexpr std::array<Setting, 7> kSettings = {{
     {"server", Type::kString, "", "NATS URL of the GuruRMM broker", -kAny, kAny, true},
     {"code", Type::kString, "", "the site's enrollment code", -kAny, kAny, true},
-    {"state-dir", Type::kString, "/var/lib/gururmm", "agent state: gets agent_id and agent.creds"},
+    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir,
+     "agent state: gets agent_id and agent.creds"},
     {"enroll-creds", Type::kString, "",
      "the shared enrollment credential (default <state-dir>/enroll.creds)"},
     {"timeout", Type::kDuration, "30s", "how long to wait for the answer", 1'000, 600'000},

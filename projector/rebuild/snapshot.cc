@@ -222,15 +222,6 @@ Result<StreamSeq> last_seq_at_or_before(nats::Connection& conn, const std::strin
   return StreamSeq{**first_after - 1};
 }
 
-fs::path resolve_migrations_dir(const fs::path& configured) {
-  std::error_code ec;
-  if (fs::is_directory(configured, ec)) return configured;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return configured;
-  fs::path installed = exe.parent_path().parent_path() / RMM_MIGRATIONS_INSTALL_DIR;
-  return fs::is_directory(installed, ec) ? installed : configured;
-}
-
 int run_snapshot(const SnapshotOptions& o, const std::atomic<bool>& stop) {
   if (auto st = check_snapshot_schema_name(o.schema); !st) {
     log::error("snapshot.refused", {{"error", st.error().message}});

@@ -52,8 +52,4 @@ Result<StreamSeq> last_seq_at_or_before(nats::Connection& conn, const std::strin
 // 2 refused (a bad name, or the schema exists and --replace was not given or it is no snapshot).
 int run_snapshot(const SnapshotOptions& options, const std::atomic<bool>& stop);
 
-// The migrations directory: `configured` if it is a directory, else the installed layout next to
-// the running executable (<prefix>/share/gururmm/migrations) when that exists, else `configured`.
-std::filesystem::path resolve_migrations_dir(const std::filesystem::path& configured);
-
 }  // namespace rmm::projector::rebuild

@@ -298,6 +298,7 @@ cmd_bench() {
       *) bench_usage ;;
     esac
   done
+  export_source_paths
   build_dir=${build_dir:-$RMM_REPO/build-bench}
   BENCH_BIN=$build_dir/bin
   if ((quick)); then

@@ -150,7 +150,7 @@ ensure_built() {
     build_web
   fi
   local prog
-  for prog in rmm-admin rmm-projector rmm-api rmm-agent; do
+  for prog in rmm-admin rmm-projector rmm-api rmm-release rmm-agent; do
     [[ -x $dir/bin/$prog ]] || die "$dir/bin/$prog was not built (is its CMake target defined?)"
   done
 }

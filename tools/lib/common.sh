@@ -16,6 +16,14 @@ die() {
   exit 1
 }
 
+# export_source_paths: the programs' path defaults are the installed layout
+# (common/install_paths.h); programs run from a checkout read the source tree's instead.
+export_source_paths() {
+  export RMM_MIGRATIONS_DIR=$RMM_REPO/projector/migrations
+  export RMM_STREAMS_DIR=$RMM_REPO/broker-config/streams
+  export RMM_WEB_DIR=$RMM_REPO/api/web/dist
+}
+
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
 # require_cmd <command> <package>: fail with the package to install when a command is missing.
@@ -48,6 +56,7 @@ load_settings() {
   NATS_CREDS=$RMM_HOME/nats/services.creds
   API_CREDS=$RMM_HOME/nats/api.creds
   PROJECTOR_CREDS=$RMM_HOME/nats/projector.creds
+  ROLLOUT_CREDS=$RMM_HOME/nats/rollout.creds
   # The stack's private CA and server certificate (admin/gururmm-certs; tls_up in stack.sh):
   # every NATS client pins NATS_CA. RMM_NATS_TLS=0 keeps NATS plaintext on loopback, for the
   # fleet simulator (tools/sim speaks NATS without TLS); give it to status and down too.

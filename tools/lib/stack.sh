@@ -1,17 +1,19 @@
 # shellcheck shell=bash
 # The local stack: up, down, status, logs. Components, in start order:
-#   postgres (pg.sh), nats (nats-server), projector, api, agent (build/bin programs).
+#   postgres (pg.sh), nats (nats-server), projector, api, rollout (the rollout controller,
+#   rmm-release rollout-controller), agent (build/bin programs).
 # Every daemon runs in its own session with a pid file in $RMM_HOME/run and a log in
 # $RMM_HOME/logs; `down` stops exactly those pids (checked against the program name, so a
 # recycled pid is never signalled).
 
-COMPONENTS=(postgres nats projector api agent)
+COMPONENTS=(postgres nats projector api rollout agent)
 
 # component_program <name>: the executable name a component's pid must run.
 component_program() {
   case $1 in
     nats) printf 'nats-server' ;;
     projector | api | agent) printf 'rmm-%s' "$1" ;;
+    rollout) printf 'rmm-release' ;;
     *) die "unknown component '$1' (one of: ${COMPONENTS[*]})" ;;
   esac
 }
@@ -39,7 +41,7 @@ any_running() {
   local name
   pg_paths
   pg_pid >/dev/null && return 0
-  for name in nats projector api agent; do
+  for name in nats projector api rollout agent; do
     component_pid "$name" "$(component_program "$name")" >/dev/null && return 0
   done
   return 1
@@ -130,7 +132,8 @@ nats_up() {
   # Limits: RMM_* settings of the caller's shell (RMM_EVENTS_MAX_BYTES, RMM_STORAGE_BUDGET...)
   # reach rmm-admin; otherwise a new stream gets its share of half the store's free disk.
   out=$(admin apply-streams --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --nats-ca="$NATS_CA" \
-    --jetstream-dir "$RMM_HOME/nats/jetstream" 2>&1) || rc=$?
+    --streams-dir "$RMM_REPO/broker-config/streams" --jetstream-dir "$RMM_HOME/nats/jetstream" \
+    2>&1) || rc=$?
   printf '%s\n' "$out" >>"$LOG_DIR/admin.log"
   ((rc == 0)) || { log_tail "$LOG_DIR/admin.log"; die "rmm-admin apply-streams failed"; }
   note "streams: ${out//$'\n'/, }"
@@ -142,7 +145,8 @@ services_up() {
     info "projector: starting (metrics and health on $PROJECTOR_URL)"
     start_bg projector rmm-projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$PROJECTOR_CREDS" \
-      --nats-ca="$NATS_CA" --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$RMM_PROJECTOR_PORT"
+      --nats-ca="$NATS_CA" --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$RMM_PROJECTOR_PORT" \
+      --migrations-dir "$RMM_REPO/projector/migrations"
   fi
   if ! already_running api; then
     ensure_port_free "$RMM_API_PORT" RMM_API_PORT
@@ -156,10 +160,18 @@ services_up() {
       --command-keys "$RMM_HOME/command-keys" \
       --web-dir "$RMM_REPO/api/web/dist"
   fi
+  # Moves the rollouts created in the dashboard through their rings (docs/updates.md).
+  if ! already_running rollout; then
+    info "rollout: starting the rollout controller"
+    start_bg rollout rmm-release "$LOG_DIR/rollout.log" env PGPASSFILE="$PGPASS_FILE" \
+      "$RMM_BIN/rmm-release" rollout-controller --pg-url "$PG_URL" --nats-url "$NATS_URL" \
+      --nats-creds "$ROLLOUT_CREDS" --nats-ca="$NATS_CA" --command-keys "$RMM_HOME/command-keys"
+  fi
   local i
   for ((i = 0; i < 120; i++)); do
     check_alive projector
     check_alive api
+    check_alive rollout
     api_curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && return 0
     sleep 0.25
   done
@@ -352,7 +364,7 @@ cmd_up() {
 
 cmd_down() {
   local name prog pid f
-  for name in agent api projector nats; do
+  for name in agent rollout api projector nats; do
     prog=$(component_program "$name")
     f=$(pid_file "$name")
     if pid=$(component_pid "$name" "$prog"); then
@@ -393,7 +405,7 @@ losses_status() {
     return 0
   fi
   out=$(PGPASSFILE=$PGPASS_FILE "$RMM_BIN/rmm-projector" losses --pg-url "$PG_URL" \
-    --nats-creds "$NATS_CREDS" 2>&1) || rc=$?
+    --nats-creds "$NATS_CREDS" --migrations-dir "$RMM_REPO/projector/migrations" 2>&1) || rc=$?
   case $rc in
     0) printf 'stream losses: none\n' ;;
     1)
@@ -438,7 +450,7 @@ streams_status() {
   [[ -x $RMM_BIN/rmm-admin && -f $NATS_CREDS ]] || return 0
   local out rc=0
   out=$(admin stream-usage --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --nats-ca="$NATS_CA" \
-    2>&1) || rc=$?
+    --streams-dir "$RMM_REPO/broker-config/streams" 2>&1) || rc=$?
   printf '\n%s\n' "$out"
   return "$rc"
 }

@@ -9,6 +9,7 @@
 //                                  [--once]
 #include <array>
 #include <cstdio>
+#include <pqxx/except>
 #include <string_view>
 
 #include "admin/command_keys.h"
@@ -268,6 +269,10 @@ int rollout_controller(const config::Values& cfg) {
     try {
       auto actions = controller.run_once();
       if (!actions) log::error("rollout.pass_failed", {{"error", actions.error().message}});
+    } catch (const pqxx::undefined_table& e) {
+      // The projector has not applied its migrations yet (every unit of a fresh install starts
+      // at once): nothing to decide until it has.
+      log::warn("rollout.waiting_for_read_models", {{"error", e.what()}});
     } catch (const std::exception& e) {
       // A lost database connection: report, and let the supervisor restart us.
       return report(Error{Error::Code::kGeneric, e.what()});

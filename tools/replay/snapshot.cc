@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/config.h"
+#include "common/install_paths.h"
 #include "common/log.h"
 #include "common/nats_tls_settings.h"
 #include "common/time_text.h"
@@ -29,7 +30,7 @@ constexpr std::array kSnapshotSettings{
             0, 0, true},
     Setting{"schema", Type::kString, "", "schema to build the read models in", 0, 0, true},
     Setting{"replace", Type::kBool, "false", "replace an earlier snapshot of that schema"},
-    Setting{"migrations-dir", Type::kString, RMM_MIGRATIONS_SOURCE_DIR,
+    Setting{"migrations-dir", Type::kString, install_paths::kMigrationsDir,
             "directory of the projector's migrations"},
     Setting{"batch-size", Type::kInt, "8192", "messages per transaction of the replay", 1, 65'536},
     Setting{"metrics-retention", Type::kDuration, "30d",
@@ -77,8 +78,7 @@ int run_snapshot_command(int argc, char** argv, const std::atomic<bool>& stop) {
                .nats_ca = values->str("nats-ca"),
                .nats_tls_name = values->str("nats-tls-name"),
                .archive = values->str("control-archive"),
-               .migrations_dir =
-                   projector::rebuild::resolve_migrations_dir(values->str("migrations-dir")),
+               .migrations_dir = values->str("migrations-dir"),
                .batch_size = static_cast<std::size_t>(values->integer("batch-size")),
                .metrics_retention = values->duration("metrics-retention"),
                .rollup_retention = values->duration("rollup-retention")},
