@@ -370,8 +370,8 @@ Status Runner::prepare_consumer() {
   jsStreamInfo_Destroy(si);
   if (stream_last < checkpoint_.value) {
     return failf(
-        "stream {} ends at sequence {} but the checkpoint is {}: the stream was recreated; "
-        "rebuild the read models (drop the database) to replay it",
+        "stream {} ends at sequence {} but the checkpoint is {}: the stream was recreated, or "
+        "restored from a copy older than the database (docs/operations.md, Backup and restore)",
         options_.stream, stream_last, checkpoint_.value);
   }
   jsConsumerInfo* ci = nullptr;

@@ -158,8 +158,10 @@ services_up() {
       --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --nats-ca="$NATS_CA" \
       --enroll-home "$RMM_HOME" \
       --command-keys "$RMM_HOME/command-keys" \
+      --agent-packages-dir "${RMM_BIN%/bin}/packages" \
       --web-dir "$RMM_REPO/api/web/dist"
   fi
+  # (--agent-packages-dir: the .debs of `tools/rmm package`, for the dashboard's install line.)
   # Moves the rollouts created in the dashboard through their rings (docs/updates.md).
   if ! already_running rollout; then
     info "rollout: starting the rollout controller"
