@@ -15,24 +15,13 @@
 #include "common/command_signing.h"
 #include "common/pg.h"
 #include "tests/fixtures/postgres.h"
+#include "tests/fixtures/projector_process.h"
 
 namespace rmm::test {
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-template <class T>
-T value_or_throw(Result<T> r, std::string_view what) {
-  if (!r) throw std::runtime_error(fmt::format("{}: {}", what, r.error().message));
-  return std::move(*r);
-}
-
-std::uint64_t checkpoint(pqxx::connection& c) {
-  pqxx::nontransaction tx(c);
-  auto r = tx.exec("SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'");
-  return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
-}
 
 }  // namespace
 
@@ -50,30 +39,12 @@ boost::json::object json_body(const HttpResponse& r) {
 IntentStack::IntentStack() : nats_(NatsServerOptions{.apply_streams = true}) {
   auto& pg = PostgresFixture::shared();
   db_url_ = pg.create_database(pg.unique_name("intents"));
-  projector_ =
-      Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-                      .args = {"--nats-url=" + nats_.url(),
-                               "--nats-creds=" + nats_.identity().projector_creds().string(),
-                               "--pg-url=" + db_url_, "--fetch-timeout=100ms", "--http-port=0"},
-                      .log_file = dir_ / "projector.log"});
+  pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
+  projector_ = start_projector(RMM_BIN_DIR, nats_, db_url_, *pg_, dir_ / "projector.log");
   nats::ConnectOptions opts{.url = nats_.url(), .creds_file = nats_.services_creds().string()};
   services_ = value_or_throw(nats::Connection::connect(opts), "services connect");
   js_ = value_or_throw(nats::JetStream::create(*services_, {}), "jetstream");
-  pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
   publisher_ = std::make_unique<tenancy::ControlPublisher>(*js_, "test", real_clock());
-
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (true) {
-    try {
-      checkpoint(*pg_);
-      break;
-    } catch (const std::exception&) {
-      if (std::chrono::steady_clock::now() > deadline || !projector_.running()) {
-        throw std::runtime_error("rmm-projector did not come up (see projector.log)");
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-  }
   tenancy::Intents intents(*publisher_, nullptr, real_clock());
   auto a = value_or_throw(intents.create_client("Client A", "test"), "client A");
   auto b = value_or_throw(intents.create_client("Client B", "test"), "client B");
@@ -138,7 +109,7 @@ std::uint64_t IntentStack::publish(schema::Payload type,
 
 void IntentStack::wait_projected(std::uint64_t seq) {
   auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (checkpoint(*pg_) < seq) {
+  while (core_checkpoint(*pg_) < seq) {
     if (std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error(fmt::format("the projector did not reach {} in 20 s", seq));
     }

@@ -12,18 +12,13 @@
 #include "common/files.h"
 #include "common/pg.h"
 #include "tests/fixtures/postgres.h"
+#include "tests/fixtures/projector_process.h"
 
 namespace rmm::test {
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-template <class T>
-T value_or_throw(Result<T> r, std::string_view what) {
-  if (!r) throw std::runtime_error(fmt::format("{}: {}", what, r.error().message));
-  return std::move(*r);
-}
 
 }  // namespace
 

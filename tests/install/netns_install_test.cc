@@ -30,6 +30,7 @@
 #include "tests/fixtures/netns.h"
 #include "tests/fixtures/postgres.h"
 #include "tests/fixtures/process.h"
+#include "tests/fixtures/projector_process.h"
 #include "tests/fixtures/temp_dir.h"
 #include "tests/fixtures/tls_certs.h"
 
@@ -38,12 +39,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-template <class T>
-T value_or_throw(Result<T> r, std::string_view what) {
-  if (!r) throw std::runtime_error(fmt::format("{}: {}", what, r.error().message));
-  return std::move(*r);
-}
 
 // The gururmm-agent package of this build (the `debs` test fixture: tools/rmm package's CPack
 // configuration over the test build's programs), offered from the server's downloads directory.
@@ -55,12 +50,6 @@ fs::path offer_agent_deb(const fs::path& dir) {
   return dir / "downloads" / deb.filename();
 }
 
-std::uint64_t checkpoint(pqxx::connection& c) {
-  pqxx::nontransaction tx(c);
-  auto r = tx.exec("SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'");
-  return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
-}
-
 // The server side: nats-server and rmm-api on the host's veth address, PostgreSQL and the
 // projector on loopback (they never face the second machine).
 class LinkStack {
@@ -70,32 +59,14 @@ class LinkStack {
         nats_(NatsServerOptions{.apply_streams = true, .tls = true, .host = ns.host_address()}) {
     auto& pg = PostgresFixture::shared();
     db_url_ = pg.create_database(pg.unique_name("netns"));
-    std::vector<std::string> projector_args{
-        "--nats-url=" + nats_.url(), "--nats-creds=" + nats_.identity().projector_creds().string(),
-        "--pg-url=" + db_url_, "--fetch-timeout=100ms", "--http-port=0"};
-    projector_args.push_back("--nats-ca=" + nats_.tls_files().ca.string());
-    projector_ = Process::start({.program = std::string(RMM_BIN_DIR) + "/rmm-projector",
-                                 .args = projector_args,
-                                 .log_file = dir_ / "projector.log"});
+    pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
+    projector_ = start_projector(RMM_BIN_DIR, nats_, db_url_, *pg_, dir_ / "projector.log");
     services_ = value_or_throw(nats::Connection::connect({.url = nats_.url(),
                                                           .creds_file = nats_.services_creds(),
                                                           .tls_ca_file = nats_.tls().ca_file}),
                                "services connect");
     js_ = value_or_throw(nats::JetStream::create(*services_, {}), "jetstream");
-    pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
     publisher_ = std::make_unique<tenancy::ControlPublisher>(*js_, "test", real_clock());
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (true) {
-      try {
-        checkpoint(*pg_);
-        break;
-      } catch (const std::exception&) {
-        if (std::chrono::steady_clock::now() > deadline || !projector_.running()) {
-          throw std::runtime_error("rmm-projector did not come up (see projector.log)");
-        }
-        std::this_thread::sleep_for(50ms);
-      }
-    }
     tenancy::Intents intents(*publisher_, nullptr, real_clock());
     auto client = value_or_throw(intents.create_client("Branch office", "test"), "client");
     auto site = value_or_throw(intents.create_site(ClientId(client.id), "Site", "test"), "site");
@@ -152,7 +123,7 @@ class LinkStack {
   }
   void wait_projected(std::uint64_t seq) {
     auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (checkpoint(*pg_) < seq) {
+    while (core_checkpoint(*pg_) < seq) {
       if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("projector lag");
       std::this_thread::sleep_for(20ms);
     }
