@@ -22,6 +22,7 @@
 #include "tests/fixtures/postgres.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/temp_dir.h"
+#include "tests/fixtures/tls_certs.h"
 #include "tests/packaging/package_helpers.h"
 
 namespace {
@@ -231,7 +232,28 @@ TEST_CASE("installed server: gururmm-setup, units' ExecStart, healthy, set up ag
   const std::vector<std::string> names = {"nats", "projector", "api", "rollout"};
   for (std::size_t i = 0; i < services.size(); ++i) CHECK_MESSAGE(services[i].running(), names[i]);
 
+  // 5. The operator's own certificate for rmm-api (say from ACME); the broker keeps the private
+  // CA. Setup refuses files the services' user cannot read, then the API serves the new pair.
+  const TlsFiles own = make_tls_files(etc / "own-tls", {"localhost"});
+  const std::string with_own =
+      setup + " --api-cert " + quote(own.cert) + " --api-key " + quote(own.key);
+  auto unreadable = sh(with_own);
+  CHECK(unreadable.code != 0);
+  CHECK_MESSAGE(unreadable.output.find("the gururmm user cannot read it") != std::string::npos,
+                unreadable.output);
+  REQUIRE(sh("chgrp -R gururmm " + quote(own.dir) + " && chmod 0640 " + quote(own.key)).code == 0);
+  auto fifth = sh(with_own);
+  REQUIRE_MESSAGE(fifth.code == 0, fifth.output);
+  CHECK(slurp(etc / "api.env").find("RMM_TLS_CERT=" + own.cert.string()) != std::string::npos);
+  CHECK(slurp(etc / "api.env").find("RMM_NATS_CA=/etc/gururmm/tls/ca.pem") != std::string::npos);
+  services[2].terminate();
+  services[2] = start_unit(root, "gururmm-api", dir / "gururmm-api-own.log");
+  CHECK_MESSAGE(wait_url(api + "/healthz", own.ca, 30s), slurp(dir / "gururmm-api-own.log"));
+  CHECK(sh("curl -fsS -m 5 --cacert " + quote(ca) + " " + api + "/healthz").code != 0);
+
   for (auto it = services.rbegin(); it != services.rend(); ++it) it->terminate();
+  // The operator's own files are theirs: purge leaves them (and so would leave /etc/gururmm).
+  fs::remove_all(own.dir);
   std::error_code ec;
   fs::remove_all("/run/gururmm-nats", ec);
 
