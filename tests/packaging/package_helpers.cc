@@ -1,35 +1,22 @@
 #include "tests/packaging/package_helpers.h"
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "tests/fixtures/shell.h"
 
 namespace rmm::test::packaging {
 
 namespace fs = std::filesystem;
 
 ShResult sh(const std::string& command) {
-  ShResult r;
-  FILE* f = ::popen((command + " 2>&1").c_str(), "r");
-  if (f == nullptr) throw std::runtime_error("popen failed: " + command);
-  std::array<char, 4096> buf{};
-  constexpr std::size_t kMax = 4 << 20;
-  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), f)) > 0;) {
-    if (r.output.size() < kMax) r.output.append(buf.data(), n);
-  }
-  int status = ::pclose(f);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+  auto r = run_shell(command);
+  return {.code = r.exit_code, .output = std::move(r.output)};
 }
 
 std::string quote(const fs::path& p) {
-  std::string out = "'";
-  for (char c : p.string()) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+  return shell_quote(p.string());
 }
 
 std::set<std::string> deb_paths(const fs::path& deb) {
