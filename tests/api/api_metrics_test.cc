@@ -22,16 +22,6 @@ std::string scrape(const ApiEnv& env) {
   return res.body;
 }
 
-// The value of the sample `series` (name and labels exactly as exposed); -1 when absent.
-double sample(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
 }  // namespace
 
 TEST_CASE("/metrics counts requests by route pattern, agents by status, and names no tenant") {
@@ -46,11 +36,11 @@ TEST_CASE("/metrics counts requests by route pattern, agents by status, and name
   const std::string unmatched =
       R"(rmm_api_requests_total{method="GET",route="unmatched",status_class="4xx"})";
   auto before = scrape(env);
-  CHECK(sample(before, agent_route) == -1);
-  const double enrolled0 = sample(before, "rmm_api_agents_enrolled");
-  const double online0 = sample(before, "rmm_api_agents_online");
+  CHECK(metric_sample(before, agent_route) == -1);
+  const double enrolled0 = metric_sample(before, "rmm_api_agents_enrolled");
+  const double online0 = metric_sample(before, "rmm_api_agents_online");
   CHECK(enrolled0 >= 2);
-  CHECK(sample(before, "rmm_api_read_models_up") == 1);
+  CHECK(metric_sample(before, "rmm_api_read_models_up") == 1);
 
   for (int i = 0; i < 3; ++i) {
     REQUIRE(env.get("/api/v1/agents/" + seed.a.ids.at("agent"), token).status == 200);
@@ -71,22 +61,23 @@ TEST_CASE("/metrics counts requests by route pattern, agents by status, and name
   )sql");
 
   auto after = scrape(env);
-  CHECK(sample(after, agent_route) == 4);
-  CHECK(sample(after, unmatched) == 1);
-  CHECK(sample(after,
-               R"(rmm_api_requests_total{method="GET",route="/metrics",status_class="2xx"})") == 1);
+  CHECK(metric_sample(after, agent_route) == 4);
+  CHECK(metric_sample(after, unmatched) == 1);
+  CHECK(metric_sample(
+            after, R"(rmm_api_requests_total{method="GET",route="/metrics",status_class="2xx"})") ==
+        1);
   CHECK(
-      sample(
+      metric_sample(
           after,
           R"(rmm_api_request_duration_seconds_count{method="GET",route="/api/v1/agents/{id}"})") ==
       4);
   CHECK(
-      sample(
+      metric_sample(
           after,
           R"(rmm_api_request_duration_seconds_bucket{method="GET",route="/api/v1/agents/{id}",le="+Inf"})") ==
       4);
-  CHECK(sample(after, "rmm_api_agents_enrolled") == enrolled0 + 3);
-  CHECK(sample(after, "rmm_api_agents_online") == online0 + 2);
+  CHECK(metric_sample(after, "rmm_api_agents_enrolled") == enrolled0 + 3);
+  CHECK(metric_sample(after, "rmm_api_agents_online") == online0 + 2);
   // Counts only: no id, name or hostname of any tenant, even from the paths requested.
   for (const auto* t : {&seed.a, &seed.b}) {
     for (const auto& m : t->markers) CHECK_MESSAGE(after.find(m) == std::string::npos, m);

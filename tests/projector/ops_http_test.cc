@@ -21,16 +21,6 @@ namespace {
 
 const AgentId kAgent = *AgentId::parse("0190a5c2-3333-7000-8000-000000000001");
 
-// The value of the sample `series` (name and labels exactly as exposed); -1 when absent.
-double sample(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
 int status_of(int port, const std::string& target) {
   try {
     return http_get(port, target).status;
@@ -63,8 +53,8 @@ TEST_CASE("projector /metrics counts folded events and dead letters; /readyz tel
       wait_until([&] { return status_of(port, "/readyz") == 200 || !owner.running(); }, 30s, 20ms));
   CHECK(status_of(port, "/healthz") == 200);
   auto before = scrape(port);
-  CHECK(sample(before, "rmm_projector_events_folded_total") == 0);
-  CHECK(sample(before, "rmm_projector_owner") == 1);
+  CHECK(metric_sample(before, "rmm_projector_events_folded_total") == 0);
+  CHECK(metric_sample(before, "rmm_projector_owner") == 1);
 
   constexpr int kEvents = 100;
   Publisher pub(nats);
@@ -85,21 +75,22 @@ TEST_CASE("projector /metrics counts folded events and dead letters; /readyz tel
   REQUIRE(wait_until(
       [&] {
         after = scrape(port);
-        return sample(after, R"(rmm_projector_stream_last_sequence{stream="RMM_EVENTS"})") ==
+        return metric_sample(after, R"(rmm_projector_stream_last_sequence{stream="RMM_EVENTS"})") ==
                static_cast<double>(last);
       },
       10s, 50ms));
-  CHECK(sample(after, "rmm_projector_events_folded_total") == kEvents);
-  CHECK(sample(after, "rmm_projector_dead_letters_total") == 1);
-  CHECK(sample(after, "rmm_projector_messages_committed_total") == static_cast<double>(last));
-  CHECK(sample(after, R"(rmm_projector_checkpoint_sequence{stream="RMM_EVENTS"})") ==
+  CHECK(metric_sample(after, "rmm_projector_events_folded_total") == kEvents);
+  CHECK(metric_sample(after, "rmm_projector_dead_letters_total") == 1);
+  CHECK(metric_sample(after, "rmm_projector_messages_committed_total") ==
         static_cast<double>(last));
-  CHECK(sample(after, lag) == 0);
-  CHECK(sample(after, R"(rmm_projector_checkpoint_age_seconds{stream="RMM_EVENTS"})") == 0);
-  CHECK(sample(after, "rmm_projector_batch_write_seconds_count") >= 1);
-  CHECK(sample(after, R"(rmm_projector_batch_write_seconds_bucket{le="+Inf"})") ==
-        sample(after, "rmm_projector_batch_write_seconds_count"));
-  CHECK(sample(after, "rmm_projector_stream_losses_total") == 0);
+  CHECK(metric_sample(after, R"(rmm_projector_checkpoint_sequence{stream="RMM_EVENTS"})") ==
+        static_cast<double>(last));
+  CHECK(metric_sample(after, lag) == 0);
+  CHECK(metric_sample(after, R"(rmm_projector_checkpoint_age_seconds{stream="RMM_EVENTS"})") == 0);
+  CHECK(metric_sample(after, "rmm_projector_batch_write_seconds_count") >= 1);
+  CHECK(metric_sample(after, R"(rmm_projector_batch_write_seconds_bucket{le="+Inf"})") ==
+        metric_sample(after, "rmm_projector_batch_write_seconds_count"));
+  CHECK(metric_sample(after, "rmm_projector_stream_losses_total") == 0);
   CHECK(after.find(kAgent.str()) == std::string::npos);  // counts only
 
   // A second projector on the same projection waits as a standby: alive, not ready.
@@ -108,7 +99,7 @@ TEST_CASE("projector /metrics counts folded events and dead letters; /readyz tel
       start_projector(nats, pg_url, dir, 2, {fmt::format("--http-port={}", standby_port)});
   REQUIRE(wait_until([&] { return status_of(standby_port, "/healthz") == 200; }, 30s, 20ms));
   CHECK(status_of(standby_port, "/readyz") == 503);
-  CHECK(sample(scrape(standby_port), "rmm_projector_owner") == 0);
+  CHECK(metric_sample(scrape(standby_port), "rmm_projector_owner") == 0);
   CHECK(status_of(port, "/readyz") == 200);
   CHECK(owner.terminate(10s) == 0);
   CHECK(standby.terminate(10s) == 0);
