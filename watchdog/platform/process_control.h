@@ -1,8 +1,11 @@
 // The operating-system side of supervising the agent: start it, notice its exit, stop it, and
 // read its memory and CPU use. Implemented per platform (CMake picks the file).
 //
-// Limitations: Linux only; Windows and macOS return kNotSupported from make_process_control()
-// (TODO(platform): Windows service / job objects, macOS launchd).
+// Windows (platform/windows): the agent runs in a job object that dies with the watchdog; the
+// polite stop is the agent's stop event (common/platform/windows/stop_event.h), the forced one
+// TerminateProcess; ExitInfo::signal is always 0 there.
+//
+// Limitations: macOS returns kNotSupported from make_process_control() (TODO(platform): launchd).
 #pragma once
 
 #include <sys/types.h>
