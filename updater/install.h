@@ -1,9 +1,12 @@
-// Replacing the agent's binary atomically, keeping the previous one:
+// Replacing the agent's binary, keeping the previous one:
 //   <bin>.new   the verified artifact, written and fsynced first
-//   <bin>.prev  a hard link to the binary being replaced (the rollback target)
-//   <bin>       renamed over by <bin>.new: at every instant <bin> is a whole old or new binary
-// Restoring links <bin>.prev back over <bin> the same way. The directory is fsynced after each
-// rename so the swap survives a power loss.
+//   <bin>.prev  the binary being replaced (the rollback target)
+//   <bin>.failed  the binary a rollback replaced, kept for inspection
+// Linux: <bin>.prev is a hard link, and <bin>.new is renamed over <bin>, so at every instant <bin>
+// is a whole old or new binary; restoring links <bin>.prev back over <bin> the same way, and the
+// directory is fsynced after each rename so the swap survives a power loss. Windows cannot
+// replace a running image: <bin> is renamed to <bin>.prev first, then <bin>.new moved in
+// (updater/platform/file_swap.h says what each platform guarantees).
 #pragma once
 
 #include <cstdint>

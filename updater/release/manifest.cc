@@ -1,7 +1,6 @@
 #include "updater/release/manifest.h"
 
 #include <sodium.h>
-#include <sys/utsname.h>
 
 #include <boost/json.hpp>
 
@@ -125,12 +124,6 @@ Result<Manifest> parse_manifest(std::string_view text) {
 
 std::string host_platform() {
   return RMM_HOST_PLATFORM;  // set by CMake from CMAKE_SYSTEM_NAME
-}
-
-std::string host_arch() {
-  struct utsname u {};
-  if (::uname(&u) != 0) return "unknown";
-  return u.machine;
 }
 
 }  // namespace rmm::release
