@@ -1,12 +1,8 @@
-// How the updater stops and starts the agent: a platform interface, implemented for Linux through
-// rmm-watchdog (common/agent_local.h: the update lock). The watchdog supervises the agent; the
-// updater holds `update.lock` in phase "stop" while the binary is swapped (the watchdog keeps the
-// agent stopped and does not count its exit as a crash), then switches it to "start" (the watchdog
-// starts the new binary with a fresh crash history) and releases it when done.
+// How the updater stops and starts the agent: a platform interface, implemented for Linux and
+// Windows through rmm-watchdog (updater/watchdog_control.h: the update lock in the state dir).
 //
-// Limitations: Windows and macOS return kNotSupported (TODO(platform): service control manager,
-// launchd). Without a running watchdog the updater refuses to stop the agent (nobody would start
-// it again).
+// Limitations: macOS returns kNotSupported (TODO(platform): launchd). Without a running watchdog
+// the updater refuses to stop the agent (nobody would start it again).
 #pragma once
 
 #include <chrono>

@@ -66,8 +66,7 @@ Status replace_binary(const fs::path& bin, const fs::path& staged, const fs::pat
   if (auto st = move(bin, previous); !st) return st;
   if (auto st = move(staged, bin); !st) {
     if (auto back = move(previous, bin); !back) {
-      return failf("{}; putting the old binary back: {}", st.error().message,
-                   back.error().message);
+      return failf("{}; putting the old binary back: {}", st.error().message, back.error().message);
     }
     return st;
   }
@@ -84,8 +83,8 @@ Status restore_binary(const fs::path& bin, const fs::path& previous, const fs::p
   fs::path tmp = bin;
   tmp += ".tmp";
   if (!::CopyFileW(previous.c_str(), tmp.c_str(), FALSE)) {
-    return std::unexpected(rmm::win::last_error(
-        fmt::format("copying {} to {}", previous.string(), tmp.string())));
+    return std::unexpected(
+        rmm::win::last_error(fmt::format("copying {} to {}", previous.string(), tmp.string())));
   }
   if (auto st = flush_file(tmp); !st) return st;
   return move(tmp, bin);
