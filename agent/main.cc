@@ -1,6 +1,11 @@
 // rmm-agent: runs on each endpoint and reports to the GuruRMM broker.
+// Windows: also a service of the service control manager (GuruRMMAgent; common/service_host.h).
+// `rmm-agent install-service [options]` registers it as one for machines without rmm-watchdog
+// (which starts the agent itself: install one or the other).
 #include <cstdio>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/agent.h"
 #include "agent/commands/trust_keys_command.h"
@@ -9,10 +14,37 @@
 #include "common/agent_local.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/service_host.h"
 #include "common/shutdown.h"
 
-int main(int argc, char** argv) {
-  rmm::log::set_component("agent");
+namespace {
+
+int install_service(int argc, char** argv) {
+  std::vector<std::string> command = {""};  // this executable
+  command.insert(command.end(), argv + 2, argv + argc);
+  auto st = rmm::service::install({.name = rmm::service::kAgentServiceName,
+                                   .display_name = "GuruRMM Agent",
+                                   .description = "Reports this machine to GuruRMM and runs its "
+                                                  "commands.",
+                                   .command = std::move(command)});
+  if (!st) {
+    std::fprintf(stderr, "rmm-agent: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  std::printf("installed the service %s\n", rmm::service::kAgentServiceName);
+  return 0;
+}
+
+int uninstall_service() {
+  if (auto st = rmm::service::uninstall(rmm::service::kAgentServiceName); !st) {
+    std::fprintf(stderr, "rmm-agent: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  std::printf("removed the service %s\n", rmm::service::kAgentServiceName);
+  return 0;
+}
+
+int agent_main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "enroll") {
     return rmm::agent::enroll::run_enroll_command(argc - 1, argv + 1);
   }
@@ -63,4 +95,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  rmm::log::set_component("agent");
+  const std::string_view command = argc > 1 ? argv[1] : "";
+  if (command == "install-service") return install_service(argc, argv);
+  if (command == "uninstall-service") return uninstall_service();
+  return rmm::service::run(rmm::service::kAgentServiceName, agent_main, argc, argv);
 }

@@ -11,8 +11,8 @@ namespace {
 using config::Setting;
 using config::Type;
 
-constexpr std::array<Setting, 15> kSettings = {{
-    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir,
+const std::array<Setting, 15> kSettings = {{
+    {"state-dir", Type::kString, rmm::install_paths::agent_state_dir(),
      "agent state: identity, credential, outbox"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-ca", Type::kString, "",

@@ -4,6 +4,8 @@
 // package_test checks that the two agree.
 #pragma once
 
+#include <string_view>
+
 namespace rmm::install_paths {
 
 // Programs: the services, the CLIs (symlinked into /usr/bin) and the agent's three.
@@ -21,5 +23,9 @@ inline constexpr const char kConfDir[] = "/etc/gururmm";
 // State: the agent's own directory (identity, outbox, journal), and the server's home.
 inline constexpr const char kAgentStateDir[] = "/var/lib/gururmm/agent";
 inline constexpr const char kStateDir[] = "/var/lib/gururmm";
+
+// The default of the agent-side programs' state-dir setting on this platform: kAgentStateDir on
+// Linux, %ProgramData%\GuruRMM on Windows (common/platform/*/install_paths_*.cc).
+std::string_view agent_state_dir();
 
 }  // namespace rmm::install_paths

@@ -19,8 +19,8 @@ namespace {
 using rmm::config::Setting;
 using rmm::config::Type;
 
-constexpr std::array<Setting, 15> kSettings = {{
-    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir, "the agent's state dir"},
+const std::array<Setting, 15> kSettings = {{
+    {"state-dir", Type::kString, rmm::install_paths::agent_state_dir(), "the agent's state dir"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-ca", Type::kString, "",
      "CA file to pin for NATS (TLS required); default <state-dir>/ca.pem when present"},

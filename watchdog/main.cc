@@ -1,5 +1,8 @@
 // rmm-watchdog: supervises rmm-agent (docs/updates.md).
 //   rmm-watchdog [options] -- <agent binary> [agent options]
+//   rmm-watchdog install-service [options] -- <agent binary> [agent options]   (Windows)
+//   rmm-watchdog uninstall-service                                              (Windows)
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <string_view>
@@ -8,6 +11,7 @@
 #include "common/config.h"
 #include "common/install_paths.h"
 #include "common/log.h"
+#include "common/service_host.h"
 #include "common/shutdown.h"
 #include "watchdog/platform/process_control.h"
 #include "watchdog/supervisor.h"
@@ -17,8 +21,8 @@ namespace {
 using rmm::config::Setting;
 using rmm::config::Type;
 
-constexpr std::array<Setting, 14> kSettings = {{
-    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir, "the agent's state dir"},
+const std::array<Setting, 14> kSettings = {{
+    {"state-dir", Type::kString, rmm::install_paths::agent_state_dir(), "the agent's state dir"},
     {"agent-log", Type::kString, "", "file for the agent's output (empty: the watchdog's)"},
     {"liveness-timeout", Type::kDuration, "60s", "agent health file older than this: hung", 1'000,
      3'600'000},
@@ -42,10 +46,38 @@ constexpr std::array<Setting, 14> kSettings = {{
     {"log-level", Type::kString, "info", "debug, info, warn or error"},
 }};
 
-}  // namespace
+// Registers the watchdog, with this command line minus the subcommand, as the Windows service
+// GuruRMMWatchdog.
+int install_service(int argc, char** argv) {
+  std::vector<std::string> command = {""};  // this executable
+  command.insert(command.end(), argv + 2, argv + argc);
+  if (std::find(command.begin(), command.end(), "--") == command.end()) {
+    std::fputs("usage: rmm-watchdog install-service [options] -- <agent binary> [agent options]\n",
+               stderr);
+    return 2;
+  }
+  auto st = rmm::service::install({.name = rmm::service::kWatchdogServiceName,
+                                   .display_name = "GuruRMM Watchdog",
+                                   .description = "Starts the GuruRMM agent and keeps it running.",
+                                   .command = std::move(command)});
+  if (!st) {
+    std::fprintf(stderr, "rmm-watchdog: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  std::printf("installed the service %s\n", rmm::service::kWatchdogServiceName);
+  return 0;
+}
 
-int main(int argc, char** argv) {
-  rmm::log::set_component("watchdog");
+int uninstall_service() {
+  if (auto st = rmm::service::uninstall(rmm::service::kWatchdogServiceName); !st) {
+    std::fprintf(stderr, "rmm-watchdog: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  std::printf("removed the service %s\n", rmm::service::kWatchdogServiceName);
+  return 0;
+}
+
+int watchdog_main(int argc, char** argv) {
   // Everything after "--" is the agent's command line.
   int own = argc;
   for (int i = 1; i < argc; ++i) {
@@ -100,4 +132,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  rmm::log::set_component("watchdog");
+  const std::string_view command = argc > 1 ? argv[1] : "";
+  if (command == "install-service") return install_service(argc, argv);
+  if (command == "uninstall-service") return uninstall_service();
+  return rmm::service::run(rmm::service::kWatchdogServiceName, watchdog_main, argc, argv);
 }

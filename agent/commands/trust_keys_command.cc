@@ -10,8 +10,8 @@
 namespace rmm::agent {
 namespace {
 
-constexpr std::array<config::Setting, 1> kSettings = {{
-    {"state-dir", config::Type::kString, rmm::install_paths::kAgentStateDir,
+const std::array<config::Setting, 1> kSettings = {{
+    {"state-dir", config::Type::kString, rmm::install_paths::agent_state_dir(),
      "agent state: gets command_keys"},
 }};
 

@@ -12,6 +12,7 @@
 #include "common/agent_local.h"
 #include "common/files.h"
 #include "common/nats_connection.h"
+#include "common/secure_dir.h"
 
 namespace rmm::agent::enroll {
 namespace {
@@ -183,7 +184,7 @@ Status retire_old_state(const fs::path& state_dir, const std::optional<AgentId>&
 
 Result<EnrollOutcome> enroll(const EnrollOptions& options, const MachineFacts& facts) {
   if (options.code.empty()) return fail(Error::Code::kInvalidInput, "no enrollment code given");
-  if (auto s = files::ensure_dir(options.state_dir, 0700); !s) return std::unexpected(s.error());
+  if (auto s = files::secure_state_dir(options.state_dir); !s) return std::unexpected(s.error());
   auto previous = previous_identity(options.state_dir);
   // A fresh key pair per enrollment: a copied state directory never shares a key with the
   // machine it came from once it enrolls again.

@@ -18,10 +18,10 @@ using config::Type;
 
 constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
 
-constexpr std::array<Setting, 7> kSettings = {{
+const std::array<Setting, 7> kSettings = {{
     {"server", Type::kString, "", "NATS URL of the GuruRMM broker", -kAny, kAny, true},
     {"code", Type::kString, "", "the site's enrollment code", -kAny, kAny, true},
-    {"state-dir", Type::kString, rmm::install_paths::kAgentStateDir,
+    {"state-dir", Type::kString, rmm::install_paths::agent_state_dir(),
      "agent state: gets agent_id and agent.creds"},
     {"enroll-creds", Type::kString, "",
      "the shared enrollment credential (default <state-dir>/enroll.creds)"},

@@ -1,6 +1,7 @@
 #include "agent/state/state_dir.h"
 
 #include "common/files.h"
+#include "common/secure_dir.h"
 
 namespace rmm::agent {
 namespace {
@@ -16,7 +17,7 @@ std::string_view trim(std::string_view s) {
 Result<StateDir> StateDir::open(const std::filesystem::path& dir) {
   StateDir s;
   s.dir_ = dir;
-  if (auto st = files::ensure_dir(dir, 0700); !st) return std::unexpected(st.error());
+  if (auto st = files::secure_state_dir(dir); !st) return std::unexpected(st.error());
   auto id_text = files::read_all(dir / "agent_id");
   if (!id_text) {
     return failf("agent is not enrolled: {} is missing (run rmm-agent enroll)",

@@ -1,0 +1,9 @@
+#include "common/install_paths.h"
+
+namespace rmm::install_paths {
+
+std::string_view agent_state_dir() {
+  return kAgentStateDir;
+}
+
+}  // namespace rmm::install_paths
