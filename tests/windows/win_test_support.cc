@@ -42,6 +42,11 @@ std::filesystem::path cmd_exe() {
   return std::filesystem::path(std::wstring(dir, n)) / L"cmd.exe";
 }
 
+bool under_wine() {
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
 std::filesystem::path stop_helper_exe() {
   return own_dir() / L"rmm-test-stop-helper.exe";
 }

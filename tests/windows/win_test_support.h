@@ -21,6 +21,8 @@ class TempDir {
 };
 
 std::filesystem::path cmd_exe();
+// True under Wine (ntdll exports wine_get_version): for the few checks Wine cannot answer.
+bool under_wine();
 std::filesystem::path stop_helper_exe();
 
 }  // namespace rmm::wintest

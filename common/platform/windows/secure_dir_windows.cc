@@ -1,6 +1,6 @@
 #include <array>
-#include <vector>
 
+#include "common/platform/windows/state_dir_acl.h"
 #include "common/platform/windows/wide_text.h"
 #include "common/platform/windows/windows_api.h"
 #include "common/secure_dir.h"
@@ -8,7 +8,7 @@
 // After windows_api.h: SetNamedSecurityInfoW.
 #include <aclapi.h>
 
-namespace rmm::files {
+namespace rmm {
 namespace {
 
 using Sid = std::array<unsigned char, SECURITY_MAX_SID_SIZE>;
@@ -24,23 +24,18 @@ Result<Sid> well_known_sid(WELL_KNOWN_SID_TYPE type) {
 
 }  // namespace
 
-Status secure_state_dir(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return failf("creating directory {}: {}", dir.string(), ec.message());
+Result<std::vector<unsigned char>> win::state_dir_dacl() {
   auto system = well_known_sid(WinLocalSystemSid);
   if (!system) return std::unexpected(system.error());
   auto admins = well_known_sid(WinBuiltinAdministratorsSid);
   if (!admins) return std::unexpected(admins.error());
-
-  DWORD acl_size = sizeof(ACL);
-  for (const Sid* sid : {&*system, &*admins}) {
-    acl_size += sizeof(ACCESS_ALLOWED_ACE) - sizeof(DWORD) +
-                ::GetLengthSid(const_cast<unsigned char*>(sid->data()));
+  DWORD size = sizeof(ACL);
+  for (Sid* sid : {&*system, &*admins}) {
+    size += sizeof(ACCESS_ALLOWED_ACE) - sizeof(DWORD) + ::GetLengthSid(sid->data());
   }
-  std::vector<unsigned char> buffer(acl_size);
+  std::vector<unsigned char> buffer(size);
   auto* acl = reinterpret_cast<ACL*>(buffer.data());
-  if (!::InitializeAcl(acl, acl_size, ACL_REVISION)) {
+  if (!::InitializeAcl(acl, size, ACL_REVISION)) {
     return std::unexpected(rmm::win::last_error("InitializeAcl"));
   }
   // Inherited by files and subdirectories (the outbox, the journal) created later.
@@ -50,17 +45,26 @@ Status secure_state_dir(const std::filesystem::path& dir) {
       return std::unexpected(rmm::win::last_error("AddAccessAllowedAceEx"));
     }
   }
+  return buffer;
+}
+
+Status files::secure_state_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return failf("creating directory {}: {}", dir.string(), ec.message());
+  auto dacl = win::state_dir_dacl();
+  if (!dacl) return std::unexpected(dacl.error());
   // PROTECTED: the parent's entries (ProgramData lets Users read and create) no longer apply.
   // SetNamedSecurityInfoW also propagates the new entries to what the directory already holds.
   std::wstring path = dir.wstring();
   const DWORD rc = ::SetNamedSecurityInfoW(
       path.data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-      nullptr, nullptr, acl, nullptr);
+      nullptr, nullptr, reinterpret_cast<ACL*>(dacl->data()), nullptr);
   if (rc != ERROR_SUCCESS) {
     return std::unexpected(
-        rmm::win::win32_error(fmt::format("restricting access to {}", dir.string()), rc));
+        win::win32_error(fmt::format("restricting access to {}", dir.string()), rc));
   }
   return {};
 }
 
-}  // namespace rmm::files
+}  // namespace rmm

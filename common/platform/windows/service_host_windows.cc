@@ -1,4 +1,7 @@
 // rmm::service::run on Windows: the service control manager's protocol around a program's main.
+#include <fcntl.h>
+#include <io.h>
+
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -83,6 +86,21 @@ void redirect_output_to_log() {
   if (log == INVALID_HANDLE_VALUE) return;  // nowhere to say so: the service runs without a log
   ::SetStdHandle(STD_OUTPUT_HANDLE, log);
   ::SetStdHandle(STD_ERROR_HANDLE, log);
+  // The C runtime's descriptors 1 and 2 (printf, fprintf(stderr)) too; each owns its duplicate.
+  for (int fd : {1, 2}) {
+    HANDLE dup = nullptr;
+    if (!::DuplicateHandle(::GetCurrentProcess(), log, ::GetCurrentProcess(), &dup, 0, FALSE,
+                           DUPLICATE_SAME_ACCESS)) {
+      continue;
+    }
+    const int crt = ::_open_osfhandle(reinterpret_cast<intptr_t>(dup), _O_APPEND | _O_BINARY);
+    if (crt < 0) {
+      ::CloseHandle(dup);
+      continue;
+    }
+    ::_dup2(crt, fd);
+    ::_close(crt);
+  }
 }
 
 void WINAPI service_main(DWORD, LPWSTR*) {

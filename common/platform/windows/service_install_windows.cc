@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.h"
 #include "common/platform/windows/command_line.h"
 #include "common/platform/windows/wide_text.h"
 #include "common/platform/windows/windows_api.h"
@@ -45,7 +46,12 @@ Status set_recovery(SC_HANDLE service) {
   // Also when the program exits with an error code, not only when it crashes.
   SERVICE_FAILURE_ACTIONS_FLAG on_error{TRUE};
   if (!::ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_error)) {
-    return std::unexpected(rmm::win::last_error("setting the service's failure actions flag"));
+    // Wine's service manager does not know this setting; Windows has it since Vista.
+    if (::GetLastError() != ERROR_INVALID_LEVEL) {
+      return std::unexpected(rmm::win::last_error("setting the service's failure actions flag"));
+    }
+    log::warn("service.failure_flag_unsupported",
+              {{"detail", "restarts only after a crash, not after an error exit"}});
   }
   return {};
 }
