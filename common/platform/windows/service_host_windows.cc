@@ -15,6 +15,9 @@
 #include "common/service_host.h"
 #include "common/shutdown.h"
 
+// After windows_api.h: the process snapshot.
+#include <tlhelp32.h>
+
 namespace rmm::service {
 namespace {
 
@@ -103,6 +106,29 @@ void redirect_output_to_log() {
   }
 }
 
+// True when services.exe, the service control manager, started this process. Only then is the
+// dispatcher tried: called from any other process (the agent the watchdog service starts) it may
+// connect to the pipe the SCM opened for the service being started and wait on it (Wine blocks
+// there) instead of failing with ERROR_FAILED_SERVICE_CONTROLLER_CONNECT.
+bool started_by_scm() {
+  HANDLE snapshot = ::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+  if (snapshot == INVALID_HANDLE_VALUE) return true;  // unknown: let the dispatcher decide
+  const DWORD self = ::GetCurrentProcessId();
+  DWORD parent = 0;
+  std::wstring parent_name;
+  PROCESSENTRY32W entry{};
+  entry.dwSize = sizeof(entry);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (BOOL ok = ::Process32FirstW(snapshot, &entry); ok;
+         ok = ::Process32NextW(snapshot, &entry)) {
+      if (pass == 0 && entry.th32ProcessID == self) parent = entry.th32ParentProcessID;
+      if (pass == 1 && entry.th32ProcessID == parent) parent_name = entry.szExeFile;
+    }
+  }
+  ::CloseHandle(snapshot);
+  return ::lstrcmpiW(parent_name.c_str(), L"services.exe") == 0;
+}
+
 void WINAPI service_main(DWORD, LPWSTR*) {
   g_service.handle = ::RegisterServiceCtrlHandlerExW(g_service.name.c_str(), on_control, nullptr);
   if (g_service.handle == nullptr) {
@@ -131,13 +157,15 @@ int run(std::string_view name, MainFunction main_fn, int argc, char** argv) {
   g_service.main_fn = main_fn;
   g_service.argc = argc;
   g_service.argv = argv;
-  SERVICE_TABLE_ENTRYW table[] = {{g_service.name.data(), service_main}, {nullptr, nullptr}};
-  if (::StartServiceCtrlDispatcherW(table)) return g_service.exit_code;
-  // Not started by the SCM (a console, a test, or the watchdog starting the agent): a program.
-  if (::GetLastError() != ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
-    log::warn("service.dispatcher_failed",
-              {{"error", rmm::win::last_error("StartServiceCtrlDispatcherW").message}});
+  if (started_by_scm()) {
+    SERVICE_TABLE_ENTRYW table[] = {{g_service.name.data(), service_main}, {nullptr, nullptr}};
+    if (::StartServiceCtrlDispatcherW(table)) return g_service.exit_code;
+    if (::GetLastError() != ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+      log::warn("service.dispatcher_failed",
+                {{"error", rmm::win::last_error("StartServiceCtrlDispatcherW").message}});
+    }
   }
+  // Not a service (a console, a test, or the watchdog starting the agent): a program.
   if (auto st = rmm::win::listen_for_stop_requests(); !st) {
     log::warn("service.stop_event_failed", {{"error", st.error().message}});
   }
