@@ -19,13 +19,6 @@ struct HandleCloser {
   void operator()(HANDLE h) const { ::CloseHandle(h); }
 };
 
-// The machine's boot time as a FILETIME count, from the wall clock and the tick count.
-std::uint64_t boot_filetime() {
-  FILETIME now{};
-  ::GetSystemTimeAsFileTime(&now);
-  return filetime_ticks(now) - ::GetTickCount64() * 10'000;
-}
-
 }  // namespace
 
 // Limitations: IOCTL_DISK_PERFORMANCE counts since the disk's performance counters started
@@ -65,7 +58,7 @@ Status collect_disk_io(SamplerState&, codec::MetricsInfo& out) {
     // difference between two samples is exact (both ends read the same wall clock) even where
     // the counters started after boot.
     const std::uint64_t since_boot =
-        static_cast<std::uint64_t>(perf.QueryTime.QuadPart) - boot_filetime();
+        static_cast<std::uint64_t>(perf.QueryTime.QuadPart) - boot_time_filetime();
     const auto idle = static_cast<std::uint64_t>(perf.IdleTime.QuadPart);
     codec::DiskIoInfo d;
     d.name = fmt::format("PhysicalDrive{}", n);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "agent/platform/windows/sdk_windows.h"
 
 #include "common/platform/windows/wide_text.h"
@@ -11,6 +13,17 @@ namespace {
 
 constexpr NTSTATUS kInfoLengthMismatch = static_cast<NTSTATUS>(0xC0000004L);
 constexpr NTSTATUS kBufferTooSmall = static_cast<NTSTATUS>(0xC0000023L);
+
+// SystemTimeOfDayInformation's answer; the SDK declares only reserved bytes.
+struct TimeOfDay {
+  LARGE_INTEGER boot_time;
+  LARGE_INTEGER current_time;
+  LARGE_INTEGER time_zone_bias;
+  ULONG time_zone_id;
+  ULONG reserved;
+  ULONGLONG boot_time_bias;
+  ULONGLONG sleep_time_bias;
+};
 
 }  // namespace
 
@@ -45,6 +58,26 @@ Result<MachineCpuTime> machine_cpu_time() {
   const std::uint64_t total = filetime_ticks(kernel) + filetime_ticks(user);
   const std::uint64_t idle_ticks = filetime_ticks(idle);
   return MachineCpuTime{total >= idle_ticks ? total - idle_ticks : 0, total};
+}
+
+std::uint64_t boot_time_filetime() {
+  FILETIME now_ft{};
+  ::GetSystemTimeAsFileTime(&now_ft);
+  const std::uint64_t now = filetime_ticks(now_ft);
+  const std::uint64_t uptime = ::GetTickCount64() * 10'000;
+  auto bytes = query_system_information(SystemTimeOfDayInformation, sizeof(TimeOfDay), 4096);
+  if (bytes && bytes->size() >= sizeof(LARGE_INTEGER) * 2) {
+    TimeOfDay t{};
+    std::memcpy(&t, bytes->data(), std::min(bytes->size(), sizeof t));
+    const auto boot = static_cast<std::uint64_t>(t.boot_time.QuadPart);
+    // Sane: after 2001 and within a minute of what the tick count says.
+    const std::uint64_t estimate = now > uptime ? now - uptime : 0;
+    const std::uint64_t drift = boot > estimate ? boot - estimate : estimate - boot;
+    if (boot > kUnixEpochTicks + 978'307'200ull * 10'000'000 && drift < 60ull * 10'000'000) {
+      return boot;
+    }
+  }
+  return now > uptime ? now - uptime : 0;
 }
 
 }  // namespace rmm::agent::platform

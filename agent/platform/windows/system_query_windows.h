@@ -32,4 +32,8 @@ struct MachineCpuTime {
 };
 Result<MachineCpuTime> machine_cpu_time();
 
+// When the machine booted, as a FILETIME count (100 ns since 1601). The kernel's own boot time
+// (SystemTimeOfDayInformation) when it looks sane, else the wall clock minus the tick count.
+std::uint64_t boot_time_filetime();
+
 }  // namespace rmm::agent::platform
