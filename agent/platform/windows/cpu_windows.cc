@@ -23,10 +23,10 @@ float busy_percent(const SamplerState::CpuTicks& before, const SamplerState::Cpu
 Result<std::vector<SamplerState::CpuTicks>> per_processor_ticks() {
   const DWORD count = ::GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
   const std::size_t entries = count == 0 ? 64 : count;
-  auto bytes = query_system_information(
-      SystemProcessorPerformanceInformation,
-      entries * sizeof(SYSTEM_PROCESSOR_PERFORMANCE_INFORMATION),
-      kMaxCores * sizeof(SYSTEM_PROCESSOR_PERFORMANCE_INFORMATION));
+  auto bytes =
+      query_system_information(SystemProcessorPerformanceInformation,
+                               entries * sizeof(SYSTEM_PROCESSOR_PERFORMANCE_INFORMATION),
+                               kMaxCores * sizeof(SYSTEM_PROCESSOR_PERFORMANCE_INFORMATION));
   if (!bytes) return std::unexpected(bytes.error());
   const std::size_t n = bytes->size() / sizeof(SYSTEM_PROCESSOR_PERFORMANCE_INFORMATION);
   std::vector<SamplerState::CpuTicks> out;

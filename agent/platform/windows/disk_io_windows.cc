@@ -49,8 +49,8 @@ Status collect_disk_io(SamplerState&, codec::MetricsInfo& out) {
     if (!::DeviceIoControl(disk.get(), IOCTL_DISK_PERFORMANCE, nullptr, 0, &perf, sizeof perf,
                            &returned, nullptr)) {
       if (first_error.empty()) {
-        first_error = rmm::win::last_error("IOCTL_DISK_PERFORMANCE on " + rmm::win::to_utf8(path))
-                          .message;
+        first_error =
+            rmm::win::last_error("IOCTL_DISK_PERFORMANCE on " + rmm::win::to_utf8(path)).message;
       }
       continue;
     }
@@ -66,12 +66,14 @@ Status collect_disk_io(SamplerState&, codec::MetricsInfo& out) {
     d.writes = perf.WriteCount;
     d.read_bytes = static_cast<std::uint64_t>(perf.BytesRead.QuadPart);
     d.write_bytes = static_cast<std::uint64_t>(perf.BytesWritten.QuadPart);
-    d.io_time_ms = since_boot > idle && since_boot < (1ull << 62) ? (since_boot - idle) / 10'000 : 0;
+    d.io_time_ms =
+        since_boot > idle && since_boot < (1ull << 62) ? (since_boot - idle) / 10'000 : 0;
     list.push_back(std::move(d));
   }
   out.disks = std::move(list);
   if (!first_error.empty()) return fail(first_error);
-  if (out.disks->empty()) return fail(Error::Code::kNotFound, "no \\\\.\\PhysicalDrive0 on this machine");
+  if (out.disks->empty())
+    return fail(Error::Code::kNotFound, "no \\\\.\\PhysicalDrive0 on this machine");
   return {};
 }
 

@@ -47,8 +47,8 @@ Status collect_host_identity(codec::InventoryInfo& out) {
   // Whole seconds, as Linux's /proc/stat btime gives, so the value does not wobble.
   const std::uint64_t boot = boot_time_filetime();
   if (boot > kUnixEpochTicks) {
-    out.boot_time_ns = static_cast<std::int64_t>((boot - kUnixEpochTicks) / 10'000'000) *
-                       1'000'000'000;
+    out.boot_time_ns =
+        static_cast<std::int64_t>((boot - kUnixEpochTicks) / 10'000'000) * 1'000'000'000;
   }
   auto id = machine_guid();
   if (!id) return std::unexpected(id.error());

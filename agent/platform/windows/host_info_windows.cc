@@ -1,8 +1,7 @@
 // What the agent tells about its host at start, and the boot it runs in.
-#include "agent/platform/host_info.h"
-
 #include <fmt/format.h>
 
+#include "agent/platform/host_info.h"
 #include "agent/platform/windows/hardware_windows.h"
 #include "agent/platform/windows/os_version_windows.h"
 #include "agent/platform/windows/registry_read_windows.h"

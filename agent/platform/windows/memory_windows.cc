@@ -46,25 +46,37 @@ Result<Swap> page_files(std::uint64_t page_size) {
 Status collect_memory(SamplerState&, codec::MetricsInfo& out) {
   MEMORYSTATUSEX status{};
   status.dwLength = sizeof status;
-  if (!::GlobalMemoryStatusEx(&status)) return std::unexpected(rmm::win::last_error("GlobalMemoryStatusEx"));
+  if (!::GlobalMemoryStatusEx(&status))
+    return std::unexpected(rmm::win::last_error("GlobalMemoryStatusEx"));
   PERFORMANCE_INFORMATION perf{};
   perf.cb = sizeof perf;
-  if (!::GetPerformanceInfo(&perf, sizeof perf)) return std::unexpected(rmm::win::last_error("GetPerformanceInfo"));
+  if (!::GetPerformanceInfo(&perf, sizeof perf))
+    return std::unexpected(rmm::win::last_error("GetPerformanceInfo"));
 
   out.memory_total_bytes = status.ullTotalPhys;
   out.memory_available_bytes = std::min(status.ullAvailPhys, status.ullTotalPhys);
   out.memory_used_bytes = status.ullTotalPhys - out.memory_available_bytes;
   // SystemCache: the file cache's resident pages, the closest match of Linux's "Cached".
-  out.memory_cached_bytes =
-      std::min<std::uint64_t>(static_cast<std::uint64_t>(perf.SystemCache) * perf.PageSize,
-                              status.ullTotalPhys);
+  out.memory_cached_bytes = std::min<std::uint64_t>(
+      static_cast<std::uint64_t>(perf.SystemCache) * perf.PageSize, status.ullTotalPhys);
 
   // GlobalMemoryStatusEx's "page file" figures are the commit limit and charge (RAM plus page
   // files), not the page files: their own size and use come from ntdll.
-  auto swap = page_files(perf.PageSize);
-  if (!swap) return std::unexpected(with_context(swap.error(), "page files"));
-  out.swap_total_bytes = swap->total;
-  out.swap_used_bytes = std::min(swap->used, swap->total);
+  if (auto swap = page_files(perf.PageSize)) {
+    out.swap_total_bytes = swap->total;
+    out.swap_used_bytes = std::min(swap->used, swap->total);
+  } else {
+    // Where ntdll does not answer (Wine): the commit limit minus RAM is the page files' size,
+    // and the commit charge beyond the RAM in use is taken as their use. An estimate (committed
+    // pages need not be resident anywhere), the one Windows tools used before per-file figures.
+    out.swap_total_bytes = status.ullTotalPageFile > status.ullTotalPhys
+                               ? status.ullTotalPageFile - status.ullTotalPhys
+                               : 0;
+    const std::uint64_t commit =
+        status.ullTotalPageFile - std::min(status.ullAvailPageFile, status.ullTotalPageFile);
+    out.swap_used_bytes = std::min(
+        commit > out.memory_used_bytes ? commit - out.memory_used_bytes : 0, out.swap_total_bytes);
+  }
   return {};
 }
 

@@ -43,7 +43,8 @@ Result<WindowsVersion> read_windows_version() {
   }
   v.display_version = value_or_empty(key, L"DisplayVersion");
   if (v.display_version.empty()) v.display_version = value_or_empty(key, L"ReleaseId");
-  if (v.display_version.empty()) v.display_version = clip_text(rmm::win::to_utf8(info.szCSDVersion));
+  if (v.display_version.empty())
+    v.display_version = clip_text(rmm::win::to_utf8(info.szCSDVersion));
 
   // UBR (update build revision) is the number after the build: what tells two patch levels of
   // one release apart.
@@ -55,10 +56,10 @@ Result<WindowsVersion> read_windows_version() {
                                          info.dwBuildNumber);
   const std::string build = revision != 0 ? fmt::format("{}.{}", info.dwBuildNumber, revision)
                                           : fmt::format("{}", info.dwBuildNumber);
-  v.pretty = clip_text(
-      v.display_version.empty()
-          ? fmt::format("{} (build {})", v.product_name, build)
-          : fmt::format("{} {} (build {})", v.product_name, v.display_version, build));
+  v.pretty =
+      clip_text(v.display_version.empty()
+                    ? fmt::format("{} (build {})", v.product_name, build)
+                    : fmt::format("{} {} (build {})", v.product_name, v.display_version, build));
   return v;
 }
 

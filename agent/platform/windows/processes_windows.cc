@@ -169,8 +169,8 @@ Status collect_processes(SamplerState& state, codec::MetricsInfo& out) {
   std::vector<codec::ProcessInfo> top;
   for (std::size_t i : select_top(samples, kTopProcesses)) {
     const auto& s = samples[i];
-    codec::ProcessInfo info{s.pid, clip_text(rmm::win::to_utf8(s.name)), {}, s.cpu_percent,
-                            s.rss_bytes, {}};
+    codec::ProcessInfo info{
+        s.pid, clip_text(rmm::win::to_utf8(s.name)), {}, s.cpu_percent, s.rss_bytes, {}};
     if (UniqueHandle p(::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, s.pid)); p) {
       info.user = account_name(state, p.get());
       info.cmdline = command_line(p.get());

@@ -96,8 +96,8 @@ Status collect_services(codec::InventoryInfo& out) {
     DWORD needed = 0, count = 0;
     const BOOL done = ::EnumServicesStatusExW(
         manager.get(), SC_ENUM_PROCESS_INFO, SERVICE_WIN32, SERVICE_STATE_ALL,
-        reinterpret_cast<BYTE*>(buffer.data()), static_cast<DWORD>(buffer.size()), &needed,
-        &count, &resume, nullptr);
+        reinterpret_cast<BYTE*>(buffer.data()), static_cast<DWORD>(buffer.size()), &needed, &count,
+        &resume, nullptr);
     if (!done && ::GetLastError() != ERROR_MORE_DATA) {
       return std::unexpected(rmm::win::last_error("EnumServicesStatusExW"));
     }

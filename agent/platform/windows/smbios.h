@@ -11,9 +11,9 @@
 namespace rmm::agent::platform {
 
 struct SmbiosFacts {
-  std::string bios_vendor, bios_version;                             // type 0
-  std::string system_vendor, system_product, system_serial;          // type 1
-  std::string board_vendor, board_product, board_serial;             // type 2
+  std::string bios_vendor, bios_version;                     // type 0
+  std::string system_vendor, system_product, system_serial;  // type 1
+  std::string board_vendor, board_product, board_serial;     // type 2
 };
 
 // `raw` is a RawSMBIOSData blob: an 8-byte header (calling method, major and minor version, DMI

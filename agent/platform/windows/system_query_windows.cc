@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "agent/platform/windows/sdk_windows.h"
-
 #include "common/platform/windows/wide_text.h"
 
 namespace rmm::agent::platform {
@@ -32,9 +31,9 @@ Result<std::vector<std::byte>> query_system_information(int info_class, std::siz
   std::vector<std::byte> buffer(first_bytes);
   for (;;) {
     ULONG needed = 0;
-    const NTSTATUS status = ::NtQuerySystemInformation(
-        static_cast<SYSTEM_INFORMATION_CLASS>(info_class), buffer.data(),
-        static_cast<ULONG>(buffer.size()), &needed);
+    const NTSTATUS status =
+        ::NtQuerySystemInformation(static_cast<SYSTEM_INFORMATION_CLASS>(info_class), buffer.data(),
+                                   static_cast<ULONG>(buffer.size()), &needed);
     if (NT_SUCCESS(status)) {
       buffer.resize(std::min<std::size_t>(needed, buffer.size()));
       return buffer;
@@ -54,7 +53,8 @@ Result<std::vector<std::byte>> query_system_information(int info_class, std::siz
 
 Result<MachineCpuTime> machine_cpu_time() {
   FILETIME idle{}, kernel{}, user{};
-  if (!::GetSystemTimes(&idle, &kernel, &user)) return std::unexpected(rmm::win::last_error("GetSystemTimes"));
+  if (!::GetSystemTimes(&idle, &kernel, &user))
+    return std::unexpected(rmm::win::last_error("GetSystemTimes"));
   const std::uint64_t total = filetime_ticks(kernel) + filetime_ticks(user);
   const std::uint64_t idle_ticks = filetime_ticks(idle);
   return MachineCpuTime{total >= idle_ticks ? total - idle_ticks : 0, total};
