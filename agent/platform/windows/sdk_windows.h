@@ -8,10 +8,13 @@
 #include <ws2tcpip.h>
 #include <iphlpapi.h>
 #include <netioapi.h>
+#include <objbase.h>
+#include <oleauto.h>
 #include <psapi.h>
 #include <sddl.h>
 #include <tlhelp32.h>
 #include <winioctl.h>
+#include <wbemidl.h>
 #include <winternl.h>
 #include <wtsapi32.h>
 // clang-format on
