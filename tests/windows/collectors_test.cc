@@ -19,6 +19,7 @@
 #include "agent/platform/text_limits.h"
 #include "agent/platform/windows/registry_read_windows.h"
 #include "agent/platform/windows/smbios.h"
+#include "agent/platform/windows/software_windows.h"
 #include "common/event_codec.h"
 #include "common/platform/windows/windows_api.h"
 
@@ -166,6 +167,81 @@ TEST_CASE("registry reads: a present string, a missing value, a missing key") {
   auto no_key = platform::RegistryKey::open(HKEY_LOCAL_MACHINE, L"SOFTWARE\\NoSuchKey-gururmm");
   REQUIRE_FALSE(no_key.has_value());
   CHECK(no_key.error().code == Error::Code::kNotFound);
+}
+
+namespace {
+
+// A key under HKEY_CURRENT_USER for one test, deleted with everything under it at the end.
+class ScratchKey {
+ public:
+  ScratchKey() : path_(L"Software\\GuruRMM-test-" + std::to_wstring(::GetCurrentProcessId())) {}
+  ~ScratchKey() { ::RegDeleteTreeW(HKEY_CURRENT_USER, path_.c_str()); }
+  ScratchKey(const ScratchKey&) = delete;
+  ScratchKey& operator=(const ScratchKey&) = delete;
+  const std::wstring& path() const { return path_; }
+
+  void set(const std::wstring& subkey, const wchar_t* name, const std::wstring& text) {
+    HKEY key = create(subkey);
+    ::RegSetValueExW(key, name, 0, REG_SZ, reinterpret_cast<const BYTE*>(text.c_str()),
+                     static_cast<DWORD>((text.size() + 1) * sizeof(wchar_t)));
+    ::RegCloseKey(key);
+  }
+  void set(const std::wstring& subkey, const wchar_t* name, DWORD value) {
+    HKEY key = create(subkey);
+    ::RegSetValueExW(key, name, 0, REG_DWORD, reinterpret_cast<const BYTE*>(&value), sizeof value);
+    ::RegCloseKey(key);
+  }
+
+ private:
+  HKEY create(const std::wstring& subkey) {
+    HKEY key = nullptr;
+    const std::wstring full = path_ + L"\\" + subkey;
+    REQUIRE(::RegCreateKeyExW(HKEY_CURRENT_USER, full.c_str(), 0, nullptr, 0, KEY_WRITE, nullptr,
+                              &key, nullptr) == ERROR_SUCCESS);
+    return key;
+  }
+  std::wstring path_;
+};
+
+}  // namespace
+
+TEST_CASE("installed programs: what an Uninstall key lists, and its limits") {
+  ScratchKey scratch;
+  scratch.set(L"Editor", L"DisplayName", L"Text Editor \u00e9");
+  scratch.set(L"Editor", L"DisplayVersion", L"2.4.1");
+  scratch.set(L"Tool", L"DisplayName", L"Tool");
+  scratch.set(L"Runtime-part", L"DisplayName", L"Runtime component");
+  scratch.set(L"Runtime-part", L"SystemComponent", DWORD{1});
+  scratch.set(L"KB123", L"DisplayName", L"Update for Text Editor");
+  scratch.set(L"KB123", L"ParentKeyName", L"Editor");
+  scratch.set(L"NoName", L"DisplayVersion", L"1.0");
+
+  platform::UninstallScan scan;
+  const platform::UninstallLimits roomy{100, 1 << 20};
+  REQUIRE(platform::scan_uninstall_key(HKEY_CURRENT_USER, scratch.path(), 0, "x64", roomy, scan)
+              .has_value());
+  CHECK_FALSE(scan.truncated);
+  REQUIRE(scan.packages.size() == 2);
+  std::sort(scan.packages.begin(), scan.packages.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  CHECK(scan.packages[0].name == "Text Editor \xc3\xa9");  // UTF-16 in, UTF-8 out
+  CHECK(scan.packages[0].version == "2.4.1");
+  CHECK(scan.packages[0].arch == "x64");
+  CHECK(scan.packages[1].name == "Tool");
+  CHECK(scan.packages[1].version.empty());
+
+  platform::UninstallScan one;
+  REQUIRE(
+      platform::scan_uninstall_key(HKEY_CURRENT_USER, scratch.path(), 0, "x86", {1, 1 << 20}, one)
+          .has_value());
+  CHECK(one.packages.size() == 1);
+  CHECK(one.truncated);
+
+  platform::UninstallScan none;
+  auto missing = platform::scan_uninstall_key(HKEY_CURRENT_USER, scratch.path() + L"\\absent", 0,
+                                              "x64", roomy, none);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == Error::Code::kNotFound);
 }
 
 TEST_CASE("the registry declares the Windows collectors") {
