@@ -1,6 +1,11 @@
 // Temperatures of the ACPI thermal zones, the only sensors Windows itself exposes: through WMI
 // (root\WMI, MSAcpi_ThermalZoneTemperature). CPU core sensors need a vendor driver and are not
 // read.
+//
+// Limitations: WMI is asked on the metrics thread, once per sample; a slow WMI service delays the
+// sample (the connection waits at most two minutes, each answer at most five seconds). Many
+// machines have no ACPI thermal zone, or one whose firmware reports a constant: both are
+// reported as they are.
 #include <fmt/format.h>
 
 #include <utility>
@@ -92,8 +97,10 @@ Result<std::vector<codec::TemperatureInfo>> query_thermal_zones() {
   if (FAILED(hr)) return std::unexpected(com_error("WMI locator", hr));
   ComRef<IWbemServices> services;
   Bstr ns(L"ROOT\\WMI");
-  hr = locator->ConnectServer(ns.get(), nullptr, nullptr, nullptr, 0, nullptr, nullptr,
-                              services.out());
+  // USE_MAX_WAIT bounds the connection to two minutes; without it a wedged WMI service would
+  // hold the metrics thread indefinitely.
+  hr = locator->ConnectServer(ns.get(), nullptr, nullptr, nullptr, WBEM_FLAG_CONNECT_USE_MAX_WAIT,
+                              nullptr, nullptr, services.out());
   if (FAILED(hr)) return std::unexpected(com_error("WMI ROOT\\WMI", hr));
   // The process never calls CoInitializeSecurity, whose default (identify) level the WMI
   // providers refuse; impersonation is set on this proxy instead.
