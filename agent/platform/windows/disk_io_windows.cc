@@ -54,9 +54,10 @@ Status collect_disk_io(SamplerState&, codec::MetricsInfo& out) {
       }
       continue;
     }
-    // Busy time is what the disk was not idle: the time since boot minus IdleTime. Its
-    // difference between two samples is exact (both ends read the same wall clock) even where
-    // the counters started after boot.
+    // Busy time is what the disk was not idle: the time since boot minus IdleTime. Where the
+    // counters started after boot the absolute value is too high, but its difference between two
+    // samples, which is what rates use, is still the busy time in between. Read and write counts
+    // are 32-bit and wrap, which the schema allows (a decrease is a reboot or a wrap).
     const std::uint64_t since_boot =
         static_cast<std::uint64_t>(perf.QueryTime.QuadPart) - boot_time_filetime();
     const auto idle = static_cast<std::uint64_t>(perf.IdleTime.QuadPart);
@@ -72,8 +73,9 @@ Status collect_disk_io(SamplerState&, codec::MetricsInfo& out) {
   }
   out.disks = std::move(list);
   if (!first_error.empty()) return fail(first_error);
-  if (out.disks->empty())
+  if (out.disks->empty()) {
     return fail(Error::Code::kNotFound, "no \\\\.\\PhysicalDrive0 on this machine");
+  }
   return {};
 }
 

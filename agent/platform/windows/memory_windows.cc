@@ -46,12 +46,14 @@ Result<Swap> page_files(std::uint64_t page_size) {
 Status collect_memory(SamplerState&, codec::MetricsInfo& out) {
   MEMORYSTATUSEX status{};
   status.dwLength = sizeof status;
-  if (!::GlobalMemoryStatusEx(&status))
+  if (!::GlobalMemoryStatusEx(&status)) {
     return std::unexpected(rmm::win::last_error("GlobalMemoryStatusEx"));
+  }
   PERFORMANCE_INFORMATION perf{};
   perf.cb = sizeof perf;
-  if (!::GetPerformanceInfo(&perf, sizeof perf))
+  if (!::GetPerformanceInfo(&perf, sizeof perf)) {
     return std::unexpected(rmm::win::last_error("GetPerformanceInfo"));
+  }
 
   out.memory_total_bytes = status.ullTotalPhys;
   out.memory_available_bytes = std::min(status.ullAvailPhys, status.ullTotalPhys);

@@ -36,8 +36,9 @@ struct Structure {
 }  // namespace
 
 Result<SmbiosFacts> parse_smbios(std::span<const std::uint8_t> raw) {
-  if (raw.size() < kRawHeaderBytes)
+  if (raw.size() < kRawHeaderBytes) {
     return fail(Error::Code::kInvalidInput, "SMBIOS data too short");
+  }
   const std::uint32_t length =
       static_cast<std::uint32_t>(raw[4]) | static_cast<std::uint32_t>(raw[5]) << 8 |
       static_cast<std::uint32_t>(raw[6]) << 16 | static_cast<std::uint32_t>(raw[7]) << 24;

@@ -53,8 +53,9 @@ Result<std::vector<std::byte>> query_system_information(int info_class, std::siz
 
 Result<MachineCpuTime> machine_cpu_time() {
   FILETIME idle{}, kernel{}, user{};
-  if (!::GetSystemTimes(&idle, &kernel, &user))
+  if (!::GetSystemTimes(&idle, &kernel, &user)) {
     return std::unexpected(rmm::win::last_error("GetSystemTimes"));
+  }
   const std::uint64_t total = filetime_ticks(kernel) + filetime_ticks(user);
   const std::uint64_t idle_ticks = filetime_ticks(idle);
   return MachineCpuTime{total >= idle_ticks ? total - idle_ticks : 0, total};
