@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <ctime>
+#include <chrono>
+#include <optional>
+#include <utility>
 
 #include "common/config.h"
 
@@ -16,6 +18,38 @@ bool all_digits(std::string_view s) {
     if (c < '0' || c > '9') return false;
   }
   return true;
+}
+
+// The number in text[at, at + width), when those are all digits.
+std::optional<int> digits_at(std::string_view text, std::size_t at, std::size_t width) {
+  if (at + width > text.size() || !all_digits(text.substr(at, width))) return std::nullopt;
+  int v = 0;
+  std::from_chars(text.data() + at, text.data() + at + width, v);
+  return v;
+}
+
+// "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS" at the start of `text` (a calendar check included):
+// seconds since the epoch, and what follows. Written out rather than strptime, which Windows
+// lacks.
+std::optional<std::pair<std::int64_t, std::string_view>> parse_date_time(std::string_view text) {
+  auto y = digits_at(text, 0, 4);
+  auto mo = digits_at(text, 5, 2);
+  auto d = digits_at(text, 8, 2);
+  if (!y || !mo || !d || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(*y),
+                                         std::chrono::month(static_cast<unsigned>(*mo)),
+                                         std::chrono::day(static_cast<unsigned>(*d))};
+  if (!date.ok()) return std::nullopt;
+  std::int64_t secs = std::chrono::sys_days(date).time_since_epoch().count() * 86'400;
+  if (text.size() == 10) return std::pair{secs, text.substr(10)};
+  auto h = digits_at(text, 11, 2);
+  auto mi = digits_at(text, 14, 2);
+  auto s = digits_at(text, 17, 2);
+  if (!h || !mi || !s || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':' || *h > 23 || *mi > 59 || *s > 60) {
+    return std::nullopt;
+  }
+  return std::pair{secs + *h * 3600 + *mi * 60 + *s, text.substr(19)};
 }
 
 }  // namespace
@@ -37,19 +71,10 @@ Result<UnixNanos> parse_time_text(std::string_view text, UnixNanos now) {
     return now - std::chrono::duration_cast<std::chrono::nanoseconds>(*age).count();
   }
   // RFC 3339 or a bare date.
-  std::tm tm{};
-  std::string s(text);
-  const char* rest = nullptr;
-  if (s.size() == 10) {
-    rest = strptime(s.c_str(), "%Y-%m-%d", &tm);
-  } else {
-    rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  }
-  if (rest == nullptr)
-    return failf("time '{}': expected RFC 3339, a date, Unix ns or an age", text);
-  std::int64_t secs = timegm(&tm);
+  auto parsed = parse_date_time(text);
+  if (!parsed) return failf("time '{}': expected RFC 3339, a date, Unix ns or an age", text);
+  auto [secs, tail] = *parsed;
   std::int64_t nanos = 0;
-  std::string_view tail(rest);
   if (!tail.empty() && tail.front() == '.') {
     tail.remove_prefix(1);
     std::int64_t scale = 100'000'000;
@@ -72,16 +97,20 @@ Result<UnixNanos> parse_time_text(std::string_view text, UnixNanos now) {
 }
 
 std::string format_time_utc(UnixNanos t) {
-  std::time_t secs = static_cast<std::time_t>(t / 1'000'000'000);
+  std::int64_t secs = t / 1'000'000'000;
   std::int64_t nanos = t % 1'000'000'000;
   if (nanos < 0) {
     nanos += 1'000'000'000;
     --secs;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+  // Calendar arithmetic instead of gmtime_r, which Windows spells differently.
+  const auto day =
+      std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds(std::chrono::seconds(secs)));
+  const std::chrono::year_month_day date(day);
+  const std::chrono::hh_mm_ss time(std::chrono::sys_seconds(std::chrono::seconds(secs)) - day);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     time.hours().count(), time.minutes().count(), time.seconds().count(), nanos);
 }
 
 }  // namespace rmm
