@@ -32,14 +32,17 @@ Result<HANDLE> create_event(std::uint32_t pid) {
   }
   SECURITY_ATTRIBUTES sa{sizeof(sa), sd, FALSE};
   HANDLE event = ::CreateEventW(&sa, TRUE, FALSE, event_name(pid, true).c_str());
-  DWORD error = event == nullptr ? ::GetLastError() : ERROR_SUCCESS;
+  DWORD error = ::GetLastError();  // ERROR_ALREADY_EXISTS on success with an existing event
   if (event == nullptr && error == ERROR_ACCESS_DENIED) {
     // No SeCreateGlobalPrivilege (an unelevated console run): this session only.
     event = ::CreateEventW(&sa, TRUE, FALSE, event_name(pid, false).c_str());
-    error = event == nullptr ? ::GetLastError() : ERROR_SUCCESS;
+    error = ::GetLastError();
   }
   ::LocalFree(sd);
   if (event == nullptr) return std::unexpected(win32_error("creating the stop event", error));
+  // Still open from an earlier process with this pid (someone kept a handle): its stop request
+  // is not ours.
+  if (error == ERROR_ALREADY_EXISTS) ::ResetEvent(event);
   return event;
 }
 
