@@ -77,7 +77,7 @@ void CommandRunner::execute(Job& job) {
 }
 
 Result<std::string> CommandRunner::write_script(const CommandId& id,
-                                               const platform::ScriptFile& script) {
+                                                const platform::ScriptFile& script) {
   auto dir = options_.state_dir / "command-scripts";
   if (auto s = files::ensure_dir(dir, 0700); !s) return std::unexpected(s.error());
   auto path = dir / (id.str() + script.suffix);

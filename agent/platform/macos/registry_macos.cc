@@ -6,7 +6,8 @@ namespace rmm::agent::platform {
 namespace {
 
 std::unexpected<Error> no_registry() {
-  return fail(Error::Code::kNotSupported, "the registry exists on Windows only (this agent runs on macOS)");
+  return fail(Error::Code::kNotSupported,
+              "the registry exists on Windows only (this agent runs on macOS)");
 }
 
 }  // namespace

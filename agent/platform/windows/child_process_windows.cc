@@ -75,7 +75,8 @@ class WinChild final : public ChildProcess {
     if (!thread_) return {};
     const DWORD resumed = ::ResumeThread(thread_.get());
     thread_.reset();
-    if (resumed == static_cast<DWORD>(-1)) return std::unexpected(rmm::win::last_error("ResumeThread"));
+    if (resumed == static_cast<DWORD>(-1))
+      return std::unexpected(rmm::win::last_error("ResumeThread"));
     return {};
   }
 
@@ -84,12 +85,14 @@ class WinChild final : public ChildProcess {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (true) {
       bool progress = false;
-      for (int i = 0; i < 2; ++i) progress = drain(streams_[i], max_bytes, i == 0 ? out : err) || progress;
+      for (int i = 0; i < 2; ++i)
+        progress = drain(streams_[i], max_bytes, i == 0 ? out : err) || progress;
       const bool open = streams_[0].pipe || streams_[1].pipe;
       if (progress || !open) return open;
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return true;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kPollStep, deadline - now));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(kPollStep, deadline - now));
     }
   }
 
@@ -219,7 +222,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec)
   if (spec.argv.empty()) return fail(Error::Code::kInvalidInput, "no program to run");
   auto program = rmm::win::to_wide(spec.argv[0]);
   auto dir = rmm::win::to_wide(spec.working_dir);
-  if (!program || !dir) return fail(Error::Code::kInvalidInput, "program or directory is not UTF-8");
+  if (!program || !dir)
+    return fail(Error::Code::kInvalidInput, "program or directory is not UTF-8");
   if (!is_absolute(*program)) {
     return fail(Error::Code::kInvalidInput, "the program must be an absolute path");
   }
@@ -234,7 +238,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec)
   }
   const DWORD dir_attributes = ::GetFileAttributesW(dir->c_str());
   if (dir_attributes == INVALID_FILE_ATTRIBUTES) {
-    return std::unexpected(rmm::win::last_error(fmt::format("working directory {}", spec.working_dir)));
+    return std::unexpected(
+        rmm::win::last_error(fmt::format("working directory {}", spec.working_dir)));
   }
   if ((dir_attributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
     return failf("working directory {}: not a directory", spec.working_dir);
@@ -280,8 +285,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec)
     ::CloseHandle(pi.hProcess);
     return std::unexpected(error);
   }
-  auto child = std::make_unique<WinChild>(pi, std::move(*job), std::move(out_read),
-                                          std::move(err_read));
+  auto child =
+      std::make_unique<WinChild>(pi, std::move(*job), std::move(out_read), std::move(err_read));
   // The write ends close here, so the pipes end when the child's copies do.
   if (!spec.held) {
     if (auto s = child->release(); !s) return std::unexpected(s.error());

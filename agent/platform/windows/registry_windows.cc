@@ -141,7 +141,8 @@ Result<Encoded> encode(const RegistryValue& v) {
       e.type = REG_MULTI_SZ;
       for (const auto& s : v.strings) {
         if (s.empty()) {
-          return fail(Error::Code::kInvalidInput, "a multi-string value cannot hold an empty string");
+          return fail(Error::Code::kInvalidInput,
+                      "a multi-string value cannot hold an empty string");
         }
         auto text = wide(s);
         if (!text) return std::unexpected(text.error());
@@ -182,7 +183,8 @@ Result<RegistryValue> query(HKEY key, const std::wstring& name, std::string_view
   while (true) {
     DWORD type = REG_NONE;
     auto size = static_cast<DWORD>(data.size());
-    const LSTATUS status = ::RegQueryValueExW(key, name.c_str(), nullptr, &type, data.data(), &size);
+    const LSTATUS status =
+        ::RegQueryValueExW(key, name.c_str(), nullptr, &type, data.data(), &size);
     if (status == ERROR_MORE_DATA) {
       data.resize(size);
       continue;
@@ -216,7 +218,8 @@ Result<RegistryKeyListing> registry_list(RegistryHive hive, std::string_view key
     status = ::RegEnumKeyExW(k.get(), i, name.data(), &length, nullptr, nullptr, nullptr, nullptr);
     if (status == ERROR_NO_MORE_ITEMS) break;
     if (status != ERROR_SUCCESS) {
-      return std::unexpected(registry_error(status, fmt::format("listing {}", describe(hive, key))));
+      return std::unexpected(
+          registry_error(status, fmt::format("listing {}", describe(hive, key))));
     }
     listing.subkeys.push_back(rmm::win::to_utf8(std::wstring_view(name.data(), length)));
   }
@@ -230,7 +233,8 @@ Result<RegistryKeyListing> registry_list(RegistryHive hive, std::string_view key
     status = ::RegEnumValueW(k.get(), i, name.data(), &length, nullptr, nullptr, nullptr, nullptr);
     if (status == ERROR_NO_MORE_ITEMS) break;
     if (status != ERROR_SUCCESS) {
-      return std::unexpected(registry_error(status, fmt::format("listing {}", describe(hive, key))));
+      return std::unexpected(
+          registry_error(status, fmt::format("listing {}", describe(hive, key))));
     }
     std::wstring value_name(name.data(), length);
     auto value = query(k.get(), value_name, describe(hive, key));
@@ -291,8 +295,7 @@ Status registry_create_key(RegistryHive hive, std::string_view key) {
       ::RegCreateKeyExW(root_of(hive), path->c_str(), 0, nullptr, REG_OPTION_NON_VOLATILE,
                         KEY_WRITE | KEY_WOW64_64KEY, nullptr, k.out(), nullptr);
   if (status != ERROR_SUCCESS) {
-    return std::unexpected(
-        registry_error(status, fmt::format("creating {}", describe(hive, key))));
+    return std::unexpected(registry_error(status, fmt::format("creating {}", describe(hive, key))));
   }
   return {};
 }
@@ -307,9 +310,8 @@ Status registry_delete_key(RegistryHive hive, std::string_view key) {
   {
     // Empty it first: RegDeleteKeyExW only deletes a key without subkeys.
     Key k;
-    if (auto s = open_key(hive, trimmed, DELETE | KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE |
-                                             KEY_SET_VALUE,
-                          k);
+    if (auto s = open_key(hive, trimmed,
+                          DELETE | KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE | KEY_SET_VALUE, k);
         !s) {
       return std::unexpected(s.error());
     }

@@ -14,7 +14,8 @@ namespace {
 
 bool is_cmd(std::string_view interpreter) {
   const auto slash = interpreter.find_last_of("\\/");
-  auto name = std::string(slash == std::string_view::npos ? interpreter : interpreter.substr(slash + 1));
+  auto name =
+      std::string(slash == std::string_view::npos ? interpreter : interpreter.substr(slash + 1));
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name == "cmd.exe" || name == "cmd";
 }

@@ -71,8 +71,8 @@ std::vector<std::wstring> runnable_extensions() {
 std::optional<std::wstring> find_with_extensions(const std::wstring& base,
                                                  const std::vector<std::wstring>& extensions) {
   const auto name_at = base.find_last_of(L"\\/");
-  const bool has_extension = base.find(L'.', name_at == std::wstring::npos ? 0 : name_at) !=
-                             std::wstring::npos;
+  const bool has_extension =
+      base.find(L'.', name_at == std::wstring::npos ? 0 : name_at) != std::wstring::npos;
   if (has_extension && is_file(base)) return base;
   for (const auto& e : extensions) {
     if (is_file(base + e)) return base + e;
@@ -109,12 +109,30 @@ Result<std::string> find_program(std::string_view name, std::string_view path_va
 // taken from the agent's own environment (the service's: the machine's, SYSTEM's profile).
 std::vector<std::string> base_environment() {
   static constexpr std::array kNames = {
-      L"SystemRoot",   L"windir",         L"SystemDrive",  L"ComSpec",
-      L"PATHEXT",      L"TEMP",           L"TMP",          L"USERPROFILE",
-      L"USERNAME",     L"USERDOMAIN",     L"COMPUTERNAME", L"ALLUSERSPROFILE",
-      L"ProgramData",  L"ProgramFiles",   L"ProgramFiles(x86)", L"ProgramW6432",
-      L"CommonProgramFiles", L"APPDATA",  L"LOCALAPPDATA", L"PUBLIC",
-      L"OS",           L"PROCESSOR_ARCHITECTURE", L"NUMBER_OF_PROCESSORS", L"PSModulePath",
+      L"SystemRoot",
+      L"windir",
+      L"SystemDrive",
+      L"ComSpec",
+      L"PATHEXT",
+      L"TEMP",
+      L"TMP",
+      L"USERPROFILE",
+      L"USERNAME",
+      L"USERDOMAIN",
+      L"COMPUTERNAME",
+      L"ALLUSERSPROFILE",
+      L"ProgramData",
+      L"ProgramFiles",
+      L"ProgramFiles(x86)",
+      L"ProgramW6432",
+      L"CommonProgramFiles",
+      L"APPDATA",
+      L"LOCALAPPDATA",
+      L"PUBLIC",
+      L"OS",
+      L"PROCESSOR_ARCHITECTURE",
+      L"NUMBER_OF_PROCESSORS",
+      L"PSModulePath",
   };
   std::vector<std::string> env;
   for (const wchar_t* name : kNames) {
@@ -146,22 +164,24 @@ Status reboot_machine() {
   TOKEN_PRIVILEGES privileges{};
   privileges.PrivilegeCount = 1;
   privileges.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
-  const bool found = ::LookupPrivilegeValueW(nullptr, SE_SHUTDOWN_NAME, &privileges.Privileges[0].Luid);
+  const bool found =
+      ::LookupPrivilegeValueW(nullptr, SE_SHUTDOWN_NAME, &privileges.Privileges[0].Luid);
   const bool adjusted =
       found && ::AdjustTokenPrivileges(raw, FALSE, &privileges, 0, nullptr, nullptr);
   // AdjustTokenPrivileges succeeds without the privilege and says so only in the last error.
   const DWORD error = ::GetLastError();
   ::CloseHandle(raw);
-  if (!adjusted) return std::unexpected(rmm::win::win32_error("enabling SeShutdownPrivilege", error));
+  if (!adjusted)
+    return std::unexpected(rmm::win::win32_error("enabling SeShutdownPrivilege", error));
   if (error == ERROR_NOT_ALL_ASSIGNED) {
     return fail("the agent's account may not shut down the machine (no SeShutdownPrivilege)");
   }
   // No grace period and applications closed without asking: a dialog that waits for a user
   // would leave the command waiting for a reboot that never comes. Logged as planned.
   wchar_t message[] = L"GuruRMM: restart requested by an administrator";
-  if (!::InitiateSystemShutdownExW(nullptr, message, 0, TRUE, TRUE,
-                                   SHTDN_REASON_MAJOR_OTHER | SHTDN_REASON_MINOR_OTHER |
-                                       SHTDN_REASON_FLAG_PLANNED)) {
+  if (!::InitiateSystemShutdownExW(
+          nullptr, message, 0, TRUE, TRUE,
+          SHTDN_REASON_MAJOR_OTHER | SHTDN_REASON_MINOR_OTHER | SHTDN_REASON_FLAG_PLANNED)) {
     return std::unexpected(rmm::win::last_error("InitiateSystemShutdownExW"));
   }
   return {};
