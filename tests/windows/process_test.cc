@@ -341,6 +341,37 @@ TEST_CASE("PowerShell scripts get a BOM and run through powershell.exe -Command"
   CHECK(argv->at(argv->size() - 1).find("& 'C:\\it''s.ps1'") != std::string::npos);
 }
 
+// Wine's powershell.exe is a stub that runs nothing and exits 0.
+bool under_wine() {
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
+TEST_CASE("a PowerShell script runs, with UTF-8 output and its exit code (real Windows only)") {
+  if (under_wine() || platform::powershell_unavailable_reason()) {
+    MESSAGE("not run: no real PowerShell here (Wine's powershell.exe is a stub)");
+    return;
+  }
+  auto file =
+      platform::script_file(platform::ScriptLanguage::kPowerShell, "",
+                            "$x = 1 +\n  2\nWrite-Output \"sum $x h\xC3\xA9llo \xE2\x9C\x93\"\n"
+                            "[Console]::Error.WriteLine('to-stderr')\nexit 4\n");
+  auto dir = temp_dir("ps");
+  auto path = (dir / ("s" + file.suffix)).string();
+  std::ofstream(path, std::ios::binary) << file.text;
+  auto argv = platform::script_argv(platform::ScriptLanguage::kPowerShell, "", path);
+  REQUIRE(argv.has_value());
+  auto child = platform::ChildProcess::spawn(
+      {.argv = *argv, .env = platform::base_environment(), .working_dir = dir.string()});
+  REQUIRE(child.has_value());
+  auto r = run_to_end(**child, 60s);
+  REQUIRE(r.finished);
+  CHECK(r.out.find("sum 3 h\xC3\xA9llo \xE2\x9C\x93") != std::string::npos);
+  CHECK(r.err.find("to-stderr") != std::string::npos);
+  CHECK(r.exit.exit_code == 4);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a detached helper runs and writes to its log") {
   auto dir = temp_dir("detached");
   auto log = dir / "helper.log";

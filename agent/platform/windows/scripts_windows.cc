@@ -12,12 +12,24 @@
 namespace rmm::agent::platform {
 namespace {
 
-bool is_cmd(std::string_view interpreter) {
+// The interpreter's file name in lower case, without ".exe".
+std::string program_name(std::string_view interpreter) {
   const auto slash = interpreter.find_last_of("\\/");
   auto name =
       std::string(slash == std::string_view::npos ? interpreter : interpreter.substr(slash + 1));
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name == "cmd.exe" || name == "cmd";
+  if (name.ends_with(".exe")) name.resize(name.size() - 4);
+  return name;
+}
+
+bool is_cmd(std::string_view interpreter) {
+  return program_name(interpreter) == "cmd";
+}
+
+// A shell command may name PowerShell (7: pwsh) as its interpreter: it runs the file with -File.
+bool is_powershell(std::string_view interpreter) {
+  const auto name = program_name(interpreter);
+  return name == "powershell" || name == "pwsh";
 }
 
 // cmd.exe needs CRLF line ends (a label after a bare LF is not always found by goto).
@@ -42,7 +54,7 @@ std::string system_directory() {
 
 ScriptFile script_file(ScriptLanguage language, std::string_view interpreter,
                        std::string_view script) {
-  if (language == ScriptLanguage::kPowerShell) {
+  if (language == ScriptLanguage::kPowerShell || is_powershell(interpreter)) {
     // Windows PowerShell reads a script without a byte order mark in the ANSI code page.
     return {.suffix = ".ps1", .text = "\xEF\xBB\xBF" + std::string(script)};
   }
@@ -70,6 +82,11 @@ Result<std::vector<std::string>> script_argv(ScriptLanguage language,
         "-Command",
         "[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false; & '" + quoted +
             "'; exit $LASTEXITCODE"};
+  }
+  if (is_powershell(interpreter)) {
+    return std::vector<std::string>{interpreter,        "-NoProfile", "-NonInteractive",
+                                    "-ExecutionPolicy", "Bypass",     "-File",
+                                    script_path};
   }
   if (is_cmd(interpreter)) {
     // /d: no AutoRun commands from the registry; /s /c: the quoted script path is the command.
