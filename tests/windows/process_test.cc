@@ -132,6 +132,7 @@ TEST_CASE("exit codes come back") {
 TEST_CASE("the environment and the working directory are the given ones") {
   auto dir = temp_dir("cwd");
   auto spec = cmd_spec("echo [%GURURMM_TEST_VAR%]& cd");
+  spec.env.push_back("gururmm_test_var=replaced");  // names are case-insensitive: the last wins
   spec.env.push_back("GURURMM_TEST_VAR=v4lue");
   spec.working_dir = dir.string();
   auto child = platform::ChildProcess::spawn(spec);
@@ -139,6 +140,7 @@ TEST_CASE("the environment and the working directory are the given ones") {
   auto r = run_to_end(**child);
   REQUIRE(r.finished);
   CHECK(r.out.find("[v4lue]") != std::string::npos);
+  CHECK(r.out.find("replaced") == std::string::npos);
   auto name = dir.filename().string();
   CHECK(r.out.find(name) != std::string::npos);
   std::filesystem::remove_all(dir);

@@ -172,22 +172,36 @@ bool has_suffix_ignoring_case(std::wstring_view s, std::wstring_view suffix) {
 }
 
 // The environment block: "NAME=value\0" entries sorted by name as Windows keeps them, then "\0".
+// Names are case-insensitive on Windows: of two entries with the same name (the base
+// environment's PATH and a command's Path) the later one wins, as in set_env.
 Result<std::wstring> environment_block(const std::vector<std::string>& env) {
-  std::vector<std::wstring> entries;
+  struct Entry {
+    std::wstring text;
+    std::size_t name_length;
+  };
+  std::vector<Entry> entries;
   for (const auto& e : env) {
     auto w = rmm::win::to_wide(e);
     if (!w) return std::unexpected(with_context(w.error(), "environment"));
-    if (w->find(L'\0') != std::wstring::npos || w->find(L'=', 1) == std::wstring::npos) {
+    // Position 0 may be '=' itself: Windows keeps per-drive directories as "=C:=C:\dir".
+    const auto equals = w->find(L'=', 1);
+    if (w->find(L'\0') != std::wstring::npos || equals == std::wstring::npos) {
       return fail(Error::Code::kInvalidInput, "environment entries must be NAME=value");
     }
-    entries.push_back(std::move(*w));
+    entries.push_back({std::move(*w), equals});
   }
-  std::sort(entries.begin(), entries.end(), [](const std::wstring& a, const std::wstring& b) {
-    return ::CompareStringOrdinal(a.c_str(), -1, b.c_str(), -1, TRUE) == CSTR_LESS_THAN;
-  });
+  auto compare = [](const Entry& a, const Entry& b) {
+    return ::CompareStringOrdinal(a.text.c_str(), static_cast<int>(a.name_length), b.text.c_str(),
+                                  static_cast<int>(b.name_length), TRUE);
+  };
+  std::stable_sort(entries.begin(), entries.end(),
+                   [&](const Entry& a, const Entry& b) { return compare(a, b) == CSTR_LESS_THAN; });
   std::wstring block;
-  for (const auto& e : entries) block.append(e).push_back(L'\0');
-  if (entries.empty()) block.push_back(L'\0');
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 < entries.size() && compare(entries[i], entries[i + 1]) == CSTR_EQUAL) continue;
+    block.append(entries[i].text).push_back(L'\0');
+  }
+  if (block.empty()) block.push_back(L'\0');
   block.push_back(L'\0');
   return block;
 }

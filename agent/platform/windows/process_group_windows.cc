@@ -25,6 +25,9 @@ Result<LeftoverKill> kill_leftover_group(const ProcessGroupRecord& record,
   if (!process) {
     const DWORD error = ::GetLastError();
     if (error == ERROR_INVALID_PARAMETER) return LeftoverKill{};  // no such process
+    // The agent's own commands run with its token and can be opened by it: a process it may not
+    // open (a protected one) took the pid.
+    if (error == ERROR_ACCESS_DENIED) return LeftoverKill{};
     return std::unexpected(rmm::win::win32_error(fmt::format("opening process {}", pid), error));
   }
   auto start = win::process_start_time(process.get());
