@@ -59,9 +59,7 @@ ScriptFile script_file(ScriptLanguage language, std::string_view interpreter,
     return {.suffix = ".ps1", .text = "\xEF\xBB\xBF" + std::string(script)};
   }
   if (!is_cmd(interpreter)) return {.suffix = "", .text = std::string(script)};
-  // The script is UTF-8 like every text of GuruRMM: cmd.exe reads the lines after a code page
-  // switch in the new code page, and the programs it runs then write UTF-8 too.
-  return {.suffix = ".cmd", .text = "@chcp 65001 >nul\r\n" + with_crlf(script)};
+  return {.suffix = ".cmd", .text = with_crlf(script)};
 }
 
 Result<std::vector<std::string>> script_argv(ScriptLanguage language,
@@ -89,8 +87,13 @@ Result<std::vector<std::string>> script_argv(ScriptLanguage language,
                                     script_path};
   }
   if (is_cmd(interpreter)) {
-    // /d: no AutoRun commands from the registry; /s /c: the quoted script path is the command.
-    return std::vector<std::string>{interpreter, "/d", "/s", "/c", "\"" + script_path + "\""};
+    // /d: no AutoRun commands from the registry; /s /c: the rest is the command. The script is
+    // UTF-8 like every text of GuruRMM: the console's code page is switched to UTF-8 before
+    // cmd.exe opens the script (it reads a batch file in the code page of that moment), and the
+    // programs the script runs then write UTF-8 too.
+    return std::vector<std::string>{
+        interpreter, "/d", "/s", "/c",
+        fmt::format("\"{}\\chcp.com\" 65001 >nul & \"{}\"", system_directory(), script_path)};
   }
   return std::vector<std::string>{interpreter, script_path};
 }
