@@ -1,14 +1,8 @@
 #include "common/agent_local.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
 
 #include "common/files.h"
 
@@ -79,19 +73,8 @@ std::optional<pid_t> live_pid(const fs::path& path) {
 }
 
 Status write_health(const fs::path& state_dir, std::string_view version, pid_t pid) {
-  auto target = health_path(state_dir);
-  auto tmp = target;
-  tmp += ".tmp";
-  std::string content = fmt::format("version={}\npid={}\n", version, pid);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return failf("opening {}: {}", tmp.string(), std::strerror(errno));
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-  ::close(fd);
-  if (!ok) return failf("writing {}", tmp.string());
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) return failf("renaming {}: {}", tmp.string(), ec.message());
-  return {};
+  return files::write_replace(health_path(state_dir),
+                              fmt::format("version={}\npid={}\n", version, pid));
 }
 
 std::optional<Health> read_health(const fs::path& state_dir) {
@@ -136,24 +119,6 @@ std::optional<UpdateLock> read_update_lock(const fs::path& state_dir) {
 void remove_update_lock(const fs::path& state_dir) {
   std::error_code ec;
   fs::remove(update_lock_path(state_dir), ec);  // ignored: a missing lock is the goal
-}
-
-bool process_exists(pid_t pid) {
-  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-}
-
-bool process_alive(pid_t pid) {
-  if (pid <= 0) return false;
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  // A zombie still answers kill(0) until its parent reaps it; it is not running.
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  if (!stat) return ::kill(pid, 0) == 0 || errno == EPERM;
-  std::string line;
-  std::getline(stat, line);
-  auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return true;
-  char state = line[close + 2];
-  return state != 'Z' && state != 'X';
 }
 
 }  // namespace rmm::local

@@ -1,12 +1,13 @@
 #include "common/log.h"
 
 #include <fmt/chrono.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
+
+#include "common/platform/stderr_write.h"
 
 namespace rmm::log {
 namespace {
@@ -107,8 +108,7 @@ void write(Level level, std::string_view msg, std::initializer_list<Field> field
     append_value(line, f.value);
   }
   line.push_back('\n');
-  // One write(2) per line: lines from different threads never interleave.
-  [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+  platform::write_stderr(line);
 }
 
 }  // namespace rmm::log

@@ -1,6 +1,5 @@
 #include "common/nats_tls.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
@@ -12,6 +11,7 @@
 #include <mutex>
 
 #include "common/nats_message.h"
+#include "common/platform/system.h"
 
 namespace rmm::nats {
 namespace {
@@ -55,9 +55,9 @@ class ScopedEnv {
   ScopedEnv(const char* name, const std::string& value, const char* unset_value)
       : name_(name), old_(unset_value) {
     if (const char* old = std::getenv(name); old != nullptr) old_ = old;
-    ::setenv(name, value.c_str(), 1);
+    platform::set_env(name, value);
   }
-  ~ScopedEnv() { ::setenv(name_, old_.c_str(), 1); }
+  ~ScopedEnv() { platform::set_env(name_, old_); }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
 
@@ -97,11 +97,7 @@ bool is_loopback_host(std::string_view host) {
   std::string h(host);
   std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
   if (h == "localhost" || h == "localhost.") return true;
-  in_addr v4{};
-  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
-  return false;
+  return platform::ip_is_loopback(h).value_or(false);
 }
 
 Status configure_tls(natsOptions* opts, std::string_view urls, const TlsClientOptions& tls) {

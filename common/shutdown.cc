@@ -1,12 +1,7 @@
 #include "common/shutdown.h"
 
-#include <signal.h>
-
 #include <condition_variable>
 #include <mutex>
-#include <thread>
-
-#include "common/log.h"
 
 namespace rmm::shutdown {
 namespace {
@@ -16,20 +11,6 @@ std::condition_variable g_cv;
 bool g_requested = false;
 
 }  // namespace
-
-void install() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    log::info("shutdown.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    request();
-  }).detach();
-}
 
 void request() {
   std::lock_guard lock(g_mutex);

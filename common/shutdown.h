@@ -1,7 +1,10 @@
-// One shutdown path per process: SIGTERM or SIGINT sets a flag that every service loop waits on.
+// One shutdown path per process: SIGTERM or SIGINT (Windows: Ctrl+C, Ctrl+Break, the console
+// closing; a service's stop request calls request()) sets a flag that every service loop waits on.
 //
-// install() blocks the signals in the calling thread (call it first in main, before any thread is
-// started, so every thread inherits the mask) and starts one thread that sigwait()s for them.
+// install() is per platform (common/platform/*/shutdown_signals_*.cc). POSIX: it blocks the
+// signals in the calling thread (call it first in main, before any thread is started, so every
+// thread inherits the mask) and starts one thread that sigwait()s for them. Windows: a console
+// control handler.
 // Concurrency: requested()/wait_for() are safe from any thread.
 #pragma once
 

@@ -1,11 +1,6 @@
 #include "common/signing.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "common/files.h"
 
@@ -88,17 +83,12 @@ TrustedKey trusted_key(const PublicKey& key) {
 
 Status save_private_key(const std::filesystem::path& path, const SigningKey& key,
                         std::string_view tag) {
-  // O_EXCL: never overwrite a release key by accident.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return failf("creating {}: {}", path.string(), std::strerror(errno));
   std::string content =
       std::string(tag) + " " + hex(std::span(key.secret).first(crypto_sign_SEEDBYTES)) + "\n";
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-            ::fsync(fd) == 0;
+  // write_new: never overwrite a release key by accident.
+  auto st = files::write_new(path, content, 0600);
   sodium_memzero(content.data(), content.size());
-  ::close(fd);
-  if (!ok) return failf("writing {}", path.string());
-  return {};
+  return st;
 }
 
 Result<SigningKey> load_private_key(const std::filesystem::path& path, std::string_view tag) {

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 #include <ctime>
+#include <optional>
+#include <utility>
 
 #include "common/config.h"
 
@@ -16,6 +19,38 @@ bool all_digits(std::string_view s) {
     if (c < '0' || c > '9') return false;
   }
   return true;
+}
+
+// The number in text[at, at + width), when those are all digits.
+std::optional<int> digits_at(std::string_view text, std::size_t at, std::size_t width) {
+  if (at + width > text.size() || !all_digits(text.substr(at, width))) return std::nullopt;
+  int v = 0;
+  std::from_chars(text.data() + at, text.data() + at + width, v);
+  return v;
+}
+
+// "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS" at the start of `text` (a calendar check included):
+// seconds since the epoch, and what follows. Written out rather than strptime, which Windows
+// lacks.
+std::optional<std::pair<std::int64_t, std::string_view>> parse_date_time(std::string_view text) {
+  auto y = digits_at(text, 0, 4);
+  auto mo = digits_at(text, 5, 2);
+  auto d = digits_at(text, 8, 2);
+  if (!y || !mo || !d || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(*y),
+                                         std::chrono::month(static_cast<unsigned>(*mo)),
+                                         std::chrono::day(static_cast<unsigned>(*d))};
+  if (!date.ok()) return std::nullopt;
+  std::int64_t secs = std::chrono::sys_days(date).time_since_epoch().count() * 86'400;
+  if (text.size() == 10) return std::pair{secs, text.substr(10)};
+  auto h = digits_at(text, 11, 2);
+  auto mi = digits_at(text, 14, 2);
+  auto s = digits_at(text, 17, 2);
+  if (!h || !mi || !s || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':' || *h > 23 || *mi > 59 || *s > 60) {
+    return std::nullopt;
+  }
+  return std::pair{secs + *h * 3600 + *mi * 60 + *s, text.substr(19)};
 }
 
 }  // namespace
@@ -37,19 +72,10 @@ Result<UnixNanos> parse_time_text(std::string_view text, UnixNanos now) {
     return now - std::chrono::duration_cast<std::chrono::nanoseconds>(*age).count();
   }
   // RFC 3339 or a bare date.
-  std::tm tm{};
-  std::string s(text);
-  const char* rest = nullptr;
-  if (s.size() == 10) {
-    rest = strptime(s.c_str(), "%Y-%m-%d", &tm);
-  } else {
-    rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  }
-  if (rest == nullptr)
-    return failf("time '{}': expected RFC 3339, a date, Unix ns or an age", text);
-  std::int64_t secs = timegm(&tm);
+  auto parsed = parse_date_time(text);
+  if (!parsed) return failf("time '{}': expected RFC 3339, a date, Unix ns or an age", text);
+  auto [secs, tail] = *parsed;
   std::int64_t nanos = 0;
-  std::string_view tail(rest);
   if (!tail.empty() && tail.front() == '.') {
     tail.remove_prefix(1);
     std::int64_t scale = 100'000'000;

@@ -37,6 +37,10 @@ TEST_CASE("times: RFC 3339, dates, Unix ns, now and ages") {
   CHECK(parse_time_text("7d", now).value() == now - 7LL * 86'400 * 1'000'000'000);
   CHECK_FALSE(parse_time_text("last tuesday", now).has_value());
   CHECK_FALSE(parse_time_text("2025-12-01T00:00:00+0200", now).has_value());
+  CHECK_FALSE(parse_time_text("2025-02-30", now).has_value());
+  CHECK_FALSE(parse_time_text("2025-13-01T00:00:00Z", now).has_value());
+  CHECK_FALSE(parse_time_text("2025-12-01T24:00:00Z", now).has_value());
+  CHECK_FALSE(parse_time_text("2025-12-01 00:00:00Z", now).has_value());
   CHECK_FALSE(parse_time_text("99999999999999999999999", now).has_value());
 }
 
