@@ -91,7 +91,7 @@ TEST_CASE("UTF-8 output passes through, also when a character is split across re
 TEST_CASE("output that is not UTF-8 is read in the OEM code page from then on") {
   OutputDecoder d(437);
   CHECK(d.decode("ok ") == "ok ");
-  CHECK(d.decode("caf\x82") == "caf\xC3\xA9");            // 0x82 is é in code page 437
+  CHECK(d.decode("caf\x82") == "caf\xC3\xA9");                // 0x82 is é in code page 437
   CHECK(d.decode("\xC3\xA9") == "\xE2\x94\x9C\xE2\x8C\x90");  // now 437 too: ├⌐
 }
 
