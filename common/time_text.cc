@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <utility>
 
@@ -98,16 +97,20 @@ Result<UnixNanos> parse_time_text(std::string_view text, UnixNanos now) {
 }
 
 std::string format_time_utc(UnixNanos t) {
-  std::time_t secs = static_cast<std::time_t>(t / 1'000'000'000);
+  std::int64_t secs = t / 1'000'000'000;
   std::int64_t nanos = t % 1'000'000'000;
   if (nanos < 0) {
     nanos += 1'000'000'000;
     --secs;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+  // Calendar arithmetic instead of gmtime_r, which Windows spells differently.
+  const auto day =
+      std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds(std::chrono::seconds(secs)));
+  const std::chrono::year_month_day date(day);
+  const std::chrono::hh_mm_ss time(std::chrono::sys_seconds(std::chrono::seconds(secs)) - day);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     time.hours().count(), time.minutes().count(), time.seconds().count(), nanos);
 }
 
 }  // namespace rmm

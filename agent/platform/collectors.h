@@ -47,7 +47,8 @@ struct SamplerState {
   std::vector<CpuTicks> cpu;  // [0] all CPUs, then one per CPU; empty before the first sample
   std::unordered_map<std::uint32_t, ProcessTicks> processes;
   std::uint64_t processes_total_ticks = 0;  // all-CPU ticks at the previous process scan
-  std::unordered_map<std::uint32_t, std::string> user_names;  // uid -> name cache
+  std::unordered_map<std::uint32_t, std::string> user_names;   // uid -> name cache
+  std::unordered_map<std::string, std::string> account_names;  // Windows: SID -> name cache
 };
 
 // --- metrics ---
