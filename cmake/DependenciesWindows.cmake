@@ -47,10 +47,13 @@ function(rmm_windows_dep target header)
   target_compile_definitions(${target} INTERFACE ${D_DEFINES})
 endfunction()
 
-# OpenSSL's static libraries need the Windows libraries its system layer calls.
-rmm_windows_dep(OpenSSL::Crypto openssl/crypto.h NAMES libcrypto.a
-                LIBS ws2_32 crypt32 user32 advapi32 bcrypt)
-rmm_windows_dep(OpenSSL::SSL openssl/ssl.h NAMES libssl.a LIBS OpenSSL::Crypto)
+# OpenSSL's static libraries need the Windows libraries its system layer calls. libssl names
+# libcrypto again after itself: static archives resolve left to right, and rmm_common's own use of
+# libcrypto can put it before libssl on the link line.
+set(RMM_OPENSSL_SYSTEM_LIBS ws2_32 crypt32 user32 advapi32 bcrypt)
+rmm_windows_dep(OpenSSL::Crypto openssl/crypto.h NAMES libcrypto.a LIBS ${RMM_OPENSSL_SYSTEM_LIBS})
+rmm_windows_dep(OpenSSL::SSL openssl/ssl.h NAMES libssl.a
+                LIBS ${OpenSSL__Crypto_LIBRARY} ${RMM_OPENSSL_SYSTEM_LIBS})
 rmm_windows_dep(PkgConfig::NATS nats/nats.h NAMES libnats_static.a LIBS OpenSSL::SSL ws2_32)
 rmm_windows_dep(PkgConfig::SODIUM sodium.h NAMES libsodium.a DEFINES SODIUM_STATIC)
 rmm_windows_dep(rmm_rocksdb rocksdb/db.h NAMES librocksdb.a LIBS shlwapi rpcrt4 Threads::Threads)
