@@ -66,7 +66,7 @@ Status check_action(PreparedCommand& p, const CommandLimits& limits) {
           if (!is_interpreter_name(name)) {
             return reject(fmt::format("interpreter '{}' is not a program name", name));
           }
-          auto found = name == "sh" ? platform::find_program("/bin/sh", "")
+          auto found = name == "sh" ? platform::default_shell()
                                     : platform::find_program(name, path_of(p.env));
           if (!found) return reject(fmt::format("interpreter '{}' is not installed", name));
           p.interpreter = *found;
@@ -140,8 +140,8 @@ Result<PreparedCommand> check_command(codec::CommandInfo info, const AgentId& se
   }
   p.output_cap = info.output_cap_bytes == 0 ? limits.default_output_cap
                                             : static_cast<std::size_t>(info.output_cap_bytes);
-  p.working_dir = info.working_dir.empty() ? "/" : info.working_dir;
-  if (!p.working_dir.starts_with('/') || p.working_dir.size() > kMaxPathBytes ||
+  p.working_dir = info.working_dir.empty() ? platform::default_working_dir() : info.working_dir;
+  if (!platform::is_absolute_path(p.working_dir) || p.working_dir.size() > kMaxPathBytes ||
       has_nul(p.working_dir)) {
     return reject("working_dir must be an absolute path");
   }

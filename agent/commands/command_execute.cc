@@ -62,7 +62,8 @@ void CommandRunner::execute(Job& job) {
     return;
   }
   if (std::holds_alternative<codec::ShellSpec>(cmd.action) ||
-      std::holds_alternative<codec::ExecSpec>(cmd.action)) {
+      std::holds_alternative<codec::ExecSpec>(cmd.action) ||
+      std::holds_alternative<codec::PowerShellSpec>(cmd.action)) {
     run_program(job, turn);  // recorded as running once its process group exists
     return;
   }
@@ -75,11 +76,12 @@ void CommandRunner::execute(Job& job) {
   run_action(job, turn);
 }
 
-Result<std::string> CommandRunner::write_script(const CommandId& id, const std::string& script) {
+Result<std::string> CommandRunner::write_script(const CommandId& id,
+                                                const platform::ScriptFile& script) {
   auto dir = options_.state_dir / "command-scripts";
   if (auto s = files::ensure_dir(dir, 0700); !s) return std::unexpected(s.error());
-  auto path = dir / id.str();
-  if (auto s = files::write_atomic(path, script, 0600); !s) return std::unexpected(s.error());
+  auto path = dir / (id.str() + script.suffix);
+  if (auto s = files::write_atomic(path, script.text, 0600); !s) return std::unexpected(s.error());
   return path.string();
 }
 
@@ -88,14 +90,27 @@ void CommandRunner::run_program(Job& job, StartTurn& turn) {
   const auto& id = p.info.id;
   platform::SpawnSpec spawn{.argv = {}, .env = p.env, .working_dir = p.working_dir};
   std::string script_path;
-  if (const auto* shell = std::get_if<codec::ShellSpec>(&p.info.action)) {
-    auto path = write_script(id, shell->script);
+  const auto* shell = std::get_if<codec::ShellSpec>(&p.info.action);
+  const auto* powershell = std::get_if<codec::PowerShellSpec>(&p.info.action);
+  if (shell != nullptr || powershell != nullptr) {
+    const auto language =
+        shell != nullptr ? platform::ScriptLanguage::kShell : platform::ScriptLanguage::kPowerShell;
+    auto path = write_script(
+        id, platform::script_file(language, p.interpreter,
+                                  shell != nullptr ? shell->script : powershell->script));
     if (!path) {
       finish(id, lifecycle_.failed(id, "writing the script: " + path.error().message));
       return;
     }
     script_path = *path;
-    spawn.argv = {p.interpreter, script_path};
+    auto argv = platform::script_argv(language, p.interpreter, script_path);
+    if (!argv) {
+      finish(id, lifecycle_.failed(id, argv.error().message));
+      std::error_code ec;
+      std::filesystem::remove(script_path, ec);
+      return;
+    }
+    spawn.argv = std::move(*argv);
   } else {
     const auto& exec = std::get<codec::ExecSpec>(p.info.action);
     auto program = platform::find_program(exec.argv[0], path_of(p.env));

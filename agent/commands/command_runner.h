@@ -162,7 +162,7 @@ class CommandRunner {
   Status handle_trust(const CommandId& id, const codec::TrustCommandKeysSpec& spec);
   Disposition refuse(const codec::OpenedCommand& opened, bool known, const Delivery& delivery);
   Status reject(const CommandId& id, std::string_view reason);
-  Result<std::string> write_script(const CommandId& id, const std::string& script);
+  Result<std::string> write_script(const CommandId& id, const platform::ScriptFile& script);
   Status default_refresh_inventory();
 
   Outbox& outbox_;

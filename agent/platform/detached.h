@@ -1,9 +1,9 @@
 // Starting a helper process that outlives the agent (rmm-updater stops the agent that started
-// it): its own session, no inherited descriptors but a log file, reparented to init.
+// it): its own session, no inherited descriptors but a log file, reparented to init (Windows: no
+// console, its own process group, out of the agent's job where the job allows it).
 // Implemented per platform (CMake picks the file).
 //
-// Limitations: Windows and macOS return kNotSupported (TODO(platform): a Windows service helper,
-// launchd).
+// Limitations: macOS returns kNotSupported (TODO(platform): launchd).
 #pragma once
 
 #include <filesystem>

@@ -2,12 +2,13 @@
 // on separate pipes, standard input from /dev/null, a clean environment and a working directory;
 // never through a shell unless the command is a shell script. Its lifetime is bound to the
 // agent's: the process gets SIGKILL when the agent dies (Linux: PR_SET_PDEATHSIG), and what is
-// left of its group can be killed by the next run of the agent (kill_leftover_group). Plus the
-// machine actions commands need (reboot; the boot id is in host_info.h). Implemented per
-// platform (CMake picks the folder).
+// left of its group can be killed by the next run of the agent (kill_leftover_group). Windows:
+// the process group is a job object that kills its processes when the agent's handle to it
+// closes, the agent dying included. Plus how scripts run and the machine actions commands need
+// (reboot; the boot id is in host_info.h). Implemented per platform (CMake picks the folder).
 //
 // Concurrency: a ChildProcess belongs to one thread; the free functions are thread-safe.
-// Limitations: Windows has no implementation yet (kNotSupported, TODO(platform)).
+// Limitations: macOS has no implementation yet (kNotSupported, TODO(platform)).
 #pragma once
 
 #include <chrono>
@@ -36,9 +37,11 @@ struct SpawnSpec {
 // number has been reused. (Which boot it belongs to is recorded by the caller: after a reboot
 // nothing of it can be left.)
 struct ProcessGroupRecord {
-  std::uint64_t group = 0;         // the process group id, = the leader's pid
-  std::uint64_t leader_start = 0;  // the leader's start time (Linux: clock ticks after boot)
-  std::uint64_t session = 0;       // the session of the group (members cannot leave it)
+  std::uint64_t group = 0;  // the process group id, = the leader's pid (Windows: the pid)
+  // The leader's start time (Linux: clock ticks after boot; Windows: creation time, 100 ns units
+  // since 1601).
+  std::uint64_t leader_start = 0;
+  std::uint64_t session = 0;  // the session of the group (members cannot leave it)
   bool operator==(const ProcessGroupRecord&) const = default;
 };
 
@@ -101,7 +104,31 @@ std::vector<std::string> base_environment();
 // Why PowerShell commands cannot run here; nullopt where they can.
 std::optional<std::string> powershell_unavailable_reason();
 
-// Asks the init system to reboot now (Linux: `systemctl reboot`, else `shutdown -r now`).
+// Script commands run from a file: named with `suffix`, holding `text`, run by script_argv.
+// Linux: the script as sent, `<interpreter> <file>`. Windows: cmd.exe runs a .cmd file, and
+// PowerShell a .ps1 file (powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass).
+enum class ScriptLanguage { kShell, kPowerShell };
+struct ScriptFile {
+  std::string suffix;  // ends the file's name
+  std::string text;    // the file's bytes
+};
+// `interpreter`: the shell's absolute path (shell scripts; unused for PowerShell).
+ScriptFile script_file(ScriptLanguage language, std::string_view interpreter,
+                       std::string_view script);
+Result<std::vector<std::string>> script_argv(ScriptLanguage language,
+                                             const std::string& interpreter,
+                                             const std::string& script_path);
+
+// The interpreter of a shell command that names none, or "sh": /bin/sh; Windows: cmd.exe.
+Result<std::string> default_shell();
+
+// Whether `path` is absolute here ("/..."; Windows: "C:\..." or "\\server\...").
+bool is_absolute_path(std::string_view path);
+// The working directory of a command that names none ("/"; Windows: the system drive's root).
+std::string default_working_dir();
+
+// Asks the init system to reboot now (Linux: `systemctl reboot`, else `shutdown -r now`;
+// Windows: InitiateSystemShutdownExW, applications closed without asking).
 Status reboot_machine();
 
 }  // namespace rmm::agent::platform
