@@ -1,6 +1,6 @@
 // Quoting of Windows command lines, checked against the rules' own reader (CommandLineToArgvW),
 // and the streaming decoder of command output.
-#include "agent/platform/windows/command_line.h"
+#include "common/platform/windows/command_line.h"
 
 #include <doctest/doctest.h>
 
@@ -12,9 +12,9 @@
 
 namespace {
 
-using rmm::agent::win::build_command_line;
 using rmm::agent::win::OutputDecoder;
-using rmm::agent::win::quote_argument;
+using rmm::win::build_command_line;
+using rmm::win::quote_argument;
 
 // What a program started with `line` finds in its argv.
 std::vector<std::string> parse(const std::wstring& line) {

@@ -185,7 +185,7 @@ TEST_CASE("command lines split back into the same arguments") {
                                          "\\\"",
                                          "tab\there",
                                          "ünïcødé"};
-  auto line = rmm::win::command_line(args);
+  auto line = rmm::win::build_command_line(args);
   REQUIRE(line);
   int argc = 0;
   LPWSTR* argv = ::CommandLineToArgvW(line->c_str(), &argc);

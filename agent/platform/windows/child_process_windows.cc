@@ -17,11 +17,11 @@
 #include <thread>
 
 #include "agent/platform/process.h"
-#include "agent/platform/windows/command_line.h"
 #include "agent/platform/windows/inherit_only.h"
 #include "agent/platform/windows/output_decoder.h"
 #include "agent/platform/windows/process_times.h"
 #include "agent/platform/windows/unique_handle.h"
+#include "common/platform/windows/command_line.h"
 #include "common/platform/windows/wide_text.h"
 #include "common/platform/windows/windows_api.h"
 
@@ -258,7 +258,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const SpawnSpec& spec)
   if ((dir_attributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
     return failf("working directory {}: not a directory", spec.working_dir);
   }
-  auto line = win::build_command_line(spec.argv);
+  auto line = rmm::win::build_command_line(spec.argv);
   if (!line) return std::unexpected(line.error());
   auto env = environment_block(spec.env);
   if (!env) return std::unexpected(env.error());

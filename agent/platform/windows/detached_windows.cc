@@ -5,9 +5,9 @@
 // started inside it, where it lives as long as that job lets it). Standard input is NUL, output
 // and errors are appended to the log file; no other handle of the agent is inherited.
 #include "agent/platform/detached.h"
-#include "agent/platform/windows/command_line.h"
 #include "agent/platform/windows/inherit_only.h"
 #include "agent/platform/windows/unique_handle.h"
+#include "common/platform/windows/command_line.h"
 #include "common/platform/windows/wide_text.h"
 #include "common/platform/windows/windows_api.h"
 
@@ -19,7 +19,7 @@ Status spawn_detached(const std::vector<std::string>& argv, const std::filesyste
   }
   auto program = rmm::win::to_wide(argv[0]);
   if (!program) return std::unexpected(program.error());
-  auto line = win::build_command_line(argv);
+  auto line = rmm::win::build_command_line(argv);
   if (!line) return std::unexpected(line.error());
 
   SECURITY_ATTRIBUTES inherit{.nLength = sizeof(SECURITY_ATTRIBUTES),

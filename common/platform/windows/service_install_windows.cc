@@ -103,7 +103,7 @@ Status install(const ServiceSpec& spec) {
   auto name = rmm::win::to_wide(spec.name);
   auto display = rmm::win::to_wide(spec.display_name);
   auto description = rmm::win::to_wide(spec.description);
-  auto command = rmm::win::command_line(with_program(spec.command));
+  auto command = rmm::win::build_command_line(with_program(spec.command));
   for (const auto* r : {&name, &display, &description, &command}) {
     if (!*r) return std::unexpected(r->error());
   }

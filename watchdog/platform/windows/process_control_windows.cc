@@ -88,7 +88,7 @@ class WindowsProcessControl final : public ProcessControl {
     if (argv.empty()) return fail("no program");
     auto program = rmm::win::to_wide(argv[0]);
     if (!program) return std::unexpected(program.error());
-    auto line = rmm::win::command_line(argv);
+    auto line = rmm::win::build_command_line(argv);
     if (!line) return std::unexpected(line.error());
 
     Handle out, err;
