@@ -167,18 +167,11 @@ sanitizer_env() {
   export UBSAN_OPTIONS=$ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 }
 
-cmd_test() {
-  ensure_packages "${RMM_TEST_PACKAGES[@]}"
-  local dir=$RMM_REPO/${RMM_TEST_BUILD_DIR:-build-test}
-  local total=${RMM_TEST_TIMEOUT:-3600} rc
-  [[ $total =~ ^[0-9]+$ ]] || die "RMM_TEST_TIMEOUT='$total' is not a number of seconds"
-  info "configuring $dir (Debug, ASan+UBSan, tests)"
-  cmake -S "$RMM_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRMM_SANITIZE=ON \
-    -DRMM_BUILD_TESTS=ON
-  build_dir "$dir"
-  build_web
-  install_test_npm "$RMM_REPO/tests/fixtures/oidc"
-  info "running ctest (per-test timeout 600 s, whole run ${total} s)${*:+ with: $*}"
+# run_ctest <build dir> <whole-run limit, s> [ctest args]: ctest on the tests of one build, bounded.
+run_ctest() {
+  local dir=$1 total=$2 rc
+  shift 2
+  info "running ctest in ${dir#"$RMM_REPO"/} (per-test timeout 600 s, whole run ${total} s)${*:+ with: $*}"
   # A subshell, so the unsets and sanitizer settings touch only ctest and the tests: the
   # fixtures start their own servers, and a user's RMM_* (say RMM_HOME of a running stack)
   # must not steer them.
@@ -203,6 +196,39 @@ cmd_test() {
     die "tests did not finish within ${total}s (RMM_TEST_TIMEOUT)"
   elif ((rc != 0)); then
     die "tests failed (ctest exit $rc)"
+  fi
+}
+
+# wants_windows_tests [ctest args]: the Windows tests run with no filter, or when the arguments
+# name their label (tools/rmm test -L windows).
+wants_windows_tests() {
+  (($# == 0)) || [[ " $* " == *windows* ]]
+}
+
+cmd_test() {
+  ensure_packages "${RMM_TEST_PACKAGES[@]}"
+  local dir=$RMM_REPO/${RMM_TEST_BUILD_DIR:-build-test}
+  local total=${RMM_TEST_TIMEOUT:-3600}
+  [[ $total =~ ^[0-9]+$ ]] || die "RMM_TEST_TIMEOUT='$total' is not a number of seconds"
+  local started=$SECONDS
+  if wants_windows_tests "$@"; then
+    # First, so a broken cross build fails in minutes, before the long Linux run.
+    build_windows
+  fi
+  info "configuring $dir (Debug, ASan+UBSan, tests)"
+  cmake -S "$RMM_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRMM_SANITIZE=ON \
+    -DRMM_BUILD_TESTS=ON
+  build_dir "$dir"
+  build_web
+  install_test_npm "$RMM_REPO/tests/fixtures/oidc"
+  # -L windows selects only the Wine tests: the Linux build has none of that label.
+  if [[ " $* " != *" -L windows "* ]]; then
+    run_ctest "$dir" "$total" "$@"
+  fi
+  if wants_windows_tests "$@"; then
+    local left=$((total - (SECONDS - started)))
+    ((left > 60)) || left=60
+    run_ctest "$RMM_WINDOWS_DIR" "$left" -L windows
   fi
   info "all tests passed"
 }
