@@ -3,7 +3,8 @@
 # (files, services, properties, where the properties go), then installed and removed with
 # msiexec under Wine in a throwaway prefix: once with the site's settings on the command line,
 # once as a site's copy with the settings baked into its Property table (msibuild), as a server
-# would hand it out. Every Wine call is bounded.
+# would hand it out. The first install also starts the watchdog service. Every Wine call and wait
+# is bounded.
 set -euo pipefail
 wine=$1 msi=$2 version=$3
 wineserver=$(dirname "$wine")/wineserver
@@ -141,7 +142,28 @@ code=K7QXM-2RW4T-9ABCD-EFGHJ-KMNPQ
 msiexec "command line" /i 'Z:'"${work//\//\\}"'\agent.msi' /qn "SERVERURL=$url" "ENROLLCODE=$code" \
   'CAFILE=C:\ProgramData\ca.pem'
 check_installed "command line" "$url" "$code" 'C:\ProgramData\ca.pem' ""
+# The installed command line starts: the watchdog service runs the installed agent, which stops
+# at enrollment (nothing enrolls it at its first start yet, docs/agent.md), and removal stops the
+# running service.
+log=$prefix/drive_c/ProgramData/GuruRMM/GuruRMMWatchdog.log
+# wait_log <what> <fixed string>: up to 30 s for the watchdog service's log to have it.
+wait_log() {
+  local i
+  for ((i = 0; i < 60; i++)); do
+    if grep -qF -- "$2" "$log" 2>/dev/null; then
+      pass "$1"
+      return
+    fi
+    sleep 0.5
+  done
+  fail "$1: no '$2' in $log within 30 s:"$'\n'"$(tail -n 20 "$log" 2>/dev/null)"
+}
+wine_run sc start GuruRMMWatchdog >/dev/null || true
+wait_log "the watchdog service runs the installed agent" \
+  'msg=watchdog.started agent="C:\\Program Files\\GuruRMM\\rmm-agent.exe"'
+wait_log "the agent waits for enrollment" 'msg=agent.failed error="agent is not enrolled'
 msiexec "command line" /x 'Z:'"${work//\//\\}"'\agent.msi' /qn
+wait_log "removal stopped the running watchdog" "msg=service.stopped"
 check_removed "command line"
 
 # A site's copy: the settings are the Property table's defaults, msiexec gets none.
@@ -160,8 +182,43 @@ msiexec "site copy" /i 'Z:'"${work//\//\\}"'\site.msi' /qn
 check_installed "site copy" "$site_url" "$site_code" "" "-----BEGIN CERTIFICATE-----"
 expect_line "site copy: CaPem to its last line" "$(wine_run reg query "$settings_key" /v CaPem)" \
   "-----END CERTIFICATE-----"
-msiexec "site copy" /x 'Z:'"${work//\//\\}"'\site.msi' /qn
-check_removed "site copy"
+
+# A newer site copy replaces it (MajorUpgrade): made from this one as wixl would make 9.9.9, with a
+# new ProductCode and the Upgrade rows moved to the new version. The older one is then refused.
+new_code='{C0FFEE00-1111-4222-8333-944455556666}'
+uninstall_key='HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+# As reg query prints it.
+new_product="HKEY_LOCAL_MACHINE${uninstall_key#HKLM}\\$new_code"
+old_code=$(table Property | sed -n 's/^ProductCode\t//p')
+cp "$work/site.msi" "$work/newer.msi"
+upgrade_code=$(table Property | sed -n 's/^UpgradeCode\t//p')
+# shellcheck disable=SC2016 # SQL quotes its names with backticks
+cols='(`UpgradeCode`, `VersionMin`, `VersionMax`, `Language`, `Attributes`, `Remove`,
+  `ActionProperty`)'
+set_property() { echo "UPDATE \`Property\` SET \`Value\` = '$2' WHERE \`Property\` = '$1'"; }
+drop_upgrade() { echo "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = '$1'"; }
+# The Upgrade table's versions are part of its key: rows are replaced, not updated.
+msibuild "$work/newer.msi" -q "$(set_property ProductVersion 9.9.9)" \
+  -q "$(set_property ProductCode "$new_code")" \
+  -q "$(drop_upgrade WIX_UPGRADE_DETECTED)" -q "$(drop_upgrade WIX_DOWNGRADE_DETECTED)" \
+  -q "INSERT INTO \`Upgrade\` $cols VALUES
+      ('$upgrade_code', '', '9.9.9', '', 1, '', 'WIX_UPGRADE_DETECTED')" \
+  -q "INSERT INTO \`Upgrade\` $cols VALUES
+      ('$upgrade_code', '9.9.9', '', '', 2, '', 'WIX_DOWNGRADE_DETECTED')"
+msiexec "upgrade" /i 'Z:'"${work//\//\\}"'\newer.msi' /qn
+products=$(wine_run reg query "$uninstall_key")
+expect_line "upgrade: the newer product is registered" "$products" "$new_product"
+expect_none "upgrade: the older product is gone" "$products" "$old_code"
+check_installed "upgrade" "$site_url" "$site_code" "" "-----BEGIN CERTIFICATE-----"
+if timeout 300 "$wine" msiexec /i 'Z:'"${work//\//\\}"'\site.msi' /qn 2>/dev/null; then
+  fail "downgrade: the older package installed over the newer one"
+else
+  pass "downgrade: refused"
+fi
+expect_line "downgrade: the newer product stays" "$(wine_run reg query "$uninstall_key")" \
+  "$new_product"
+msiexec "upgrade" /x 'Z:'"${work//\//\\}"'\newer.msi' /qn
+check_removed "upgrade"
 
 if ((failures > 0)); then
   echo "$failures check(s) failed" >&2
