@@ -72,8 +72,8 @@ reg_value() {
   local pattern="s/^    $2    REG_[A-Z_]*\\( \\{4\\}\\(.*\\)\\)\\{0,1\\}\$/[\\2]/p"
   wine_run reg query "$1" /v "$2" | sed -n "$pattern" | head -1
 }
-# The image path without quotes: Wine's msi writes it unquoted, Windows Installer quotes the
-# program; the words must be these either way.
+# The image path without quotes: Wine's msi writes the program unquoted, Windows Installer is
+# expected to quote it; the words must be these either way.
 image_path() { reg_value "$svc_key\\$1" ImagePath | tr -d '"'; }
 
 check_installed() {  # <label> <server url> <code> <ca file> <ca pem first line>
