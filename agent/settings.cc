@@ -34,7 +34,7 @@ const std::array<Setting, 15> kSettings = {{
     {"command-output-cap", Type::kInt, "1048576",
      "bytes kept per output stream of a command that names no cap", 1024, 16 << 20},
     {"log-level", Type::kString, "info", "debug, info, warn or error"},
-    {"updater", Type::kString, rmm::install_paths::kUpdater,
+    {"updater", Type::kString, rmm::install_paths::agent_updater(),
      "rmm-updater, started detached on update_agent; empty rejects update_agent"},
 }};
 

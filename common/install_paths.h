@@ -28,4 +28,9 @@ inline constexpr const char kStateDir[] = "/var/lib/gururmm";
 // Linux, %ProgramData%\GuruRMM on Windows (common/platform/*/install_paths_*.cc).
 std::string_view agent_state_dir();
 
+// The default of the agent's updater setting on this platform: kUpdater on Linux; on Windows
+// rmm-updater.exe beside the running executable (the installer puts the three programs in one
+// folder, Program Files\GuruRMM), so a copied or relocated installation finds its own updater.
+std::string_view agent_updater();
+
 }  // namespace rmm::install_paths

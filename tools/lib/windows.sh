@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # tools/rmm windows: the Windows agent, updater and watchdog, cross-compiled with MinGW-w64 into
-# build-windows/bin (statically linked: no DLLs to ship), and their tests (run under Wine by
-# tools/rmm test). The dependencies come from tools/lib/windows_deps.sh.
+# build-windows/bin (statically linked: no DLLs to ship), their installer
+# build-windows/gururmm-agent-<version>-x64.msi (packaging/windows, wixl), and their tests (run
+# under Wine by tools/rmm test). The dependencies come from tools/lib/windows_deps.sh.
 
 # configure_windows <dir>: configures the cross build against the cached dependency prefixes.
 configure_windows() {
@@ -23,9 +24,12 @@ build_windows() {
   for prog in rmm-agent rmm-updater rmm-watchdog; do
     [[ -f $RMM_WINDOWS_DIR/bin/$prog.exe ]] || die "$RMM_WINDOWS_DIR/bin/$prog.exe was not built"
   done
+  compgen -G "$RMM_WINDOWS_DIR/gururmm-agent-*-x64.msi" >/dev/null ||
+    die "the installer $RMM_WINDOWS_DIR/gururmm-agent-<version>-x64.msi was not built"
 }
 
 cmd_windows() {
   build_windows
   info "Windows programs are in $RMM_WINDOWS_DIR/bin: $(cd "$RMM_WINDOWS_DIR/bin" && echo *.exe)"
+  info "their installer: $(echo "$RMM_WINDOWS_DIR"/gururmm-agent-*-x64.msi)"
 }

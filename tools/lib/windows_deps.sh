@@ -14,10 +14,10 @@ MINGW_CC=$MINGW_TRIPLE-gcc-posix
 MINGW_CXX=$MINGW_TRIPLE-g++-posix
 # Debian packages the Windows build needs on top of RMM_PACKAGES: the compilers (posix threads),
 # zlib for MinGW, what libsodium's tag archive needs to generate its configure, Wine to run the
-# tests and msitools for the installer.
+# tests, and msitools and wixl (packaged apart in Debian 12) for the installer.
 RMM_WINDOWS_PACKAGES=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools libz-mingw-w64-dev
-  autoconf automake libtool make perl wine64 msitools
+  autoconf automake libtool make perl wine64 msitools wixl
 )
 
 windows_cache_dir() { printf '%s/gururmm/mingw-deps\n' "${XDG_CACHE_HOME:-$HOME/.cache}"; }

@@ -6,4 +6,8 @@ std::string_view agent_state_dir() {
   return kAgentStateDir;
 }
 
+std::string_view agent_updater() {
+  return kUpdater;
+}
+
 }  // namespace rmm::install_paths
