@@ -22,26 +22,11 @@ namespace {
 int install_service(int argc, char** argv) {
   std::vector<std::string> command = {""};  // this executable
   command.insert(command.end(), argv + 2, argv + argc);
-  auto st = rmm::service::install({.name = rmm::service::kAgentServiceName,
-                                   .display_name = "GuruRMM Agent",
-                                   .description = "Reports this machine to GuruRMM and runs its "
-                                                  "commands.",
-                                   .command = std::move(command)});
-  if (!st) {
-    std::fprintf(stderr, "rmm-agent: %s\n", st.error().message.c_str());
-    return 1;
-  }
-  std::printf("installed the service %s\n", rmm::service::kAgentServiceName);
-  return 0;
-}
-
-int uninstall_service() {
-  if (auto st = rmm::service::uninstall(rmm::service::kAgentServiceName); !st) {
-    std::fprintf(stderr, "rmm-agent: %s\n", st.error().message.c_str());
-    return 1;
-  }
-  std::printf("removed the service %s\n", rmm::service::kAgentServiceName);
-  return 0;
+  return rmm::service::install_command(
+      "rmm-agent", {.name = rmm::service::kAgentServiceName,
+                    .display_name = "GuruRMM Agent",
+                    .description = "Reports this machine to GuruRMM and runs its commands.",
+                    .command = std::move(command)});
 }
 
 int agent_main(int argc, char** argv) {
@@ -103,6 +88,8 @@ int main(int argc, char** argv) {
   rmm::log::set_component("agent");
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command == "install-service") return install_service(argc, argv);
-  if (command == "uninstall-service") return uninstall_service();
+  if (command == "uninstall-service") {
+    return rmm::service::uninstall_command("rmm-agent", rmm::service::kAgentServiceName);
+  }
   return rmm::service::run(rmm::service::kAgentServiceName, agent_main, argc, argv);
 }

@@ -39,4 +39,10 @@ Status install(const ServiceSpec& spec);
 // Stops the service if it runs and removes it. kNotFound when there is no such service.
 Status uninstall(std::string_view name);
 
+// The `install-service` and `uninstall-service` subcommands of `program`
+// (common/service_commands.cc): do it, say what was done on stdout or why not on stderr, and return
+// the exit code (0 or 1).
+int install_command(std::string_view program, const ServiceSpec& spec);
+int uninstall_command(std::string_view program, std::string_view name);
+
 }  // namespace rmm::service

@@ -56,25 +56,11 @@ int install_service(int argc, char** argv) {
                stderr);
     return 2;
   }
-  auto st = rmm::service::install({.name = rmm::service::kWatchdogServiceName,
-                                   .display_name = "GuruRMM Watchdog",
-                                   .description = "Starts the GuruRMM agent and keeps it running.",
-                                   .command = std::move(command)});
-  if (!st) {
-    std::fprintf(stderr, "rmm-watchdog: %s\n", st.error().message.c_str());
-    return 1;
-  }
-  std::printf("installed the service %s\n", rmm::service::kWatchdogServiceName);
-  return 0;
-}
-
-int uninstall_service() {
-  if (auto st = rmm::service::uninstall(rmm::service::kWatchdogServiceName); !st) {
-    std::fprintf(stderr, "rmm-watchdog: %s\n", st.error().message.c_str());
-    return 1;
-  }
-  std::printf("removed the service %s\n", rmm::service::kWatchdogServiceName);
-  return 0;
+  return rmm::service::install_command(
+      "rmm-watchdog", {.name = rmm::service::kWatchdogServiceName,
+                       .display_name = "GuruRMM Watchdog",
+                       .description = "Starts the GuruRMM agent and keeps it running.",
+                       .command = std::move(command)});
 }
 
 int watchdog_main(int argc, char** argv) {
@@ -140,6 +126,8 @@ int main(int argc, char** argv) {
   rmm::log::set_component("watchdog");
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command == "install-service") return install_service(argc, argv);
-  if (command == "uninstall-service") return uninstall_service();
+  if (command == "uninstall-service") {
+    return rmm::service::uninstall_command("rmm-watchdog", rmm::service::kWatchdogServiceName);
+  }
   return rmm::service::run(rmm::service::kWatchdogServiceName, watchdog_main, argc, argv);
 }
