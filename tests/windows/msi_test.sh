@@ -10,7 +10,7 @@ wine=$1 msi=$2 version=$3
 wineserver=$(dirname "$wine")/wineserver
 work=$(mktemp -d "${TMPDIR:-/tmp}/rmm-msi.XXXXXX")
 prefix=$work/prefix
-trap 'WINEPREFIX=$prefix timeout 30 "$wineserver" -k 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'WINEPREFIX=$prefix timeout -k 5 30 "$wineserver" -k 2>/dev/null || true; rm -rf "$work"' EXIT
 export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
 
 failures=0
@@ -27,7 +27,7 @@ expect_line() {
 expect_none() {
   if grep -qF -- "$3" <<<"$2"; then fail "$1: '$3' is still there"; else pass "$1"; fi
 }
-wine_run() { timeout 120 "$wine" "$@" 2>/dev/null | tr -d '\r'; }
+wine_run() { timeout -k 10 120 "$wine" "$@" 2>/dev/null | tr -d '\r'; }
 
 # --- The package, as msiinfo reads it ---------------------------------------------------------
 [[ -s $msi ]] || { echo "FAIL: $msi was not built" >&2; exit 1; }
@@ -129,7 +129,7 @@ check_removed() {  # <label>
 msiexec() {  # <label> <args...>: msiexec, with its exit code checked
   local label=$1
   shift
-  if timeout 300 "$wine" msiexec "$@" 2>/dev/null; then
+  if timeout -k 10 300 "$wine" msiexec "$@" 2>/dev/null; then
     pass "$label: msiexec $1"
   else
     fail "$label: msiexec $* exited with $?"
@@ -210,7 +210,7 @@ products=$(wine_run reg query "$uninstall_key")
 expect_line "upgrade: the newer product is registered" "$products" "$new_product"
 expect_none "upgrade: the older product is gone" "$products" "$old_code"
 check_installed "upgrade" "$site_url" "$site_code" "" "-----BEGIN CERTIFICATE-----"
-if timeout 300 "$wine" msiexec /i 'Z:'"${work//\//\\}"'\site.msi' /qn 2>/dev/null; then
+if timeout -k 10 300 "$wine" msiexec /i 'Z:'"${work//\//\\}"'\site.msi' /qn 2>/dev/null; then
   fail "downgrade: the older package installed over the newer one"
 else
   pass "downgrade: refused"

@@ -11,13 +11,11 @@
 // events of the bench's agent id (a random one unless --agent-id; an agent credential needs its
 // own id): use a throwaway stack. Every phase is bounded by a deadline.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -27,6 +25,7 @@
 #include "common/log.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "common/platform/system.h"
 
 namespace {
 
@@ -79,14 +78,10 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-// Resident set size in KiB (Linux).
+// Resident memory in KiB, or -1 where the platform does not say.
 long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
+  auto bytes = platform::resident_bytes();
+  return bytes ? static_cast<long>(*bytes / 1024) : -1;
 }
 
 // A MetricsSample envelope of about `bytes` bytes (padded with one collection error string).
@@ -148,10 +143,13 @@ int main(int argc, char** argv) {
   }
   std::filesystem::path dir = a.dir;
   if (dir.empty()) {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "rmm-bench-outbox-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) return 1;
-    dir = tmpl;
+    // Named by the run's random agent id, so it is new (the Windows build has no mkdtemp).
+    dir = std::filesystem::temp_directory_path() / ("rmm-bench-outbox-" + agent.str());
+    std::error_code ec;
+    if (!std::filesystem::create_directory(dir, ec)) {
+      std::fprintf(stderr, "rmm-bench-outbox: cannot create %s\n", dir.string().c_str());
+      return 1;
+    }
   }
   try {
     const long rss_start = rss_kib();

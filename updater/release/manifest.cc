@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/platform/system.h"
 #include "updater/release/subjects.h"
 
 namespace rmm::release {
@@ -124,6 +125,10 @@ Result<Manifest> parse_manifest(std::string_view text) {
 
 std::string host_platform() {
   return RMM_HOST_PLATFORM;  // set by CMake from CMAKE_SYSTEM_NAME
+}
+
+std::string host_arch() {
+  return rmm::platform::machine_arch();
 }
 
 }  // namespace rmm::release

@@ -6,6 +6,7 @@
 #include "agent/platform/windows/os_version_windows.h"
 #include "agent/platform/windows/registry_read_windows.h"
 #include "agent/platform/windows/system_query_windows.h"
+#include "common/platform/system.h"
 
 namespace rmm::agent::platform {
 namespace {
@@ -35,7 +36,7 @@ Status collect_host_identity(codec::InventoryInfo& out) {
   // Without a DNS domain the fully qualified name is the host name itself, as on Linux.
   out.fqdn = computer_name(ComputerNameDnsFullyQualified);
   if (out.fqdn.empty()) out.fqdn = out.hostname;
-  out.arch = native_arch();
+  out.arch = rmm::platform::machine_arch();
 
   auto version = read_windows_version();
   if (!version) return std::unexpected(version.error());

@@ -7,6 +7,7 @@
 #include "agent/platform/windows/registry_read_windows.h"
 #include "agent/platform/windows/sdk_windows.h"
 #include "agent/platform/windows/system_query_windows.h"
+#include "common/platform/system.h"
 
 namespace rmm::agent::platform {
 
@@ -19,7 +20,7 @@ Result<HostInfo> read_host_info() {
   info.os_name = version->product_name;
   info.os_version = version->display_version;
   info.kernel = version->kernel;
-  info.arch = native_arch();
+  info.arch = rmm::platform::machine_arch();
   info.cpu_model = processor_model();
   if (auto topology = cpu_topology()) info.cpu_count = topology->threads;
   if (info.cpu_count == 0) info.cpu_count = ::GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);

@@ -73,23 +73,6 @@ std::string computer_name(COMPUTER_NAME_FORMAT format) {
   return clip_text(rmm::win::to_utf8(name));
 }
 
-std::string native_arch() {
-  SYSTEM_INFO info{};
-  ::GetNativeSystemInfo(&info);
-  switch (info.wProcessorArchitecture) {
-    case PROCESSOR_ARCHITECTURE_AMD64:
-      return "x86_64";
-    case PROCESSOR_ARCHITECTURE_ARM64:
-      return "aarch64";
-    case PROCESSOR_ARCHITECTURE_INTEL:
-      return "x86";
-    case PROCESSOR_ARCHITECTURE_ARM:
-      return "arm";
-    default:
-      return fmt::format("unknown-{}", info.wProcessorArchitecture);
-  }
-}
-
 std::string processor_model() {
   auto name = read_machine_string(L"HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0",
                                   L"ProcessorNameString");

@@ -23,9 +23,6 @@ Result<WindowsVersion> read_windows_version();
 // GetComputerNameExW in the given format; empty when Windows has none (no DNS domain).
 std::string computer_name(COMPUTER_NAME_FORMAT format);
 
-// The machine's processor architecture in Linux's words (uname -m): "x86_64", "aarch64", "x86".
-std::string native_arch();
-
 // ProcessorNameString of the first processor, from the registry.
 std::string processor_model();
 
