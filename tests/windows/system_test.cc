@@ -1,8 +1,8 @@
 // common/platform/system on Windows: the processor architecture in uname's words, and loopback
 // addresses told apart with Winsock's parser.
-#include <doctest/doctest.h>
-
 #include "common/platform/system.h"
+
+#include <doctest/doctest.h>
 
 namespace rmm {
 
