@@ -106,8 +106,9 @@ struct InstallerApi {
         http_request(app->port(), "GET", "/api/v1/enrollment-codes?limit=500&site_id=" + site.str(),
                      {}, {{"Authorization", "Bearer " + user.token}}, 15s);
     REQUIRE(r.status == 200);
+    const auto body = json_body(r);
     std::vector<std::string> ids;
-    for (const auto& item : json_body(r).at("items").as_array()) {
+    for (const auto& item : body.at("items").as_array()) {
       ids.emplace_back(item.at("id").as_string());
     }
     return ids;
