@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <pqxx/pqxx>
 #include <regex>
 
+#include "admin/tenancy/enrollment_codes.h"
 #include "api/install/run_tool.h"
 #include "api/install/windows_installer.h"
 #include "common/files.h"
@@ -170,6 +172,23 @@ TEST_CASE("site installer: windows answers the site's MSI; its code enrolls, and
   auto creds = api.creds(code);
   CHECK(creds.status == 200);
   CHECK(creds.body == *files::read_all(s.nats().home() / "nats" / "enroll.creds"));
+
+  // Audited as any code: one row of the site with its creating event, which holds the code's
+  // hash, never the code.
+  {
+    pqxx::nontransaction tx(s.db());
+    auto rows = tx.exec_params(
+        "SELECT stream_seq, site_id::text, detail::text FROM audit_log WHERE target_id = $1",
+        code_id);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0][1].as<std::string>() == s.site_a.str());
+    CHECK(rows[0][2].as<std::string>().find(code) == std::string::npos);
+    const auto event = s.stored_event(rows[0][0].as<std::uint64_t>()).second;
+    const std::string bytes(event.begin(), event.end());
+    CHECK(bytes.find(tenancy::enrollment_code_hash(*tenancy::normalise_enrollment_code(code))) !=
+          std::string::npos);
+    CHECK(bytes.find(code) == std::string::npos);
+  }
 
   // The log names the code's id, never the code.
   CHECK(logged.find("intent.installer_made") != std::string::npos);
