@@ -1,5 +1,6 @@
 // The HTTP client: bearer token, JSON, and problem documents turned into ApiError so every view
 // can say what happened (title, detail, correlation id).
+import { dispositionName } from './download';
 import type { Page } from './types';
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -116,13 +117,6 @@ export interface Download {
   blob: Blob;
   fileName: string;
   headers: Headers;
-}
-
-/** The file name of a Content-Disposition header (`attachment; filename="x.msi"`), else `fallback`.
- *  Only a plain name is taken: no path, nothing to escape. */
-export function dispositionName(header: string | null, fallback: string): string {
-  const m = /filename="([A-Za-z0-9._-]{1,200})"/.exec(header ?? '');
-  return m ? m[1] : fallback;
 }
 
 /** GET of a file with the session's token (a plain link could not send it), errors as ApiError. */

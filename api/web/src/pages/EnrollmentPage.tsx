@@ -3,6 +3,7 @@
 // holds the code itself.
 import { useState, type FormEvent } from 'react';
 import { api, download, getAll, saveFile } from '../lib/api';
+import { msiexecLine } from '../lib/download';
 import { can, useAuth } from '../lib/auth';
 import { fmtTime } from '../lib/format';
 import { useAsync } from '../lib/hooks';
@@ -107,9 +108,9 @@ export function EnrollmentPage() {
             {msi.expires ? <> (valid until {fmtTime(msi.expires)})</> : null}: keep the file as
             private as the code. Install silently in an administrator's command prompt:
           </p>
-          <pre className="code install-line">{`msiexec /i ${msi.file} /qn`}</pre>
+          <pre className="code install-line">{msiexecLine(msi.file)}</pre>
           <button type="button"
-                  onClick={() => void navigator.clipboard?.writeText(`msiexec /i ${msi.file} /qn`)}>
+                  onClick={() => void navigator.clipboard?.writeText(msiexecLine(msi.file))}>
             Copy install command
           </button>{' '}
           <button type="button" onClick={() => setMsi(null)}>Done</button>
