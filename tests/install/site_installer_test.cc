@@ -33,18 +33,28 @@ using schema::UserRole;
 constexpr std::string_view kNatsUrl = "tls://rmm.example.test:4222";
 const std::regex kCodeShape("[A-Z2-7]{5}(-[A-Z2-7]{5}){4}");
 
-// The generic package as `tools/rmm windows` makes it, from the tree's .wxs, with placeholder
-// programs (wixl only packs their bytes).
-fs::path build_generic_msi(const fs::path& dir, const std::string& version) {
+// The generic package in `dir`: the Windows build's (`tools/rmm windows`, build-windows/ of this
+// checkout) when there is one, else one made here by wixl from the tree's .wxs with placeholder
+// programs (wixl only packs their bytes), so the Linux build needs no Windows build.
+fs::path generic_msi(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(RMM_SOURCE_DIR "/build-windows", ec)) {
+    if (api::install::generic_msi_version(e.path().filename().string())) {
+      MESSAGE("the Windows build's package: " << e.path().string());
+      fs::copy_file(e.path(), dir / e.path().filename());
+      return dir / e.path().filename();
+    }
+  }
   const fs::path stage = dir / "stage";
   fs::create_directories(stage);
   for (const char* exe : {"rmm-agent.exe", "rmm-updater.exe", "rmm-watchdog.exe"}) {
     REQUIRE(files::write_atomic(stage / exe, std::string("MZ placeholder ") + exe, 0644));
   }
   fs::copy_file(RMM_SOURCE_DIR "/packaging/windows/gururmm-agent.wxs", stage / "gururmm-agent.wxs");
-  const fs::path msi = dir / fmt::format("gururmm-agent-{}-x64.msi", version);
-  auto r = run_shell(fmt::format("cd {} && wixl -a x64 -D Version={} -o {} gururmm-agent.wxs 2>&1",
-                                 shell_quote(stage.string()), version, shell_quote(msi.string())));
+  const fs::path msi = dir / "gururmm-agent-1.2.3-x64.msi";
+  auto r =
+      run_shell(fmt::format("cd {} && wixl -a x64 -D Version=1.2.3 -o {} gururmm-agent.wxs 2>&1",
+                            shell_quote(stage.string()), shell_quote(msi.string())));
   REQUIRE_MESSAGE(r.exit_code == 0, "wixl (Debian package wixl) failed: " << r.output);
   fs::remove_all(stage);
   return msi;
@@ -74,6 +84,7 @@ struct InstallerApi {
   TempDir dir{"site-installer"};
   TlsFiles tls;
   fs::path msi;
+  std::string version;  // msi's
   std::unique_ptr<api::App> app;
 
   explicit InstallerApi(IntentStack& s, bool with_msi = true,
@@ -81,7 +92,10 @@ struct InstallerApi {
     tls = make_tls_files(dir / "tls");
     fs::create_directories(dir / "windows");
     fs::create_directories(dir / "downloads");
-    if (with_msi) msi = build_generic_msi(dir / "windows", "1.2.3");
+    if (with_msi) {
+      msi = generic_msi(dir / "windows");
+      version = *api::install::generic_msi_version(msi.filename().string());
+    }
     REQUIRE(files::write_atomic(dir / "downloads" / "gururmm-agent_1.2.3_amd64.deb", "!<arch>\n",
                                 0644));
     app = s.start_api([&](api::ApiConfig& c) {
@@ -143,9 +157,9 @@ TEST_CASE("site installer: windows answers the site's MSI; its code enrolls, and
   const std::string logged = log.text();
   REQUIRE_MESSAGE(r.status == 200, r.body);
   CHECK(r.headers["content-type"] == "application/x-msi");
-  CHECK(
-      r.headers["content-disposition"] ==
-      fmt::format("attachment; filename=\"gururmm-agent-1.2.3-x64-site-{}.msi\"", s.site_a.str()));
+  CHECK(r.headers["content-disposition"] ==
+        fmt::format("attachment; filename=\"gururmm-agent-{}-x64-site-{}.msi\"", api.version,
+                    s.site_a.str()));
   CHECK(r.headers["cache-control"] == "no-store");
   const std::string code_id = r.headers["x-enrollment-code-id"];
   REQUIRE_FALSE(code_id.empty());
@@ -159,7 +173,7 @@ TEST_CASE("site installer: windows answers the site's MSI; its code enrolls, and
   const std::string code = props["ENROLLCODE"];
   CHECK(std::regex_match(code, kCodeShape));
   // The rest of the package is the generic one's.
-  CHECK(props["ProductVersion"] == "1.2.3");
+  CHECK(props["ProductVersion"] == api.version);
   CHECK(props["MsiHiddenProperties"] == "ENROLLCODE");
   CHECK(props["ProductCode"] == generic_before.at("ProductCode"));
   // The generic package is untouched, and the private copy is gone.
