@@ -149,6 +149,17 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   intent_deps.install_line = [self](std::string_view code) {
     return self->install_->linux_line(code);
   };
+  app->windows_installer_ =
+      std::make_unique<install::WindowsInstaller>(install::WindowsInstallerOptions{
+          .dir = config.windows_installer_dir.empty() ? config.agent_packages_dir
+                                                      : config.windows_installer_dir,
+          .msibuild = config.msibuild,
+          .server_url = config.public_nats_url.empty()
+                            ? config.nats_url.substr(0, config.nats_url.find(','))
+                            : config.public_nats_url,
+          .ca_file = config.install_ca_file,
+          .timeout = config.request_timeout});
+  intent_deps.windows_installer = app->windows_installer_.get();
   app->intents_ = std::make_unique<intents::IntentRoutes>(std::move(intent_deps));
   app->intents_->register_routes(app->router_);
   app->live_hub_ = std::make_unique<live::LiveHub>(

@@ -12,6 +12,7 @@
 #include "api/db/pg_pool.h"
 #include "api/enroll/enroll_responder.h"
 #include "api/install/install_routes.h"
+#include "api/install/windows_installer.h"
 #include "api/intents/intent_routes.h"
 #include "api/live/live_route.h"
 #include "api/openapi/openapi_route.h"
@@ -65,6 +66,7 @@ class App {
   std::unique_ptr<enroll::EnrollResponder> enroll_;  // null unless enroll-home is set
   std::unique_ptr<intents::IntentPublisher> intent_publisher_;
   std::unique_ptr<install::InstallRoutes> install_;
+  std::unique_ptr<install::WindowsInstaller> windows_installer_;
   std::unique_ptr<intents::IntentRoutes> intents_;
   std::unique_ptr<live::LiveHub> live_hub_;
   std::unique_ptr<live::LiveRoute> live_;

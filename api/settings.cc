@@ -98,6 +98,10 @@ constexpr std::array kCoreSettings = {
             "the CA certificate (PEM) the one-line installer gives agents to pin; default nats-ca"},
     Setting{"agent-packages-dir", Type::kString, "/var/lib/gururmm/downloads",
             "directory of the gururmm-agent_<version>_<arch>.deb files the installer offers"},
+    Setting{"windows-installer-dir", Type::kString, "",
+            "directory of the generic Windows agent package gururmm-agent-<version>-x64.msi "
+            "(the newest is offered) that GET /api/v1/sites/{id}/installer copies with a site's "
+            "settings (msibuild, Debian package msitools); default agent-packages-dir"},
     Setting{"nats-pid-file", Type::kString, "",
             "pid file of the nats-server that enrollment and revocation reload after changing the "
             "account (SIGHUP); default <enroll-home>/run/nats.pid"},
@@ -244,6 +248,8 @@ Result<ApiConfig> to_config(const config::Values& values) {
   c.install_ca_file = values.str("install-ca-file");
   if (c.install_ca_file.empty()) c.install_ca_file = c.nats_tls.ca_file;
   c.agent_packages_dir = values.str("agent-packages-dir");
+  c.windows_installer_dir = values.str("windows-installer-dir");
+  if (c.windows_installer_dir.empty()) c.windows_installer_dir = c.agent_packages_dir;
   auto oidc = oidc::oidc_config(values);
   if (!oidc) return std::unexpected(oidc.error());
   c.oidc = std::move(*oidc);

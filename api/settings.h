@@ -61,6 +61,10 @@ struct ApiConfig {
   std::string public_nats_url;  // empty: the first of nats-url
   std::string install_ca_file;  // the CA the installer pins; to_config: default nats-ca
   std::string agent_packages_dir = "/var/lib/gururmm/downloads";
+  // The Windows installer of a site (api/install/windows_installer.h): where the generic MSI is
+  // (to_config: default agent_packages_dir), and msibuild (no setting: tests point it elsewhere).
+  std::string windows_installer_dir;
+  std::string msibuild = "/usr/bin/msibuild";
   oidc::OidcConfig oidc;  // settings oidc-* (api/auth/oidc/oidc_settings.cc)
 };
 

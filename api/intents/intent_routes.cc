@@ -48,6 +48,8 @@ void IntentRoutes::register_routes(Router& router) {
   router.add(V::post, "/api/v1/enrollment-codes", user, bind(&IntentRoutes::create_code));
   router.add(V::post, "/api/v1/enrollment-codes/{id}/revoke", user,
              bind(&IntentRoutes::revoke_code));
+  // A GET that makes a code: it answers the installer that holds it (intent_installer.cc).
+  router.add(V::get, "/api/v1/sites/{id}/installer", user, bind(&IntentRoutes::site_installer));
   router.add(V::post, "/api/v1/agents/{id}/revoke", user, bind(&IntentRoutes::revoke_agent));
   router.add(V::post, "/api/v1/users", user, bind(&IntentRoutes::create_user));
   router.add(V::patch, "/api/v1/users/{id}", user, bind(&IntentRoutes::update_user));

@@ -16,6 +16,7 @@
 
 #include "api/auth/password_gate.h"
 #include "api/db/pg_pool.h"
+#include "api/install/windows_installer.h"
 #include "api/intents/lookups.h"
 #include "api/intents/publisher.h"
 #include "api/server/router.h"
@@ -42,6 +43,8 @@ struct IntentDeps {
   RevokeOptions revoke;
   // The one-line Linux install for a new code (api/install/install_routes.h); null: none.
   std::function<Result<std::string>(std::string_view code)> install_line;
+  // Site copies of the Windows installer (GET /sites/{id}/installer); null: none (503).
+  const install::WindowsInstaller* windows_installer = nullptr;
 };
 
 class IntentRoutes {
@@ -61,6 +64,8 @@ class IntentRoutes {
   Response delete_site(const Request& req, const RequestContext& ctx);
   Response put_policy(const Request& req, const RequestContext& ctx);
   Response create_code(const Request& req, const RequestContext& ctx);
+  // intent_installer.cc
+  Response site_installer(const Request& req, const RequestContext& ctx);
   Response revoke_code(const Request& req, const RequestContext& ctx);
   Response revoke_agent(const Request& req, const RequestContext& ctx);
   Response create_user(const Request& req, const RequestContext& ctx);
@@ -76,6 +81,15 @@ class IntentRoutes {
   IntentDeps d_;
   Lookups lookups_;
 };
+
+// Enrollment codes' lifetimes: POST /enrollment-codes (expires_in_s) and the site installers.
+inline constexpr std::int64_t kMinCodeTtlS = 60;
+inline constexpr std::int64_t kMaxCodeTtlS = 90LL * 24 * 3600;
+inline constexpr std::int64_t kDefaultCodeTtlS = 7LL * 24 * 3600;
+
+// The tenancy library's errors: its own checks are kInvalidInput/kNotFound/kConflict; anything
+// else came from the broker (kTimeout, 503).
+Error from_tenancy(Error e);
 
 // Role checks run after visibility checks, so anything outside the caller's scopes is 404 whatever
 // its role (docs/api.md); kNotSupported (403) when the role is below `min`.

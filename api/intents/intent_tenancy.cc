@@ -18,17 +18,7 @@
 namespace rmm::api::intents {
 namespace {
 
-constexpr std::int64_t kMinCodeTtlS = 60;
-constexpr std::int64_t kMaxCodeTtlS = 90LL * 24 * 3600;
-constexpr std::int64_t kDefaultCodeTtlS = 7LL * 24 * 3600;
 constexpr std::size_t kMaxReasonBytes = 500;
-
-// The tenancy library's errors: its own checks are kInvalidInput/kNotFound/kConflict; anything
-// else came from the broker.
-Error from_tenancy(Error e) {
-  if (e.code == Error::Code::kGeneric) e.code = Error::Code::kTimeout;
-  return e;
-}
 
 Result<std::string> name_of(std::string_view body_text) {
   auto body = Body::parse(body_text, {"name"});
@@ -45,6 +35,11 @@ pid_t read_pid(const std::filesystem::path& file) {
 }
 
 }  // namespace
+
+Error from_tenancy(Error e) {
+  if (e.code == Error::Code::kGeneric) e.code = Error::Code::kTimeout;
+  return e;
+}
 
 Response IntentRoutes::create_client(const Request& req, const RequestContext& ctx) {
   const Principal& p = *ctx.principal;

@@ -35,6 +35,8 @@ const std::vector<PathRoute> kPathRoutes = {
     {"PUT", "/api/v1/policies", R"({"scope":"agent","scope_id":"{agent}","settings":{}})", 0},
     {"POST", "/api/v1/enrollment-codes", R"({"site_id":"{site}"})", 0},
     {"POST", "/api/v1/enrollment-codes/{code}/revoke", "", 0},
+    {"GET", "/api/v1/sites/{site}/installer?platform=windows", "", 0},
+    {"GET", "/api/v1/sites/{site}/installer?platform=linux", "", 0},
     {"POST", "/api/v1/agents/{agent}/revoke", "{}", 0},
     {"PATCH", "/api/v1/users/{user}", R"({"disabled":true})", 0},
     {"POST", "/api/v1/rollouts/{rollout}/halt", "", 0},

@@ -2,11 +2,8 @@
 // the one-line command made with a code, the enrollment credential given only for a valid code
 // (with the endpoint's clear message otherwise), the package route's name check.
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -20,6 +17,7 @@
 #include "tests/api/intent_stack.h"
 #include "tests/fixtures/netns.h"
 #include "tests/fixtures/tls_certs.h"
+#include "tests/install/stderr_capture.h"
 
 namespace rmm::test {
 namespace {
@@ -57,35 +55,6 @@ struct InstallApi {
   HttpResponse creds(const std::string& code) {
     return get("/install/enroll.creds", {{"X-Enrollment-Code", code}});
   }
-};
-
-// Everything written to stderr (where the log goes) while it lives, for checks on the log.
-class StderrCapture {
- public:
-  explicit StderrCapture(const fs::path& file) : file_(file) {
-    std::fflush(stderr);
-    saved_ = ::dup(2);
-    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    REQUIRE(fd >= 0);
-    ::dup2(fd, 2);
-    ::close(fd);
-  }
-  ~StderrCapture() { restore(); }
-  std::string text() {
-    restore();
-    return files::read_all(file_).value_or("");
-  }
-
- private:
-  void restore() {
-    if (saved_ < 0) return;
-    std::fflush(stderr);
-    ::dup2(saved_, 2);
-    ::close(saved_);
-    saved_ = -1;
-  }
-  fs::path file_;
-  int saved_ = -1;
 };
 
 boost::json::object create_code(IntentStack& s, int port, const TestUser& owner) {

@@ -7,12 +7,14 @@ RMM_PACKAGES=(
   build-essential cmake ninja-build pkg-config g++
   libnats-dev nats-server libpqxx-dev flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev libfmt-dev doctest-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev
-  libssl-dev ca-certificates postgresql-15 curl openssl
+  libssl-dev ca-certificates postgresql-15 curl openssl msitools
 )
-# (openssl: admin/gururmm-certs makes the stack's CA and server certificate.)
+# (openssl: admin/gururmm-certs makes the stack's CA and server certificate; msitools: rmm-api's
+# msibuild writes a site's settings into the Windows installer it hands out.)
 # What only the tests need (test): the format check and the dashboard's browser tests. Chromium pulls in systemd, cups and avahi, which a server that
 # only runs GuruRMM should not get.
-RMM_TEST_PACKAGES=(clang-format chromium)
+# wixl: api_install_test builds a Windows installer to hand out (msiinfo, from msitools, reads it).
+RMM_TEST_PACKAGES=(clang-format chromium wixl)
 
 # missing_packages <package...>: prints those that dpkg does not have installed.
 missing_packages() {

@@ -151,14 +151,18 @@ services_up() {
   if ! already_running api; then
     ensure_port_free "$RMM_API_PORT" RMM_API_PORT
     info "api: starting on $API_URL"
-    local tls=()
+    local tls=() msi=()
     [[ $RMM_API_TLS == 0 ]] || tls=(--tls-cert "$TLS_DIR/server.pem" --tls-key "$TLS_DIR/server.key")
+    # The Windows installer the dashboard offers per site: `tools/rmm windows`'s MSI, when built.
+    local windows=$RMM_REPO/${RMM_WINDOWS_BUILD_DIR:-build-windows}
+    ! compgen -G "$windows/gururmm-agent-*-x64.msi" >/dev/null ||
+      msi=(--windows-installer-dir "$windows")
     start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
       "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" "${tls[@]}" --pg-url "$PG_URL" \
       --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --nats-ca="$NATS_CA" \
       --enroll-home "$RMM_HOME" \
       --command-keys "$RMM_HOME/command-keys" \
-      --agent-packages-dir "${RMM_BIN%/bin}/packages" \
+      --agent-packages-dir "${RMM_BIN%/bin}/packages" "${msi[@]}" \
       --web-dir "$RMM_REPO/api/web/dist"
   fi
   # (--agent-packages-dir: the .debs of `tools/rmm package`, for the dashboard's install line.)

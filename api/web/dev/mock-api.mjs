@@ -164,6 +164,14 @@ async function handle(req, res) {
   }
   if (p === '/api/v1/enrollment-codes' && req.method === 'POST') return json(res, 202, { id: randomUUID(), code: 'ABCD-EFGH-IJKL', expires_at: now(), install: { linux: "f=$(mktemp) && { curl -fsS --proto =http -o \"$f\" 'http://127.0.0.1:8080/install/linux.sh' && echo '0000000000000000000000000000000000000000000000000000000000000000  '\"$f\" | sha256sum -c --quiet && { [ \"$(id -u)\" = 0 ] && s= || s=sudo; } && echo 'ABCD-EFGH-IJKL' | $s sh \"$f\"; }; r=$?; rm -f \"$f\"; [ $r = 0 ]" } });
   if (p === '/api/v1/enrollment-codes') return json(res, 200, { items: [], next_cursor: null });
+  const installer = /^\/api\/v1\/sites\/([^/]+)\/installer$/.exec(p);
+  if (installer && url.searchParams.get('platform') === 'windows') {
+    // Not a real MSI: the dashboard only saves the bytes under the name it is given.
+    res.writeHead(200, { 'Content-Type': 'application/x-msi', 'Cache-Control': 'no-store',
+      'Content-Disposition': `attachment; filename="gururmm-agent-0.1.0-x64-site-${installer[1]}.msi"`,
+      'X-Enrollment-Code-Id': randomUUID(), 'X-Enrollment-Code-Expires': now() });
+    return res.end('\xD0\xCF\x11\xE0 mock installer');
+  }
   if (p === '/api/v1/audit') return json(res, 200, { items: [{ stream_seq: 1, occurred_at: now(), actor: 'owner', impersonator: null, action: 'policy_set', target_kind: 'policy', target_id: null, detail: { a: '<i>b</i>' } }], next_cursor: null });
   if (p === '/api/v1/users') return json(res, 200, { items: [{ id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', disabled: false, scopes: [] }], next_cursor: null });
   return problem(res, 404, 'no such route', `${req.method} ${p} is not in the mock`);

@@ -1,5 +1,6 @@
 // The HTTP client: bearer token, JSON, and problem documents turned into ApiError so every view
 // can say what happened (title, detail, correlation id).
+import { dispositionName } from './download';
 import type { Page } from './types';
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -109,6 +110,51 @@ export async function request<T>(method: string, path: string, body?: unknown,
     throw new ApiError(res.status, 'The server answered something that is not JSON',
       `${method} ${path}`, res.headers.get('x-correlation-id') ?? '');
   }
+}
+
+/** A file the API answers (an installer): its bytes, the name it suggests, and its headers. */
+export interface Download {
+  blob: Blob;
+  fileName: string;
+  headers: Headers;
+}
+
+/** GET of a file with the session's token (a plain link could not send it), errors as ApiError. */
+export async function download(path: string, query: Query | undefined, fallbackName: string):
+    Promise<Download> {
+  const headers: Record<string, string> = {};
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, query), { headers });
+  } catch (e) {
+    throw new ApiError(0, 'The server could not be reached',
+      `GET ${path}: ${e instanceof Error ? e.message : String(e)}`, '');
+  }
+  if (res.status === 401) {
+    setToken(null);
+    unauthorizedListeners.forEach((fn) => fn());
+  }
+  if (!res.ok) throw await toError(res);
+  return {
+    blob: await res.blob(),
+    fileName: dispositionName(res.headers.get('content-disposition'), fallbackName),
+    headers: res.headers,
+  };
+}
+
+/** Hands a downloaded file to the browser's own download (saved under its name). */
+export function saveFile(file: Download): void {
+  const url = URL.createObjectURL(file.blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = file.fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // Freed once the browser surely has it (revoking at once can cancel the save in some browsers).
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 export const api = {

@@ -1,7 +1,9 @@
-// Enrollment codes: create (the code and its one-line install are shown once, here), list,
-// revoke. The list never holds the code itself.
+// Enrollment codes: create (the code and its one-line install are shown once, here), download a
+// site's Windows installer (an MSI holding a new code of its own), list, revoke. The list never
+// holds the code itself.
 import { useState, type FormEvent } from 'react';
-import { api, getAll } from '../lib/api';
+import { api, download, getAll, saveFile } from '../lib/api';
+import { msiexecLine } from '../lib/download';
 import { can, useAuth } from '../lib/auth';
 import { fmtTime } from '../lib/format';
 import { useAsync } from '../lib/hooks';
@@ -19,6 +21,8 @@ export function EnrollmentPage() {
   const [created, setCreated] =
     useState<{ code: string; expires_at: string; linux?: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [msi, setMsi] = useState<{ site: string; file: string; expires: string } | null>(null);
+  const [msiBusy, setMsiBusy] = useState(false);
 
   const sites = (clients.data ?? []).flatMap((c) => c.sites.map((s) => ({ ...s, client: c.name })));
   const siteName = (id: string) => {
@@ -39,6 +43,26 @@ export function EnrollmentPage() {
       codes.reload();
     } catch (err) {
       setError(err);
+    }
+  };
+
+  // GET /api/v1/sites/{id}/installer?platform=windows: a new code, inside the site's MSI.
+  const windowsInstaller = async () => {
+    if (!siteId) return;
+    setError(null);
+    setMsi(null);
+    setMsiBusy(true);
+    try {
+      const file = await download(`/api/v1/sites/${encodeURIComponent(siteId)}/installer`,
+        { platform: 'windows', expires_in_s: Math.round(hours * 3600) }, 'gururmm-agent.msi');
+      saveFile(file);
+      setMsi({ site: siteId, file: file.fileName,
+        expires: file.headers.get('x-enrollment-code-expires') ?? '' });
+      codes.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setMsiBusy(false);
     }
   };
 
@@ -70,7 +94,27 @@ export function EnrollmentPage() {
                    onChange={(e) => setHours(Number(e.target.value))} />
           </label>
           <button type="submit">Create code</button>
+          <button type="button" disabled={!siteId || msiBusy} onClick={() => void windowsInstaller()}
+                  title="An installer for this site with a new enrollment code in it">
+            {msiBusy ? 'Making the installer…' : 'Windows installer (.msi)'}
+          </button>
         </form>
+      )}
+      {msi && (
+        <div className="once" role="status">
+          <p>
+            Downloaded <code>{msi.file}</code>, the Windows installer of {siteName(msi.site)}. It
+            holds a new enrollment code of its own
+            {msi.expires ? <> (valid until {fmtTime(msi.expires)})</> : null}: keep the file as
+            private as the code. Install silently in an administrator's command prompt:
+          </p>
+          <pre className="code install-line">{msiexecLine(msi.file)}</pre>
+          <button type="button"
+                  onClick={() => void navigator.clipboard?.writeText(msiexecLine(msi.file))}>
+            Copy install command
+          </button>{' '}
+          <button type="button" onClick={() => setMsi(null)}>Done</button>
+        </div>
       )}
       {created && (
         <div className="once" role="status">
