@@ -111,7 +111,8 @@ TEST_CASE("registry commands of every operation and value type survive build, ve
 }
 
 TEST_CASE("registry commands this build cannot know are refused with the reason") {
-  auto list = codec::verify_command(raw_registry_command(0, 0, std::nullopt));
+  const auto list_bytes = raw_registry_command(0, 0, std::nullopt);
+  auto list = codec::verify_command(list_bytes);
   REQUIRE(list.has_value());
   REQUIRE(codec::read_command(**list).has_value());  // the shape itself is fine
   CHECK(read_error(raw_registry_command(6, 0, std::nullopt)) == "unknown registry operation 6");
