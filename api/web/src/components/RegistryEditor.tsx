@@ -94,6 +94,7 @@ export function RegistryEditor({ agentId, canEdit }: { agentId: string; canEdit:
   const [typed, setTyped] = useState('');
   const [listing, setListing] = useState<RegListing | null>(null);
   const [step, setStep] = useState<Step | null>(null);
+  const [changes, setChanges] = useState<Step[]>([]);
   const [editing, setEditing] =
     useState<{ name: string; type: ValueType; text: string; isNew: boolean } | null>(null);
   const [newKey, setNewKey] = useState('');
@@ -103,24 +104,32 @@ export function RegistryEditor({ agentId, canEdit }: { agentId: string; canEdit:
   const busy = step?.state === 'waiting';
 
   /**
-   * Runs one operation; `after` turns the agent's answer into what happens next and may return
-   * the answer in words.
+   * Runs one operation: `interpret` reads the agent's answer (and may put it in words), then
+   * `next` follows (the refreshed listing after a change). Changes are kept in `changes`, with
+   * the agent's answer or error, so a following listing does not hide them.
    */
   const run = async (what: string, body: Record<string, unknown>,
-                     after: (answer: string) => string | void) => {
+                     interpret: (answer: string) => string | void, next?: () => void) => {
     ctl.current?.abort();
     const c = new AbortController();
     ctl.current = c;
-    setStep({ what, state: 'waiting' });
+    let cur: Step = { what, state: 'waiting' };
+    setStep(cur);
+    const write = body.op !== 'list' && body.op !== 'get';
     try {
-      const answer = await runRegistry(agentId, body,
-        (id) => setStep((s) => (s ? { ...s, commandId: id } : s)), c.signal);
+      const answer = await runRegistry(agentId, body, (id) => {
+        cur = { ...cur, commandId: id };
+        setStep(cur);
+      }, c.signal);
       if (c.signal.aborted) return;
-      const result = after(answer) ?? undefined;
-      setStep((s) => ({ ...(s ?? { what }), state: 'done', result }));
+      cur = { ...cur, state: 'done', result: interpret(answer) ?? undefined };
     } catch (e) {
-      if (!c.signal.aborted) setStep((s) => ({ ...(s ?? { what }), state: 'error', error: e }));
+      if (c.signal.aborted) return;
+      cur = { ...cur, state: 'error', error: e };
     }
+    setStep(cur);
+    if (write) setChanges((old) => [cur, ...old].slice(0, 5));
+    if (cur.state === 'done') next?.();
   };
 
   const browse = (h: string, k: string) => {
@@ -137,9 +146,8 @@ export function RegistryEditor({ agentId, canEdit }: { agentId: string; canEdit:
     void run(`set ${hive}\\${childKey(key, name || '(Default)')}`,
              registryBody('set', hive, key, name, { type, data }), (answer) => {
       const back = parseValue(answer);  // the value as the agent read it back
-      refresh();
       return `${back.name || '(Default)'} = ${back.type} ${dataSummary(back)}`;
-    });
+    }, refresh);
   };
   const edit = (v: RegValue) => {
     const type = (VALUE_TYPES as readonly string[]).includes(v.type) ? v.type as ValueType : 'binary';
@@ -158,10 +166,8 @@ export function RegistryEditor({ agentId, canEdit }: { agentId: string; canEdit:
       ? `Delete the key ${target} with every value and key below it?`
       : `Delete the value ${target}?`;
     if (!window.confirm(ask)) return;
-    void run(`${op} ${target}`, registryBody(op, hive, key, name), () => {
-      if (op === 'delete_key') browse(hive, parentKey(key));
-      else refresh();
-    });
+    void run(`${op} ${target}`, registryBody(op, hive, key, name), () => 'done',
+             () => (op === 'delete_key' ? browse(hive, parentKey(key)) : refresh()));
   };
   const createKey = (e: FormEvent) => {
     e.preventDefault();
@@ -169,8 +175,8 @@ export function RegistryEditor({ agentId, canEdit }: { agentId: string; canEdit:
     if (!sub) return;
     const full = childKey(key, sub);
     setNewKey('');
-    void run(`create_key ${hive}\\${full}`, registryBody('create_key', hive, full), () =>
-      browse(hive, full));
+    void run(`create_key ${hive}\\${full}`, registryBody('create_key', hive, full), () => 'done',
+             () => browse(hive, full));
   };
 
   const parts = key ? key.split('\\') : [];
@@ -206,6 +212,24 @@ export function RegistryEditor({ agentId, canEdit }: { agentId: string; canEdit:
         </p>
       )}
       {step?.state === 'error' && <ErrorBox error={step.error} what="run the registry command" />}
+      {changes.length > 0 && (
+        <details open className="registry-changes">
+          <summary>Changes, as the agent answered them</summary>
+          <ul>
+            {changes.map((ch, i) => (
+              <li key={`${ch.commandId ?? ''}-${i}`}>
+                <code>{ch.what}</code>
+                {ch.state === 'done'
+                  ? <>{': '}<code>{ch.result ?? 'done'}</code></>
+                  : <>{': failed: '}<span className="stderr">{ch.error instanceof Error ? ch.error.message : String(ch.error)}</span></>}
+                {ch.commandId && (
+                  <>{' '}<Link to={`/commands/${encodeURIComponent(ch.commandId)}`}>command</Link></>
+                )}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
 
       {!listing ? (
         <Empty>Choose a hive and open it: every step asks the agent, as a command.</Empty>

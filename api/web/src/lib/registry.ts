@@ -188,7 +188,8 @@ export async function waitForAnswer(get: () => Promise<CommandState>,
       lastError = e;
     }
     if (c && !OPEN.has(c.status)) {
-      if (c.status === 'completed' && c.exit_code === 0) return c.stdout ?? '';
+      // Only a program or action that ran to its end has an exit code.
+      if (c.exit_code === 0) return c.stdout ?? '';
       const why = (c.stderr ?? '').trim() || c.reason || `the command ended ${c.status}`;
       throw new Error(why);
     }
