@@ -12,7 +12,7 @@ using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
 // Must list the kinds in CommandPayload order (index = union type - 1); append only.
-constexpr std::array<std::string_view, 10> kKinds = {"shell",
+constexpr std::array<std::string_view, 12> kKinds = {"shell",
                                                      "exec",
                                                      "powershell",
                                                      "refresh_inventory",
@@ -21,7 +21,9 @@ constexpr std::array<std::string_view, 10> kKinds = {"shell",
                                                      "reboot",
                                                      "update_agent",
                                                      "cancel",
-                                                     "trust_command_keys"};
+                                                     "trust_command_keys",
+                                                     "cmd",
+                                                     "registry"};
 static_assert(kKinds.size() == std::variant_size_v<CommandAction>);
 static_assert(static_cast<std::size_t>(schema::CommandPayload::MAX) == kKinds.size());
 
@@ -51,6 +53,53 @@ KeyValues read_key_values(const flatbuffers::Vector<Offset<schema::KeyValue>>* l
 
 std::string str_of(const flatbuffers::String* s) {
   return s != nullptr ? s->str() : std::string();
+}
+
+Offset<schema::RegistryCommand> build_registry(FlatBufferBuilder& fbb, const RegistrySpec& r) {
+  Offset<schema::RegistryValueData> value;
+  if (r.op == schema::RegistryOperation::Set) {
+    const auto& v = r.value;
+    auto text = fbb.CreateString(v.text);
+    auto strings = fbb.CreateVectorOfStrings(v.strings);
+    auto bytes = fbb.CreateVector(v.bytes);
+    value =
+        schema::CreateRegistryValueData(fbb, v.type, text, strings, v.number, bytes, v.raw_type);
+  }
+  auto key = fbb.CreateString(r.key);
+  auto name = fbb.CreateString(r.name);
+  return schema::CreateRegistryCommand(fbb, r.op, r.hive, key, name, value);
+}
+
+Result<RegistrySpec> read_registry(const schema::RegistryCommand& p) {
+  RegistrySpec r;
+  r.op = p.operation();
+  r.hive = p.hive();
+  if (!known_registry_op(r.op)) {
+    return fail(Error::Code::kInvalidInput,
+                fmt::format("unknown registry operation {}", static_cast<unsigned>(r.op)));
+  }
+  if (!known_registry_hive(r.hive)) {
+    return fail(Error::Code::kInvalidInput,
+                fmt::format("unknown registry hive {}", static_cast<unsigned>(r.hive)));
+  }
+  r.key = str_of(p.key());
+  r.name = str_of(p.name());
+  if (r.op != schema::RegistryOperation::Set) return r;
+  const auto* v = p.value();
+  if (v == nullptr) return fail(Error::Code::kInvalidInput, "a registry set without a value");
+  if (!known_registry_type(v->type())) {
+    return fail(Error::Code::kInvalidInput,
+                fmt::format("unknown registry value type {}", static_cast<unsigned>(v->type())));
+  }
+  r.value.type = v->type();
+  r.value.text = str_of(v->text());
+  if (v->strings() != nullptr) {
+    for (const auto* s : *v->strings()) r.value.strings.push_back(str_of(s));
+  }
+  r.value.number = v->number();
+  if (v->bytes() != nullptr) r.value.bytes.assign(v->bytes()->begin(), v->bytes()->end());
+  r.value.raw_type = v->raw_type();
+  return r;
 }
 
 std::pair<schema::CommandPayload, Offset<void>> build_action(FlatBufferBuilder& fbb,
@@ -94,6 +143,11 @@ std::pair<schema::CommandPayload, Offset<void>> build_action(FlatBufferBuilder& 
           auto keys = fbb.CreateVectorOfStrings(a.public_keys);
           return {schema::CommandPayload::TrustCommandKeys,
                   schema::CreateTrustCommandKeys(fbb, keys).Union()};
+        } else if constexpr (std::is_same_v<T, CmdSpec>) {
+          return {schema::CommandPayload::CmdCommand,
+                  schema::CreateCmdCommandDirect(fbb, a.script.c_str()).Union()};
+        } else if constexpr (std::is_same_v<T, RegistrySpec>) {
+          return {schema::CommandPayload::RegistryCommand, build_registry(fbb, a).Union()};
         } else {
           static_assert(kAlwaysFalse<T>, "a CommandAction member has no builder");
         }
@@ -137,6 +191,13 @@ Result<CommandAction> read_action(const schema::CommandEnvelope& e) {
         for (const auto* k : *keys) spec.public_keys.push_back(str_of(k));
       }
       return spec;
+    }
+    case schema::CommandPayload::CmdCommand:
+      return CmdSpec{str_of(e.payload_as_CmdCommand()->script())};
+    case schema::CommandPayload::RegistryCommand: {
+      auto spec = read_registry(*e.payload_as_RegistryCommand());
+      if (!spec) return std::unexpected(spec.error());
+      return std::move(*spec);
     }
     case schema::CommandPayload::NONE:
       break;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/event_codec.h"
+#include "common/registry_spec.h"
 
 namespace rmm::codec {
 
@@ -50,11 +51,16 @@ struct CancelSpec {
 struct TrustCommandKeysSpec {
   std::vector<std::string> public_keys;  // hex, as sent
 };
+struct CmdSpec {
+  std::string script;
+};
+// RegistrySpec: common/registry_spec.h.
 
 // One member per CommandPayload union member, in the same order.
 using CommandAction =
     std::variant<ShellSpec, ExecSpec, PowerShellSpec, RefreshInventorySpec, CollectProcessesSpec,
-                 ApplyConfigSpec, RebootSpec, UpdateAgentSpec, CancelSpec, TrustCommandKeysSpec>;
+                 ApplyConfigSpec, RebootSpec, UpdateAgentSpec, CancelSpec, TrustCommandKeysSpec,
+                 CmdSpec, RegistrySpec>;
 
 struct CommandInfo {
   CommandId id;
@@ -71,12 +77,14 @@ struct CommandInfo {
 
 std::vector<std::uint8_t> build_command(const CommandInfo& command);
 // The values of a verified envelope (see verify_command). Fails when the payload is a union
-// member this build does not know, or absent.
+// member this build does not know, or absent, and when a registry command names an operation,
+// hive or value type this build does not know (or a set carries no value). Bounds are checked
+// by the receiver (check_registry_spec, agent/commands/command_check.h).
 Result<CommandInfo> read_command(const schema::CommandEnvelope& envelope);
 
 // "shell", "exec", "powershell", "refresh_inventory", "collect_processes", "apply_config",
-// "reboot", "update_agent", "cancel", "trust_command_keys"; "unknown" for NONE or a member this
-// build does not know.
+// "reboot", "update_agent", "cancel", "trust_command_keys", "cmd", "registry"; "unknown" for NONE
+// or a member this build does not know.
 std::string_view command_kind(schema::CommandPayload type);
 std::string_view command_kind(const CommandAction& action);
 

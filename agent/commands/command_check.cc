@@ -81,6 +81,21 @@ Status check_action(PreparedCommand& p, const CommandLimits& limits) {
         } else if constexpr (std::is_same_v<T, codec::PowerShellSpec>) {
           if (auto why = platform::powershell_unavailable_reason()) return reject(*why);
           if (a.script.empty()) return reject("powershell command without a script");
+          if (a.script.size() > limits.max_script_bytes) {
+            return reject(fmt::format("script larger than {} bytes", limits.max_script_bytes));
+          }
+        } else if constexpr (std::is_same_v<T, codec::CmdSpec>) {
+          if (auto why = platform::cmd_unavailable_reason()) return reject(*why);
+          if (a.script.empty()) return reject("cmd command without a script");
+          if (a.script.size() > limits.max_script_bytes) {
+            return reject(fmt::format("script larger than {} bytes", limits.max_script_bytes));
+          }
+        } else if constexpr (std::is_same_v<T, codec::RegistrySpec>) {
+          // Not refused off Windows here: the registry backend answers with its reason, as the
+          // command's error (docs/agent.md, registry editor).
+          if (auto s = codec::check_registry_spec(a); !s) {
+            return reject("registry command: " + s.error().message);
+          }
         } else if constexpr (std::is_same_v<T, codec::ApplyConfigSpec>) {
           if (a.settings.empty()) return reject("apply_config without settings");
           if (a.settings.size() > limits.max_settings) {
@@ -107,6 +122,13 @@ Status check_action(PreparedCommand& p, const CommandLimits& limits) {
 }
 
 }  // namespace
+
+bool runs_program(const codec::CommandAction& action) {
+  return std::holds_alternative<codec::ShellSpec>(action) ||
+         std::holds_alternative<codec::ExecSpec>(action) ||
+         std::holds_alternative<codec::PowerShellSpec>(action) ||
+         std::holds_alternative<codec::CmdSpec>(action);
+}
 
 std::string path_of(const std::vector<std::string>& env) {
   for (const auto& e : env) {

@@ -1,6 +1,6 @@
 // The agent's policy for a received command: bounds on every field, defaults for the ones left 0
-// or empty, and the checks that make a command `rejected` before it is queued (a PowerShell
-// command on Linux, a reboot without confirmation, an interpreter that is not installed, ...).
+// or empty, and the checks that make a command `rejected` before it is queued (a PowerShell or
+// cmd command on Linux, a reboot without confirmation, an interpreter that is not installed, ...).
 //
 // Concurrency: pure functions (find_program reads the file system).
 #pragma once
@@ -45,6 +45,10 @@ struct PreparedCommand {
 // command must name; it must carry an issue time and an expiry at most max_lifetime after it.
 Result<PreparedCommand> check_command(codec::CommandInfo info, const AgentId& self,
                                       const CommandLimits& limits);
+
+// Whether the command runs a program (shell, exec, powershell, cmd), as opposed to a built-in
+// action of the agent.
+bool runs_program(const codec::CommandAction& action);
 
 // The value of PATH in `env` ("NAME=value" entries); empty when unset.
 std::string path_of(const std::vector<std::string>& env);

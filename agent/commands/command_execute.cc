@@ -1,11 +1,14 @@
 // CommandRunner: running one queued command (a program or a built-in action).
 #include <fmt/format.h>
 
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "agent/collectors/inventory.h"
 #include "agent/commands/applied_config.h"
 #include "agent/commands/command_runner.h"
+#include "agent/commands/registry_action.h"
 #include "agent/platform/collectors.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -37,6 +40,22 @@ Result<std::string> default_collect_processes() {
   return format_processes(second);
 }
 
+// The language and text of a script command; nullopt for anything else.
+std::optional<std::pair<platform::ScriptLanguage, std::string_view>> script_of(
+    const codec::CommandAction& action) {
+  using platform::ScriptLanguage;
+  if (const auto* a = std::get_if<codec::ShellSpec>(&action)) {
+    return std::pair{ScriptLanguage::kShell, std::string_view(a->script)};
+  }
+  if (const auto* a = std::get_if<codec::PowerShellSpec>(&action)) {
+    return std::pair{ScriptLanguage::kPowerShell, std::string_view(a->script)};
+  }
+  if (const auto* a = std::get_if<codec::CmdSpec>(&action)) {
+    return std::pair{ScriptLanguage::kCmd, std::string_view(a->script)};
+  }
+  return std::nullopt;
+}
+
 std::uint64_t ms(std::chrono::milliseconds d) {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
 }
@@ -61,9 +80,7 @@ void CommandRunner::execute(Job& job) {
     finish(cmd.id, lifecycle_.expired(cmd.id, cmd.expires_at));
     return;
   }
-  if (std::holds_alternative<codec::ShellSpec>(cmd.action) ||
-      std::holds_alternative<codec::ExecSpec>(cmd.action) ||
-      std::holds_alternative<codec::PowerShellSpec>(cmd.action)) {
+  if (runs_program(cmd.action)) {
     run_program(job, turn);  // recorded as running once its process group exists
     return;
   }
@@ -90,14 +107,9 @@ void CommandRunner::run_program(Job& job, StartTurn& turn) {
   const auto& id = p.info.id;
   platform::SpawnSpec spawn{.argv = {}, .env = p.env, .working_dir = p.working_dir};
   std::string script_path;
-  const auto* shell = std::get_if<codec::ShellSpec>(&p.info.action);
-  const auto* powershell = std::get_if<codec::PowerShellSpec>(&p.info.action);
-  if (shell != nullptr || powershell != nullptr) {
-    const auto language =
-        shell != nullptr ? platform::ScriptLanguage::kShell : platform::ScriptLanguage::kPowerShell;
-    auto path = write_script(
-        id, platform::script_file(language, p.interpreter,
-                                  shell != nullptr ? shell->script : powershell->script));
+  if (auto script = script_of(p.info.action)) {
+    const auto language = script->first;
+    auto path = write_script(id, platform::script_file(language, p.interpreter, script->second));
     if (!path) {
       finish(id, lifecycle_.failed(id, "writing the script: " + path.error().message));
       return;
@@ -262,6 +274,13 @@ void CommandRunner::run_action(Job& job, StartTurn& turn) {
     outcome =
         hooks_.update_agent ? hooks_.update_agent(id, *update) : fail("updater not installed");
     if (outcome) out = "update handed to the updater\n";
+  } else if (const auto* registry = std::get_if<codec::RegistrySpec>(&p.info.action)) {
+    auto json = run_registry_action(*registry, p.output_cap);
+    if (json) {
+      out = std::move(*json);
+    } else {
+      outcome = std::unexpected(json.error());
+    }
   }
   std::string err = outcome ? std::string() : outcome.error().message + "\n";
   RunResult r;

@@ -355,9 +355,7 @@ void CommandRunner::worker() {
       job = std::move(queue_.front());
       queue_.pop_front();
       job.ticket = next_ticket_++;
-      bool is_process = std::holds_alternative<codec::ShellSpec>(job.command.info.action) ||
-                        std::holds_alternative<codec::ExecSpec>(job.command.info.action);
-      running_[job.command.info.id] = {job.control, is_process};
+      running_[job.command.info.id] = {job.control, runs_program(job.command.info.action)};
     }
     execute(job);
     std::lock_guard lock(mutex_);

@@ -103,16 +103,19 @@ std::vector<std::string> base_environment();
 
 // Why PowerShell commands cannot run here; nullopt where they can.
 std::optional<std::string> powershell_unavailable_reason();
+// Why cmd commands (cmd.exe batch scripts) cannot run here; nullopt where they can.
+std::optional<std::string> cmd_unavailable_reason();
 
 // Script commands run from a file: named with `suffix`, holding `text`, run by script_argv.
-// Linux: the script as sent, `<interpreter> <file>`. Windows: cmd.exe runs a .cmd file, and
-// PowerShell a .ps1 file (powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass).
-enum class ScriptLanguage { kShell, kPowerShell };
+// Linux: the script as sent, `<interpreter> <file>`. Windows: cmd.exe runs a .cmd file (a shell
+// script without interpreter, and every cmd script), and PowerShell a .ps1 file (powershell.exe
+// -NoProfile -NonInteractive -ExecutionPolicy Bypass). kPowerShell and kCmd fail elsewhere.
+enum class ScriptLanguage { kShell, kPowerShell, kCmd };
 struct ScriptFile {
   std::string suffix;  // ends the file's name
   std::string text;    // the file's bytes
 };
-// `interpreter`: the shell's absolute path (shell scripts; unused for PowerShell).
+// `interpreter`: the shell's absolute path (shell scripts; unused for PowerShell and cmd).
 ScriptFile script_file(ScriptLanguage language, std::string_view interpreter,
                        std::string_view script);
 Result<std::vector<std::string>> script_argv(ScriptLanguage language,

@@ -1,50 +1,34 @@
-// Hive names, the same on every platform (a request names them before it reaches Windows).
-#include <algorithm>
-#include <array>
-#include <cctype>
-#include <utility>
+// Hive names, the same on every platform (a request names them before it reaches Windows): the
+// names of the registry command (common/registry_spec.h), so the API, the command and the
+// platform layer spell them alike.
+#include <iterator>
 
 #include "agent/platform/registry.h"
+#include "common/registry_spec.h"
 
 namespace rmm::agent::platform {
 namespace {
 
-struct HiveName {
-  RegistryHive hive;
-  std::string_view short_name;
-  std::string_view long_name;
-};
-
-constexpr std::array kHives = {
-    HiveName{RegistryHive::kLocalMachine, "HKLM", "HKEY_LOCAL_MACHINE"},
-    HiveName{RegistryHive::kCurrentUser, "HKCU", "HKEY_CURRENT_USER"},
-    HiveName{RegistryHive::kUsers, "HKU", "HKEY_USERS"},
-    HiveName{RegistryHive::kClassesRoot, "HKCR", "HKEY_CLASSES_ROOT"},
-    HiveName{RegistryHive::kCurrentConfig, "HKCC", "HKEY_CURRENT_CONFIG"},
-};
-
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) ==
-                  std::toupper(static_cast<unsigned char>(y));
-         });
-}
+// In the order of both enums.
+constexpr RegistryHive kHives[] = {RegistryHive::kLocalMachine, RegistryHive::kCurrentUser,
+                                   RegistryHive::kUsers, RegistryHive::kClassesRoot,
+                                   RegistryHive::kCurrentConfig};
+static_assert(std::size(kHives) == static_cast<std::size_t>(schema::RegistryHive::MAX) + 1);
 
 }  // namespace
 
 Result<RegistryHive> parse_registry_hive(std::string_view name) {
-  for (const auto& h : kHives) {
-    if (same_ignoring_case(name, h.short_name) || same_ignoring_case(name, h.long_name)) {
-      return h.hive;
-    }
+  auto hive = codec::parse_registry_hive(name);
+  if (!hive) {
+    return fail(Error::Code::kInvalidInput,
+                fmt::format("'{}' is not a registry hive (HKLM, HKCU, HKU, HKCR, HKCC)", name));
   }
-  return fail(Error::Code::kInvalidInput,
-              fmt::format("'{}' is not a registry hive (HKLM, HKCU, HKU, HKCR, HKCC)", name));
+  return kHives[static_cast<std::size_t>(*hive)];
 }
 
 std::string_view registry_hive_name(RegistryHive hive) {
-  for (const auto& h : kHives) {
-    if (h.hive == hive) return h.short_name;
+  for (std::size_t i = 0; i < std::size(kHives); ++i) {
+    if (kHives[i] == hive) return codec::registry_hive_name(static_cast<schema::RegistryHive>(i));
   }
   return "?";
 }

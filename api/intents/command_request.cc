@@ -5,6 +5,7 @@
 #include <set>
 
 #include "api/intents/json_input.h"
+#include "api/intents/registry_request.h"
 
 namespace rmm::api::intents {
 namespace {
@@ -32,8 +33,8 @@ Result<codec::CommandAction> parse_action(const Body& body) {
   if (!argv) return std::unexpected(argv.error());
 
   auto only = [&](std::initializer_list<std::string_view> allowed) -> Status {
-    for (std::string_view field :
-         {"script", "interpreter", "argv", "version", "sha256", "allow_downgrade"}) {
+    for (std::string_view field : {"script", "interpreter", "argv", "version", "sha256",
+                                   "allow_downgrade", "op", "hive", "key", "name", "value"}) {
       if (body.has(field) && std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
         return bad(fmt::format("'{}' does not apply to a {} command", field, *kind));
       }
@@ -51,6 +52,23 @@ Result<codec::CommandAction> parse_action(const Body& body) {
       if (!ok) return bad("'interpreter' must be a program name (like bash or python3)");
     }
     return codec::ShellSpec{std::move(**script), std::move(interp)};
+  }
+  // Windows agents only: elsewhere the agent rejects them with the reason.
+  if (*kind == "cmd" || *kind == "powershell") {
+    if (auto s = only({"script"}); !s) return std::unexpected(s.error());
+    if (!*script || (*script)->empty()) {
+      return bad(fmt::format("a {} command needs 'script'", *kind));
+    }
+    if (*kind == "cmd") return codec::CmdSpec{std::move(**script)};
+    return codec::PowerShellSpec{std::move(**script)};
+  }
+  if (*kind == "registry") {
+    if (auto s = only({"op", "hive", "key", "name", "value"}); !s) {
+      return std::unexpected(s.error());
+    }
+    auto spec = parse_registry_request(body);
+    if (!spec) return std::unexpected(spec.error());
+    return std::move(*spec);
   }
   if (*kind == "exec") {
     if (auto s = only({"argv"}); !s) return std::unexpected(s.error());
@@ -92,18 +110,32 @@ Result<codec::CommandAction> parse_action(const Body& body) {
   // (docs/command-signing.md): post_commands fills them in.
   if (*kind == "trust_command_keys") return codec::TrustCommandKeysSpec{};
   return bad(
-      "'kind' must be shell, exec, refresh_inventory, collect_processes, reboot, update_agent "
-      "or trust_command_keys");
+      "'kind' must be shell, exec, cmd, powershell, registry, refresh_inventory, "
+      "collect_processes, reboot, update_agent or trust_command_keys");
+}
+
+// The first line of a script command's script; nullopt for other commands.
+std::optional<std::string_view> script_of(const codec::CommandAction& action) {
+  if (const auto* a = std::get_if<codec::ShellSpec>(&action)) return a->script;
+  if (const auto* a = std::get_if<codec::CmdSpec>(&action)) return a->script;
+  if (const auto* a = std::get_if<codec::PowerShellSpec>(&action)) return a->script;
+  return std::nullopt;
 }
 
 }  // namespace
 
 std::string command_summary(const codec::CommandAction& action) {
-  if (const auto* shell = std::get_if<codec::ShellSpec>(&action)) {
-    std::string_view script = shell->script;
+  if (auto text = script_of(action)) {
+    std::string_view script = *text;
     auto start = script.find_first_not_of(" \t\r\n");
     script = start == std::string_view::npos ? std::string_view{} : script.substr(start);
     return truncate_utf8(script.substr(0, script.find_first_of("\r\n")), kMaxSummaryBytes);
+  }
+  if (const auto* registry = std::get_if<codec::RegistrySpec>(&action)) {
+    // What the audit log shows: the operation and the key or value, never the data.
+    return truncate_utf8(fmt::format("registry {} {}", codec::registry_op_name(registry->op),
+                                     codec::registry_target(*registry)),
+                         kMaxSummaryBytes);
   }
   if (const auto* exec = std::get_if<codec::ExecSpec>(&action)) {
     std::string joined;
@@ -121,9 +153,10 @@ std::string command_summary(const codec::CommandAction& action) {
 }
 
 Result<CommandRequest> parse_command_request(std::string_view text) {
-  auto body = Body::parse(
-      text, {"agent_ids", "site_id", "client_id", "kind", "script", "interpreter", "argv",
-             "timeout_s", "expires_in_s", "version", "sha256", "allow_downgrade"});
+  auto body =
+      Body::parse(text, {"agent_ids", "site_id", "client_id", "kind", "script", "interpreter",
+                         "argv", "timeout_s", "expires_in_s", "version", "sha256",
+                         "allow_downgrade", "op", "hive", "key", "name", "value"});
   if (!body) return std::unexpected(body.error());
   CommandRequest req;
 

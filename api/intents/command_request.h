@@ -47,7 +47,8 @@ Result<CommandRequest> parse_command_request(std::string_view body);
 codec::CommandInfo command_for(const CommandRequest& request, const CommandId& id,
                                const AgentId& agent, std::string_view issuer, UnixNanos now);
 
-// A bounded one-line description: the script's first line, the argv joined, or the kind.
+// A bounded one-line description: the script's first line, the argv joined, "registry set
+// HKLM\Software\X\Name" (operation and target, never the data), or the kind.
 std::string command_summary(const codec::CommandAction& action);
 
 }  // namespace rmm::api::intents

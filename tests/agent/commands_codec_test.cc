@@ -24,6 +24,8 @@ TEST_CASE("every command payload survives build, verify and read") {
       codec::UpdateAgentSpec{"1.2.3", "https://example/agent", "abcd"},
       codec::CancelSpec{CommandId::generate(real_clock())},
       codec::TrustCommandKeysSpec{{std::string(64, 'a'), std::string(64, 'b')}},
+      codec::CmdSpec{"echo hi"},
+      codec::RegistrySpec{.op = schema::RegistryOperation::Get, .key = "Software", .name = "x"},
   };
   const char* kinds[] = {"shell",
                          "exec",
@@ -34,7 +36,9 @@ TEST_CASE("every command payload survives build, verify and read") {
                          "reboot",
                          "update_agent",
                          "cancel",
-                         "trust_command_keys"};
+                         "trust_command_keys",
+                         "cmd",
+                         "registry"};
   for (std::size_t i = 0; i < actions.size(); ++i) {
     CAPTURE(i);
     auto c = action_command(actions[i]);

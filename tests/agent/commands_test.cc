@@ -263,6 +263,11 @@ TEST_CASE("commands this agent must not run are rejected with a reason") {
   };
   CHECK(reason_of(action_command(codec::PowerShellSpec{"Get-Process"})).find("Windows") !=
         std::string::npos);
+  CHECK(reason_of(action_command(codec::CmdSpec{"dir"})) ==
+        "cmd commands run on Windows agents only (this agent runs on Linux)");
+  CHECK(
+      reason_of(action_command(codec::RegistrySpec{.op = schema::RegistryOperation::DeleteKey})) ==
+      "registry command: delete_key needs a key below the hive");
   CHECK(reason_of(action_command(codec::RebootSpec{false})).find("confirm") != std::string::npos);
   CHECK(reason_of(action_command(codec::UpdateAgentSpec{"1.2.3", "https://x", "ab"})) ==
         "updater not installed");
@@ -607,4 +612,18 @@ TEST_CASE("refresh_inventory and collect_processes run their hooks") {
   REQUIRE(last(ps).type == Payload::CommandCompleted);
   CHECK(last(ps).exit_code == 0);
   CHECK(output_of(ps, OutputStream::Stdout).find("pid\tuser\tcpu_percent") != std::string::npos);
+}
+
+TEST_CASE("a registry command on Linux completes with exit code 1 and the platform's reason") {
+  Harness h;
+  auto ev = h.run(action_command(codec::RegistrySpec{.op = schema::RegistryOperation::List,
+                                                     .hive = schema::RegistryHive::HKLM,
+                                                     .key = "Software"}));
+  CHECK(types(ev) ==
+        std::vector{Payload::CommandReceived, Payload::CommandStarted, Payload::CommandCompleted});
+  CHECK(ev.front().kind == "registry");
+  CHECK(last(ev).exit_code == 1);
+  CHECK(output_of(ev, OutputStream::Stdout).empty());
+  CHECK(output_of(ev, OutputStream::Stderr) ==
+        "the registry exists on Windows only (this agent runs on Linux)\n");
 }

@@ -126,6 +126,70 @@ TEST_CASE("commands: a technician runs a command on its own agent, CommandIssued
   }
 }
 
+TEST_CASE("commands: a registry write is a signed command, audited with its target") {
+  auto& s = stack();
+  auto tech = s.user(UserRole::Technician, {client_scope(s.client_a)});
+  auto r = s.call("POST", "/api/v1/commands?wait=10000",
+                  R"({"agent_ids":[")" + s.agent_a.str() +
+                      R"("],"kind":"registry","op":"set","hive":"HKLM","key":"Software\\GuruRMM",)"
+                      R"("name":"Greeting","value":{"type":"multi_string","data":["a","b"]}})",
+                  tech);
+  REQUIRE(r.status == 202);
+  std::string id(json_body(r).at("commands").as_array()[0].at("id").as_string());
+
+  std::vector<std::uint8_t> keep;
+  const auto* env = event_at(seq_of(r), keep);
+  REQUIRE(env->payload_type() == schema::Payload::CommandIssued);
+  CHECK(str(env->payload_as_CommandIssued()->kind()) == "registry");
+  CHECK(str(env->payload_as_CommandIssued()->summary()) ==
+        "registry set HKLM\\Software\\GuruRMM\\Greeting");
+
+  auto cmd = s.last_command(s.agent_a);
+  REQUIRE(cmd.has_value());
+  auto verified = codec::verify_command(*cmd);
+  REQUIRE(verified.has_value());
+  auto info = codec::read_command(**verified);
+  REQUIRE(info.has_value());
+  CHECK(info->id.str() == id);
+  REQUIRE(std::holds_alternative<codec::RegistrySpec>(info->action));
+  const auto& spec = std::get<codec::RegistrySpec>(info->action);
+  CHECK(spec.op == schema::RegistryOperation::Set);
+  CHECK(spec.key == "Software\\GuruRMM");
+  CHECK(spec.name == "Greeting");
+  CHECK(spec.value.strings == std::vector<std::string>{"a", "b"});
+
+  // The audit log names who wrote what where (never the data).
+  CHECK(scalar("SELECT actor || ' ' || action || ' ' || target_kind || ' ' || "
+               "(detail->>'kind') || ' ' || (detail->>'summary') FROM audit_log "
+               "WHERE target_id = '" +
+               id + "'") == "user:" + tech.id.str() +
+                                " command_issued command registry "
+                                "registry set HKLM\\Software\\GuruRMM\\Greeting");
+  CHECK(scalar("SELECT kind || ' ' || summary FROM commands WHERE id = '" + id + "'") ==
+        "registry registry set HKLM\\Software\\GuruRMM\\Greeting");
+
+  // cmd and powershell scripts go the same way.
+  for (std::string kind : {"cmd", "powershell"}) {
+    auto c = s.call("POST", "/api/v1/commands",
+                    R"({"agent_ids":[")" + s.agent_a.str() + R"("],"kind":")" + kind +
+                        R"(","script":"echo one\r\necho two"})",
+                    tech);
+    REQUIRE(c.status == 202);
+    auto sent = s.last_command(s.agent_a);
+    REQUIRE(sent.has_value());
+    auto v = codec::read_command(**codec::verify_command(*sent));
+    REQUIRE(v.has_value());
+    CHECK(codec::command_kind(v->action) == kind);
+  }
+  // A registry request the API cannot accept never reaches the log.
+  check_problem(s.call("POST", "/api/v1/commands",
+                       R"({"agent_ids":[")" + s.agent_a.str() +
+                           R"("],"kind":"registry","op":"set","hive":"HKLM","key":"K","name":"n",)"
+                           R"("value":{"type":"dword","data":-5}})",
+                       tech),
+                400);
+}
+
 TEST_CASE("commands: another client's agents, sites and clients are not found") {
   auto& s = stack();
   auto tech = s.user(UserRole::Technician, {client_scope(s.client_a)});

@@ -68,6 +68,135 @@ TEST_CASE("command requests: targets, kinds, bounds, summaries") {
   }
 }
 
+TEST_CASE("command requests: cmd, powershell and registry kinds, strictly checked") {
+  auto a = AgentId::generate(real_clock());
+  auto parse = [&](const std::string& rest) {
+    return intents::parse_command_request(agent_json(a) + rest);
+  };
+
+  auto cmd = parse(R"("kind":"cmd","script":"@echo off\r\necho hi"})");
+  REQUIRE(cmd.has_value());
+  CHECK(std::get<codec::CmdSpec>(cmd->action).script == "@echo off\r\necho hi");
+  CHECK(cmd->summary == "@echo off");
+  auto ps = parse(R"("kind":"powershell","script":"Get-Date"})");
+  REQUIRE(ps.has_value());
+  CHECK(std::get<codec::PowerShellSpec>(ps->action).script == "Get-Date");
+
+  auto set = parse(R"("kind":"registry","op":"set","hive":"HKLM","key":"Software\\X",)"
+                   R"("name":"Name","value":{"type":"dword","data":42}})");
+  REQUIRE_MESSAGE(set.has_value(), (set ? "" : set.error().message));
+  const auto& spec = std::get<codec::RegistrySpec>(set->action);
+  CHECK(spec.op == schema::RegistryOperation::Set);
+  CHECK(spec.hive == schema::RegistryHive::HKLM);
+  CHECK(spec.key == "Software\\X");
+  CHECK(spec.name == "Name");
+  CHECK(spec.value.type == schema::RegistryValueType::Dword);
+  CHECK(spec.value.number == 42);
+  CHECK(set->summary == "registry set HKLM\\Software\\X\\Name");
+
+  auto value_of = [&](const std::string& value) {
+    auto r = parse(R"("kind":"registry","op":"set","hive":"hkey_current_user","key":"K",)"
+                   R"("name":"","value":)" +
+                   value + "}");
+    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
+    CHECK(r->summary == "registry set HKCU\\K\\(Default)");
+    return std::get<codec::RegistrySpec>(r->action).value;
+  };
+  CHECK(value_of(R"({"type":"string","data":"a\nb"})").text == "a\nb");
+  CHECK(value_of(R"({"type":"expand_string","data":"%TEMP%"})").type ==
+        schema::RegistryValueType::ExpandString);
+  CHECK(value_of(R"({"type":"multi_string","data":["x","y"]})").strings ==
+        std::vector<std::string>{"x", "y"});
+  CHECK(value_of(R"({"type":"dword","data":"4294967295"})").number == 4294967295ULL);
+  CHECK(value_of(R"({"type":"qword","data":"18446744073709551615"})").number ==
+        18446744073709551615ULL);
+  CHECK(value_of(R"({"type":"qword","data":18446744073709551615})").number ==
+        18446744073709551615ULL);
+  CHECK(value_of(R"({"type":"binary","data":"00ffAB"})").bytes ==
+        std::vector<std::uint8_t>{0x00, 0xFF, 0xAB});
+  CHECK(value_of(R"({"type":"binary","data":""})").bytes.empty());
+
+  auto list = parse(R"("kind":"registry","op":"list","hive":"HKCR"})");
+  REQUIRE(list.has_value());
+  CHECK(list->summary == "registry list HKCR");
+  auto del = parse(R"("kind":"registry","op":"delete_key","hive":"HKLM","key":"Software\\Old"})");
+  REQUIRE(del.has_value());
+  CHECK(del->summary == "registry delete_key HKLM\\Software\\Old");
+
+  struct Bad {
+    std::string body;
+    std::string says;
+  };
+  const std::vector<Bad> bad = {
+      {R"("kind":"cmd"})", "a cmd command needs 'script'"},
+      {R"("kind":"powershell","script":""})", "a powershell command needs 'script'"},
+      {R"("kind":"cmd","script":"dir","interpreter":"bash"})", "'interpreter' does not apply"},
+      {R"("kind":"cmd","script":"dir","hive":"HKLM"})", "'hive' does not apply to a cmd"},
+      {R"("kind":"shell","script":"ls","op":"list"})", "'op' does not apply to a shell"},
+      {R"("kind":"registry","hive":"HKLM"})", "'op' is required"},
+      {R"("kind":"registry","op":"rename","hive":"HKLM"})", "'op' must be list, get, set"},
+      {R"("kind":"registry","op":"list"})", "'hive' is required"},
+      {R"("kind":"registry","op":"list","hive":"HKPD"})", "'hive' must be HKLM, HKCU"},
+      {R"("kind":"registry","op":"list","hive":"HKLM","key":"A\\\\B"})", "empty part"},
+      {R"("kind":"registry","op":"list","hive":"HKLM","key":"\\A"})", "empty part"},
+      {R"("kind":"registry","op":"list","hive":"HKLM","name":"x"})", "'name' does not apply"},
+      {R"("kind":"registry","op":"get","hive":"HKLM","key":"A"})", "'name' is required for get"},
+      {R"("kind":"registry","op":"delete_key","hive":"HKLM"})", "needs a key below the hive"},
+      {R"("kind":"registry","op":"get","hive":"HKLM","key":"A","name":"n","value":{}})",
+       "'value' does not apply to get"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n"})",
+       "'value' is required for set"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n","value":"x"})",
+       "'value' must be an object"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"REG_SZ","data":"x"}})",
+       "'value.type' must be one of string, expand_string"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"other","data":"00"}})",
+       "'value.type' must be one of"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"string","data":"x","extra":1}})",
+       "only 'type' and 'data'"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"string"}})",
+       "'value.data' is required"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"dword","data":4294967296}})",
+       "from 0 to 4294967295"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"dword","data":-1}})",
+       "from 0 to 4294967295"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"qword","data":"18446744073709551616"}})",
+       "from 0 to 18446744073709551615"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"dword","data":1.5}})",
+       "must be an integer"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"binary","data":"abc"}})",
+       "even number of hex digits"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"binary","data":"zz"}})",
+       "even number of hex digits"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"multi_string","data":["a",""]}})",
+       "cannot hold an empty string"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"multi_string","data":"a"}})",
+       "array of strings"},
+      {R"("kind":"registry","op":"set","hive":"HKLM","key":"A","name":"n",)"
+       R"("value":{"type":"string","data":"a\u0000b"}})",
+       "control characters"},
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b.body);
+    auto r = parse(b.body);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Error::Code::kInvalidInput);
+    CHECK_MESSAGE(r.error().message.find(b.says) != std::string::npos, r.error().message);
+  }
+}
+
 TEST_CASE("json input: unknown fields, types, times") {
   auto body = intents::Body::parse(R"({"name":"x","n":3})", {"name", "n"});
   REQUIRE(body.has_value());

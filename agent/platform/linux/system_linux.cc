@@ -10,6 +10,10 @@ std::optional<std::string> powershell_unavailable_reason() {
   return std::string("powershell commands run on Windows agents only (this agent runs on Linux)");
 }
 
+std::optional<std::string> cmd_unavailable_reason() {
+  return std::string("cmd commands run on Windows agents only (this agent runs on Linux)");
+}
+
 Status reboot_machine() {
   using namespace std::chrono_literals;
   for (const auto& argv : {std::vector<std::string>{"/usr/bin/systemctl", "reboot"},

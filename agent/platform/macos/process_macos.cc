@@ -28,6 +28,10 @@ std::optional<std::string> powershell_unavailable_reason() {
   return std::string("powershell commands run on Windows agents only (this agent runs on macOS)");
 }
 
+std::optional<std::string> cmd_unavailable_reason() {
+  return std::string("cmd commands run on Windows agents only (this agent runs on macOS)");
+}
+
 // TODO(platform): `shutdown -r now`.
 Status reboot_machine() {
   return fail(Error::Code::kNotSupported, "reboot is not supported on this platform (macOS)");

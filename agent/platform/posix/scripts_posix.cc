@@ -14,6 +14,9 @@ Result<std::vector<std::string>> script_argv(ScriptLanguage language,
   if (language == ScriptLanguage::kPowerShell) {
     if (auto why = powershell_unavailable_reason()) return fail(Error::Code::kNotSupported, *why);
   }
+  if (language == ScriptLanguage::kCmd) {
+    if (auto why = cmd_unavailable_reason()) return fail(Error::Code::kNotSupported, *why);
+  }
   return std::vector<std::string>{interpreter, script_path};
 }
 

@@ -1,8 +1,9 @@
-// How script commands run on Windows. A shell script runs in cmd.exe as a .cmd file; PowerShell
-// runs a .ps1 file. Both are files rather than text on standard input: cmd.exe reads a script
-// from standard input as if typed at a prompt (echoing a prompt per line, no labels or goto),
-// and `powershell -Command -` reads it line by line, so a statement that spans lines needs an
-// empty line to end it and a syntax error is reported per line rather than for the script.
+// How script commands run on Windows. A cmd script, and a shell script that names no other
+// interpreter, runs in cmd.exe as a .cmd file; PowerShell runs a .ps1 file. Both are files rather
+// than text on standard input: cmd.exe reads a script from standard input as if typed at a prompt
+// (echoing a prompt per line, no labels or goto), and `powershell -Command -` reads it line by
+// line, so a statement that spans lines needs an empty line to end it and a syntax error is
+// reported per line rather than for the script.
 #include <cctype>
 
 #include "agent/platform/process.h"
@@ -50,10 +51,20 @@ std::string system_directory() {
                                : std::string("C:\\Windows\\System32");
 }
 
+// /d: no AutoRun commands from the registry; /s /c: the rest is the command. The script is UTF-8
+// like every text of GuruRMM: the console's code page is switched to UTF-8 before cmd.exe opens
+// the script (it reads a batch file in the code page of that moment), and the programs the
+// script runs then write UTF-8 too.
+std::vector<std::string> cmd_argv(const std::string& cmd, const std::string& script_path) {
+  return {cmd, "/d", "/s", "/c",
+          fmt::format("\"{}\\chcp.com\" 65001 >nul & \"{}\"", system_directory(), script_path)};
+}
+
 }  // namespace
 
 ScriptFile script_file(ScriptLanguage language, std::string_view interpreter,
                        std::string_view script) {
+  if (language == ScriptLanguage::kCmd) return {.suffix = ".cmd", .text = with_crlf(script)};
   if (language == ScriptLanguage::kPowerShell || is_powershell(interpreter)) {
     // Windows PowerShell reads a script without a byte order mark in the ANSI code page.
     return {.suffix = ".ps1", .text = "\xEF\xBB\xBF" + std::string(script)};
@@ -65,6 +76,10 @@ ScriptFile script_file(ScriptLanguage language, std::string_view interpreter,
 Result<std::vector<std::string>> script_argv(ScriptLanguage language,
                                              const std::string& interpreter,
                                              const std::string& script_path) {
+  if (language == ScriptLanguage::kCmd) {
+    if (auto why = cmd_unavailable_reason()) return fail(Error::Code::kNotSupported, *why);
+    return cmd_argv(system_directory() + "\\cmd.exe", script_path);
+  }
   if (language == ScriptLanguage::kPowerShell) {
     if (auto why = powershell_unavailable_reason()) return fail(Error::Code::kNotSupported, *why);
     std::string quoted;  // a single-quoted PowerShell string: only ' needs doubling
@@ -86,15 +101,7 @@ Result<std::vector<std::string>> script_argv(ScriptLanguage language,
                                     "-ExecutionPolicy", "Bypass",     "-File",
                                     script_path};
   }
-  if (is_cmd(interpreter)) {
-    // /d: no AutoRun commands from the registry; /s /c: the rest is the command. The script is
-    // UTF-8 like every text of GuruRMM: the console's code page is switched to UTF-8 before
-    // cmd.exe opens the script (it reads a batch file in the code page of that moment), and the
-    // programs the script runs then write UTF-8 too.
-    return std::vector<std::string>{
-        interpreter, "/d", "/s", "/c",
-        fmt::format("\"{}\\chcp.com\" 65001 >nul & \"{}\"", system_directory(), script_path)};
-  }
+  if (is_cmd(interpreter)) return cmd_argv(interpreter, script_path);
   return std::vector<std::string>{interpreter, script_path};
 }
 

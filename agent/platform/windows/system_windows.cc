@@ -156,6 +156,12 @@ std::optional<std::string> powershell_unavailable_reason() {
   return fmt::format("powershell.exe is not installed ({} is missing)", rmm::win::to_utf8(path));
 }
 
+std::optional<std::string> cmd_unavailable_reason() {
+  const auto path = system_directory() + L"\\cmd.exe";
+  if (is_file(path)) return std::nullopt;
+  return fmt::format("cmd.exe is not installed ({} is missing)", rmm::win::to_utf8(path));
+}
+
 Status reboot_machine() {
   HANDLE raw = nullptr;
   if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &raw)) {

@@ -22,6 +22,25 @@ const agents = Array.from({ length: nAgents }, (_, i) => {
     last_seen: now(), cpu_percent: (i * 7) % 100, memory_percent: (i * 13) % 100,
     disk_percent_max: (i * 3) % 100, active_alerts: 0 };
 });
+// The registry of every Windows agent: "hive\\key" -> { subkeys, values }, answered like the
+// agent's registry action (docs/agent.md, "Registry editor").
+const registry = new Map([['HKLM\\', { subkeys: ['SOFTWARE', 'SYSTEM'], values: [] }],
+  ['HKLM\\SOFTWARE', { subkeys: ['Acme'], values: [] }],
+  ['HKLM\\SOFTWARE\\Acme', { subkeys: [], values: [
+    { name: '', type: 'string', data: 'default' }, { name: 'Mode', type: 'dword', data: 2 },
+    { name: 'Blob', type: 'binary', data: '00ff10' }, { name: 'List', type: 'multi_string', data: ['a', 'b'] }] }]]);
+function mockRegistry(b) {
+  const id = `${b.hive}\\${b.key ?? ''}`;
+  const k = registry.get(id) ?? { subkeys: [], values: [] };
+  if (b.op === 'list') return JSON.stringify({ hive: b.hive, key: b.key ?? '', ...k, truncated: false });
+  if (b.op === 'set') {
+    k.values = k.values.filter((v) => v.name !== b.name).concat([{ name: b.name, ...b.value }]);
+    registry.set(id, k);
+    return JSON.stringify({ done: true, operation: 'set', hive: b.hive, key: b.key, name: b.name, ...b.value });
+  }
+  if (b.op === 'create_key') registry.set(id, { subkeys: [], values: [] });
+  return JSON.stringify({ done: true, operation: b.op, hive: b.hive, key: b.key });
+}
 const alerts = [];
 const commands = new Map();
 const streams = new Set();
@@ -106,6 +125,7 @@ async function handle(req, res) {
     list.sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0) * (sort.startsWith('-') ? -1 : 1));
     return json(res, 200, page(list, url));
   }
+  if (seg[0] === 'agents' && seg[1] && seg[2] === 'updates') return json(res, 200, { items: [] });
   if (seg[0] === 'agents' && seg[1]) {
     const a = agents.find((x) => x.id === seg[1]);
     if (!a) return problem(res, 404, 'no such agent', seg[1]);
@@ -123,12 +143,13 @@ async function handle(req, res) {
   }
   if (p === '/api/v1/commands' && req.method === 'POST') {
     const b = await body(req);
-    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script, status: 'issued', issuer: 'owner',
+    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script ?? `registry ${b.op}`, status: 'issued', issuer: 'owner',
       issued_at: now(), stdout: '', stderr: '', exit_code: null };
     commands.set(c.id, c);
     setTimeout(() => { c.status = 'started'; send('command', { id: c.id, agent_id: c.agent_id, status: 'started' }); }, 300);
     setTimeout(() => {
-      const out = b.script.startsWith('echo ') ? b.script.slice(5) + '\n' : `ran ${b.script}\n`;
+      const out = b.kind === 'registry' ? mockRegistry(b)
+        : b.script.startsWith('echo ') ? b.script.slice(5) + '\n' : `ran ${b.script}\n`;
       send('command_output', { id: c.id, stream: 'stdout', offset: 0, data: out });
       c.stdout = out; c.status = 'succeeded'; c.exit_code = 0;
       send('command', { id: c.id, agent_id: c.agent_id, status: 'succeeded' });

@@ -1,4 +1,5 @@
-// The command console of one agent: type a shell command, see its output arrive live
+// The command console of one agent: type a command (cmd.exe on Windows agents, /bin/sh
+// elsewhere), see its output arrive live
 // (`command_output` events on /api/v1/live; GET /commands/{id} as the fallback and the final
 // word), arrow keys walk the history. Output is text in a <pre>, never markup.
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -138,8 +139,10 @@ export function RunOutput({ run }: { run: Run }) {
   );
 }
 
-export function CommandConsole({ agentId, history, canRun, onRunScript, runs, start }: {
+export function CommandConsole({ agentId, windows, history, canRun, onRunScript, runs, start }: {
   agentId: string;
+  /** A Windows agent: typed commands run in cmd.exe (kind cmd), else in /bin/sh (kind shell). */
+  windows: boolean;
   history: CommandRow[];
   canRun: boolean;
   onRunScript: () => void;
@@ -159,7 +162,8 @@ export function CommandConsole({ agentId, history, canRun, onRunScript, runs, st
     setBusy(true);
     setError(null);
     try {
-      const id = await issueCommand(agentId, { kind: 'shell', script, timeout_s: 300 });
+      const id = await issueCommand(agentId, { kind: windows ? 'cmd' : 'shell', script,
+                                               timeout_s: 300 });
       start(id, script);
       typed.current = [script, ...typed.current.filter((s) => s !== script)].slice(0, 100);
       setLine('');
@@ -197,9 +201,11 @@ export function CommandConsole({ agentId, history, canRun, onRunScript, runs, st
       </div>
       {canRun ? (
         <form className="console-form" onSubmit={submit}>
-          <label htmlFor="console-input" className="prompt">$</label>
+          <label htmlFor="console-input" className="prompt">{windows ? 'C:\\>' : '$'}</label>
           <input id="console-input" name="command" autoComplete="off" spellCheck={false}
-                 placeholder="shell command, run with /bin/sh on the agent (↑ for history)"
+                 placeholder={windows
+                   ? 'command, run with cmd.exe on the agent (↑ for history)'
+                   : 'shell command, run with /bin/sh on the agent (↑ for history)'}
                  value={line} onChange={(e) => setLine(e.target.value)} onKeyDown={onKey} />
           <button type="submit" disabled={busy || !line.trim()}>Run</button>
         </form>

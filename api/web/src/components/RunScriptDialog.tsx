@@ -1,31 +1,39 @@
-// Run a script on an agent: interpreter, script text, timeout. The command's output then shows
-// in the console like a typed command.
+// Run a script on an agent: its kind (cmd.exe and PowerShell on Windows agents, /bin/sh and
+// other interpreters elsewhere, a program without a shell on both), script text, timeout. The
+// command's output then shows in the console like a typed command.
 import { useState, type FormEvent } from 'react';
 import { Dialog, ErrorBox } from './status';
 import { issueCommand } from './CommandConsole';
+import { scriptBody, scriptLanguages } from '../lib/scripts';
 
-export function RunScriptDialog({ agentId, open, onClose, onStarted }: {
+export function RunScriptDialog({ agentId, windows, open, onClose, onStarted }: {
   agentId: string;
+  windows: boolean;
   open: boolean;
   onClose: () => void;
   onStarted: (id: string, label: string) => void;
 }) {
-  const [interpreter, setInterpreter] = useState('sh');
+  const languages = scriptLanguages(windows);
+  const [language, setLanguage] = useState(languages[0].id);
   const [script, setScript] = useState('');
   const [timeout, setTimeoutS] = useState(300);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const current = languages.find((l) => l.id === language) ?? languages[0];
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    const built = scriptBody(current.id, script, timeout);
+    if (!built.body) {
+      setError(new Error(built.error));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
-      const body: Record<string, unknown> = { kind: 'shell', script, timeout_s: timeout };
-      if (interpreter !== 'sh') body.interpreter = interpreter;
-      const id = await issueCommand(agentId, body);
+      const id = await issueCommand(agentId, built.body);
       const first = script.split('\n').find((l) => l.trim()) ?? '';
-      onStarted(id, `[${interpreter}] ${first}${script.includes('\n') ? ' …' : ''}`);
+      onStarted(id, `[${current.label}] ${first}${script.trim().includes('\n') ? ' …' : ''}`);
       setScript('');
       onClose();
     } catch (err) {
@@ -39,16 +47,13 @@ export function RunScriptDialog({ agentId, open, onClose, onStarted }: {
     <Dialog title="Run a script" open={open} onClose={onClose}>
       <form onSubmit={submit} className="stack">
         <label>
-          Interpreter
-          <select value={interpreter} onChange={(e) => setInterpreter(e.target.value)}>
-            <option value="sh">/bin/sh</option>
-            <option value="bash">bash</option>
-            <option value="python3">python3</option>
-            <option value="powershell">powershell</option>
+          Run with
+          <select value={current.id} onChange={(e) => setLanguage(e.target.value)}>
+            {languages.map((l) => <option key={l.id} value={l.id}>{l.label}</option>)}
           </select>
         </label>
         <label>
-          Script
+          {current.id === 'exec' ? 'Program and arguments (one per line, the program first)' : 'Script'}
           <textarea rows={10} required spellCheck={false} value={script}
                     onChange={(e) => setScript(e.target.value)} />
         </label>

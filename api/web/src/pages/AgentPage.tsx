@@ -1,5 +1,6 @@
-// One agent: summary, live charts, command console (with the run-script dialog), alerts, top
-// processes, inventory and effective policy. Every value from the agent is a text node.
+// One agent: summary, live charts, command console (with the run-script dialog), the registry
+// editor of a Windows agent, alerts, top processes, inventory and effective policy. Every value
+// from the agent is a text node.
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../lib/api';
 import { can, useAuth } from '../lib/auth';
@@ -11,7 +12,9 @@ import type { AgentDetail, AlertRow, ProcessRow } from '../lib/types';
 import { AlertsTable } from '../components/AlertsTable';
 import { CommandConsole, issueCommand, useRuns } from '../components/CommandConsole';
 import { MetricsPanel } from '../components/MetricsPanel';
+import { RegistryEditor } from '../components/RegistryEditor';
 import { RunScriptDialog } from '../components/RunScriptDialog';
+import { isWindowsOs } from '../lib/scripts';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 import { AgentUpdatesSection } from '../components/AgentUpdatesSection';
 
@@ -218,6 +221,7 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
   }
   const a = agent.data!;
   const canRun = can(user, 'technician') && a.status !== 'revoked';
+  const windows = isWindowsOs(a.os);
   return (
     <section className="agent-page">
       <p className="crumbs"><Link to="/agents">Agents</Link> /</p>
@@ -269,10 +273,13 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
 
       <MetricsPanel agentId={id} loc={loc} />
 
-      <CommandConsole agentId={id} history={a.recent_commands ?? []} canRun={canRun}
-                      runs={runs} start={start} onRunScript={() => setScriptOpen(true)} />
-      <RunScriptDialog agentId={id} open={scriptOpen} onClose={() => setScriptOpen(false)}
-                       onStarted={start} />
+      <CommandConsole agentId={id} windows={windows} history={a.recent_commands ?? []}
+                      canRun={canRun} runs={runs} start={start}
+                      onRunScript={() => setScriptOpen(true)} />
+      <RunScriptDialog key={windows ? 'windows' : 'other'} agentId={id} windows={windows}
+                       open={scriptOpen} onClose={() => setScriptOpen(false)} onStarted={start} />
+
+      {windows && canRun && <RegistryEditor agentId={id} canEdit={canRun} />}
 
       <section aria-labelledby="alerts-h">
         <div className="section-head">
