@@ -47,7 +47,8 @@ Process WinePrefix::start(const std::vector<std::string>& args, const fs::path& 
 
 void WinePrefix::import_registry(const std::string& body) {
   const fs::path file = dir_ / fmt::format("import-{}.reg", runs_ + 1);
-  auto written = files::write_atomic(file, "Windows Registry Editor Version 5.00\r\n\r\n" + body);
+  // REGEDIT4: Wine's reg import takes hex(1) data as ANSI bytes only in a file of that version.
+  auto written = files::write_atomic(file, "REGEDIT4\r\n\r\n" + body);
   if (!written) throw std::runtime_error(written.error().message);
   auto r = run({"reg", "import", windows_path(file)});
   if (r.exit_code != 0) {
@@ -88,8 +89,8 @@ std::string windows_path(const fs::path& path) {
 
 std::string reg_sz_hex(std::string_view text) {
   std::string out = "hex(1):";
-  for (char c : text) out += fmt::format("{:02x},00,", static_cast<unsigned char>(c));
-  return out + "00,00";
+  for (char c : text) out += fmt::format("{:02x},", static_cast<unsigned char>(c));
+  return out + "00";
 }
 
 }  // namespace rmm::test

@@ -36,7 +36,8 @@ class WinePrefix {
   void import_registry(const std::string& body);
 
   // The Linux pids of this prefix's processes (WINEPREFIX in their environment) whose command
-  // line holds `needle` (any case): what runs in the prefix, seen from outside Wine.
+  // line holds `needle` (any case): what runs in the prefix, seen from outside Wine. A program
+  // started by cmd.exe shows its command line as typed ("ping -n 3 host"), not its path.
   std::vector<int> processes(std::string_view needle) const;
 
   // The Linux path of C:\ in the prefix.
@@ -54,8 +55,8 @@ class WinePrefix {
 // A Linux path as Wine's drive Z: names it (Z:\tmp\...).
 std::string windows_path(const std::filesystem::path& path);
 
-// `text` as a REG_SZ value of a .reg file, as hex(1): UTF-16LE with its terminating null, so
-// line ends and quotes need no escaping. ASCII text only.
+// `text` as a REG_SZ value of import_registry's file, as hex(1): its bytes and a terminating
+// null, so line ends and quotes need no escaping. ASCII text only.
 std::string reg_sz_hex(std::string_view text);
 
 }  // namespace rmm::test
