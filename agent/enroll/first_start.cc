@@ -59,12 +59,13 @@ Result<fs::path> ca_file(const fs::path& state_dir, const SiteSettings& site) {
 
 Result<FirstStart> enroll_at_first_start(const FirstStartOptions& options) {
   auto site = read_site_settings();
-  if (!site) return std::unexpected(site.error());
   std::error_code ec;
   if (fs::exists(options.state_dir / "agent_id", ec)) {
-    if (*site && !(*site)->enroll_code.empty()) remove_code_left_behind();
+    // An enrolled agent needs none of it: a broken value must not keep it from starting.
+    if (site && *site && !(*site)->enroll_code.empty()) remove_code_left_behind();
     return FirstStart::kAlreadyEnrolled;
   }
+  if (!site) return std::unexpected(site.error());
   if (!*site || (*site)->enroll_code.empty()) return FirstStart::kNoSettings;
   const SiteSettings& s = **site;
 
