@@ -73,7 +73,7 @@ TEST_CASE("site settings: none without the key, every value as the MSI writes it
   CHECK((*without_code)->enroll_code.empty());
 }
 
-TEST_CASE("site settings: a value of another type is refused by name") {
+TEST_CASE("site settings: a value of another type is refused by name, unless enrolled") {
   clear_key();
   REQUIRE(platform::registry_create_key(RegistryHive::kLocalMachine, kKey));
   REQUIRE(platform::registry_set(RegistryHive::kLocalMachine, kKey, "EnrollCode",
@@ -82,6 +82,17 @@ TEST_CASE("site settings: a value of another type is refused by name") {
   REQUIRE_FALSE(read.has_value());
   CHECK(read.error().code == rmm::Error::Code::kInvalidInput);
   CHECK(read.error().message.find("EnrollCode") != std::string::npos);
+
+  // The first start stops on it; an enrolled agent starts anyway.
+  rmm::wintest::TempDir dir;
+  auto refused = enroll::enroll_at_first_start({.state_dir = dir.path()});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message.find("EnrollCode") != std::string::npos);
+  REQUIRE(
+      rmm::files::write_atomic(dir.path() / "agent_id", "0190c5a1-0000-7000-8000-000000000001\n"));
+  auto enrolled = enroll::enroll_at_first_start({.state_dir = dir.path()});
+  REQUIRE(enrolled.has_value());
+  CHECK(*enrolled == enroll::FirstStart::kAlreadyEnrolled);
 }
 
 TEST_CASE("first start: nothing to do without a code; an enrolled agent removes a code left") {
