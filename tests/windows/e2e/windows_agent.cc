@@ -18,8 +18,10 @@ std::string agent_id_in(const fs::path& state_dir) {
   return text.substr(0, text.find('\n'));
 }
 
+// As the API's cancel route tells an unfinished command (api/intents/intent_commands.cc).
 bool terminal(std::string_view status) {
-  return !status.empty() && status != "unknown" && status != "received" && status != "started";
+  return !status.empty() && status != "unknown" && status != "queued" && status != "received" &&
+         status != "started";
 }
 
 }  // namespace
