@@ -1,6 +1,5 @@
 // The Windows agent through a broker outage: what it collects while nats-server is stopped lands
-// exactly once after the restart, in RMM_EVENTS and in the read models. Last in this program (the
-// broker restarts under the shared stack).
+// exactly once after the restart, in RMM_EVENTS and in the read models.
 #include <doctest/doctest.h>
 
 #include <map>
