@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "agent/commands/trust_keys_command.h"
 #include "agent/enroll/enroll_command.h"
+#include "agent/enroll/first_start.h"
 #include "agent/settings.h"
 #include "common/agent_local.h"
 #include "common/config.h"
@@ -58,6 +59,15 @@ int agent_main(int argc, char** argv) {
     return 2;
   }
   rmm::log::set_level(*level);
+  // Before the settings below: enrollment may write the CA they pin (<state-dir>/ca.pem).
+  auto first =
+      rmm::agent::enroll::enroll_at_first_start({.state_dir = cfg->str("state-dir"),
+                                                 .nats_url = cfg->str("nats-url"),
+                                                 .tls_server_name = cfg->str("nats-tls-name")});
+  if (!first) {
+    rmm::log::error("agent.enroll_failed", {{"error", first.error().message}});
+    return 1;
+  }
   rmm::agent::AgentSettings settings{
       .state_dir = cfg->str("state-dir"),
       .nats_url = cfg->str("nats-url"),

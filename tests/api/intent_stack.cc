@@ -36,12 +36,14 @@ boost::json::object json_body(const HttpResponse& r) {
   return v.as_object();
 }
 
-IntentStack::IntentStack() : nats_(NatsServerOptions{.apply_streams = true}) {
+IntentStack::IntentStack(NatsServerOptions nats) : nats_(std::move(nats)) {
   auto& pg = PostgresFixture::shared();
   db_url_ = pg.create_database(pg.unique_name("intents"));
   pg_ = value_or_throw(pg::connect(db_url_), "pg connect");
   projector_ = start_projector(RMM_BIN_DIR, nats_, db_url_, *pg_, dir_ / "projector.log");
-  nats::ConnectOptions opts{.url = nats_.url(), .creds_file = nats_.services_creds().string()};
+  nats::ConnectOptions opts{.url = nats_.url(),
+                            .creds_file = nats_.services_creds().string(),
+                            .tls_ca_file = nats_.tls().ca_file};
   services_ = value_or_throw(nats::Connection::connect(opts), "services connect");
   js_ = value_or_throw(nats::JetStream::create(*services_, {}), "jetstream");
   publisher_ = std::make_unique<tenancy::ControlPublisher>(*js_, "test", real_clock());
@@ -78,6 +80,7 @@ api::ApiConfig IntentStack::api_config() const {
   c.nats_url = nats_.url();
   // The API's own least-privilege credential, as `tools/rmm up` runs it.
   c.nats_creds = nats_.identity().api_creds().string();
+  c.nats_tls = nats_.tls();
   c.web_dir = fs::path(RMM_SOURCE_DIR) / "api/web/dist";
   c.request_timeout = 15s;
   c.shutdown_grace = 2s;

@@ -35,7 +35,8 @@ struct TestUser {
 
 class IntentStack {
  public:
-  IntentStack();
+  // `nats`: the broker's options; with TLS every component pins the fixture's CA.
+  explicit IntentStack(NatsServerOptions nats = {});
   ~IntentStack();
 
   int port() const { return app_->port(); }

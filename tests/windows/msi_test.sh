@@ -142,8 +142,9 @@ code=K7QXM-2RW4T-9ABCD-EFGHJ-KMNPQ
 msiexec "command line" /i 'Z:'"${work//\//\\}"'\agent.msi' /qn "SERVERURL=$url" "ENROLLCODE=$code" \
   'CAFILE=C:\ProgramData\ca.pem'
 check_installed "command line" "$url" "$code" 'C:\ProgramData\ca.pem' ""
-# The installed command line starts: the watchdog service runs the installed agent, which stops
-# at enrollment (nothing enrolls it at its first start yet, docs/agent.md), and removal stops the
+# The installed command line starts: the watchdog service runs the installed agent, which reads
+# the site's settings at its first start and stops at enrollment (the package carries no
+# enrollment credential, docs/agent.md; tests/windows/e2e enrolls with one), and removal stops the
 # running service.
 log=$prefix/drive_c/ProgramData/GuruRMM/GuruRMMWatchdog.log
 # wait_log <what> <fixed string>: up to 30 s for the watchdog service's log to have it.
@@ -161,7 +162,8 @@ wait_log() {
 wine_run sc start GuruRMMWatchdog >/dev/null || true
 wait_log "the watchdog service runs the installed agent" \
   'msg=watchdog.started agent="C:\\Program Files\\GuruRMM\\rmm-agent.exe"'
-wait_log "the agent waits for enrollment" 'msg=agent.failed error="agent is not enrolled'
+wait_log "the agent tries to enroll with the installed settings" \
+  'msg=agent.enroll_failed error="no enrollment credential: HKLM\\SOFTWARE\\GuruRMM\\Agent has no EnrollCreds'
 msiexec "command line" /x 'Z:'"${work//\//\\}"'\agent.msi' /qn
 wait_log "removal stopped the running watchdog" "msg=service.stopped"
 check_removed "command line"
