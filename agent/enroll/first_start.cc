@@ -14,10 +14,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void remove_code_left_behind() {
+void remove_secrets_left_behind() {
   // Best effort: the identity is stored, and the next start tries again.
-  if (auto s = forget_enroll_code(); !s) {
-    log::warn("agent.enroll_code_not_removed",
+  if (auto s = forget_enrollment_secrets(); !s) {
+    log::warn("agent.enroll_secrets_not_removed",
               {{"key", fmt::format("HKLM\\{}", kSiteSettingsKey)}, {"error", s.error().message}});
   }
 }
@@ -62,7 +62,9 @@ Result<FirstStart> enroll_at_first_start(const FirstStartOptions& options) {
   std::error_code ec;
   if (fs::exists(options.state_dir / "agent_id", ec)) {
     // An enrolled agent needs none of it: a broken value must not keep it from starting.
-    if (site && *site && !(*site)->enroll_code.empty()) remove_code_left_behind();
+    if (site && *site && (!(*site)->enroll_code.empty() || !(*site)->enroll_creds.empty())) {
+      remove_secrets_left_behind();
+    }
     return FirstStart::kAlreadyEnrolled;
   }
   if (!site) return std::unexpected(site.error());
@@ -93,7 +95,7 @@ Result<FirstStart> enroll_at_first_start(const FirstStartOptions& options) {
         with_context(outcome.error(), fmt::format("enrolling with {}", enroll_options.server)));
   }
   log::info("agent.enrolled", {{"agent_id", outcome->agent.str()}, {"site_id", outcome->site_id}});
-  remove_code_left_behind();
+  remove_secrets_left_behind();
   return FirstStart::kEnrolled;
 }
 

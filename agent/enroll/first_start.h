@@ -2,7 +2,7 @@
 // `rmm-agent enroll` itself: the Windows MSI leaves the site's settings in the registry
 // (site_settings.h) and starts nothing else. When the state directory has no identity yet and
 // the settings hold an enrollment code, the agent enrolls with it (enroll_client.h) before it
-// starts; once it has an identity, the code is removed from the registry.
+// starts; once it has an identity, the code and the credential are removed from the registry.
 //
 // Where the pieces come from: the server is ServerUrl, else the agent's nats-url setting; the CA
 // is CaPem (written to <state-dir>/ca.pem) or the file CaFile, else what `enroll` defaults to; the
@@ -31,7 +31,7 @@ struct FirstStartOptions {
 };
 
 enum class FirstStart {
-  kAlreadyEnrolled,  // the state directory has an identity (a code left behind is removed)
+  kAlreadyEnrolled,  // the state directory has an identity (a code or credential left is removed)
   kNoSettings,       // no identity and no code to enroll with: nothing done
   kEnrolled,         // enrolled now
 };

@@ -58,11 +58,13 @@ Result<std::optional<SiteSettings>> read_site_settings() {
   return s;
 }
 
-Status forget_enroll_code() {
-  auto s =
-      platform::registry_delete_value(RegistryHive::kLocalMachine, kSiteSettingsKey, "EnrollCode");
-  if (!s && s.error().code == Error::Code::kNotFound) return {};
-  return s;
+Status forget_enrollment_secrets() {
+  Status first;
+  for (std::string_view name : {"EnrollCode", "EnrollCreds"}) {
+    auto s = platform::registry_delete_value(RegistryHive::kLocalMachine, kSiteSettingsKey, name);
+    if (!s && s.error().code != Error::Code::kNotFound && first) first = std::move(s);
+  }
+  return first;
 }
 
 }  // namespace rmm::agent::enroll

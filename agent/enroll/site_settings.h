@@ -33,7 +33,8 @@ struct SiteSettings {
 // Errors: a value of another type (kInvalidInput, naming it), an unreadable key.
 Result<std::optional<SiteSettings>> read_site_settings();
 
-// Removes the EnrollCode value (once enrolled, nothing needs it); an absent value is no error.
-Status forget_enroll_code();
+// Removes the two secrets, EnrollCode and EnrollCreds (once enrolled, nothing needs them); an
+// absent value is no error. Both are tried even when the first fails; the first error is returned.
+Status forget_enrollment_secrets();
 
 }  // namespace rmm::agent::enroll

@@ -63,14 +63,17 @@ TEST_CASE("site settings: none without the key, every value as the MSI writes it
   CHECK(s.ca_pem == pem);  // as written: a PEM keeps its line ends
   CHECK(s.enroll_creds == "-----BEGIN NATS USER JWT-----\nx\n");
 
-  REQUIRE(enroll::forget_enroll_code());
+  REQUIRE(enroll::forget_enrollment_secrets());
   CHECK_FALSE(has_value("EnrollCode"));
+  CHECK_FALSE(has_value("EnrollCreds"));
   CHECK(has_value("ServerUrl"));
-  CHECK(enroll::forget_enroll_code());  // already gone: no error
+  CHECK(has_value("CaPem"));
+  CHECK(enroll::forget_enrollment_secrets());  // already gone: no error
   auto without_code = enroll::read_site_settings();
   REQUIRE(without_code.has_value());
   REQUIRE(without_code->has_value());
   CHECK((*without_code)->enroll_code.empty());
+  CHECK((*without_code)->enroll_creds.empty());
 }
 
 TEST_CASE("site settings: a value of another type is refused by name, unless enrolled") {
@@ -95,7 +98,7 @@ TEST_CASE("site settings: a value of another type is refused by name, unless enr
   CHECK(*enrolled == enroll::FirstStart::kAlreadyEnrolled);
 }
 
-TEST_CASE("first start: nothing to do without a code; an enrolled agent removes a code left") {
+TEST_CASE("first start: nothing to do without a code; an enrolled agent removes secrets left") {
   rmm::wintest::TempDir dir;
   const fs::path state = dir.path() / "state";
   clear_key();
@@ -112,11 +115,20 @@ TEST_CASE("first start: nothing to do without a code; an enrolled agent removes 
   fs::create_directories(state);
   REQUIRE(rmm::files::write_atomic(state / "agent_id", "0190c5a1-0000-7000-8000-000000000001\n"));
   set_text("EnrollCode", "K7QXM-2RW4T");
+  set_text("EnrollCreds", "-----BEGIN NATS USER JWT-----\nx\n");
   auto enrolled = enroll::enroll_at_first_start({.state_dir = state});
   REQUIRE(enrolled.has_value());
   CHECK(*enrolled == enroll::FirstStart::kAlreadyEnrolled);
   CHECK_FALSE(has_value("EnrollCode"));
+  CHECK_FALSE(has_value("EnrollCreds"));
   CHECK(has_value("ServerUrl"));
+
+  // A credential left without a code (the code went first) goes too.
+  set_text("EnrollCreds", "-----BEGIN NATS USER JWT-----\nx\n");
+  auto again = enroll::enroll_at_first_start({.state_dir = state});
+  REQUIRE(again.has_value());
+  CHECK(*again == enroll::FirstStart::kAlreadyEnrolled);
+  CHECK_FALSE(has_value("EnrollCreds"));
 }
 
 TEST_CASE("first start: a failed enrollment says why, keeps the code and stores no identity") {
@@ -141,6 +153,7 @@ TEST_CASE("first start: a failed enrollment says why, keeps the code and stores 
   CHECK_MESSAGE(failed.error().message.find("nats://127.0.0.1:1") != std::string::npos,
                 failed.error().message);
   CHECK(has_value("EnrollCode"));
+  CHECK(has_value("EnrollCreds"));  // kept for the next try
   CHECK_FALSE(fs::exists(state / "agent_id"));
   CHECK(rmm::files::read_all(state / "enroll.creds").value_or("") == "not a credential\n");
   CHECK(rmm::files::read_all(state / "ca.pem").value_or("") == pem);

@@ -19,7 +19,7 @@ bool has_registry_value(WinePrefix& wine, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("windows agent: enrolls with the installer's registry values, then forgets the code") {
+TEST_CASE("windows agent: enrolls with the installer's registry values, then forgets its secrets") {
   auto& agent = windows_agent();
   INFO(agent.log());
   const auto state = agent.state_dir();
@@ -28,8 +28,10 @@ TEST_CASE("windows agent: enrolls with the installer's registry values, then for
   CHECK(files::read_all(state / "agent.creds").value_or("").find("NATS USER JWT") !=
         std::string::npos);
   CHECK(std::filesystem::exists(state / "command_keys"));
-  // The code is a secret: gone once the identity is stored; the other values stay.
+  // The code and the credential are secrets: gone once the identity is stored; the other values
+  // stay.
   CHECK(eventually([&] { return !has_registry_value(agent.wine(), "EnrollCode"); }, 30s));
+  CHECK_FALSE(has_registry_value(agent.wine(), "EnrollCreds"));
   CHECK(has_registry_value(agent.wine(), "ServerUrl"));
 }
 
