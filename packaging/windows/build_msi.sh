@@ -20,7 +20,7 @@ cp "$wxs" "$stage/gururmm-agent.wxs"
 # wixl 0.101 has no Property/@Secure and writes SecureCustomProperties itself for MajorUpgrade,
 # so the site's properties join that list here: without it a per-machine install started by a
 # non-administrator would drop them on the elevated side.
-secure='WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;SERVERURL;ENROLLCODE;CAFILE;CAPEM'
+secure='WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;SERVERURL;ENROLLCODE;CAFILE;CAPEM;ENROLLCREDS'
 "${MSIBUILD:-msibuild}" "$stage/package.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure' \
 WHERE \`Property\` = 'SecureCustomProperties'"
 msiinfo export "$stage/package.msi" Property | tr -d '\r' |

@@ -3,8 +3,8 @@
 # (files, services, properties, where the properties go), then installed and removed with
 # msiexec under Wine in a throwaway prefix: once with the site's settings on the command line,
 # once as a site's copy with the settings baked into its Property table (msibuild), as a server
-# would hand it out. The first install also starts the watchdog service. Every Wine call and wait
-# is bounded.
+# would hand it out. Both installs also start the watchdog service, whose agent tries to enroll
+# with the installed settings. Every Wine call and wait is bounded.
 set -euo pipefail
 wine=$1 msi=$2 version=$3
 wineserver=$(dirname "$wine")/wineserver
@@ -39,9 +39,10 @@ done
 props=$(table Property)
 expect_line "ProductVersion" "$props" "ProductVersion	$version"
 expect_line "UpgradeCode (stable)" "$props" "UpgradeCode	{86D471A4-25D6-49A1-863D-48CDDAD94E0B}"
-secure='WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;SERVERURL;ENROLLCODE;CAFILE;CAPEM'
+secure='WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;SERVERURL;ENROLLCODE;CAFILE;CAPEM;ENROLLCREDS'
 expect_line "site properties are secure" "$props" "SecureCustomProperties	$secure"
-expect_line "the code is hidden from logs" "$props" "MsiHiddenProperties	ENROLLCODE"
+expect_line "the code and the credential are hidden from logs" "$props" \
+  "MsiHiddenProperties	ENROLLCODE;ENROLLCREDS"
 expect_line "per machine" "$props" "ALLUSERS	1"
 expect_line "x64 package" "$(msiinfo suminfo "$msi" | tr -d '\r')" "Template: x64;1033"
 # ServiceInstall: name, display name, type 16 (own process), start 2 (auto) / 4 (disabled),
@@ -56,7 +57,8 @@ controls=$(table ServiceControl | cut -f2,3)
 expect_line "ServiceControl GuruRMMWatchdog" "$controls" "GuruRMMWatchdog	162"
 expect_line "ServiceControl GuruRMMAgent" "$controls" "GuruRMMAgent	162"
 registry=$(table Registry | cut -f2-5)
-for pair in ServerUrl:SERVERURL EnrollCode:ENROLLCODE CaFile:CAFILE CaPem:CAPEM; do
+for pair in ServerUrl:SERVERURL EnrollCode:ENROLLCODE CaFile:CAFILE CaPem:CAPEM \
+  EnrollCreds:ENROLLCREDS; do
   expect_line "Registry $pair" "$registry" \
     "2	SOFTWARE\\GuruRMM\\Agent\\	${pair%%:*}	[${pair##*:}]"
 done
@@ -76,8 +78,8 @@ reg_value() {
 # expected to quote it; the words must be these either way.
 image_path() { reg_value "$svc_key\\$1" ImagePath | tr -d '"'; }
 
-check_installed() {  # <label> <server url> <code> <ca file> <ca pem first line>
-  local label=$1 url=$2 code=$3 cafile=$4 pem=$5 exe
+check_installed() {  # <label> <server url> <code> <ca file> <ca pem first line> <creds first line>
+  local label=$1 url=$2 code=$3 cafile=$4 pem=$5 creds=$6 exe
   for exe in rmm-agent.exe rmm-updater.exe rmm-watchdog.exe; do
     if [[ $(head -c 2 "$dir/$exe" 2>/dev/null) == MZ ]]; then
       pass "$label: installed $exe"
@@ -103,6 +105,7 @@ check_installed() {  # <label> <server url> <code> <ca file> <ca pem first line>
   expect_line "$label: EnrollCode" "$(reg_value "$settings_key" EnrollCode)" "[$code]"
   expect_line "$label: CaFile" "$(reg_value "$settings_key" CaFile)" "[$cafile]"
   expect_line "$label: CaPem" "$(reg_value "$settings_key" CaPem)" "[$pem]"
+  expect_line "$label: EnrollCreds" "$(reg_value "$settings_key" EnrollCreds)" "[$creds]"
 }
 
 check_removed() {  # <label>
@@ -141,11 +144,11 @@ url=tls://rmm.example.net:4222
 code=K7QXM-2RW4T-9ABCD-EFGHJ-KMNPQ
 msiexec "command line" /i 'Z:'"${work//\//\\}"'\agent.msi' /qn "SERVERURL=$url" "ENROLLCODE=$code" \
   'CAFILE=C:\ProgramData\ca.pem'
-check_installed "command line" "$url" "$code" 'C:\ProgramData\ca.pem' ""
+check_installed "command line" "$url" "$code" 'C:\ProgramData\ca.pem' "" ""
 # The installed command line starts: the watchdog service runs the installed agent, which reads
-# the site's settings at its first start and stops at enrollment (the package carries no
-# enrollment credential, docs/agent.md; tests/windows/e2e enrolls with one), and removal stops the
-# running service.
+# the site's settings at its first start and stops at enrollment (no ENROLLCREDS was given and no
+# enroll.creds was copied, docs/agent.md; tests/windows/e2e enrolls with one), and removal stops
+# the running service.
 log=$prefix/drive_c/ProgramData/GuruRMM/GuruRMMWatchdog.log
 # wait_log <what> <fixed string>: up to 30 s for the watchdog service's log to have it.
 wait_log() {
@@ -168,11 +171,18 @@ msiexec "command line" /x 'Z:'"${work//\//\\}"'\agent.msi' /qn
 wait_log "removal stopped the running watchdog" "msg=service.stopped"
 check_removed "command line"
 
-# A site's copy: the settings are the Property table's defaults, msiexec gets none.
+# A site's copy: the settings are the Property table's defaults, msiexec gets none. The broker is
+# a loopback port nothing listens on, the CA a real one (the agent loads it before connecting),
+# the credential shaped like enroll.creds (it is read only once connected).
 cp "$msi" "$work/site.msi"
-site_url=tls://site.example.org:4222
+site_url=tls://127.0.0.1:1
 site_code=ZZZZZ-YYYYY-XXXXX-WWWWW-VVVVV
-pem=$'-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX\n-----END CERTIFICATE-----'
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=msi-test \
+  -days 2 -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+pem=$(<"$work/ca.pem")
+creds=$'-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln\n'
+creds+=$'------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n'
+creds+=$'SUAMSITESTSEEDNOTAREALONEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n------END USER NKEY SEED------'
 insert() {
   msibuild "$work/site.msi" -q \
     "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('$1', '$2')"
@@ -180,10 +190,25 @@ insert() {
 insert SERVERURL "$site_url"
 insert ENROLLCODE "$site_code"
 insert CAPEM "$pem"
+insert ENROLLCREDS "$creds"
 msiexec "site copy" /i 'Z:'"${work//\//\\}"'\site.msi' /qn
-check_installed "site copy" "$site_url" "$site_code" "" "-----BEGIN CERTIFICATE-----"
+check_installed "site copy" "$site_url" "$site_code" "" "-----BEGIN CERTIFICATE-----" \
+  "-----BEGIN NATS USER JWT-----"
 expect_line "site copy: CaPem to its last line" "$(wine_run reg query "$settings_key" /v CaPem)" \
   "-----END CERTIFICATE-----"
+expect_line "site copy: EnrollCreds to its last line" \
+  "$(wine_run reg query "$settings_key" /v EnrollCreds)" "------END USER NKEY SEED------"
+# With the credential the package carries, the first start gets past it to the broker, which is
+# not there: the connection fails, and the code and the credential stay for the next try.
+wine_run sc start GuruRMMWatchdog >/dev/null || true
+wait_log "site copy: the agent enrolls with the package's credential" \
+  "msg=agent.enroll_failed error=\"enrolling with $site_url: connecting to $site_url"
+expect_line "site copy: the credential is written for enrollment" \
+  "$(head -1 "$prefix/drive_c/ProgramData/GuruRMM/enroll.creds" 2>/dev/null)" \
+  "-----BEGIN NATS USER JWT-----"
+expect_line "site copy: EnrollCreds kept after a failed enrollment" \
+  "$(reg_value "$settings_key" EnrollCreds)" "[-----BEGIN NATS USER JWT-----]"
+wine_run sc stop GuruRMMWatchdog >/dev/null || true
 
 # A newer site copy replaces it (MajorUpgrade): made from this one as wixl would make 9.9.9, with a
 # new ProductCode and the Upgrade rows moved to the new version. The older one is then refused.
@@ -211,7 +236,8 @@ msiexec "upgrade" /i 'Z:'"${work//\//\\}"'\newer.msi' /qn
 products=$(wine_run reg query "$uninstall_key")
 expect_line "upgrade: the newer product is registered" "$products" "$new_product"
 expect_none "upgrade: the older product is gone" "$products" "$old_code"
-check_installed "upgrade" "$site_url" "$site_code" "" "-----BEGIN CERTIFICATE-----"
+check_installed "upgrade" "$site_url" "$site_code" "" "-----BEGIN CERTIFICATE-----" \
+  "-----BEGIN NATS USER JWT-----"
 if timeout -k 10 300 "$wine" msiexec /i 'Z:'"${work//\//\\}"'\site.msi' /qn 2>/dev/null; then
   fail "downgrade: the older package installed over the newer one"
 else
