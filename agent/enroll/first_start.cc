@@ -96,6 +96,16 @@ Result<FirstStart> enroll_at_first_start(const FirstStartOptions& options) {
   }
   log::info("agent.enrolled", {{"agent_id", outcome->agent.str()}, {"site_id", outcome->site_id}});
   remove_secrets_left_behind();
+  // The copy written from EnrollCreds goes too (one an administrator put there is theirs): the
+  // agent never needs it again, as on Linux, where the install line keeps it in a scratch
+  // directory.
+  if (!s.enroll_creds.empty()) {
+    std::error_code rm;
+    if (fs::remove(*creds, rm); rm) {
+      log::warn("agent.enroll_creds_not_removed",
+                {{"file", creds->string()}, {"error", rm.message()}});
+    }
+  }
   return FirstStart::kEnrolled;
 }
 

@@ -2,7 +2,8 @@
 // `rmm-agent enroll` itself: the Windows MSI leaves the site's settings in the registry
 // (site_settings.h) and starts nothing else. When the state directory has no identity yet and
 // the settings hold an enrollment code, the agent enrolls with it (enroll_client.h) before it
-// starts; once it has an identity, the code and the credential are removed from the registry.
+// starts; once it has an identity, the code and the credential are removed from the registry
+// (and the credential's file, when it was written from the registry).
 //
 // Where the pieces come from: the server is ServerUrl, else the agent's nats-url setting; the CA
 // is CaPem (written to <state-dir>/ca.pem) or the file CaFile, else what `enroll` defaults to; the

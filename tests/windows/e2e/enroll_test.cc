@@ -32,6 +32,7 @@ TEST_CASE("windows agent: enrolls with the installer's registry values, then for
   // stay.
   CHECK(eventually([&] { return !has_registry_value(agent.wine(), "EnrollCode"); }, 30s));
   CHECK_FALSE(has_registry_value(agent.wine(), "EnrollCreds"));
+  CHECK_FALSE(std::filesystem::exists(state / "enroll.creds"));  // written from EnrollCreds
   CHECK(has_registry_value(agent.wine(), "ServerUrl"));
 }
 
