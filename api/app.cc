@@ -149,6 +149,7 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   intent_deps.install_line = [self](std::string_view code) {
     return self->install_->linux_line(code);
   };
+  intent_deps.enroll_creds = [self] { return self->install_->enrollment_credential(); };
   app->windows_installer_ =
       std::make_unique<install::WindowsInstaller>(install::WindowsInstallerOptions{
           .dir = config.windows_installer_dir.empty() ? config.agent_packages_dir

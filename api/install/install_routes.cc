@@ -93,6 +93,13 @@ Result<std::string> InstallRoutes::render() {
   return render_linux_script(in);
 }
 
+Result<std::string> InstallRoutes::enrollment_credential() const {
+  if (options_.enroll_creds.empty()) {
+    return fail(Error::Code::kNotFound, "this server does not enroll agents (no enroll-home)");
+  }
+  return files::read_all(options_.enroll_creds);
+}
+
 Result<std::string> InstallRoutes::linux_line(std::string_view code) {
   auto script = render();
   if (!script) return std::unexpected(script.error());
@@ -175,7 +182,7 @@ Response InstallRoutes::enroll_creds(const Request& req, const RequestContext& c
                    fmt::format("this enrollment code expired at {}: ask for a new install line\n",
                                intents::format_rfc3339(row.expires_at)));
   }
-  auto creds = files::read_all(options_.enroll_creds);
+  auto creds = enrollment_credential();
   if (!creds) {
     log::error("install.enroll_creds_unreadable",
                {{"correlation_id", ctx.correlation_id}, {"error", creds.error().message}});

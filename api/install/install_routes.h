@@ -55,6 +55,11 @@ class InstallRoutes {
   Response enroll_creds(const Request& req, const RequestContext& ctx);
   Response package(const Request& req, const RequestContext& ctx);
 
+  // The shared enrollment credential, the text of enroll-home's enroll.creds, exactly as
+  // /install/enroll.creds hands it out (a site's Windows installer carries it too). Errors: no
+  // enroll-home, or the file cannot be read. A secret: never logged.
+  Result<std::string> enrollment_credential() const;
+
   // The `install` object of a created enrollment code: {"linux": "<line>"}; an error when the
   // installation cannot offer one (no enroll-home, no package, a bad setting): said in the log,
   // and the code is answered without it.

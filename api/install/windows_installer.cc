@@ -58,11 +58,29 @@ std::string insert_property(std::string_view name, std::string_view value) {
                      value);
 }
 
-// msibuild may echo a failed query: the code must not reach the log through it.
-std::string without(std::string text, std::string_view secret) {
+std::string replaced(std::string text, std::string_view secret, std::string_view by) {
   if (secret.empty()) return text;
-  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-    text.replace(at, secret.size(), "<enrollment code>");
+  for (auto at = text.find(secret); at != std::string::npos;
+       at = text.find(secret, at + by.size())) {
+    text.replace(at, secret.size(), by);
+  }
+  return text;
+}
+
+// msibuild may echo a failed query: no secret may reach the log through it. The credential goes
+// line by line as well, so an echo that quotes its lines apart (or with other line ends) leaves
+// none of its JWT or seed.
+std::string without_secrets(std::string text, std::string_view code, std::string_view creds) {
+  text = replaced(std::move(text), code, "<enrollment code>");
+  text = replaced(std::move(text), creds, "<enrollment credential>");
+  for (std::size_t at = 0; at < creds.size();) {
+    auto end = creds.find('\n', at);
+    if (end == std::string_view::npos) end = creds.size();
+    std::string_view line = creds.substr(at, end - at);
+    while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // Short lines are the file's framing ("-----BEGIN ..."), not secret.
+    if (line.size() >= 40) text = replaced(std::move(text), line, "<enrollment credential>");
+    at = end + 1;
   }
   return text;
 }
@@ -118,8 +136,8 @@ Result<GenericMsi> WindowsInstaller::generic() const {
   return *best;
 }
 
-Result<std::string> WindowsInstaller::site_copy(const GenericMsi& msi,
-                                                std::string_view enroll_code) const {
+Result<std::string> WindowsInstaller::site_copy(const GenericMsi& msi, std::string_view enroll_code,
+                                                std::string_view enroll_creds) const {
   std::vector<std::pair<std::string_view, std::string>> rows;
   if (auto s = check_sql_text("public NATS URL", options_.server_url); !s) {
     return std::unexpected(s.error());
@@ -130,6 +148,12 @@ Result<std::string> WindowsInstaller::site_copy(const GenericMsi& msi,
     return std::unexpected(s.error());
   }
   rows.emplace_back("ENROLLCODE", std::string(enroll_code));
+  // Without it the installed agent could not enroll (docs/agent.md).
+  if (enroll_creds.empty()) return fail("no enrollment credential for the installer");
+  if (auto s = check_sql_text("enrollment credential", enroll_creds); !s) {
+    return std::unexpected(s.error());
+  }
+  rows.emplace_back("ENROLLCREDS", std::string(enroll_creds));
   if (!options_.ca_file.empty()) {
     auto ca = files::read_all(options_.ca_file);
     if (!ca) return std::unexpected(with_context(ca.error(), "setting 'install-ca-file'"));
@@ -160,10 +184,11 @@ Result<std::string> WindowsInstaller::site_copy(const GenericMsi& msi,
   if (!run) {
     return fail(
         run.error().code == Error::Code::kTimeout ? Error::Code::kTimeout : Error::Code::kGeneric,
-        without(run.error().message, enroll_code));
+        without_secrets(run.error().message, enroll_code, enroll_creds));
   }
   if (run->exit_code != 0) {
-    return failf("msibuild exited with {}: {}", run->exit_code, without(run->output, enroll_code));
+    return failf("msibuild exited with {}: {}", run->exit_code,
+                 without_secrets(run->output, enroll_code, enroll_creds));
   }
   auto bytes = files::read_all(copy);
   if (!bytes) return std::unexpected(bytes.error());

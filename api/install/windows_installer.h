@@ -2,17 +2,18 @@
 // gururmm-agent-<version>-x64.msi (packaging/windows, built by `tools/rmm windows`), with the
 // site's settings inserted as rows of its Property table by msitools' msibuild, exactly as
 // docs/agent.md ("Installing on Windows") describes: SERVERURL (the broker's public NATS URL),
-// ENROLLCODE and CAPEM (the CA agents pin, when the broker has one). The package itself is never
-// rebuilt, so one Windows build serves every site.
+// ENROLLCODE, ENROLLCREDS (the shared enrollment credential) and CAPEM (the CA agents pin, when
+// the broker has one). The package itself is never rebuilt, so one Windows build serves every
+// site.
 //
 // The copy is made in a private directory (mkdtemp, mode 0700) that is removed before returning;
-// msibuild runs with a deadline. Neither the code nor msibuild's output with the code in it is
-// ever put in an error message.
+// msibuild runs with a deadline. Neither the code nor the credential is ever put in an error
+// message: msibuild's output is scrubbed of both.
 //
 // Concurrency: thread-safe (no state but the options).
-// Limitations: the code is in msibuild's command line (/proc/<pid>/cmdline) for the moment it
-// runs: msibuild reads SQL only from its arguments. The whole package is held in memory
-// (kMaxMsiBytes).
+// Limitations: the code and the credential are in msibuild's command line (/proc/<pid>/cmdline)
+// for the moment it runs: msibuild reads SQL only from its arguments. The whole package is held in
+// memory (kMaxMsiBytes).
 #pragma once
 
 #include <chrono>
@@ -52,9 +53,11 @@ class WindowsInstaller {
   // kNotFound with a message for the client naming what is missing (the setting, not the path).
   Result<GenericMsi> generic() const;
 
-  // The bytes of a copy of `msi` with the site's rows. kTimeout when msibuild ran out of time,
-  // kGeneric for anything else (its message names the step, never the code).
-  Result<std::string> site_copy(const GenericMsi& msi, std::string_view enroll_code) const;
+  // The bytes of a copy of `msi` with the site's rows; `enroll_creds` is the text of the shared
+  // enrollment credential (InstallRoutes::enrollment_credential). kTimeout when msibuild ran out
+  // of time, kGeneric for anything else (its message names the step, never a secret).
+  Result<std::string> site_copy(const GenericMsi& msi, std::string_view enroll_code,
+                                std::string_view enroll_creds) const;
 
   // Where the generic package and msibuild are looked for (for the log).
   const WindowsInstallerOptions& options() const { return options_; }

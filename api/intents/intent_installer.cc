@@ -1,9 +1,10 @@
 // GET /api/v1/sites/{id}/installer?platform=windows|linux[&expires_in_s=]: a new enrollment code
 // for the site, handed out inside its installer. Like POST /enrollment-codes (same visibility,
 // role and event, so the code's creation is in the log with its hash, never the code): windows
-// answers a copy of the generic MSI with the site's properties (api/install/windows_installer.h),
-// linux the one-line install command as text. What the installation lacks is checked before a
-// code is made, so a refusal leaves no code behind.
+// answers a copy of the generic MSI with the site's properties (api/install/windows_installer.h)
+// and the shared enrollment credential /install/enroll.creds serves, linux the one-line install
+// command as text. What the installation lacks is checked before a code is made, so a refusal
+// leaves no code behind.
 #include <fmt/format.h>
 
 #include <charconv>
@@ -77,6 +78,7 @@ Response IntentRoutes::site_installer(const Request& req, const RequestContext& 
 
   const bool windows = *platform == "windows";
   std::optional<install::GenericMsi> msi;
+  std::string creds;  // a secret: never logged
   if (windows) {
     if (d_.windows_installer == nullptr) {
       return make_problem(http::status::service_unavailable,
@@ -92,6 +94,17 @@ Response IntentRoutes::site_installer(const Request& req, const RequestContext& 
                             d_.windows_installer->options().msibuild.string())});
     }
     msi = std::move(*generic);
+    // Without it the installed agent could not enroll: refuse before a code is made.
+    Result<std::string> credential =
+        fail(Error::Code::kNotFound, "no enrollment credential (no enroll-home)");
+    if (d_.enroll_creds) credential = d_.enroll_creds();
+    if (!credential) {
+      return unavailable(req, ctx, "intent.installer_unavailable",
+                         "this server cannot install Windows agents now (no enrollment "
+                         "credential; see its log)",
+                         credential.error());
+    }
+    creds = std::move(*credential);
   } else {
     if (!d_.install_line) {
       return make_problem(http::status::service_unavailable,
@@ -118,7 +131,7 @@ Response IntentRoutes::site_installer(const Request& req, const RequestContext& 
 
   Response res;
   if (windows) {
-    auto bytes = d_.windows_installer->site_copy(*msi, created->code);
+    auto bytes = d_.windows_installer->site_copy(*msi, created->code, creds);
     if (!bytes) {
       log::error("intent.installer_failed", {{"correlation_id", ctx.correlation_id},
                                              {"code_id", created->id.str()},

@@ -43,6 +43,9 @@ struct IntentDeps {
   RevokeOptions revoke;
   // The one-line Linux install for a new code (api/install/install_routes.h); null: none.
   std::function<Result<std::string>(std::string_view code)> install_line;
+  // The shared enrollment credential a site's Windows installer carries, as
+  // /install/enroll.creds serves it (InstallRoutes::enrollment_credential); null: none (503).
+  std::function<Result<std::string>()> enroll_creds;
   // Site copies of the Windows installer (GET /sites/{id}/installer); null: none (503).
   const install::WindowsInstaller* windows_installer = nullptr;
 };

@@ -1,9 +1,10 @@
 // GET /api/v1/sites/{id}/installer (api/intents/intent_installer.cc) against a real stack: the
 // Windows answer is a real MSI (built here by wixl from packaging/windows/gururmm-agent.wxs with
 // placeholder programs, so this Linux test needs no Windows build) whose Property table, read back
-// with msiinfo, holds the site's SERVERURL, CAPEM and an ENROLLCODE that the install endpoints
-// accept; scoping, roles, bad input, a missing package or msibuild, and a failing msibuild are
-// clean answers, and no code reaches the log.
+// with msiinfo, holds the site's SERVERURL, CAPEM, an ENROLLCODE that the install endpoints
+// accept and ENROLLCREDS equal to what /install/enroll.creds serves for it; scoping, roles, bad
+// input, a missing package, msibuild or credential, and a failing msibuild are clean answers, and
+// neither the code nor the credential reaches the log.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -172,20 +173,25 @@ TEST_CASE("site installer: windows answers the site's MSI; its code enrolls, and
   CHECK(props["CAPEM"] == *files::read_all(api.tls.ca));
   const std::string code = props["ENROLLCODE"];
   CHECK(std::regex_match(code, kCodeShape));
+  const std::string installed_creds = props["ENROLLCREDS"];
+  CHECK(installed_creds.find("-----BEGIN USER NKEY SEED-----") != std::string::npos);
   // The rest of the package is the generic one's.
   CHECK(props["ProductVersion"] == api.version);
-  CHECK(props["MsiHiddenProperties"] == "ENROLLCODE");
+  CHECK(props["MsiHiddenProperties"] == "ENROLLCODE;ENROLLCREDS");
   CHECK(props["ProductCode"] == generic_before.at("ProductCode"));
   // The generic package is untouched, and the private copy is gone.
   CHECK_FALSE(properties(api.msi).contains("ENROLLCODE"));
+  CHECK_FALSE(properties(api.msi).contains("ENROLLCREDS"));
   CHECK(scratch_dirs() == scratch_before);
 
   // The code is a live code of the site: listed for it, and the install endpoint takes it.
   auto ids = api.code_ids(s.site_a, owner);
   CHECK(std::find(ids.begin(), ids.end(), code_id) != ids.end());
+  // The credential in the package is the one the install endpoint serves for that code.
   auto creds = api.creds(code);
   CHECK(creds.status == 200);
   CHECK(creds.body == *files::read_all(s.nats().home() / "nats" / "enroll.creds"));
+  CHECK(installed_creds == creds.body);
 
   // Audited as any code: one row of the site with its creating event, which holds the code's
   // hash, never the code.
@@ -204,11 +210,12 @@ TEST_CASE("site installer: windows answers the site's MSI; its code enrolls, and
     CHECK(bytes.find(code) == std::string::npos);
   }
 
-  // The log names the code's id, never the code.
+  // The log names the code's id, never the code or the credential.
   CHECK(logged.find("intent.installer_made") != std::string::npos);
   CHECK(logged.find(code_id) != std::string::npos);
   CHECK(logged.find(code) == std::string::npos);
   CHECK(logged.find(code.substr(0, 11)) == std::string::npos);
+  CHECK(logged.find("NKEY SEED") == std::string::npos);
 
   // Each download is a new code.
   auto again = api.installer(s.site_a, owner);
@@ -278,7 +285,16 @@ TEST_CASE("site installer: no generic MSI, no msibuild or a failing one are clea
     CHECK(problem_detail(r).find("msibuild is not installed") != std::string::npos);
   }
   {
-    // An msibuild that fails and repeats its arguments (the code among them).
+    // No enroll-home: the installed agent could not enroll, so no installer and no code.
+    InstallerApi api(s, true, [](api::ApiConfig& c) { c.enroll_home.clear(); });
+    const auto codes_before = api.code_ids(s.site_a, owner).size();
+    auto r = api.installer(s.site_a, owner);
+    REQUIRE(r.status == 503);
+    CHECK(problem_detail(r).find("no enrollment credential") != std::string::npos);
+    CHECK(api.code_ids(s.site_a, owner).size() == codes_before);
+  }
+  {
+    // An msibuild that fails and repeats its arguments (the code and the credential among them).
     TempDir tools("fake-msibuild");
     const fs::path fake = tools / "msibuild";
     REQUIRE(files::write_atomic(fake, "#!/bin/sh\necho \"cannot run: $*\" >&2\nexit 3\n", 0755));
@@ -292,7 +308,17 @@ TEST_CASE("site installer: no generic MSI, no msibuild or a failing one are clea
     CHECK(logged.find("intent.installer_failed") != std::string::npos);
     CHECK(logged.find("msibuild exited with 3") != std::string::npos);
     CHECK(logged.find("<enrollment code>") != std::string::npos);
+    CHECK(logged.find("<enrollment credential>") != std::string::npos);
     CHECK_FALSE(std::regex_search(logged, kCodeShape));
+    // Not a line of the credential's JWT or seed, whole or as the file has it.
+    const auto creds = *files::read_all(s.nats().home() / "nats" / "enroll.creds");
+    for (std::size_t at = 0, end; at < creds.size(); at = end + 1) {
+      end = std::min(creds.find('\n', at), creds.size());
+      const std::string line = creds.substr(at, end - at);
+      if (line.size() >= 40 && line.find(' ') == std::string::npos) {
+        CHECK_MESSAGE(logged.find(line) == std::string::npos, line);
+      }
+    }
     CHECK(scratch_dirs() == scratch_before);
   }
 }
