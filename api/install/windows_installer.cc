@@ -8,8 +8,8 @@
 #include <cstring>
 #include <vector>
 
-#include "api/install/run_tool.h"
 #include "common/files.h"
+#include "common/platform/posix/capture_output.h"
 
 namespace rmm::api::install {
 namespace fs = std::filesystem;
@@ -180,7 +180,7 @@ Result<std::string> WindowsInstaller::site_copy(const GenericMsi& msi, std::stri
     argv.emplace_back("-q");
     argv.push_back(insert_property(name, value));
   }
-  auto run = run_tool(argv, options_.timeout);
+  auto run = posix::capture_output(argv, {.timeout = options_.timeout, .with_stderr = true});
   if (!run) {
     return fail(
         run.error().code == Error::Code::kTimeout ? Error::Code::kTimeout : Error::Code::kGeneric,

@@ -6,7 +6,6 @@
 #include "agent/collectors/inventory.h"
 #include "agent/collectors/metrics_collector.h"
 #include "agent/collectors/registry.h"
-#include "agent/platform/posix/capture_output.h"
 #include "common/event_codec.h"
 
 using namespace rmm;
@@ -132,32 +131,6 @@ TEST_CASE("metrics collector: switched-off collectors leave their fields unset")
   CHECK_FALSE(m->filesystems.has_value());
   CHECK_FALSE(m->top_processes.has_value());
   CHECK(m->collection_errors.empty());
-}
-
-TEST_CASE("capture_output: output, exit code, truncation, timeout, bad path") {
-  using posix::capture_output;
-  auto ok = capture_output({"/bin/sh", "-c", "echo hello; echo LC_ALL=$LC_ALL; exit 3"},
-                           std::chrono::seconds(10), 1024);
-  REQUIRE(ok.has_value());
-  CHECK(ok->output == "hello\nLC_ALL=C\n");
-  CHECK(ok->exit_code == 3);
-  CHECK_FALSE(ok->truncated);
-
-  auto big =
-      capture_output({"/bin/sh", "-c", "head -c 100000 /dev/zero"}, std::chrono::seconds(10), 1000);
-  REQUIRE(big.has_value());
-  CHECK(big->output.size() == 1000);
-  CHECK(big->truncated);
-  CHECK(big->exit_code == 0);
-
-  const auto start = std::chrono::steady_clock::now();
-  auto slow = capture_output({"/bin/sh", "-c", "sleep 30"}, std::chrono::milliseconds(300), 100);
-  REQUIRE_FALSE(slow.has_value());
-  CHECK(slow.error().code == Error::Code::kTimeout);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
-
-  CHECK_FALSE(capture_output({"relative"}, std::chrono::seconds(1), 10).has_value());
-  CHECK_FALSE(capture_output({"/no/such/program"}, std::chrono::seconds(1), 10).has_value());
 }
 
 TEST_CASE("inventory bound: a hostile host's inventory still fits the broker's max_payload") {

@@ -18,9 +18,9 @@
 #include "agent/platform/linux/proc_parsers.h"
 #include "agent/platform/linux/systemd_units.h"
 #include "agent/platform/linux/text_scan.h"
-#include "agent/platform/posix/capture_output.h"
 #include "agent/platform/posix/read_file.h"
 #include "agent/platform/text_limits.h"
+#include "common/platform/posix/capture_output.h"
 
 namespace rmm::agent::platform {
 namespace lp = linux_proc;
@@ -184,9 +184,9 @@ Status collect_packages(codec::InventoryInfo& out) {
   }
   for (const char* rpm : {"/usr/bin/rpm", "/bin/rpm"}) {
     if (!fs::exists(rpm)) continue;
-    auto run =
-        posix::capture_output({rpm, "-qa", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\n"},
-                              std::chrono::seconds(60), kMaxDatabaseBytes);
+    auto run = rmm::posix::capture_output(
+        {rpm, "-qa", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\n"},
+        {.timeout = std::chrono::seconds(60), .max_output = kMaxDatabaseBytes});
     if (!run) return std::unexpected(run.error());
     if (run->exit_code != 0) return failf("rpm -qa exited with {}", run->exit_code);
     auto list = lp::parse_rpm_qa(run->output, limits);
@@ -207,9 +207,9 @@ Status collect_services(codec::InventoryInfo& out) {
   }
   const char* systemctl =
       fs::exists("/usr/bin/systemctl") ? "/usr/bin/systemctl" : "/bin/systemctl";
-  auto run = posix::capture_output(
+  auto run = rmm::posix::capture_output(
       {systemctl, "list-units", "--type=service", "--all", "--no-legend", "--plain", "--no-pager"},
-      std::chrono::seconds(30), 4 << 20);
+      {.timeout = std::chrono::seconds(30), .max_output = 4 << 20});
   if (!run) return std::unexpected(run.error());
   if (run->exit_code != 0) return failf("systemctl list-units exited with {}", run->exit_code);
   auto list = lp::parse_systemctl_units(run->output, kMaxServices);

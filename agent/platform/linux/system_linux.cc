@@ -1,8 +1,8 @@
 // Machine actions for commands on Linux.
 #include <string>
 
-#include "agent/platform/posix/capture_output.h"
 #include "agent/platform/process.h"
+#include "common/platform/posix/capture_output.h"
 
 namespace rmm::agent::platform {
 
@@ -22,7 +22,7 @@ Status reboot_machine() {
                            std::vector<std::string>{"/usr/sbin/shutdown", "-r", "now"}}) {
     auto program = find_program(argv[0], "");
     if (!program) continue;
-    auto ran = posix::capture_output(argv, 30s, 4096);
+    auto ran = rmm::posix::capture_output(argv, {.timeout = 30s, .max_output = 4096});
     if (ran && ran->exit_code == 0) return {};
     if (!ran) return std::unexpected(ran.error());
     return failf("{} exited with {}: {}", argv[0], ran->exit_code, ran->output);
