@@ -2,7 +2,7 @@
 // of raw JetStream async publish with Nats-Msg-Id measured in the same run (issue 3 §6).
 //
 //   rmm-bench-outbox [--events N] [--payload-bytes B] [--window W] [--dir PATH]
-//                    [--nats-url URL --nats-creds FILE [--agent-id UUID]]
+//                    [--nats-url URL --nats-creds FILE [--nats-ca FILE] [--agent-id UUID]]
 //
 // Without --nats-url only the append rate is measured. With it, against a running server whose
 // RMM_EVENTS stream exists (tools/rmm up, or any test server): first N raw async publishes of the
@@ -39,13 +39,14 @@ struct Args {
   std::string dir;
   std::string nats_url;
   std::string nats_creds;
+  std::string nats_ca;
   std::string agent_id;
 };
 
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--events N] [--payload-bytes B] [--window W] [--dir PATH]\n"
-               "          [--nats-url URL --nats-creds FILE [--agent-id UUID]]\n",
+               "          [--nats-url URL --nats-creds FILE [--nats-ca FILE] [--agent-id UUID]]\n",
                argv0);
   std::exit(2);
 }
@@ -68,6 +69,8 @@ Args parse(int argc, char** argv) {
       a.nats_url = v;
     } else if (k == "--nats-creds") {
       a.nats_creds = v;
+    } else if (k == "--nats-ca") {
+      a.nats_ca = v;
     } else if (k == "--agent-id") {
       a.agent_id = v;
     } else {
@@ -177,6 +180,7 @@ int main(int argc, char** argv) {
       nats::ConnectOptions co;
       co.url = a.nats_url;
       co.creds_file = a.nats_creds;
+      co.tls_ca_file = a.nats_ca;  // a TLS server (tools/rmm up's): its CA
       co.inbox_prefix = "_INBOX." + agent.str();
       co.name = "rmm-bench-outbox";
       auto conn = nats::Connection::connect(co);
