@@ -2,29 +2,9 @@
 // the file name taken from the API's Content-Disposition, and the silent install line shown for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadLib, needsTs } from './ts_lib.mjs';
 
-const src = fileURLToPath(new URL('../src', import.meta.url));
-let ts = null;
-try {
-  ts = (await import('typescript')).default;
-} catch {
-  ts = null;
-}
-const needsTs = { skip: ts ? false : 'typescript is not installed (run npm ci in api/web)' };
-
-async function load() {
-  const js = ts.transpileModule(readFileSync(join(src, 'lib/download.ts'), 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  const file = join(mkdtempSync(join(tmpdir(), 'download-')), 'download.mjs');
-  writeFileSync(file, js);
-  return import(pathToFileURL(file).href);
-}
-const m = ts ? await load() : {};
+const m = await loadLib('download');
 
 test('the file name comes from the API, only when it is a plain name', needsTs, () => {
   const site = '0190a5c2-0000-7000-8000-0000000a0003';

@@ -4,33 +4,10 @@
 // waiting for a command's answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadLib, needsTs } from './ts_lib.mjs';
 
-const src = fileURLToPath(new URL('../src', import.meta.url));
-
-let ts = null;
-try {
-  ts = (await import('typescript')).default;
-} catch {
-  ts = null;
-}
-const needsTs = { skip: ts ? false : 'typescript is not installed (run npm ci in api/web)' };
-
-async function load(name) {
-  const text = readFileSync(join(src, 'lib', `${name}.ts`), 'utf8');
-  const js = ts.transpileModule(text, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  const file = join(mkdtempSync(join(tmpdir(), `${name}-`)), `${name}.mjs`);
-  writeFileSync(file, js);
-  return import(pathToFileURL(file).href);
-}
-
-const reg = ts ? await load('registry') : {};
-const scripts = ts ? await load('scripts') : {};
+const reg = await loadLib('registry');
+const scripts = await loadLib('scripts');
 
 test('registry bodies carry a name only for value operations and a value only for set',
      needsTs, () => {

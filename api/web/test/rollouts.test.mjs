@@ -2,33 +2,11 @@
 // with the project's TypeScript (the file has no imports), and the page's wiring in the shell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadLib, needsTs, src } from './ts_lib.mjs';
 
-const src = fileURLToPath(new URL('../src', import.meta.url));
-
-// TypeScript comes with `npm ci` (as the dashboard build needs); without it these tests skip.
-let ts = null;
-try {
-  ts = (await import('typescript')).default;
-} catch {
-  ts = null;
-}
-const needsTs = { skip: ts ? false : 'typescript is not installed (run npm ci in api/web)' };
-
-async function load() {
-  const text = readFileSync(join(src, 'lib/rollouts.ts'), 'utf8');
-  const js = ts.transpileModule(text, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  const file = join(mkdtempSync(join(tmpdir(), 'rollouts-')), 'rollouts.mjs');
-  writeFileSync(file, js);
-  return import(pathToFileURL(file).href);
-}
-
-const m = ts ? await load() : {};
+const m = await loadLib('rollouts');
 const A = '0190a5c2-0000-7000-8000-0000000a0003';
 const B = '0190a5c2-0000-7000-8000-0000000b0003';
 const form = (over = {}) => ({
