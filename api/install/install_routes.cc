@@ -21,18 +21,22 @@ namespace {
 
 constexpr std::uintmax_t kMaxPackageBytes = 512u << 20;
 
-Response text(http::status status, std::string body, const Request& req,
-              std::string_view type = "text/plain; charset=utf-8") {
+}  // namespace
+
+Response installer_response(http::status status, std::string body, const Request& req,
+                            std::string_view type, std::string_view attachment) {
   Response res{status, req.version()};
   res.set(http::field::content_type, type);
+  if (!attachment.empty()) {
+    res.set(http::field::content_disposition,
+            fmt::format("attachment; filename=\"{}\"", attachment));
+  }
   res.set(http::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }
-
-}  // namespace
 
 InstallRoutes::InstallRoutes(InstallOptions options, PgPool& read, const Clock& clock)
     : options_(std::move(options)),
@@ -119,27 +123,29 @@ Response InstallRoutes::script(const Request& req, const RequestContext& ctx) {
   if (!script) {
     log::warn("install.script_unavailable",
               {{"correlation_id", ctx.correlation_id}, {"error", script.error().message}});
-    return text(http::status::service_unavailable,
-                "echo 'gururmm: this server cannot install agents now (see its log)' >&2; exit 1\n",
-                req);
+    return installer_response(
+        http::status::service_unavailable,
+        "echo 'gururmm: this server cannot install agents now (see its log)' >&2; exit 1\n", req);
   }
-  return text(http::status::ok, std::move(*script), req, "text/x-shellscript; charset=utf-8");
+  return installer_response(http::status::ok, std::move(*script), req,
+                            "text/x-shellscript; charset=utf-8");
 }
 
 Response InstallRoutes::enroll_creds(const Request& req, const RequestContext& ctx) {
   const std::string source = login_source(ctx.remote, req, options_.trusted_proxies);
   std::chrono::seconds retry{1};
   if (!sources_.take(source, retry)) {
-    auto res = text(http::status::too_many_requests,
-                    fmt::format("too many enrollment attempts from this address: retry in {} s\n",
-                                std::max<std::int64_t>(retry.count(), 1)),
-                    req);
+    auto res = installer_response(
+        http::status::too_many_requests,
+        fmt::format("too many enrollment attempts from this address: retry in {} s\n",
+                    std::max<std::int64_t>(retry.count(), 1)),
+        req);
     res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(retry.count(), 1)));
     return res;
   }
   if (options_.enroll_creds.empty()) {
-    return text(http::status::service_unavailable,
-                "this server does not enroll agents (no enroll-home)\n", req);
+    return installer_response(http::status::service_unavailable,
+                              "this server does not enroll agents (no enroll-home)\n", req);
   }
   auto header = req.find(kCodeHeader);
   std::string_view given;
@@ -148,8 +154,9 @@ Response InstallRoutes::enroll_creds(const Request& req, const RequestContext& c
     log::info(
         "install.code_refused",
         {{"correlation_id", ctx.correlation_id}, {"source", source}, {"reason", "unknown_code"}});
-    return text(http::status::forbidden,
-                "unknown enrollment code: check the install line, or ask for a new one\n", req);
+    return installer_response(
+        http::status::forbidden,
+        "unknown enrollment code: check the install line, or ask for a new one\n", req);
   };
   auto normalised = tenancy::normalise_enrollment_code(given);
   if (!normalised) return unknown();
@@ -161,8 +168,8 @@ Response InstallRoutes::enroll_creds(const Request& req, const RequestContext& c
   if (!code) {
     log::error("install.code_check_failed",
                {{"correlation_id", ctx.correlation_id}, {"error", code.error().message}});
-    return text(http::status::service_unavailable,
-                "the server cannot check enrollment codes now: retry later\n", req);
+    return installer_response(http::status::service_unavailable,
+                              "the server cannot check enrollment codes now: retry later\n", req);
   }
   if (!*code) return unknown();
   const auto& row = **code;
@@ -171,7 +178,7 @@ Response InstallRoutes::enroll_creds(const Request& req, const RequestContext& c
                                        {"source", source},
                                        {"code_id", row.id.str()},
                                        {"reason", reason}});
-    return text(http::status::gone, std::move(message), req);
+    return installer_response(http::status::gone, std::move(message), req);
   };
   if (row.revoked) {
     return refused("code_revoked",
@@ -186,19 +193,22 @@ Response InstallRoutes::enroll_creds(const Request& req, const RequestContext& c
   if (!creds) {
     log::error("install.enroll_creds_unreadable",
                {{"correlation_id", ctx.correlation_id}, {"error", creds.error().message}});
-    return text(http::status::service_unavailable,
-                "the server cannot hand out the enrollment credential now: retry later\n", req);
+    return installer_response(
+        http::status::service_unavailable,
+        "the server cannot hand out the enrollment credential now: retry later\n", req);
   }
   sources_.give_back(source);
   log::info(
       "install.enroll_creds_given",
       {{"correlation_id", ctx.correlation_id}, {"code_id", row.id.str()}, {"source", source}});
-  return text(http::status::ok, std::move(*creds), req, "application/octet-stream");
+  return installer_response(http::status::ok, std::move(*creds), req, "application/octet-stream");
 }
 
 Response InstallRoutes::package(const Request& req, const RequestContext& ctx) {
   const std::string name(ctx.param("file"));
-  auto not_found = [&] { return text(http::status::not_found, "no such package\n", req); };
+  auto not_found = [&] {
+    return installer_response(http::status::not_found, "no such package\n", req);
+  };
   if (!is_package_file_name(name)) return not_found();
   const fs::path file = options_.packages_dir / name;
   std::error_code ec;
@@ -209,7 +219,8 @@ Response InstallRoutes::package(const Request& req, const RequestContext& ctx) {
   std::ifstream in(file, std::ios::binary);
   std::string body{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (!in.good() && !in.eof()) return internal_error(ctx, req.version());
-  return text(http::status::ok, std::move(body), req, "application/vnd.debian.binary-package");
+  return installer_response(http::status::ok, std::move(body), req,
+                            "application/vnd.debian.binary-package");
 }
 
 }  // namespace rmm::api::install

@@ -32,6 +32,13 @@ namespace rmm::api::install {
 
 inline constexpr std::string_view kCodeHeader = "X-Enrollment-Code";
 
+// An installer answer (these routes', and the site installer's): it may hold an enrollment code
+// or credential, so no cache keeps it and no browser sniffs its type. A non-empty `attachment`
+// is the file name it is saved under.
+Response installer_response(http::status status, std::string body, const Request& req,
+                            std::string_view type = "text/plain; charset=utf-8",
+                            std::string_view attachment = {});
+
 struct InstallOptions {
   // rmm-api's public URL; empty: derived from the listen address (public_url_fallback).
   std::string public_url;

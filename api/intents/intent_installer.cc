@@ -11,6 +11,7 @@
 
 #include "admin/tenancy/enrollment_codes.h"
 #include "admin/tenancy/intents.h"
+#include "api/install/install_routes.h"
 #include "api/intents/intent_routes.h"
 #include "api/intents/json_input.h"
 #include "api/intents/reply.h"
@@ -42,22 +43,6 @@ Response unavailable(const Request& req, const RequestContext& ctx, std::string_
                      const std::string& detail, const Error& cause) {
   log::warn(event, {{"correlation_id", ctx.correlation_id}, {"error", cause.message}});
   return make_problem(http::status::service_unavailable, detail, ctx, req.version());
-}
-
-// `name` empty: shown, not saved.
-Response answer(const Request& req, std::string body, std::string_view type,
-                const std::string& name) {
-  Response res{http::status::ok, req.version()};
-  res.set(http::field::content_type, type);
-  if (!name.empty()) {
-    res.set(http::field::content_disposition, fmt::format("attachment; filename=\"{}\"", name));
-  }
-  // It holds a live enrollment code: no cache may keep it.
-  res.set(http::field::cache_control, "no-store");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
 }
 
 }  // namespace
@@ -141,15 +126,16 @@ Response IntentRoutes::site_installer(const Request& req, const RequestContext& 
                           "correlation id to its operator",
                           ctx, req.version());
     }
-    res = answer(req, std::move(*bytes), "application/x-msi",
-                 fmt::format("gururmm-agent-{}-x64-site-{}.msi", msi->version, site->str()));
+    res = install::installer_response(
+        http::status::ok, std::move(*bytes), req, "application/x-msi",
+        fmt::format("gururmm-agent-{}-x64-site-{}.msi", msi->version, site->str()));
   } else {
     auto line = d_.install_line(created->code);
     if (!line) {
       return unavailable(req, ctx, "intent.install_line_unavailable",
                          "this server cannot install Linux agents now (see its log)", line.error());
     }
-    res = answer(req, *line + "\n", "text/plain; charset=utf-8", "");
+    res = install::installer_response(http::status::ok, *line + "\n", req);
   }
   res.set("X-Enrollment-Code-Id", created->id.str());
   res.set("X-Enrollment-Code-Expires", format_rfc3339(created->expires_at));

@@ -37,6 +37,18 @@ const schema::Envelope* event_at(std::uint64_t seq, std::vector<std::uint8_t>& k
   return *env;
 }
 
+// The newest command on `agent`'s subject, its signature checked and decoded (REQUIRE fails the
+// test case when there is none or it does not verify).
+codec::CommandInfo last_signed_command(const AgentId& agent) {
+  auto bytes = stack().last_command(agent);
+  REQUIRE(bytes.has_value());
+  auto verified = codec::verify_command(*bytes);
+  REQUIRE(verified.has_value());
+  auto info = codec::read_command(**verified);
+  REQUIRE(info.has_value());
+  return std::move(*info);
+}
+
 std::string str(const flatbuffers::String* s) {
   return s == nullptr ? std::string() : s->str();
 }
@@ -97,16 +109,11 @@ TEST_CASE("commands: a technician runs a command on its own agent, CommandIssued
   CHECK(str(issued->summary()) == "echo hi");
   CHECK(issued->timeout_ms() == 30'000);
 
-  auto cmd = s.last_command(s.agent_a);
-  REQUIRE(cmd.has_value());
-  auto verified = codec::verify_command(*cmd);
-  REQUIRE(verified.has_value());
-  auto info = codec::read_command(**verified);
-  REQUIRE(info.has_value());
-  CHECK(info->id.str() == id);
-  CHECK(info->issuer == "user:" + tech.id.str());
-  REQUIRE(std::holds_alternative<codec::ShellSpec>(info->action));
-  CHECK(std::get<codec::ShellSpec>(info->action).script == "echo hi\nexit 3");
+  const auto info = last_signed_command(s.agent_a);
+  CHECK(info.id.str() == id);
+  CHECK(info.issuer == "user:" + tech.id.str());
+  REQUIRE(std::holds_alternative<codec::ShellSpec>(info.action));
+  CHECK(std::get<codec::ShellSpec>(info.action).script == "echo hi\nexit 3");
   // Read-your-writes: the projector applied it before the 202.
   CHECK(scalar("SELECT count(*) FROM commands WHERE id = '" + id + "'") == "1");
 
@@ -114,15 +121,10 @@ TEST_CASE("commands: a technician runs a command on its own agent, CommandIssued
     auto c = s.call("POST", "/api/v1/commands/" + id + "/cancel", "", tech);
     REQUIRE(c.status == 202);
     auto cancel_id = std::string(json_body(c).at("cancel_command_id").as_string());
-    auto cmd2 = s.last_command(s.agent_a);
-    REQUIRE(cmd2.has_value());
-    auto v2 = codec::verify_command(*cmd2);
-    REQUIRE(v2.has_value());
-    auto info2 = codec::read_command(**v2);
-    REQUIRE(info2.has_value());
-    CHECK(info2->id.str() == cancel_id);
-    REQUIRE(std::holds_alternative<codec::CancelSpec>(info2->action));
-    CHECK(std::get<codec::CancelSpec>(info2->action).target.str() == id);
+    const auto cancel = last_signed_command(s.agent_a);
+    CHECK(cancel.id.str() == cancel_id);
+    REQUIRE(std::holds_alternative<codec::CancelSpec>(cancel.action));
+    CHECK(std::get<codec::CancelSpec>(cancel.action).target.str() == id);
   }
 }
 
@@ -144,15 +146,10 @@ TEST_CASE("commands: a registry write is a signed command, audited with its targ
   CHECK(str(env->payload_as_CommandIssued()->summary()) ==
         "registry set HKLM\\Software\\GuruRMM\\Greeting");
 
-  auto cmd = s.last_command(s.agent_a);
-  REQUIRE(cmd.has_value());
-  auto verified = codec::verify_command(*cmd);
-  REQUIRE(verified.has_value());
-  auto info = codec::read_command(**verified);
-  REQUIRE(info.has_value());
-  CHECK(info->id.str() == id);
-  REQUIRE(std::holds_alternative<codec::RegistrySpec>(info->action));
-  const auto& spec = std::get<codec::RegistrySpec>(info->action);
+  const auto info = last_signed_command(s.agent_a);
+  CHECK(info.id.str() == id);
+  REQUIRE(std::holds_alternative<codec::RegistrySpec>(info.action));
+  const auto& spec = std::get<codec::RegistrySpec>(info.action);
   CHECK(spec.op == schema::RegistryOperation::Set);
   CHECK(spec.key == "Software\\GuruRMM");
   CHECK(spec.name == "Greeting");
@@ -175,11 +172,7 @@ TEST_CASE("commands: a registry write is a signed command, audited with its targ
                         R"(","script":"echo one\r\necho two"})",
                     tech);
     REQUIRE(c.status == 202);
-    auto sent = s.last_command(s.agent_a);
-    REQUIRE(sent.has_value());
-    auto v = codec::read_command(**codec::verify_command(*sent));
-    REQUIRE(v.has_value());
-    CHECK(codec::command_kind(v->action) == kind);
+    CHECK(codec::command_kind(last_signed_command(s.agent_a).action) == kind);
   }
   // A registry request the API cannot accept never reaches the log.
   check_problem(s.call("POST", "/api/v1/commands",
