@@ -90,4 +90,35 @@ Result<bool> take_over_stale(pqxx::connection& conn, std::string_view projection
   }
 }
 
+Result<bool> release_projection(pqxx::connection& conn, std::string_view projection) {
+  try {
+    pqxx::nontransaction tx(conn);
+    auto r =
+        tx.exec_params1(fmt::format("SELECT pg_advisory_unlock($2::int, {})", kProjectionKeySql),
+                        std::string(projection), kOwnerKey);
+    return r[0].as<bool>();
+  } catch (const std::exception& e) {
+    return failf("giving back the owner lock of projection '{}': {}", projection, e.what());
+  }
+}
+
+Result<int> live_projector_processes(pqxx::connection& conn) {
+  try {
+    pqxx::nontransaction tx(conn);
+    // Every connection of one process carries the same name; LIKE's '_' and '%' are literal
+    // enough here (the prefix has neither).
+    auto r = tx.exec1(
+        "SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE 'rmm-projector pid % on %'");
+    return r[0].as<int>();
+  } catch (const std::exception& e) {
+    return failf("counting the live projector processes: {}", e.what());
+  }
+}
+
+int fair_share(int units, int processes) {
+  if (processes < 1) return units;
+  return (units + processes - 1) / processes;
+}
+
 }  // namespace rmm::projector::db

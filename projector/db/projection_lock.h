@@ -56,4 +56,19 @@ Result<std::optional<LockHolder>> projection_lock_holder(pqxx::connection& conn,
 Result<bool> take_over_stale(pqxx::connection& conn, std::string_view projection,
                              std::string_view application_name);
 
+// Gives `projection`'s lock back before the session ends (pg_advisory_unlock), so another process
+// may take it: how a process hands over units beyond its fair share. False when this session did
+// not hold it.
+Result<bool> release_projection(pqxx::connection& conn, std::string_view projection);
+
+// Sharing the partitioned projection's units (docs/architecture.md, "Partitioned projection"):
+// the number of rmm-projector processes with a session on this database, this one included,
+// told apart by the application_name each sets (projector_application_name()). A process whose
+// sessions all ended no longer counts, so the survivors' share grows at their next poll.
+Result<int> live_projector_processes(pqxx::connection& conn);
+
+// How many of `units` one of `processes` live processes should hold: ceil(units / processes),
+// all of them when `processes` is below 1 (this process's own count failed to include it).
+int fair_share(int units, int processes);
+
 }  // namespace rmm::projector::db

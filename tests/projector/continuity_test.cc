@@ -320,3 +320,35 @@ TEST_CASE("lag against the stream's limits") {
       .messages = 1'000'000, .bytes = 1, .first_seq = 1, .last_seq = 1'000'000};
   CHECK_FALSE(assess_lag(unlimited, StreamSeq{0}, 50, std::nullopt).near_limit);
 }
+
+TEST_CASE("partitioned units: processes counted by name, a fair share each, locks handed back") {
+  std::string url;
+  auto first = migrated_db("fair_share", &url);
+  auto first_again = pg::connect(url);  // a second unit's connection of the same process
+  auto second = pg::connect(url);
+  REQUIRE(first_again.has_value());
+  REQUIRE(second.has_value());
+  REQUIRE(db::identify_session(*first, "rmm-projector pid 1 on host-a").has_value());
+  REQUIRE(db::identify_session(**first_again, "rmm-projector pid 1 on host-a").has_value());
+  CHECK(db::live_projector_processes(*first) == 1);
+  REQUIRE(db::identify_session(**second, "rmm-projector pid 7 on host-b").has_value());
+  CHECK(db::live_projector_processes(*first) == 2);
+
+  CHECK(db::fair_share(17, 1) == 17);
+  CHECK(db::fair_share(17, 2) == 9);
+  CHECK(db::fair_share(17, 4) == 5);
+  CHECK(db::fair_share(17, 0) == 17);
+
+  // A unit given back by its holder is free for the other process at once.
+  CHECK(db::try_lock_projection(**first_again, "p3") == true);
+  CHECK(db::try_lock_projection(**second, "p3") == false);
+  CHECK(db::release_projection(**second, "p3") == false);  // not its lock
+  CHECK(db::release_projection(**first_again, "p3") == true);
+  CHECK(db::try_lock_projection(**second, "p3") == true);
+
+  // A process whose sessions are gone no longer counts.
+  second->reset();
+  bool gone = wait_until([&] { return db::live_projector_processes(*first) == 1; },
+                         std::chrono::seconds(5), std::chrono::milliseconds(20));
+  CHECK(gone);
+}
