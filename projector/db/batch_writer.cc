@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <pqxx/result>
 #include <pqxx/transaction>
@@ -64,8 +65,53 @@ Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items,
   return write_checked(items, &continuity);
 }
 
+Result<BatchStats> BatchWriter::write(std::span<const BatchItem> items,
+                                      const UnitContinuity& unit) {
+  return write_checked(items, nullptr, &unit);
+}
+
+namespace {
+
+// The lowest watermark of `peers` in `tx`, 0 while one of them has no row.
+std::uint64_t lowest_watermark(pqxx::transaction_base& tx, std::span<const std::string> peers) {
+  if (peers.empty()) return std::numeric_limits<std::int64_t>::max();
+  auto r = tx.exec_params1(
+      "SELECT coalesce(min(watermark), 0), count(*) FROM projection_checkpoints "
+      "WHERE projection = ANY(string_to_array($1, ','))",
+      fmt::format("{}", fmt::join(peers, ",")));
+  if (r[1].as<std::size_t>() < peers.size()) return 0;
+  return r[0].as<std::uint64_t>();
+}
+
+}  // namespace
+
+Result<StreamSeq> BatchWriter::peer_watermark(std::span<const std::string> peers) {
+  try {
+    pqxx::read_transaction tx(conn_);
+    return StreamSeq{lowest_watermark(tx, peers)};
+  } catch (const std::exception& e) {
+    return failf("reading the peer watermarks of projection '{}': {}", projection_, e.what());
+  }
+}
+
+Status BatchWriter::publish_watermark(StreamSeq watermark) {
+  try {
+    pqxx::work tx(conn_);
+    tx.exec_params0(
+        "INSERT INTO projection_checkpoints (projection, stream_seq, watermark, updated_at) "
+        "VALUES ($1, 0, $2, now()) ON CONFLICT (projection) DO UPDATE "
+        "SET watermark = GREATEST(projection_checkpoints.watermark, EXCLUDED.watermark)",
+        projection_, static_cast<std::int64_t>(watermark.value));
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return failf("publishing the watermark of projection '{}': {}", projection_, e.what());
+  }
+}
+
 Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
-                                              const Continuity* continuity) {
+                                              const Continuity* continuity,
+                                              const UnitContinuity* unit) {
   BatchStats stats;
   // Partitions first, each in its own short transaction: creating one is harmless if the batch
   // then fails, and the batch transaction holds no DDL locks.
@@ -96,6 +142,23 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
     }
     std::sort(todo.begin(), todo.end(),
               [](const BatchItem* a, const BatchItem* b) { return a->stream_seq < b->stream_seq; });
+    if (unit != nullptr) {
+      if (checkpoint < unit->checkpoint.value) {
+        return fail(Error::Code::kConflict,
+                    fmt::format("checkpoint of projection '{}' is {}, behind the {} this projector "
+                                "committed: the read models were changed under it",
+                                projection_, checkpoint, unit->checkpoint.value));
+      }
+      // Peers only ever raise their watermarks, so one read is enough: what it allows now stays
+      // allowed until this transaction commits.
+      const std::uint64_t barrier = lowest_watermark(tx, unit->peers);
+      if (!todo.empty() && todo.back()->stream_seq.value - 1 > barrier) {
+        return fail(Error::Code::kConflict,
+                    fmt::format("batch of projection '{}' holds sequence {}, past its peers' "
+                                "watermark {}",
+                                projection_, todo.back()->stream_seq.value, barrier));
+      }
+    }
     std::optional<StreamLoss> loss;
     if (continuity != nullptr) {
       // A checkpoint ahead of the caller's belief is a rebuild's swap (its schema caught up with
@@ -232,7 +295,13 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
       record_stream_loss(tx, projection_, *loss);
       stats.lost = loss->to.value - loss->from.value + 1 - loss->recovered;
     }
-    if (highest > checkpoint) {
+    if (unit != nullptr) {
+      tx.exec_params0(
+          "UPDATE projection_checkpoints SET stream_seq = $2, "
+          "watermark = GREATEST(watermark, $2, $3), updated_at = now() WHERE projection = $1",
+          projection_, static_cast<std::int64_t>(highest),
+          static_cast<std::int64_t>(unit->watermark.value));
+    } else if (highest > checkpoint) {
       tx.exec_params0(
           "UPDATE projection_checkpoints SET stream_seq = $2, updated_at = now() "
           "WHERE projection = $1",

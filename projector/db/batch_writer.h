@@ -28,6 +28,7 @@
 #include <pqxx/connection>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/ids.h"
 #include "common/result.h"
@@ -62,6 +63,16 @@ struct Continuity {
   std::optional<StreamLoss> loss;
 };
 
+// What a unit of the partitioned projection asserts about its next batch (docs/architecture.md,
+// "Partitioned projection"). Its messages have holes by design (the other units' messages), so
+// the "checkpoint + 1" rule does not apply; instead every item must be at most one past the
+// lowest watermark of `peers`, and the unit's own watermark is raised with the checkpoint.
+struct UnitContinuity {
+  StreamSeq checkpoint;            // the checkpoint the caller committed last (or read at start)
+  std::vector<std::string> peers;  // the units this one must not pass (names without commas)
+  StreamSeq watermark;             // this unit's watermark after the batch (raised to its items)
+};
+
 class BatchWriter {
  public:
   explicit BatchWriter(pqxx::connection& conn,
@@ -77,6 +88,16 @@ class BatchWriter {
   // The same, checked against `continuity` (see the file comment); a refusal is a kConflict error.
   Result<BatchStats> write(std::span<const BatchItem> items, const Continuity& continuity);
 
+  // The same for a unit of the partitioned projection; passing a peer's watermark is a kConflict
+  // error with nothing written.
+  Result<BatchStats> write(std::span<const BatchItem> items, const UnitContinuity& unit);
+
+  // The lowest watermark among `peers` (0 while one has no row yet).
+  Result<StreamSeq> peer_watermark(std::span<const std::string> peers);
+  // Raises this projection's watermark to `watermark` (never lowers it): a unit that waits, or
+  // has nothing to fold, still lets its peers go on.
+  Status publish_watermark(StreamSeq watermark);
+
   // Partition upkeep (ahead-of-time creation, retention) on this writer's connection.
   PartitionManager& partitions() { return partitions_; }
 
@@ -86,7 +107,8 @@ class BatchWriter {
   void skip_raw_metrics_before(UnixNanos from);
 
  private:
-  Result<BatchStats> write_checked(std::span<const BatchItem> items, const Continuity* continuity);
+  Result<BatchStats> write_checked(std::span<const BatchItem> items, const Continuity* continuity,
+                                   const UnitContinuity* unit = nullptr);
 
   pqxx::connection& conn_;
   std::string projection_;

@@ -352,3 +352,53 @@ TEST_CASE("partitioned units: processes counted by name, a fair share each, lock
                          std::chrono::seconds(5), std::chrono::milliseconds(20));
   CHECK(gone);
 }
+
+TEST_CASE("partitioned units: a batch may not pass its peers' watermark; holes are normal") {
+  auto conn = migrated_db("unit_barrier");
+  db::BatchWriter p3(*conn, "p3");
+  db::BatchWriter ctl(*conn, "ctl");
+  const std::vector<std::string> ctl_only{"ctl"};
+  auto watermark = [&](std::string_view unit) {
+    return scalar(*conn, fmt::format("SELECT watermark FROM projection_checkpoints "
+                                     "WHERE projection = '{}'",
+                                     unit));
+  };
+
+  // ctl has no row yet: nothing past sequence 1 may go.
+  auto early = p3.write(items({5}), db::UnitContinuity{.peers = ctl_only});
+  REQUIRE_FALSE(early.has_value());
+  CHECK(early.error().code == Error::Code::kConflict);
+  CHECK(p3.peer_watermark(ctl_only) == StreamSeq{0});
+
+  REQUIRE(ctl.publish_watermark(StreamSeq{10}).has_value());
+  REQUIRE(ctl.publish_watermark(StreamSeq{4}).has_value());  // never lowered
+  CHECK(watermark("ctl") == 10);
+  CHECK(p3.peer_watermark(ctl_only) == StreamSeq{10});
+
+  // Holes are the other units' messages; 11 is one past ctl's watermark, so it may go.
+  auto ok = p3.write(items({5, 9, 11}), db::UnitContinuity{.peers = ctl_only});
+  REQUIRE_MESSAGE(ok.has_value(), ok.error().message);
+  CHECK(ok->checkpoint == StreamSeq{11});
+  CHECK(watermark("p3") == 11);
+
+  auto past =
+      p3.write(items({12}), db::UnitContinuity{.checkpoint = StreamSeq{11}, .peers = ctl_only});
+  REQUIRE_FALSE(past.has_value());
+  CHECK(past.error().code == Error::Code::kConflict);
+
+  // A waiting unit raises its watermark beyond its checkpoint; its peer may then go on.
+  REQUIRE(p3.publish_watermark(StreamSeq{20}).has_value());
+  auto ctl_batch = ctl.write(std::vector<BatchItem>{client_created(21, 1)},
+                             db::UnitContinuity{.peers = {"p3"}, .watermark = StreamSeq{30}});
+  REQUIRE_MESSAGE(ctl_batch.has_value(), ctl_batch.error().message);
+  CHECK(ctl_batch->applied == 1);
+  CHECK(watermark("ctl") == 30);
+  CHECK(scalar(*conn, "SELECT stream_seq FROM projection_checkpoints WHERE projection = 'p3'") ==
+        11);
+
+  // A checkpoint behind what the caller committed is refused, as for the single projection.
+  auto behind =
+      p3.write(items({13}), db::UnitContinuity{.checkpoint = StreamSeq{15}, .peers = ctl_only});
+  REQUIRE_FALSE(behind.has_value());
+  CHECK(behind.error().code == Error::Code::kConflict);
+}
