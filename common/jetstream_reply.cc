@@ -40,7 +40,9 @@ std::optional<DeliveryInfo> parse_delivery_reply(std::string_view reply) {
     return std::nullopt;
   }
   DeliveryInfo d;
-  if (!parse_number(tokens[base], d.stream_seq) || !parse_number(tokens[base + 2], d.stream_time) ||
+  if (!parse_number(tokens[base], d.stream_seq) ||
+      !parse_number(tokens[base + 1], d.consumer_seq) ||
+      !parse_number(tokens[base + 2], d.stream_time) ||
       !parse_number(tokens[base + 3], d.pending)) {
     return std::nullopt;
   }

@@ -14,6 +14,9 @@ struct DeliveryInfo {
   std::uint64_t stream_seq = 0;
   UnixNanos stream_time = 0;
   std::uint64_t pending = 0;  // messages after this one, as the server counted at delivery
+  // The consumer's delivery sequence: one more for every delivery, redeliveries included
+  // (nats-server's consumer counts each), so a hole means a delivery that never arrived.
+  std::uint64_t consumer_seq = 0;
 };
 
 // Parses "$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ns>.<pending>"

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/time_text.h"
 #include "projector/losses_command.h"
+#include "projector/partitioned_runner.h"
 #include "projector/rebuild/commands.h"
 #include "projector/rebuild/snapshot.h"
 #include "projector/runner.h"
@@ -136,6 +137,19 @@ int main(int argc, char** argv) {
     }
     return positional[0] == "rebuild" ? projector::rebuild::run_rebuild(co, g_stop)
                                       : projector::rebuild::run_verify(co, g_stop);
+  }
+  if (options->partitions > 0) {
+    const int partitions = options->partitions;
+    projector::PartitionedRunner runner(std::move(*options), partitions, g_stop);
+    if (auto st = runner.start(); !st) {
+      log::error("projector.start_failed", {{"error", st.error().message}});
+      return 1;
+    }
+    if (auto st = runner.run(); !st) {
+      log::error("projector.failed", {{"error", st.error().message}});
+      return 1;
+    }
+    return 0;
   }
   projector::Runner runner(std::move(*options), g_stop);
   if (auto st = runner.start(); !st) {

@@ -294,6 +294,15 @@ Status Runner::start() {
   auto cp = writer_->read_checkpoint();
   if (!cp) return std::unexpected(cp.error());
   checkpoint_ = *cp;
+  auto ahead = db::units_ahead_of_core(*db_);
+  if (!ahead) return std::unexpected(ahead.error());
+  if (*ahead) {
+    return failf(
+        "the partitioned projection folded up to sequence {}, past this projection's checkpoint "
+        "{}: run rmm-projector with --partitions=16, or rebuild the read models first "
+        "(docs/operations.md, Several projectors)",
+        **ahead, checkpoint_.value);
+  }
   status_.checkpoint(checkpoint_.value);
   partition_upkeep();
 

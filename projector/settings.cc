@@ -50,6 +50,11 @@ constexpr std::array kSettings{
         "publish ClockTick events (offline detection); only the projection owner runs its ticker"},
     Setting{"tick-interval", Type::kDuration, "15s", "time between two ClockTick events", 1'000,
             3'600'000},
+    Setting{"partitions", Type::kInt, "0",
+            "0: one process folds the whole stream (others wait as standbys); 16: fold the "
+            "stream's 16 agent partitions and its control events as separate units, shared by "
+            "every rmm-projector started with it (docs/operations.md, Several projectors)",
+            0, 16},
     Setting{"lock-poll-interval", Type::kDuration, "1s",
             "standby: how often a projector whose projection another process owns tries to take "
             "it over",
@@ -104,6 +109,7 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .migrations_dir = v.str("migrations-dir"),
                      .ticker = v.flag("ticker"),
                      .tick_interval = v.duration("tick-interval"),
+                     .partitions = static_cast<int>(v.integer("partitions")),
                      .lock_poll_interval = v.duration("lock-poll-interval"),
                      .stream_check_interval = v.duration("stream-check-interval"),
                      .lag_warn_percent = static_cast<int>(v.integer("lag-warn-percent")),
@@ -113,6 +119,10 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .rebuild_batch_size = static_cast<int>(v.integer("rebuild-batch-size")),
                      .keep_old_schema = v.flag("keep-old-schema"),
                      .verify_max_diffs = static_cast<int>(v.integer("verify-max-diffs"))};
+  if (o.partitions != 0 && o.partitions != kServerPartitions) {
+    return failf("partitions: {} is neither 0 nor the server's {} agent partitions", o.partitions,
+                 kServerPartitions);
+  }
   std::error_code ec;
   if (!fs::is_directory(o.migrations_dir, ec)) {
     return failf("migrations-dir: {} is not a directory", o.migrations_dir.string());

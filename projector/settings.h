@@ -13,6 +13,10 @@ namespace rmm::projector {
 
 std::span<const config::Setting> settings();
 
+// The partition count of the server's `rmm.evt.*.*` mapping (admin/partition.h): a partitioned
+// projector must fold exactly these, or the events of the others would never be folded.
+inline constexpr int kServerPartitions = 16;
+
 struct ProjectorOptions {
   std::string nats_url;
   std::string nats_creds;
@@ -31,6 +35,7 @@ struct ProjectorOptions {
   std::filesystem::path migrations_dir;
   bool ticker = true;
   std::chrono::milliseconds tick_interval{15'000};
+  int partitions = 0;  // 0: the single "core" projection; else partitioned_runner.h
   std::chrono::milliseconds lock_poll_interval{1'000};
   std::chrono::milliseconds stream_check_interval{30'000};
   int lag_warn_percent = 50;

@@ -7,6 +7,7 @@
 #include "api/problem.h"
 #include "api/server/query.h"
 #include "common/log.h"
+#include "common/projection_position.h"
 
 namespace rmm::api::intents {
 namespace {
@@ -17,7 +18,7 @@ Result<std::uint64_t> read_checkpoint(PgPool& pool) {
   try {
     return pool.run(PgPool::Retry::kOnce, [](pqxx::connection& c) -> std::uint64_t {
       pqxx::read_transaction tx(c);
-      auto r = tx.exec("SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'");
+      auto r = tx.exec(std::string(kFoldedThroughSql));
       tx.commit();
       return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
     });

@@ -26,7 +26,8 @@ inline constexpr std::chrono::milliseconds kMaxWait{10'000};
 // ?wait=<ms> (0..10000); 0 when absent; kInvalidInput when malformed.
 Result<std::chrono::milliseconds> wait_param(const Request& req);
 
-// Polls projection_checkpoints ('core') until it reaches `seq`: true when it did within `wait`.
+// Polls how far the read models are folded (common/projection_position.h) until it reaches `seq`:
+// true when it did within `wait`.
 Result<bool> wait_projected(PgPool& pool, StreamSeq seq, std::chrono::milliseconds wait);
 
 // 202 {..body, "stream_seq", "applied"}; with wait > 0, waits first ("applied" true when the

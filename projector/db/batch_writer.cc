@@ -31,7 +31,10 @@ bool is_control(const BatchItem& item) {
 }  // namespace
 
 BatchWriter::BatchWriter(pqxx::connection& conn, std::string projection)
-    : conn_(conn), projection_(std::move(projection)), partitions_(conn) {
+    : conn_(conn),
+      projection_(std::move(projection)),
+      recorded_as_(projection_.substr(0, projection_.find('/'))),
+      partitions_(conn) {
   ReadModelBatch::prepare(conn_);
 }
 
@@ -271,7 +274,7 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
           tx.exec_params0(
               "INSERT INTO dead_letters (projection, stream_seq, subject, reason) "
               "VALUES ($1, $2, $3, $4)",
-              projection_, static_cast<std::int64_t>(item->stream_seq.value), refused->subject,
+              recorded_as_, static_cast<std::int64_t>(item->stream_seq.value), refused->subject,
               refused->reason);
           ++stats.dead_letters;
         } else {
@@ -283,7 +286,7 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
         ++stats.ignored;
       }
     }
-    const auto dead = dead_letters.write(tx, projection_);
+    const auto dead = dead_letters.write(tx, recorded_as_);
     stats.dead_letters = dead.stored;
     stats.dead_letters_dropped = dead.dropped;
     store_agent_rows(tx, rows, changed);

@@ -112,6 +112,9 @@ class BatchWriter {
 
   pqxx::connection& conn_;
   std::string projection_;
+  // The projection dead letters are recorded under: a unit's ("core/p3") is its projection's
+  // ("core"), so they read the same as a rebuild's.
+  std::string recorded_as_;
   PartitionManager partitions_;
   UnixNanos raw_metrics_from_ = std::numeric_limits<UnixNanos>::min();
   std::int64_t first_raw_day_ = std::numeric_limits<std::int64_t>::min();  // of raw_metrics_from_

@@ -6,6 +6,7 @@
 #include <array>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
+#include <pqxx/transaction>
 
 namespace rmm::projector::db {
 namespace {
@@ -113,6 +114,49 @@ Result<int> live_projector_processes(pqxx::connection& conn) {
     return r[0].as<int>();
   } catch (const std::exception& e) {
     return failf("counting the live projector processes: {}", e.what());
+  }
+}
+
+Result<bool> try_lock_projection_shared(pqxx::connection& conn, std::string_view projection) {
+  try {
+    pqxx::nontransaction tx(conn);
+    auto r = tx.exec_params1(
+        fmt::format("SELECT pg_try_advisory_lock_shared($2::int, {})", kProjectionKeySql),
+        std::string(projection), kOwnerKey);
+    return r[0].as<bool>();
+  } catch (const std::exception& e) {
+    return failf("taking the shared lock of projection '{}': {}", projection, e.what());
+  }
+}
+
+Status seed_unit_checkpoints(pqxx::connection& conn, std::span<const std::string> units) {
+  try {
+    pqxx::work tx(conn);
+    tx.exec_params0(
+        "INSERT INTO projection_checkpoints (projection, stream_seq, watermark, updated_at) "
+        "SELECT u, c.seq, c.seq, now() FROM unnest(string_to_array($1, ',')) AS u, "
+        "(SELECT coalesce(max(stream_seq), 0) AS seq FROM projection_checkpoints "
+        "WHERE projection = 'core') AS c "
+        "ON CONFLICT (projection) DO NOTHING",
+        fmt::format("{}", fmt::join(units, ",")));
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return failf("seeding the unit checkpoints: {}", e.what());
+  }
+}
+
+Result<std::optional<std::uint64_t>> units_ahead_of_core(pqxx::connection& conn) {
+  try {
+    pqxx::nontransaction tx(conn);
+    auto r = tx.exec1(
+        "SELECT max(u.stream_seq) FROM projection_checkpoints u "
+        "WHERE u.projection LIKE 'core/%' AND u.stream_seq > coalesce((SELECT stream_seq "
+        "FROM projection_checkpoints WHERE projection = 'core'), 0)");
+    if (r[0].is_null()) return std::optional<std::uint64_t>{};
+    return std::optional<std::uint64_t>(r[0].as<std::uint64_t>());
+  } catch (const std::exception& e) {
+    return failf("comparing the unit checkpoints with the single projection's: {}", e.what());
   }
 }
 

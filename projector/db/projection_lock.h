@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <pqxx/connection>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -66,6 +67,19 @@ Result<bool> release_projection(pqxx::connection& conn, std::string_view project
 // told apart by the application_name each sets (projector_application_name()). A process whose
 // sessions all ended no longer counts, so the survivors' share grows at their next poll.
 Result<int> live_projector_processes(pqxx::connection& conn);
+
+// The partitioned projection and the single one must never run on the same read models: every
+// partitioned process holds the "core" lock shared on a connection of its own, the single
+// projection holds it exclusive (try_lock_projection). True when taken.
+Result<bool> try_lock_projection_shared(pqxx::connection& conn, std::string_view projection);
+
+// Starting the units: each one without a checkpoint row starts where the single projection
+// stopped (its checkpoint, also as its watermark). Idempotent.
+Status seed_unit_checkpoints(pqxx::connection& conn, std::span<const std::string> units);
+
+// The single projection must not go on from its old checkpoint once units folded past it (it
+// would apply their messages again): the highest unit checkpoint above "core"'s, if any.
+Result<std::optional<std::uint64_t>> units_ahead_of_core(pqxx::connection& conn);
 
 // How many of `units` one of `processes` live processes should hold: ceil(units / processes),
 // all of them when `processes` is below 1 (this process's own count failed to include it).

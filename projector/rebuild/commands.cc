@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <memory>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -24,6 +26,10 @@ using Steady = std::chrono::steady_clock;
 
 // Catch-up rounds before the swap: each replays what arrived during the previous one.
 constexpr int kMaxCatchUpRounds = 20;
+// verify of a partitioned projection: how long it looks for a snapshot whose units stand at one
+// position of the log (30 s).
+constexpr int kPrefixAttempts = 300;
+constexpr auto kPrefixRetry = std::chrono::milliseconds(100);
 
 struct Session {
   std::unique_ptr<pqxx::connection> live;     // search_path as configured: the live schema
@@ -177,6 +183,11 @@ Result<std::string> swap(Session& s, Replay& replay, const CommandOptions& o) {
         return std::unexpected(st.error());
       }
     }
+    if (auto st = carry_unit_checkpoints(tx, std::string(kLiveSchema), s.schema,
+                                         std::max(live_checkpoint, replay.checkpoint()));
+        !st) {
+      return std::unexpected(st.error());
+    }
     tx.exec0(fmt::format("ALTER SCHEMA {} RENAME TO {}", tx.quote_name(std::string(kLiveSchema)),
                          tx.quote_name(retired)));
     tx.exec0(fmt::format("ALTER SCHEMA {} RENAME TO {}", tx.quote_name(s.schema),
@@ -256,13 +267,26 @@ int run_verify(const CommandOptions& o, const std::atomic<bool>& stop) {
     if (auto st = replay.run_until(*first_target); !st)
       throw std::runtime_error(st.error().message);
     // One snapshot of the live schema: its rows and its checkpoint agree (a batch commits both).
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
-        live(*s.live);
-    const auto target = schema_checkpoint(live, std::string(kLiveSchema));
+    // A partitioned projection's snapshot is comparable once it is the fold of a prefix of the
+    // log: between two batches of a busy stream its units stand at different places.
+    using Snapshot = pqxx::transaction<pqxx::isolation_level::repeatable_read,
+                                       pqxx::readwrite_policy::read_only>;
+    auto live = std::make_unique<Snapshot>(*s.live);
+    for (int attempt = 1; !folded_as_prefix(*live, std::string(kLiveSchema)); ++attempt) {
+      if (attempt >= kPrefixAttempts || stop.load()) {
+        throw std::runtime_error(
+            "the partitioned projection's units never stood at one position of the log (a busy "
+            "stream): verify needs a moment when they have caught up");
+      }
+      live.reset();
+      std::this_thread::sleep_for(kPrefixRetry);
+      live = std::make_unique<Snapshot>(*s.live);
+    }
+    const auto target = schema_checkpoint(*live, std::string(kLiveSchema));
     if (auto st = replay.run_until(target); !st) throw std::runtime_error(st.error().message);
     log_replay("verify.replayed", replay, Steady::now() - t0);
     pqxx::read_transaction rebuilt(*s.scratch);
-    auto report = compare_schemas(live, std::string(kLiveSchema), rebuilt, s.schema, o.max_diffs,
+    auto report = compare_schemas(*live, std::string(kLiveSchema), rebuilt, s.schema, o.max_diffs,
                                   retention_filters(o), replay.stats().complete_from);
     if (!report) throw std::runtime_error(report.error().message);
     std::fputs(

@@ -55,11 +55,38 @@ StreamSeq schema_checkpoint(pqxx::transaction_base& tx, const std::string& schem
   auto exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL",
                                 tx.quote_name(schema) + ".projection_checkpoints");
   if (!exists[0].as<bool>()) return StreamSeq{0};
-  auto r = tx.exec_params("SELECT stream_seq FROM " + tx.quote_name(schema) +
-                              ".projection_checkpoints WHERE projection = $1",
+  // The single projection's row, or the partitioned projection's units ("core/p3"): the
+  // furthest any of them folded.
+  auto r = tx.exec_params("SELECT max(stream_seq) FROM " + tx.quote_name(schema) +
+                              ".projection_checkpoints WHERE projection = $1 OR projection LIKE "
+                              "$1 || '/%'",
                           std::string(db::kCoreProjection));
-  if (r.empty()) return StreamSeq{0};
+  if (r.empty() || r[0][0].is_null()) return StreamSeq{0};
   return StreamSeq{r[0][0].as<std::uint64_t>()};
+}
+
+bool folded_as_prefix(pqxx::transaction_base& tx, const std::string& schema) {
+  auto r = tx.exec(
+      "SELECT coalesce(min(GREATEST(stream_seq, watermark)) >= max(stream_seq), true) "
+      "FROM " +
+      tx.quote_name(schema) + ".projection_checkpoints WHERE projection LIKE 'core/%'");
+  return r[0][0].as<bool>();
+}
+
+Status carry_unit_checkpoints(pqxx::transaction_base& tx, const std::string& live,
+                              const std::string& rebuilt, StreamSeq position) {
+  try {
+    tx.exec_params0(fmt::format("INSERT INTO {}.projection_checkpoints "
+                                "(projection, stream_seq, watermark, updated_at) "
+                                "SELECT projection, $1, $1, now() FROM {}.projection_checkpoints "
+                                "WHERE projection LIKE 'core/%' ON CONFLICT (projection) DO "
+                                "UPDATE SET stream_seq = $1, watermark = $1, updated_at = now()",
+                                tx.quote_name(rebuilt), tx.quote_name(live)),
+                    static_cast<std::int64_t>(position.value));
+    return {};
+  } catch (const std::exception& e) {
+    return failf("carrying the unit checkpoints into schema {}: {}", rebuilt, e.what());
+  }
 }
 
 Result<std::vector<std::string>> defer_indexes(pqxx::connection& conn, const std::string& schema) {

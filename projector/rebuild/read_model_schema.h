@@ -46,6 +46,17 @@ Status restore_indexes(pqxx::connection& conn, const std::vector<std::string>& d
 // The core projection's checkpoint in `schema` (0 when it has none, or no table yet), read in
 // the caller's transaction. Throws what libpqxx throws.
 StreamSeq schema_checkpoint(pqxx::transaction_base& tx, const std::string& schema);
+
+// Whether the read models of `schema` are the fold of a prefix of the log: always for the single
+// projection; for the partitioned one (docs/architecture.md) when every unit's watermark reached
+// the furthest unit checkpoint, i.e. no unit is still behind messages another one folded past.
+bool folded_as_prefix(pqxx::transaction_base& tx, const std::string& schema);
+
+// A rebuild's swap: the units of `live` (if partitioned) go on in `rebuilt` from `position`, the
+// sequence the rebuilt read models were folded to (their own checkpoints at or below it would make
+// them fold again what the rebuild already did).
+Status carry_unit_checkpoints(pqxx::transaction_base& tx, const std::string& live,
+                              const std::string& rebuilt, StreamSeq position);
 // The same in its own transaction.
 Result<StreamSeq> schema_checkpoint(pqxx::connection& conn, const std::string& schema);
 

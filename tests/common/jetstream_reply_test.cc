@@ -11,11 +11,13 @@ TEST_CASE("a delivery's position is read from both forms of a JetStream reply su
   CHECK(v1->stream_seq == 4711);
   CHECK(v1->stream_time == 1700000000000000001);
   CHECK(v1->pending == 5);
+  CHECK(v1->consumer_seq == 12);
   auto v2 = parse_delivery_reply("$JS.ACK.hub.ACCHASH.RMM_EVENTS.ord_1.1.99.12.17.3.rand");
   REQUIRE(v2);
   CHECK(v2->stream_seq == 99);
   CHECK(v2->stream_time == 17);
   CHECK(v2->pending == 3);
+  CHECK(v2->consumer_seq == 12);
   auto v2_short = parse_delivery_reply("$JS.ACK.hub.ACCHASH.RMM_EVENTS.ord_1.1.7.12.17.0");
   REQUIRE(v2_short);
   CHECK(v2_short->stream_seq == 7);

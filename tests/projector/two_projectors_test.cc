@@ -7,83 +7,19 @@
 
 #include <atomic>
 #include <chrono>
-#include <random>
 #include <thread>
 
 #include "common/event_codec.h"
 #include "common/pg.h"
 #include "tests/fixtures/postgres.h"
 #include "tests/projector/e2e_helpers.h"
+#include "tests/projector/steady_load.h"
 
 using namespace rmm;
 using namespace rmm::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr int kAgents = 20;
-
-// Per agent: heartbeats (presence lane) and metrics samples (ordered lane), each exactly once.
-struct Tally {
-  AgentId id;
-  std::uint64_t ordered_seq = 0;
-  std::uint64_t presence_seq = 0;
-};
-
-class SteadyLoad {
- public:
-  explicit SteadyLoad(const NatsServerFixture& nats) : pub_(nats), rng_(4113) {
-    for (int i = 0; i < kAgents; ++i) agents_.push_back({.id = AgentId::generate(real_clock())});
-  }
-  ~SteadyLoad() { stop(); }
-  void start() {
-    thread_ = std::thread([this] {
-      while (!stop_.load()) {
-        for (int i = 0; i < 4; ++i) one_event();
-        std::this_thread::sleep_for(2ms);
-      }
-    });
-  }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  const std::vector<Tally>& agents() const { return agents_; }
-  Publisher& publisher() { return pub_; }
-  int failures() const { return failures_.load(); }
-
- private:
-  void one_event() {
-    auto& a = agents_[std::uniform_int_distribution<int>(0, kAgents - 1)(rng_)];
-    const UnixNanos now = real_clock().now();
-    Status st;
-    if (std::uniform_int_distribution<int>(0, 1)(rng_) == 0) {
-      ++a.presence_seq;
-      codec::AgentEventHeader h{EventId::generate(real_clock()), a.id, AgentSeq{a.presence_seq},
-                                now, schema::Lane::Presence};
-      st = pub_.js_->publish_async(
-          codec::agent_event_subject(a.id, schema::Payload::Heartbeat),
-          codec::build_heartbeat(h, {.agent_version = "0.1.0", .uptime_s = a.presence_seq}),
-          fmt::format("{}:hb:{}", a.id.str(), a.presence_seq));
-    } else {
-      ++a.ordered_seq;
-      codec::AgentEventHeader h{EventId::generate(real_clock()), a.id, AgentSeq{a.ordered_seq},
-                                now};
-      st = pub_.js_->publish_async(
-          codec::agent_event_subject(a.id, schema::Payload::MetricsSample),
-          codec::build_metrics(h, {.cpu_percent = static_cast<float>(a.ordered_seq % 100)}),
-          codec::agent_msg_id(a.id, AgentSeq{a.ordered_seq}));
-    }
-    if (!st) ++failures_;
-  }
-
-  Publisher pub_;
-  std::mt19937 rng_;
-  std::vector<Tally> agents_;
-  std::atomic<int> failures_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 // libpqxx 6.4 leaks the PGresult of a statement whose connection breaks under it (make_result
 // asks the dead connection for its encoding and throws before the result is owned): about 2 KiB
@@ -111,7 +47,7 @@ TEST_CASE("a second projector on the same database waits as a standby; nothing i
   auto conn = pg::connect(pg_url);
   REQUIRE(conn.has_value());
 
-  SteadyLoad load(nats);
+  SteadyLoad load(nats, 20);
   load.start();
   auto first = start_projector(nats, pg_url, dir, 1, {}, kLibpqxxLeak);
   REQUIRE(
@@ -177,27 +113,7 @@ TEST_CASE("a second projector on the same database waits as a standby; nothing i
     CHECK(log.find("stream.events_lost") == std::string::npos);
   }
 
-  // Exactly once, per agent.
-  std::int64_t events = 0;
-  for (const auto& a : load.agents()) {
-    auto row = [&](std::string_view column) {
-      return scalar(**conn,
-                    fmt::format("SELECT {} FROM agents WHERE id = '{}'", column, a.id.str()));
-    };
-    CAPTURE(a.id.str());
-    if (a.ordered_seq + a.presence_seq == 0) continue;
-    CHECK(row("last_seq").value_or(0) == static_cast<std::int64_t>(a.ordered_seq));
-    CHECK(row("last_presence_seq").value_or(0) == static_cast<std::int64_t>(a.presence_seq));
-    CHECK(row("events_applied").value_or(0) ==
-          static_cast<std::int64_t>(a.ordered_seq + a.presence_seq));
-    CHECK(scalar(**conn, fmt::format("SELECT count(*) FROM metrics WHERE agent_id = '{}'",
-                                     a.id.str())) == static_cast<std::int64_t>(a.ordered_seq));
-    CHECK(scalar(**conn, fmt::format("SELECT count(*) FROM agent_sequence_gaps "
-                                     "WHERE agent_id = '{}'",
-                                     a.id.str())) == 0);
-    events += static_cast<std::int64_t>(a.ordered_seq + a.presence_seq);
-  }
-  CHECK(events == stream_last);
+  CHECK(check_applied_once(**conn, load) == stream_last);
 
   // And the read models equal a clean replay of the stream.
   auto verify = Process::start(

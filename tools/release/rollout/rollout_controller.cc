@@ -12,6 +12,7 @@
 #include "common/control_plane_events.h"
 #include "common/event_codec.h"
 #include "common/log.h"
+#include "common/projection_position.h"
 
 namespace rmm::rollout {
 namespace {
@@ -78,7 +79,7 @@ std::string agent_platform_sql() {
 
 std::uint64_t RolloutController::projected_seq() {
   pqxx::read_transaction tx(db_);
-  auto r = tx.exec("SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'");
+  auto r = tx.exec(std::string(kFoldedThroughSql));
   return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
 }
 

@@ -1,0 +1,178 @@
+#include "projector/partitioned_runner.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "common/pg.h"
+#include "common/service_inboxes.h"
+#include "projector/db/migrations.h"
+#include "projector/db/projection_lock.h"
+
+namespace rmm::projector {
+namespace {
+
+using namespace std::chrono_literals;
+
+}  // namespace
+
+PartitionedRunner::PartitionedRunner(ProjectorOptions options, int partitions,
+                                     const std::atomic<bool>& stop)
+    : options_(std::move(options)),
+      units_(partitioned_units(partitions)),
+      stop_(stop),
+      application_name_(db::projector_application_name()),
+      status_(options_.stream) {}
+
+PartitionedRunner::~PartitionedRunner() {
+  ops_.reset();
+  for (auto& [name, r] : running_) r->release = true;
+  for (auto& [name, r] : running_) {
+    if (r->thread.joinable()) r->thread.join();
+  }
+  running_.clear();  // units end (their connections and locks) before the NATS connection
+  nats_.reset();
+}
+
+Status PartitionedRunner::start() {
+  if (options_.http_port > 0) {
+    ops_ = std::make_unique<OpsHttp>(status_, std::max<std::chrono::steady_clock::duration>(
+                                                  60s, 3 * options_.lock_poll_interval));
+    if (auto st = ops_->start(options_.http_host, static_cast<std::uint16_t>(options_.http_port));
+        !st) {
+      log::error("ops_http.failed", {{"error", st.error().message}});
+      ops_.reset();
+    }
+  }
+  auto conn = pg::connect(options_.pg_url, {.attempts = 5});
+  if (!conn) return std::unexpected(conn.error());
+  control_db_ = std::move(*conn);
+  if (auto st = db::identify_session(*control_db_, application_name_); !st) return st;
+  auto shared = db::try_lock_projection_shared(*control_db_, db::kCoreProjection);
+  if (!shared) return std::unexpected(shared.error());
+  if (!*shared) {
+    return failf(
+        "a single-projection rmm-projector (without --partitions) folds these read models: stop "
+        "it before starting partitioned ones (docs/operations.md, Several projectors)");
+  }
+  auto report = db::apply_migrations(*control_db_, options_.migrations_dir);
+  if (!report) return std::unexpected(report.error());
+  status_.set_migrated();
+  std::vector<std::string> names;
+  for (const auto& u : units_) names.push_back(u.name);
+  if (auto st = db::seed_unit_checkpoints(*control_db_, names); !st) return st;
+  status_.set_db_ok(true);
+
+  nats::ConnectOptions co;
+  co.url = options_.nats_url;
+  co.creds_file = options_.nats_creds;
+  co.tls_ca_file = options_.nats_ca;
+  co.tls_server_name = options_.nats_tls_name;
+  co.name = "rmm-projector";
+  co.inbox_prefix = std::string(nats::kProjectorInboxPrefix);
+  auto nc = nats::Connection::connect(co);
+  if (!nc) return std::unexpected(with_context(nc.error(), "nats-url"));
+  nats_ = std::move(*nc);
+  log::info("projector.partitioned", {{"units", units_.size()},
+                                      {"application_name", application_name_},
+                                      {"poll_ms", options_.lock_poll_interval.count()}});
+  return {};
+}
+
+void PartitionedRunner::reap() {
+  for (auto it = running_.begin(); it != running_.end();) {
+    if (it->second->done.load()) {
+      it->second->thread.join();
+      it = running_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void PartitionedRunner::take(const Unit& unit) {
+  auto runner = std::make_unique<UnitRunner>(options_, unit, *nats_, application_name_);
+  auto owned = runner->try_own();
+  if (!owned) {
+    log::warn("unit.lock_failed", {{"unit", unit.name}, {"error", owned.error().message}});
+    return;
+  }
+  if (!*owned) return;  // another process holds it
+  auto r = std::make_unique<Running>();
+  r->runner = std::move(runner);
+  Running* raw = r.get();
+  raw->thread = std::thread([this, raw] {
+    if (auto st = raw->runner->run(stop_, raw->release); !st) {
+      log::warn("unit.ended", {{"unit", raw->runner->unit().name}, {"error", st.error().message}});
+    }
+    raw->done = true;
+  });
+  running_.emplace(unit.name, std::move(r));
+}
+
+Status PartitionedRunner::balance() {
+  auto processes = db::live_projector_processes(*control_db_);
+  if (!processes) {
+    status_.set_db_ok(false);
+    return std::unexpected(processes.error());
+  }
+  status_.set_db_ok(true);
+  const auto share =
+      static_cast<std::size_t>(db::fair_share(static_cast<int>(units_.size()), *processes));
+  std::size_t held = 0;
+  for (const auto& [name, r] : running_) {
+    if (!r->release.load()) ++held;
+  }
+  // Over the share (another process came): give back the last units first, between
+  // transactions; the other process takes them at its next poll.
+  for (auto it = units_.rbegin(); it != units_.rend() && held > share; ++it) {
+    auto r = running_.find(it->name);
+    if (r == running_.end() || r->second->release.load()) continue;
+    r->second->release = true;
+    --held;
+  }
+  // Under the share: try the free units, starting at an offset of our own so that processes
+  // starting together do not all race for the same ones.
+  const std::size_t offset = std::hash<std::string>{}(application_name_) % units_.size();
+  for (std::size_t i = 0; i < units_.size() && held < share && !stop_.load(); ++i) {
+    const Unit& unit = units_[(offset + i) % units_.size()];
+    if (running_.contains(unit.name)) continue;
+    take(unit);
+    if (running_.contains(unit.name)) ++held;
+  }
+  status_.set_owner(held > 0);
+  return {};
+}
+
+Status PartitionedRunner::run() {
+  std::size_t last_reported = units_.size() + 1;
+  while (!stop_.load()) {
+    status_.beat();
+    reap();
+    // The control connection carries the shared lock that keeps the single projection away: a
+    // process that lost it ends (its units first), and its supervisor starts it again.
+    if (auto st = balance(); !st) {
+      log::error("projector.control_connection_lost", {{"error", st.error().message}});
+      for (auto& [name, r] : running_) r->release = true;
+      return st;
+    }
+    if (running_.size() != last_reported) {
+      last_reported = running_.size();
+      std::vector<std::string> held;
+      for (const auto& [name, r] : running_) held.push_back(name);
+      log::info("projector.units",
+                {{"held", fmt::format("{}", fmt::join(held, ","))}, {"count", held.size()}});
+    }
+    const auto deadline = std::chrono::steady_clock::now() + options_.lock_poll_interval;
+    while (!stop_.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(
+          std::min<std::chrono::milliseconds>(50ms, options_.lock_poll_interval));
+    }
+  }
+  for (auto& [name, r] : running_) r->release = true;
+  for (auto& [name, r] : running_) r->thread.join();
+  running_.clear();
+  return {};
+}
+
+}  // namespace rmm::projector

@@ -1,0 +1,290 @@
+#include "projector/unit_runner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "common/jetstream_reply.h"
+#include "common/log.h"
+#include "common/pg.h"
+#include "common/stream_usage.h"
+#include "projector/db/dead_letters.h"
+#include "projector/db/projection_lock.h"
+
+namespace rmm::projector {
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+constexpr std::string_view kUnitPrefix = "core/";
+constexpr std::string_view kControlUnit = "core/ctl";
+// How long a unit whose first message waits for a peer sleeps before looking again: a peer
+// raises its watermark at least once per fetch-timeout.
+constexpr auto kBarrierPoll = 10ms;
+
+// "projector-p3" for unit "core/p3": durable names may hold neither '/' nor '.'.
+std::string durable_of(const std::string& base, const std::string& unit) {
+  return fmt::format("{}-{}", base, std::string_view(unit).substr(kUnitPrefix.size()));
+}
+
+}  // namespace
+
+std::vector<Unit> partitioned_units(int partitions) {
+  std::vector<Unit> units;
+  Unit control{.name = std::string(kControlUnit), .filter = "rmm.ctl.>", .control = true};
+  for (int k = 0; k < partitions; ++k) {
+    Unit u{.name = fmt::format("{}p{}", kUnitPrefix, k),
+           .filter = fmt::format("rmm.p.{}.evt.*.*", k),
+           .peers = {control.name}};
+    control.peers.push_back(u.name);
+    units.push_back(std::move(u));
+  }
+  units.push_back(std::move(control));
+  return units;
+}
+
+UnitRunner::UnitRunner(const ProjectorOptions& options, Unit unit, nats::Connection& nats,
+                       std::string application_name)
+    : options_(options),
+      unit_(std::move(unit)),
+      nats_(nats),
+      application_name_(std::move(application_name)) {}
+
+UnitRunner::~UnitRunner() {
+  ticker_.reset();  // publishes on nats_
+  sub_.reset();
+  js_.reset();
+  writer_.reset();
+  db_.reset();  // gives the lock back
+}
+
+Result<bool> UnitRunner::try_own() {
+  auto conn = pg::connect(options_.pg_url, {.attempts = 1});
+  if (!conn) return std::unexpected(conn.error());
+  db_ = std::move(*conn);
+  if (auto st = db::identify_session(*db_, application_name_); !st)
+    return std::unexpected(st.error());
+  auto locked = db::try_lock_projection(*db_, unit_.name);
+  if (!locked || !*locked) {
+    db_.reset();
+    return locked;
+  }
+  writer_ = std::make_unique<db::BatchWriter>(*db_, unit_.name);
+  return true;
+}
+
+Status UnitRunner::start_consumer() {
+  sub_.reset();
+  in_hand_.clear();
+  last_consumer_seq_ = 0;
+  auto cp = writer_->read_checkpoint();
+  if (!cp) return std::unexpected(cp.error());
+  checkpoint_ = *cp;
+  highest_seen_ = checkpoint_.value;
+  if (js_ == nullptr) {
+    auto js = nats::JetStream::create(nats_, {});
+    if (!js) return std::unexpected(js.error());
+    js_ = std::move(*js);
+  }
+  const std::string durable = durable_of(options_.durable, unit_.name);
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s =
+      js_DeleteConsumer(js_->raw(), options_.stream.c_str(), durable.c_str(), nullptr, &code);
+  if (s != NATS_OK && s != NATS_NOT_FOUND && code != JSConsumerNotFoundErr) {
+    return std::unexpected(nats::to_error(s, "deleting consumer " + durable));
+  }
+  auto usage = nats::read_stream_usage(js_->raw(), options_.stream);
+  if (!usage) return std::unexpected(usage.error());
+  if (usage->first_seq > checkpoint_.value + 1 && usage->messages > 0) {
+    log::error("stream.unfolded_deleted", {{"unit", unit_.name},
+                                           {"from", checkpoint_.value + 1},
+                                           {"to", usage->first_seq - 1},
+                                           {"hint",
+                                            "the stream's limits deleted events this unit had "
+                                            "not folded (docs/operations.md, When the stream "
+                                            "overflows)"}});
+  }
+  auto sub = js_->pull_subscribe({.stream = options_.stream,
+                                  .durable = durable,
+                                  .filter_subject = unit_.filter,
+                                  .start_after = checkpoint_,
+                                  .max_ack_pending = std::max(4 * options_.batch_size, 1024),
+                                  .ack_wait = 30s,
+                                  .ack_all = true});
+  if (!sub) return std::unexpected(sub.error());
+  sub_ = std::move(*sub);
+  log::info("unit.consumer_created",
+            {{"unit", unit_.name}, {"durable", durable}, {"start_seq", checkpoint_.value + 1}});
+  return {};
+}
+
+Result<bool> UnitRunner::fetch_more() {
+  auto msgs = sub_->fetch(options_.batch_size, options_.fetch_timeout);
+  if (!msgs) return std::unexpected(msgs.error());
+  for (auto& m : *msgs) {
+    const char* reply = natsMsg_GetReply(m.raw());
+    auto delivery = nats::parse_delivery_reply(reply != nullptr ? reply : "");
+    if (!delivery) {
+      log::warn("message.no_metadata", {{"unit", unit_.name}, {"subject", m.subject()}});
+      continue;
+    }
+    if (delivery->consumer_seq != last_consumer_seq_ + 1) {
+      log::warn("unit.delivery_gap", {{"unit", unit_.name},
+                                      {"expected", last_consumer_seq_ + 1},
+                                      {"got", delivery->consumer_seq}});
+      if (auto st = start_consumer(); !st) return std::unexpected(st.error());
+      return false;
+    }
+    last_consumer_seq_ = delivery->consumer_seq;
+    if (delivery->stream_seq <= highest_seen_) continue;  // a redelivery of what is kept
+    highest_seen_ = delivery->stream_seq;
+    auto decoded = decode_message(m.subject(), m.data(), delivery->stream_time);
+    in_hand_.push_back({delivery->stream_seq, std::move(m), std::move(decoded)});
+  }
+  return true;
+}
+
+Status UnitRunner::publish_watermark(std::uint64_t watermark) {
+  if (watermark <= watermark_) return {};
+  if (auto st = writer_->publish_watermark(StreamSeq{watermark}); !st) return st;
+  watermark_ = watermark;
+  return {};
+}
+
+void UnitRunner::raise_idle_watermark(std::uint64_t last_seq) {
+  if (last_seq <= watermark_ || !in_hand_.empty()) return;
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const std::string durable = durable_of(options_.durable, unit_.name);
+  natsStatus s =
+      js_GetConsumerInfo(&ci, js_->raw(), options_.stream.c_str(), durable.c_str(), nullptr, &code);
+  if (s != NATS_OK) {
+    log::warn("unit.consumer_info_failed",
+              {{"unit", unit_.name}, {"error", nats::to_error(s, durable).message}});
+    return;
+  }
+  // Nothing left to deliver and every delivery acked: every message of the unit up to
+  // `last_seq` is committed (acks follow commits).
+  const bool drained = ci->NumPending == 0 && ci->NumAckPending == 0;
+  jsConsumerInfo_Destroy(ci);
+  if (!drained) return;
+  if (auto st = publish_watermark(last_seq); !st) {
+    log::warn("unit.watermark_failed", {{"unit", unit_.name}, {"error", st.error().message}});
+  }
+}
+
+Result<std::size_t> UnitRunner::write_allowed() {
+  auto barrier = writer_->peer_watermark(unit_.peers);
+  if (!barrier) return std::unexpected(barrier.error());
+  std::size_t n = 0;
+  while (n < in_hand_.size() && in_hand_[n].seq - 1 <= barrier->value) ++n;
+  if (n == 0) {
+    if (auto st = publish_watermark(in_hand_.front().seq - 1); !st)
+      return std::unexpected(st.error());
+    return 0;
+  }
+  std::vector<BatchItem> items;
+  items.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    items.push_back({StreamSeq{in_hand_[i].seq}, std::move(in_hand_[i].decoded)});
+  }
+  // Every message of the unit before the next one in hand is committed with this batch.
+  const std::uint64_t watermark = n < in_hand_.size() ? in_hand_[n].seq - 1 : in_hand_[n - 1].seq;
+  auto stats = writer_->write(items, db::UnitContinuity{.checkpoint = checkpoint_,
+                                                        .peers = unit_.peers,
+                                                        .watermark = StreamSeq{watermark}});
+  if (!stats) return std::unexpected(stats.error());
+  checkpoint_ = stats->checkpoint;
+  watermark_ = std::max(watermark_, watermark);
+  if (stats->dead_letters > 0 || stats->dead_letters_dropped > 0) {
+    log::warn("batch.dead_letters", {{"unit", unit_.name},
+                                     {"count", stats->dead_letters},
+                                     {"over_cap", stats->dead_letters_dropped}});
+  }
+  // AckAll: the last committed message acks every delivery before it, redeliveries included.
+  if (auto st = in_hand_[n - 1].message.ack(); !st) {
+    log::warn("ack.failed", {{"unit", unit_.name}, {"error", st.error().message}});
+  }
+  in_hand_.erase(in_hand_.begin(), in_hand_.begin() + static_cast<std::ptrdiff_t>(n));
+  return n;
+}
+
+void UnitRunner::upkeep() {
+  next_upkeep_ = Steady::now() + options_.partition_upkeep_interval;
+  const UnixNanos now = real_clock().now();
+  if (auto st = writer_->partitions().ensure_around(now); !st) {
+    log::warn("partitions.create_failed", {{"error", st.error().message}});
+  }
+  if (auto expired = db::expire_dead_letters(*db_, now, options_.dead_letter_retention); !expired) {
+    log::warn("dead_letters.retention_failed", {{"error", expired.error().message}});
+  }
+  auto dropped = writer_->partitions().apply_retention(now, options_.metrics_retention,
+                                                       options_.rollup_retention);
+  if (!dropped) log::warn("partitions.retention_failed", {{"error", dropped.error().message}});
+}
+
+Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& release) {
+  if (writer_ == nullptr) return fail("unit runner started without owning its unit");
+  if (auto st = start_consumer(); !st) return st;
+  if (unit_.control && options_.ticker) {
+    ticker_ = std::make_unique<Ticker>(nats_, options_.tick_interval);
+    if (auto st = ticker_->start(); !st) return st;
+  }
+  log::info("unit.owner", {{"unit", unit_.name}, {"checkpoint", checkpoint_.value}});
+  std::chrono::milliseconds backoff = 100ms;
+  bool idle = true;  // the last fetch brought nothing new
+  while (!stop.load() && !release.load()) {
+    if (unit_.control && Steady::now() >= next_upkeep_) upkeep();
+    if (in_hand_.empty()) {
+      // An idle unit must still raise its watermark: it reads the stream's end before the fetch
+      // that may prove it has folded everything up to there.
+      std::optional<std::uint64_t> last_seq;
+      if (idle) {
+        if (auto usage = nats::read_stream_usage(js_->raw(), options_.stream)) {
+          last_seq = usage->last_seq;
+        }
+      }
+      auto fetched = fetch_more();
+      if (!fetched) {
+        log::warn("unit.fetch_failed", {{"unit", unit_.name}, {"error", fetched.error().message}});
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5000ms);
+        if (fetched.error().code == Error::Code::kNotFound) (void)start_consumer();
+        continue;
+      }
+      backoff = 100ms;
+      idle = in_hand_.empty();
+      if (idle) {
+        if (last_seq) raise_idle_watermark(*last_seq);
+        continue;
+      }
+    }
+    auto written = write_allowed();
+    if (!written) {
+      if (written.error().code == Error::Code::kConflict || !db_->is_open()) {
+        // Refused, or the connection (and with it the lock) is gone: another process may own
+        // the unit now. The caller decides whether to try again.
+        return fail(Error::Code::kConflict,
+                    fmt::format("unit {}: {}", unit_.name, written.error().message));
+      }
+      log::error("batch.write_failed", {{"unit", unit_.name}, {"error", written.error().message}});
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5000ms);
+      // The failed batch's items were moved into it: deliver them again from the checkpoint.
+      if (auto st = start_consumer(); !st) {
+        return fail(Error::Code::kConflict,
+                    fmt::format("unit {}: {}", unit_.name, st.error().message));
+      }
+      continue;
+    }
+    if (*written == 0) std::this_thread::sleep_for(kBarrierPoll);  // the peers are behind
+  }
+  log::info("unit.released", {{"unit", unit_.name},
+                              {"checkpoint", checkpoint_.value},
+                              {"why", stop.load() ? "stopping" : "fair share"}});
+  return {};
+}
+
+}  // namespace rmm::projector

@@ -1,0 +1,109 @@
+// One unit of the partitioned projection (docs/architecture.md, "Partitioned projection"): a
+// durable pull consumer filtered to the unit's subjects, folded under the unit's own checkpoint,
+// watermark and owner lock, on a PostgreSQL connection of its own.
+//
+// Each round: fetch (only when nothing is in hand), keep what is new, cut what is in hand at the
+// peers' lowest watermark, write the cut part with db::UnitContinuity, then ack it (AckAll).
+// While the first message in hand may not go yet, the unit publishes that message's sequence
+// minus one as its watermark and waits `barrier_poll`; a caught-up unit publishes the stream's
+// last sequence once its consumer has nothing pending or unacked. So no unit waits for ever: the
+// lowest unfolded message of the whole stream can always go.
+//
+// Continuity: a unit's stream sequences have holes by design (the other units' messages). A
+// consumer is always created from checkpoint + 1, so its first delivery is the unit's next stored
+// message; after that the consumer sequence must grow by one per delivery (redeliveries count
+// too), and a delivery whose stream sequence is not past what is already in hand or committed is
+// a redelivery and skipped. A hole in the consumer sequence (a delivery lost on its way) drops
+// what is in hand and recreates the consumer from the checkpoint.
+//
+// Concurrency: run() on one thread per unit; `stop` and `release` are read between rounds (a
+// fetch waits at most fetch-timeout, a barrier wait barrier-poll), so a transaction is never left
+// half done. The NATS connection is shared by every unit of the process (nats.c connections are
+// thread-safe) and must outlive the runner.
+// Limitations: a range the stream deleted before the unit folded it is logged, not yet recorded in
+// ops.stream_losses nor refilled from the control archive as the single projection does.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/nats_connection.h"
+#include "common/nats_jetstream.h"
+#include "common/result.h"
+#include "projector/db/batch_writer.h"
+#include "projector/folds/decode.h"
+#include "projector/settings.h"
+#include "projector/ticker.h"
+
+namespace rmm::projector {
+
+struct Unit {
+  std::string name;                // projection name and lock: "core/p3", "core/ctl"
+  std::string filter;              // "rmm.p.3.evt.*.*", "rmm.ctl.>" (within the stream's subjects)
+  std::vector<std::string> peers;  // the units it may not pass
+  bool control = false;            // runs the ticker and the partition upkeep
+};
+
+// The agent partitions 0 .. partitions - 1 (the server's {{partition(N,1)}} mapping) and the
+// control unit, each partition's peer being the control unit and the control unit's every
+// partition.
+std::vector<Unit> partitioned_units(int partitions);
+
+class UnitRunner {
+ public:
+  UnitRunner(const ProjectorOptions& options, Unit unit, nats::Connection& nats,
+             std::string application_name);
+  ~UnitRunner();
+  UnitRunner(const UnitRunner&) = delete;
+  UnitRunner& operator=(const UnitRunner&) = delete;
+
+  // Connects to PostgreSQL and tries the unit's lock once: false when another process holds it.
+  Result<bool> try_own();
+  // Folds until `stop` or `release` is set (OK) or the unit's ownership is lost (an error).
+  Status run(const std::atomic<bool>& stop, const std::atomic<bool>& release);
+
+  const Unit& unit() const { return unit_; }
+  StreamSeq checkpoint() const { return checkpoint_; }
+
+ private:
+  struct InHand {
+    std::uint64_t seq = 0;
+    nats::Message message;
+    Decoded decoded;
+  };
+
+  Status start_consumer();
+  // Fetches and keeps what is new; false when a hole in the consumer sequence reset it.
+  Result<bool> fetch_more();
+  // After an empty fetch: the stream's last sequence becomes the watermark when the consumer has
+  // nothing pending or unacked (`last_seq` was read before that fetch).
+  void raise_idle_watermark(std::uint64_t last_seq);
+  Status publish_watermark(std::uint64_t watermark);
+  // Writes the part of `in_hand_` the peers allow; kConflict when refused or ownership was lost.
+  Result<std::size_t> write_allowed();
+  void upkeep();
+
+  const ProjectorOptions& options_;
+  const Unit unit_;
+  nats::Connection& nats_;
+  const std::string application_name_;
+  std::unique_ptr<pqxx::connection> db_;
+  std::unique_ptr<db::BatchWriter> writer_;
+  std::unique_ptr<nats::JetStream> js_;
+  std::unique_ptr<nats::PullSubscription> sub_;
+  std::unique_ptr<Ticker> ticker_;  // the control unit's
+  std::vector<InHand> in_hand_;     // new deliveries in stream order, not yet committed
+  StreamSeq checkpoint_;
+  std::uint64_t watermark_ = 0;  // the highest this runner published or committed
+  std::uint64_t last_consumer_seq_ = 0;
+  std::uint64_t highest_seen_ = 0;  // stream sequence of the newest delivery kept
+  std::chrono::steady_clock::time_point next_upkeep_{};
+};
+
+}  // namespace rmm::projector
