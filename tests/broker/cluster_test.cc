@@ -4,7 +4,8 @@
 // publishers (agent credentials, every node's URL, re-send with the same Nats-Msg-Id until
 // acknowledged, as the outbox does), the RMM_EVENTS leader is killed with SIGKILL and restarted.
 // Every acknowledged event must be in the stream exactly once, every publisher must carry on
-// through the other nodes, and the killed node must rejoin as a current replica.
+// through the other nodes, and the killed node must rejoin as a current replica; rmm-projector,
+// given every node's URL, must fold each acknowledged event into the read models once.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -13,17 +14,24 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <pqxx/nontransaction>
 #include <set>
 #include <thread>
 
 #include "admin/command_consumer.h"
 #include "admin/streams.h"
 #include "common/clock.h"
+#include "common/event_codec.h"
+#include "common/files.h"
 #include "common/ids.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "common/pg.h"
 #include "tests/fixtures/nats_server.h"
+#include "tests/fixtures/postgres.h"
+#include "tests/fixtures/projector_process.h"
 #include "tests/fixtures/stream_reader.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace rmm;
 using namespace std::chrono_literals;
@@ -126,12 +134,15 @@ class AgentPublisher {
   // Publishes events 0, 1, 2... until `stop`; false when one stayed unacknowledged past the
   // bound (the cluster lost its majority for too long).
   bool run(const std::atomic<bool>& stop) {
-    const std::string subject = fmt::format("rmm.evt.{}.cluster_test", agent_.str());
+    const std::string subject = codec::agent_event_subject(agent_, schema::Payload::Heartbeat);
     while (!stop.load()) {
-      const std::string id = fmt::format("{}-{}", agent_.str(), sent_);
-      const std::string body = fmt::format("event {}", sent_);
-      const std::span<const std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(body.data()),
-                                               body.size());
+      const AgentSeq seq{sent_ + 1};
+      const std::string id = codec::agent_msg_id(agent_, seq);
+      const auto data = codec::build_heartbeat({.event_id = EventId::generate(real_clock()),
+                                                .agent = agent_,
+                                                .seq = seq,
+                                                .occurred_at = real_clock().now()},
+                                               {.agent_version = "0.1.0", .uptime_s = sent_});
       const auto give_up = std::chrono::steady_clock::now() + kWaitLimit;
       while (true) {
         auto ack = js_->publish(subject, data, id, 2s);
@@ -213,6 +224,17 @@ bool wait_progress(const std::vector<std::unique_ptr<AgentPublisher>>& publisher
   return false;
 }
 
+// Polls `done` every 50 ms for kWaitLimit at most.
+template <class F>
+bool wait_until_bounded(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return done();
+}
+
 std::vector<std::size_t> acked_counts(
     const std::vector<std::unique_ptr<AgentPublisher>>& publishers) {
   std::vector<std::size_t> out;
@@ -267,6 +289,25 @@ TEST_CASE("an R1 stream moves to R3 by applying the streams again with --replica
 
 TEST_CASE("kill -9 of the RMM_EVENTS leader under load: nothing acknowledged is lost or doubled") {
   auto cluster = NatsServerFixture::start_cluster(3, {.tls = true, .replicas = 3});
+  const std::string urls = NatsServerFixture::cluster_url(cluster);
+  auto& pg = test::PostgresFixture::shared();
+  const auto pg_url = pg.create_database(pg.unique_name("cluster_kill"));
+  auto db = pg::connect(pg_url);
+  REQUIRE(db.has_value());
+  test::TempDir dir("cluster-kill");
+  // The projector, given every node's URL as `tools/rmm up --cluster 3` gives it (no clock
+  // ticks: the stream then holds exactly the agents' events).
+  test::Process projector;
+  try {
+    projector =
+        test::start_projector(RMM_BIN_DIR, *cluster.front(), pg_url, **db, dir / "projector.log",
+                              {"--nats-url=" + urls, "--ticker=false"});
+  } catch (const std::runtime_error& e) {
+    FAIL(std::string(e.what()) << "\n"
+                               << files::read_all(dir / "projector.log").value_or("(no log)"));
+  }
+  auto checkpoint = [&] { return test::core_checkpoint(**db); };
+
   std::vector<std::unique_ptr<AgentPublisher>> publishers;
   for (int i = 0; i < 3; ++i) {
     publishers.push_back(
@@ -292,9 +333,11 @@ TEST_CASE("kill -9 of the RMM_EVENTS leader under load: nothing acknowledged is 
   MESSAGE("killing the RMM_EVENTS leader " << leader);
   victim->kill9();
   const auto before_kill = acked_counts(publishers);
+  const auto folded_at_kill = checkpoint();
 
-  // Every publisher carries on through the two other nodes.
+  // Publishers and the projector carry on through the two other nodes.
   CHECK(wait_progress(publishers, before_kill, 300));
+  CHECK(wait_until_bounded([&] { return checkpoint() > folded_at_kill + 300; }));
   victim->restart();
   CHECK(wait_progress(publishers, acked_counts(publishers), 300));
   REQUIRE(load.join() == 0);
@@ -303,7 +346,8 @@ TEST_CASE("kill -9 of the RMM_EVENTS leader under load: nothing acknowledged is 
     CHECK(p->last_error().empty());
   }
 
-  // Every acknowledged event exactly once, and the restarted node a current replica again.
+  // Every acknowledged event exactly once in the stream, and the restarted node a current
+  // replica again.
   std::set<std::string> acked;
   std::uint64_t resends = 0;
   for (const auto& p : publishers) {
@@ -320,7 +364,11 @@ TEST_CASE("kill -9 of the RMM_EVENTS leader under load: nothing acknowledged is 
 
   test::StreamReader reader(*cluster.front());
   std::map<std::string, int> stored;
-  for (const auto& m : reader.read("RMM_EVENTS")) stored[m.msg_id]++;
+  std::uint64_t last_seq = 0;
+  for (const auto& m : reader.read("RMM_EVENTS")) {
+    stored[m.msg_id]++;
+    last_seq = std::max(last_seq, m.seq);
+  }
   CHECK(stored.size() == acked.size());
   for (const auto& id : acked) {
     auto it = stored.find(id);
@@ -328,4 +376,18 @@ TEST_CASE("kill -9 of the RMM_EVENTS leader under load: nothing acknowledged is 
     REQUIRE(it != stored.end());
     CHECK(it->second == 1);
   }
+
+  // ... and in the read models once: each agent's row counts exactly the events it had acked.
+  REQUIRE_MESSAGE(wait_until_bounded([&] { return checkpoint() == last_seq; }),
+                  "projector checkpoint " << checkpoint() << " of " << last_seq);
+  CHECK(projector.running());
+  for (const auto& p : publishers) {
+    pqxx::nontransaction tx(**db);
+    auto row = tx.exec_params("SELECT events_applied, last_seq FROM agents WHERE id = $1",
+                              p->agent().str());
+    REQUIRE(row.size() == 1);
+    CHECK(row[0][0].as<std::int64_t>() == static_cast<std::int64_t>(p->acked_count()));
+    CHECK(row[0][1].as<std::int64_t>() == static_cast<std::int64_t>(p->acked_count()));
+  }
+  CHECK(projector.terminate(10s) == 0);
 }
