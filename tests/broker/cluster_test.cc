@@ -43,6 +43,18 @@ namespace {
 
 constexpr auto kWaitLimit = 40s;  // elections, catch-up: every wait below is bounded by this
 
+// A JetStream API request as the services user to `urls` (a node of `server`'s identity);
+// nullopt when it fails.
+std::optional<json::object> js_info_at(const std::string& urls, const NatsServerFixture& server,
+                                       const std::string& subject) {
+  auto nc = broker::connect_with_creds(urls, server.services_creds(), server.tls());
+  if (!nc) return std::nullopt;
+  auto info = broker::js_api_request(*nc, subject, "", 2s);
+  natsConnection_Destroy(*nc);
+  if (!info) return std::nullopt;
+  return std::move(*info);
+}
+
 // STREAM.INFO (or CONSUMER.INFO) through any live node; nullopt while the cluster cannot answer
 // (right after a node dies, the JetStream API can time out until leaders are re-elected).
 std::optional<json::object> js_info(const NatsCluster& cluster, const std::string& subject) {
@@ -50,13 +62,7 @@ std::optional<json::object> js_info(const NatsCluster& cluster, const std::strin
   for (const auto& node : cluster) {
     if (node->running()) urls += (urls.empty() ? "" : ",") + node->url();
   }
-  const auto& first = *cluster.front();
-  auto nc = broker::connect_with_creds(urls, first.services_creds(), first.tls());
-  if (!nc) return std::nullopt;
-  auto info = broker::js_api_request(*nc, subject, "", 2s);
-  natsConnection_Destroy(*nc);
-  if (!info) return std::nullopt;
-  return std::move(*info);
+  return js_info_at(urls, *cluster.front(), subject);
 }
 
 struct Placement {
@@ -323,6 +329,7 @@ TEST_CASE("kill -9 of the RMM_EVENTS leader under load: nothing acknowledged is 
     if (auto info = js_info(cluster, "$JS.API.STREAM.INFO.RMM_EVENTS")) {
       if (auto p = placement(*info)) leader = p->leader;
     }
+    if (leader.empty()) std::this_thread::sleep_for(100ms);
   }
   REQUIRE_FALSE(leader.empty());
   NatsServerFixture* victim = nullptr;
@@ -390,4 +397,20 @@ TEST_CASE("kill -9 of the RMM_EVENTS leader under load: nothing acknowledged is 
     CHECK(row[0][1].as<std::int64_t>() == static_cast<std::int64_t>(p->acked_count()));
   }
   CHECK(projector.terminate(10s) == 0);
+}
+
+TEST_CASE("three replicas on a single server are refused before any stream changes") {
+  NatsServerFixture single;  // the streams at R1
+  auto nc = broker::connect_with_creds(single.url(), single.services_creds(), single.tls());
+  REQUIRE(nc.has_value());
+  auto applied =
+      broker::apply_streams(*nc, single.streams_dir(), 5s,
+                            {.jetstream_dir = single.home() / "jetstream"}, {.replicas = 3});
+  natsConnection_Destroy(*nc);
+  REQUIRE_FALSE(applied.has_value());
+  CHECK(applied.error().message.find("replicas 3: the broker announces 1 server") !=
+        std::string::npos);
+  auto info = js_info_at(single.url(), single, "$JS.API.STREAM.INFO.RMM_EVENTS");
+  REQUIRE(info.has_value());
+  CHECK(info->at("config").as_object().at("num_replicas").to_number<int>() == 1);
 }
