@@ -25,6 +25,7 @@
 #include "common/ids.h"
 #include "common/install_paths.h"
 #include "common/nats_tls_settings.h"
+#include "common/nats_urls.h"
 
 namespace {
 
@@ -53,6 +54,15 @@ constexpr Setting kRenderSettings[] = {
     {"tls-cert", Type::kString, "",
      "server certificate (PEM); with --tls-key, TLS is required for every client"},
     {"tls-key", Type::kString, "", "the certificate's private key (PEM)"},
+    {"tls-ca", Type::kString, "",
+     "the CA that issued every node's certificate (PEM): cluster routes verify each other with it"},
+    {"cluster-nodes", Type::kString, "",
+     "a cluster's route addresses, host:port,host:port,... (every node, same order everywhere); "
+     "empty = a single server"},
+    {"node", Type::kInt, "0", "this server's place in --cluster-nodes (1..N)", 0, 64},
+    {"cluster-name", Type::kString, "gururmm", "the cluster's name (the same on every node)"},
+    {"cluster-listen", Type::kString, "",
+     "where the route listener binds (host:port); default: this node's --cluster-nodes entry"},
     {"out", Type::kString, "", "file to write the config to (mode 0600)", -kAny, kAny, true},
 };
 
@@ -88,8 +98,13 @@ constexpr Setting kApplySettings[] = {
      0, 366 * kDayMs},
     {"releases-max-bytes", Type::kSize, "0",
      "RMM_RELEASES byte limit (discard new); 0 = current, else 10 % of the budget", 0, kAny},
+    {"replicas", Type::kInt, "1",
+     "copies of every stream: 1 (one server), 3 or 5 (a cluster of at least that many nodes); "
+     "applying a higher count moves existing streams to it",
+     1, 5},
     {"force", Type::kBool, "false",
-     "accept limits below what a stream holds (nats-server deletes its oldest messages)"},
+     "accept limits below what a stream holds (nats-server deletes its oldest messages) and fewer "
+     "replicas than a stream has"},
 };
 
 constexpr Setting kUsageSettings[] = {
@@ -143,6 +158,18 @@ int run_render(const rmm::config::Values& v) {
   options.jetstream_dir =
       v.str("jetstream-dir").empty() ? id->dir / "jetstream" : fs::path(v.str("jetstream-dir"));
   options.max_file_store = v.size("max-file-store");
+  options.tls_ca = v.str("tls-ca");
+  if (!v.str("cluster-nodes").empty()) {
+    auto nodes = rmm::nats::split_urls(v.str("cluster-nodes"));
+    if (!nodes) return fail_with(rmm::with_context(nodes.error(), "cluster-nodes"));
+    if (v.integer("node") == 0) return fail_with({.message = "--cluster-nodes needs --node"});
+    options.cluster = {.name = v.str("cluster-name"),
+                       .nodes = std::move(*nodes),
+                       .node = static_cast<int>(v.integer("node")),
+                       .listen = v.str("cluster-listen")};
+  } else if (v.integer("node") != 0) {
+    return fail_with({.message = "--node needs --cluster-nodes"});
+  }
   auto text = rmm::broker::render_server_config(*id, options);
   if (!text) return fail_with(text.error());
   if (auto s = rmm::files::write_atomic(v.str("out"), *text, 0600); !s) {
@@ -181,11 +208,14 @@ rmm::Result<rmm::broker::LimitSettings> limit_settings(const rmm::config::Values
 int run_apply(const rmm::config::Values& v) {
   auto limits = limit_settings(v);
   if (!limits) return fail_with(limits.error());
+  const rmm::broker::ReplicaSettings replicas{.replicas = static_cast<int>(v.integer("replicas")),
+                                              .force = v.flag("force")};
+  if (auto s = rmm::broker::check_replica_count(replicas.replicas); !s) return fail_with(s.error());
   auto nc = rmm::broker::connect_with_creds(v.str("nats-url"), v.str("nats-creds"),
                                             rmm::nats::tls_options(v));
   if (!nc) return fail_with(nc.error());
-  auto outcomes =
-      rmm::broker::apply_streams(*nc, v.str("streams-dir"), v.duration("timeout"), *limits);
+  auto outcomes = rmm::broker::apply_streams(*nc, v.str("streams-dir"), v.duration("timeout"),
+                                             *limits, replicas);
   natsConnection_Destroy(*nc);
   if (!outcomes) return fail_with(outcomes.error());
   for (const auto& o : *outcomes) fmt::print("{} {}\n", o.name, rmm::broker::to_string(o.action));
@@ -272,11 +302,13 @@ const Command kCommands[] = {
      kInitSettings, run_init},
     {"render-config",
      "rmm-admin render-config --home DIR --nats-port N [--nats-host H] [--tls-cert F --tls-key F] "
-     "[--nats-monitor-port M] --out FILE",
-     "Writes the nats-server config for the identity in DIR.", kRenderSettings, run_render},
+     "[--nats-monitor-port M] [--cluster-nodes H:P,H:P,H:P --node I --tls-ca F] --out FILE",
+     "Writes the nats-server config for the identity in DIR (one server, or node I of a "
+     "cluster).",
+     kRenderSettings, run_render},
     {"apply-streams",
      "rmm-admin apply-streams --nats-url URL --nats-creds FILE [--jetstream-dir D | "
-     "--storage-budget SIZE] [--events-max-bytes SIZE ...]",
+     "--storage-budget SIZE] [--replicas 1|3|5] [--events-max-bytes SIZE ...]",
      "Creates missing streams, updates changed ones, leaves identical ones alone; sets every "
      "stream's byte limit (and the ages named by settings) without deleting stored messages.",
      kApplySettings, run_apply},

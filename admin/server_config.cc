@@ -56,6 +56,75 @@ Status check_tls_file(const std::filesystem::path& path, std::string_view settin
   return {};
 }
 
+// "host:port" split at its last colon; an IPv6 host is in brackets ("[::1]:6222").
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+Result<HostPort> parse_host_port(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return failf("cluster address '{}' is not host:port", text);
+  }
+  std::string host(text.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) return failf("cluster address '{}': bad port", text);
+    port = port * 10 + (c - '0');
+  }
+  if (port <= 0 || port > 65535 || !valid_host(host)) {
+    return failf("cluster address '{}' is not host:port", text);
+  }
+  return HostPort{std::move(host), port};
+}
+
+std::string bracketed(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// The cluster block's values, checked: the listen address, the route URLs of the other nodes,
+// and whether the routes may stay plaintext (every address on loopback).
+struct ClusterValues {
+  std::string listen;
+  std::string routes;  // one "    nats-route://host:port" line per other node
+  bool loopback_only = true;
+};
+
+Result<ClusterValues> cluster_values(const ClusterNodeOptions& c) {
+  const int n = static_cast<int>(c.nodes.size());
+  if (n < 2) return failf("a cluster needs at least 2 nodes, got {}", n);
+  if (c.node < 1 || c.node > n)
+    return failf("node {} is not one of the {} cluster nodes", c.node, n);
+  if (c.name.empty() ||
+      c.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789-_") != std::string::npos) {
+    return failf("cluster name '{}': letters, digits, - and _ only", c.name);
+  }
+  ClusterValues v;
+  for (int i = 1; i <= n; ++i) {
+    auto hp = parse_host_port(c.nodes[static_cast<std::size_t>(i - 1)]);
+    if (!hp) return std::unexpected(hp.error());
+    v.loopback_only = v.loopback_only && nats::is_loopback_host(hp->host);
+    if (i == c.node) {
+      v.listen = fmt::format("{}:{}", bracketed(hp->host), hp->port);
+      continue;
+    }
+    if (!v.routes.empty()) v.routes += '\n';
+    v.routes += fmt::format("    nats-route://{}:{}", bracketed(hp->host), hp->port);
+  }
+  if (!c.listen.empty()) {
+    auto hp = parse_host_port(c.listen);
+    if (!hp) return std::unexpected(hp.error());
+    v.loopback_only = v.loopback_only && nats::is_loopback_host(hp->host);
+    v.listen = fmt::format("{}:{}", bracketed(hp->host), hp->port);
+  }
+  return v;
+}
+
 }  // namespace
 
 Result<std::int64_t> filesystem_size(const std::filesystem::path& path) {
@@ -100,6 +169,26 @@ Result<std::string> render_server_config(const Identity& identity,
     cert = std::filesystem::absolute(options.tls_cert);
     key = std::filesystem::absolute(options.tls_key);
   }
+  const bool clustered = options.cluster.node > 0;
+  ClusterValues cluster;
+  if (clustered) {
+    auto values = cluster_values(options.cluster);
+    if (!values) return std::unexpected(values.error());
+    cluster = std::move(*values);
+  }
+  // Routes carry every event between machines: TLS with the installation's CA unless all of
+  // them stay on this machine's loopback.
+  const bool route_tls = clustered && (tls || !options.tls_ca.empty() || !cluster.loopback_only);
+  std::filesystem::path ca;
+  if (route_tls) {
+    if (!tls || options.tls_ca.empty()) {
+      return fail(
+          "cluster routes that leave loopback need TLS: give --tls-cert, --tls-key and --tls-ca "
+          "(the CA that issued every node's certificate)");
+    }
+    if (auto s = check_tls_file(options.tls_ca, "tls-ca"); !s) return std::unexpected(s.error());
+    ca = std::filesystem::absolute(options.tls_ca);
+  }
   std::string text;
   if (options.monitor_port == 0) {
     text = drop_lines_containing(kNatsServerConfTemplate, "@@MONITOR@@");
@@ -114,6 +203,22 @@ Result<std::string> render_server_config(const Identity& identity,
     replace_all(text, "@@TLS_KEY@@", key.string());
   } else {
     text = drop_lines_containing(text, "@@TLS@@");
+  }
+  if (clustered) {
+    replace_all(text, " # @@CLUSTER@@", "");
+    replace_all(text, "@@SERVER_NAME@@", fmt::format("gururmm-{}", options.cluster.node));
+    replace_all(text, "@@CLUSTER_NAME@@", options.cluster.name);
+    replace_all(text, "@@CLUSTER_LISTEN@@", cluster.listen);
+    replace_all(text, "@@ROUTES@@", cluster.routes);
+  } else {
+    text = drop_lines_containing(text, "@@CLUSTER@@");
+    replace_all(text, "@@SERVER_NAME@@", "gururmm");
+  }
+  if (route_tls) {
+    replace_all(text, " # @@ROUTE_TLS@@", "");
+    replace_all(text, "@@TLS_CA@@", ca.string());
+  } else {
+    text = drop_lines_containing(text, "@@ROUTE_TLS@@");
   }
   // An IPv6 address goes in brackets, or its colons would read as the port's.
   const bool v6 = options.host.find(':') != std::string::npos;

@@ -4,11 +4,22 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "admin/identity.h"
 #include "common/result.h"
 
 namespace rmm::broker {
+
+// One node of a cluster of N nodes (all rendered from the same identity).
+struct ClusterNodeOptions {
+  std::string name = "gururmm";  // the cluster's name, the same on every node
+  // Every node's route address "host:port", in the same order on every node (N entries).
+  std::vector<std::string> nodes;
+  int node = 0;  // this server's place in `nodes`, 1..N; its server_name is gururmm-<node>
+  // Where this node's route listener binds ("host:port"); empty: its own entry of `nodes`.
+  std::string listen;
+};
 
 struct ServerConfigOptions {
   // The client listen address. Anything but loopback needs tls_cert: plaintext never leaves the
@@ -23,6 +34,11 @@ struct ServerConfigOptions {
   // PEM server certificate (chain) and key; both or neither. Set: TLS required for every client.
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
+  // The installation's CA (PEM): a cluster's route TLS verifies the other nodes against it.
+  std::filesystem::path tls_ca;
+  // Set (node > 0): a node of a cluster, with routes to the other nodes. Routes use TLS with
+  // tls_cert, tls_key and tls_ca, required unless every node and the listener are on loopback.
+  ClusterNodeOptions cluster;
 };
 
 // The size in bytes of the filesystem holding `path` (or its nearest existing parent).
@@ -30,7 +46,7 @@ Result<std::int64_t> filesystem_size(const std::filesystem::path& path);
 
 // The config text: listen on <host>:<port> (TLS when a certificate is given), JetStream in
 // `jetstream_dir`, the identity's operator, SYS as system account, and SYS and RMM preloaded in a
-// MEMORY resolver.
+// MEMORY resolver; for a cluster node, the cluster block too.
 Result<std::string> render_server_config(const Identity& identity,
                                          const ServerConfigOptions& options);
 

@@ -10,6 +10,7 @@
 #include "admin/files.h"
 #include "common/clock.h"
 #include "common/files.h"
+#include "common/nats_urls.h"
 
 namespace rmm::broker {
 namespace {
@@ -140,7 +141,16 @@ Result<json::object> js_api_request(natsConnection* nc, const std::string& subje
 
 Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc, const fs::path& dir,
                                                  std::chrono::milliseconds timeout,
-                                                 const LimitSettings& limits) {
+                                                 const LimitSettings& limits,
+                                                 const ReplicaSettings& replicas) {
+  if (replicas.replicas > 1) {
+    if (auto st = check_replica_count(replicas.replicas); !st) return std::unexpected(st.error());
+    auto servers = cluster_size(nc);
+    if (!servers) return std::unexpected(servers.error());
+    if (auto st = check_fits_cluster(replicas.replicas, *servers); !st) {
+      return std::unexpected(st.error());
+    }
+  }
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -176,6 +186,13 @@ Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc, const fs::p
     if (auto st = set_limits(p.desired, p.stored, limits, budget); !st) {
       return std::unexpected(st.error());
     }
+    const json::value* current = p.info ? p.info->if_contains("config") : nullptr;
+    if (auto st = set_replicas(
+            p.desired, current != nullptr && current->is_object() ? &current->as_object() : nullptr,
+            replicas);
+        !st) {
+      return std::unexpected(st.error());
+    }
     if (p.stored) {
       if (auto st = check_no_loss(p.desired, *p.stored, real_clock().now(), limits.force); !st) {
         return std::unexpected(st.error());
@@ -201,8 +218,11 @@ Result<natsConnection*> connect_with_creds(const std::string& url, const fs::pat
     natsOptions_Destroy(opts);
     return std::unexpected(st.error());
   }
-  s = natsOptions_SetURL(opts, url.c_str());
-  if (s == NATS_OK) s = natsOptions_SetUserCredentialsFromFiles(opts, creds.c_str(), nullptr);
+  if (auto st = nats::set_server_urls(opts, url); !st) {
+    natsOptions_Destroy(opts);
+    return std::unexpected(st.error());
+  }
+  s = natsOptions_SetUserCredentialsFromFiles(opts, creds.c_str(), nullptr);
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts, false);
   if (s == NATS_OK) {
     for (int attempt = 1; attempt <= kAuthAttempts; ++attempt) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "admin/stream_limits.h"
+#include "admin/stream_replicas.h"
 #include "common/nats_tls.h"
 #include "common/result.h"
 
@@ -38,11 +39,13 @@ Result<boost::json::object> js_api_request(natsConnection* nc, const std::string
                                            std::chrono::milliseconds timeout);
 
 // Applies every *.json in `dir`, in file-name order, with the limits of `limits` (see
-// stream_limits.h). Every limit is decided and checked before the first stream changes.
+// stream_limits.h) and the replica count of `replicas` (stream_replicas.h). Every limit and
+// replica count is decided and checked before the first stream changes.
 Result<std::vector<StreamOutcome>> apply_streams(natsConnection* nc,
                                                  const std::filesystem::path& dir,
                                                  std::chrono::milliseconds timeout,
-                                                 const LimitSettings& limits);
+                                                 const LimitSettings& limits,
+                                                 const ReplicaSettings& replicas = {});
 
 // nats.c 3.4.1 drops the `sig` field from CONNECT when the nonce signature's first byte is 0
 // (1 connect in 256; the server then logs "Signature missing" and refuses). A fresh connect gets

@@ -1,6 +1,7 @@
 #include "common/nats_connection.h"
 
 #include "common/log.h"
+#include "common/nats_urls.h"
 
 namespace rmm::nats {
 namespace {
@@ -27,7 +28,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
   };
   const TlsClientOptions tls{.ca_file = o.tls_ca_file, .server_name = o.tls_server_name};
   Status st = configure_tls(opts.get(), o.url, tls);
-  if (st) st = check(natsOptions_SetURL(opts.get(), o.url.c_str()), "setting NATS URL");
+  if (st) st = set_server_urls(opts.get(), o.url);
   if (st && !o.creds_file.empty()) {
     st = check(natsOptions_SetUserCredentialsFromFiles(opts.get(), o.creds_file.c_str(), nullptr),
                "loading NATS credentials " + o.creds_file);

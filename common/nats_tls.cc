@@ -11,19 +11,11 @@
 #include <mutex>
 
 #include "common/nats_message.h"
+#include "common/nats_urls.h"
 #include "common/platform/system.h"
 
 namespace rmm::nats {
 namespace {
-
-// Far more than any real server list; bounds the parse of a hostile setting.
-constexpr std::size_t kMaxUrls = 64;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 Result<std::string> host_of(std::string_view url) {
   std::string_view rest = url;
@@ -78,19 +70,15 @@ bool contains(std::string_view text, std::string_view part) {
 }  // namespace
 
 Result<std::vector<std::string>> url_hosts(std::string_view urls) {
+  auto list = split_urls(urls);
+  if (!list) return std::unexpected(list.error());
   std::vector<std::string> hosts;
-  std::string_view rest = urls;
-  while (hosts.size() < kMaxUrls) {
-    auto comma = rest.find(',');
-    auto one = trim(rest.substr(0, comma));
-    if (one.empty()) return failf("empty URL in the NATS URL list '{}'", urls);
+  for (const auto& one : *list) {
     auto host = host_of(one);
     if (!host) return std::unexpected(host.error());
     hosts.push_back(std::move(*host));
-    if (comma == std::string_view::npos) return hosts;
-    rest.remove_prefix(comma + 1);
   }
-  return failf("more than {} URLs in the NATS URL list", kMaxUrls);
+  return hosts;
 }
 
 bool is_loopback_host(std::string_view host) {

@@ -181,3 +181,33 @@ TEST_CASE("render-config: a TLS block with a certificate; plaintext refused off 
   CHECK(conf->find("allow_non_tls") == std::string::npos);
   CHECK(conf->find("@@") == std::string::npos);
 }
+
+TEST_CASE("render-config --cluster-nodes --node: node I of a cluster; apply-streams --replicas") {
+  test::TempDir dir("admin-cli-cluster");
+  std::string home = (dir / "home").string();
+  REQUIRE(run_admin(dir, {"init", "--home", home}, nullptr) == 0);
+  std::string out;
+  fs::path conf_path = dir / "node3.conf";
+  const std::string nodes = "127.0.0.1:6301,127.0.0.1:6302,127.0.0.1:6303";
+  CHECK(run_admin(dir,
+                  {"render-config", "--home", home, "--nats-port", "4555", "--cluster-nodes", nodes,
+                   "--out", conf_path.string()},
+                  &out) != 0);
+  CHECK(out.find("--cluster-nodes needs --node") != std::string::npos);
+  REQUIRE(run_admin(dir,
+                    {"render-config", "--home", home, "--nats-port", "4555", "--cluster-nodes",
+                     nodes, "--node", "3", "--out", conf_path.string()},
+                    &out) == 0);
+  auto conf = files::read_all(conf_path);
+  REQUIRE(conf.has_value());
+  CHECK(conf->find("server_name: gururmm-3\n") != std::string::npos);
+  CHECK(conf->find("listen: 127.0.0.1:6303\n") != std::string::npos);
+  CHECK(conf->find("nats-route://127.0.0.1:6301\n") != std::string::npos);
+
+  // An even replica count is refused before any connection is tried.
+  CHECK(
+      run_admin(dir,
+                {"apply-streams", "--nats-creds", (dir / "none.creds").string(), "--replicas", "2"},
+                &out) != 0);
+  CHECK(out.find("replicas 2: use 1 (one server), 3 or 5") != std::string::npos);
+}

@@ -38,7 +38,8 @@ check_port() {
   fi
 }
 
-RMM_PORT_VARS=(RMM_NATS_PORT RMM_PG_PORT RMM_API_PORT RMM_NATS_MONITOR_PORT RMM_PROJECTOR_PORT)
+RMM_PORT_VARS=(RMM_NATS_PORT RMM_PG_PORT RMM_API_PORT RMM_NATS_MONITOR_PORT RMM_PROJECTOR_PORT
+  RMM_NATS_ROUTE_PORT)
 
 # load_settings: RMM_HOME (absolute) and the ports. A port comes from the environment, else from
 # $RMM_HOME/run/ports (what the last `up` of this stack used), else its default; so a stack
@@ -83,6 +84,7 @@ load_settings() {
   RMM_API_PORT=${RMM_API_PORT:-8080}
   RMM_NATS_MONITOR_PORT=${RMM_NATS_MONITOR_PORT:-18222}
   RMM_PROJECTOR_PORT=${RMM_PROJECTOR_PORT:-8091}
+  RMM_NATS_ROUTE_PORT=${RMM_NATS_ROUTE_PORT:-16222}
   for p in "${RMM_PORT_VARS[@]}"; do
     check_port "$p" "${!p}"
   done
@@ -93,6 +95,7 @@ load_settings() {
   fi
   RMM_API_TLS=${RMM_API_TLS:-1}
   [[ $RMM_API_TLS == [01] ]] || die "RMM_API_TLS='$RMM_API_TLS' is not 0 or 1"
+  load_nats_cluster
   derive_urls
 }
 
@@ -106,9 +109,36 @@ ports_changed() {
   done
 }
 
-# derive_urls: the URLs of the stack for the current ports (all on 127.0.0.1).
+# load_nats_cluster: RMM_NATS_CLUSTER, how many nats-servers the stack runs (1, or 3 or 5 as one
+# cluster: `tools/rmm up --cluster 3`); kept with the ports. A stack's store is made for one or
+# the other, so the count of an existing stack never changes (SAVED_NATS_CLUSTER).
+load_nats_cluster() {
+  SAVED_NATS_CLUSTER=''
+  [[ ! -f $RUN_DIR/ports ]] || SAVED_NATS_CLUSTER=$(sed -n 's/^RMM_NATS_CLUSTER=//p' "$RUN_DIR/ports")
+  # Stacks from before clusters recorded no count: one server.
+  [[ -z $SAVED_NATS_CLUSTER && -d $RMM_HOME/nats/jetstream ]] && SAVED_NATS_CLUSTER=1
+  RMM_NATS_CLUSTER=${RMM_NATS_CLUSTER:-${SAVED_NATS_CLUSTER:-1}}
+  [[ $RMM_NATS_CLUSTER == [135] ]] ||
+    die "RMM_NATS_CLUSTER='$RMM_NATS_CLUSTER': 1 (one nats-server), or 3 or 5 (a cluster)"
+}
+
+# nats_names: the component names of the stack's nats-servers: nats, or nats-1 ... nats-N.
+nats_names() {
+  if ((RMM_NATS_CLUSTER == 1)); then
+    printf 'nats\n'
+  else
+    seq -f 'nats-%g' 1 "$RMM_NATS_CLUSTER"
+  fi
+}
+
+# derive_urls: the URLs of the stack for the current ports (all on 127.0.0.1). Node i of a
+# cluster uses the NATS ports plus i-1; NATS_URL then lists every node.
 derive_urls() {
+  local i
   NATS_URL=nats://127.0.0.1:$RMM_NATS_PORT
+  for ((i = 1; i < RMM_NATS_CLUSTER; i++)); do
+    NATS_URL+=,nats://127.0.0.1:$((RMM_NATS_PORT + i))
+  done
   NATS_MONITOR_URL=http://127.0.0.1:$RMM_NATS_MONITOR_PORT
   API_URL=http://127.0.0.1:$RMM_API_PORT
   [[ $RMM_API_TLS == 0 ]] || API_URL=https://127.0.0.1:$RMM_API_PORT

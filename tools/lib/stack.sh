@@ -11,7 +11,7 @@ COMPONENTS=(postgres nats projector api rollout agent)
 # component_program <name>: the executable name a component's pid must run.
 component_program() {
   case $1 in
-    nats) printf 'nats-server' ;;
+    nats | nats-[1-5]) printf 'nats-server' ;;
     projector | api | agent) printf 'rmm-%s' "$1" ;;
     rollout) printf 'rmm-release' ;;
     *) die "unknown component '$1' (one of: ${COMPONENTS[*]})" ;;
@@ -33,6 +33,7 @@ save_ports() {
   {
     for p in "${RMM_PORT_VARS[@]}"; do printf '%s=%s\n' "$p" "${!p}"; done
     printf 'RMM_API_TLS=%s\n' "$RMM_API_TLS"
+    printf 'RMM_NATS_CLUSTER=%s\n' "$RMM_NATS_CLUSTER"
   } >"$RUN_DIR/ports"
 }
 
@@ -41,7 +42,7 @@ any_running() {
   local name
   pg_paths
   pg_pid >/dev/null && return 0
-  for name in nats projector api rollout agent; do
+  for name in $(nats_names) projector api rollout agent; do
     component_pid "$name" "$(component_program "$name")" >/dev/null && return 0
   done
   return 1
@@ -102,6 +103,10 @@ tls_up() {
 }
 
 nats_up() {
+  if ((RMM_NATS_CLUSTER > 1)); then
+    nats_cluster_up
+    return
+  fi
   info "nats: identity and config in $RMM_HOME/nats"
   admin init --home "$RMM_HOME" >>"$LOG_DIR/admin.log" 2>&1 ||
     { log_tail "$LOG_DIR/admin.log"; die "rmm-admin init failed"; }
@@ -343,6 +348,7 @@ wait_agent_listed() {
 cmd_up() {
   make_home
   check_port_changes
+  check_nats_cluster_unchanged
   ensure_built
   # nats-server is in /usr/sbin, which is not on a normal user's PATH.
   NATS_SERVER_BIN=$(PATH=$PATH:/usr/sbin command -v nats-server) ||
@@ -370,7 +376,7 @@ cmd_up() {
 
 cmd_down() {
   local name prog pid f
-  for name in agent rollout api projector nats; do
+  for name in agent rollout api projector $(nats_names); do
     prog=$(component_program "$name")
     f=$(pid_file "$name")
     if pid=$(component_pid "$name" "$prog"); then
@@ -391,8 +397,8 @@ cmd_down() {
 health_of() {
   case $1 in
     postgres) pg_healthy && echo ok || echo "not ready (pg_isready)" ;;
-    nats) curl -fsS -m 2 "$NATS_MONITOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
-      echo "unhealthy ($NATS_MONITOR_URL/healthz)" ;;
+    nats | nats-[1-5]) curl -fsS -m 2 "$(nats_node_monitor_url "$1")/healthz" >/dev/null 2>&1 &&
+      echo ok || echo "unhealthy ($(nats_node_monitor_url "$1")/healthz)" ;;
     api) api_curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && echo ok ||
       echo "unhealthy ($API_URL/healthz)" ;;
     projector) curl -fsS -m 2 "$PROJECTOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
@@ -429,7 +435,7 @@ cmd_status() {
     "$RMM_PG_PORT" "$RMM_API_PORT" "$RMM_PROJECTOR_PORT"
   printf '%-10s %-8s %-8s %s\n' COMPONENT PID STATE HEALTH
   local name pid rc=0 health
-  for name in "${COMPONENTS[@]}"; do
+  for name in $(stack_components); do
     if [[ $name == postgres ]]; then
       pid=$(pg_pid) || pid=''
     else
@@ -452,7 +458,7 @@ cmd_status() {
 # streams_status: how full each stream is, and what is close to a limit (rmm-admin stream-usage).
 # Fails when something deserves a warning; says nothing when nats is not running.
 streams_status() {
-  component_pid nats nats-server >/dev/null || return 0
+  component_pid "$(nats_names | head -n 1)" nats-server >/dev/null || return 0
   [[ -x $RMM_BIN/rmm-admin && -f $NATS_CREDS ]] || return 0
   local out rc=0
   out=$(admin stream-usage --nats-url "$NATS_URL" --nats-creds "$NATS_CREDS" --nats-ca="$NATS_CA" \
@@ -480,7 +486,7 @@ cmd_logs() {
     [[ -e ${files[0]} ]] || die "no log yet: ${files[0]}"
   else
     local c
-    for c in "${COMPONENTS[@]}" admin; do
+    for c in $(stack_components) admin; do
       [[ -e $LOG_DIR/$c.log ]] && files+=("$LOG_DIR/$c.log")
     done
     ((${#files[@]})) || die "no logs in $LOG_DIR (has 'tools/rmm up' run?)"
