@@ -7,8 +7,12 @@
 //
 //   rmm-bench-projector --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]
 //                       [--agents A] [--shape core|typical] [--heartbeats K] [--days D]
-//                       [--batch-size B] [--projector PATH]
+//                       [--batch-size B] [--projector PATH] [--processes N]
 //
+// --processes N runs N `rmm-projector --partitions=16` processes sharing the partitioned
+// projection's units instead of one process folding the whole stream; the fold is timed on the
+// folded-through position (the units' lowest watermark), and the report adds the projector
+// processes' CPU time per 1,000 events.
 // --days D spreads each agent's samples over the last D days instead of one a minute: a long
 // history, of which a rebuild writes raw rows only for the days metrics retention keeps.
 // --heartbeats K follows every sample with K heartbeats of its agent (a fleet's real mix is 2);
@@ -33,8 +37,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +50,7 @@
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
 #include "common/pg.h"
+#include "common/projection_position.h"
 #include "projector/db/metrics_writer.h"
 #include "projector/db/migrations.h"
 #include "projector/folds/decode.h"
@@ -195,44 +202,90 @@ void stop(pid_t pid) {
   waitpid(pid, nullptr, 0);
 }
 
-std::int64_t checkpoint(pqxx::connection& conn) {
+// How far the projection folded: the single projection's checkpoint or the partitioned units'
+// lowest watermark (common/projection_position.h).
+std::int64_t folded_through(pqxx::connection& conn) {
   try {
     pqxx::nontransaction tx(conn);
-    auto r = tx.exec("SELECT stream_seq FROM projection_checkpoints WHERE projection = 'core'");
+    auto r = tx.exec(std::string(kFoldedThroughSql));
     return r.empty() ? 0 : r[0][0].as<std::int64_t>();
   } catch (const std::exception&) {
     return 0;  // not migrated yet
   }
 }
 
-// Runs rmm-projector until its checkpoint reaches `last`; events/s over the bench's events.
-double fold_rate(const Args& a, const std::string& db_url, std::uint64_t first,
-                 std::uint64_t last) {
+// User + system CPU time of a live child, from /proc/<pid>/stat (fields 14 and 15).
+double cpu_seconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && (fields >> field); ++i) {
+    if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+struct Fold {
+  double rate = 0;             // events/s over the bench's events
+  double cpu_ms_per_1000 = 0;  // the projector processes' CPU over the same window
+};
+
+// Runs rmm-projector (one process, or a.processes partitioned ones) until the projection folded
+// through `last`.
+Fold fold_rate(const Args& a, const std::string& db_url, std::uint64_t first, std::uint64_t last) {
   auto conn = must(pg::connect(db_url), "pg-url");
-  const std::string log_path = fmt::format("/tmp/rmm-bench-projector-{}.log", ::getpid());
-  pid_t pid = spawn({a.projector, "--nats-url=" + a.nats_url, "--nats-creds=" + a.nats_creds,
-                     "--pg-url=" + db_url, fmt::format("--durable=bench-proj-{}", ::getpid()),
-                     fmt::format("--batch-size={}", a.batch_size), "--log-level=warn"},
-                    log_path);
+  std::vector<pid_t> pids;
+  std::vector<std::string> logs;
+  for (int i = 0; i < std::max(a.processes, 1); ++i) {
+    logs.push_back(fmt::format("/tmp/rmm-bench-projector-{}-{}.log", ::getpid(), i));
+    std::vector<std::string> args{a.projector,
+                                  "--nats-url=" + a.nats_url,
+                                  "--nats-creds=" + a.nats_creds,
+                                  "--pg-url=" + db_url,
+                                  fmt::format("--durable=bench-proj-{}", ::getpid()),
+                                  fmt::format("--batch-size={}", a.batch_size),
+                                  "--log-level=warn",
+                                  "--http-port=0"};
+    if (a.processes > 0) args.push_back("--partitions=16");
+    pids.push_back(spawn(args, logs.back()));
+  }
+  auto cpu_now = [&] {
+    double sum = 0;
+    for (pid_t p : pids) sum += cpu_seconds(p);
+    return sum;
+  };
   std::int64_t cp_start = 0;
+  double cpu_start = 0;
   Steady::time_point t_start{};
   auto deadline = Steady::now() + 900s;
   std::int64_t cp = 0;
+  double cpu_end = 0;
   while (Steady::now() < deadline) {
-    cp = checkpoint(*conn);
+    cp = folded_through(*conn);
     if (cp_start == 0 && cp >= static_cast<std::int64_t>(first)) {
       cp_start = cp;
       t_start = Steady::now();
+      cpu_start = cpu_now();
     }
     if (cp >= static_cast<std::int64_t>(last)) break;
-    if (waitpid(pid, nullptr, WNOHANG) == pid) die("rmm-projector exited; see " + log_path);
+    for (std::size_t i = 0; i < pids.size(); ++i) {
+      if (waitpid(pids[i], nullptr, WNOHANG) == pids[i])
+        die("rmm-projector exited; see " + logs[i]);
+    }
     std::this_thread::sleep_for(5ms);
   }
   double elapsed = seconds_since(t_start);
-  stop(pid);
-  if (cp < static_cast<std::int64_t>(last)) die("the projector did not catch up; see " + log_path);
-  std::filesystem::remove(log_path);
-  return static_cast<double>(cp - cp_start) / elapsed;
+  cpu_end = cpu_now();
+  for (pid_t p : pids) stop(p);
+  if (cp < static_cast<std::int64_t>(last)) die("the projector did not catch up; see " + logs[0]);
+  for (const auto& l : logs) std::filesystem::remove(l);
+  const double events = static_cast<double>(cp - cp_start);
+  return {.rate = events / elapsed,
+          .cpu_ms_per_1000 = events > 0 ? (cpu_end - cpu_start) * 1e6 / events : 0};
 }
 
 // `rmm-projector rebuild` on the bench database: replays the whole stream into a fresh schema and
@@ -303,7 +356,7 @@ int main(int argc, char** argv) {
     std::int64_t rows = 0;
     const double copy_rows_rate = copy_ceiling(*db, events, a.batch_size, rows);
     const double rows_per_event = static_cast<double>(rows) / static_cast<double>(events.size());
-    const double fold = fold_rate(a, db_url, first, last);
+    const Fold fold = fold_rate(a, db_url, first, last);
     std::uint64_t rebuilt = 0;
     const double rebuild = rebuild_rate(a, db_url, rebuilt);
     print_report(a, {.events = events.size(),
@@ -311,7 +364,8 @@ int main(int argc, char** argv) {
                      .publish_rate = publish_rate,
                      .fetch_rate = fetch_rate,
                      .copy_rows_rate = copy_rows_rate,
-                     .fold_rate = fold,
+                     .fold_rate = fold.rate,
+                     .fold_cpu_ms_per_1000 = fold.cpu_ms_per_1000,
                      .rebuild_rate = rebuild,
                      .rebuild_messages = rebuilt});
   } catch (const std::exception& e) {

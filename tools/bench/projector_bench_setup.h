@@ -21,6 +21,9 @@ struct Args {
   // Heartbeats after each sample (a fleet's stream: 2 per sample at 30 s / 60 s intervals).
   int heartbeats = 0;
   std::string projector;  // rmm-projector binary
+  // 0: the single projection (one rmm-projector). N: N rmm-projector --partitions=16 processes
+  // sharing the units (docs/architecture.md, "Partitioned projection").
+  int processes = 0;
 };
 
 // Exits with usage on bad arguments.
@@ -49,7 +52,8 @@ struct Report {
   double fetch_rate = 0;
   double copy_rows_rate = 0;
   double fold_rate = 0;
-  double rebuild_rate = 0;  // rmm-projector rebuild's replay of the whole stream
+  double fold_cpu_ms_per_1000 = 0;  // the projector processes' CPU time per 1,000 events folded
+  double rebuild_rate = 0;          // rmm-projector rebuild's replay of the whole stream
   std::uint64_t rebuild_messages = 0;
 };
 
