@@ -50,7 +50,7 @@ AuthRoutes::AuthRoutes(PgPool& auth_pg, PgPool& read_pg, PasswordGate& passwords
       passwords_(passwords),
       clock_(clock),
       options_(options),
-      sources_(clock, options.per_source),
+      sources_(auth_pg, clock, "sign_in", options.per_source),
       bucket_(options.login_burst),
       bucket_at_(clock.steady_now()) {}
 
@@ -75,9 +75,10 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   const auto& [username, password] = *body;
   const std::string source = login_source(ctx.remote, req, options_.trusted_proxies);
   std::chrono::seconds retry{1};
-  if (!sources_.take(source, retry)) {
+  auto taken = sources_.take(source, retry);
+  if (!taken) return db_unavailable(req, ctx, taken.error());
+  if (!*taken)
     return too_many(req, ctx, retry.count(), "too many sign-in attempts from your address");
-  }
   if (!valid_username(username)) {
     // No such user can exist: the same answer as for an unknown one, without the Argon2id work
     // (the rule is public, so skipping it reveals nothing).
