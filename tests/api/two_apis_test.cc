@@ -1,9 +1,9 @@
 // Two rmm-api processes (the real binary, as behind a load balancer) on one PostgreSQL and one
 // nats-server, with the real rmm-projector and rmm-agent: a session made on one API works on the
-// other and ends there when signed out on either; a command issued through API A shows on the live
-// stream of API B until it completes; failed sign-ins split between the APIs lock a username for an
-// address as one, and one address's attempts are counted over both (docs/operations.md "Several
-// APIs").
+// other and ends there (its live streams too) when signed out on either; a command issued through
+// API A shows on the live stream of API B until it completes; failed sign-ins split between the
+// APIs lock a username for an address as one, and one address's attempts are counted over both
+// (docs/operations.md "Several APIs").
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -174,12 +174,21 @@ TEST_CASE(
   CHECK(call(s.port_a, "GET", "/api/v1/auth/me", token).status == 200);
 
   const std::string other = token_of(login(s.port_b, kPassword));
+  SseClient live(s.port_a, "/api/v1/live?access_token=" + token);
+  SseClient other_live(s.port_a, "/api/v1/live?access_token=" + other);
+  REQUIRE_MESSAGE(live.wait_for(": connected", 10s), live.text());
+  REQUIRE_MESSAGE(other_live.wait_for(": connected", 10s), other_live.text());
   CHECK(call(s.port_b, "POST", "/api/v1/auth/logout", token).status == 204);
   CHECK(call(s.port_a, "GET", "/api/v1/auth/me", token).status == 401);
   CHECK(call(s.port_b, "GET", "/api/v1/auth/me", token).status == 401);
-  // Only that session: the other sign-in goes on, on both.
+  // A's stream of that session ends too (A checks its streams' sessions every 5 s).
+  CHECK_MESSAGE(live.wait_for("event: bye\ndata: {\"reason\":\"signed_out\"}", 15s), live.text());
+  CHECK(live.wait_closed(5s));
+  // Only that session: the other sign-in goes on, on both, and so does its stream.
   CHECK(call(s.port_a, "GET", "/api/v1/auth/me", other).status == 200);
   CHECK(call(s.port_b, "GET", "/api/v1/auth/me", other).status == 200);
+  CHECK_FALSE(other_live.wait_closed(0ms));
+  CHECK(other_live.text().find("signed_out") == std::string::npos);
 }
 
 TEST_CASE("two APIs: a command issued through A shows on B's live stream until it completes") {
