@@ -2,8 +2,9 @@
 // nats-server, with the real rmm-projector and rmm-agent: a session made on one API works on the
 // other and ends there (its live streams too) when signed out on either; a command issued through
 // API A shows on the live stream of API B until it completes; failed sign-ins split between the
-// APIs lock a username for an address as one, and one address's attempts are counted over both
-// (docs/operations.md "Several APIs").
+// APIs lock a username for an address as one, and one address's attempts are counted over both;
+// TOTP enrolment and second-factor sign-in steps may each reach either API (docs/operations.md
+// "Several APIs").
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "api/auth/totp.h"
 #include "common/files.h"
 #include "common/pg.h"
 #include "tests/api/sse_client.h"
@@ -261,4 +263,54 @@ TEST_CASE("two APIs: one address's sign-in attempts are counted over both") {
   }
   // Another address is not affected.
   CHECK(login(s.port_a, kPassword, "198.51.100.77").status == 200);
+}
+
+TEST_CASE("two APIs: each step of a TOTP enrolment and of a second-factor sign-in on either API") {
+  auto& s = stack();
+  const std::string owner = token_of(login(s.port_a, kPassword));
+  const std::string password = "tina's own long password";
+  boost::json::object user{
+      {"username", "tina"},
+      {"display_name", "Tina"},
+      {"password", password},
+      {"role", "technician"},
+      {"scopes", boost::json::array{boost::json::object{
+                     {"scope", "global"}, {"id", "00000000-0000-0000-0000-000000000000"}}}}};
+  auto made =
+      call(s.port_b, "POST", "/api/v1/users?wait=10000", owner, boost::json::serialize(user));
+  REQUIRE_MESSAGE(made.status / 100 == 2, made.body);
+
+  // The enrolment starts on A and is confirmed on B.
+  const std::string tina = token_of(login(s.port_a, password, {}, "tina"));
+  auto started = call(s.port_a, "POST", "/api/v1/auth/totp", tina);
+  REQUIRE_MESSAGE(started.status == 200, started.body);
+  auto secret = api::totp::from_base32(
+      std::string(boost::json::parse(started.body).as_object().at("secret").as_string()));
+  REQUIRE(secret.has_value());
+  const std::string code =
+      api::totp::hotp(*secret, static_cast<std::uint64_t>(api::totp::step_at(real_clock().now())));
+  auto confirmed = call(s.port_b, "POST", "/api/v1/auth/totp/confirm", tina,
+                        boost::json::serialize(boost::json::object{{"code", code}}));
+  REQUIRE_MESSAGE(confirmed.status == 200, confirmed.body);
+  const std::string recovery(boost::json::parse(confirmed.body)
+                                 .as_object()
+                                 .at("recovery_codes")
+                                 .as_array()
+                                 .at(0)
+                                 .as_string());
+
+  // The password on B, the second factor on A (a recovery code: the step's code is spent).
+  auto first = login(s.port_b, password, {}, "tina");
+  REQUIRE_MESSAGE(first.status == 200, first.body);
+  const auto pending = boost::json::parse(first.body).as_object();
+  REQUIRE(pending.at("second_factor").as_string() == "totp");
+  auto second = http_request(
+      s.port_a, "POST", "/api/v1/auth/login/second-factor",
+      boost::json::serialize(boost::json::object{{"pending_token", pending.at("pending_token")},
+                                                 {"recovery_code", recovery}}),
+      {{"Content-Type", "application/json"}}, 15s);
+  const std::string session = token_of(second);
+  auto me = call(s.port_b, "GET", "/api/v1/auth/me", session);
+  CHECK_MESSAGE(me.status == 200, me.body);
+  CHECK(boost::json::parse(me.body).as_object().at("username").as_string() == "tina");
 }
