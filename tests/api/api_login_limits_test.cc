@@ -137,6 +137,31 @@ TEST_CASE(
   CHECK(take(a, "203.0.113.1"));
   CHECK_FALSE(take(b, "203.0.113.1"));
 
+  // Concurrent takes from both APIs: exactly the burst is granted (one statement per take, so no
+  // two read the same count).
+  {
+    api::PgPool wide_a({.url = env.pg_url(), .size = 4, .read_only = false});
+    api::PgPool wide_b({.url = env.pg_url(), .size = 4, .read_only = false});
+    const api::SourceLimiter::Options burst10{.burst = 10, .per_minute = 1, .cleanup_every = 1h};
+    api::SourceLimiter la(wide_a, clock, "sign_in", burst10);
+    api::SourceLimiter lb(wide_b, clock, "sign_in", burst10);
+    std::atomic<int> granted{0}, errors{0};
+    std::vector<std::thread> takers;
+    for (int t = 0; t < 8; ++t) {
+      takers.emplace_back([&, t] {
+        std::chrono::seconds r{0};
+        for (int i = 0; i < 5; ++i) {
+          auto got = (t % 2 == 0 ? la : lb).take("192.0.2.99", r);
+          if (!got) ++errors;
+          if (got && *got) ++granted;
+        }
+      });
+    }
+    for (auto& t : takers) t.join();
+    CHECK(errors == 0);
+    CHECK(granted == 10);
+  }
+
   auto rows = [&](const std::string& kind) {
     auto conn = pg::connect(env.pg_url());
     REQUIRE(conn.has_value());
