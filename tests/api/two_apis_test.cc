@@ -3,8 +3,8 @@
 // other and ends there (its live streams too) when signed out on either; a command issued through
 // API A shows on the live stream of API B until it completes; failed sign-ins split between the
 // APIs lock a username for an address as one, and one address's attempts are counted over both;
-// TOTP enrolment and second-factor sign-in steps may each reach either API (docs/operations.md
-// "Several APIs").
+// the steps of a TOTP enrolment, of a second-factor sign-in and of an impersonation may each reach
+// either API (docs/operations.md "Several APIs").
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -265,7 +265,7 @@ TEST_CASE("two APIs: one address's sign-in attempts are counted over both") {
   CHECK(login(s.port_a, kPassword, "198.51.100.77").status == 200);
 }
 
-TEST_CASE("two APIs: each step of a TOTP enrolment and of a second-factor sign-in on either API") {
+TEST_CASE("two APIs: TOTP enrolment, second-factor sign-in and impersonation, a step on each") {
   auto& s = stack();
   const std::string owner = token_of(login(s.port_a, kPassword));
   const std::string password = "tina's own long password";
@@ -313,4 +313,16 @@ TEST_CASE("two APIs: each step of a TOTP enrolment and of a second-factor sign-i
   auto me = call(s.port_b, "GET", "/api/v1/auth/me", session);
   CHECK_MESSAGE(me.status == 200, me.body);
   CHECK(boost::json::parse(me.body).as_object().at("username").as_string() == "tina");
+
+  // An impersonation started on B acts on A, and ends with the owner's sign-out on A.
+  const std::string tina_id(boost::json::parse(made.body).as_object().at("id").as_string());
+  auto as = call(s.port_b, "POST", "/api/v1/auth/impersonate", owner,
+                 boost::json::serialize(boost::json::object{{"user_id", tina_id}}));
+  REQUIRE_MESSAGE(as.status == 200, as.body);
+  const std::string acting = token_of(as);
+  auto acting_me = call(s.port_a, "GET", "/api/v1/auth/me", acting);
+  REQUIRE_MESSAGE(acting_me.status == 200, acting_me.body);
+  CHECK(boost::json::parse(acting_me.body).as_object().at("username").as_string() == "tina");
+  CHECK(call(s.port_a, "POST", "/api/v1/auth/logout", owner).status == 204);
+  CHECK(call(s.port_b, "GET", "/api/v1/auth/me", acting).status == 401);
 }
