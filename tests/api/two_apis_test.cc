@@ -326,3 +326,10 @@ TEST_CASE("two APIs: TOTP enrolment, second-factor sign-in and impersonation, a 
   CHECK(call(s.port_a, "POST", "/api/v1/auth/logout", owner).status == 204);
   CHECK(call(s.port_b, "GET", "/api/v1/auth/me", acting).status == 401);
 }
+
+// Last (doctest runs a file's tests in order): the processes under the sanitizers end cleanly.
+TEST_CASE("two APIs: both stop cleanly on SIGTERM") {
+  auto& s = stack();
+  CHECK(s.api_a.terminate() == 0);
+  CHECK(s.api_b.terminate() == 0);
+}
