@@ -137,8 +137,8 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
       .trusted_proxies = std::move(*install_proxies),
       .per_source = {.burst = static_cast<double>(config.login_source_burst),
                      .per_minute = static_cast<double>(config.login_source_per_minute)}};
-  app->install_ =
-      std::make_unique<install::InstallRoutes>(std::move(install_options), *app->pg_, clock);
+  app->install_ = std::make_unique<install::InstallRoutes>(std::move(install_options), *app->pg_,
+                                                           *app->auth_pg_, clock);
   app->install_->register_routes(app->router_);
   intents::IntentDeps intent_deps{*app->pg_,
                                   *app->auth_pg_,

@@ -63,8 +63,9 @@ constexpr std::array kCoreSettings = {
             "how long a username stays locked for an address after too many failed sign-ins", 1000,
             86'400'000},
     Setting{"login-source-burst", Type::kInt, "10",
-            "sign-in attempts one source address may make at once (a success gives its back)", 1,
-            100'000},
+            "sign-in attempts one source address may make at once, over every rmm-api of the "
+            "database (a success gives its back)",
+            1, 100'000},
     Setting{"login-source-per-minute", Type::kInt, "10",
             "sign-in attempts one source address regains per minute", 1, 100'000},
     Setting{"login-hash-concurrency", Type::kInt, "1",
@@ -77,7 +78,7 @@ constexpr std::array kCoreSettings = {
             "comma-separated roles (read_only, technician, admin, owner) that must sign in with a "
             "TOTP second factor; a user of such a role without one enrols at its next sign-in"},
     Setting{"live-max-streams", Type::kInt, "256",
-            "open GET /api/v1/live streams in all; the last live-max-per-user are kept for owners",
+            "open GET /api/v1/live streams per rmm-api; the last live-max-per-user kept for owners",
             2, 100'000},
     Setting{"live-max-per-user", Type::kInt, "16",
             "live streams of one user (a newer one ends the oldest); below live-max-streams", 1,

@@ -50,7 +50,7 @@ AuthRoutes::AuthRoutes(PgPool& auth_pg, PgPool& read_pg, PasswordGate& passwords
       passwords_(passwords),
       clock_(clock),
       options_(options),
-      sources_(clock, options.per_source),
+      sources_(auth_pg, clock, "sign_in", options.per_source),
       bucket_(options.login_burst),
       bucket_at_(clock.steady_now()) {}
 
@@ -65,6 +65,11 @@ bool AuthRoutes::take_login_token() {
   return true;
 }
 
+void AuthRoutes::give_back_login_token() {
+  std::lock_guard lock(bucket_mutex_);
+  bucket_ = std::min(options_.login_burst, bucket_ + 1);
+}
+
 Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   auto body = login_body(req.body());
   if (!body) {
@@ -74,13 +79,23 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
   }
   const auto& [username, password] = *body;
   const std::string source = login_source(ctx.remote, req, options_.trusted_proxies);
+  // The process's bucket first: it is in memory, so a flood from many addresses is refused
+  // without a query. A request refused by its address's bucket gives the token back, so only
+  // sign-ins both buckets let through take from either.
+  if (!take_login_token()) {
+    return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
+  }
   std::chrono::seconds retry{1};
-  if (!sources_.take(source, retry)) {
+  auto taken = sources_.take(source, retry);
+  if (!taken || !*taken) give_back_login_token();
+  if (!taken) return db_unavailable(req, ctx, taken.error());
+  if (!*taken) {
     return too_many(req, ctx, retry.count(), "too many sign-in attempts from your address");
   }
   if (!valid_username(username)) {
     // No such user can exist: the same answer as for an unknown one, without the Argon2id work
-    // (the rule is public, so skipping it reveals nothing).
+    // (the rule is public, so skipping it reveals nothing); it costs the address an attempt.
+    give_back_login_token();
     log::warn("auth.login_failed", {{"correlation_id", ctx.correlation_id},
                                     {"username", username},
                                     {"source", source},
@@ -88,10 +103,6 @@ Response AuthRoutes::login(const Request& req, const RequestContext& ctx) {
     return unauthorized(req, ctx);
   }
   // Refusals from here on are the server's, not the caller's failures: the attempt is given back.
-  if (!take_login_token()) {
-    sources_.give_back(source);
-    return too_many(req, ctx, 1, "too many sign-in attempts; retry later");
-  }
   auto ticket = passwords_.enter();
   if (!ticket) {
     sources_.give_back(source);

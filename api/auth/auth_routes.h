@@ -4,9 +4,12 @@
 // credential (unknown user, wrong password, disabled user: one answer, and an unknown user still
 // costs one Argon2id verification); 400 for a malformed body; 429 with Retry-After, in the order
 // checked (each before any work of the next):
-//   - the source address (login_source.h) has used its attempts (SourceLimiter: a success gives
-//     its attempt back, so this bounds the failures one address makes over every username);
-//   - the process-wide token bucket is empty (`login_burst` at once, `logins_per_second`);
+//   - the process-wide token bucket is empty (`login_burst` at once, `logins_per_second`): per
+//     rmm-api on purpose, it bounds the Argon2id work of this process, not of the installation;
+//     in memory, so a flood is refused without a query;
+//   - the source address (login_source.h) has used its attempts (SourceLimiter, in PostgreSQL so
+//     every rmm-api shares it: a success gives its attempt back, so this bounds the failures one
+//     address makes over every username; its refusal gives the process-wide token back);
 //   - the Argon2id gate is full (PasswordGate: at most so many hashes run or wait);
 //   - the username is locked for this source (LockoutPolicy, per username and source address:
 //     failures from elsewhere never lock out the owner signing in from its own address).
@@ -39,6 +42,7 @@
 #include "api/auth/credential_store.h"
 #include "api/auth/login_source.h"
 #include "api/auth/password_gate.h"
+#include "api/auth/source_limiter.h"
 #include "api/db/pg_pool.h"
 #include "api/server/http.h"
 #include "common/clock.h"
@@ -93,6 +97,7 @@ class AuthRoutes {
   static constexpr int kPendingAttempts = 5;
 
   bool take_login_token();
+  void give_back_login_token();
   bool totp_required(schema::UserRole role) const;
 
   PgPool& auth_pg_;

@@ -17,21 +17,38 @@ constexpr std::size_t kTokenChars = 43;  // 32 bytes, unpadded base64url
 // The acting user (impersonated target, else the session's user); the session's own user must
 // still hold a credential and neither may be disabled; an impersonation session also needs the
 // owner's session it was started from to be live (a parent that is gone joins as NULLs: refused).
-constexpr const char* kSessionSql = R"sql(
-  SELECT u.id::text, u.username, u.display_name, u.role,
-         COALESCE((SELECT string_agg(us.scope || ':' || us.scope_id::text, ',')
-                     FROM user_scopes us WHERE us.user_id = u.id), ''),
-         CASE WHEN s.acting_as_user_id IS NOT NULL THEN s.user_id::text ELSE '' END
+// Sessions valid at $2 (see above); the caller's query adds which ones.
+constexpr std::string_view kValidSessions = R"sql(
     FROM auth.sessions s
     JOIN auth.credentials c ON c.user_id = s.user_id
     JOIN users o ON o.id = s.user_id AND NOT o.disabled
     JOIN users u ON u.id = COALESCE(s.acting_as_user_id, s.user_id) AND NOT u.disabled
     LEFT JOIN auth.sessions ps ON ps.token_hash = s.parent_token_hash
-   WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL
+   WHERE s.revoked_at IS NULL
      AND s.expires_at > to_timestamp($2::double precision)
      AND (s.parent_token_hash IS NULL
-          OR (ps.revoked_at IS NULL AND ps.expires_at > to_timestamp($2::double precision)))
-)sql";
+          OR (ps.revoked_at IS NULL AND ps.expires_at > to_timestamp($2::double precision))))sql";
+
+// $1 the token's hash.
+const std::string& session_sql() {
+  static const std::string sql = std::string(R"sql(
+  SELECT u.id::text, u.username, u.display_name, u.role,
+         COALESCE((SELECT string_agg(us.scope || ':' || us.scope_id::text, ',')
+                     FROM user_scopes us WHERE us.user_id = u.id), ''),
+         CASE WHEN s.acting_as_user_id IS NOT NULL THEN s.user_id::text ELSE '' END)sql") +
+                                 std::string(kValidSessions) +
+                                 " AND s.token_hash = decode($1, 'hex')";
+  return sql;
+}
+
+// $1 a text[] of token hashes.
+const std::string& valid_among_sql() {
+  static const std::string sql = "SELECT encode(s.token_hash, 'hex')" +
+                                 std::string(kValidSessions) +
+                                 " AND s.token_hash IN (SELECT decode(h, 'hex') FROM "
+                                 "unnest($1::text[]) AS h)";
+  return sql;
+}
 
 bool is_base64url(std::string_view s) {
   for (char c : s) {
@@ -109,7 +126,7 @@ Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_
   std::string hash = token_hash_hex(token);
   p.bind(hash);
   p.bind(auth_store::pg_seconds(now));
-  pqxx::result rows = p.exec_prepared(tx, kSessionSql);
+  pqxx::result rows = p.exec_prepared(tx, session_sql());
   if (rows.empty()) return fail(Error::Code::kNotFound, "unknown, expired or revoked session");
 
   const auto& row = rows[0];
@@ -130,6 +147,19 @@ Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_
     pr.impersonator = *id;
   }
   return pr;
+}
+
+std::set<std::string> Authenticator::valid_sessions(pqxx::transaction_base& tx,
+                                                    const std::set<std::string>& hashes,
+                                                    UnixNanos now) {
+  std::set<std::string> out;
+  if (hashes.empty()) return out;
+  const std::vector<std::string> list(hashes.begin(), hashes.end());
+  for (const auto& row :
+       tx.exec_params(valid_among_sql(), array_literal(list), auth_store::pg_seconds(now))) {
+    out.emplace(row[0].c_str());
+  }
+  return out;
 }
 
 }  // namespace rmm::api

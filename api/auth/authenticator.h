@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,11 @@ class Authenticator {
   // The session of `token` at `now` inside the caller's transaction (what authenticate() runs).
   static Result<Principal> lookup(pqxx::transaction_base& tx, std::string_view token,
                                   UnixNanos now);
+
+  // Which of the sessions `hashes` (Principal::session values) are still valid at `now`, by the
+  // rules above (what the live hub asks of the streams it serves).
+  static std::set<std::string> valid_sessions(pqxx::transaction_base& tx,
+                                              const std::set<std::string>& hashes, UnixNanos now);
 
   // The raw token of a request (header, else ?access_token=), or nullopt.
   static std::optional<std::string> token_of(const Request& req);

@@ -1,7 +1,7 @@
 #include "api/auth/login_source.h"
 
 #include <algorithm>
-#include <cmath>
+#include <optional>
 
 namespace rmm::api {
 namespace {
@@ -72,46 +72,6 @@ std::string login_source(std::string_view peer, const Request& req,
     }
   }
   return key_of(*source);
-}
-
-void SourceLimiter::refill(Bucket& b, std::chrono::steady_clock::time_point now) const {
-  double minutes = std::chrono::duration<double, std::ratio<60>>(now - b.at).count();
-  if (minutes > 0) b.tokens = std::min(options_.burst, b.tokens + minutes * options_.per_minute);
-  b.at = std::max(b.at, now);
-}
-
-void SourceLimiter::forget_one() {
-  // The bucket idle longest: full again, or nearest to it. O(max_sources), only when full.
-  auto oldest = buckets_.begin();
-  for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
-    if (it->second.at < oldest->second.at) oldest = it;
-  }
-  if (oldest != buckets_.end()) buckets_.erase(oldest);
-}
-
-bool SourceLimiter::take(const std::string& source, std::chrono::seconds& retry_after) {
-  const auto now = clock_.steady_now();
-  std::lock_guard lock(mutex_);
-  auto it = buckets_.find(source);
-  if (it == buckets_.end()) {
-    if (buckets_.size() >= options_.max_sources) forget_one();
-    it = buckets_.emplace(source, Bucket{options_.burst, now}).first;
-  }
-  Bucket& b = it->second;
-  refill(b, now);
-  if (b.tokens < 1) {
-    double minutes = (1 - b.tokens) / options_.per_minute;
-    retry_after = std::chrono::seconds(static_cast<std::int64_t>(std::ceil(minutes * 60)));
-    return false;
-  }
-  b.tokens -= 1;
-  return true;
-}
-
-void SourceLimiter::give_back(const std::string& source) {
-  std::lock_guard lock(mutex_);
-  auto it = buckets_.find(source);
-  if (it != buckets_.end()) it->second.tokens = std::min(options_.burst, it->second.tokens + 1);
 }
 
 }  // namespace rmm::api

@@ -158,9 +158,10 @@ Response AuthRoutes::login_second_factor(const Request& req, const RequestContex
   }
   const std::string source = login_source(ctx.remote, req, options_.trusted_proxies);
   std::chrono::seconds retry{1};
-  if (!sources_.take(source, retry)) {
+  auto taken = sources_.take(source, retry);
+  if (!taken) return db_unavailable(req, ctx, taken.error());
+  if (!*taken)
     return too_many(req, ctx, retry.count(), "too many sign-in attempts from your address");
-  }
   enum class Outcome { kSession, kNoPending, kLocked, kNotEnrolled, kWrong };
   struct Step {
     Outcome outcome = Outcome::kWrong;

@@ -38,12 +38,12 @@ Response installer_response(http::status status, std::string body, const Request
   return res;
 }
 
-InstallRoutes::InstallRoutes(InstallOptions options, PgPool& read, const Clock& clock)
+InstallRoutes::InstallRoutes(InstallOptions options, PgPool& read, PgPool& auth, const Clock& clock)
     : options_(std::move(options)),
       read_(read),
       clock_(clock),
       packages_(options_.packages_dir),
-      sources_(clock, options_.per_source) {}
+      sources_(auth, clock, "enroll_code", options_.per_source) {}
 
 void InstallRoutes::register_routes(Router& router) {
   auto bind = [this](Response (InstallRoutes::*fn)(const Request&, const RequestContext&)) {
@@ -134,7 +134,14 @@ Response InstallRoutes::script(const Request& req, const RequestContext& ctx) {
 Response InstallRoutes::enroll_creds(const Request& req, const RequestContext& ctx) {
   const std::string source = login_source(ctx.remote, req, options_.trusted_proxies);
   std::chrono::seconds retry{1};
-  if (!sources_.take(source, retry)) {
+  auto taken = sources_.take(source, retry);
+  if (!taken) {
+    log::error("install.source_check_failed",
+               {{"correlation_id", ctx.correlation_id}, {"error", taken.error().message}});
+    return installer_response(http::status::service_unavailable,
+                              "the server cannot check enrollment codes now: retry later\n", req);
+  }
+  if (!*taken) {
     auto res = installer_response(
         http::status::too_many_requests,
         fmt::format("too many enrollment attempts from this address: retry in {} s\n",

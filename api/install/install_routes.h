@@ -6,8 +6,9 @@
 // and the one-line install command that POST /api/v1/enrollment-codes answers with.
 //
 // The /install answers are text/plain (a shell script reads them), not problem+json.
-// Every enroll.creds request takes a token of its source address's bucket (api/auth/login_source.h)
-// and a successful one gives it back, so guessing codes is bounded per address. The code is never
+// Every enroll.creds request takes a token of its source address's bucket (api/auth/
+// source_limiter.h, shared by every rmm-api) and a successful one gives it back, so guessing codes
+// is bounded per address. The code is never
 // logged.
 //
 // Concurrency: handlers are thread-safe (PostgreSQL through the pool, the package cache locked).
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "api/auth/login_source.h"
+#include "api/auth/source_limiter.h"
 #include "api/db/pg_pool.h"
 #include "api/install/agent_packages.h"
 #include "api/server/router.h"
@@ -54,7 +56,8 @@ struct InstallOptions {
 
 class InstallRoutes {
  public:
-  InstallRoutes(InstallOptions options, PgPool& read, const Clock& clock);
+  // `read` the read models; `auth` read-write (the per-source buckets, auth.source_buckets).
+  InstallRoutes(InstallOptions options, PgPool& read, PgPool& auth, const Clock& clock);
 
   void register_routes(Router& router);
 

@@ -2,7 +2,9 @@
 
 #include <boost/json.hpp>
 #include <pqxx/transaction>
+#include <set>
 
+#include "api/auth/authenticator.h"
 #include "api/db/sql_params.h"
 #include "api/intents/json_input.h"
 #include "common/log.h"
@@ -163,6 +165,7 @@ void LiveHub::run() {
   auto next_offline = Steady::now();
   auto next_alerts = Steady::now();
   auto next_scopes = Steady::now();
+  auto next_sessions = Steady::now() + options_.session_check;
   while (true) {
     std::deque<Inbound> batch;
     bool dropped = false;
@@ -193,7 +196,43 @@ void LiveHub::run() {
       poll_alerts();
       next_alerts = now + options_.alert_poll;
     }
+    if (now >= next_sessions) {
+      end_signed_out();
+      next_sessions = now + options_.session_check;
+    }
   }
+}
+
+void LiveHub::end_signed_out() {
+  std::set<std::string> sessions;
+  {
+    std::lock_guard lock(conn_mutex_);
+    for (const auto& s : conns_) {
+      if (!s.session.empty()) sessions.insert(s.session);
+    }
+  }
+  if (sessions.empty()) return;
+  // PostgreSQL unreachable: every stream is kept (requests fail anyway) until the next check.
+  auto lease = pool_.acquire();
+  if (!lease) return;
+  std::set<std::string> valid;
+  try {
+    pqxx::read_transaction tx(lease->conn());
+    valid = Authenticator::valid_sessions(tx, sessions, clock_.now());
+    tx.commit();
+  } catch (const std::exception& e) {
+    lease->discard();
+    log::warn("live.session_check_failed", {{"error", e.what()}});
+    return;
+  }
+  std::lock_guard lock(conn_mutex_);
+  std::erase_if(conns_, [&](const Subscriber& s) {
+    if (s.session.empty() || !sessions.contains(s.session) || valid.contains(s.session)) {
+      return false;
+    }
+    if (auto c = s.conn.lock()) c->finish(sse_frame("bye", R"({"reason":"signed_out"})"));
+    return true;
+  });
 }
 
 void LiveHub::handle(const LiveEvent& event) {

@@ -9,6 +9,9 @@
 //     once `offline_after` passed without one (checked every second by the injected clock);
 //   - `alert` events from polling the alerts read model (new or changed rows: alerts are raised
 //     by the projector, not by events);
+//   - streams end with `bye` {"reason": "signed_out"} once their session is no longer valid
+//     (signed out, expired, revoked, user disabled), checked in PostgreSQL every
+//     `session_check`, so a sign-out through any rmm-api ends the streams of every other;
 //   - a bounded inbound queue: when the hub falls behind, the excess is dropped and every
 //     connection gets a `resync`;
 //   - bounded streams, so that no user can take them all and owners are never locked out: at most
@@ -55,6 +58,7 @@ struct LiveOptions {
   std::chrono::milliseconds heartbeat{15'000};
   std::chrono::milliseconds alert_poll{2'000};
   std::chrono::milliseconds scope_refresh{30'000};
+  std::chrono::milliseconds session_check{5'000};
   std::size_t max_inbound = 50'000;  // messages waiting for the hub thread
 };
 
@@ -89,6 +93,7 @@ class LiveHub {
   void check_offline();
   void poll_alerts();
   void refresh_scopes();
+  void end_signed_out();
   std::optional<AgentScope> scope_of(const AgentId& agent);
   void broadcast(const std::optional<AgentScope>& scope, const std::string& frame);
   void resync_all();

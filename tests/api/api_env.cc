@@ -51,7 +51,8 @@ ApiEnv::ApiEnv(PostgresFixture& pg, std::string_view prefix, const Clock& clock,
   for (const char* m :
        {"0001_initial.sql", "0002_tenancy_enrollment.sql", "0003_telemetry.sql",
         "0004_control_plane.sql", "0005_releases.sql", "0007_rollout_exclusions.sql",
-        "0013_auth_sessions_sources.sql", "0014_event_bounds.sql", "0015_auth_totp.sql"}) {
+        "0013_auth_sessions_sources.sql", "0014_event_bounds.sql", "0015_auth_totp.sql",
+        "0017_auth_source_buckets.sql"}) {
     exec(read_file(dir / m));
   }
   api::ApiConfig c;

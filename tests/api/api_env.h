@@ -1,6 +1,6 @@
 // A running rmm-api (in-process App) over a fresh database with the projector's schema
-// (migrations 0001-0005, 0007, 0013-0015) and the shared test nats-server, plus helpers to seed
-// users and sign in. Shared by the auth, reads, tenancy-matrix and intents tests.
+// (migrations 0001-0005, 0007, 0013-0015, 0017) and the shared test nats-server, plus helpers to
+// seed users and sign in. Shared by the auth, reads, tenancy-matrix and intents tests.
 #pragma once
 
 #include <boost/json.hpp>

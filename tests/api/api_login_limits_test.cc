@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "api/auth/source_limiter.h"
+#include "common/pg.h"
 #include "tests/api/api_env.h"
 
 using namespace rmm;
@@ -99,6 +101,85 @@ TEST_CASE("per-address limit: one address has 10 attempts over every username; s
   CHECK(login_from(env, "198.51.100.21", "nina", kPassword).status == 200);
   clock.advance(7s);
   CHECK(login_from(env, "203.0.113.9", "nina", kPassword).status == 200);
+}
+
+TEST_CASE(
+    "per-address limit: one bucket in PostgreSQL for every rmm-api; the table stays bounded") {
+  FakeClock clock(kStart);
+  ApiEnv env("api_source_buckets", clock);
+  // Two limiters on one database, as two rmm-api processes have: each with its own pool.
+  api::PgPool pool_a({.url = env.pg_url(), .size = 1, .read_only = false});
+  api::PgPool pool_b({.url = env.pg_url(), .size = 1, .read_only = false});
+  const api::SourceLimiter::Options options{
+      .burst = 4, .per_minute = 2, .max_sources = 3, .cleanup_every = 0ms};
+  api::SourceLimiter a(pool_a, clock, "sign_in", options);
+  api::SourceLimiter b(pool_b, clock, "sign_in", options);
+  api::SourceLimiter other_kind(pool_b, clock, "enroll_code", options);
+  std::chrono::seconds retry{0};
+  auto take = [&](api::SourceLimiter& l, const std::string& source) {
+    auto r = l.take(source, retry);
+    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    return *r;
+  };
+  // Four attempts in all, whichever API takes them; then both refuse.
+  CHECK(take(a, "203.0.113.1"));
+  CHECK(take(b, "203.0.113.1"));
+  CHECK(take(a, "203.0.113.1"));
+  CHECK(take(b, "203.0.113.1"));
+  CHECK_FALSE(take(a, "203.0.113.1"));
+  CHECK(retry == 30s);  // 2 a minute
+  CHECK_FALSE(take(b, "203.0.113.1"));
+  // A give-back on one API is an attempt on the other; another kind has its own bucket.
+  a.give_back("203.0.113.1");
+  CHECK(take(b, "203.0.113.1"));
+  CHECK(take(other_kind, "203.0.113.1"));
+  clock.advance(31s);
+  CHECK(take(a, "203.0.113.1"));
+  CHECK_FALSE(take(b, "203.0.113.1"));
+
+  // Concurrent takes from both APIs: exactly the burst is granted (one statement per take, so no
+  // two read the same count).
+  {
+    api::PgPool wide_a({.url = env.pg_url(), .size = 4, .read_only = false});
+    api::PgPool wide_b({.url = env.pg_url(), .size = 4, .read_only = false});
+    const api::SourceLimiter::Options burst10{.burst = 10, .per_minute = 1, .cleanup_every = 1h};
+    api::SourceLimiter la(wide_a, clock, "sign_in", burst10);
+    api::SourceLimiter lb(wide_b, clock, "sign_in", burst10);
+    std::atomic<int> granted{0}, errors{0};
+    std::vector<std::thread> takers;
+    for (int t = 0; t < 8; ++t) {
+      takers.emplace_back([&, t] {
+        std::chrono::seconds r{0};
+        for (int i = 0; i < 5; ++i) {
+          auto got = (t % 2 == 0 ? la : lb).take("192.0.2.99", r);
+          if (!got) ++errors;
+          if (got && *got) ++granted;
+        }
+      });
+    }
+    for (auto& t : takers) t.join();
+    CHECK(errors == 0);
+    CHECK(granted == 10);
+  }
+
+  auto rows = [&](const std::string& kind) {
+    auto conn = pg::connect(env.pg_url());
+    REQUIRE(conn.has_value());
+    pqxx::nontransaction tx(**conn);
+    return tx.exec_params1("SELECT count(*) FROM auth.source_buckets WHERE kind = $1", kind)[0]
+        .as<int>();
+  };
+  // Past max_sources, those idle longest go (a fresh bucket for them, as for a new address).
+  for (int i = 2; i <= 6; ++i) {
+    clock.advance(1s);
+    CHECK(take(a, fmt::format("203.0.113.{}", i)));
+  }
+  CHECK(rows("sign_in") == 3);
+  CHECK(rows("enroll_code") == 1);
+  // A bucket idle long enough to be full again (burst / per_minute = 2 min) is deleted.
+  clock.advance(3min);
+  CHECK(take(a, "198.51.100.1"));
+  CHECK(rows("sign_in") == 1);
 }
 
 TEST_CASE("sign-in flood: failed sign-ins from many addresses do not slow other requests") {

@@ -1,10 +1,5 @@
 // GET /api/v1/live against the real stack: a user sees live events of its own agents only.
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -14,6 +9,7 @@
 
 #include "common/event_codec.h"
 #include "tests/api/intent_stack.h"
+#include "tests/api/sse_client.h"
 #include "tests/fixtures/temp_dir.h"
 #include "tests/fixtures/tls_certs.h"
 
@@ -23,98 +19,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A raw SSE client: sends the request, then accumulates what arrives. With a CA: over TLS
-// (OpenSSL on the same socket), trusting that CA only, for the name 127.0.0.1.
-class SseClient {
- public:
-  SseClient(int port, const std::string& target, const fs::path& ca = {}) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    if (!ca.empty()) {
-      ctx_ = SSL_CTX_new(TLS_client_method());
-      REQUIRE(SSL_CTX_load_verify_locations(ctx_, ca.c_str(), nullptr) == 1);
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-      ssl_ = SSL_new(ctx_);
-      REQUIRE(SSL_set1_host(ssl_, "127.0.0.1") == 1);
-      REQUIRE(SSL_set_fd(ssl_, fd_) == 1);
-      REQUIRE_MESSAGE(SSL_connect(ssl_) == 1, "TLS handshake failed");
-    }
-    std::string req =
-        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
-    const auto sent = ssl_ != nullptr ? SSL_write(ssl_, req.data(), static_cast<int>(req.size()))
-                                      : ::send(fd_, req.data(), req.size(), 0);
-    REQUIRE(sent == static_cast<ssize_t>(req.size()));
-  }
-  ~SseClient() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
-    ::close(fd_);
-  }
-
-  // Reads until `needle` arrived (true) or `limit` passed (false).
-  bool wait_for(const std::string& needle, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (text_.find(needle) == std::string::npos) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      if (read_some(static_cast<int>(left.count())) < 0) return false;
-    }
-    return true;
-  }
-  // True when the server closed the connection within `limit` (0: only what already arrived).
-  bool wait_closed(std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (true) {
-      auto left = std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                deadline - std::chrono::steady_clock::now())
-                                                .count());
-      const int got = read_some(static_cast<int>(left));
-      if (got < 0) return true;
-      if (got == 0 && left == 0) return false;
-    }
-  }
-  const std::string& text() const { return text_; }
-  // TLS: the server ended the stream with close_notify (not a cut connection).
-  bool closed_cleanly() const { return clean_close_; }
-
- private:
-  // Appends what arrives within `ms`: 1 read, 0 nothing yet, -1 closed.
-  int read_some(int ms) {
-    if (ssl_ == nullptr || SSL_pending(ssl_) == 0) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, ms) <= 0) return 0;
-    }
-    char buf[4096];
-    ssize_t n = 0;
-    if (ssl_ != nullptr) {
-      n = SSL_read(ssl_, buf, sizeof buf);
-      if (n <= 0) {
-        const int err = SSL_get_error(ssl_, static_cast<int>(n));
-        if (err == SSL_ERROR_WANT_READ) return 0;  // a record not complete yet
-        clean_close_ = err == SSL_ERROR_ZERO_RETURN;
-        return -1;
-      }
-    } else {
-      n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return -1;
-    }
-    text_.append(buf, static_cast<std::size_t>(n));
-    return 1;
-  }
-
-  int fd_ = -1;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  bool clean_close_ = false;
-  std::string text_;
-};
 
 IntentStack& stack() {
   return shared_stack();

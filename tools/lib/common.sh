@@ -96,6 +96,15 @@ load_settings() {
   RMM_API_TLS=${RMM_API_TLS:-1}
   [[ $RMM_API_TLS == [01] ]] || die "RMM_API_TLS='$RMM_API_TLS' is not 0 or 1"
   load_nats_cluster
+  # RMM_APIS rmm-api processes (api, api2, ...) on RMM_API_PORT, RMM_API_PORT+1, ... over the
+  # same database and broker (docs/operations.md, "Several APIs"); kept with the ports.
+  if [[ -z ${RMM_APIS:-} && -f $RUN_DIR/ports ]]; then
+    RMM_APIS=$(sed -n 's/^RMM_APIS=//p' "$RUN_DIR/ports")
+  fi
+  RMM_APIS=${RMM_APIS:-1}
+  [[ $RMM_APIS == [1-9] ]] || die "RMM_APIS='$RMM_APIS' is not a number of APIs from 1 to 9"
+  ((RMM_API_PORT + RMM_APIS - 1 <= 65535)) ||
+    die "RMM_API_PORT=$RMM_API_PORT leaves no room for $RMM_APIS APIs (ports up to 65535)"
   derive_urls
 }
 

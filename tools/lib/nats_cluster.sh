@@ -7,11 +7,17 @@
 # $RMM_HOME/nats/node-<i>/jetstream, log $LOG_DIR/nats-<i>.log. Every program gets every node's
 # URL (NATS_URL) and moves to another node when its own dies.
 
-# stack_components: COMPONENTS with nats replaced by the stack's nats-servers (nats_names).
+# stack_components: COMPONENTS with nats replaced by the stack's nats-servers (nats_names) and
+# api followed by the stack's other APIs (api2 .. apiN, stack.sh).
 stack_components() {
-  local c
+  local c i
   for c in "${COMPONENTS[@]}"; do
-    if [[ $c == nats ]]; then nats_names; else printf '%s\n' "$c"; fi
+    if [[ $c == nats ]]; then
+      nats_names
+    else
+      printf '%s\n' "$c"
+      [[ $c != api ]] || for ((i = 2; i <= ${RMM_APIS:-1}; i++)); do api_name "$i" && echo; done
+    fi
   done
 }
 

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # The local stack: up, down, status, logs. Components, in start order:
 #   postgres (pg.sh), nats (nats-server), projector, api, rollout (the rollout controller,
-#   rmm-release rollout-controller), agent (build/bin programs).
+#   rmm-release rollout-controller), agent (build/bin programs). With RMM_APIS=N, api2..apiN are
+#   more rmm-api processes on the next ports (see extra_apis).
 # Every daemon runs in its own session with a pid file in $RMM_HOME/run and a log in
 # $RMM_HOME/logs; `down` stops exactly those pids (checked against the program name, so a
 # recycled pid is never signalled).
@@ -13,6 +14,7 @@ component_program() {
   case $1 in
     nats | nats-[1-5]) printf 'nats-server' ;;
     projector | api | agent) printf 'rmm-%s' "$1" ;;
+    api[2-9]) printf 'rmm-api' ;;
     rollout) printf 'rmm-release' ;;
     *) die "unknown component '$1' (one of: ${COMPONENTS[*]})" ;;
   esac
@@ -34,6 +36,7 @@ save_ports() {
     for p in "${RMM_PORT_VARS[@]}"; do printf '%s=%s\n' "$p" "${!p}"; done
     printf 'RMM_API_TLS=%s\n' "$RMM_API_TLS"
     printf 'RMM_NATS_CLUSTER=%s\n' "$RMM_NATS_CLUSTER"
+    printf 'RMM_APIS=%s\n' "$RMM_APIS"
   } >"$RUN_DIR/ports"
 }
 
@@ -42,7 +45,7 @@ any_running() {
   local name
   pg_paths
   pg_pid >/dev/null && return 0
-  for name in $(nats_names) projector api rollout agent; do
+  for name in $(nats_names) projector api $(extra_apis running) rollout agent; do
     component_pid "$name" "$(component_program "$name")" >/dev/null && return 0
   done
   return 1
@@ -144,6 +147,64 @@ nats_up() {
   note "streams: ${out//$'\n'/, }"
 }
 
+# api_name <n>, api_port <n>, api_url <n>: the n-th rmm-api of the stack (1: api, on
+# RMM_API_PORT; n: api<n>, on RMM_API_PORT + n - 1).
+api_name() { if (($1 == 1)); then printf 'api'; else printf 'api%s' "$1"; fi; }
+api_port() { printf '%s' $((RMM_API_PORT + $1 - 1)); }
+api_url() { printf '%s' "${API_URL%:*}:$(api_port "$1")"; }
+
+# extra_apis running|all: the names of api2..api9 that run (or have a pid file), in order.
+extra_apis() {
+  local i name
+  for ((i = 2; i <= 9; i++)); do
+    name=$(api_name "$i")
+    if [[ $1 == running ]]; then
+      component_pid "$name" rmm-api >/dev/null || continue
+    else
+      [[ -f $(pid_file "$name") ]] || continue
+    fi
+    printf '%s\n' "$name"
+  done
+}
+
+# api_start <n>: starts the n-th rmm-api. Every one has the same settings but its port: they share
+# the database, the broker and the enrollment responder's queue group (docs/operations.md,
+# "Several APIs").
+api_start() {
+  local name port url
+  name=$(api_name "$1")
+  port=$(api_port "$1")
+  url=$(api_url "$1")
+  ensure_port_free "$port" "$([[ $1 == 1 ]] && printf RMM_API_PORT || printf 'RMM_API_PORT or RMM_APIS')"
+  info "$name: starting on $url"
+  local tls=() msi=()
+  [[ $RMM_API_TLS == 0 ]] || tls=(--tls-cert "$TLS_DIR/server.pem" --tls-key "$TLS_DIR/server.key")
+  # The Windows installer the dashboard offers per site: `tools/rmm windows`'s MSI, when built.
+  local windows=$RMM_REPO/${RMM_WINDOWS_BUILD_DIR:-build-windows}
+  ! compgen -G "$windows/gururmm-agent-*-x64.msi" >/dev/null ||
+    msi=(--windows-installer-dir "$windows")
+  start_bg "$name" rmm-api "$LOG_DIR/$name.log" env PGPASSFILE="$PGPASS_FILE" \
+    "$RMM_BIN/rmm-api" --listen "127.0.0.1:$port" "${tls[@]}" --pg-url "$PG_URL" \
+    --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --nats-ca="$NATS_CA" \
+    --enroll-home "$RMM_HOME" \
+    --command-keys "$RMM_HOME/command-keys" \
+    --agent-packages-dir "${RMM_BIN%/bin}/packages" "${msi[@]}" \
+    --web-dir "$RMM_REPO/api/web/dist"
+}
+
+# stop_extra_apis: stops the APIs past RMM_APIS (an `up` with fewer than the last one).
+stop_extra_apis() {
+  local name pid
+  for name in $(extra_apis all); do
+    ((${name#api} > RMM_APIS)) || continue
+    if pid=$(component_pid "$name" rmm-api); then
+      info "$name: stopping (pid $pid; RMM_APIS=$RMM_APIS)"
+      stop_pid "$name" "$pid"
+    fi
+    rm -f "$(pid_file "$name")"
+  done
+}
+
 services_up() {
   if ! already_running projector; then
     ensure_port_free "$RMM_PROJECTOR_PORT" RMM_PROJECTOR_PORT
@@ -153,23 +214,11 @@ services_up() {
       --nats-ca="$NATS_CA" --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$RMM_PROJECTOR_PORT" \
       --migrations-dir "$RMM_REPO/projector/migrations"
   fi
-  if ! already_running api; then
-    ensure_port_free "$RMM_API_PORT" RMM_API_PORT
-    info "api: starting on $API_URL"
-    local tls=() msi=()
-    [[ $RMM_API_TLS == 0 ]] || tls=(--tls-cert "$TLS_DIR/server.pem" --tls-key "$TLS_DIR/server.key")
-    # The Windows installer the dashboard offers per site: `tools/rmm windows`'s MSI, when built.
-    local windows=$RMM_REPO/${RMM_WINDOWS_BUILD_DIR:-build-windows}
-    ! compgen -G "$windows/gururmm-agent-*-x64.msi" >/dev/null ||
-      msi=(--windows-installer-dir "$windows")
-    start_bg api rmm-api "$LOG_DIR/api.log" env PGPASSFILE="$PGPASS_FILE" \
-      "$RMM_BIN/rmm-api" --listen "127.0.0.1:$RMM_API_PORT" "${tls[@]}" --pg-url "$PG_URL" \
-      --nats-url "$NATS_URL" --nats-creds "$API_CREDS" --nats-ca="$NATS_CA" \
-      --enroll-home "$RMM_HOME" \
-      --command-keys "$RMM_HOME/command-keys" \
-      --agent-packages-dir "${RMM_BIN%/bin}/packages" "${msi[@]}" \
-      --web-dir "$RMM_REPO/api/web/dist"
-  fi
+  local i
+  for ((i = 1; i <= RMM_APIS; i++)); do
+    already_running "$(api_name "$i")" || api_start "$i"
+  done
+  stop_extra_apis
   # (--agent-packages-dir: the .debs of `tools/rmm package`, for the dashboard's install line.)
   # Moves the rollouts created in the dashboard through their rings (docs/updates.md).
   if ! already_running rollout; then
@@ -178,16 +227,20 @@ services_up() {
       "$RMM_BIN/rmm-release" rollout-controller --pg-url "$PG_URL" --nats-url "$NATS_URL" \
       --nats-creds "$ROLLOUT_CREDS" --nats-ca="$NATS_CA" --command-keys "$RMM_HOME/command-keys"
   fi
-  local i
+  local n=1 name
   for ((i = 0; i < 120; i++)); do
     check_alive projector
-    check_alive api
     check_alive rollout
-    api_curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && return 0
+    name=$(api_name "$n")
+    check_alive "$name"
+    if api_curl -fsS -m 2 "$(api_url "$n")/healthz" >/dev/null 2>&1; then
+      ((n++ < RMM_APIS)) || return 0
+      continue
+    fi
     sleep 0.25
   done
-  log_tail "$LOG_DIR/api.log"
-  die "api not healthy at $API_URL/healthz after 30 s"
+  log_tail "$LOG_DIR/$name.log"
+  die "$name not healthy at $(api_url "$n")/healthz after 30 s"
 }
 
 # owner_up: creates the first owner ("admin", a random password) once, when no user exists yet:
@@ -312,6 +365,9 @@ write_env_file() {
     printf '# The rmm password is in this libpq password file, not in RMM_PG_URL.\n'
     printf 'export PGPASSFILE=%q\n' "$PGPASS_FILE"
     printf 'export RMM_API_URL=%q\n' "$API_URL"
+    local i urls=$API_URL
+    for ((i = 2; i <= RMM_APIS; i++)); do urls+=" $(api_url "$i")"; done
+    printf 'export RMM_API_URLS=%q\n' "$urls"
     printf 'export RMM_NATS_CREDS=%q\n' "$NATS_CREDS"
     printf 'export RMM_NATS_CA=%q\n' "$NATS_CA"
     if [[ -s $RMM_HOME/admin-password ]]; then
@@ -346,6 +402,7 @@ wait_agent_listed() {
 }
 
 cmd_up() {
+  local i
   make_home
   check_port_changes
   check_nats_cluster_unchanged
@@ -365,6 +422,10 @@ cmd_up() {
   wait_agent_listed
   info "GuruRMM is up"
   printf '  dashboard:  %s/\n' "$API_URL"
+  for ((i = 2; i <= RMM_APIS; i++)); do
+    printf '              %s/   (%s: the same dashboard, for a load balancer)\n' "$(api_url "$i")" \
+      "$(api_name "$i")"
+  done
   [[ $RMM_API_TLS == 0 ]] ||
     printf '  CA:         %s   (import it into your browser or accept the warning)\n' \
       "$TLS_DIR/ca.pem"
@@ -376,7 +437,7 @@ cmd_up() {
 
 cmd_down() {
   local name prog pid f
-  for name in agent rollout api projector $(nats_names); do
+  for name in agent rollout $(extra_apis all) api projector $(nats_names); do
     prog=$(component_program "$name")
     f=$(pid_file "$name")
     if pid=$(component_pid "$name" "$prog"); then
@@ -399,8 +460,11 @@ health_of() {
     postgres) pg_healthy && echo ok || echo "not ready (pg_isready)" ;;
     nats | nats-[1-5]) curl -fsS -m 2 "$(nats_node_monitor_url "$1")/healthz" >/dev/null 2>&1 &&
       echo ok || echo "unhealthy ($(nats_node_monitor_url "$1")/healthz)" ;;
-    api) api_curl -fsS -m 2 "$API_URL/healthz" >/dev/null 2>&1 && echo ok ||
-      echo "unhealthy ($API_URL/healthz)" ;;
+    api | api[2-9])
+      local url
+      url=$(api_url "$( [[ $1 == api ]] && echo 1 || echo "${1#api}")")
+      api_curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1 && echo ok || echo "unhealthy ($url/healthz)"
+      ;;
     projector) curl -fsS -m 2 "$PROJECTOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
       echo "unhealthy ($PROJECTOR_URL/healthz)" ;;
     *) echo - ;;
@@ -431,8 +495,10 @@ losses_status() {
 
 cmd_status() {
   pg_paths
+  local api_ports=$RMM_API_PORT
+  ((RMM_APIS == 1)) || api_ports+="-$(api_port "$RMM_APIS")"
   printf 'stack %s (nats %s, postgres %s, api %s, projector %s)\n' "$RMM_HOME" "$RMM_NATS_PORT" \
-    "$RMM_PG_PORT" "$RMM_API_PORT" "$RMM_PROJECTOR_PORT"
+    "$RMM_PG_PORT" "$api_ports" "$RMM_PROJECTOR_PORT"
   printf '%-10s %-8s %-8s %s\n' COMPONENT PID STATE HEALTH
   local name pid rc=0 health
   for name in $(stack_components); do

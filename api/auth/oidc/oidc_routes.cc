@@ -20,6 +20,7 @@ namespace {
 constexpr std::int64_t kMaxPending = 10'000;
 constexpr double kStartsPerSecond = 5;
 constexpr double kStartBurst = 20;
+constexpr std::string_view kAllSources = "*";  // the start bucket's one row
 constexpr std::size_t kMaxCode = 2048;
 constexpr std::size_t kMaxSubject = 255;
 
@@ -85,19 +86,8 @@ OidcRoutes::OidcRoutes(OidcConfig config, PgPool& auth_pg, const Clock& clock,
       auth_pg_(auth_pg),
       clock_(clock),
       session_ttl_(session_ttl),
-      bucket_(kStartBurst),
-      bucket_at_(clock.steady_now()) {}
-
-bool OidcRoutes::take_start_token() {
-  std::lock_guard lock(bucket_mutex_);
-  auto now = clock_.steady_now();
-  double elapsed = std::chrono::duration<double>(now - bucket_at_).count();
-  bucket_at_ = now;
-  bucket_ = std::min(kStartBurst, bucket_ + std::max(elapsed, 0.0) * kStartsPerSecond);
-  if (bucket_ < 1) return false;
-  bucket_ -= 1;
-  return true;
-}
+      starts_(auth_pg, clock, "oidc_start",
+              {.burst = kStartBurst, .per_minute = kStartsPerSecond * 60, .max_sources = 1}) {}
 
 void OidcRoutes::register_routes(Router& router) {
   auto bind = [this](Response (OidcRoutes::*method)(const Request&, const RequestContext&)) {
@@ -130,11 +120,14 @@ Response OidcRoutes::info(const Request& req, const RequestContext&) {
 Response OidcRoutes::start(const Request& req, const RequestContext& ctx) {
   const auto& c = client_.config();
   if (!c.enabled()) return not_configured(req, ctx);
-  if (!take_start_token()) {
+  std::chrono::seconds retry{1};
+  auto taken = starts_.take(std::string(kAllSources), retry);
+  if (!taken) return unavailable(req, ctx, taken.error());
+  if (!*taken) {
     auto res =
         make_problem(http::status::too_many_requests,
                      "too many single sign-ins started; retry in a second", ctx, req.version());
-    res.set(http::field::retry_after, "1");
+    res.set(http::field::retry_after, std::to_string(retry.count()));
     return res;
   }
   auto meta = client_.metadata();

@@ -10,8 +10,10 @@
 // Who gets in: only an identity an owner linked to an enabled GuruRMM user (PUT .../sso with the
 // provider's subject). A sign-in never creates a user and never grants a role or scope; an
 // unlinked identity gets 403 naming its subject (also logged) so an owner can link it.
-// Starts are rate-limited per process (token bucket: 20 at once, 5/s, so the 10,000 sign-ins that
-// may be under way cannot all be taken within oidc-login-timeout's default 10 min by a flood).
+// Starts are rate-limited over the installation (one token bucket in auth.source_buckets, kind
+// "oidc_start", shared by every rmm-api: 20 at once, 5/s, so the 10,000 sign-ins that may be under
+// way cannot all be taken within oidc-login-timeout's default 10 min by a flood, however many
+// APIs there are).
 // State and PKCE verifier are single use and expire (oidc-login-timeout); the ID token's
 // signature, issuer, audience, times and nonce are checked (OidcClient).
 //
@@ -29,11 +31,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 
 #include "api/auth/oidc/oidc_client.h"
+#include "api/auth/source_limiter.h"
 #include "api/db/pg_pool.h"
 #include "api/server/router.h"
 #include "common/control_plane_events.h"
@@ -64,16 +66,13 @@ class OidcRoutes {
 
  private:
   Response not_configured(const Request& req, const RequestContext& ctx) const;
-  bool take_start_token();
 
   OidcClient client_;
   PgPool& auth_pg_;
   const Clock& clock_;
   std::chrono::milliseconds session_ttl_;
   SecondFactorGate second_factor_;
-  std::mutex bucket_mutex_;
-  double bucket_;
-  std::chrono::steady_clock::time_point bucket_at_;
+  SourceLimiter starts_;  // one bucket for every source
 };
 
 }  // namespace rmm::api::oidc
