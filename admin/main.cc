@@ -15,6 +15,8 @@
 #include "admin/command_keys.h"
 #include "admin/files.h"
 #include "admin/identity.h"
+#include "admin/leaf_commands.h"
+#include "admin/leaf_config.h"
 #include "admin/server_config.h"
 #include "admin/stream_report.h"
 #include "admin/streams.h"
@@ -53,6 +55,11 @@ constexpr Setting kRenderSettings[] = {
     {"tls-cert", Type::kString, "",
      "server certificate (PEM); with --tls-key, TLS is required for every client"},
     {"tls-key", Type::kString, "", "the certificate's private key (PEM)"},
+    {"leafnode-port", Type::kInt, "0",
+     "port site leaf nodes connect to (JetStream domain `hub`, docs/operations.md); 0 = none", 0,
+     65535},
+    {"leafnode-advertise", Type::kString, "",
+     "host:port leaf nodes reach the hub at (what they reconnect to); default: the listen address"},
     {"out", Type::kString, "", "file to write the config to (mode 0600)", -kAny, kAny, true},
 };
 
@@ -88,6 +95,10 @@ constexpr Setting kApplySettings[] = {
      0, 366 * kDayMs},
     {"releases-max-bytes", Type::kSize, "0",
      "RMM_RELEASES byte limit (discard new); 0 = current, else 10 % of the budget", 0, kAny},
+    {"site-events-max-bytes", Type::kSize, "0",
+     "RMM_SITE_EVENTS byte limit, on a site's leaf node (discard new); 0 = current, else 80 % of "
+     "the budget",
+     0, kAny},
     {"force", Type::kBool, "false",
      "accept limits below what a stream holds (nats-server deletes its oldest messages)"},
 };
@@ -143,6 +154,9 @@ int run_render(const rmm::config::Values& v) {
   options.jetstream_dir =
       v.str("jetstream-dir").empty() ? id->dir / "jetstream" : fs::path(v.str("jetstream-dir"));
   options.max_file_store = v.size("max-file-store");
+  options.leafnode_port = static_cast<int>(v.integer("leafnode-port"));
+  options.leafnode_advertise = v.str("leafnode-advertise");
+  if (options.leafnode_port != 0) options.jetstream_domain = rmm::broker::kHubDomain;
   auto text = rmm::broker::render_server_config(*id, options);
   if (!text) return fail_with(text.error());
   if (auto s = rmm::files::write_atomic(v.str("out"), *text, 0600); !s) {
@@ -288,6 +302,18 @@ const Command kCommands[] = {
      "Writes <state-dir>/agent_id, agent.creds and command_keys and prints the agent id; with "
      "--nats-url also creates the agent's command consumer.",
      kAgentSettings, run_agent_credential},
+    {"render-leaf-config",
+     "rmm-admin render-leaf-config --home DIR --site NAME --nats-port N --jetstream-dir D "
+     "--hub-url nats-leaf://HUB:PORT --leaf-creds FILE [--hub-ca F] [--tls-cert F --tls-key F] "
+     "--out FILE",
+     "Writes the config of a site's leaf node (its own JetStream domain, a remote to the hub).",
+     rmm::admin::render_leaf_settings(), rmm::admin::run_render_leaf},
+    {"leaf-credential", "rmm-admin leaf-credential --home DIR --site NAME --out FILE",
+     "Writes the .creds a site's leaf node connects to the hub with.",
+     rmm::admin::leaf_credential_settings(), rmm::admin::run_leaf_credential},
+    {"site-source", "rmm-admin site-source --site NAME --nats-url URL --nats-creds FILE [--remove]",
+     "Makes the hub's RMM_EVENTS source (or stop sourcing) the site's RMM_SITE_EVENTS.",
+     rmm::admin::site_source_settings(), rmm::admin::run_site_source},
     {"create-client", "rmm-admin create-client --name NAME --nats-creds FILE [--pg-url URL]",
      "Publishes ClientCreated and prints the new client id.", rmm::admin::create_client_settings(),
      rmm::admin::run_create_client},

@@ -23,6 +23,13 @@ struct ServerConfigOptions {
   // PEM server certificate (chain) and key; both or neither. Set: TLS required for every client.
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
+  // The server's JetStream domain; empty: none (admin/leaf_config.h).
+  std::string jetstream_domain;
+  // Site leaf nodes connect to this port on `host` (with the client listener's TLS); 0: no
+  // leafnode listener. A hub with leaf nodes also needs jetstream_domain = kHubDomain.
+  int leafnode_port = 0;
+  // "host:port" the leaves are told to reconnect to (the hub's public name and leafnode port).
+  std::string leafnode_advertise;
 };
 
 // The size in bytes of the filesystem holding `path` (or its nearest existing parent).
