@@ -142,11 +142,37 @@ Result<std::string> render_leaf_config(const Identity& identity, ServerConfigOpt
   return out;
 }
 
+// In the hub's terms, a leaf connection's publish rights are what it may send into the hub and
+// its subscribe rights what the hub may send it; at the leaf they are a client's, for the admin
+// commands run there with this credential.
+UserSpec leaf_user_spec(std::string_view site) {
+  const std::string stream(kSiteEventsStream);
+  return UserSpec{
+      .name = fmt::format("leaf-{}", site),
+      .pub_allow =
+          {// Into the hub: the source's deliveries, heartbeats and flow control ($JS.S.<token>)
+           // and the replies to its consumer-create requests ($JSC.R.<token>), nats-server's
+           // fixed subjects for a source without a deliver prefix; the agents' pulls of their
+           // command consumers through the hub's domain (also as the hub maps them) and their
+           // acks; enrollment requests.
+           "$JS.S.>", "$JSC.R.>",
+           fmt::format("$JS.{}.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.*", kHubDomain),
+           "$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.*", "$JS.ACK.RMM_COMMANDS.>",
+           std::string(kEnrollSubject),
+           // At the leaf itself: what apply-streams and stream-usage ask of its own stream.
+           "$JS.API.INFO", "$JS.API.STREAM.INFO." + stream, "$JS.API.STREAM.CREATE." + stream,
+           "$JS.API.STREAM.UPDATE." + stream},
+      .sub_allow =
+          {// From the hub: its requests to this site's JetStream API (the source's
+           // consumer), the flow-control answers, and replies to the site's agents.
+           fmt::format("$JS.{}.API.>", site), "$JS.FC." + stream + ".>", "_INBOX.>",
+           std::string(kEnrollInboxPrefix) + ".>"},
+  };
+}
+
 std::string leaf_credentials(const Identity& identity, std::string_view site) {
   auto user = KeyPair::generate(KeyRole::kUser);
-  auto jwt =
-      encode_jwt(user_claims(user.public_key(), UserSpec{.name = fmt::format("leaf-{}", site)}),
-                 identity.rmm_account);
+  auto jwt = encode_jwt(user_claims(user.public_key(), leaf_user_spec(site)), identity.rmm_account);
   return format_creds(jwt, user.seed());
 }
 

@@ -17,6 +17,7 @@
 #include "common/files.h"
 #include "common/nats_jetstream.h"
 #include "tests/agent/commands_test_util.h"
+#include "tests/broker/test_client.h"
 #include "tests/fixtures/leaf_node.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/ports.h"
@@ -311,4 +312,26 @@ TEST_CASE(
   for (const auto& m : hub_messages(hub)) copies[m.msg_id]++;
   CHECK(copies[agent.str() + "-moved-1"] == 1);
   CHECK(copies[agent.str() + "-moved-2"] == 1);
+}
+
+TEST_CASE("a leaf's credential writes no control events and reads no hub stream") {
+  NatsServerFixture hub({.leafnodes = true});
+  LeafNodeFixture leaf(hub, "site3", hub.leafnode_port());
+  REQUIRE(leaf.wait_linked(20s));
+  // The credential's rights are the same wherever it connects: at the hub, as a client.
+  natsStatus status = NATS_OK;
+  auto client = TestClient::connect(hub.url(), leaf.creds(), {}, &status);
+  REQUIRE(client != nullptr);
+  const std::string body = "{}";
+  for (const char* subject : {"rmm.ctl.tenancy.forged", "rmm.cmd.forged", "rmm.p.1.evt.x.y"}) {
+    CHECK(natsConnection_PublishString(client->nc(), subject, body.c_str()) == NATS_OK);
+  }
+  REQUIRE(client->wait_for_errors(3, 5s));
+  for (const auto& e : client->errors()) {
+    CHECK(e.find("Permissions Violation for Publish") != std::string::npos);
+  }
+  auto info = broker::js_api_request(client->nc(), "$JS.API.STREAM.INFO.RMM_EVENTS", "", 1s);
+  CHECK_FALSE(info.has_value());  // denied: looks like a timeout
+  auto services = connect(hub.url(), hub.services_creds());
+  CHECK(stream_messages(services->raw(), "RMM_EVENTS") == 0);
 }
