@@ -9,8 +9,10 @@
 // so an agent's credential, its permissions and the RMM account's partition mapping are the same
 // on a leaf as on the hub: an agent still speaks only for itself.
 //
-// Limitations: the leaf's credential (user `leaf-<site>`) has the RMM account's full rights on
-// the hub, like the services user: the leaf box is trusted like the hub for its site.
+// Limitations: the hub copies the site's stream as it is, so the leaf's box can write events in
+// any agent's name: it is trusted like the hub for its site. Its credential (user `leaf-<site>`)
+// carries only what the link needs (leaf_credentials), but `$JS.S.>` is nats-server's prefix for
+// every source's deliveries, not this source's alone.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -61,7 +63,12 @@ struct LeafRemoteOptions {
 Result<std::string> render_leaf_config(const Identity& identity, ServerConfigOptions base,
                                        const LeafRemoteOptions& remote);
 
-// The `.creds` text of the user `leaf-<site>` of the RMM account (see Limitations).
+// The `.creds` text of the user `leaf-<site>` of the RMM account: on the leafnode connection, its
+// publish rights are what the leaf may send into the hub (the source's deliveries and replies,
+// the agents' command pulls and acks, enrollment requests) and its subscribe rights what the hub
+// may send it (requests to the site's domain, flow control, replies to the site's agents); at
+// the leaf, a client with it may manage RMM_SITE_EVENTS only. No control events, no commands, no
+// reading of the hub's streams.
 std::string leaf_credentials(const Identity& identity, std::string_view site);
 
 // The entry of RMM_EVENTS's `sources` that copies a site's RMM_SITE_EVENTS into it.
