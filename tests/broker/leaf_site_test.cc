@@ -21,10 +21,12 @@
 #include "tests/fixtures/leaf_node.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/ports.h"
+#include "tests/fixtures/postgres.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/stream_reader.h"
 #include "tests/fixtures/tcp_relay.h"
 #include "tests/fixtures/temp_dir.h"
+#include "tests/projector/e2e_helpers.h"
 
 using namespace rmm;
 using namespace rmm::test;
@@ -53,7 +55,8 @@ std::uint64_t stream_messages(natsConnection* nc, const std::string& stream) {
 }
 
 // An agent of the site publishing as fast as its acks come back (one in flight, as a slow
-// link's agent would): every publish is re-sent with the same Nats-Msg-Id until acknowledged.
+// link's agent would): metrics samples with agent sequences 1, 2, ..., each re-sent with the same
+// Nats-Msg-Id until acknowledged.
 class LoadPublisher {
  public:
   LoadPublisher(const std::string& url, const fs::path& creds, const AgentId& agent)
@@ -71,18 +74,17 @@ class LoadPublisher {
   std::uint64_t acked() const { return acked_.load(); }
   std::uint64_t resends() const { return resends_.load(); }
   static std::string msg_id(const AgentId& agent, std::uint64_t n) {
-    return fmt::format("{}-load-{}", agent.str(), n);
+    return codec::agent_msg_id(agent, AgentSeq{n});
   }
 
  private:
   void run() {
-    const std::string subject = fmt::format("rmm.evt.{}.load", agent_.str());
+    const std::string subject = codec::agent_event_subject(agent_, schema::Payload::MetricsSample);
     std::uint64_t n = 1;
     while (!stopping_) {
-      const std::string body = fmt::format("load {}", n);
-      auto ack =
-          js_->publish(subject, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
-                       msg_id(agent_, n), 2s);
+      const auto body = codec::build_metrics(
+          e2e_header(agent_, n), codec::MetricsInfo{.cpu_percent = static_cast<float>(n % 100)});
+      auto ack = js_->publish(subject, body, msg_id(agent_, n), 2s);
       if (!ack) {
         ++resends_;
         std::this_thread::sleep_for(50ms);
@@ -140,7 +142,7 @@ std::size_t completed(const NatsServerFixture& hub, const AgentId& agent) {
   return n;
 }
 
-bool wait_until(std::chrono::seconds limit, const std::function<bool()>& done) {
+bool wait_for(std::chrono::seconds limit, const std::function<bool()>& done) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
@@ -164,6 +166,10 @@ TEST_CASE("a site's leaf node: 60 s without its hub under load, then every event
   auto services = connect(hub.url(), hub.services_creds());
   auto leaf_conn = connect(leaf.url(), leaf.creds());
   const auto command_key = hub.command_signer().key;
+  // The projector folds RMM_EVENTS on the hub as always: sourced events are events like others.
+  auto& pg = PostgresFixture::shared();
+  const std::string pg_url = pg.create_database(pg.unique_name("leaf_site"));
+  Process projector = start_projector(hub, pg_url, dir, 1, {"--batch-size=1000"});
 
   // The real agent at the site: connected to the leaf, its commands from the hub's domain.
   const AgentId agent = AgentId::generate(real_clock());
@@ -187,7 +193,7 @@ TEST_CASE("a site's leaf node: 60 s without its hub under load, then every event
   // through the site's stream.
   REQUIRE(publish_command(services->raw(), agent, shell_command("echo before"), command_key)
               .has_value());
-  CHECK(wait_until(30s, [&] { return completed(hub, agent) >= 1; }));
+  CHECK(wait_for(30s, [&] { return completed(hub, agent) >= 1; }));
   REQUIRE(load.acked() > 0);
 
   // The cut: the leaf's link drops and its reconnects are refused for 60 s.
@@ -213,15 +219,15 @@ TEST_CASE("a site's leaf node: 60 s without its hub under load, then every event
   REQUIRE(leaf.wait_linked(30s));
 
   // The command published during the cut runs once the link is back.
-  CHECK(wait_until(60s, [&] { return completed(hub, agent) >= 2; }));
+  CHECK(wait_for(60s, [&] { return completed(hub, agent) >= 2; }));
   std::this_thread::sleep_for(5s);  // load after the link returned, too
   load.stop();
   CHECK(agent_process.terminate() == 0);
 
   // The hub catches up with everything the site stored.
   std::uint64_t site_total = stream_messages(leaf_conn->raw(), "RMM_SITE_EVENTS");
-  CHECK(wait_until(60s,
-                   [&] { return stream_messages(services->raw(), "RMM_EVENTS") >= site_total; }));
+  CHECK(
+      wait_for(60s, [&] { return stream_messages(services->raw(), "RMM_EVENTS") >= site_total; }));
   MESSAGE(
       "hub caught up within ",
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - restored)
@@ -233,9 +239,11 @@ TEST_CASE("a site's leaf node: 60 s without its hub under load, then every event
   CHECK(messages.size() == site_total);
   std::map<std::string, int> copies;
   std::size_t not_sourced = 0;
+  std::int64_t loader_events = 0;
   for (const auto& m : messages) {
     copies[m.msg_id]++;
     not_sourced += m.source.empty() ? 1 : 0;
+    loader_events += m.subject.find(loader.str()) != std::string::npos ? 1 : 0;
   }
   CHECK_MESSAGE(not_sourced == 0, not_sourced << " events reached the hub other than by sourcing");
   std::uint64_t missing = 0, duplicated = 0;
@@ -273,6 +281,26 @@ TEST_CASE("a site's leaf node: 60 s without its hub under load, then every event
   CHECK_MESSAGE(agent_twice == 0, agent_twice << " agent sequences stored twice");
   CHECK(std::is_sorted(order.begin(), order.end()));
   CHECK(completed(hub, agent) == 2);
+
+  // The read models: everything folded once, no sequence gap, both commands completed.
+  std::int64_t agent_samples = 0;
+  for (const auto& e : read_agent_events(hub, agent, 1, 5s)) {
+    agent_samples += e.type == schema::Payload::MetricsSample ? 1 : 0;
+  }
+  const auto last_seq = static_cast<std::int64_t>(StreamReader(hub).state("RMM_EVENTS").last_seq);
+  pqxx::connection db(pg_url);
+  CHECK(wait_for(120s, [&] { return checkpoint(db) >= last_seq; }));
+  CHECK(projector.running());
+  auto rows = [&](const std::string& sql) { return scalar(db, sql).value_or(-1); };
+  const std::string loader_id = "'" + loader.str() + "'";
+  const std::string agent_id = "'" + agent.str() + "'";
+  CHECK(rows("SELECT count(*) FROM metrics WHERE agent_id = " + loader_id) == loader_events);
+  CHECK(rows("SELECT count(*) FROM agent_sequence_gaps WHERE agent_id = " + loader_id) == 0);
+  CHECK(rows("SELECT count(*) FROM metrics WHERE agent_id = " + agent_id) == agent_samples);
+  CHECK(rows("SELECT count(*) FROM agent_sequence_gaps WHERE agent_id = " + agent_id) == 0);
+  CHECK(rows("SELECT count(*) FROM commands WHERE status = 'completed' AND agent_id = " +
+             agent_id) == 2);
+  CHECK(rows("SELECT count(*) FROM dead_letters") == 0);
 }
 
 TEST_CASE(
@@ -302,7 +330,7 @@ TEST_CASE(
   CHECK_FALSE(publish_at(leaf.url(), agent.str() + "-moved-1"));
   CHECK_FALSE(publish_at(leaf.url(), agent.str() + "-moved-2"));
   CHECK(stream_messages(leaf_conn->raw(), "RMM_SITE_EVENTS") == 2);
-  CHECK(wait_until(20s, [&] {
+  CHECK(wait_for(20s, [&] {
     for (const auto& m : hub_messages(hub)) {
       if (m.msg_id == agent.str() + "-moved-2") return true;
     }
