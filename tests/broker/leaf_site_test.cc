@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "admin/stream_report.h"
 #include "admin/streams.h"
 #include "common/files.h"
 #include "common/nats_jetstream.h"
@@ -362,4 +363,15 @@ TEST_CASE("a leaf's credential writes no control events and reads no hub stream"
   CHECK_FALSE(info.has_value());  // denied: looks like a timeout
   auto services = connect(hub.url(), hub.services_creds());
   CHECK(stream_messages(services->raw(), "RMM_EVENTS") == 0);
+
+  // At the leaf, it reads its own stream's usage (rmm-admin stream-usage).
+  auto at_leaf = broker::connect_with_creds(leaf.url(), leaf.creds());
+  REQUIRE(at_leaf.has_value());
+  auto names = broker::stream_names(fs::path(RMM_SOURCE_DIR) / "broker-config" / "site-streams");
+  REQUIRE(names.has_value());
+  auto report = broker::stream_usage_report(*at_leaf, *names, {}, real_clock().now());
+  natsConnection_Destroy(*at_leaf);
+  REQUIRE_MESSAGE(report.has_value(), report.error().message);
+  CHECK(report->healthy);
+  CHECK(report->text.find("RMM_SITE_EVENTS") != std::string::npos);
 }
