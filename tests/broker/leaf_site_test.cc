@@ -375,3 +375,19 @@ TEST_CASE("a leaf's credential writes no control events and reads no hub stream"
   CHECK(report->healthy);
   CHECK(report->text.find("RMM_SITE_EVENTS") != std::string::npos);
 }
+
+TEST_CASE("the leaf's link over TLS, pinned to the installation's CA") {
+  NatsServerFixture hub({.tls = true, .leafnodes = true});
+  LeafNodeFixture leaf(hub, "site4", hub.leafnode_port());
+  REQUIRE(leaf.wait_linked(20s));
+  const AgentId agent = AgentId::generate(real_clock());
+  auto conn = connect(leaf.url(), hub.mint_agent(agent), broker::agent_inbox_prefix(agent));
+  auto js = nats::JetStream::create(*conn, {});
+  REQUIRE(js.has_value());
+  const auto body = codec::build_metrics(e2e_header(agent, 1), codec::MetricsInfo{});
+  auto ack = (*js)->publish(codec::agent_event_subject(agent, schema::Payload::MetricsSample), body,
+                            codec::agent_msg_id(agent, AgentSeq{1}), 5s);
+  REQUIRE_MESSAGE(ack.has_value(), ack.error().message);
+  CHECK(ack->stream == "RMM_SITE_EVENTS");
+  CHECK(read_agent_events(hub, agent, 1, 20s).size() == 1);
+}
