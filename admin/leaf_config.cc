@@ -158,7 +158,9 @@ UserSpec leaf_user_spec(std::string_view site) {
            "$JS.S.>", "$JSC.R.>",
            fmt::format("$JS.{}.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.*", kHubDomain),
            "$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.*", "$JS.ACK.RMM_COMMANDS.>",
-           std::string(kEnrollSubject),
+           // rmm-updater's reads of releases, through the hub's domain.
+           fmt::format("$JS.{}.API.DIRECT.GET.RMM_RELEASES.>", kHubDomain),
+           "$JS.API.DIRECT.GET.RMM_RELEASES.>", std::string(kEnrollSubject),
            // At the leaf itself: what apply-streams and stream-usage ask of its own stream.
            "$JS.API.INFO", "$JS.API.STREAM.INFO." + stream, "$JS.API.STREAM.CREATE." + stream,
            "$JS.API.STREAM.UPDATE." + stream},

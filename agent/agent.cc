@@ -148,7 +148,7 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   hooks.apply_config = [&live](const codec::KeyValues& kv) { return live.apply(kv); };
   if (!settings.updater.empty()) {
     updates::UpdaterLaunch launch{settings.updater, settings.state_dir, settings.nats_url,
-                                  settings.nats_tls};
+                                  settings.nats_tls, settings.nats_js_domain};
     hooks.update_agent = [launch](const CommandId& cmd, const codec::UpdateAgentSpec& spec) {
       return updates::launch_updater(launch, cmd, spec);
     };

@@ -17,6 +17,7 @@
 #include "admin/streams.h"
 #include "common/files.h"
 #include "common/nats_jetstream.h"
+#include "common/nats_message.h"
 #include "tests/agent/commands_test_util.h"
 #include "tests/broker/test_client.h"
 #include "tests/fixtures/leaf_node.h"
@@ -390,4 +391,27 @@ TEST_CASE("the leaf's link over TLS, pinned to the installation's CA") {
   REQUIRE_MESSAGE(ack.has_value(), ack.error().message);
   CHECK(ack->stream == "RMM_SITE_EVENTS");
   CHECK(read_agent_events(hub, agent, 1, 20s).size() == 1);
+}
+
+TEST_CASE("an agent at a site reads a release from the hub's RMM_RELEASES through the leaf") {
+  NatsServerFixture hub({.leafnodes = true});
+  LeafNodeFixture leaf(hub, "site5", hub.leafnode_port());
+  REQUIRE(leaf.wait_linked(20s));
+  auto services = connect(hub.url(), hub.services_creds());
+  const std::string body = "a signed manifest";
+  natsMsg* reply = nullptr;
+  REQUIRE(natsConnection_Request(&reply, services->raw(), "rmm.rel.test.manifest", body.data(),
+                                 static_cast<int>(body.size()), 5000) == NATS_OK);
+  natsMsg_Destroy(reply);
+  // As rmm-updater with --nats-js-domain hub does it (updater/fetch.cc), with the agent's rights.
+  const AgentId agent = AgentId::generate(real_clock());
+  auto conn = connect(leaf.url(), hub.mint_agent(agent), broker::agent_inbox_prefix(agent));
+  reply = nullptr;
+  REQUIRE(natsConnection_Request(&reply, conn->raw(),
+                                 "$JS.hub.API.DIRECT.GET.RMM_RELEASES.rmm.rel.test.manifest",
+                                 nullptr, 0, 5000) == NATS_OK);
+  nats::Message msg(reply);
+  CHECK_FALSE(msg.header("Status").has_value());
+  CHECK(std::string(reinterpret_cast<const char*>(msg.data().data()), msg.data().size()) == body);
+  CHECK(conn->async_error_count() == 0);
 }
