@@ -71,9 +71,9 @@ Result<std::string> leafnode_listen_block(const std::string& host, int port,
   }
   const bool v6 = host.find(':') != std::string::npos;
   std::string out = fmt::format(
-      "\n# Site leaf nodes connect here with a leaf-<site> credential of the RMM account, over "
-      "the\n"
-      "# client listener's TLS (docs/operations.md, \"Sites with poor links: leaf nodes\").\n"
+      "\n# Site leaf nodes connect here with a leaf-<site> credential of the RMM account,\n"
+      "# over the client listener's TLS (docs/operations.md, \"Sites with poor links: leaf\n"
+      "# nodes\").\n"
       "leafnodes {{\n  listen: \"{}:{}\"\n",
       v6 ? "[" + host + "]" : host, port);
   // nats-server 2.9.10 tells every leaf this listener's address, even with no_advertise, and a
@@ -142,6 +142,8 @@ Result<std::string> render_leaf_config(const Identity& identity, ServerConfigOpt
   return out;
 }
 
+namespace {
+
 // In the hub's terms, a leaf connection's publish rights are what it may send into the hub and
 // its subscribe rights what the hub may send it; at the leaf they are a client's, for the admin
 // commands run there with this credential.
@@ -171,6 +173,8 @@ UserSpec leaf_user_spec(std::string_view site) {
            std::string(kEnrollInboxPrefix) + ".>"},
   };
 }
+
+}  // namespace
 
 std::string leaf_credentials(const Identity& identity, std::string_view site) {
   auto user = KeyPair::generate(KeyRole::kUser);
