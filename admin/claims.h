@@ -46,7 +46,7 @@ struct SubjectMapping {
 struct AccountLimits {
   // Connections of the whole account: every agent holds one, each service a few.
   std::int64_t connections = 100'000;
-  std::int64_t leaf_connections = 0;  // GuruRMM uses no leaf nodes
+  std::int64_t leaf_connections = 1'000;  // one per site leaf node (admin/leaf_config.h)
   // Per connection (the account's cap on every user's own): the services' connections subscribe
   // to a few subjects each, the API's live hub to one per stream it serves.
   std::int64_t subscriptions = 10'000;

@@ -25,9 +25,13 @@ ScopedSigningKey agent_scope(const KeyPair& signer) {
       .role = "agent",
       // Its own command consumer's next-message and ack subjects, never $JS.API.> (see
       // admin/command_consumer.h); direct get on RMM_RELEASES, read-only, for rmm-updater.
+      // The same next-message and direct-get subjects through a JetStream domain: an agent of a
+      // site reaches the hub's domain across the site's leaf node (admin/leaf_config.h).
       .pub_allow = {"rmm.p.*.evt.{{tag(agent)}}.>",
                     "$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.{{tag(agent)}}",
-                    "$JS.ACK.RMM_COMMANDS.{{tag(agent)}}.>", "$JS.API.DIRECT.GET.RMM_RELEASES.>"},
+                    "$JS.*.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.{{tag(agent)}}",
+                    "$JS.ACK.RMM_COMMANDS.{{tag(agent)}}.>", "$JS.API.DIRECT.GET.RMM_RELEASES.>",
+                    "$JS.*.API.DIRECT.GET.RMM_RELEASES.>"},
       .sub_allow = {"rmm.cmd.{{tag(agent)}}", "_INBOX.{{tag(agent)}}.>"},
   };
 }

@@ -15,6 +15,8 @@
 #include "admin/command_keys.h"
 #include "admin/files.h"
 #include "admin/identity.h"
+#include "admin/leaf_commands.h"
+#include "admin/leaf_config.h"
 #include "admin/server_config.h"
 #include "admin/stream_report.h"
 #include "admin/streams.h"
@@ -63,6 +65,11 @@ constexpr Setting kRenderSettings[] = {
     {"cluster-name", Type::kString, "gururmm", "the cluster's name (the same on every node)"},
     {"cluster-listen", Type::kString, "",
      "where the route listener binds (host:port); default: this node's --cluster-nodes entry"},
+    {"leafnode-port", Type::kInt, "0",
+     "port site leaf nodes connect to (JetStream domain `hub`, docs/operations.md); 0 = none", 0,
+     65535},
+    {"leafnode-advertise", Type::kString, "",
+     "host:port leaf nodes reach the hub at (what they reconnect to); default: the listen address"},
     {"out", Type::kString, "", "file to write the config to (mode 0600)", -kAny, kAny, true},
 };
 
@@ -102,6 +109,10 @@ constexpr Setting kApplySettings[] = {
      "copies of every stream: 1 (one server), 3 or 5 (a cluster of at least that many nodes); "
      "applying a higher count moves existing streams to it",
      1, 5},
+    {"site-events-max-bytes", Type::kSize, "0",
+     "RMM_SITE_EVENTS byte limit, on a site's leaf node (discard new); 0 = current, else 80 % of "
+     "the budget",
+     0, kAny},
     {"force", Type::kBool, "false",
      "accept limits below what a stream holds (nats-server deletes its oldest messages) and fewer "
      "replicas than a stream has"},
@@ -170,6 +181,9 @@ int run_render(const rmm::config::Values& v) {
   } else if (v.integer("node") != 0) {
     return fail_with({.message = "--node needs --cluster-nodes"});
   }
+  options.leafnode_port = static_cast<int>(v.integer("leafnode-port"));
+  options.leafnode_advertise = v.str("leafnode-advertise");
+  if (options.leafnode_port != 0) options.jetstream_domain = rmm::broker::kHubDomain;
   auto text = rmm::broker::render_server_config(*id, options);
   if (!text) return fail_with(text.error());
   if (auto s = rmm::files::write_atomic(v.str("out"), *text, 0600); !s) {
@@ -320,6 +334,18 @@ const Command kCommands[] = {
      "Writes <state-dir>/agent_id, agent.creds and command_keys and prints the agent id; with "
      "--nats-url also creates the agent's command consumer.",
      kAgentSettings, run_agent_credential},
+    {"render-leaf-config",
+     "rmm-admin render-leaf-config --home DIR --site NAME --nats-port N --jetstream-dir D "
+     "--hub-url nats-leaf://HUB:PORT --leaf-creds FILE [--hub-ca F] [--tls-cert F --tls-key F] "
+     "--out FILE",
+     "Writes the config of a site's leaf node (its own JetStream domain, a remote to the hub).",
+     rmm::admin::render_leaf_settings(), rmm::admin::run_render_leaf},
+    {"leaf-credential", "rmm-admin leaf-credential --home DIR --site NAME --out FILE",
+     "Writes the .creds a site's leaf node connects to the hub with.",
+     rmm::admin::leaf_credential_settings(), rmm::admin::run_leaf_credential},
+    {"site-source", "rmm-admin site-source --site NAME --nats-url URL --nats-creds FILE [--remove]",
+     "Makes the hub's RMM_EVENTS source (or stop sourcing) the site's RMM_SITE_EVENTS.",
+     rmm::admin::site_source_settings(), rmm::admin::run_site_source},
     {"create-client", "rmm-admin create-client --name NAME --nats-creds FILE [--pg-url URL]",
      "Publishes ClientCreated and prints the new client id.", rmm::admin::create_client_settings(),
      rmm::admin::run_create_client},

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "admin/leaf_config.h"
 #include "common/nats_tls.h"
 #include "nats_server_conf_template.h"
 
@@ -225,6 +226,13 @@ Result<std::string> render_server_config(const Identity& identity,
   replace_all(text, "@@LISTEN_HOST@@", v6 ? "[" + options.host + "]" : options.host);
   replace_all(text, "@@PORT@@", std::to_string(options.port));
   replace_all(text, "@@JETSTREAM_DIR@@", dir);
+  if (options.jetstream_domain.empty()) {
+    text = drop_lines_containing(text, "@@DOMAIN@@");
+  } else {
+    if (auto s = check_domain(options.jetstream_domain); !s) return std::unexpected(s.error());
+    replace_all(text, " # @@DOMAIN@@", "");
+    replace_all(text, "@@JS_DOMAIN@@", options.jetstream_domain);
+  }
   std::int64_t max_file_store = options.max_file_store;
   if (max_file_store <= 0) {
     auto size = filesystem_size(options.jetstream_dir);
@@ -238,6 +246,12 @@ Result<std::string> render_server_config(const Identity& identity,
   replace_all(text, "@@SYSTEM_ACCOUNT@@", identity.sys_account.public_key());
   replace_all(text, "@@RMM_ACCOUNT@@", identity.rmm_account.public_key());
   if (text.find("@@") != std::string::npos) return fail("template has an unknown @@ placeholder");
+  if (options.leafnode_port != 0) {
+    auto block = leafnode_listen_block(options.host, options.leafnode_port,
+                                       options.leafnode_advertise, cert, key);
+    if (!block) return std::unexpected(block.error());
+    text += *block;
+  }
   return text;
 }
 

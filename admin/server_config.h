@@ -39,6 +39,13 @@ struct ServerConfigOptions {
   // Set (node > 0): a node of a cluster, with routes to the other nodes. Routes use TLS with
   // tls_cert, tls_key and tls_ca, required unless every node and the listener are on loopback.
   ClusterNodeOptions cluster;
+  // The server's JetStream domain; empty: none (admin/leaf_config.h).
+  std::string jetstream_domain;
+  // Site leaf nodes connect to this port on `host` (with the client listener's TLS); 0: no
+  // leafnode listener. A hub with leaf nodes also needs jetstream_domain = kHubDomain.
+  int leafnode_port = 0;
+  // "host:port" the leaves are told to reconnect to (the hub's public name and leafnode port).
+  std::string leafnode_advertise;
 };
 
 // The size in bytes of the filesystem holding `path` (or its nearest existing parent).

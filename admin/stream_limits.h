@@ -45,6 +45,8 @@ inline constexpr ManagedStream kManagedStreams[] = {
     {"RMM_CONTROL", "control-max-bytes", "", 5},
     {"RMM_COMMANDS", "commands-max-bytes", "commands-max-age", 5},
     {"RMM_RELEASES", "releases-max-bytes", "", 10},
+    // On a site's leaf node, alone (broker-config/site-streams/, admin/leaf_config.h).
+    {"RMM_SITE_EVENTS", "site-events-max-bytes", "", 80},
 };
 
 const ManagedStream* find_managed(std::string_view stream);

@@ -91,6 +91,16 @@ Result<StreamOutcome> apply_one(natsConnection* nc, const Planned& p,
   if (current != nullptr && same_value(p.desired, *current)) {
     return StreamOutcome{name, StreamAction::kUnchanged};
   }
+  // Sources a definition does not name were added at run time (a site's leaf node,
+  // admin/site_sources.h): an update keeps them.
+  if (const auto* sources = current != nullptr && current->is_object()
+                                ? current->as_object().if_contains("sources")
+                                : nullptr;
+      sources != nullptr && !p.desired.contains("sources")) {
+    json::object desired = p.desired;
+    desired["sources"] = *sources;
+    body = json::serialize(desired);
+  }
   auto updated = js_api_request(nc, "$JS.API.STREAM.UPDATE." + name, body, timeout);
   if (!updated) return std::unexpected(with_context(updated.error(), "updating " + name));
   return StreamOutcome{name, StreamAction::kUpdated};

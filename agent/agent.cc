@@ -135,6 +135,7 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   command_options.state_dir = settings.state_dir;
   command_options.boot_id = outbox_options.boot_id;
   command_options.concurrency = settings.command_concurrency;
+  command_options.fetch.js_domain = settings.nats_js_domain;
   command_options.limits.default_timeout = settings.command_timeout;
   command_options.limits.default_output_cap = settings.command_output_cap;
   // Without trusted command keys the agent still reports, but refuses every command.
@@ -147,7 +148,7 @@ Status run_agent(const AgentSettings& settings, const Clock& clock) {
   hooks.apply_config = [&live](const codec::KeyValues& kv) { return live.apply(kv); };
   if (!settings.updater.empty()) {
     updates::UpdaterLaunch launch{settings.updater, settings.state_dir, settings.nats_url,
-                                  settings.nats_tls};
+                                  settings.nats_tls, settings.nats_js_domain};
     hooks.update_agent = [launch](const CommandId& cmd, const codec::UpdateAgentSpec& spec) {
       return updates::launch_updater(launch, cmd, spec);
     };

@@ -25,6 +25,7 @@ struct AgentSettings {
   std::filesystem::path state_dir;
   std::string nats_url;
   nats::TlsClientOptions nats_tls;  // resolved: the CA to pin (common/agent_local.h) and the name
+  std::string nats_js_domain;       // where RMM_COMMANDS is: "" the server connected to, or "hub"
   std::chrono::milliseconds heartbeat_interval{30'000};
   std::chrono::milliseconds metrics_interval{60'000};
   std::chrono::milliseconds inventory_interval{6 * 3'600'000};

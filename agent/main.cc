@@ -73,6 +73,7 @@ int agent_main(int argc, char** argv) {
       .nats_url = cfg->str("nats-url"),
       .nats_tls = {.ca_file = rmm::local::agent_nats_ca(cfg->str("state-dir"), cfg->str("nats-ca")),
                    .server_name = cfg->str("nats-tls-name")},
+      .nats_js_domain = cfg->str("nats-js-domain"),
       .heartbeat_interval = cfg->duration("heartbeat-interval"),
       .metrics_interval = cfg->duration("metrics-interval"),
       .inventory_interval = cfg->duration("inventory-interval"),

@@ -11,7 +11,7 @@ namespace {
 using config::Setting;
 using config::Type;
 
-const std::array<Setting, 15> kSettings = {{
+const std::array<Setting, 16> kSettings = {{
     {"state-dir", Type::kString, rmm::install_paths::agent_state_dir(),
      "agent state: identity, credential, outbox"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
@@ -19,6 +19,9 @@ const std::array<Setting, 15> kSettings = {{
      "CA file to pin for NATS (TLS required); default <state-dir>/ca.pem when enrollment wrote "
      "it, else plaintext to a loopback URL only"},
     nats::kNatsTlsNameSetting,
+    {"nats-js-domain", Type::kString, "",
+     "JetStream domain of the commands: `hub` for an agent of a site with a leaf node; empty: "
+     "the server the agent connects to"},
     {"heartbeat-interval", Type::kDuration, "30s", "time between heartbeats", 1'000, 3'600'000},
     {"metrics-interval", Type::kDuration, "60s", "time between metrics samples", 1'000, 3'600'000},
     {"inventory-interval", Type::kDuration, "6h", "time between inventories", 60'000,

@@ -22,7 +22,9 @@ std::expected<std::vector<std::uint8_t>, FetchProblem> ReleaseSource::last_messa
     const std::string& subject) {
   // The direct get API: "$JS.API.DIRECT.GET.<stream>.<subject>" with an empty body answers with
   // the last message on that subject, or a 404 status when there is none.
-  std::string api = fmt::format("$JS.API.DIRECT.GET.{}.{}", release::kReleaseStream, subject);
+  std::string api =
+      fmt::format("$JS.{}API.DIRECT.GET.{}.{}", js_domain_.empty() ? "" : js_domain_ + ".",
+                  release::kReleaseStream, subject);
   natsMsg* reply = nullptr;
   natsStatus s = natsConnection_Request(&reply, conn_.raw(), api.c_str(), nullptr, 0,
                                         static_cast<int64_t>(timeout_.count()));

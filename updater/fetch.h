@@ -24,8 +24,11 @@ struct FetchProblem {
 
 class ReleaseSource {
  public:
-  ReleaseSource(nats::Connection& conn, std::chrono::milliseconds timeout)
-      : conn_(conn), timeout_(timeout) {}
+  // `js_domain`: the JetStream domain holding RMM_RELEASES ("" for the server connected to; the
+  // hub's behind a site's leaf node).
+  ReleaseSource(nats::Connection& conn, std::chrono::milliseconds timeout,
+                std::string js_domain = {})
+      : conn_(conn), timeout_(timeout), js_domain_(std::move(js_domain)) {}
 
   std::expected<release::SignedManifest, FetchProblem> manifest(const std::string& prefix);
   // Every chunk, checked one by one, then the whole artifact.
@@ -38,6 +41,7 @@ class ReleaseSource {
 
   nats::Connection& conn_;
   std::chrono::milliseconds timeout_;
+  std::string js_domain_;
 };
 
 }  // namespace rmm::updater

@@ -19,12 +19,15 @@ namespace {
 using rmm::config::Setting;
 using rmm::config::Type;
 
-const std::array<Setting, 15> kSettings = {{
+const std::array<Setting, 16> kSettings = {{
     {"state-dir", Type::kString, rmm::install_paths::agent_state_dir(), "the agent's state dir"},
     {"nats-url", Type::kString, "nats://127.0.0.1:4222", "broker URL"},
     {"nats-ca", Type::kString, "",
      "CA file to pin for NATS (TLS required); default <state-dir>/ca.pem when present"},
     rmm::nats::kNatsTlsNameSetting,
+    {"nats-js-domain", Type::kString, "",
+     "JetStream domain of RMM_RELEASES: `hub` behind a site's leaf node; empty: the server "
+     "connected to"},
     {"agent-binary", Type::kString, "", "the agent binary to replace", 0, 0, true},
     {"version", Type::kString, "", "the version to install", 0, 0, true},
     {"from-version", Type::kString, "", "the running agent's version (downgrade check)"},
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
       .nats_url = cfg->str("nats-url"),
       .nats_tls = {.ca_file = rmm::local::agent_nats_ca(cfg->str("state-dir"), cfg->str("nats-ca")),
                    .server_name = cfg->str("nats-tls-name")},
+      .nats_js_domain = cfg->str("nats-js-domain"),
       .agent_binary = cfg->str("agent-binary"),
       .version = cfg->str("version"),
       .from_version = cfg->str("from-version"),

@@ -132,7 +132,7 @@ UpdateOutcome run_update(const UpdateRequest& r, std::span<const release::Truste
     progress.report(UpdateStep::Failed, "fetch_failed", conn.error().message);
     return UpdateOutcome::kFailed;
   }
-  ReleaseSource source(**conn, r.fetch_timeout);
+  ReleaseSource source(**conn, r.fetch_timeout, r.nats_js_domain);
   const std::string prefix = release::release_prefix(r.version, r.platform, r.arch);
   auto signed_manifest = source.manifest(prefix);
   if (!signed_manifest) {

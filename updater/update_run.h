@@ -22,6 +22,7 @@ struct UpdateRequest {
   std::filesystem::path state_dir;
   std::string nats_url;
   nats::TlsClientOptions nats_tls;  // the CA the agent pins (<state-dir>/ca.pem) and the name
+  std::string nats_js_domain;       // where RMM_RELEASES is: "" the server connected to, or "hub"
   std::filesystem::path agent_binary;
   std::string version;
   std::string from_version;

@@ -49,7 +49,9 @@ CommandFetcher::CommandFetcher(nats::Connection& conn, const AgentId& agent, Fet
       options_(options),
       handler_(std::move(handler)),
       inbox_prefix_(fmt::format("_INBOX.{}.cmd.", agent.str())),
-      next_subject_(fmt::format("$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.{}", agent.str())) {}
+      next_subject_(fmt::format("$JS.{}API.CONSUMER.MSG.NEXT.RMM_COMMANDS.{}",
+                                options.js_domain.empty() ? "" : options.js_domain + ".",
+                                agent.str())) {}
 
 CommandFetcher::~CommandFetcher() {
   stop();

@@ -1,5 +1,5 @@
 // Pulls this agent's commands from its durable consumer on RMM_COMMANDS with core NATS only: the
-// agent's credential may publish to `$JS.API.CONSUMER.MSG.NEXT.RMM_COMMANDS.<id>` and
+// agent's credential may publish to `$JS[.<domain>].API.CONSUMER.MSG.NEXT.RMM_COMMANDS.<id>` and
 // `$JS.ACK.RMM_COMMANDS.<id>.>` and subscribe to `_INBOX.<id>.>`, nothing of the JetStream API
 // that js_PullSubscribe needs (consumer info), so the pull protocol is spoken directly:
 // - subscribe once to `_INBOX.<id>.cmd.*`;
@@ -48,6 +48,9 @@ struct FetcherOptions {
   int batch = 8;
   std::chrono::milliseconds expires{5000};
   std::chrono::milliseconds backoff{1000};  // after a 409 or a failed request
+  // The JetStream domain holding RMM_COMMANDS: empty for the server the agent connects to; the
+  // hub's (`hub`) for an agent on a site's leaf node, whose pulls the leaf then relays.
+  std::string js_domain;
 };
 
 class CommandFetcher {

@@ -34,6 +34,10 @@ Status launch_updater(const UpdaterLaunch& launch, const CommandId& command,
     argv.push_back("--nats-tls-name");
     argv.push_back(launch.nats_tls.server_name);
   }
+  if (!launch.nats_js_domain.empty()) {
+    argv.push_back("--nats-js-domain");
+    argv.push_back(launch.nats_js_domain);
+  }
   if (!spec.sha256.empty()) {
     argv.push_back("--sha256");
     argv.push_back(spec.sha256);

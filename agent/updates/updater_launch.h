@@ -18,6 +18,7 @@ struct UpdaterLaunch {
   std::filesystem::path state_dir;
   std::string nats_url;
   nats::TlsClientOptions nats_tls;  // passed on, so the updater pins what the agent pins
+  std::string nats_js_domain;       // passed on: where RMM_RELEASES is (a site's agent: "hub")
 };
 
 Status launch_updater(const UpdaterLaunch& launch, const CommandId& command,

@@ -92,7 +92,7 @@ TEST_CASE("account claims carry JetStream limits, the partition mapping and the 
   CHECK(limits.at("streams").to_number<int>() == 16);
   CHECK(limits.at("consumer").to_number<int>() == 100'000);
   CHECK(limits.at("conn").to_number<int>() == 100'000);
-  CHECK(limits.at("leaf").to_number<int>() == 0);
+  CHECK(limits.at("leaf").to_number<int>() == 1'000);  // one per site leaf node
   CHECK(limits.at("subs").to_number<int>() == 10'000);
   CHECK(limits.at("payload").to_number<int>() == 9 * (1 << 20) + 64 * 1024);
   CHECK(limits.at("imports").to_number<int>() == 0);

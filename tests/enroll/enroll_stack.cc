@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 }  // namespace
 
 EnrollStack::EnrollStack(EnrollStackOptions options)
-    : nats_(NatsServerOptions{.tls = options.tls}) {
+    : nats_(NatsServerOptions{.tls = options.tls, .leafnodes = options.leafnodes}) {
   auto& pg = PostgresFixture::shared();
   db_url_ = pg.create_database(pg.unique_name("enroll"));
   projector_ =

@@ -22,7 +22,8 @@
 namespace rmm::test {
 
 struct EnrollStackOptions {
-  bool tls = false;  // nats-server requires TLS; every client here pins its CA
+  bool tls = false;        // nats-server requires TLS; every client here pins its CA
+  bool leafnodes = false;  // a hub for site leaf nodes (tests/fixtures/leaf_node.h)
 };
 
 class EnrollStack {
