@@ -105,6 +105,19 @@ load_settings() {
   [[ $RMM_APIS == [1-9] ]] || die "RMM_APIS='$RMM_APIS' is not a number of APIs from 1 to 9"
   ((RMM_API_PORT + RMM_APIS - 1 <= 65535)) ||
     die "RMM_API_PORT=$RMM_API_PORT leaves no room for $RMM_APIS APIs (ports up to 65535)"
+  # RMM_PROJECTORS rmm-projector processes (projector, projector2, ...; ops ports from
+  # RMM_PROJECTOR_PORT): more than one fold the partitioned projection together
+  # (docs/operations.md, "Several projectors"). Once partitioned, a stack stays so: the single
+  # projection would refuse the checkpoints the units left.
+  if [[ -f $RUN_DIR/ports ]]; then
+    [[ -n ${RMM_PROJECTORS:-} ]] || RMM_PROJECTORS=$(sed -n 's/^RMM_PROJECTORS=//p' "$RUN_DIR/ports")
+    RMM_PARTITIONED=$(sed -n 's/^RMM_PARTITIONED=//p' "$RUN_DIR/ports")
+  fi
+  RMM_PROJECTORS=${RMM_PROJECTORS:-1}
+  [[ $RMM_PROJECTORS == [1-4] ]] ||
+    die "RMM_PROJECTORS='$RMM_PROJECTORS' is not a number of projectors from 1 to 4"
+  ((RMM_PROJECTORS == 1)) || RMM_PARTITIONED=1
+  RMM_PARTITIONED=${RMM_PARTITIONED:-0}
   derive_urls
 }
 

@@ -8,7 +8,7 @@
 # URL (NATS_URL) and moves to another node when its own dies.
 
 # stack_components: COMPONENTS with nats replaced by the stack's nats-servers (nats_names) and
-# api followed by the stack's other APIs (api2 .. apiN, stack.sh).
+# api and projector followed by the stack's other ones (api2 .. apiN, projector2 .., stack.sh).
 stack_components() {
   local c i
   for c in "${COMPONENTS[@]}"; do
@@ -17,6 +17,8 @@ stack_components() {
     else
       printf '%s\n' "$c"
       [[ $c != api ]] || for ((i = 2; i <= ${RMM_APIS:-1}; i++)); do api_name "$i" && echo; done
+      [[ $c != projector ]] ||
+        for ((i = 2; i <= ${RMM_PROJECTORS:-1}; i++)); do projector_name "$i" && echo; done
     fi
   done
 }

@@ -15,6 +15,7 @@ component_program() {
     nats | nats-[1-5]) printf 'nats-server' ;;
     projector | api | agent) printf 'rmm-%s' "$1" ;;
     api[2-9]) printf 'rmm-api' ;;
+    projector[2-4]) printf 'rmm-projector' ;;
     rollout) printf 'rmm-release' ;;
     *) die "unknown component '$1' (one of: ${COMPONENTS[*]})" ;;
   esac
@@ -37,6 +38,7 @@ save_ports() {
     printf 'RMM_API_TLS=%s\n' "$RMM_API_TLS"
     printf 'RMM_NATS_CLUSTER=%s\n' "$RMM_NATS_CLUSTER"
     printf 'RMM_APIS=%s\n' "$RMM_APIS"
+    printf 'RMM_PROJECTORS=%s\nRMM_PARTITIONED=%s\n' "$RMM_PROJECTORS" "$RMM_PARTITIONED"
   } >"$RUN_DIR/ports"
 }
 
@@ -45,7 +47,8 @@ any_running() {
   local name
   pg_paths
   pg_pid >/dev/null && return 0
-  for name in $(nats_names) projector api $(extra_apis running) rollout agent; do
+  for name in $(nats_names) projector $(extras projector running) api $(extras api running) \
+    rollout agent; do
     component_pid "$name" "$(component_program "$name")" >/dev/null && return 0
   done
   return 1
@@ -153,18 +156,38 @@ api_name() { if (($1 == 1)); then printf 'api'; else printf 'api%s' "$1"; fi; }
 api_port() { printf '%s' $((RMM_API_PORT + $1 - 1)); }
 api_url() { printf '%s' "${API_URL%:*}:$(api_port "$1")"; }
 
-# extra_apis running|all: the names of api2..api9 that run (or have a pid file), in order.
-extra_apis() {
+# extras api|projector running|all: the names of <base>2..<base>9 that run (or have a pid file),
+# in order.
+extras() {
   local i name
   for ((i = 2; i <= 9; i++)); do
-    name=$(api_name "$i")
-    if [[ $1 == running ]]; then
-      component_pid "$name" rmm-api >/dev/null || continue
+    name=$1$i
+    if [[ $2 == running ]]; then
+      component_pid "$name" "rmm-$1" >/dev/null || continue
     else
       [[ -f $(pid_file "$name") ]] || continue
     fi
     printf '%s\n' "$name"
   done
+}
+
+projector_name() { if (($1 == 1)); then printf 'projector'; else printf 'projector%s' "$1"; fi; }
+projector_port() { printf '%s' $((RMM_PROJECTOR_PORT + $1 - 1)); }
+
+# projector_start <n>: starts the n-th rmm-projector; with RMM_PARTITIONED=1 every one folds its
+# share of the partitioned projection's units.
+projector_start() {
+  local name port partitions=()
+  name=$(projector_name "$1")
+  port=$(projector_port "$1")
+  ensure_port_free "$port" \
+    "$([[ $1 == 1 ]] && printf RMM_PROJECTOR_PORT || printf 'RMM_PROJECTOR_PORT or RMM_PROJECTORS')"
+  ((RMM_PARTITIONED == 0)) || partitions=(--partitions=16)
+  info "$name: starting (metrics and health on http://127.0.0.1:$port${partitions:+, partitioned})"
+  start_bg "$name" rmm-projector "$LOG_DIR/$name.log" env PGPASSFILE="$PGPASS_FILE" \
+    "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$PROJECTOR_CREDS" \
+    --nats-ca="$NATS_CA" --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$port" \
+    --migrations-dir "$RMM_REPO/projector/migrations" "${partitions[@]}"
 }
 
 # api_start <n>: starts the n-th rmm-api. Every one has the same settings but its port: they share
@@ -192,13 +215,13 @@ api_start() {
     --web-dir "$RMM_REPO/api/web/dist"
 }
 
-# stop_extra_apis: stops the APIs past RMM_APIS (an `up` with fewer than the last one).
-stop_extra_apis() {
+# stop_extras <base> <count>: stops the <base>2.. past <count> (an `up` with fewer than the last).
+stop_extras() {
   local name pid
-  for name in $(extra_apis all); do
-    ((${name#api} > RMM_APIS)) || continue
-    if pid=$(component_pid "$name" rmm-api); then
-      info "$name: stopping (pid $pid; RMM_APIS=$RMM_APIS)"
+  for name in $(extras "$1" all); do
+    ((${name#"$1"} > $2)) || continue
+    if pid=$(component_pid "$name" "rmm-$1"); then
+      info "$name: stopping (pid $pid; RMM_${1^^}S=$2)"
       stop_pid "$name" "$pid"
     fi
     rm -f "$(pid_file "$name")"
@@ -206,19 +229,15 @@ stop_extra_apis() {
 }
 
 services_up() {
-  if ! already_running projector; then
-    ensure_port_free "$RMM_PROJECTOR_PORT" RMM_PROJECTOR_PORT
-    info "projector: starting (metrics and health on $PROJECTOR_URL)"
-    start_bg projector rmm-projector "$LOG_DIR/projector.log" env PGPASSFILE="$PGPASS_FILE" \
-      "$RMM_BIN/rmm-projector" --nats-url "$NATS_URL" --nats-creds "$PROJECTOR_CREDS" \
-      --nats-ca="$NATS_CA" --pg-url "$PG_URL" --http-host 127.0.0.1 --http-port "$RMM_PROJECTOR_PORT" \
-      --migrations-dir "$RMM_REPO/projector/migrations"
-  fi
   local i
+  for ((i = 1; i <= RMM_PROJECTORS; i++)); do
+    already_running "$(projector_name "$i")" || projector_start "$i"
+  done
+  stop_extras projector "$RMM_PROJECTORS"
   for ((i = 1; i <= RMM_APIS; i++)); do
     already_running "$(api_name "$i")" || api_start "$i"
   done
-  stop_extra_apis
+  stop_extras api "$RMM_APIS"
   # (--agent-packages-dir: the .debs of `tools/rmm package`, for the dashboard's install line.)
   # Moves the rollouts created in the dashboard through their rings (docs/updates.md).
   if ! already_running rollout; then
@@ -437,7 +456,8 @@ cmd_up() {
 
 cmd_down() {
   local name prog pid f
-  for name in agent rollout $(extra_apis all) api projector $(nats_names); do
+  for name in agent rollout $(extras api all) api $(extras projector all) projector \
+    $(nats_names); do
     prog=$(component_program "$name")
     f=$(pid_file "$name")
     if pid=$(component_pid "$name" "$prog"); then
@@ -465,8 +485,11 @@ health_of() {
       url=$(api_url "$( [[ $1 == api ]] && echo 1 || echo "${1#api}")")
       api_curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1 && echo ok || echo "unhealthy ($url/healthz)"
       ;;
-    projector) curl -fsS -m 2 "$PROJECTOR_URL/healthz" >/dev/null 2>&1 && echo ok ||
-      echo "unhealthy ($PROJECTOR_URL/healthz)" ;;
+    projector | projector[2-4])
+      local purl
+      purl=http://127.0.0.1:$(projector_port "$([[ $1 == projector ]] && echo 1 || echo "${1#projector}")")
+      curl -fsS -m 2 "$purl/healthz" >/dev/null 2>&1 && echo ok || echo "unhealthy ($purl/healthz)"
+      ;;
     *) echo - ;;
   esac
 }
