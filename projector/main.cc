@@ -50,6 +50,20 @@ void install_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
 }
 
+// The live fold, one projection or the partitioned one: 0 when stopped by a signal.
+template <class LiveRunner>
+int run_live(LiveRunner& runner) {
+  if (auto st = runner.start(); !st) {
+    rmm::log::error("projector.start_failed", {{"error", st.error().message}});
+    return 1;
+  }
+  if (auto st = runner.run(); !st) {
+    rmm::log::error("projector.failed", {{"error", st.error().message}});
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,24 +155,8 @@ int main(int argc, char** argv) {
   if (options->partitions > 0) {
     const int partitions = options->partitions;
     projector::PartitionedRunner runner(std::move(*options), partitions, g_stop);
-    if (auto st = runner.start(); !st) {
-      log::error("projector.start_failed", {{"error", st.error().message}});
-      return 1;
-    }
-    if (auto st = runner.run(); !st) {
-      log::error("projector.failed", {{"error", st.error().message}});
-      return 1;
-    }
-    return 0;
+    return run_live(runner);
   }
   projector::Runner runner(std::move(*options), g_stop);
-  if (auto st = runner.start(); !st) {
-    log::error("projector.start_failed", {{"error", st.error().message}});
-    return 1;
-  }
-  if (auto st = runner.run(); !st) {
-    log::error("projector.failed", {{"error", st.error().message}});
-    return 1;
-  }
-  return 0;
+  return run_live(runner);
 }

@@ -5,7 +5,6 @@
 
 #include "common/log.h"
 #include "common/pg.h"
-#include "common/service_inboxes.h"
 #include "projector/db/migrations.h"
 #include "projector/db/projection_lock.h"
 
@@ -63,15 +62,8 @@ Status PartitionedRunner::start() {
   if (auto st = db::seed_unit_checkpoints(*control_db_, names); !st) return st;
   status_.set_db_ok(true);
 
-  nats::ConnectOptions co;
-  co.url = options_.nats_url;
-  co.creds_file = options_.nats_creds;
-  co.tls_ca_file = options_.nats_ca;
-  co.tls_server_name = options_.nats_tls_name;
-  co.name = "rmm-projector";
-  co.inbox_prefix = std::string(nats::kProjectorInboxPrefix);
-  auto nc = nats::Connection::connect(co);
-  if (!nc) return std::unexpected(with_context(nc.error(), "nats-url"));
+  auto nc = connect_nats(options_);
+  if (!nc) return std::unexpected(nc.error());
   nats_ = std::move(*nc);
   log::info("projector.partitioned", {{"units", units_.size()},
                                       {"application_name", application_name_},

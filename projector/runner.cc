@@ -7,7 +7,6 @@
 #include "common/jetstream_reply.h"
 #include "common/log.h"
 #include "common/pg.h"
-#include "common/service_inboxes.h"
 #include "projector/db/dead_letters.h"
 #include "projector/db/migrations.h"
 #include "projector/db/projection_lock.h"
@@ -306,15 +305,8 @@ Status Runner::start() {
   status_.checkpoint(checkpoint_.value);
   partition_upkeep();
 
-  nats::ConnectOptions co;
-  co.url = options_.nats_url;
-  co.creds_file = options_.nats_creds;
-  co.tls_ca_file = options_.nats_ca;
-  co.tls_server_name = options_.nats_tls_name;
-  co.name = "rmm-projector";
-  co.inbox_prefix = std::string(nats::kProjectorInboxPrefix);
-  auto conn = nats::Connection::connect(co);
-  if (!conn) return std::unexpected(with_context(conn.error(), "nats-url"));
+  auto conn = connect_nats(options_);
+  if (!conn) return std::unexpected(conn.error());
   nats_ = std::move(*conn);
   auto js = nats::JetStream::create(*nats_, {});
   if (!js) return std::unexpected(js.error());

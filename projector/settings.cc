@@ -8,6 +8,7 @@
 
 #include "common/install_paths.h"
 #include "common/nats_tls_settings.h"
+#include "common/service_inboxes.h"
 
 namespace rmm::projector {
 namespace {
@@ -89,6 +90,19 @@ constexpr std::array kSettings{
 
 std::span<const config::Setting> settings() {
   return kSettings;
+}
+
+Result<std::unique_ptr<nats::Connection>> connect_nats(const ProjectorOptions& options) {
+  nats::ConnectOptions co;
+  co.url = options.nats_url;
+  co.creds_file = options.nats_creds;
+  co.tls_ca_file = options.nats_ca;
+  co.tls_server_name = options.nats_tls_name;
+  co.name = "rmm-projector";
+  co.inbox_prefix = std::string(nats::kProjectorInboxPrefix);
+  auto conn = nats::Connection::connect(co);
+  if (!conn) return std::unexpected(with_context(conn.error(), "nats-url"));
+  return conn;
 }
 
 Result<ProjectorOptions> options_from(const config::Values& v) {

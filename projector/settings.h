@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 
 #include "common/config.h"
+#include "common/nats_connection.h"
 #include "common/result.h"
 
 namespace rmm::projector {
@@ -48,6 +50,9 @@ struct ProjectorOptions {
   bool keep_old_schema = false;
   int verify_max_diffs = 20;
 };
+
+// The projector's NATS connection from its options (services inbox prefix, pinned CA).
+Result<std::unique_ptr<nats::Connection>> connect_nats(const ProjectorOptions& options);
 
 // Reads the validated values; resolves migrations-dir (an installed layout is found relative to
 // the executable when the compiled-in source path does not exist).

@@ -23,6 +23,8 @@ constexpr std::string_view kControlUnit = "core/ctl";
 // How long a unit whose first message waits for a peer sleeps before looking again: a peer
 // raises its watermark at least once per fetch-timeout.
 constexpr auto kBarrierPoll = 10ms;
+// A unit that waits for its peers this long says so (and again every as long).
+constexpr auto kWaitReport = 10s;
 
 // "projector-p3" for unit "core/p3": durable names may hold neither '/' nor '.'.
 std::string durable_of(const std::string& base, const std::string& unit) {
@@ -138,7 +140,14 @@ Result<bool> UnitRunner::fetch_more() {
       return false;
     }
     last_consumer_seq_ = delivery->consumer_seq;
-    if (delivery->stream_seq <= highest_seen_) continue;  // a redelivery of what is kept
+    if (delivery->stream_seq <= highest_seen_) {
+      // A redelivery of what is kept. Once committed it is acked on its own: when nothing comes
+      // after it, no later AckAll would, and the consumer would count it unacked for ever (an
+      // idle unit raises its watermark only with nothing unacked). Acks never decide what is
+      // folded: a consumer is always recreated from the checkpoint.
+      if (delivery->stream_seq <= checkpoint_.value) (void)m.ack();
+      continue;
+    }
     highest_seen_ = delivery->stream_seq;
     auto decoded = decode_message(m.subject(), m.data(), delivery->stream_time);
     in_hand_.push_back({delivery->stream_seq, std::move(m), std::move(decoded)});
@@ -168,7 +177,17 @@ void UnitRunner::raise_idle_watermark(std::uint64_t last_seq) {
   // Nothing left to deliver and every delivery acked: every message of the unit up to
   // `last_seq` is committed (acks follow commits).
   const bool drained = ci->NumPending == 0 && ci->NumAckPending == 0;
+  // A delivery the server made that never arrived (a pull request that expired on its way):
+  // waiting for its redelivery would hold the watermark for ack-wait, so start again now.
+  const bool lost = ci->Delivered.Consumer > last_consumer_seq_;
   jsConsumerInfo_Destroy(ci);
+  if (lost) {
+    log::warn("unit.delivery_lost", {{"unit", unit_.name}, {"last_seen", last_consumer_seq_}});
+    if (auto st = start_consumer(); !st) {
+      log::warn("unit.consumer_failed", {{"unit", unit_.name}, {"error", st.error().message}});
+    }
+    return;
+  }
   if (!drained) return;
   if (auto st = publish_watermark(last_seq); !st) {
     log::warn("unit.watermark_failed", {{"unit", unit_.name}, {"error", st.error().message}});
@@ -183,8 +202,22 @@ Result<std::size_t> UnitRunner::write_allowed() {
   if (n == 0) {
     if (auto st = publish_watermark(in_hand_.front().seq - 1); !st)
       return std::unexpected(st.error());
+    const auto now = Steady::now();
+    if (!waiting_since_) waiting_since_ = now;
+    if (now - *waiting_since_ >= kWaitReport && now >= next_wait_report_) {
+      next_wait_report_ = now + kWaitReport;
+      log::warn(
+          "unit.waiting",
+          {{"unit", unit_.name},
+           {"next", in_hand_.front().seq},
+           {"peers_watermark", barrier->value},
+           {"waiting_ms",
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - *waiting_since_).count()},
+           {"hint", "a peer unit is behind: see projection_checkpoints"}});
+    }
     return 0;
   }
+  waiting_since_.reset();
   std::vector<BatchItem> items;
   items.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -104,6 +104,8 @@ class UnitRunner {
   std::uint64_t last_consumer_seq_ = 0;
   std::uint64_t highest_seen_ = 0;  // stream sequence of the newest delivery kept
   std::chrono::steady_clock::time_point next_upkeep_{};
+  std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // for the peers
+  std::chrono::steady_clock::time_point next_wait_report_{};
 };
 
 }  // namespace rmm::projector

@@ -115,6 +115,14 @@ TEST_CASE("partitioned projectors share the units; one killed -9, the other take
   const auto published_last = static_cast<std::int64_t>(load.publisher().last_seq.load());
   const bool drained =
       wait_until([&] { return folded_through(**conn) >= published_last; }, 60s, 20ms);
+  if (!drained) {
+    pqxx::nontransaction tx(**conn);
+    for (const auto& r : tx.exec("SELECT projection, stream_seq, watermark FROM "
+                                 "projection_checkpoints ORDER BY watermark")) {
+      MESSAGE(r[0].as<std::string>() << " checkpoint " << r[1].as<std::int64_t>() << " watermark "
+                                     << r[2].as<std::int64_t>());
+    }
+  }
   REQUIRE_MESSAGE(drained, "folded through " << folded_through(**conn) << " of " << published_last
                                              << "\n"
                                              << read_file(dir / "projector-2.log"));
