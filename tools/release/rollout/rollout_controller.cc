@@ -4,6 +4,7 @@
 #include <nats/nats.h>
 #include <sodium.h>
 
+#include <pqxx/except>
 #include <pqxx/result>
 #include <pqxx/transaction>
 
@@ -78,9 +79,15 @@ std::string agent_platform_sql() {
 }
 
 std::uint64_t RolloutController::projected_seq() {
-  pqxx::read_transaction tx(db_);
-  auto r = tx.exec(std::string(kFoldedThroughSql));
-  return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
+  try {
+    pqxx::read_transaction tx(db_);
+    auto r = tx.exec(std::string(kFoldedThroughSql));
+    return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
+  } catch (const pqxx::undefined_table&) {
+    return 0;  // the projector, started beside this controller, has not migrated yet
+  } catch (const pqxx::undefined_column&) {
+    return 0;  // ... or not yet its latest migration
+  }
 }
 
 void RolloutController::published(const nats::PubAck& ack) {
