@@ -3,6 +3,10 @@
 // ack of each message, PostgreSQL COPY of metric rows, RocksDB puts (WAL on, no sync).
 //
 //   rmm-bench-ceilings --nats-url URL --nats-creds FILE --pg-url URL [--count N] [--quick]
+//                      [--replicas R] [--nats-only]
+//
+// --replicas R gives the scratch stream R copies (a cluster of at least R nodes: rmm-bench-stack
+// --cluster 3); --nats-only skips PostgreSQL and RocksDB, to compare R1 and R3 on one cluster.
 //
 // Uses a scratch stream BENCH_CEILINGS (subjects bench.ceilings.>) and a scratch table, both
 // removed at the end, and a temp RocksDB. Prints `name=value` lines (rates per second) for
@@ -42,6 +46,8 @@ double since(Steady::time_point t0) {
 struct Args {
   std::string nats_url, nats_creds, pg_url;
   int count = 200'000;
+  int replicas = 1;
+  bool nats_only = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -62,15 +68,22 @@ Args parse(int argc, char** argv) {
       a.count = std::stoi(value());
     else if (k == "--quick")
       a.count = 20'000;
+    else if (k == "--replicas")
+      a.replicas = std::stoi(value());
+    else if (k == "--nats-only")
+      a.nats_only = true;
     else
       die("usage: rmm-bench-ceilings --nats-url URL --nats-creds FILE --pg-url URL "
-          "[--count N] [--quick]");
+          "[--count N] [--quick] [--replicas R] [--nats-only]");
   }
-  if (a.nats_creds.empty() || a.pg_url.empty()) die("--nats-creds and --pg-url are required");
+  if (a.nats_creds.empty() || (a.pg_url.empty() && !a.nats_only)) {
+    die("--nats-creds and --pg-url are required");
+  }
+  if (a.replicas != 1 && a.replicas != 3 && a.replicas != 5) die("--replicas: 1, 3 or 5");
   return a;
 }
 
-double js_publish(nats::Connection& conn, jsCtx* js, int count) {
+double js_publish(nats::Connection& conn, jsCtx* js, int count, int replicas) {
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   cfg.Name = kStream;
@@ -78,6 +91,7 @@ double js_publish(nats::Connection& conn, jsCtx* js, int count) {
   cfg.Subjects = subjects;
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
+  cfg.Replicas = replicas;
   cfg.MaxBytes = std::int64_t{1} << 30;  // the RMM account requires a byte limit on every stream
   jsErrCode jerr{};
   js_DeleteStream(js, kStream, nullptr, &jerr);
@@ -192,8 +206,8 @@ int main(int argc, char** argv) {
   if (!conn) die(conn.error().message);
   jsCtx* js = nullptr;
   if (natsConnection_JetStream(&js, (*conn)->raw(), nullptr) != NATS_OK) die("jetstream");
-  double publish = js_publish(**conn, js, a.count);
-  std::printf("js_publish_256=%.0f\n", publish);
+  double publish = js_publish(**conn, js, a.count, a.replicas);
+  std::printf("replicas=%d\njs_publish_256=%.0f\n", a.replicas, publish);
   std::fflush(stdout);
   double fetch = js_fetch_ack(**conn, a.count);
   std::printf("js_fetch_ack=%.0f\n", fetch);
@@ -201,6 +215,10 @@ int main(int argc, char** argv) {
   jsErrCode jerr{};
   js_DeleteStream(js, kStream, nullptr, &jerr);
   jsCtx_Destroy(js);
+  if (a.nats_only) {
+    std::printf("count=%d\n", a.count);
+    return 0;
+  }
   std::printf("pg_copy_rows=%.0f\n", pg_copy(a.pg_url, a.count));
   std::fflush(stdout);
   std::printf("rocksdb_puts=%.0f\n", rocksdb_puts(a.count));
