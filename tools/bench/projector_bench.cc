@@ -249,7 +249,8 @@ Fold fold_rate(const Args& a, const std::string& db_url, std::uint64_t first, st
                                   fmt::format("--durable=bench-proj-{}", ::getpid()),
                                   fmt::format("--batch-size={}", a.batch_size),
                                   "--log-level=warn",
-                                  "--http-port=0"};
+                                  "--http-port=0",
+                                  "--migrations-dir=" RMM_MIGRATIONS_SOURCE_DIR};
     if (a.processes > 0) args.push_back("--partitions=16");
     pids.push_back(spawn(args, logs.back()));
   }
@@ -292,9 +293,10 @@ Fold fold_rate(const Args& a, const std::string& db_url, std::uint64_t first, st
 // swaps it in. Returns its rate as it logs it: messages / seconds of the replay and index build.
 double rebuild_rate(const Args& a, const std::string& db_url, std::uint64_t& messages) {
   const std::string log_path = fmt::format("/tmp/rmm-bench-rebuild-{}.log", ::getpid());
-  pid_t pid = spawn({a.projector, "rebuild", "--nats-url=" + a.nats_url,
-                     "--nats-creds=" + a.nats_creds, "--pg-url=" + db_url, "--log-level=info"},
-                    log_path);
+  pid_t pid = spawn(
+      {a.projector, "rebuild", "--nats-url=" + a.nats_url, "--nats-creds=" + a.nats_creds,
+       "--pg-url=" + db_url, "--log-level=info", "--migrations-dir=" RMM_MIGRATIONS_SOURCE_DIR},
+      log_path);
   int status = 0;
   auto deadline = Steady::now() + 900s;
   while (waitpid(pid, &status, WNOHANG) != pid) {
