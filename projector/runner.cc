@@ -7,12 +7,12 @@
 #include "common/jetstream_reply.h"
 #include "common/log.h"
 #include "common/pg.h"
-#include "projector/db/dead_letters.h"
 #include "projector/db/migrations.h"
 #include "projector/db/projection_lock.h"
 #include "projector/folds/decode.h"
 #include "projector/loss_recovery.h"
 #include "projector/stream_state.h"
+#include "projector/upkeep.h"
 
 namespace rmm::projector {
 namespace {
@@ -411,25 +411,7 @@ Status Runner::prepare_consumer() {
 
 void Runner::partition_upkeep() {
   next_upkeep_ = std::chrono::steady_clock::now() + options_.partition_upkeep_interval;
-  if (writer_ == nullptr) return;
-  auto& partitions = writer_->partitions();
-  const UnixNanos now = real_clock().now();
-  if (auto st = partitions.ensure_around(now); !st) {
-    log::warn("partitions.create_failed", {{"error", st.error().message}});
-  }
-  if (auto expired = db::expire_dead_letters(*db_, now, options_.dead_letter_retention); !expired) {
-    log::warn("dead_letters.retention_failed", {{"error", expired.error().message}});
-  } else if (*expired > 0) {
-    log::info("dead_letters.expired", {{"rows", *expired}});
-  }
-  auto dropped =
-      partitions.apply_retention(now, options_.metrics_retention, options_.rollup_retention);
-  if (!dropped) {
-    log::warn("partitions.retention_failed", {{"error", dropped.error().message}});
-  } else if (dropped->raw_dropped > 0 || dropped->rollup_dropped > 0) {
-    log::info("partitions.dropped",
-              {{"raw", dropped->raw_dropped}, {"rollup", dropped->rollup_dropped}});
-  }
+  if (writer_ != nullptr) read_model_upkeep(*writer_, *db_, options_);
 }
 
 Result<db::BatchStats> Runner::write_with_retry(std::span<const BatchItem> items,

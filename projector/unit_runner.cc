@@ -9,8 +9,8 @@
 #include "common/log.h"
 #include "common/pg.h"
 #include "common/stream_usage.h"
-#include "projector/db/dead_letters.h"
 #include "projector/db/projection_lock.h"
+#include "projector/upkeep.h"
 
 namespace rmm::projector {
 namespace {
@@ -246,16 +246,7 @@ Result<std::size_t> UnitRunner::write_allowed() {
 
 void UnitRunner::upkeep() {
   next_upkeep_ = Steady::now() + options_.partition_upkeep_interval;
-  const UnixNanos now = real_clock().now();
-  if (auto st = writer_->partitions().ensure_around(now); !st) {
-    log::warn("partitions.create_failed", {{"error", st.error().message}});
-  }
-  if (auto expired = db::expire_dead_letters(*db_, now, options_.dead_letter_retention); !expired) {
-    log::warn("dead_letters.retention_failed", {{"error", expired.error().message}});
-  }
-  auto dropped = writer_->partitions().apply_retention(now, options_.metrics_retention,
-                                                       options_.rollup_retention);
-  if (!dropped) log::warn("partitions.retention_failed", {{"error", dropped.error().message}});
+  read_model_upkeep(*writer_, *db_, options_);
 }
 
 Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& release) {
