@@ -11,6 +11,7 @@
 #include "common/command_signing.h"
 #include "common/pg.h"
 #include "tests/fixtures/nats_server.h"
+#include "tests/fixtures/ports.h"
 #include "tests/fixtures/postgres.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/temp_dir.h"
@@ -48,7 +49,7 @@ TEST_CASE("simulated agents are accepted, projected, and answer commands") {
 
   constexpr int kAgents = 20;
   sim::SimOptions o;
-  o.port = static_cast<std::uint16_t>(nats.port());
+  o.servers = {{.host = "127.0.0.1", .port = static_cast<std::uint16_t>(nats.port())}};
   o.home = nats.home();
   o.agents = kAgents;
   o.duration = 8s;
@@ -118,4 +119,30 @@ TEST_CASE("simulated agents are accepted, projected, and answer commands") {
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].find(cmd.id.str()) != std::string::npos);
   projector.terminate();
+}
+
+TEST_CASE("simulated agents given several servers move past one that is down") {
+  test::NatsServerFixture nats;
+  const auto live = static_cast<std::uint16_t>(nats.port());
+  const auto dead = static_cast<std::uint16_t>(test::free_tcp_port());
+  constexpr int kAgents = 10;
+  sim::SimOptions o;
+  // Half the agents start on the dead address, as agents whose cluster node died do.
+  o.servers = {{.host = "127.0.0.1", .port = dead}, {.host = "127.0.0.1", .port = live}};
+  o.home = nats.home();
+  o.agents = kAgents;
+  o.duration = 6s;
+  o.connect_rate = 100;
+  o.stats_every = 0ms;
+  o.config.reconnect_wait = 200ms;
+  o.config.heartbeat_interval = 1s;
+  o.config.metrics_interval = 1s;
+  auto report = sim::run_fleet(o);
+  REQUIRE(report.has_value());
+  const auto& s = report->stats;
+  CAPTURE(s.last_error);
+  CHECK(s.connect_failures >= kAgents / 2);
+  CHECK(report->ramp_seconds > 0);  // every agent was connected at once
+  CHECK(s.ack_errors == 0);
+  CHECK(s.acked > kAgents);
 }

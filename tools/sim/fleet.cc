@@ -72,13 +72,16 @@ Result<SimReport> run_fleet(const SimOptions& o) {
   asio::io_context io(1);
   FleetConfig config = o.config;
   boost::system::error_code ec;
-  config.server = asio::ip::tcp::endpoint(asio::ip::make_address(o.host, ec), o.port);
-  if (ec) return failf("--nats-url host {}: {}", o.host, ec.message());
+  if (o.servers.empty()) return failf("--nats-url names no server");
+  for (const auto& s : o.servers) {
+    config.servers.emplace_back(asio::ip::make_address(s.host, ec), s.port);
+    if (ec) return failf("--nats-url host {}: {}", s.host, ec.message());
+  }
   std::vector<std::unique_ptr<SimAgent>> agents;
   agents.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     agents.push_back(std::make_unique<SimAgent>(io, config, report.stats, std::move(ids[i]),
-                                                source_address(i, o.agents, o.per_address),
+                                                source_address(i, o.agents, o.per_address), i,
                                                 o.seed * 1'000'003 + i));
   }
 

@@ -12,16 +12,21 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "tools/sim/sim_agent.h"
 
 namespace rmm::sim {
 
-struct SimOptions {
+struct SimServer {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4222;
-  std::filesystem::path home;  // the installation home (<home>/nats/keys/...)
+};
+
+struct SimOptions {
+  std::vector<SimServer> servers{SimServer{}};  // agent i starts on servers[i % size]
+  std::filesystem::path home;                   // the installation home (<home>/nats/keys/...)
   int agents = 100;
   std::chrono::milliseconds duration{0};  // 0: until SIGINT/SIGTERM
   int connect_rate = 1000;                // new connections per second

@@ -1,7 +1,8 @@
 // rmm-sim: a simulated fleet of N agents, each with its own identity and NATS connection, in
 // one process (tools/sim/fleet.h). Used by the benchmarks (tools/rmm bench) and scale tests.
 //
-//   rmm-sim --nats-home DIR [--nats-url nats://127.0.0.1:4222] [--agents 1000] [--duration 60s]
+//   rmm-sim --nats-home DIR [--nats-url nats://127.0.0.1:4222[,nats://...]] [--agents 1000]
+//   [--duration 60s]
 //
 // Prints a JSON report on stdout at the end; progress on stderr.
 #include <array>
@@ -9,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/nats_urls.h"
 #include "tools/sim/fleet.h"
 
 namespace {
@@ -18,7 +20,8 @@ using config::Setting;
 using Type = config::Type;
 
 constexpr std::array kSettings{
-    Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222", "NATS server (host:port only)"},
+    Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222",
+            "NATS server(s), comma-separated host:port (no TLS); agent i starts on the i-th"},
     Setting{"nats-home", Type::kString, "",
             "installation home holding nats/keys (the agent signing key)", 0, 0, true},
     Setting{"agents", Type::kInt, "100", "simulated agents", 1, 1'000'000},
@@ -55,13 +58,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   sim::SimOptions o;
-  std::string url = values->str("nats-url");
-  if (auto p = url.find("://"); p != std::string::npos) url = url.substr(p + 3);
-  auto colon = url.rfind(':');
-  o.host = colon == std::string::npos ? url : url.substr(0, colon);
-  o.port = colon == std::string::npos
-               ? 4222
-               : static_cast<std::uint16_t>(std::stoi(url.substr(colon + 1)));
+  auto urls = nats::split_urls(values->str("nats-url"));
+  if (!urls) {
+    std::fprintf(stderr, "rmm-sim: --nats-url: %s\n", urls.error().message.c_str());
+    return 2;
+  }
+  o.servers.clear();
+  for (std::string url : *urls) {
+    if (auto p = url.find("://"); p != std::string::npos) url = url.substr(p + 3);
+    auto colon = url.rfind(':');
+    sim::SimServer server;
+    server.host = colon == std::string::npos ? url : url.substr(0, colon);
+    if (colon != std::string::npos) {
+      server.port = static_cast<std::uint16_t>(std::stoi(url.substr(colon + 1)));
+    }
+    o.servers.push_back(std::move(server));
+  }
   o.home = values->str("nats-home");
   o.agents = static_cast<int>(values->integer("agents"));
   o.duration = values->duration("duration");

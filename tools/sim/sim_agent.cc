@@ -15,7 +15,8 @@ namespace asio = boost::asio;
 using Steady = std::chrono::steady_clock;
 
 SimAgent::SimAgent(asio::io_context& io, const FleetConfig& config, FleetStats& stats,
-                   SimIdentity identity, asio::ip::address local_address, std::uint64_t seed)
+                   SimIdentity identity, asio::ip::address local_address, std::size_t first_server,
+                   std::uint64_t seed)
     : io_(io),
       config_(config),
       stats_(stats),
@@ -23,6 +24,7 @@ SimAgent::SimAgent(asio::io_context& io, const FleetConfig& config, FleetStats& 
       id_text_(identity_.id.str()),
       msg_ids_(identity_.id, MsgIdKey::generate()),
       local_address_(local_address),
+      server_(first_server % config.servers.size()),
       socket_(io),
       timer_(io),
       rng_(seed) {}
@@ -56,7 +58,7 @@ void SimAgent::connect() {
   in_flight_ = 0;
   boost::system::error_code ec;
   socket_.close(ec);
-  socket_.open(config_.server.protocol(), ec);
+  socket_.open(config_.servers[server_].protocol(), ec);
   if (!ec && !local_address_.is_unspecified()) {
     socket_.set_option(asio::socket_base::reuse_address(true), ec);
     socket_.bind(asio::ip::tcp::endpoint(local_address_, 0), ec);
@@ -65,7 +67,7 @@ void SimAgent::connect() {
     drop("socket: " + ec.message(), true);
     return;
   }
-  socket_.async_connect(config_.server, [this, gen](const boost::system::error_code& e) {
+  socket_.async_connect(config_.servers[server_], [this, gen](const boost::system::error_code& e) {
     if (gen != generation_) return;
     if (e) {
       drop("connect: " + e.message(), true);
@@ -236,6 +238,7 @@ void SimAgent::drop(const std::string& why, bool count_failure) {
   boost::system::error_code ec;
   socket_.close(ec);
   state_ = State::kIdle;
+  server_ = (server_ + 1) % config_.servers.size();
   auto gen = generation_;
   timer_.expires_after(jittered(config_.reconnect_wait));
   timer_.async_wait([this, gen](const boost::system::error_code& e) {

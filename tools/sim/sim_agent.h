@@ -27,7 +27,9 @@
 namespace rmm::sim {
 
 struct FleetConfig {
-  boost::asio::ip::tcp::endpoint server;
+  // The cluster's client endpoints: an agent starts on one and moves to the next after a failed
+  // connect or a lost connection, as a real agent given every node's URL does.
+  std::vector<boost::asio::ip::tcp::endpoint> servers;
   std::chrono::milliseconds heartbeat_interval{30'000};
   std::chrono::milliseconds metrics_interval{60'000};
   std::chrono::milliseconds offline_for{30'000};
@@ -62,7 +64,8 @@ struct SimIdentity {
 class SimAgent {
  public:
   SimAgent(boost::asio::io_context& io, const FleetConfig& config, FleetStats& stats,
-           SimIdentity identity, boost::asio::ip::address local_address, std::uint64_t seed);
+           SimIdentity identity, boost::asio::ip::address local_address, std::size_t first_server,
+           std::uint64_t seed);
   SimAgent(const SimAgent&) = delete;
   SimAgent& operator=(const SimAgent&) = delete;
 
@@ -96,6 +99,7 @@ class SimAgent {
   // a simulated agent starts from sequence 1 every run anyway).
   AgentMsgIds msg_ids_;
   boost::asio::ip::address local_address_;
+  std::size_t server_;  // index into config_.servers
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
   std::mt19937_64 rng_;
