@@ -21,8 +21,13 @@ using Steady = std::chrono::steady_clock;
 constexpr std::string_view kUnitPrefix = "core/";
 constexpr std::string_view kControlUnit = "core/ctl";
 // How long a unit whose first message waits for a peer sleeps before looking again: a peer
-// raises its watermark at least once per fetch-timeout.
+// raises its watermark at least once per fetch-timeout, and within kIdleRound + kWantedRound
+// once it sees that this unit wants it.
 constexpr auto kBarrierPoll = 10ms;
+// An idle unit's fetch: at most kIdleRound, so that it sees soon that a peer waits for it, and
+// kWantedRound while one does (each such round costs a stream info and a consumer info).
+constexpr auto kIdleRound = 250ms;
+constexpr auto kWantedRound = 20ms;
 // A unit that waits for its peers this long says so (and again every as long).
 constexpr auto kWaitReport = 10s;
 
@@ -122,8 +127,8 @@ Status UnitRunner::start_consumer() {
   return {};
 }
 
-Result<bool> UnitRunner::fetch_more() {
-  auto msgs = sub_->fetch(options_.batch_size, options_.fetch_timeout);
+Result<bool> UnitRunner::fetch_more(std::chrono::milliseconds wait) {
+  auto msgs = sub_->fetch(options_.batch_size, wait);
   if (!msgs) return std::unexpected(msgs.error());
   for (auto& m : *msgs) {
     const char* reply = natsMsg_GetReply(m.raw());
@@ -153,6 +158,15 @@ Result<bool> UnitRunner::fetch_more() {
     in_hand_.push_back({delivery->stream_seq, std::move(m), std::move(decoded)});
   }
   return true;
+}
+
+bool UnitRunner::demanded() {
+  auto wanted = writer_->peer_wanted(unit_.peers);
+  if (!wanted) {
+    log::warn("unit.demand_failed", {{"unit", unit_.name}, {"error", wanted.error().message}});
+    return false;
+  }
+  return wanted->value > watermark_;
 }
 
 Status UnitRunner::publish_watermark(std::uint64_t watermark) {
@@ -200,8 +214,14 @@ Result<std::size_t> UnitRunner::write_allowed() {
   std::size_t n = 0;
   while (n < in_hand_.size() && in_hand_[n].seq - 1 <= barrier->value) ++n;
   if (n == 0) {
-    if (auto st = publish_watermark(in_hand_.front().seq - 1); !st)
-      return std::unexpected(st.error());
+    const std::uint64_t need = in_hand_.front().seq - 1;
+    if (auto st = publish_watermark(need); !st) return std::unexpected(st.error());
+    if (need > wanted_) {
+      if (auto st = writer_->publish_wanted(StreamSeq{need}); !st) {
+        return std::unexpected(st.error());
+      }
+      wanted_ = need;
+    }
     const auto now = Steady::now();
     if (!waiting_since_) waiting_since_ = now;
     if (now - *waiting_since_ >= kWaitReport && now >= next_wait_report_) {
@@ -263,14 +283,21 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
     if (unit_.control && Steady::now() >= next_upkeep_) upkeep();
     if (in_hand_.empty()) {
       // An idle unit must still raise its watermark: it reads the stream's end before the fetch
-      // that may prove it has folded everything up to there.
+      // that may prove it has folded everything up to there. It does so at once while a peer
+      // wants it, else once per fetch-timeout.
+      const bool wanted = idle && demanded();
+      const auto now = Steady::now();
       std::optional<std::uint64_t> last_seq;
-      if (idle) {
+      if (idle && (wanted || now >= next_idle_raise_)) {
+        next_idle_raise_ = now + options_.fetch_timeout;
         if (auto usage = nats::read_stream_usage(js_->raw(), options_.stream)) {
           last_seq = usage->last_seq;
         }
       }
-      auto fetched = fetch_more();
+      const auto wait =
+          wanted ? kWantedRound
+                 : std::min<std::chrono::milliseconds>(options_.fetch_timeout, kIdleRound);
+      auto fetched = fetch_more(wait);
       if (!fetched) {
         log::warn("unit.fetch_failed", {{"unit", unit_.name}, {"error", fetched.error().message}});
         std::this_thread::sleep_for(backoff);

@@ -5,9 +5,13 @@
 // Each round: fetch (only when nothing is in hand), keep what is new, cut what is in hand at the
 // peers' lowest watermark, write the cut part with db::UnitContinuity, then ack it (AckAll).
 // While the first message in hand may not go yet, the unit publishes that message's sequence
-// minus one as its watermark and waits `barrier_poll`; a caught-up unit publishes the stream's
-// last sequence once its consumer has nothing pending or unacked. So no unit waits for ever: the
-// lowest unfolded message of the whole stream can always go.
+// minus one as its watermark and as what it wants from its peers, and waits `barrier_poll`; a
+// caught-up unit publishes the stream's last sequence once its consumer has nothing pending or
+// unacked. So no unit waits for ever: the lowest unfolded message of the whole stream can always
+// go. How soon: an idle unit raises its watermark unasked once per fetch-timeout, but at once
+// (rounds of 20 ms) while a peer wants more than it has; its idle fetches last at most 250 ms, so
+// a waiting unit is seen within that. Under load the control unit is nearly always wanted, and
+// an agent event is folded within a few tens of milliseconds, not a fetch-timeout.
 //
 // Continuity: a unit's stream sequences have holes by design (the other units' messages). A
 // consumer is always created from checkpoint + 1, so its first delivery is the unit's next stored
@@ -79,8 +83,11 @@ class UnitRunner {
   };
 
   Status start_consumer();
-  // Fetches and keeps what is new; false when a hole in the consumer sequence reset it.
-  Result<bool> fetch_more();
+  // Fetches (waiting up to `wait`) and keeps what is new; false when a hole in the consumer
+  // sequence reset it.
+  Result<bool> fetch_more(std::chrono::milliseconds wait);
+  // True when a peer waits for a watermark above this unit's (it published `wanted`).
+  bool demanded();
   // After an empty fetch: the stream's last sequence becomes the watermark when the consumer has
   // nothing pending or unacked (`last_seq` was read before that fetch).
   void raise_idle_watermark(std::uint64_t last_seq);
@@ -101,11 +108,13 @@ class UnitRunner {
   std::vector<InHand> in_hand_;     // new deliveries in stream order, not yet committed
   StreamSeq checkpoint_;
   std::uint64_t watermark_ = 0;  // the highest this runner published or committed
+  std::uint64_t wanted_ = 0;     // the highest peer watermark this runner said it waits for
   std::uint64_t last_consumer_seq_ = 0;
   std::uint64_t highest_seen_ = 0;  // stream sequence of the newest delivery kept
   std::chrono::steady_clock::time_point next_upkeep_{};
   std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // for the peers
   std::chrono::steady_clock::time_point next_wait_report_{};
+  std::chrono::steady_clock::time_point next_idle_raise_{};  // unasked, once per fetch-timeout
 };
 
 }  // namespace rmm::projector

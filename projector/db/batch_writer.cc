@@ -112,6 +112,34 @@ Status BatchWriter::publish_watermark(StreamSeq watermark) {
   }
 }
 
+Status BatchWriter::publish_wanted(StreamSeq wanted) {
+  try {
+    pqxx::work tx(conn_);
+    tx.exec_params0(
+        "INSERT INTO projection_checkpoints (projection, stream_seq, wanted, updated_at) "
+        "VALUES ($1, 0, $2, now()) ON CONFLICT (projection) DO UPDATE "
+        "SET wanted = GREATEST(projection_checkpoints.wanted, EXCLUDED.wanted)",
+        projection_, static_cast<std::int64_t>(wanted.value));
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return failf("publishing what projection '{}' waits for: {}", projection_, e.what());
+  }
+}
+
+Result<StreamSeq> BatchWriter::peer_wanted(std::span<const std::string> peers) {
+  try {
+    pqxx::read_transaction tx(conn_);
+    auto r = tx.exec_params1(
+        "SELECT coalesce(max(wanted), 0) FROM projection_checkpoints "
+        "WHERE projection = ANY(string_to_array($1, ','))",
+        fmt::format("{}", fmt::join(peers, ",")));
+    return StreamSeq{r[0].as<std::uint64_t>()};
+  } catch (const std::exception& e) {
+    return failf("reading what the peers of projection '{}' wait for: {}", projection_, e.what());
+  }
+}
+
 Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
                                               const Continuity* continuity,
                                               const UnitContinuity* unit) {

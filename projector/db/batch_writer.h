@@ -97,6 +97,10 @@ class BatchWriter {
   // Raises this projection's watermark to `watermark` (never lowers it): a unit that waits, or
   // has nothing to fold, still lets its peers go on.
   Status publish_watermark(StreamSeq watermark);
+  // Raises the watermark this unit waits for from its peers to `wanted` (never lowers it).
+  Status publish_wanted(StreamSeq wanted);
+  // The highest watermark any of `peers` waits for (0: none waits).
+  Result<StreamSeq> peer_wanted(std::span<const std::string> peers);
 
   // Partition upkeep (ahead-of-time creation, retention) on this writer's connection.
   PartitionManager& partitions() { return partitions_; }

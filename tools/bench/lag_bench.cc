@@ -1,9 +1,10 @@
 // rmm-bench-lag: projection lag and server footprint while something (rmm-sim) feeds the stream.
 // Every --interval it reads the stream's last sequence (JetStream stream info) and the
-// projector's checkpoint (PostgreSQL); the lag at that moment is how long ago the stream last
-// held no more than what is now projected (0 when caught up), so its resolution is the interval.
-// It also samples CPU and resident memory of the given processes (and their direct children, so
-// a postmaster counts with its backends) from /proc.
+// projector's position (PostgreSQL; common/projection_position.h, so partitioned units too); the
+// lag at that moment is how long ago the stream last held no more than what is now projected (0
+// when caught up), so its resolution is the interval. It also samples CPU and resident memory of
+// the given processes (and their direct children, so a postmaster counts with its backends) from
+// /proc.
 //
 //   rmm-bench-lag --nats-url URL --nats-creds FILE --pg-url URL --seconds S
 //                 [--interval-ms 100] [--watch name=pid,...] [--wait-caught-up S]
@@ -31,6 +32,7 @@
 
 #include "common/nats_connection.h"
 #include "common/pg.h"
+#include "common/projection_position.h"
 
 namespace {
 
@@ -146,7 +148,8 @@ int main(int argc, char** argv) {
   auto checkpoint = [&]() -> std::uint64_t {
     try {
       pqxx::nontransaction tx(**pg);
-      auto r = tx.exec("SELECT coalesce(max(stream_seq), 0) FROM projection_checkpoints");
+      // The single projection's checkpoint or the partitioned units' common watermark.
+      auto r = tx.exec(std::string(kFoldedThroughSql));
       return r[0][0].as<std::uint64_t>();
     } catch (const std::exception&) {
       return 0;
