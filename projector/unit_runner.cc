@@ -260,8 +260,7 @@ void UnitRunner::raise_idle_watermark(std::uint64_t last_seq) {
   // Drained also when the stream deleted the unit's next messages before delivering them.
   if (auto moved = deleted_past(position()); !moved || *moved) {
     if (!moved) {
-      log::warn("unit.stream_info_failed",
-                {{"unit", unit_.name}, {"error", moved.error().message}});
+      log::warn("unit.restart_failed", {{"unit", unit_.name}, {"error", moved.error().message}});
     }
     return;
   }
@@ -340,6 +339,12 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
   while (!stop.load() && !release.load()) {
     if (unit_.control && Steady::now() >= next_upkeep_) upkeep();
     if (in_hand_.empty()) {
+      if (sub_ == nullptr) {
+        // A restart of the consumer failed half way (a range whose control events the archive
+        // cannot supply yet, NATS or PostgreSQL down): the unit is taken again at the next poll.
+        return fail(Error::Code::kConflict,
+                    fmt::format("unit {}: no consumer after a failed restart", unit_.name));
+      }
       // An idle unit must still raise its watermark: it reads the stream's end before the fetch
       // that may prove it has folded everything up to there.
       std::optional<std::uint64_t> last_seq;
