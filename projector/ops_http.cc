@@ -17,8 +17,15 @@ api::Response text(const api::Request& req, http::status status, std::string bod
 
 }  // namespace
 
-OpsHttp::OpsHttp(ProjectorStatus& status, std::chrono::steady_clock::duration stall)
+OpsHttp::OpsHttp(ProjectorStatus& status, std::chrono::steady_clock::duration stall,
+                 const UnitsReport* units)
     : status_(status), stall_(stall) {
+  if (units != nullptr) {
+    router_.add(http::verb::get, "/units",
+                [units](const api::Request& req, const api::RequestContext&) {
+                  return text(req, http::status::ok, units->render_json(), "application/json");
+                });
+  }
   router_.add(http::verb::get, "/metrics",
               [this](const api::Request& req, const api::RequestContext&) {
                 return text(req, http::status::ok, status_.render(),

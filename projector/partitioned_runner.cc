@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "common/log.h"
 #include "common/pg.h"
@@ -21,7 +22,18 @@ PartitionedRunner::PartitionedRunner(ProjectorOptions options, int partitions,
       units_(partitioned_units(partitions)),
       stop_(stop),
       application_name_(db::projector_application_name()),
-      status_(options_.stream) {}
+      status_(options_.stream) {
+  auto& r = status_.registry();
+  r.gauge("rmm_projector_unit_checkpoint_sequence", "A unit's checkpoint (units_report.h)",
+          {"unit"});
+  r.gauge("rmm_projector_unit_watermark_sequence", "A unit's watermark", {"unit"});
+  r.gauge("rmm_projector_unit_lag_messages",
+          "The stream's last sequence minus the unit's position (max of checkpoint, watermark)",
+          {"unit"});
+  r.gauge("rmm_projector_unit_oldest_unfolded_age_seconds",
+          "Age of the first stream message past the unit's position (0 when caught up)", {"unit"});
+  r.gauge("rmm_projector_unit_held", "1 when this process folds the unit", {"unit"});
+}
 
 PartitionedRunner::~PartitionedRunner() {
   ops_.reset();
@@ -35,8 +47,10 @@ PartitionedRunner::~PartitionedRunner() {
 
 Status PartitionedRunner::start() {
   if (options_.http_port > 0) {
-    ops_ = std::make_unique<OpsHttp>(status_, std::max<std::chrono::steady_clock::duration>(
-                                                  60s, 3 * options_.lock_poll_interval));
+    ops_ = std::make_unique<OpsHttp>(
+        status_,
+        std::max<std::chrono::steady_clock::duration>(60s, 3 * options_.lock_poll_interval),
+        &units_report_);
     if (auto st = ops_->start(options_.http_host, static_cast<std::uint16_t>(options_.http_port));
         !st) {
       log::error("ops_http.failed", {{"error", st.error().message}});
@@ -65,6 +79,9 @@ Status PartitionedRunner::start() {
   auto nc = connect_nats(options_);
   if (!nc) return std::unexpected(nc.error());
   nats_ = std::move(*nc);
+  auto js = nats::JetStream::create(*nats_, {});
+  if (!js) return std::unexpected(js.error());
+  js_ = std::move(*js);
   log::info("projector.partitioned", {{"units", units_.size()},
                                       {"application_name", application_name_},
                                       {"poll_ms", options_.lock_poll_interval.count()}});
@@ -138,6 +155,32 @@ Status PartitionedRunner::balance() {
   return {};
 }
 
+void PartitionedRunner::report_units() {
+  next_report_ = std::chrono::steady_clock::now() + options_.stream_check_interval;
+  std::vector<std::string> names;
+  for (const auto& u : units_) names.push_back(u.name);
+  std::set<std::string> held;
+  for (const auto& [name, r] : running_) {
+    if (!r->release.load()) held.insert(name);
+  }
+  auto reading = collect_units(*control_db_, js_->raw(), options_.stream, names, held);
+  if (!reading) {
+    log::warn("units.report_failed", {{"error", reading.error().message}});
+    return;
+  }
+  auto& r = status_.registry();
+  for (const auto& u : reading->units) {
+    const metrics::Labels unit{u.unit.unit};
+    r.set("rmm_projector_unit_checkpoint_sequence", static_cast<double>(u.unit.checkpoint), unit);
+    r.set("rmm_projector_unit_watermark_sequence", static_cast<double>(u.unit.watermark), unit);
+    r.set("rmm_projector_unit_lag_messages", static_cast<double>(u.lag_messages), unit);
+    r.set("rmm_projector_unit_oldest_unfolded_age_seconds",
+          u.oldest_unfolded_age_seconds.value_or(0), unit);
+    r.set("rmm_projector_unit_held", u.held_here ? 1 : 0, unit);
+  }
+  units_report_.update(std::move(*reading));
+}
+
 Status PartitionedRunner::run() {
   std::size_t last_reported = units_.size() + 1;
   while (!stop_.load()) {
@@ -150,6 +193,7 @@ Status PartitionedRunner::run() {
       for (auto& [name, r] : running_) r->release = true;
       return st;
     }
+    if (std::chrono::steady_clock::now() >= next_report_) report_units();
     if (running_.size() != last_reported) {
       last_reported = running_.size();
       std::vector<std::string> held;

@@ -15,8 +15,10 @@
 // Concurrency: start() and run() on the caller's thread; `stop` may be set from a signal handler
 // and is honoured within one poll (units finish their transaction first). A failed query on the
 // control connection ends run() with an error: the shared lock may be gone with it.
-// Limitations: the ops endpoint reports liveness and readiness (ready: holds at least one unit);
-// lag and checkpoint gauges are the single projection's only.
+// The ops endpoint reports liveness, readiness (ready: holds at least one unit) and, read every
+// stream-check-interval on the control connection, every unit's owner, checkpoint, watermark and
+// lag (units_report.h: GET /units, and rmm_projector_unit_* gauges in /metrics); the single
+// projection's lag and checkpoint gauges stay 0.
 #pragma once
 
 #include <atomic>
@@ -28,11 +30,13 @@
 #include <vector>
 
 #include "common/nats_connection.h"
+#include "common/nats_jetstream.h"
 #include "common/result.h"
 #include "projector/ops_http.h"
 #include "projector/settings.h"
 #include "projector/status.h"
 #include "projector/unit_runner.h"
+#include "projector/units_report.h"
 
 namespace rmm::projector {
 
@@ -59,6 +63,8 @@ class PartitionedRunner {
   void reap();
   // Takes or gives back units; an error when the control connection failed.
   Status balance();
+  // Reads the units' positions and lag into units_report_ and the unit gauges.
+  void report_units();
   void take(const Unit& unit);
 
   ProjectorOptions options_;
@@ -68,8 +74,11 @@ class PartitionedRunner {
   std::unique_ptr<pqxx::connection> control_db_;  // holds the shared "core" lock; counts
   std::unique_ptr<nats::Connection> nats_;
   std::map<std::string, std::unique_ptr<Running>> running_;
+  std::unique_ptr<nats::JetStream> js_;  // the unit report's stream reads
   ProjectorStatus status_;
-  std::unique_ptr<OpsHttp> ops_;  // serves status_: declared after it, so stopped first
+  UnitsReport units_report_;
+  std::chrono::steady_clock::time_point next_report_{};
+  std::unique_ptr<OpsHttp> ops_;  // serves status_ and units_report_: declared after, stopped first
 };
 
 }  // namespace rmm::projector

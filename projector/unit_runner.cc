@@ -10,6 +10,8 @@
 #include "common/pg.h"
 #include "common/stream_usage.h"
 #include "projector/db/projection_lock.h"
+#include "projector/loss_recovery.h"
+#include "projector/stream_state.h"
 #include "projector/upkeep.h"
 
 namespace rmm::projector {
@@ -30,6 +32,8 @@ constexpr auto kIdleRound = 250ms;
 constexpr auto kWantedRound = 20ms;
 // A unit that waits for its peers this long says so (and again every as long).
 constexpr auto kWaitReport = 10s;
+// How long a deleted range waits for the control archive to catch up (as the single projection).
+constexpr auto kArchiveCatchUpWait = 5s;
 
 // "projector-p3" for unit "core/p3": durable names may hold neither '/' nor '.'.
 std::string durable_of(const std::string& base, const std::string& unit) {
@@ -102,16 +106,14 @@ Status UnitRunner::start_consumer() {
   if (s != NATS_OK && s != NATS_NOT_FOUND && code != JSConsumerNotFoundErr) {
     return std::unexpected(nats::to_error(s, "deleting consumer " + durable));
   }
+  auto own = writer_->peer_watermark(std::vector<std::string>{unit_.name});
+  if (!own) return std::unexpected(own.error());
+  watermark_ = std::max(watermark_, own->value);
   auto usage = nats::read_stream_usage(js_->raw(), options_.stream);
   if (!usage) return std::unexpected(usage.error());
-  if (usage->first_seq > checkpoint_.value + 1 && usage->messages > 0) {
-    log::error("stream.unfolded_deleted", {{"unit", unit_.name},
-                                           {"from", checkpoint_.value + 1},
-                                           {"to", usage->first_seq - 1},
-                                           {"hint",
-                                            "the stream's limits deleted events this unit had "
-                                            "not folded (docs/operations.md, When the stream "
-                                            "overflows)"}});
+  if (usage->first_seq > position() + 1) {
+    if (auto st = settle_loss(position() + 1, usage->first_seq - 1); !st) return st;
+    highest_seen_ = checkpoint_.value;
   }
   auto sub = js_->pull_subscribe({.stream = options_.stream,
                                   .durable = durable,
@@ -125,6 +127,72 @@ Status UnitRunner::start_consumer() {
   log::info("unit.consumer_created",
             {{"unit", unit_.name}, {"durable", durable}, {"start_seq", checkpoint_.value + 1}});
   return {};
+}
+
+Status UnitRunner::settle_loss(std::uint64_t from, std::uint64_t to) {
+  auto verdict = prove_deleted(js_->raw(), options_.stream, StreamSeq{from}, StreamSeq{to});
+  if (!verdict) return std::unexpected(verdict.error());
+  if (!verdict->deleted) {
+    return failf("unit {}: sequences {} to {} are not all deleted: {}", unit_.name, from, to,
+                 verdict->reason);
+  }
+  std::vector<BatchItem> items;
+  db::StreamLoss loss{options_.stream, StreamSeq{from}, StreamSeq{to}, verdict->reason};
+  if (unit_.control) {
+    // Exactly as the single projection: the range's control events from the archive.
+    auto filled =
+        recover_deleted_range(nats_, options_.stream, options_.control_archive, StreamSeq{from},
+                              StreamSeq{to}, verdict->reason, kArchiveCatchUpWait);
+    if (!filled) return std::unexpected(filled.error());
+    items = std::move(filled->items);
+    loss = std::move(filled->loss);
+  } else {
+    log::error("stream.unit_range_deleted",
+               {{"unit", unit_.name},
+                {"stream", options_.stream},
+                {"from", from},
+                {"to", to},
+                {"reason", verdict->reason},
+                {"hint",
+                 "the stream's limits deleted messages past this unit's position; recorded once "
+                 "for the projection in ops.stream_losses (docs/operations.md, When the stream "
+                 "overflows)"}});
+  }
+  // The recovered control events go in stream order after the partitions' messages before them.
+  while (!items.empty()) {
+    auto barrier = writer_->peer_watermark(unit_.peers);
+    if (!barrier) return std::unexpected(barrier.error());
+    if (items.back().stream_seq.value - 1 <= barrier->value) break;
+    if ((stop_ != nullptr && stop_->load()) || (release_ != nullptr && release_->load())) {
+      return failf("unit {}: stopped before its peers reached sequence {}", unit_.name,
+                   items.back().stream_seq.value - 1);
+    }
+    std::this_thread::sleep_for(kBarrierPoll);
+  }
+  auto stats = writer_->write(items, db::UnitContinuity{.checkpoint = checkpoint_,
+                                                        .peers = unit_.peers,
+                                                        .watermark = StreamSeq{to},
+                                                        .loss = std::move(loss)});
+  if (!stats) return std::unexpected(stats.error());
+  checkpoint_ = stats->checkpoint;
+  watermark_ = std::max(watermark_, to);
+  log::warn("unit.loss_settled", {{"unit", unit_.name},
+                                  {"from", from},
+                                  {"to", to},
+                                  {"recorded_lost", stats->lost},
+                                  {"control_events_recovered", stats->recovered},
+                                  {"checkpoint", checkpoint_.value}});
+  return {};
+}
+
+Result<bool> UnitRunner::deleted_past(std::uint64_t position) {
+  auto usage = nats::read_stream_usage(js_->raw(), options_.stream);
+  if (!usage) return std::unexpected(usage.error());
+  if (usage->first_seq <= position + 1) return false;
+  log::warn("unit.deleted_ahead",
+            {{"unit", unit_.name}, {"position", position}, {"first_seq", usage->first_seq}});
+  if (auto st = start_consumer(); !st) return std::unexpected(st.error());
+  return true;
 }
 
 Result<bool> UnitRunner::fetch_more(std::chrono::milliseconds wait) {
@@ -203,6 +271,13 @@ void UnitRunner::raise_idle_watermark(std::uint64_t last_seq) {
     return;
   }
   if (!drained) return;
+  // Drained also when the stream deleted the unit's next messages before delivering them.
+  if (auto moved = deleted_past(position()); !moved || *moved) {
+    if (!moved) {
+      log::warn("unit.restart_failed", {{"unit", unit_.name}, {"error", moved.error().message}});
+    }
+    return;
+  }
   if (auto st = publish_watermark(last_seq); !st) {
     log::warn("unit.watermark_failed", {{"unit", unit_.name}, {"error", st.error().message}});
   }
@@ -271,6 +346,8 @@ void UnitRunner::upkeep() {
 
 Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& release) {
   if (writer_ == nullptr) return fail("unit runner started without owning its unit");
+  stop_ = &stop;
+  release_ = &release;
   if (auto st = start_consumer(); !st) return st;
   if (unit_.control && options_.ticker) {
     ticker_ = std::make_unique<Ticker>(nats_, options_.tick_interval);
@@ -282,6 +359,12 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
   while (!stop.load() && !release.load()) {
     if (unit_.control && Steady::now() >= next_upkeep_) upkeep();
     if (in_hand_.empty()) {
+      if (sub_ == nullptr) {
+        // A restart of the consumer failed half way (a range whose control events the archive
+        // cannot supply yet, NATS or PostgreSQL down): the unit is taken again at the next poll.
+        return fail(Error::Code::kConflict,
+                    fmt::format("unit {}: no consumer after a failed restart", unit_.name));
+      }
       // An idle unit must still raise its watermark: it reads the stream's end before the fetch
       // that may prove it has folded everything up to there. It does so at once while a peer
       // wants it, else once per fetch-timeout.
@@ -297,6 +380,7 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
       const auto wait =
           wanted ? kWantedRound
                  : std::min<std::chrono::milliseconds>(options_.fetch_timeout, kIdleRound);
+      const std::uint64_t position_before = position();
       auto fetched = fetch_more(wait);
       if (!fetched) {
         log::warn("unit.fetch_failed", {{"unit", unit_.name}, {"error", fetched.error().message}});
@@ -306,6 +390,16 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
         continue;
       }
       backoff = 100ms;
+      // The consumer passes over messages the stream deleted before delivering them. The
+      // control unit, whose watermark lets the partitions pass control events, proves after
+      // every fetch that brought something that none of its messages went that way (one stream
+      // info request: few fetches, control events being rare); every unit proves it before it
+      // raises its watermark while idle (raise_idle_watermark).
+      if (unit_.control && !in_hand_.empty()) {
+        auto moved = deleted_past(position_before);
+        if (!moved) return std::unexpected(moved.error());
+        if (*moved) continue;
+      }
       idle = in_hand_.empty();
       if (idle) {
         if (last_seq) raise_idle_watermark(*last_seq);

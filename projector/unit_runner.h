@@ -24,10 +24,26 @@
 // fetch waits at most fetch-timeout, a barrier wait barrier-poll), so a transaction is never left
 // half done. The NATS connection is shared by every unit of the process (nats.c connections are
 // thread-safe) and must outlive the runner.
-// Limitations: a range the stream deleted before the unit folded it is logged, not yet recorded in
-// ops.stream_losses nor refilled from the control archive as the single projection does.
+// Stream losses: a unit's position is the higher of its checkpoint and its watermark (every
+// message of the unit up to there is committed). When the stream's first sequence is past it (read
+// at the consumer's creation; before an idle unit raises its watermark; after each of the control
+// unit's fetches: a consumer skips deleted messages silently), the messages between may have been
+// the unit's and are gone: the unit proves the range deleted
+// and, before it folds anything past it, writes one transaction that records it for the
+// projection (db::record_unit_stream_loss: once for all units, see db/stream_losses.h) and moves
+// its checkpoint and watermark to the range's end. The control unit folds the range's control
+// events from the control archive (loss_recovery.h) in that transaction, under their sequences,
+// once its peers let it (like any batch); until then its watermark stays below the range, so no
+// partition passes the range before its control events are folded. An archive that cannot supply
+// the range yet ends the unit's run with an error (it is taken again at the next lock poll).
+// Limitations: what a unit held in memory when it found the stream deleted past its position is
+// dropped with the range and counted in it (the stream no longer holds it either). A partition
+// unit does not read the stream after each fetch (a request per fetch of 16 units slowed the fold
+// too much): while it is busy, messages of its own the stream deletes before delivering them are
+// skipped unrecorded; a range deleted while it is stopped or idle is recorded.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -82,7 +98,16 @@ class UnitRunner {
     Decoded decoded;
   };
 
+  // Reads the checkpoint and the unit's own watermark, settles a range the stream deleted past
+  // them, and creates the consumer from the checkpoint.
   Status start_consumer();
+  // Proves `from` .. `to` deleted and writes the loss transaction (see the file comment).
+  Status settle_loss(std::uint64_t from, std::uint64_t to);
+  // Whether the stream's first sequence is past `position` + 1 (read now): then what is in hand
+  // is dropped and the consumer started again, settling the range first (true).
+  Result<bool> deleted_past(std::uint64_t position);
+  // Every message of the unit up to here is committed (or recorded lost).
+  std::uint64_t position() const { return std::max(checkpoint_.value, watermark_); }
   // Fetches (waiting up to `wait`) and keeps what is new; false when a hole in the consumer
   // sequence reset it.
   Result<bool> fetch_more(std::chrono::milliseconds wait);
@@ -115,6 +140,8 @@ class UnitRunner {
   std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // for the peers
   std::chrono::steady_clock::time_point next_wait_report_{};
   std::chrono::steady_clock::time_point next_idle_raise_{};  // unasked, once per fetch-timeout
+  const std::atomic<bool>* stop_ = nullptr;  // run()'s, for the waits outside its loop
+  const std::atomic<bool>* release_ = nullptr;
 };
 
 }  // namespace rmm::projector

@@ -189,6 +189,22 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
                                 "watermark {}",
                                 projection_, todo.back()->stream_seq.value, barrier));
       }
+      if (const auto& l = unit->loss) {
+        std::vector<std::uint64_t> recovered;
+        for (const auto* item : todo) {
+          const std::uint64_t seq = item->stream_seq.value;
+          if (seq < l->from.value || seq > l->to.value) continue;
+          if (!is_control(*item)) {
+            return fail(Error::Code::kConflict,
+                        fmt::format("batch of projection '{}' holds sequence {}, proven deleted "
+                                    "({}-{}), and it is no control event from the archive",
+                                    projection_, seq, l->from.value, l->to.value));
+          }
+          recovered.push_back(seq);
+        }
+        stats.recovered = recovered.size();
+        stats.lost = record_unit_stream_loss(tx, recorded_as_, projection_, *l, recovered);
+      }
     }
     std::optional<StreamLoss> loss;
     if (continuity != nullptr) {
@@ -327,6 +343,8 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
       stats.lost = loss->to.value - loss->from.value + 1 - loss->recovered;
     }
     if (unit != nullptr) {
+      // Over a proven-deleted range: the unit has nothing more to fold below its end.
+      if (unit->loss) highest = std::max(highest, unit->loss->to.value);
       tx.exec_params0(
           "UPDATE projection_checkpoints SET stream_seq = $2, "
           "watermark = GREATEST(watermark, $2, $3), updated_at = now() WHERE projection = $1",

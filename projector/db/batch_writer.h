@@ -71,6 +71,11 @@ struct UnitContinuity {
   StreamSeq checkpoint;            // the checkpoint the caller committed last (or read at start)
   std::vector<std::string> peers;  // the units this one must not pass (names without commas)
   StreamSeq watermark;             // this unit's watermark after the batch (raised to its items)
+  // Sequences loss->from .. loss->to, past the unit's position, are gone from the stream (the
+  // unit proved it): the batch may hold only control events among them (the control unit's, read
+  // from the archive), moves the checkpoint and the watermark over the whole range, and records
+  // it for the projection (record_unit_stream_loss), less those control events.
+  std::optional<StreamLoss> loss;
 };
 
 class BatchWriter {

@@ -74,6 +74,48 @@ Result<std::optional<LockHolder>> projection_lock_holder(pqxx::connection& conn,
   }
 }
 
+Result<std::vector<UnitPosition>> unit_positions(pqxx::connection& conn,
+                                                 std::span<const std::string> units) {
+  try {
+    pqxx::nontransaction tx(conn);
+    auto r = tx.exec_params(
+        fmt::format(
+            "SELECT u.name, coalesce(c.stream_seq, 0), coalesce(c.watermark, 0), h.pid, "
+            "coalesce(h.application_name, ''), coalesce(host(h.client_addr), ''), "
+            "coalesce(to_char(h.backend_start AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
+            "FROM unnest(string_to_array($1, ',')) WITH ORDINALITY AS u(name, ord) "
+            "LEFT JOIN projection_checkpoints c ON c.projection = u.name "
+            "LEFT JOIN LATERAL (SELECT a.pid, a.application_name, a.client_addr, a.backend_start "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.mode = 'ExclusiveLock' "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid::bigint = $2 AND l.objid::bigint = {} LIMIT 1) h ON true "
+            "ORDER BY u.ord",
+            // The key of each row's unit, as the owner lock computes it for $1.
+            "(hashtext(u.name) & 2147483647)"),
+        fmt::format("{}", fmt::join(units, ",")), kOwnerKey);
+    std::vector<UnitPosition> out;
+    out.reserve(r.size());
+    for (const auto& row : r) {
+      UnitPosition u{.unit = row[0].as<std::string>(),
+                     .checkpoint = row[1].as<std::uint64_t>(),
+                     .watermark = row[2].as<std::uint64_t>()};
+      if (!row[3].is_null()) {
+        u.owner = LockHolder{.backend_pid = row[3].as<int>(),
+                             .application_name = row[4].as<std::string>(),
+                             .client_addr = row[5].as<std::string>(),
+                             .backend_start = row[6].as<std::string>()};
+      }
+      out.push_back(std::move(u));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return failf("reading the units' positions: {}", e.what());
+  }
+}
+
 Result<bool> take_over_stale(pqxx::connection& conn, std::string_view projection,
                              std::string_view application_name) {
   auto holder = projection_lock_holder(conn, projection);

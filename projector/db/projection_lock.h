@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -80,6 +81,17 @@ Status seed_unit_checkpoints(pqxx::connection& conn, std::span<const std::string
 // The single projection must not go on from its old checkpoint once units folded past it (it
 // would apply their messages again): the highest unit checkpoint above "core"'s, if any.
 Result<std::optional<std::uint64_t>> units_ahead_of_core(pqxx::connection& conn);
+
+// Where each unit of the partitioned projection is and who folds it, for the ops endpoint
+// (units_report.h): one query over projection_checkpoints, pg_locks and pg_stat_activity.
+struct UnitPosition {
+  std::string unit;
+  std::uint64_t checkpoint = 0;  // 0 while the unit has no row
+  std::uint64_t watermark = 0;
+  std::optional<LockHolder> owner;  // none while no process holds the unit
+};
+Result<std::vector<UnitPosition>> unit_positions(pqxx::connection& conn,
+                                                 std::span<const std::string> units);
 
 // How many of `units` one of `processes` live processes should hold: ceil(units / processes),
 // all of them when `processes` is below 1 (this process's own count failed to include it).

@@ -5,7 +5,16 @@
 // (the range less the recovered control events). Listed by `rmm-projector losses` and `tools/rmm
 // status`, acknowledged by an operator (docs/operations.md, "When the stream overflows").
 //
-// Concurrency: the functions run statements on the given connection or transaction.
+// The partitioned projection (docs/architecture.md) records a range once for the projection as a
+// whole, not once per unit: its 17 units each find the same deleted range past their own position
+// (a unit cannot tell which of the deleted messages were its own), and an operator has one loss to
+// deal with, not 17. The row's projection is the units' projection ("core"); the reason names the
+// unit that found the range first; a unit finding part of a range already recorded records only
+// the rest. Its count is then an upper bound: the range's sequences less the control events the
+// control unit recovered, some of which other units may have folded before the stream deleted them.
+//
+// Concurrency: the functions run statements on the given connection or transaction; a unit's
+// recording takes a transaction-scoped advisory lock, so units recording at once never overlap.
 // Limitations: the table lives outside the read-model schema (like `auth`), so a rebuild keeps it;
 // a rebuild itself records nothing (it folds whatever the stream still holds).
 #pragma once
@@ -51,6 +60,16 @@ struct RecordedLoss {
 // keeps the first row.
 void record_stream_loss(pqxx::transaction_base& tx, std::string_view projection,
                         const StreamLoss& loss);
+
+// A unit of the partitioned projection `projection` proved `loss` deleted past its position, and
+// folds `recovered` (the sequences of the control events it read from the archive in the range,
+// none for a partition unit) in the same transaction: records the parts of the range no row of
+// `projection` covers yet (the unit named in the reason) and counts the recovered control events
+// out of whichever row holds them (a row left with nothing lost is removed). The number of
+// sequences newly recorded as lost.
+std::uint64_t record_unit_stream_loss(pqxx::transaction_base& tx, std::string_view projection,
+                                      std::string_view unit, const StreamLoss& loss,
+                                      const std::vector<std::uint64_t>& recovered);
 
 // The losses not acknowledged yet, oldest first; empty when migration 0009 was not applied.
 Result<std::vector<RecordedLoss>> open_stream_losses(pqxx::connection& conn);
