@@ -30,6 +30,8 @@ constexpr auto kBarrierPoll = 10ms;
 // kWantedRound while one does (each such round costs a stream info and a consumer info).
 constexpr auto kIdleRound = 250ms;
 constexpr auto kWantedRound = 20ms;
+// How long a delivery the consumer made may stay unseen before it is taken as lost.
+constexpr auto kLostAfter = 1s;
 // A unit that waits for its peers this long says so (and again every as long).
 constexpr auto kWaitReport = 10s;
 // How long a deleted range waits for the control archive to catch up (as the single projection).
@@ -90,6 +92,7 @@ Status UnitRunner::start_consumer() {
   sub_.reset();
   in_hand_.clear();
   last_consumer_seq_ = 0;
+  missing_since_.reset();
   auto cp = writer_->read_checkpoint();
   if (!cp) return std::unexpected(cp.error());
   checkpoint_ = *cp;
@@ -260,16 +263,23 @@ void UnitRunner::raise_idle_watermark(std::uint64_t last_seq) {
   // `last_seq` is committed (acks follow commits).
   const bool drained = ci->NumPending == 0 && ci->NumAckPending == 0;
   // A delivery the server made that never arrived (a pull request that expired on its way):
-  // waiting for its redelivery would hold the watermark for ack-wait, so start again now.
-  const bool lost = ci->Delivered.Consumer > last_consumer_seq_;
+  // waiting for its redelivery would hold the watermark for ack-wait, so start again. But only
+  // once it stays missing for kLostAfter: a delivery racing the end of a fetch waits in the
+  // subscription's queue, and the next fetch takes it (recreating an R3 consumer under load
+  // costs more than the wait).
+  const bool missing = ci->Delivered.Consumer > last_consumer_seq_;
   jsConsumerInfo_Destroy(ci);
-  if (lost) {
+  if (missing) {
+    const auto now = Steady::now();
+    if (!missing_since_) missing_since_ = now;
+    if (now - *missing_since_ < kLostAfter) return;
     log::warn("unit.delivery_lost", {{"unit", unit_.name}, {"last_seen", last_consumer_seq_}});
     if (auto st = start_consumer(); !st) {
       log::warn("unit.consumer_failed", {{"unit", unit_.name}, {"error", st.error().message}});
     }
     return;
   }
+  missing_since_.reset();
   if (!drained) return;
   // Drained also when the stream deleted the unit's next messages before delivering them.
   if (auto moved = deleted_past(position()); !moved || *moved) {
