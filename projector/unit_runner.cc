@@ -26,7 +26,7 @@ constexpr std::string_view kControlUnit = "core/ctl";
 // raises its watermark at least once per fetch-timeout, and within kIdleRound + kWantedRound
 // once it sees that this unit wants it.
 constexpr auto kBarrierPoll = 10ms;
-// An idle unit's fetch: at most kIdleRound, so that it sees soon that a peer waits for it, and
+// An idle unit's rounds: kIdleRound, so that it sees soon that a peer waits for it, and
 // kWantedRound while one does (each such round costs a stream info and a consumer info).
 constexpr auto kIdleRound = 250ms;
 constexpr auto kWantedRound = 20ms;
@@ -247,8 +247,7 @@ Status UnitRunner::publish_watermark(std::uint64_t watermark) {
   return {};
 }
 
-void UnitRunner::raise_idle_watermark(std::uint64_t last_seq) {
-  if (last_seq <= watermark_ || !in_hand_.empty()) return;
+bool UnitRunner::probe(std::optional<std::uint64_t> last_seq) {
   jsConsumerInfo* ci = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   const std::string durable = durable_of(options_.durable, unit_.name);
@@ -257,40 +256,42 @@ void UnitRunner::raise_idle_watermark(std::uint64_t last_seq) {
   if (s != NATS_OK) {
     log::warn("unit.consumer_info_failed",
               {{"unit", unit_.name}, {"error", nats::to_error(s, durable).message}});
-    return;
+    return true;  // let the fetch find out
   }
-  // Nothing left to deliver and every delivery acked: every message of the unit up to
-  // `last_seq` is committed (acks follow commits).
-  const bool drained = ci->NumPending == 0 && ci->NumAckPending == 0;
-  // A delivery the server made that never arrived (a pull request that expired on its way):
-  // waiting for its redelivery would hold the watermark for ack-wait, so start again. But only
-  // once it stays missing for kLostAfter: a delivery racing the end of a fetch waits in the
-  // subscription's queue, and the next fetch takes it (recreating an R3 consumer under load
-  // costs more than the wait).
+  const std::uint64_t pending = ci->NumPending;
+  const std::uint64_t unacked = ci->NumAckPending;
+  // A delivery the consumer made that this runner has not seen: one that raced the end of a
+  // fetch waits in the subscription's queue for the next fetch. One lost on its way (its pull
+  // request expired) would hold the watermark for ack-wait, so after kLostAfter the consumer is
+  // started again (recreating an R3 consumer under load costs more than the wait).
   const bool missing = ci->Delivered.Consumer > last_consumer_seq_;
   jsConsumerInfo_Destroy(ci);
+  if (pending > 0) return true;
   if (missing) {
     const auto now = Steady::now();
     if (!missing_since_) missing_since_ = now;
-    if (now - *missing_since_ < kLostAfter) return;
+    if (now - *missing_since_ < kLostAfter) return true;
     log::warn("unit.delivery_lost", {{"unit", unit_.name}, {"last_seen", last_consumer_seq_}});
     if (auto st = start_consumer(); !st) {
       log::warn("unit.consumer_failed", {{"unit", unit_.name}, {"error", st.error().message}});
     }
-    return;
+    return false;
   }
   missing_since_.reset();
-  if (!drained) return;
+  // Nothing left to deliver and every delivery acked: every message of the unit up to
+  // `last_seq` is committed (acks follow commits).
+  if (!last_seq || *last_seq <= watermark_ || unacked != 0) return false;
   // Drained also when the stream deleted the unit's next messages before delivering them.
   if (auto moved = deleted_past(position()); !moved || *moved) {
     if (!moved) {
       log::warn("unit.restart_failed", {{"unit", unit_.name}, {"error", moved.error().message}});
     }
-    return;
+    return false;
   }
-  if (auto st = publish_watermark(last_seq); !st) {
+  if (auto st = publish_watermark(*last_seq); !st) {
     log::warn("unit.watermark_failed", {{"unit", unit_.name}, {"error", st.error().message}});
   }
+  return false;
 }
 
 Result<std::size_t> UnitRunner::write_allowed() {
@@ -365,7 +366,6 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
   }
   log::info("unit.owner", {{"unit", unit_.name}, {"checkpoint", checkpoint_.value}});
   std::chrono::milliseconds backoff = 100ms;
-  bool idle = true;  // the last fetch brought nothing new
   while (!stop.load() && !release.load()) {
     if (unit_.control && Steady::now() >= next_upkeep_) upkeep();
     if (in_hand_.empty()) {
@@ -375,23 +375,28 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
         return fail(Error::Code::kConflict,
                     fmt::format("unit {}: no consumer after a failed restart", unit_.name));
       }
-      // An idle unit must still raise its watermark: it reads the stream's end before the fetch
-      // that may prove it has folded everything up to there. It does so at once while a peer
-      // wants it, else once per fetch-timeout.
-      const bool wanted = idle && demanded();
+      // The unit asks its consumer before it fetches, so that it only fetches what is there:
+      // a fetch that waits out its timeout empty would keep the unit from seeing that a peer
+      // wants it, and its pull request, expiring while the server delivers, leaves messages
+      // behind in the subscription (nats.c 3.4.1 overruns its batch array when a later fetch
+      // collects more than half a batch of those). With nothing to fetch, the stream's end read
+      // before the probe becomes the watermark: at once while a peer wants it (rounds of
+      // kWantedRound), else once per fetch-timeout (rounds of kIdleRound).
+      const bool wanted = demanded();
       const auto now = Steady::now();
       std::optional<std::uint64_t> last_seq;
-      if (idle && (wanted || now >= next_idle_raise_)) {
+      if (wanted || now >= next_idle_raise_) {
         next_idle_raise_ = now + options_.fetch_timeout;
         if (auto usage = nats::read_stream_usage(js_->raw(), options_.stream)) {
           last_seq = usage->last_seq;
         }
       }
-      const auto wait =
-          wanted ? kWantedRound
-                 : std::min<std::chrono::milliseconds>(options_.fetch_timeout, kIdleRound);
+      if (!probe(last_seq)) {
+        std::this_thread::sleep_for(wanted ? kWantedRound : kIdleRound);
+        continue;
+      }
       const std::uint64_t position_before = position();
-      auto fetched = fetch_more(wait);
+      auto fetched = fetch_more(options_.fetch_timeout);
       if (!fetched) {
         log::warn("unit.fetch_failed", {{"unit", unit_.name}, {"error", fetched.error().message}});
         std::this_thread::sleep_for(backoff);
@@ -404,17 +409,13 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
       // control unit, whose watermark lets the partitions pass control events, proves after
       // every fetch that brought something that none of its messages went that way (one stream
       // info request: few fetches, control events being rare); every unit proves it before it
-      // raises its watermark while idle (raise_idle_watermark).
+      // raises its watermark while idle (probe).
       if (unit_.control && !in_hand_.empty()) {
         auto moved = deleted_past(position_before);
         if (!moved) return std::unexpected(moved.error());
         if (*moved) continue;
       }
-      idle = in_hand_.empty();
-      if (idle) {
-        if (last_seq) raise_idle_watermark(*last_seq);
-        continue;
-      }
+      if (in_hand_.empty()) continue;
     }
     auto written = write_allowed();
     if (!written) {

@@ -113,9 +113,10 @@ class UnitRunner {
   Result<bool> fetch_more(std::chrono::milliseconds wait);
   // True when a peer waits for a watermark above this unit's (it published `wanted`).
   bool demanded();
-  // After an empty fetch: the stream's last sequence becomes the watermark when the consumer has
-  // nothing pending or unacked (`last_seq` was read before that fetch).
-  void raise_idle_watermark(std::uint64_t last_seq);
+  // With nothing in hand: asks the consumer whether anything waits to be fetched (true). When
+  // nothing does and every delivery is acked, `last_seq` (the stream's end, read before) becomes
+  // the watermark.
+  bool probe(std::optional<std::uint64_t> last_seq);
   Status publish_watermark(std::uint64_t watermark);
   // Writes the part of `in_hand_` the peers allow; kConflict when refused or ownership was lost.
   Result<std::size_t> write_allowed();
