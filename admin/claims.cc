@@ -49,6 +49,7 @@ json::object operator_claims(std::string_view operator_public_key, std::string_v
 
 json::object account_claims(std::string_view account_public_key, const AccountSpec& spec) {
   auto c = base_claims(account_public_key, spec.name);
+  if (spec.issued_at > 0) c["iat"] = spec.issued_at;
   const auto& l = spec.limits;
   json::object limits;
   limits["subs"] = l.subscriptions;

@@ -78,6 +78,9 @@ struct AccountSpec {
   std::vector<ScopedSigningKey> scoped_keys;
   // User public key -> Unix seconds: user JWTs of that key issued at or before then are refused.
   std::map<std::string, std::int64_t> revocations;
+  // The JWT's `iat` (Unix seconds); 0: now. A NATS-based resolver keeps the JWT with the newest
+  // `iat` (admin/revocations.h, account_claims_version), so the RMM account's is a version.
+  std::int64_t issued_at = 0;
 };
 
 struct UserSpec {

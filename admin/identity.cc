@@ -86,7 +86,8 @@ void mint_jwts(Identity& id, const RevocationMap& revocations) {
                   .jetstream = true,
                   .mappings = {event_partition_mapping()},
                   .scoped_keys = {agent_scope(id.agent_signer)},
-                  .revocations = revocations};
+                  .revocations = revocations,
+                  .issued_at = account_claims_version(revocations)};
   id.rmm_account_jwt =
       encode_jwt(account_claims(id.rmm_account.public_key(), rmm), id.operator_key);
 }

@@ -14,7 +14,8 @@
 //
 // Concurrency: no locking; two concurrent `init_identity` on one home may each create keys, and
 // the last writer wins. Run init once, from one process.
-// Limitations: the account JWTs are re-minted on every load (new iat); the keys are what persist.
+// Limitations: the JWTs are re-minted on every load (the operator's and SYS's with a new iat, the
+// RMM account's with its version: admin/revocations.h); the keys are what persist.
 #pragma once
 
 #include <filesystem>

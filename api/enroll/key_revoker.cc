@@ -31,13 +31,19 @@ KeyRevoker home_key_revoker(RevokerPaths paths, const Clock& clock) {
     }
     pid_t pid = read_pid(paths.pid_file.empty() ? paths.home / "run" / "nats.pid" : paths.pid_file);
     if (pid == 0) log::warn("enroll.revoke_no_reload", {{"keys", keys.size()}});
-    return broker::revoke_user_keys(broker::RevokeKeysRequest{
+    auto report = broker::revoke_user_keys(broker::RevokeKeysRequest{
         .home = paths.home,
         .user_public_keys = keys,
         .at_unix_seconds = clock.now() / 1'000'000'000,
         .server_config = config,
         .server_pid = pid,
+        .nats_url = paths.nats_url,
+        .nats_tls = paths.nats_tls,
     });
+    if (!report) return std::unexpected(report.error());
+    log::info("enroll.keys_revoked",
+              {{"keys", keys.size()}, {"servers_updated", report->servers.size()}});
+    return Status{};
   };
 }
 

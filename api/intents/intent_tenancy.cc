@@ -254,6 +254,8 @@ Response IntentRoutes::revoke_agent(const Request& req, const RequestContext& ct
       .at_unix_seconds = d_.clock.now() / 1'000'000'000,
       .server_config = config,
       .server_pid = read_pid(pid_file),
+      .nats_url = d_.revoke.nats_url,
+      .nats_tls = d_.revoke.nats_tls,
   });
   if (!st) {
     log::error("intent.revoke_broker_failed",
