@@ -110,6 +110,14 @@ Result<std::string> replace_preloaded_jwt(std::string_view config_text,
   return out;
 }
 
+fs::path find_server_config(const fs::path& home) {
+  std::error_code ec;
+  for (auto path : {home / "nats" / "nats-server.conf", home / "nats-server.conf"}) {
+    if (fs::exists(path, ec)) return path;
+  }
+  return {};
+}
+
 std::int64_t account_claims_version(const RevocationMap& revocations) {
   std::int64_t version = kAccountClaimsEpoch;
   for (const auto& [key, at] : revocations) version = std::max(version, at);

@@ -64,6 +64,11 @@ Result<std::string> replace_preloaded_jwt(std::string_view config_text,
                                           std::string_view account_public_key,
                                           std::string_view jwt);
 
+// Where tools/rmm renders a single server's config: <home>/nats/nats-server.conf, else (a bare
+// identity home) <home>/nats-server.conf; empty when neither exists (a cluster's nodes have their
+// own files and take the revocation from the push).
+std::filesystem::path find_server_config(const std::filesystem::path& home);
+
 struct RevokeKeysRequest {
   std::filesystem::path home;
   std::vector<std::string> user_public_keys;  // "U..." keys

@@ -15,7 +15,8 @@ namespace rmm::api::enroll {
 
 struct RevokerPaths {
   std::filesystem::path home;
-  // Empty: <home>/nats/nats-server.conf if it exists, else <home>/nats-server.conf.
+  // Empty: <home>/nats/nats-server.conf if it exists, else <home>/nats-server.conf if it exists,
+  // else none (a cluster node's config: the push carries the revocation).
   std::filesystem::path nats_config;
   // Empty: <home>/run/nats.pid. A missing or unreadable pid file means no reload: the revocation
   // then takes effect at the server's next reload (or the push below).

@@ -31,7 +31,7 @@ namespace rmm::api::intents {
 struct RevokeOptions {
   std::filesystem::path home;
   std::filesystem::path
-      nats_config;  // empty: <home>/nats/nats-server.conf, else <home>/nats-server.conf
+      nats_config;  // empty: broker::find_server_config(home) (none when it finds none)
   std::filesystem::path pid_file;  // empty: <home>/run/nats.pid (absent file: no reload)
   // The broker's URLs: the new account JWT is pushed to every server (a cluster's nodes) as the
   // system user; empty: no push (key_revoker.h).
