@@ -21,8 +21,9 @@
 //
 // Concurrency: revoke_user_keys holds an exclusive flock on <home>/nats/revocations.lock, so
 // rmm-admin and rmm-api (its revocation route and enrollment responder) may revoke at once.
-// Limitations: a node that is down during the push keeps its older JWT until the next push (any
-// later revocation, or `rmm-admin push-account`); a site leaf node runs its own MEMORY resolver
+// Limitations: a node that is down during the push starts with its older JWT, until its resolver's
+// next sync with another node (the rendered `interval`, 1 minute) or the next push (any later
+// revocation, or `rmm-admin push-account`); a site leaf node runs its own MEMORY resolver
 // and needs its config rendered again (docs/operations.md). The reload needs the local server's
 // pid (tools/rmm keeps it in $RMM_HOME/run/nats.pid).
 #pragma once
