@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "admin/account_push.h"
@@ -199,17 +200,21 @@ Result<RevokeReport> revoke_user_keys(const RevokeKeysRequest& request) {
       if (nc != nullptr) natsConnection_Destroy(nc);
     }
   } closer{nc};
+  // A broker that cannot be reached must not lose the revocation: it is still recorded (and
+  // applied to a local single server) below, and the error returned after that.
+  std::optional<Error> broker_error;
   if (!request.nats_url.empty()) {
     // The keys and the system user's credential (the JWTs are minted again below).
     auto id = load_identity(request.home);
     if (!id) return std::unexpected(id.error());
     auto connected = connect_with_creds(request.nats_url, id->sys_creds(), request.nats_tls);
     if (!connected) {
-      return std::unexpected(with_context(connected.error(), "connecting as the system user"));
-    }
-    nc = *connected;
-    if (auto s = merge_from_servers(nc, *id, request.nats_url, *revocations); !s) {
-      return std::unexpected(s.error());
+      broker_error = with_context(connected.error(), "connecting as the system user");
+    } else {
+      nc = *connected;
+      if (auto s = merge_from_servers(nc, *id, request.nats_url, *revocations); !s) {
+        broker_error = with_context(s.error(), "reading the servers' account JWT");
+      }
     }
   }
   // Every new JWT must be newer than the last: a key revoked now gets a time past the version.
@@ -236,8 +241,18 @@ Result<RevokeReport> revoke_user_keys(const RevokeKeysRequest& request) {
     return failf("signalling nats-server (pid {}) to reload: {}", request.server_pid,
                  std::strerror(errno));
   }
-  if (nc == nullptr) return RevokeReport{};
-  return push(nc, *id, request.nats_url);
+  Result<RevokeReport> report = RevokeReport{};
+  if (broker_error) {
+    report = std::unexpected(*broker_error);
+  } else if (nc != nullptr) {
+    report = push(nc, *id, request.nats_url);
+  }
+  if (!report) {
+    report.error().message +=
+        " (the revocation is recorded in the home: rmm-admin push-account sends it once the "
+        "broker answers)";
+  }
+  return report;
 }
 
 }  // namespace rmm::broker

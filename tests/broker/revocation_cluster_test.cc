@@ -226,4 +226,26 @@ TEST_CASE("a stale home's push keeps the cluster's revocations") {
   REQUIRE(merged.has_value());
   CHECK(merged->contains(first.public_key));
   CHECK(merged->contains(second.public_key));
+
+  // No broker to push to: an error, and the key is recorded for the next push all the same.
+  Agent third = enroll_agent(n1);
+  auto unreachable = broker::revoke_user_keys({.home = stale_home,
+                                               .user_public_keys = {third.public_key},
+                                               .at_unix_seconds = 0,
+                                               .nats_url = "nats://127.0.0.1:1"});
+  CHECK_FALSE(unreachable.has_value());
+  merged = broker::load_revocations(stale_home / "nats");
+  REQUIRE(merged.has_value());
+  CHECK(merged->contains(third.public_key));
+  CHECK(accepted_by(third, n2));
+  auto pushed = broker::revoke_user_keys({.home = stale_home,
+                                          .at_unix_seconds = 0,
+                                          .nats_url = NatsServerFixture::cluster_url(cluster)});
+  REQUIRE_MESSAGE(pushed.has_value(), (pushed ? "" : pushed.error().message));
+  CHECK(pushed->servers.size() == 3);
+  for (const auto& node : cluster) {
+    CHECK_MESSAGE(
+        eventually([&] { return !accepted_by(third, *node); }, kBound),
+        fmt::format("{} took the key revoked while the broker was away", node->server_name()));
+  }
 }
