@@ -48,6 +48,11 @@ Result<std::vector<std::string>> gather(natsConnection* nc, const std::string& s
     natsMsg_Destroy(msg);
     if (none) break;
   }
+  // More servers may still answer. nats.c 3.4.1's read loop can be delivering one of those to
+  // the subscription while another thread destroys it (a crash seen in broker_revocation_test):
+  // unsubscribe, then a flush, whose PONG the read loop handles only after any reply before it.
+  natsSubscription_Unsubscribe(sub);
+  natsConnection_FlushTimeout(nc, 2000);
   natsSubscription_Destroy(sub);
   return replies;
 }
