@@ -37,8 +37,9 @@ void set_user_limits(json::object& o, const ConnectionLimits& limits) {
 }  // namespace
 
 json::object operator_claims(std::string_view operator_public_key, std::string_view name,
-                             std::string_view system_account) {
+                             std::string_view system_account, std::int64_t issued_at) {
   auto c = base_claims(operator_public_key, name);
+  if (issued_at > 0) c["iat"] = issued_at;
   json::object nats;
   nats["system_account"] = system_account;
   nats["type"] = "operator";

@@ -76,12 +76,13 @@ Result<KeyPair> load_key(const fs::path& path, KeyRole role) {
 }
 
 void mint_jwts(Identity& id, const RevocationMap& revocations) {
-  id.operator_jwt = encode_jwt(
-      operator_claims(id.operator_key.public_key(), "gururmm", id.sys_account.public_key()),
+  id.operator_jwt = encode_jwt(operator_claims(id.operator_key.public_key(), "gururmm",
+                                               id.sys_account.public_key(), kAccountClaimsEpoch),
+                               id.operator_key);
+  id.sys_account_jwt = encode_jwt(
+      account_claims(id.sys_account.public_key(), AccountSpec{.name = std::string(kSysAccountName),
+                                                              .issued_at = kAccountClaimsEpoch}),
       id.operator_key);
-  id.sys_account_jwt = encode_jwt(account_claims(id.sys_account.public_key(),
-                                                 AccountSpec{.name = std::string(kSysAccountName)}),
-                                  id.operator_key);
   AccountSpec rmm{.name = std::string(kRmmAccountName),
                   .jetstream = true,
                   .mappings = {event_partition_mapping()},

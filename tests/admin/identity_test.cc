@@ -117,6 +117,9 @@ TEST_CASE(
   auto again = load_identity(home.path());
   REQUIRE(again.has_value());
   CHECK(again->rmm_account_jwt == id->rmm_account_jwt);
+  // A config rendered again keeps its operator JWT: nats-server 2.9.10 reloads no other.
+  CHECK(again->operator_jwt == id->operator_jwt);
+  CHECK(again->sys_account_jwt == id->sys_account_jwt);
 
   const auto user = KeyPair::generate(KeyRole::kUser);
   const auto other = KeyPair::generate(KeyRole::kUser);

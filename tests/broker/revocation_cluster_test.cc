@@ -4,7 +4,9 @@
 // (api::enroll::home_key_revoker: node 1's home, config and pid file, as rmm-api on machine 1 has
 // them); the agent's connection to node 3 must close within a bound, the key must be refused by
 // every node, also after a node restarts, and an agent that was not revoked keeps publishing. A
-// node that was down during the revocation learns it from `rmm-admin push-account`'s path.
+// node that was down during the revocation learns it from `rmm-admin push-account`'s path. A
+// site's leaf node learns it only when its config is rendered again and reloaded, as
+// docs/operations.md tells the operator.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -21,6 +23,7 @@
 #include "common/ids.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
+#include "tests/fixtures/leaf_node.h"
 #include "tests/fixtures/nats_server.h"
 #include "tests/fixtures/temp_dir.h"
 
@@ -90,6 +93,13 @@ Status publish_event(Agent& a) {
 bool accepted_by(const Agent& a, const NatsServerFixture& node) {
   auto conn = connect_as(a, node.url(), node);
   return conn.has_value();
+}
+// The same at a leaf node (plaintext on loopback, as the fixture's leaf listener is).
+bool accepted_by(const Agent& a, const test::LeafNodeFixture& leaf) {
+  return nats::Connection::connect({.url = leaf.url(),
+                                    .creds_file = a.creds.string(),
+                                    .inbox_prefix = "_INBOX." + a.id.str()})
+      .has_value();
 }
 
 template <class F>
@@ -248,4 +258,32 @@ TEST_CASE("a stale home's push keeps the cluster's revocations") {
         eventually([&] { return !accepted_by(third, *node); }, kBound),
         fmt::format("{} took the key revoked while the broker was away", node->server_name()));
   }
+}
+
+TEST_CASE("a site's leaf node refuses a revoked key once its config is rendered again") {
+  NatsServerFixture hub({.leafnodes = true});
+  test::LeafNodeFixture leaf(hub, "site9", hub.leafnode_port());
+  REQUIRE(leaf.wait_linked(20s));
+  Agent revoked = enroll_agent(hub);
+  Agent kept = enroll_agent(hub);
+  auto conn = nats::Connection::connect({.url = leaf.url(),
+                                         .creds_file = revoked.creds.string(),
+                                         .inbox_prefix = "_INBOX." + revoked.id.str()});
+  REQUIRE_MESSAGE(conn.has_value(), (conn ? "" : conn.error().message));
+  revoked.conn = std::move(*conn);
+
+  auto st = revoke_on_machine_1(hub, hub.url(), {revoked.public_key});
+  REQUIRE_MESSAGE(st.has_value(), (st ? "" : st.error().message));
+  CHECK(eventually([&] { return !accepted_by(revoked, hub); }, kBound));
+  // The push travels in the hub's system account, which the leaf has no link in.
+  std::this_thread::sleep_for(1s);
+  CHECK(revoked.conn->connected());
+  CHECK(accepted_by(revoked, leaf));
+
+  leaf.render_again_and_reload();
+  CHECK_MESSAGE(eventually([&] { return !revoked.conn->connected(); }, kBound),
+                "the revoked agent's connection to the leaf is still up after the reload");
+  CHECK_FALSE(accepted_by(revoked, leaf));
+  CHECK(accepted_by(kept, leaf));
+  CHECK(leaf.wait_linked(20s));  // the reload leaves the link to the hub up
 }
