@@ -37,8 +37,9 @@ void set_user_limits(json::object& o, const ConnectionLimits& limits) {
 }  // namespace
 
 json::object operator_claims(std::string_view operator_public_key, std::string_view name,
-                             std::string_view system_account) {
+                             std::string_view system_account, std::int64_t issued_at) {
   auto c = base_claims(operator_public_key, name);
+  if (issued_at > 0) c["iat"] = issued_at;
   json::object nats;
   nats["system_account"] = system_account;
   nats["type"] = "operator";
@@ -49,6 +50,7 @@ json::object operator_claims(std::string_view operator_public_key, std::string_v
 
 json::object account_claims(std::string_view account_public_key, const AccountSpec& spec) {
   auto c = base_claims(account_public_key, spec.name);
+  if (spec.issued_at > 0) c["iat"] = spec.issued_at;
   const auto& l = spec.limits;
   json::object limits;
   limits["subs"] = l.subscriptions;

@@ -78,6 +78,9 @@ struct AccountSpec {
   std::vector<ScopedSigningKey> scoped_keys;
   // User public key -> Unix seconds: user JWTs of that key issued at or before then are refused.
   std::map<std::string, std::int64_t> revocations;
+  // The JWT's `iat` (Unix seconds); 0: now. A NATS-based resolver keeps the JWT with the newest
+  // `iat` (admin/revocations.h, account_claims_version), so the RMM account's is a version.
+  std::int64_t issued_at = 0;
 };
 
 struct UserSpec {
@@ -93,8 +96,11 @@ struct UserSpec {
   std::vector<std::string> sub_allow;
 };
 
+// `issued_at`: the JWT's iat (Unix seconds); 0: now. nats-server 2.9.10 refuses to reload a
+// config whose operator JWT changed ("config reload not supported for TrustedOperators"), so a
+// config rendered again must carry the same operator JWT, byte for byte.
 boost::json::object operator_claims(std::string_view operator_public_key, std::string_view name,
-                                    std::string_view system_account);
+                                    std::string_view system_account, std::int64_t issued_at = 0);
 boost::json::object account_claims(std::string_view account_public_key, const AccountSpec& spec);
 boost::json::object user_claims(std::string_view user_public_key, const UserSpec& spec);
 

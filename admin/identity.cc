@@ -76,17 +76,19 @@ Result<KeyPair> load_key(const fs::path& path, KeyRole role) {
 }
 
 void mint_jwts(Identity& id, const RevocationMap& revocations) {
-  id.operator_jwt = encode_jwt(
-      operator_claims(id.operator_key.public_key(), "gururmm", id.sys_account.public_key()),
+  id.operator_jwt = encode_jwt(operator_claims(id.operator_key.public_key(), "gururmm",
+                                               id.sys_account.public_key(), kAccountClaimsEpoch),
+                               id.operator_key);
+  id.sys_account_jwt = encode_jwt(
+      account_claims(id.sys_account.public_key(), AccountSpec{.name = std::string(kSysAccountName),
+                                                              .issued_at = kAccountClaimsEpoch}),
       id.operator_key);
-  id.sys_account_jwt = encode_jwt(account_claims(id.sys_account.public_key(),
-                                                 AccountSpec{.name = std::string(kSysAccountName)}),
-                                  id.operator_key);
   AccountSpec rmm{.name = std::string(kRmmAccountName),
                   .jetstream = true,
                   .mappings = {event_partition_mapping()},
                   .scoped_keys = {agent_scope(id.agent_signer)},
-                  .revocations = revocations};
+                  .revocations = revocations,
+                  .issued_at = account_claims_version(revocations)};
   id.rmm_account_jwt =
       encode_jwt(account_claims(id.rmm_account.public_key(), rmm), id.operator_key);
 }

@@ -14,7 +14,10 @@
 //
 // Concurrency: no locking; two concurrent `init_identity` on one home may each create keys, and
 // the last writer wins. Run init once, from one process.
-// Limitations: the account JWTs are re-minted on every load (new iat); the keys are what persist.
+// Limitations: the JWTs are re-minted on every load, the same bytes from the same keys and
+// revocations: the operator's and SYS's iat is kAccountClaimsEpoch (nats-server refuses to reload
+// a changed operator JWT), the RMM account's its version (admin/revocations.h). The keys are what
+// persist.
 #pragma once
 
 #include <filesystem>

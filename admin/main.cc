@@ -376,8 +376,13 @@ const Command kCommands[] = {
     {"revoke-agent",
      "rmm-admin revoke-agent --agent ID --home DIR --nats-creds FILE --pg-url URL "
      "[--nats-config FILE --nats-pid-file FILE]",
-     "Publishes AgentRevoked and revokes the agent's keys in the account JWT (server reload).",
+     "Publishes AgentRevoked and revokes the agent's keys in the account JWT (reload, push).",
      rmm::admin::revoke_agent_settings(), rmm::admin::run_revoke_agent},
+    {"push-account",
+     "rmm-admin push-account --home DIR --nats-url URLS [--nats-ca FILE] "
+     "[--nats-config FILE --nats-pid-file FILE]",
+     "Sends the RMM account JWT (every revocation) to every broker node again.",
+     rmm::admin::push_account_settings(), rmm::admin::run_push_account},
 };
 
 void print_overview() {

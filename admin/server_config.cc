@@ -128,6 +128,12 @@ Result<ClusterValues> cluster_values(const ClusterNodeOptions& c) {
 
 }  // namespace
 
+std::filesystem::path default_resolver_dir(const std::filesystem::path& jetstream_dir) {
+  auto dir = jetstream_dir.lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();  // a trailing slash
+  return dir.parent_path() / "accounts";
+}
+
 Result<std::int64_t> filesystem_size(const std::filesystem::path& path) {
   std::filesystem::path p = path;
   std::error_code ec;
@@ -206,12 +212,23 @@ Result<std::string> render_server_config(const Identity& identity,
     text = drop_lines_containing(text, "@@TLS@@");
   }
   if (clustered) {
+    auto resolver_dir = options.resolver_dir.empty() ? default_resolver_dir(options.jetstream_dir)
+                                                     : options.resolver_dir;
+    if (!quotable(resolver_dir.string())) {
+      return failf("resolver dir '{}' is empty or holds a quote, backslash or newline",
+                   resolver_dir.string());
+    }
+    text = drop_lines_containing(text, "@@MEMORY_RESOLVER@@");
+    replace_all(text, " # @@FULL_RESOLVER@@", "");
+    replace_all(text, "@@RESOLVER_DIR@@", resolver_dir.string());
     replace_all(text, " # @@CLUSTER@@", "");
     replace_all(text, "@@SERVER_NAME@@", fmt::format("gururmm-{}", options.cluster.node));
     replace_all(text, "@@CLUSTER_NAME@@", options.cluster.name);
     replace_all(text, "@@CLUSTER_LISTEN@@", cluster.listen);
     replace_all(text, "@@ROUTES@@", cluster.routes);
   } else {
+    text = drop_lines_containing(text, "@@FULL_RESOLVER@@");
+    replace_all(text, " # @@MEMORY_RESOLVER@@", "");
     text = drop_lines_containing(text, "@@CLUSTER@@");
     replace_all(text, "@@SERVER_NAME@@", "gururmm");
   }

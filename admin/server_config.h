@@ -28,6 +28,8 @@ struct ServerConfigOptions {
   int port = 4222;
   int monitor_port = 0;  // 0: no HTTP monitor
   std::filesystem::path jetstream_dir;
+  // A cluster node's account JWT directory (its `full` resolver); empty: default_resolver_dir.
+  std::filesystem::path resolver_dir;
   // JetStream's file store limit in bytes; 0: the size of the filesystem holding jetstream_dir
   // (see broker-config/nats-server.conf.in for why not the server's default).
   std::int64_t max_file_store = 0;
@@ -48,12 +50,17 @@ struct ServerConfigOptions {
   std::string leafnode_advertise;
 };
 
+// `accounts` beside the JetStream store (/var/lib/gururmm/nats/jetstream ->
+// /var/lib/gururmm/nats/accounts): where a cluster node keeps its account JWTs.
+std::filesystem::path default_resolver_dir(const std::filesystem::path& jetstream_dir);
+
 // The size in bytes of the filesystem holding `path` (or its nearest existing parent).
 Result<std::int64_t> filesystem_size(const std::filesystem::path& path);
 
 // The config text: listen on <host>:<port> (TLS when a certificate is given), JetStream in
 // `jetstream_dir`, the identity's operator, SYS as system account, and SYS and RMM preloaded in a
-// MEMORY resolver; for a cluster node, the cluster block too.
+// MEMORY resolver; for a cluster node, the cluster block too, and a `full` resolver in
+// resolver_dir instead (admin/revocations.h says why).
 Result<std::string> render_server_config(const Identity& identity,
                                          const ServerConfigOptions& options);
 

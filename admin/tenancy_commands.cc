@@ -69,6 +69,20 @@ constexpr auto kRevokeAgent = with_control(std::array{
     Setting{"nats-pid-file", Type::kString, "", "file holding the nats-server pid (instead)"},
     Setting{"reason", Type::kString, "revoked by an operator", "why (kept in the event)"}});
 
+// push-account takes no control settings: it talks to the broker as the system user of `home`.
+constexpr auto kPushAccount = std::array{
+    Setting{"home", Type::kString, "", "installation home (its nats/ holds the keys)", -kAny, kAny,
+            true},
+    Setting{"nats-url", Type::kString, "nats://127.0.0.1:4222",
+            "every broker node's URL, comma-separated"},
+    nats::kNatsCaSetting,
+    nats::kNatsTlsNameSetting,
+    Setting{"nats-config", Type::kString, "",
+            "rendered nats-server config whose RMM account JWT is replaced (empty: none)"},
+    Setting{"nats-pid", Type::kInt, "0", "nats-server pid to SIGHUP for a reload (0: none)", 0,
+            kAny},
+    Setting{"nats-pid-file", Type::kString, "", "file holding the nats-server pid (instead)"}};
+
 int fail_with(const Error& e) {
   std::fprintf(stderr, "rmm-admin: %s\n", e.message.c_str());
   return 1;
@@ -155,6 +169,9 @@ std::span<const config::Setting> create_site_settings() {
 std::span<const config::Setting> create_code_settings() {
   return kCreateCode;
 }
+std::span<const config::Setting> push_account_settings() {
+  return kPushAccount;
+}
 std::span<const config::Setting> revoke_code_settings() {
   return kRevokeCode;
 }
@@ -229,11 +246,34 @@ int run_revoke_agent(const config::Values& v) {
       .at_unix_seconds = real_clock().now() / 1'000'000'000,
       .server_config = v.str("nats-config"),
       .server_pid = *pid,
+      .nats_url = v.str("nats-url"),
+      .nats_tls = nats::tls_options(v),
   });
   if (!st) return fail_with(with_context(st.error(), "revoking the agent's keys at the broker"));
   wait_for_projection(*s, v, revoked->stream_seq);
   fmt::print("{} revoked ({} key{})\n", agent->str(), revoked->public_keys.size(),
              revoked->public_keys.size() == 1 ? "" : "s");
+  return 0;
+}
+
+// A node that was down during a revocation's push keeps its older account JWT: this sends the
+// current one (the servers' revocations merged with this home's) to every node again.
+int run_push_account(const config::Values& v) {
+  auto pid = server_pid(v);
+  if (!pid) return fail_with(pid.error());
+  auto report = broker::revoke_user_keys(broker::RevokeKeysRequest{
+      .home = v.str("home"),
+      .at_unix_seconds = real_clock().now() / 1'000'000'000,
+      .server_config = v.str("nats-config"),
+      .server_pid = *pid,
+      .nats_url = v.str("nats-url"),
+      .nats_tls = nats::tls_options(v),
+  });
+  if (!report) return fail_with(with_context(report.error(), "pushing the account JWT"));
+  std::string servers;
+  for (const auto& s : report->servers) servers += (servers.empty() ? "" : ", ") + s;
+  fmt::print("account JWT taken by {} server{}: {}\n", report->servers.size(),
+             report->servers.size() == 1 ? "" : "s", servers);
   return 0;
 }
 

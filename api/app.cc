@@ -45,8 +45,11 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
         .nats_url = config.nats_url,
         .nats_creds = config.nats_creds,
         .nats_tls = config.nats_tls,
-        .revoker = enroll::home_key_revoker(
-            {.home = config.enroll_home, .pid_file = config.nats_pid_file}, clock)};
+        .revoker = enroll::home_key_revoker({.home = config.enroll_home,
+                                             .pid_file = config.nats_pid_file,
+                                             .nats_url = config.nats_url,
+                                             .nats_tls = config.nats_tls},
+                                            clock)};
     if (command_signer) {
       for (const auto& k : command_signer->trusted) {
         options.service.command_keys.push_back(signing::public_key_hex(k.public_key));
@@ -145,7 +148,10 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
                                   *app->passwords_,
                                   *app->intent_publisher_,
                                   clock,
-                                  {.home = config.enroll_home, .pid_file = config.nats_pid_file}};
+                                  {.home = config.enroll_home,
+                                   .pid_file = config.nats_pid_file,
+                                   .nats_url = config.nats_url,
+                                   .nats_tls = config.nats_tls}};
   intent_deps.install_line = [self](std::string_view code) {
     return self->install_->linux_line(code);
   };

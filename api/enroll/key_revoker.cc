@@ -23,21 +23,23 @@ pid_t read_pid(const fs::path& file) {
 
 KeyRevoker home_key_revoker(RevokerPaths paths, const Clock& clock) {
   return [paths = std::move(paths), &clock](const std::vector<std::string>& keys) -> Status {
-    fs::path config = paths.nats_config;
-    if (config.empty()) {
-      config = paths.home / "nats" / "nats-server.conf";
-      std::error_code ec;
-      if (!fs::exists(config, ec)) config = paths.home / "nats-server.conf";
-    }
+    fs::path config =
+        paths.nats_config.empty() ? broker::find_server_config(paths.home) : paths.nats_config;
     pid_t pid = read_pid(paths.pid_file.empty() ? paths.home / "run" / "nats.pid" : paths.pid_file);
     if (pid == 0) log::warn("enroll.revoke_no_reload", {{"keys", keys.size()}});
-    return broker::revoke_user_keys(broker::RevokeKeysRequest{
+    auto report = broker::revoke_user_keys(broker::RevokeKeysRequest{
         .home = paths.home,
         .user_public_keys = keys,
         .at_unix_seconds = clock.now() / 1'000'000'000,
         .server_config = config,
         .server_pid = pid,
+        .nats_url = paths.nats_url,
+        .nats_tls = paths.nats_tls,
     });
+    if (!report) return std::unexpected(report.error());
+    log::info("enroll.keys_revoked",
+              {{"keys", keys.size()}, {"servers_updated", report->servers.size()}});
+    return Status{};
   };
 }
 

@@ -21,6 +21,7 @@
 #include "api/intents/publisher.h"
 #include "api/server/router.h"
 #include "common/clock.h"
+#include "common/nats_tls.h"
 
 namespace rmm::api::intents {
 
@@ -30,8 +31,12 @@ namespace rmm::api::intents {
 struct RevokeOptions {
   std::filesystem::path home;
   std::filesystem::path
-      nats_config;  // empty: <home>/nats/nats-server.conf, else <home>/nats-server.conf
+      nats_config;  // empty: broker::find_server_config(home) (none when it finds none)
   std::filesystem::path pid_file;  // empty: <home>/run/nats.pid (absent file: no reload)
+  // The broker's URLs: the new account JWT is pushed to every server (a cluster's nodes) as the
+  // system user; empty: no push (key_revoker.h).
+  std::string nats_url;
+  nats::TlsClientOptions nats_tls;
 };
 
 struct IntentDeps {

@@ -240,12 +240,8 @@ Response IntentRoutes::revoke_agent(const Request& req, const RequestContext& ct
     if (revoked.error().code == Error::Code::kGeneric) lease->discard();
     return problem_for(from_tenancy(revoked.error()), req, ctx);
   }
-  auto config = d_.revoke.nats_config;
-  if (config.empty()) {
-    // tools/rmm renders it into <home>/nats/; a bare identity home holds it at the top.
-    config = d_.revoke.home / "nats" / "nats-server.conf";
-    if (!std::filesystem::exists(config)) config = d_.revoke.home / "nats-server.conf";
-  }
+  auto config = d_.revoke.nats_config.empty() ? broker::find_server_config(d_.revoke.home)
+                                              : d_.revoke.nats_config;
   auto pid_file =
       d_.revoke.pid_file.empty() ? d_.revoke.home / "run" / "nats.pid" : d_.revoke.pid_file;
   auto st = broker::revoke_user_keys(broker::RevokeKeysRequest{
@@ -254,6 +250,8 @@ Response IntentRoutes::revoke_agent(const Request& req, const RequestContext& ct
       .at_unix_seconds = d_.clock.now() / 1'000'000'000,
       .server_config = config,
       .server_pid = read_pid(pid_file),
+      .nats_url = d_.revoke.nats_url,
+      .nats_tls = d_.revoke.nats_tls,
   });
   if (!st) {
     log::error("intent.revoke_broker_failed",

@@ -38,6 +38,8 @@ TEST_CASE("a single server keeps its name and has no cluster block") {
   CHECK(has(*text, "server_name: gururmm\n"));
   CHECK_FALSE(has(*text, "cluster {"));
   CHECK_FALSE(has(*text, "routes: ["));
+  CHECK(has(*text, "\nresolver: MEMORY\n"));  // a revocation rewrites the preload and reloads
+  CHECK_FALSE(has(*text, "type: full"));
 }
 
 TEST_CASE("a loopback cluster node: its name, its listener, routes to the other nodes") {
@@ -53,7 +55,14 @@ TEST_CASE("a loopback cluster node: its name, its listener, routes to the other 
   CHECK_FALSE(has(*text, "nats-route://127.0.0.1:6302"));
   CHECK_FALSE(has(*text, "verify: true"));  // plaintext routes: every node is on loopback
   CHECK(has(*text, (home / "js2").string()));
+  // nats-server's own resolver, so that a pushed account JWT reaches every node and is kept.
+  CHECK(has(*text, fmt::format("resolver {{\n  type: full\n  dir: \"{}\"\n",
+                               (home.path() / "accounts").string())));
+  CHECK_FALSE(has(*text, "resolver: MEMORY"));
+  CHECK(has(*text, id->rmm_account.public_key() + ": \"" + id->rmm_account_jwt));
   CHECK_FALSE(has(*text, "@@"));
+  CHECK(default_resolver_dir("/var/lib/gururmm/nats/jetstream/") ==
+        "/var/lib/gururmm/nats/accounts");
 
   auto bad = three_nodes("127.0.0.1", 4);
   CHECK_FALSE(

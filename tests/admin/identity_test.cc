@@ -9,6 +9,7 @@
 #include "admin/files.h"
 #include "admin/jwt.h"
 #include "admin/partition.h"
+#include "admin/revocations.h"
 #include "admin/server_config.h"
 #include "common/files.h"
 #include "tests/fixtures/temp_dir.h"
@@ -98,6 +99,47 @@ TEST_CASE("the account and user JWTs are signed by the right keys") {
   auto svc_seed = KeyPair::from_seed(creds_block(*services, "BEGIN USER NKEY SEED"));
   REQUIRE(svc_seed.has_value());
   CHECK(svc_seed->public_key() == svc_jwt->subject);
+}
+
+TEST_CASE(
+    "the RMM account JWT's iat is its version: the latest revocation, never before the epoch") {
+  test::TempDir home("identity");
+  auto id = init_identity(home.path());
+  REQUIRE(id.has_value());
+  auto iat = [](const std::string& jwt) {
+    auto v = decode_and_verify_jwt(jwt);
+    REQUIRE(v.has_value());
+    return v->claims.at("iat").to_number<std::int64_t>();
+  };
+  CHECK(iat(id->rmm_account_jwt) == kAccountClaimsEpoch);
+  // Minted again from the same revocations: the same JWT, byte for byte (same jti), so a node's
+  // full resolver never takes a re-rendered config's preload for news.
+  auto again = load_identity(home.path());
+  REQUIRE(again.has_value());
+  CHECK(again->rmm_account_jwt == id->rmm_account_jwt);
+  // A config rendered again keeps its operator JWT: nats-server 2.9.10 reloads no other.
+  CHECK(again->operator_jwt == id->operator_jwt);
+  CHECK(again->sys_account_jwt == id->sys_account_jwt);
+
+  const auto user = KeyPair::generate(KeyRole::kUser);
+  const auto other = KeyPair::generate(KeyRole::kUser);
+  RevocationMap revoked{{user.public_key(), kAccountClaimsEpoch + 500},
+                        {other.public_key(), kAccountClaimsEpoch + 20}};
+  REQUIRE(save_revocations(id->dir, revoked).has_value());
+  auto later = load_identity(home.path());
+  REQUIRE(later.has_value());
+  CHECK(iat(later->rmm_account_jwt) == kAccountClaimsEpoch + 500);
+  auto read_back = revocations_in_jwt(later->rmm_account_jwt, id->operator_key.public_key(),
+                                      id->rmm_account.public_key());
+  REQUIRE(read_back.has_value());
+  CHECK(*read_back == revoked);
+  // Only our operator's claims for our account are merged.
+  CHECK_FALSE(revocations_in_jwt(later->rmm_account_jwt, id->rmm_account.public_key(),
+                                 id->rmm_account.public_key())
+                  .has_value());
+  CHECK_FALSE(revocations_in_jwt(later->sys_account_jwt, id->operator_key.public_key(),
+                                 id->rmm_account.public_key())
+                  .has_value());
 }
 
 TEST_CASE("an agent credential carries only its tag and issuer_account") {

@@ -4,8 +4,9 @@
 # (docs/operations.md, "Running on three machines", has the same on real machines). Node i (1..N)
 # is component nats-<i>: client port RMM_NATS_PORT+i-1, monitor RMM_NATS_MONITOR_PORT+i-1, route
 # port RMM_NATS_ROUTE_PORT+i-1, config $RMM_HOME/nats/nats-server-<i>.conf, store
-# $RMM_HOME/nats/node-<i>/jetstream, log $LOG_DIR/nats-<i>.log. Every program gets every node's
-# URL (NATS_URL) and moves to another node when its own dies.
+# $RMM_HOME/nats/node-<i>/jetstream, account JWTs $RMM_HOME/nats/node-<i>/accounts (the nodes'
+# `full` resolver), log $LOG_DIR/nats-<i>.log. Every program gets every node's URL (NATS_URL) and
+# moves to another node when its own dies.
 
 # stack_components: COMPONENTS with nats replaced by the stack's nats-servers (nats_names) and
 # api and projector followed by the stack's other ones (api2 .. apiN, projector2 .., stack.sh).
@@ -104,6 +105,18 @@ nats_cluster_streams() {
   note "streams (3 replicas): ${out//$'\n'/, }"
 }
 
+# nats_cluster_push_account: sends the RMM account JWT (every revocation in $RMM_HOME) to every
+# node: a node that was down during a revocation kept the JWT it had (docs/operations.md,
+# "Revoking keys on a cluster").
+nats_cluster_push_account() {
+  local out rc=0
+  out=$(admin push-account --home "$RMM_HOME" --nats-url "$NATS_URL" --nats-ca="$NATS_CA" 2>&1) ||
+    rc=$?
+  printf '%s\n' "$out" >>"$LOG_DIR/admin.log"
+  ((rc == 0)) || { log_tail "$LOG_DIR/admin.log"; die "rmm-admin push-account failed"; }
+  note "$out"
+}
+
 # nats_cluster_up: the cluster's part of `up` (nats_up for a single server).
 nats_cluster_up() {
   info "nats: a cluster of $RMM_NATS_CLUSTER nodes, identity and configs in $RMM_HOME/nats"
@@ -111,5 +124,6 @@ nats_cluster_up() {
     { log_tail "$LOG_DIR/admin.log"; die "rmm-admin init failed"; }
   nats_cluster_start
   nats_cluster_wait
+  nats_cluster_push_account
   nats_cluster_streams
 }
