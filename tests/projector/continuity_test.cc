@@ -111,8 +111,9 @@ TEST_CASE("batch writer: a batch must continue the checkpoint the projector beli
 
   // The jump over 4 once 4 is proven deleted: applied, and the loss recorded with it.
   auto proven = writer.write(
-      items({5, 6}), {.checkpoint = StreamSeq{3},
-                      .loss = db::StreamLoss{"RMM_EVENTS", StreamSeq{4}, StreamSeq{4}, "test"}});
+      items({5, 6}),
+      db::Continuity{.checkpoint = StreamSeq{3},
+                     .loss = db::StreamLoss{"RMM_EVENTS", StreamSeq{4}, StreamSeq{4}, "test"}});
   REQUIRE_MESSAGE(proven.has_value(), proven.error().message);
   CHECK(proven->checkpoint.value == 6);
   CHECK(proven->lost == 1);
@@ -124,8 +125,9 @@ TEST_CASE("batch writer: a batch must continue the checkpoint the projector beli
 
   // A proof that does not cover the whole jump is no proof.
   auto short_proof = writer.write(
-      items({9}), {.checkpoint = StreamSeq{6},
-                   .loss = db::StreamLoss{"RMM_EVENTS", StreamSeq{7}, StreamSeq{7}, "test"}});
+      items({9}),
+      db::Continuity{.checkpoint = StreamSeq{6},
+                     .loss = db::StreamLoss{"RMM_EVENTS", StreamSeq{7}, StreamSeq{7}, "test"}});
   REQUIRE_FALSE(short_proof.has_value());
   CHECK(short_proof.error().code == Error::Code::kConflict);
 
