@@ -67,6 +67,7 @@ class PartitionedRunner {
   const std::string application_name_;
   std::unique_ptr<pqxx::connection> control_db_;  // holds the shared "core" lock; counts
   std::unique_ptr<nats::Connection> nats_;
+  BarrierSignal barrier_signal_;  // shared by the units: declared before them
   std::map<std::string, std::unique_ptr<Running>> running_;
   ProjectorStatus status_;
   std::unique_ptr<OpsHttp> ops_;  // serves status_: declared after it, so stopped first
