@@ -262,7 +262,7 @@ Result<StreamSeq> fold_parallel(Session& s, const CommandOptions& o,
                         .stream = o.stream,
                         .durable = s.schema,
                         .partitions = kServerPartitions,
-                        .fetch_batch = static_cast<int>(std::min<std::size_t>(o.batch_size, 4096)),
+                        .fetch_batch = o.unit_fetch_batch,
                         .fetch_timeout = o.unit_fetch_timeout,
                         .skip_raw_metrics_before = replay_options(o).skip_raw_metrics_before},
                        from, *until, stop);

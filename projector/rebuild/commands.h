@@ -35,7 +35,10 @@ struct CommandOptions {
   bool keep_old_schema = false;  // rebuild: keep the retired schema; verify: keep the scratch
   std::size_t max_diffs = 20;    // verify: differing rows printed per table
   Parallel parallel = Parallel::kAuto;
-  std::chrono::milliseconds unit_fetch_timeout{100};  // a parallel rebuild's idle unit
+  // A parallel rebuild's units fetch as the live projector's do by default: shorter fetches expire
+  // on a busy server before a filtered consumer delivers, and the unit recreates its consumer.
+  std::chrono::milliseconds unit_fetch_timeout{1000};
+  int unit_fetch_batch = 2048;
 };
 
 // Exit codes: 0 swapped; 1 failed (the live schema is untouched).

@@ -38,8 +38,8 @@ struct ParallelFoldOptions {
   std::string stream;   // RMM_EVENTS
   std::string durable;  // consumer name base: "<durable>-p3"
   int partitions = 16;
-  int fetch_batch = 4096;  // messages per fetch and at most per transaction
-  std::chrono::milliseconds fetch_timeout{200};
+  int fetch_batch = 2048;  // messages per fetch and at most per transaction
+  std::chrono::milliseconds fetch_timeout{1000};
   UnixNanos skip_raw_metrics_before = std::numeric_limits<UnixNanos>::min();
 };
 

@@ -234,6 +234,35 @@ double cpu_seconds(pid_t pid) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// PostgreSQL's CPU so far when it runs on this machine: its postmaster's user + system time and
+// that of its children that ended (the backends of closed connections; fields 14 to 17 of
+// /proc/<postmaster>/stat). Read around a command whose connections all end with it.
+double postgres_cpu_seconds(pqxx::connection& conn) {
+  try {
+    pqxx::nontransaction tx(conn);
+    const auto backend = tx.exec1("SELECT pg_backend_pid()")[0].as<long>();
+    std::ifstream in(fmt::format("/proc/{}/stat", backend));
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) return 0;
+    std::istringstream fields(stat.substr(paren + 2));
+    std::string field, ppid;
+    fields >> field >> ppid;  // state, ppid
+    std::ifstream pin(fmt::format("/proc/{}/stat", ppid));
+    std::string pstat((std::istreambuf_iterator<char>(pin)), std::istreambuf_iterator<char>());
+    const auto pparen = pstat.rfind(')');
+    if (pparen == std::string::npos) return 0;
+    std::istringstream pfields(pstat.substr(pparen + 2));
+    double ticks = 0;
+    for (int i = 3; i <= 17 && (pfields >> field); ++i) {
+      if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 struct Fold {
   double rate = 0;             // events/s over the bench's events
   double cpu_ms_per_1000 = 0;  // the projector processes' CPU over the same window
@@ -297,10 +326,12 @@ Fold fold_rate(const Args& a, const std::string& db_url, std::uint64_t first, st
 // `rmm-projector rebuild --rebuild-parallel=<mode>` on the bench database: replays the whole
 // stream into a fresh schema and swaps it in. Its rate is as it logs it: the messages folded over
 // the seconds of the fold (with a parallel rebuild: the archived prefix, the units and the
-// catch-up) and the index build; its CPU is the rmm-projector process's (PostgreSQL's is not
-// counted).
+// catch-up) and the index build; its CPU is the rmm-projector process's, and PostgreSQL's over the
+// same command when it runs on this machine.
 Rebuilt rebuild(const Args& a, const std::string& db_url, const std::string& mode) {
   const std::string log_path = fmt::format("/tmp/rmm-bench-rebuild-{}.log", ::getpid());
+  auto pg = must(pg::connect(db_url), "bench database");
+  const double pg_cpu_start = postgres_cpu_seconds(*pg);
   const auto t0 = Steady::now();
   pid_t pid =
       spawn({a.projector, "rebuild", "--rebuild-parallel=" + mode, "--nats-url=" + a.nats_url,
@@ -324,6 +355,7 @@ Rebuilt rebuild(const Args& a, const std::string& db_url, const std::string& mod
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
   r.cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
+  r.pg_cpu_seconds = postgres_cpu_seconds(*pg) - pg_cpu_start;
   std::ifstream in(log_path);
   std::string line;
   while (std::getline(in, line)) {

@@ -54,9 +54,12 @@ struct Rebuilt {
   double seconds = 0;          // fold and index build, as it logs them
   double wall_seconds = 0;     // the whole command: schema, fold, indexes, swap
   double cpu_seconds = 0;      // the rmm-projector process's user + system time
+  double pg_cpu_seconds = 0;   // PostgreSQL's over the same time (0: not on this machine)
   double rate() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
-  double cpu_ms_per_1000() const {
-    return messages > 0 ? cpu_seconds * 1e6 / static_cast<double>(messages) : 0;
+  double cpu_ms_per_1000() const { return per_1000(cpu_seconds); }
+  double pg_cpu_ms_per_1000() const { return per_1000(pg_cpu_seconds); }
+  double per_1000(double s) const {
+    return messages > 0 ? s * 1e6 / static_cast<double>(messages) : 0;
   }
 };
 
