@@ -332,6 +332,12 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
           last_seq = usage->last_seq;
         }
       }
+      if (bound_ && idle && last_seq) {
+        // A bounded fold asks its consumer first rather than wait out an empty fetch: once it
+        // has nothing left, its watermark reaches the bound and the fold ends.
+        raise_idle_watermark(*last_seq);
+        if (bound_reached()) continue;
+      }
       auto fetched = fetch_more();
       if (!fetched) {
         log::warn("unit.fetch_failed", {{"unit", unit_.name}, {"error", fetched.error().message}});

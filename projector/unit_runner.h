@@ -22,7 +22,8 @@
 // thread-safe) and must outlive the runner.
 // A rebuild (rebuild/parallel_fold.h) runs the same fold bounded: on a connection it prepared (its
 // scratch schema), without the owner lock, ticker or upkeep, folding no message past a bound and
-// returning once the unit's watermark reached it.
+// returning once the unit's watermark reached it; an idle bounded unit asks its consumer whether
+// anything is left before it fetches, instead of waiting out an empty fetch.
 // Limitations: a range the stream deleted before the unit folded it is logged, not yet recorded in
 // ops.stream_losses nor refilled from the control archive as the single projection does.
 #pragma once

@@ -35,9 +35,11 @@ struct CommandOptions {
   bool keep_old_schema = false;  // rebuild: keep the retired schema; verify: keep the scratch
   std::size_t max_diffs = 20;    // verify: differing rows printed per table
   Parallel parallel = Parallel::kAuto;
-  // A parallel rebuild's units fetch as the live projector's do by default: shorter fetches expire
-  // on a busy server before a filtered consumer delivers, and the unit recreates its consumer.
-  std::chrono::milliseconds unit_fetch_timeout{1000};
+  // A parallel rebuild's unit waits this long for a fetch it knows has messages: a shorter fetch
+  // can expire before a filtered consumer on a long stream delivers, and the unit then starts its
+  // consumer again (nats.c 3.4 crashed on such churn in tests with 100 ms fetches). An idle unit
+  // does not fetch: it asks its consumer whether anything is left (unit_runner.h).
+  std::chrono::milliseconds unit_fetch_timeout{5000};
   int unit_fetch_batch = 2048;
 };
 

@@ -39,7 +39,7 @@ struct ParallelFoldOptions {
   std::string durable;  // consumer name base: "<durable>-p3"
   int partitions = 16;
   int fetch_batch = 2048;  // messages per fetch and at most per transaction
-  std::chrono::milliseconds fetch_timeout{1000};
+  std::chrono::milliseconds fetch_timeout{5000};
   UnixNanos skip_raw_metrics_before = std::numeric_limits<UnixNanos>::min();
 };
 

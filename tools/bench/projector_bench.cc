@@ -355,6 +355,17 @@ Rebuilt rebuild(const Args& a, const std::string& db_url, const std::string& mod
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
   r.cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
+  // The command's backends count once they ended and the postmaster reaped them.
+  for (int i = 0; i < 200; ++i) {
+    pqxx::nontransaction tx(*pg);
+    if (tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                 "pid <> pg_backend_pid()")[0]
+            .as<int>() == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(200ms);
   r.pg_cpu_seconds = postgres_cpu_seconds(*pg) - pg_cpu_start;
   std::ifstream in(log_path);
   std::string line;
