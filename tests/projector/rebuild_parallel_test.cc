@@ -6,7 +6,8 @@
 // rebuild under that load replays the archived prefix serially and the rest with the units, and
 // swaps while the live projector keeps folding: every event is applied exactly once and verify
 // finds the read models equal. On the quiet stream, a parallel rebuild's schema then equals a
-// serial rebuild's table by table, checkpoints included, and no consumer of it is left.
+// serial rebuild's table by table, checkpoints included, and no consumer of it is left. A
+// single-projection projector folds on through a parallel rebuild's swap too.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -242,4 +243,43 @@ TEST_CASE("a parallel rebuild equals a serial one and the live partitioned proje
     CHECK(consumers(pub, "RMM_EVENTS", "rmm_rebuild_").empty());
     CHECK(quiet.terminate(10s) == 0);
   }
+}
+
+TEST_CASE("a parallel rebuild under a single-projection projector: it folds on through the swap") {
+  NatsServerFixture nats;
+  auto& pg = PostgresFixture::shared();
+  auto pg_url = pg.create_database(pg.unique_name("rebuild_parallel_single"));
+  TempDir dir("rebuild-parallel-single");
+  auto conn = pg::connect(pg_url, {.attempts = 50});
+  REQUIRE(conn.has_value());
+  SteadyLoad load(nats, 20, 10, 10ms);
+  load.start();
+  auto live = start_projector(nats, pg_url, dir, 1, {"--http-port=0"});
+  REQUIRE_MESSAGE(wait_until([&] { return folded_through(**conn) > 0; }, 60s, 20ms),
+                  read_file(dir / "projector-1.log"));
+  std::this_thread::sleep_for(2s);
+
+  auto rebuilt = projector_command(nats, pg_url, dir, "rebuild-parallel",
+                                   {"rebuild", "--rebuild-parallel=on"}, 180s);
+  INFO(rebuilt.out);
+  REQUIRE(rebuilt.status == 0);
+  CHECK(rebuilt.out.find("rebuild.parallel_folded") != std::string::npos);
+  CHECK(scalar(**conn,
+               "SELECT count(*) FROM projection_checkpoints WHERE projection LIKE "
+               "'core/%'") == 0);
+  std::this_thread::sleep_for(2s);
+  load.stop();
+  load.publisher().complete();
+  REQUIRE(load.failures() == 0);
+  const auto published_last = static_cast<std::int64_t>(load.publisher().last_seq.load());
+  REQUIRE_MESSAGE(wait_until([&] { return checkpoint(**conn) >= published_last; }, 60s, 20ms),
+                  read_file(dir / "projector-1.log"));
+  CHECK(check_applied_once(**conn, load) > 0);
+  CHECK(scalar(**conn, "SELECT count(*) FROM clients WHERE name LIKE 'load client %'") ==
+        load.control_events());
+  auto verify = projector_command(nats, pg_url, dir, "verify", {"verify"});
+  INFO(verify.out);
+  CHECK(verify.status == 0);
+  CHECK(verify.out.find(" 0 differ") != std::string::npos);
+  CHECK(live.terminate(10s) == 0);
 }
