@@ -136,7 +136,10 @@ int main(int argc, char** argv) {
         .rollup_retention = options->rollup_retention,
         .dead_letter_retention = options->dead_letter_retention,
         .keep_old_schema = options->keep_old_schema,
-        .max_diffs = static_cast<std::size_t>(options->verify_max_diffs)};
+        .max_diffs = static_cast<std::size_t>(options->verify_max_diffs),
+        .parallel = options->rebuild_parallel == "on"    ? projector::rebuild::Parallel::kOn
+                    : options->rebuild_parallel == "off" ? projector::rebuild::Parallel::kOff
+                                                         : projector::rebuild::Parallel::kAuto};
     if (point_in_time) {
       auto until = parse_time_text(values->str("until"), real_clock().now());
       if (!until) {

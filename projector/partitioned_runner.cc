@@ -102,7 +102,8 @@ void PartitionedRunner::reap() {
 void PartitionedRunner::take(const Unit& unit) {
   // Held by another process: asking on the control connection costs a query, not a connection.
   if (auto holder = db::projection_lock_holder(*control_db_, unit.name); holder && *holder) return;
-  auto runner = std::make_unique<UnitRunner>(options_, unit, *nats_, application_name_);
+  auto runner =
+      std::make_unique<UnitRunner>(options_, unit, *nats_, application_name_, &barrier_signal_);
   auto owned = runner->try_own();
   if (!owned) {
     log::warn("unit.lock_failed", {{"unit", unit.name}, {"error", owned.error().message}});

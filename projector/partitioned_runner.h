@@ -73,6 +73,7 @@ class PartitionedRunner {
   const std::string application_name_;
   std::unique_ptr<pqxx::connection> control_db_;  // holds the shared "core" lock; counts
   std::unique_ptr<nats::Connection> nats_;
+  BarrierSignal barrier_signal_;  // shared by the units: declared before them
   std::map<std::string, std::unique_ptr<Running>> running_;
   std::unique_ptr<nats::JetStream> js_;  // the unit report's stream reads
   ProjectorStatus status_;

@@ -78,6 +78,9 @@ constexpr std::array kSettings{
             "folded it (empty: none)"},
     Setting{"rebuild-batch-size", Type::kInt, "16384",
             "rebuild and verify: messages per transaction of the replay", 1, 65'536},
+    Setting{"rebuild-parallel", Type::kString, "auto",
+            "rebuild: fold with the partitioned projection's units in parallel: on, off, or auto "
+            "(when the live read models are partitioned)"},
     Setting{"keep-old-schema", Type::kBool, "false",
             "rebuild: keep the replaced read-model schema; verify: keep the scratch schema"},
     Setting{"verify-max-diffs", Type::kInt, "20", "verify: differing rows printed per table", 1,
@@ -131,11 +134,15 @@ Result<ProjectorOptions> options_from(const config::Values& v) {
                      .http_port = static_cast<int>(v.integer("http-port")),
                      .control_archive = v.str("control-archive"),
                      .rebuild_batch_size = static_cast<int>(v.integer("rebuild-batch-size")),
+                     .rebuild_parallel = v.str("rebuild-parallel"),
                      .keep_old_schema = v.flag("keep-old-schema"),
                      .verify_max_diffs = static_cast<int>(v.integer("verify-max-diffs"))};
   if (o.partitions != 0 && o.partitions != kServerPartitions) {
     return failf("partitions: {} is neither 0 nor the server's {} agent partitions", o.partitions,
                  kServerPartitions);
+  }
+  if (o.rebuild_parallel != "auto" && o.rebuild_parallel != "on" && o.rebuild_parallel != "off") {
+    return failf("rebuild-parallel: '{}' is none of auto, on, off", o.rebuild_parallel);
   }
   std::error_code ec;
   if (!fs::is_directory(o.migrations_dir, ec)) {

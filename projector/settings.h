@@ -47,6 +47,7 @@ struct ProjectorOptions {
   // rebuild / verify (docs/operations.md)
   std::string control_archive = "RMM_CONTROL";
   int rebuild_batch_size = 16384;
+  std::string rebuild_parallel = "auto";  // auto, on, off
   bool keep_old_schema = false;
   int verify_max_diffs = 20;
 };

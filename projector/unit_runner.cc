@@ -44,6 +44,10 @@ std::string durable_of(const std::string& base, const std::string& unit) {
 
 }  // namespace
 
+std::string unit_durable(const std::string& base, const Unit& unit) {
+  return durable_of(base, unit.name);
+}
+
 std::vector<Unit> partitioned_units(int partitions) {
   std::vector<Unit> units;
   Unit control{.name = std::string(kControlUnit), .filter = "rmm.ctl.>", .control = true};
@@ -58,12 +62,31 @@ std::vector<Unit> partitioned_units(int partitions) {
   return units;
 }
 
+void BarrierSignal::raised() {
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+std::uint64_t BarrierSignal::generation() {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
+void BarrierSignal::wait(std::uint64_t seen, std::chrono::milliseconds max) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, max, [&] { return generation_ != seen; });
+}
+
 UnitRunner::UnitRunner(const ProjectorOptions& options, Unit unit, nats::Connection& nats,
-                       std::string application_name)
+                       std::string application_name, BarrierSignal* signal)
     : options_(options),
       unit_(std::move(unit)),
       nats_(nats),
-      application_name_(std::move(application_name)) {}
+      application_name_(std::move(application_name)),
+      signal_(signal) {}
 
 UnitRunner::~UnitRunner() {
   ticker_.reset();  // publishes on nats_
@@ -86,6 +109,31 @@ Result<bool> UnitRunner::try_own() {
   }
   writer_ = std::make_unique<db::BatchWriter>(*db_, unit_.name);
   return true;
+}
+
+Status UnitRunner::adopt(std::unique_ptr<pqxx::connection> conn, const UnitBound& bound) {
+  try {
+    db_ = std::move(conn);
+    writer_ = std::make_unique<db::BatchWriter>(*db_, unit_.name);
+    writer_->skip_raw_metrics_before(bound.skip_raw_metrics_before);
+  } catch (const std::exception& e) {
+    return failf("unit {}: preparing the batch writer: {}", unit_.name, e.what());
+  }
+  bound_ = bound;
+  return {};
+}
+
+void UnitRunner::delete_consumer() {
+  sub_.reset();
+  if (js_ == nullptr) return;
+  const std::string durable = durable_of(options_.durable, unit_.name);
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s =
+      js_DeleteConsumer(js_->raw(), options_.stream.c_str(), durable.c_str(), nullptr, &code);
+  if (s != NATS_OK && s != NATS_NOT_FOUND && code != JSConsumerNotFoundErr) {
+    log::warn("unit.consumer_delete_failed",
+              {{"durable", durable}, {"error", nats::to_error(s, durable).message}});
+  }
 }
 
 Status UnitRunner::start_consumer() {
@@ -244,6 +292,7 @@ Status UnitRunner::publish_watermark(std::uint64_t watermark) {
   if (watermark <= watermark_) return {};
   if (auto st = writer_->publish_watermark(StreamSeq{watermark}); !st) return st;
   watermark_ = watermark;
+  if (signal_ != nullptr) signal_->raised();
   return {};
 }
 
@@ -295,10 +344,20 @@ bool UnitRunner::probe(std::optional<std::uint64_t> last_seq) {
 }
 
 Result<std::size_t> UnitRunner::write_allowed() {
+  if (signal_ != nullptr) barrier_seen_ = signal_->generation();
   auto barrier = writer_->peer_watermark(unit_.peers);
   if (!barrier) return std::unexpected(barrier.error());
   std::size_t n = 0;
-  while (n < in_hand_.size() && in_hand_[n].seq - 1 <= barrier->value) ++n;
+  const std::uint64_t until =
+      bound_ ? bound_->until.value : std::numeric_limits<std::uint64_t>::max();
+  while (n < in_hand_.size() && in_hand_[n].seq - 1 <= barrier->value && in_hand_[n].seq <= until)
+    ++n;
+  if (n == 0 && in_hand_.front().seq > until) {
+    // A bounded fold's end: every message of the unit up to the bound is committed.
+    if (auto st = publish_watermark(in_hand_.front().seq - 1); !st)
+      return std::unexpected(st.error());
+    return 0;
+  }
   if (n == 0) {
     const std::uint64_t need = in_hand_.front().seq - 1;
     if (auto st = publish_watermark(need); !st) return std::unexpected(st.error());
@@ -337,6 +396,8 @@ Result<std::size_t> UnitRunner::write_allowed() {
   if (!stats) return std::unexpected(stats.error());
   checkpoint_ = stats->checkpoint;
   watermark_ = std::max(watermark_, watermark);
+  folded_ += n;
+  if (signal_ != nullptr) signal_->raised();
   if (stats->dead_letters > 0 || stats->dead_letters_dropped > 0) {
     log::warn("batch.dead_letters", {{"unit", unit_.name},
                                      {"count", stats->dead_letters},
@@ -360,14 +421,15 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
   stop_ = &stop;
   release_ = &release;
   if (auto st = start_consumer(); !st) return st;
-  if (unit_.control && options_.ticker) {
+  if (unit_.control && options_.ticker && !bound_) {
     ticker_ = std::make_unique<Ticker>(nats_, options_.tick_interval);
     if (auto st = ticker_->start(); !st) return st;
   }
   log::info("unit.owner", {{"unit", unit_.name}, {"checkpoint", checkpoint_.value}});
   std::chrono::milliseconds backoff = 100ms;
-  while (!stop.load() && !release.load()) {
-    if (unit_.control && Steady::now() >= next_upkeep_) upkeep();
+  auto bound_reached = [&] { return bound_ && watermark_ >= bound_->until.value; };
+  while (!stop.load() && !release.load() && !bound_reached()) {
+    if (unit_.control && !bound_ && Steady::now() >= next_upkeep_) upkeep();
     if (in_hand_.empty()) {
       if (sub_ == nullptr) {
         // A restart of the consumer failed half way (a range whose control events the archive
@@ -435,11 +497,20 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
       }
       continue;
     }
-    if (*written == 0) std::this_thread::sleep_for(kBarrierPoll);  // the peers are behind
+    if (*written == 0 && !bound_reached()) {
+      // The peers are behind: wait for one of this process's to move, or the next poll.
+      if (signal_ != nullptr) {
+        signal_->wait(barrier_seen_, kBarrierPoll);
+      } else {
+        std::this_thread::sleep_for(kBarrierPoll);
+      }
+    }
   }
   log::info("unit.released", {{"unit", unit_.name},
                               {"checkpoint", checkpoint_.value},
-                              {"why", stop.load() ? "stopping" : "fair share"}});
+                              {"why", stop.load()       ? "stopping"
+                                      : bound_reached() ? "bound reached"
+                                                        : "fair share"}});
   return {};
 }
 

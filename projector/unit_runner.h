@@ -41,12 +41,18 @@
 // unit does not read the stream after each fetch (a request per fetch of 16 units slowed the fold
 // too much): while it is busy, messages of its own the stream deletes before delivering them are
 // skipped unrecorded; a range deleted while it is stopped or idle is recorded.
+// A rebuild (rebuild/parallel_fold.h) runs the same fold bounded: on a connection it prepared (its
+// scratch schema), without the owner lock, ticker or upkeep, folding no message past a bound and
+// returning once the unit's watermark reached it.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <pqxx/connection>
 #include <string>
@@ -75,21 +81,56 @@ struct Unit {
 // partition.
 std::vector<Unit> partitioned_units(int partitions);
 
+// The durable consumer name of `unit` under `base` ("projector" -> "projector-p3").
+std::string unit_durable(const std::string& base, const Unit& unit);
+
+// A bounded fold (a rebuild's): nothing past `until` is folded.
+struct UnitBound {
+  StreamSeq until;
+  // Raw metric rows before this are not written (db::BatchWriter::skip_raw_metrics_before).
+  UnixNanos skip_raw_metrics_before = std::numeric_limits<UnixNanos>::min();
+};
+
+// Wakes the units of one process that wait for their peers as soon as one of them raised its
+// watermark, instead of at their next barrier poll. The watermarks themselves are still read
+// from the database, as across processes; this only shortens the wait.
+class BarrierSignal {
+ public:
+  void raised();
+  std::uint64_t generation();
+  // Returns when raised() was called after `seen` was read, or after `max`.
+  void wait(std::uint64_t seen, std::chrono::milliseconds max);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t generation_ = 0;
+};
+
 class UnitRunner {
  public:
+  // `signal` (optional) is shared by the units of the process and outlives them.
   UnitRunner(const ProjectorOptions& options, Unit unit, nats::Connection& nats,
-             std::string application_name);
+             std::string application_name, BarrierSignal* signal = nullptr);
   ~UnitRunner();
   UnitRunner(const UnitRunner&) = delete;
   UnitRunner& operator=(const UnitRunner&) = delete;
 
   // Connects to PostgreSQL and tries the unit's lock once: false when another process holds it.
   Result<bool> try_own();
+  // Folds on `conn` (its search_path already at the target schema) without the owner lock, up to
+  // `bound` only: the target schema is the caller's alone.
+  Status adopt(std::unique_ptr<pqxx::connection> conn, const UnitBound& bound);
+  // Deletes the unit's durable consumer (a bounded fold's ends with it); best effort.
+  void delete_consumer();
   // Folds until `stop` or `release` is set (OK) or the unit's ownership is lost (an error).
+  // A bounded fold returns OK once every message of the unit up to its bound is committed.
   Status run(const std::atomic<bool>& stop, const std::atomic<bool>& release);
 
   const Unit& unit() const { return unit_; }
   StreamSeq checkpoint() const { return checkpoint_; }
+  std::uint64_t watermark() const { return watermark_; }
+  std::uint64_t folded() const { return folded_; }  // messages committed by this runner
 
  private:
   struct InHand {
@@ -131,7 +172,11 @@ class UnitRunner {
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<nats::PullSubscription> sub_;
   std::unique_ptr<Ticker> ticker_;  // the control unit's
-  std::vector<InHand> in_hand_;     // new deliveries in stream order, not yet committed
+  BarrierSignal* signal_ = nullptr;
+  std::uint64_t barrier_seen_ = 0;  // the signal's generation before the last barrier read
+  std::optional<UnitBound> bound_;
+  std::uint64_t folded_ = 0;
+  std::vector<InHand> in_hand_;  // new deliveries in stream order, not yet committed
   StreamSeq checkpoint_;
   std::uint64_t watermark_ = 0;  // the highest this runner published or committed
   std::uint64_t wanted_ = 0;     // the highest peer watermark this runner said it waits for

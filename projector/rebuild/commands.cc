@@ -15,9 +15,11 @@
 #include "projector/db/dead_letters.h"
 #include "projector/db/partitions.h"
 #include "projector/db/swap_guard.h"
+#include "projector/rebuild/parallel_fold.h"
 #include "projector/rebuild/read_model_schema.h"
 #include "projector/rebuild/replay.h"
 #include "projector/rebuild/verify.h"
+#include "projector/settings.h"
 
 namespace rmm::projector::rebuild {
 namespace {
@@ -169,7 +171,8 @@ Status check_control_kept(pqxx::work& tx, const std::string& rebuilt, StreamSeq 
 
 // Under the swap guard: the rebuilt schema catches up with the live checkpoint (the live
 // projector is held at its next batch), then the two schemas trade names in one transaction.
-Result<std::string> swap(Session& s, Replay& replay, const CommandOptions& o) {
+Result<std::string> swap(Session& s, Replay& replay, StreamSeq complete_from,
+                         const CommandOptions& o) {
   const std::string retired = scratch_schema_name("rmm_retired");
   try {
     pqxx::work tx(*s.live);
@@ -178,8 +181,9 @@ Result<std::string> swap(Session& s, Replay& replay, const CommandOptions& o) {
     if (live_checkpoint > replay.checkpoint()) {
       if (auto st = replay.run_until(live_checkpoint); !st) return std::unexpected(st.error());
     }
-    if (replay.stats().complete_from > StreamSeq{1}) {
-      if (auto st = check_control_kept(tx, s.schema, replay.stats().complete_from, o); !st) {
+    complete_from = std::max(complete_from, replay.stats().complete_from);
+    if (complete_from > StreamSeq{1}) {
+      if (auto st = check_control_kept(tx, s.schema, complete_from, o); !st) {
         return std::unexpected(st.error());
       }
     }
@@ -205,6 +209,75 @@ Result<std::string> swap(Session& s, Replay& replay, const CommandOptions& o) {
   }
 }
 
+// Whether to fold with the units in parallel: as asked, or (auto) when the live read models are
+// the partitioned projection's.
+Result<bool> parallel_wanted(Session& s, const CommandOptions& o) {
+  if (o.parallel != Parallel::kAuto) return o.parallel == Parallel::kOn;
+  try {
+    pqxx::read_transaction tx(*s.live);
+    const std::string table = tx.quote_name(std::string(kLiveSchema)) + ".projection_checkpoints";
+    if (!tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", table)[0].as<bool>()) return false;
+    return tx.exec1("SELECT EXISTS (SELECT 1 FROM " + table + " WHERE projection LIKE 'core/%')")[0]
+        .as<bool>();
+  } catch (const std::exception& e) {
+    return failf("reading the live checkpoints: {}", e.what());
+  }
+}
+
+// The parallel fold (rebuild/parallel_fold.h): what the stream no longer holds (the control
+// events the archive kept) serially, then the stream's messages to its current end with the
+// units. Returns the prefix's complete_from. A stream with holes inside is left to the serial
+// replay, which fills them from the archive.
+Result<StreamSeq> fold_parallel(Session& s, const CommandOptions& o,
+                                const std::atomic<bool>& stop) {
+  auto state = stream_state(*s.nats, o.stream);
+  if (!state) return std::unexpected(state.error());
+  if (state->messages == 0 || state->messages != state->last.value + 1 - state->first.value) {
+    log::warn("rebuild.parallel_skipped",
+              {{"messages", state->messages},
+               {"first", state->first.value},
+               {"last", state->last.value},
+               {"why", state->messages == 0 ? "the stream is empty"
+                                            : "the stream has holes inside: replaying serially"}});
+    return StreamSeq{1};
+  }
+  StreamSeq complete_from{1};
+  StreamSeq from{state->first.value - 1};
+  if (from.value > 0) {
+    const auto t0 = Steady::now();
+    Replay prefix(*s.scratch, *s.nats, replay_options(o), stop);
+    if (auto st = prefix.start(); !st) return std::unexpected(st.error());
+    if (auto st = prefix.run_until(from); !st) return std::unexpected(st.error());
+    log_replay("rebuild.prefix_replayed", prefix, Steady::now() - t0);
+    complete_from = prefix.stats().complete_from;
+    from = prefix.checkpoint();
+  }
+  auto until = stream_last_seq(*s.nats, o.stream);
+  if (!until) return std::unexpected(until.error());
+  if (*until <= from) return complete_from;
+  auto folded =
+      fold_in_parallel(*s.nats,
+                       {.pg_url = o.pg_url,
+                        .schema = s.schema,
+                        .stream = o.stream,
+                        .durable = s.schema,
+                        .partitions = kServerPartitions,
+                        .fetch_batch = o.unit_fetch_batch,
+                        .fetch_timeout = o.unit_fetch_timeout,
+                        .skip_raw_metrics_before = replay_options(o).skip_raw_metrics_before},
+                       from, *until, stop);
+  if (!folded) return std::unexpected(folded.error());
+  const double secs = seconds(folded->elapsed);
+  log::info("rebuild.parallel_folded",
+            {{"from", from.value + 1},
+             {"until", until->value},
+             {"messages", folded->messages},
+             {"seconds", fmt::format("{:.2f}", secs)},
+             {"events_per_s", fmt::format("{:.0f}", static_cast<double>(folded->messages) /
+                                                        std::max(secs, 1e-9))}});
+  return complete_from;
+}
+
 }  // namespace
 
 int run_rebuild(const CommandOptions& o, const std::atomic<bool>& stop) {
@@ -225,17 +298,28 @@ int run_rebuild(const CommandOptions& o, const std::atomic<bool>& stop) {
   {
     auto indexes = defer_indexes(*s.scratch, s.schema);
     if (!indexes) return failed(indexes.error());
+    auto parallel = parallel_wanted(s, o);
+    if (!parallel) return failed(parallel.error());
+    const auto t0 = Steady::now();
+    StreamSeq prefix_complete_from{1};
+    if (*parallel) {
+      auto folded = fold_parallel(s, o, stop);
+      if (!folded) return failed(folded.error());
+      prefix_complete_from = *folded;
+    }
     Replay replay(*s.scratch, *s.nats, replay_options(o), stop);
     if (auto st = replay.start(); !st) return failed(st.error());
-    const auto t0 = Steady::now();
     if (auto st = catch_up(replay, *s.nats, o); !st) return failed(st.error());
     log_replay("rebuild.replayed", replay, Steady::now() - t0);
+    log::info("rebuild.folded", {{"mode", *parallel ? "parallel" : "serial"},
+                                 {"checkpoint", replay.checkpoint().value},
+                                 {"seconds", fmt::format("{:.2f}", seconds(Steady::now() - t0))}});
     const auto t1 = Steady::now();
     if (auto st = restore_indexes(*s.scratch, *indexes); !st) return failed(st.error());
     log::info("rebuild.indexed", {{"indexes", indexes->size()},
                                   {"seconds", fmt::format("{:.2f}", seconds(Steady::now() - t1))}});
     if (auto st = partition_upkeep(*s.scratch, o); !st) return failed(st.error());
-    retired = swap(s, replay, o);
+    retired = swap(s, replay, prefix_complete_from, o);
     if (!retired) return failed(retired.error());
   }
   if (o.keep_old_schema) {

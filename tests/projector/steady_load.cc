@@ -11,8 +11,9 @@ namespace rmm::test {
 
 using namespace std::chrono_literals;
 
-SteadyLoad::SteadyLoad(const NatsServerFixture& nats, int agents, int control_every)
-    : pub_(nats), control_every_(control_every), rng_(4113) {
+SteadyLoad::SteadyLoad(const NatsServerFixture& nats, int agents, int control_every,
+                       std::chrono::milliseconds pause)
+    : pub_(nats), control_every_(control_every), pause_(pause), rng_(4113) {
   for (int i = 0; i < agents; ++i) agents_.push_back({.id = AgentId::generate(real_clock())});
 }
 
@@ -25,7 +26,7 @@ void SteadyLoad::start() {
     for (int round = 1; !stop_.load(); ++round) {
       for (int i = 0; i < 4; ++i) one_event();
       if (control_every_ > 0 && round % control_every_ == 0) one_control_event();
-      std::this_thread::sleep_for(2ms);
+      std::this_thread::sleep_for(pause_);
     }
   });
 }

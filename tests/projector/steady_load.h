@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <pqxx/connection>
 #include <random>
@@ -27,7 +28,9 @@ class SteadyLoad {
  public:
   // `control_every` > 0: a ClientCreated control event after every that many rounds of 4 agent
   // events, so control events interleave with the agents' in the stream.
-  SteadyLoad(const NatsServerFixture& nats, int agents, int control_every = 0);
+  // `pause`: between two rounds.
+  SteadyLoad(const NatsServerFixture& nats, int agents, int control_every = 0,
+             std::chrono::milliseconds pause = std::chrono::milliseconds(2));
   ~SteadyLoad();
   void start();
   void stop();
@@ -42,6 +45,7 @@ class SteadyLoad {
 
   Publisher pub_;
   const int control_every_;
+  const std::chrono::milliseconds pause_;
   std::mt19937 rng_;
   std::vector<Tally> agents_;
   std::atomic<int> failures_{0};

@@ -8,6 +8,7 @@
 //   rmm-bench-projector --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]
 //                       [--agents A] [--shape core|typical] [--heartbeats K] [--days D]
 //                       [--batch-size B] [--projector PATH] [--processes N]
+//                       [--rebuild-parallel]
 //
 // --processes N runs N `rmm-projector --partitions=16` processes sharing the partitioned
 // projection's units instead of one process folding the whole stream; the fold is timed on the
@@ -24,11 +25,14 @@
 // (default: next to this one) on it with its own durable, timing checkpoint progress over the
 // bench's events. A stream that already holds events is replayed first (not timed): use a
 // throwaway stack. Last, `rmm-projector rebuild` replays the whole stream into a fresh schema of
-// that database and swaps it in; its replay rate is reported too. Every phase is bounded by a
-// deadline.
+// that database and swaps it in; its replay rate is reported too. With --rebuild-parallel a
+// second rebuild follows with the partitioned projection's units in parallel (`rebuild
+// --rebuild-parallel=on`), reported beside the serial one with both processes' CPU. Every phase
+// is bounded by a deadline.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +42,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <sstream>
@@ -229,6 +234,35 @@ double cpu_seconds(pid_t pid) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// PostgreSQL's CPU so far when it runs on this machine: its postmaster's user + system time and
+// that of its children that ended (the backends of closed connections; fields 14 to 17 of
+// /proc/<postmaster>/stat). Read around a command whose connections all end with it.
+double postgres_cpu_seconds(pqxx::connection& conn) {
+  try {
+    pqxx::nontransaction tx(conn);
+    const auto backend = tx.exec1("SELECT pg_backend_pid()")[0].as<long>();
+    std::ifstream in(fmt::format("/proc/{}/stat", backend));
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) return 0;
+    std::istringstream fields(stat.substr(paren + 2));
+    std::string field, ppid;
+    fields >> field >> ppid;  // state, ppid
+    std::ifstream pin(fmt::format("/proc/{}/stat", ppid));
+    std::string pstat((std::istreambuf_iterator<char>(pin)), std::istreambuf_iterator<char>());
+    const auto pparen = pstat.rfind(')');
+    if (pparen == std::string::npos) return 0;
+    std::istringstream pfields(pstat.substr(pparen + 2));
+    double ticks = 0;
+    for (int i = 3; i <= 17 && (pfields >> field); ++i) {
+      if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 struct Fold {
   double rate = 0;             // events/s over the bench's events
   double cpu_ms_per_1000 = 0;  // the projector processes' CPU over the same window
@@ -289,43 +323,68 @@ Fold fold_rate(const Args& a, const std::string& db_url, std::uint64_t first, st
           .cpu_ms_per_1000 = events > 0 ? (cpu_end - cpu_start) * 1e6 / events : 0};
 }
 
-// `rmm-projector rebuild` on the bench database: replays the whole stream into a fresh schema and
-// swaps it in. Returns its rate as it logs it: messages / seconds of the replay and index build.
-double rebuild_rate(const Args& a, const std::string& db_url, std::uint64_t& messages) {
+// `rmm-projector rebuild --rebuild-parallel=<mode>` on the bench database: replays the whole
+// stream into a fresh schema and swaps it in. Its rate is as it logs it: the messages folded over
+// the seconds of the fold (with a parallel rebuild: the archived prefix, the units and the
+// catch-up) and the index build; its CPU is the rmm-projector process's, and PostgreSQL's over the
+// same command when it runs on this machine.
+Rebuilt rebuild(const Args& a, const std::string& db_url, const std::string& mode) {
   const std::string log_path = fmt::format("/tmp/rmm-bench-rebuild-{}.log", ::getpid());
-  pid_t pid = spawn(
-      {a.projector, "rebuild", "--nats-url=" + a.nats_url, "--nats-creds=" + a.nats_creds,
-       "--pg-url=" + db_url, "--log-level=info", "--migrations-dir=" RMM_MIGRATIONS_SOURCE_DIR},
-      log_path);
+  auto pg = must(pg::connect(db_url), "bench database");
+  const double pg_cpu_start = postgres_cpu_seconds(*pg);
+  const auto t0 = Steady::now();
+  pid_t pid =
+      spawn({a.projector, "rebuild", "--rebuild-parallel=" + mode, "--nats-url=" + a.nats_url,
+             "--nats-creds=" + a.nats_creds, "--pg-url=" + db_url, "--log-level=info",
+             "--migrations-dir=" RMM_MIGRATIONS_SOURCE_DIR},
+            log_path);
   int status = 0;
+  struct rusage usage {};
   auto deadline = Steady::now() + 900s;
-  while (waitpid(pid, &status, WNOHANG) != pid) {
+  while (wait4(pid, &status, WNOHANG, &usage) != pid) {
     if (Steady::now() > deadline) {
       stop(pid);
       die("rmm-projector rebuild did not finish; see " + log_path);
     }
     std::this_thread::sleep_for(20ms);
   }
+  Rebuilt r;
+  r.wall_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("rebuild failed; see " + log_path);
+  auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  r.cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
+  // The command's backends count once they ended and the postmaster reaped them.
+  for (int i = 0; i < 200; ++i) {
+    pqxx::nontransaction tx(*pg);
+    if (tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                 "pid <> pg_backend_pid()")[0]
+            .as<int>() == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(200ms);
+  r.pg_cpu_seconds = postgres_cpu_seconds(*pg) - pg_cpu_start;
   std::ifstream in(log_path);
   std::string line;
-  double seconds = 0;
   while (std::getline(in, line)) {
-    const bool replayed = line.find("msg=rebuild.replayed") != std::string::npos;
+    const bool folded = line.find("msg=rebuild.folded") != std::string::npos;
     // The index build after the load is part of the rebuild's cost.
     const bool indexed = line.find("msg=rebuild.indexed") != std::string::npos;
-    if (!replayed && !indexed) continue;
+    if (!folded && !indexed) continue;
     auto field = [&](std::string_view key) {
       auto at = line.find(fmt::format(" {}=", key));
       return at == std::string::npos ? 0.0
                                      : std::strtod(line.c_str() + at + key.size() + 2, nullptr);
     };
-    if (replayed) messages = static_cast<std::uint64_t>(field("messages"));
-    seconds += field("seconds");
+    if (folded) r.messages = static_cast<std::uint64_t>(field("checkpoint"));
+    r.seconds += field("seconds");
   }
-  if (messages == 0 || seconds <= 0) die("no rebuild.replayed line in " + log_path);
+  if (r.messages == 0 || r.seconds <= 0) die("no rebuild.folded line in " + log_path);
   std::filesystem::remove(log_path);
-  return static_cast<double>(messages) / seconds;
+  return r;
 }
 
 }  // namespace
@@ -359,8 +418,9 @@ int main(int argc, char** argv) {
     const double copy_rows_rate = copy_ceiling(*db, events, a.batch_size, rows);
     const double rows_per_event = static_cast<double>(rows) / static_cast<double>(events.size());
     const Fold fold = fold_rate(a, db_url, first, last);
-    std::uint64_t rebuilt = 0;
-    const double rebuild = rebuild_rate(a, db_url, rebuilt);
+    const Rebuilt serial = rebuild(a, db_url, "off");
+    const std::optional<Rebuilt> parallel =
+        a.rebuild_parallel ? std::optional(rebuild(a, db_url, "on")) : std::nullopt;
     print_report(a, {.events = events.size(),
                      .rows_per_event = rows_per_event,
                      .publish_rate = publish_rate,
@@ -368,8 +428,8 @@ int main(int argc, char** argv) {
                      .copy_rows_rate = copy_rows_rate,
                      .fold_rate = fold.rate,
                      .fold_cpu_ms_per_1000 = fold.cpu_ms_per_1000,
-                     .rebuild_rate = rebuild,
-                     .rebuild_messages = rebuilt});
+                     .rebuild = serial,
+                     .parallel_rebuild = parallel});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rmm-bench-projector: %s\n", e.what());
     exit_code = 1;

@@ -14,11 +14,12 @@ namespace rmm::bench {
 namespace {
 
 [[noreturn]] void usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]\n"
-               "          [--agents A] [--shape core|typical] [--heartbeats K] [--days D]\n"
-               "          [--batch-size B] [--projector PATH] [--processes N]\n",
-               argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s --nats-url URL --nats-creds FILE --pg-url URL [--events N | --quick]\n"
+      "          [--agents A] [--shape core|typical] [--heartbeats K] [--days D]\n"
+      "          [--batch-size B] [--projector PATH] [--processes N] [--rebuild-parallel]\n",
+      argv0);
   std::exit(2);
 }
 
@@ -65,6 +66,10 @@ Args parse_args(int argc, char** argv) {
     const std::string k = argv[i];
     if (k == "--quick") {
       a.events = 20'000;
+      continue;
+    }
+    if (k == "--rebuild-parallel") {
+      a.rebuild_parallel = true;
       continue;
     }
     if (i + 1 >= argc) usage(argv[0]);
@@ -221,8 +226,19 @@ void print_report(const Args& a, const Report& r) {
               folder.c_str(), r.fold_rate, r.fold_cpu_ms_per_1000);
   std::printf(
       "| rmm-projector rebuild: ordered-consumer replay of the whole stream (%llu messages) into a "
-      "fresh schema | **%.0f events/s** | — |\n",
-      static_cast<unsigned long long>(r.rebuild_messages), r.rebuild_rate);
+      "fresh schema | **%.0f events/s** (CPU per 1,000 events: rebuild %.1f ms, PostgreSQL %.1f "
+      "ms; command %.1f s) | — |\n",
+      static_cast<unsigned long long>(r.rebuild.messages), r.rebuild.rate(),
+      r.rebuild.cpu_ms_per_1000(), r.rebuild.pg_cpu_ms_per_1000(), r.rebuild.wall_seconds);
+  if (r.parallel_rebuild) {
+    const Rebuilt& p = *r.parallel_rebuild;
+    std::printf(
+        "| rmm-projector rebuild --rebuild-parallel=on: 17 units in parallel (%llu messages) | "
+        "**%.0f events/s** (CPU per 1,000 events: rebuild %.1f ms, PostgreSQL %.1f ms; command "
+        "%.1f s) | %.2f of the serial rebuild |\n",
+        static_cast<unsigned long long>(p.messages), p.rate(), p.cpu_ms_per_1000(),
+        p.pg_cpu_ms_per_1000(), p.wall_seconds, p.rate() / r.rebuild.rate());
+  }
 }
 
 }  // namespace rmm::bench

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct Args {
   // 0: the single projection (one rmm-projector). N: N rmm-projector --partitions=16 processes
   // sharing the units (docs/architecture.md, "Partitioned projection").
   int processes = 0;
+  // Also rebuild with the units in parallel (rmm-projector rebuild --rebuild-parallel=on).
+  bool rebuild_parallel = false;
 };
 
 // Exits with usage on bad arguments.
@@ -45,6 +48,21 @@ std::string with_database(const std::string& url, const std::string& name);
 
 std::uint64_t stream_last_seq(nats::Connection& conn);
 
+// One `rmm-projector rebuild`.
+struct Rebuilt {
+  std::uint64_t messages = 0;  // the rebuilt checkpoint
+  double seconds = 0;          // fold and index build, as it logs them
+  double wall_seconds = 0;     // the whole command: schema, fold, indexes, swap
+  double cpu_seconds = 0;      // the rmm-projector process's user + system time
+  double pg_cpu_seconds = 0;   // PostgreSQL's over the same time (0: not on this machine)
+  double rate() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+  double cpu_ms_per_1000() const { return per_1000(cpu_seconds); }
+  double pg_cpu_ms_per_1000() const { return per_1000(pg_cpu_seconds); }
+  double per_1000(double s) const {
+    return messages > 0 ? s * 1e6 / static_cast<double>(messages) : 0;
+  }
+};
+
 struct Report {
   std::size_t events = 0;
   double rows_per_event = 0;
@@ -53,8 +71,8 @@ struct Report {
   double copy_rows_rate = 0;
   double fold_rate = 0;
   double fold_cpu_ms_per_1000 = 0;  // the projector processes' CPU time per 1,000 events folded
-  double rebuild_rate = 0;          // rmm-projector rebuild's replay of the whole stream
-  std::uint64_t rebuild_messages = 0;
+  Rebuilt rebuild;                  // serial: rmm-projector rebuild --rebuild-parallel=off
+  std::optional<Rebuilt> parallel_rebuild;  // --rebuild-parallel=on
 };
 
 // A Markdown table on stdout.
