@@ -32,6 +32,9 @@ constexpr auto kIdleRound = 250ms;
 constexpr auto kWantedRound = 20ms;
 // How long a delivery the consumer made may stay unseen before it is taken as lost.
 constexpr auto kLostAfter = 1s;
+// A unit that waits for its peers this long checks that its checkpoint row is still its own (and
+// again every as long).
+constexpr auto kOwnRowCheck = 1s;
 // A unit that waits for its peers this long says so (and again every as long).
 constexpr auto kWaitReport = 10s;
 // How long a deleted range waits for the control archive to catch up (as the single projection).
@@ -369,6 +372,19 @@ Result<std::size_t> UnitRunner::write_allowed() {
     }
     const auto now = Steady::now();
     if (!waiting_since_) waiting_since_ = now;
+    if (now - *waiting_since_ >= kOwnRowCheck && now >= next_own_row_check_) {
+      // What this unit published is cached: a checkpoint row replaced under it (a rebuild's
+      // swap) would hide its watermark and its wants from its peers, each waiting for the other.
+      next_own_row_check_ = now + kOwnRowCheck;
+      auto own = writer_->read_checkpoint();
+      if (!own) return std::unexpected(own.error());
+      if (own->value != checkpoint_.value) {
+        return fail(Error::Code::kConflict,
+                    fmt::format("unit {}: its checkpoint row moved from {} to {} under it (a "
+                                "rebuild's swap)",
+                                unit_.name, checkpoint_.value, own->value));
+      }
+    }
     if (now - *waiting_since_ >= kWaitReport && now >= next_wait_report_) {
       next_wait_report_ = now + kWaitReport;
       log::warn(

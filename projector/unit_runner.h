@@ -186,6 +186,7 @@ class UnitRunner {
   std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // for the peers
   std::chrono::steady_clock::time_point next_wait_report_{};
   std::chrono::steady_clock::time_point next_idle_raise_{};  // unasked, once per fetch-timeout
+  std::chrono::steady_clock::time_point next_own_row_check_{};
   // Since when the consumer counts a delivery this runner has not seen.
   std::optional<std::chrono::steady_clock::time_point> missing_since_;
   const std::atomic<bool>* stop_ = nullptr;  // run()'s, for the waits outside its loop
