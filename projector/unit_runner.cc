@@ -378,11 +378,14 @@ Result<std::size_t> UnitRunner::write_allowed() {
       next_own_row_check_ = now + kOwnRowCheck;
       auto own = writer_->read_checkpoint();
       if (!own) return std::unexpected(own.error());
-      if (own->value != checkpoint_.value) {
+      auto own_watermark = writer_->peer_watermark(std::vector<std::string>{unit_.name});
+      if (!own_watermark) return std::unexpected(own_watermark.error());
+      if (own->value != checkpoint_.value || own_watermark->value < watermark_) {
         return fail(Error::Code::kConflict,
-                    fmt::format("unit {}: its checkpoint row moved from {} to {} under it (a "
-                                "rebuild's swap)",
-                                unit_.name, checkpoint_.value, own->value));
+                    fmt::format("unit {}: its checkpoint row moved under it (a rebuild's swap): "
+                                "checkpoint {} watermark {}, not {} and {}",
+                                unit_.name, own->value, own_watermark->value, checkpoint_.value,
+                                watermark_));
       }
     }
     if (now - *waiting_since_ >= kWaitReport && now >= next_wait_report_) {

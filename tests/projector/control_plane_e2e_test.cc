@@ -31,24 +31,6 @@ const CommandId kCmd2 = *CommandId::parse("0190a5c2-5555-7000-8000-000000000102"
 const ControlSourceId kApi = *ControlSourceId::parse("0190a5c2-5555-7000-8000-000000000301");
 const codec::Actor kBy{"user:alice", ""};
 
-// Publishes control events as one API instance would (its own source id and sequence).
-struct Api {
-  Publisher& pub;
-  UnixNanos at;
-  std::uint64_t seq = 0;
-
-  template <class Build>
-  void publish(schema::Payload type, Build build) {
-    FakeClock clock;
-    codec::ControlEventHeader h{.event_id = EventId::generate(clock),
-                                .source = kApi,
-                                .source_name = "api",
-                                .seq = ++seq,
-                                .occurred_at = at};
-    pub.sync(codec::control_event_subject(type), build(h), codec::control_msg_id(kApi, seq));
-  }
-};
-
 }  // namespace
 
 TEST_CASE("ticks round to the interval and carry no msg id that could be sent first") {
@@ -133,7 +115,7 @@ TEST_CASE("control events, agent events and ticks through the projector become r
   // clock, so its first tick finds it offline (alert.offline.after_s = 30 for its site).
   const UnixNanos now = real_clock().now();
   const UnixNanos then = now - 300 * 1'000'000'000LL;
-  Api api{pub, then};
+  ControlSource api{pub, kApi, then, 0};
   api.publish(schema::Payload::ClientCreated, [](const auto& h) {
     return codec::build_client_created(
         h, {kClient, *PartnerId::parse(kDefaultPartnerId), "Acme", "user:alice"});

@@ -61,24 +61,6 @@ std::string key_of(char c) {
   return "U" + std::string(55, c);
 }
 
-// Control events as one API instance publishes them; event time advances a second per event.
-struct Api {
-  Publisher& pub;
-  UnixNanos at;
-  std::uint64_t seq = 0;
-
-  template <class Build>
-  void publish(schema::Payload type, Build build) {
-    FakeClock clock;
-    codec::ControlEventHeader h{.event_id = EventId::generate(clock),
-                                .source = kApi,
-                                .source_name = "api",
-                                .seq = ++seq,
-                                .occurred_at = at + static_cast<UnixNanos>(seq) * 1'000'000'000};
-    pub.sync(codec::control_event_subject(type), build(h), codec::control_msg_id(kApi, seq));
-  }
-};
-
 // An agent's own events, with its own sequence.
 struct Agent {
   Publisher& pub;
@@ -205,7 +187,7 @@ TEST_CASE("a rebuild after telemetry aged out keeps the control plane of the liv
   apply(pub, normal);
 
   const UnixNanos then = real_clock().now() - 3'600'000'000'000;  // an hour ago
-  Api api{pub, then};
+  ControlSource api{pub, kApi, then};
   Agent a1{pub, kA1, then}, a2{pub, kA2, then}, minted{pub, kMinted, then};
 
   // Before: tenancy, codes, enrollments, users, policies, a command, a release, ticks, telemetry.

@@ -8,6 +8,7 @@
 
 #include "admin/partition.h"
 #include "common/files.h"
+#include "common/projection_position.h"
 
 namespace rmm::test {
 
@@ -137,6 +138,14 @@ Process start_projector(const NatsServerFixture& nats, const std::string& pg_url
                          .args = std::move(args),
                          .env = std::move(env),
                          .log_file = dir / fmt::format("projector-{}.log", run)});
+}
+
+std::int64_t folded_through(pqxx::connection& conn) {
+  try {
+    return scalar(conn, std::string(kFoldedThroughSql)).value_or(0);
+  } catch (const std::exception&) {
+    return 0;  // not migrated yet
+  }
 }
 
 }  // namespace rmm::test

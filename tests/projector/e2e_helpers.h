@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/control_events.h"
 #include "common/event_codec.h"
 #include "common/nats_connection.h"
 #include "common/nats_jetstream.h"
@@ -53,6 +55,33 @@ struct Publisher {
   std::atomic<int> errors{0};
   std::atomic<std::uint64_t> last_seq{0};
 };
+
+// Control events as one API instance publishes them: synchronously (so the stream order around
+// them is known), numbered from 1, the n-th occurring at `at` + n * `step`.
+struct ControlSource {
+  Publisher& pub;
+  ControlSourceId source;
+  UnixNanos at = 1'700'000'000'000'000'000;
+  UnixNanos step = 1'000'000'000;
+  std::uint64_t seq = 0;
+
+  // Publishes what `build` makes of the next header; returns its stream sequence.
+  template <class Build>
+  std::uint64_t publish(schema::Payload type, Build build) {
+    FakeClock clock;
+    codec::ControlEventHeader h{.event_id = EventId::generate(clock),
+                                .source = source,
+                                .source_name = "api",
+                                .seq = ++seq,
+                                .occurred_at = at + static_cast<UnixNanos>(seq) * step};
+    pub.sync(codec::control_event_subject(type), build(h), codec::control_msg_id(source, seq));
+    return pub.last_seq.load();
+  }
+};
+
+// How far the read models have folded, single or partitioned (common/projection_position.h); 0
+// before the projector migrated.
+std::int64_t folded_through(pqxx::connection& conn);
 
 // The whole text of a file ("" when it cannot be read): a process's log.
 std::string read_file(const std::filesystem::path& path);

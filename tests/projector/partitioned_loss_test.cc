@@ -37,24 +37,6 @@ const ControlSourceId kApi = *ControlSourceId::parse("0190a5c2-9999-7000-8000-00
 constexpr std::int64_t kMaxMsgs = 40;
 constexpr int kAgents = 8;  // spread over several partitions
 
-// Control events as one API instance publishes them, synchronously (their sequences are known).
-struct Api {
-  Publisher& pub;
-  std::uint64_t seq = 0;
-
-  template <class Build>
-  void publish(schema::Payload type, Build build) {
-    FakeClock clock;
-    codec::ControlEventHeader h{
-        .event_id = EventId::generate(clock),
-        .source = kApi,
-        .source_name = "api",
-        .seq = ++seq,
-        .occurred_at = 1'700'000'000'000'000'000 + static_cast<UnixNanos>(seq) * 1'000'000'000};
-    pub.sync(codec::control_event_subject(type), build(h), codec::control_msg_id(kApi, seq));
-  }
-};
-
 // Heartbeats of kAgents agents, round robin.
 struct Telemetry {
   Publisher& pub;
@@ -75,14 +57,6 @@ struct Telemetry {
   }
 };
 
-std::int64_t folded_through(pqxx::connection& conn) {
-  try {
-    return scalar(conn, std::string(kFoldedThroughSql)).value_or(0);
-  } catch (const std::exception&) {
-    return 0;  // not migrated yet
-  }
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -99,7 +73,7 @@ TEST_CASE(
   REQUIRE(conn.has_value());
   auto count = [&](const std::string& sql) { return scalar(**conn, sql).value_or(-1); };
   const std::vector<std::string> partitioned{"--partitions=16", "--lock-poll-interval=200ms"};
-  Api api{pub};
+  ControlSource api{pub, kApi};
   Telemetry telemetry{pub};
 
   // Folded: a client and some telemetry.

@@ -45,14 +45,6 @@ std::map<std::string, std::int64_t> units_by_process(pqxx::connection& conn) {
   return out;
 }
 
-std::int64_t folded_through(pqxx::connection& conn) {
-  try {
-    return scalar(conn, std::string(kFoldedThroughSql)).value_or(0);
-  } catch (const std::exception&) {
-    return 0;  // not migrated yet
-  }
-}
-
 }  // namespace
 
 TEST_CASE("partitioned projectors share the units; one killed -9, the other takes them over") {

@@ -44,32 +44,6 @@ const CommandId kCmd = *CommandId::parse("0190a5c2-9999-7000-8000-000000000101")
 const ControlSourceId kApi = *ControlSourceId::parse("0190a5c2-9999-7000-8000-000000000401");
 const codec::Actor kBy{"user:alice", ""};
 
-// Control events as one API instance publishes them, synchronously.
-struct Api {
-  Publisher& pub;
-  std::uint64_t seq = 0;
-
-  template <class Build>
-  void publish(schema::Payload type, Build build) {
-    FakeClock clock;
-    codec::ControlEventHeader h{
-        .event_id = EventId::generate(clock),
-        .source = kApi,
-        .source_name = "api",
-        .seq = ++seq,
-        .occurred_at = e2e_base() + static_cast<UnixNanos>(seq) * 1'000'000};
-    pub.sync(codec::control_event_subject(type), build(h), codec::control_msg_id(kApi, seq));
-  }
-};
-
-std::int64_t folded_through(pqxx::connection& conn) {
-  try {
-    return scalar(conn, std::string(kFoldedThroughSql)).value_or(0);
-  } catch (const std::exception&) {
-    return 0;  // not migrated yet
-  }
-}
-
 std::set<std::string> schemas_like(pqxx::connection& conn, const std::string& pattern) {
   std::set<std::string> out;
   pqxx::nontransaction tx(conn);
@@ -115,7 +89,7 @@ TEST_CASE("a parallel rebuild equals a serial one and the live partitioned proje
   StreamReader reader(nats);
   SteadyLoad load(nats, 40, 10, 10ms);
   Publisher& pub = load.publisher();
-  Api api{pub};
+  ControlSource api{pub, kApi, e2e_base(), 1'000'000};
 
   // The prefix that will live only in the archive: tenancy, a cpu policy every later metrics
   // sample is judged by, an old agent's heartbeats.
@@ -177,6 +151,11 @@ TEST_CASE("a parallel rebuild equals a serial one and the live partitioned proje
     CHECK(rebuilt.out.find("mode=parallel") != std::string::npos);
     CHECK(consumers(pub, "RMM_EVENTS", "rmm_rebuild_").empty());
     std::this_thread::sleep_for(2s);  // the live units fold on in the new schema
+    // Over the policy's threshold whatever the load reached (its agents' cpu grows with their
+    // sequence): a cpu alert the live units raise in the new schema.
+    pub.sync(codec::agent_event_subject(kCommanded, schema::Payload::MetricsSample),
+             codec::build_metrics(e2e_header(kCommanded, 2), {.cpu_percent = 99}),
+             codec::agent_msg_id(kCommanded, AgentSeq{2}));
     load.stop();
     load.publisher().complete();
     REQUIRE(load.failures() == 0);

@@ -36,26 +36,6 @@ const ControlSourceId kApi = *ControlSourceId::parse("0190a5c2-8888-7000-8000-00
 const codec::Actor kBy{"user:alice", ""};
 constexpr std::int64_t kMaxMsgs = 40;
 
-// Sets `stream`'s max_msgs and discard policy, keeping the rest of its configuration.
-// Control events as one API instance publishes them, synchronously (their sequences are known).
-struct Api {
-  Publisher& pub;
-  std::uint64_t seq = 0;
-
-  template <class Build>
-  std::uint64_t publish(schema::Payload type, Build build) {
-    FakeClock clock;
-    codec::ControlEventHeader h{
-        .event_id = EventId::generate(clock),
-        .source = kApi,
-        .source_name = "api",
-        .seq = ++seq,
-        .occurred_at = 1'700'000'000'000'000'000 + static_cast<UnixNanos>(seq) * 1'000'000'000};
-    pub.sync(codec::control_event_subject(type), build(h), codec::control_msg_id(kApi, seq));
-    return pub.last_seq.load();
-  }
-};
-
 // Heartbeats of an agent only its telemetry knows.
 struct Telemetry {
   Publisher& pub;
@@ -95,7 +75,7 @@ TEST_CASE("a stream overflow while the projector is stopped loses telemetry, not
   auto archived = [&](std::uint64_t n) {
     return wait_until([&] { return reader.state("RMM_CONTROL").messages == n; }, 10s, 20ms);
   };
-  Api api{pub};
+  ControlSource api{pub, kApi};
   Telemetry telemetry{pub};
 
   // Folded: a client and some telemetry.
