@@ -213,13 +213,17 @@ Status UnitRunner::settle_loss(std::uint64_t from, std::uint64_t to) {
                  "overflows)"}});
   }
   // The recovered control events go in stream order after the partitions' messages before them.
-  while (!items.empty()) {
+  // With none, the control unit still waits for the partitions to pass the range's start: its
+  // checkpoint says that everything up to it is folded (common/projection_position.h).
+  const std::uint64_t must_pass = !items.empty()  ? items.back().stream_seq.value - 1
+                                  : unit_.control ? from - 1
+                                                  : 0;
+  while (must_pass > 0) {
     auto barrier = writer_->peer_watermark(unit_.peers);
     if (!barrier) return std::unexpected(barrier.error());
-    if (items.back().stream_seq.value - 1 <= barrier->value) break;
+    if (must_pass <= barrier->value) break;
     if ((stop_ != nullptr && stop_->load()) || (release_ != nullptr && release_->load())) {
-      return failf("unit {}: stopped before its peers reached sequence {}", unit_.name,
-                   items.back().stream_seq.value - 1);
+      return failf("unit {}: stopped before its peers reached sequence {}", unit_.name, must_pass);
     }
     std::this_thread::sleep_for(kBarrierPoll);
   }
