@@ -2,16 +2,18 @@
 // durable pull consumer filtered to the unit's subjects, folded under the unit's own checkpoint,
 // watermark and owner lock, on a PostgreSQL connection of its own.
 //
-// Each round: fetch (only when nothing is in hand), keep what is new, cut what is in hand at the
-// peers' lowest watermark, write the cut part with db::UnitContinuity, then ack it (AckAll).
+// Each round: with nothing in hand, ask the consumer whether anything waits and fetch only then
+// (a fetch that waits out its timeout empty would hide a peer's wants from the unit); keep what
+// is new, cut what is in hand at the peers' lowest watermark, write the cut part with
+// db::UnitContinuity, then ack it (AckAll).
 // While the first message in hand may not go yet, the unit publishes that message's sequence
 // minus one as its watermark and as what it wants from its peers, and waits `barrier_poll`; a
 // caught-up unit publishes the stream's last sequence once its consumer has nothing pending or
 // unacked. So no unit waits for ever: the lowest unfolded message of the whole stream can always
 // go. How soon: an idle unit raises its watermark unasked once per fetch-timeout, but at once
-// (rounds of 20 ms) while a peer wants more than it has; its idle fetches last at most 250 ms, so
-// a waiting unit is seen within that. Under load the control unit is nearly always wanted, and
-// an agent event is folded within a few tens of milliseconds, not a fetch-timeout.
+// (rounds of 20 ms) while a peer wants more than it has; it looks every 250 ms otherwise, so a
+// waiting unit is seen within that. Under load the control unit is nearly always wanted, and an
+// agent event is folded within tens of milliseconds, not a fetch-timeout.
 //
 // Continuity: a unit's stream sequences have holes by design (the other units' messages). A
 // consumer is always created from checkpoint + 1, so its first delivery is the unit's next stored
