@@ -32,6 +32,9 @@ constexpr auto kIdleRound = 250ms;
 constexpr auto kWantedRound = 20ms;
 // How long a delivery the consumer made may stay unseen before it is taken as lost.
 constexpr auto kLostAfter = 1s;
+// Fetches that bring nothing this long while the consumer counts pending messages: the unit
+// reports it and starts its consumer again.
+constexpr auto kStalledAfter = 5s;
 // A unit that waits for its peers this long checks that its checkpoint row is still its own (and
 // again every as long).
 constexpr auto kOwnRowCheck = 1s;
@@ -144,6 +147,8 @@ Status UnitRunner::start_consumer() {
   in_hand_.clear();
   last_consumer_seq_ = 0;
   missing_since_.reset();
+  unacked_since_.reset();
+  empty_since_.reset();
   auto cp = writer_->read_checkpoint();
   if (!cp) return std::unexpected(cp.error());
   checkpoint_ = *cp;
@@ -322,6 +327,8 @@ bool UnitRunner::probe(std::optional<std::uint64_t> last_seq) {
   // started again (recreating an R3 consumer under load costs more than the wait).
   const bool missing = ci->Delivered.Consumer > last_consumer_seq_;
   jsConsumerInfo_Destroy(ci);
+  probed_pending_ = pending;
+  probed_unacked_ = unacked;
   if (pending > 0) return true;
   if (missing) {
     const auto now = Steady::now();
@@ -334,9 +341,25 @@ bool UnitRunner::probe(std::optional<std::uint64_t> last_seq) {
     return false;
   }
   missing_since_.reset();
+  if (unacked != 0) {
+    // With nothing in hand every delivery kept was committed and acked (AckAll), so an unacked
+    // count that stays means an ack the server never counted. It would hold the watermark for
+    // good (seen once in CI under heavy load, every partition of a projector idle at the same
+    // position), so after kLostAfter the consumer starts again from the checkpoint.
+    const auto now = Steady::now();
+    if (!unacked_since_) unacked_since_ = now;
+    if (now - *unacked_since_ < kLostAfter) return false;
+    log::warn("unit.unacked_stuck",
+              {{"unit", unit_.name}, {"unacked", unacked}, {"checkpoint", checkpoint_.value}});
+    if (auto st = start_consumer(); !st) {
+      log::warn("unit.consumer_failed", {{"unit", unit_.name}, {"error", st.error().message}});
+    }
+    return false;
+  }
+  unacked_since_.reset();
   // Nothing left to deliver and every delivery acked: every message of the unit up to
   // `last_seq` is committed (acks follow commits).
-  if (!last_seq || *last_seq <= watermark_ || unacked != 0) return false;
+  if (!last_seq || *last_seq <= watermark_) return false;
   // Drained also when the stream deleted the unit's next messages before delivering them.
   if (auto moved = deleted_past(position()); !moved || *moved) {
     if (!moved) {
@@ -434,6 +457,25 @@ Result<std::size_t> UnitRunner::write_allowed() {
   return n;
 }
 
+bool UnitRunner::stalled() {
+  if (probed_pending_ == 0) {
+    empty_since_.reset();
+    return false;
+  }
+  const auto now = Steady::now();
+  if (!empty_since_) empty_since_ = now;
+  if (now - *empty_since_ < kStalledAfter) return false;
+  // Should not happen; if it does, the report says what the consumer counted, and a consumer
+  // started again from the checkpoint delivers the unit's messages anew.
+  log::warn("unit.stalled", {{"unit", unit_.name},
+                             {"pending", probed_pending_},
+                             {"unacked", probed_unacked_},
+                             {"last_consumer_seq", last_consumer_seq_},
+                             {"checkpoint", checkpoint_.value},
+                             {"watermark", watermark_}});
+  return true;
+}
+
 void UnitRunner::upkeep() {
   next_upkeep_ = Steady::now() + options_.partition_upkeep_interval;
   read_model_upkeep(*writer_, *db_, options_);
@@ -500,7 +542,11 @@ Status UnitRunner::run(const std::atomic<bool>& stop, const std::atomic<bool>& r
         if (!moved) return std::unexpected(moved.error());
         if (*moved) continue;
       }
-      if (in_hand_.empty()) continue;
+      if (in_hand_.empty()) {
+        if (stalled()) (void)start_consumer();
+        continue;
+      }
+      empty_since_.reset();
     }
     auto written = write_allowed();
     if (!written) {

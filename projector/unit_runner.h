@@ -160,6 +160,9 @@ class UnitRunner {
   // nothing does and every delivery is acked, `last_seq` (the stream's end, read before) becomes
   // the watermark.
   bool probe(std::optional<std::uint64_t> last_seq);
+  // After a fetch that brought nothing: true (reported) when that has lasted kStalledAfter while
+  // the consumer counted pending messages.
+  bool stalled();
   Status publish_watermark(std::uint64_t watermark);
   // Writes the part of `in_hand_` the peers allow; kConflict when refused or ownership was lost.
   Result<std::size_t> write_allowed();
@@ -191,6 +194,12 @@ class UnitRunner {
   std::chrono::steady_clock::time_point next_own_row_check_{};
   // Since when the consumer counts a delivery this runner has not seen.
   std::optional<std::chrono::steady_clock::time_point> missing_since_;
+  // Since when the consumer counts unacked deliveries while nothing is in hand.
+  std::optional<std::chrono::steady_clock::time_point> unacked_since_;
+  // Since when fetches bring nothing although the consumer counts pending messages, and what it
+  // counted last (for the report).
+  std::optional<std::chrono::steady_clock::time_point> empty_since_;
+  std::uint64_t probed_pending_ = 0, probed_unacked_ = 0;
   const std::atomic<bool>* stop_ = nullptr;  // run()'s, for the waits outside its loop
   const std::atomic<bool>* release_ = nullptr;
 };
