@@ -103,7 +103,8 @@ export function PoliciesPage({ loc }: { loc: Location }) {
   // Why the fields are read-only, when they are: said next to them, not left to guess.
   const readOnlyWhy = !can(user, 'admin')
     ? `Read-only: your role (${user?.role ?? 'none'}) cannot change policies; admins and owners can.`
-    : scope === 'global' && !user?.scopes.some((x) => x.scope === 'global')
+    // Owners see everything (api/auth/principal.cc, Principal::global()).
+    : scope === 'global' && user?.role !== 'owner' && !user?.scopes.some((x) => x.scope === 'global')
       ? 'Read-only: setting the global policy needs a global grant; yours covers only some clients.'
       : '';
   const editable = !readOnlyWhy;
