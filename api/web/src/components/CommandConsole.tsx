@@ -32,8 +32,12 @@ export interface Run {
 /** The default of `expires_in_s` (docs/api.md): a queued command not taken by then expires. */
 const DEFAULT_EXPIRY_MS = 86_400_000;
 
-/** A command's status badge: each status its own look (styles.css, `badge-cmd_*`). */
-export function CommandBadge({ status }: { status: string }) {
+/** A command's status badge: each status its own look (styles.css, `badge-cmd_*`); a command
+ *  that ran to the end but exited non-zero looks failed and says its exit code. */
+export function CommandBadge({ status, exitCode }: { status: string; exitCode?: number | null }) {
+  if (status === 'completed' && exitCode !== undefined && exitCode !== null && exitCode !== 0) {
+    return <Badge kind="cmd_failed">{`exit ${exitCode}`}</Badge>;
+  }
   return <Badge kind={`cmd_${status}`}>{status}</Badge>;
 }
 
@@ -146,7 +150,7 @@ export function RunOutput({ run, agentOffline }: { run: Run; agentOffline?: bool
     <article className="run" data-command-id={run.id} aria-label={`Command ${run.label}`}>
       <header>
         <code className="run-label">{run.label}</code>
-        <CommandBadge status={run.status} />
+        <CommandBadge status={run.status} exitCode={run.exitCode} />
         {run.exitCode !== undefined && run.exitCode !== null && <span>exit {run.exitCode}</span>}
         {run.reason && <span className="muted">{run.reason}</span>}
         <Link to={`/commands/${encodeURIComponent(run.id)}`} className="muted">details</Link>
@@ -276,7 +280,7 @@ export function CommandConsole({ agentId, windows, history, canRun, onRunScript,
                   </Link>
                 </td>
                 <td>{c.issuer ?? '—'}</td>
-                <td><CommandBadge status={c.status} /></td>
+                <td><CommandBadge status={c.status} exitCode={c.exit_code} /></td>
                 <td className="num">{c.exit_code ?? '—'}</td>
               </tr>
             ))}

@@ -20,7 +20,7 @@ export function CommandPage({ id }: { id: string }) {
       </p>
       <h1>{c.summary || c.kind}</h1>
       <dl className="kv summary">
-        <div><dt>Status</dt><dd><CommandBadge status={c.status} /></dd></div>
+        <div><dt>Status</dt><dd><CommandBadge status={c.status} exitCode={c.exit_code} /></dd></div>
         <div><dt>Kind</dt><dd>{c.kind}</dd></div>
         <div><dt>Issued by</dt><dd>{c.issuer ?? '—'}</dd></div>
         <div><dt>Issued</dt><dd>{fmtTime(c.issued_at)}</dd></div>

@@ -9,7 +9,7 @@ import { useAsync, useInterval } from '../lib/hooks';
 import { useLive } from '../lib/live';
 import { Link } from '../lib/router';
 import type { Overview, OverviewAgentRef } from '../lib/types';
-import { Empty, ErrorBox, Loading } from '../components/status';
+import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { CommandBadge } from '../components/CommandConsole';
 
 function Stat({ label, value, kind, to, query }: { label: string; value: number; kind: string;
@@ -170,7 +170,9 @@ export function OverviewPage() {
                           {` · ${fmtAgo(f.at)}`}
                         </span>
                       </span>
-                      <CommandBadge status={f.status.startsWith('exit ') ? 'failed' : f.status} />
+                      {f.status.startsWith('exit ')
+                        ? <Badge kind="cmd_failed">{f.status}</Badge>
+                        : <CommandBadge status={f.status} />}
                     </li>
                   ))}
                 </ul>
