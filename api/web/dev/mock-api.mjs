@@ -114,7 +114,15 @@ async function handle(req, res) {
     req.on('close', () => streams.delete(res));
     return;
   }
-  if (p === '/api/v1/auth/me' && other) return json(res, 200, { ...other.user, impersonator: null });
+  if (p === '/api/v1/auth/me' && other) return json(res, 200, { ...other.user, impersonator: other.impersonated ? { id: 'u1', username: 'owner' } : null });
+  if (p === '/api/v1/auth/impersonate' && req.method === 'POST') {
+    const b = await body(req);
+    const u = [...users.values()].find((x) => x.id === b.user_id);
+    if (!u) return problem(res, 404, 'not found', 'no such user');
+    u.impersonated = true;
+    return json(res, 200, { token: `${TOKEN}-${u.id}`, expires_at: now() });
+  }
+  if (p === '/api/v1/auth/logout' && other) { other.impersonated = false; return json(res, 204); }
   if (p === '/api/v1/users' && req.method === 'POST') {
     const b = await body(req);
     const id = randomUUID();
@@ -226,7 +234,8 @@ async function handle(req, res) {
     return res.end('\xD0\xCF\x11\xE0 mock installer');
   }
   if (p === '/api/v1/audit') return json(res, 200, { items: [{ stream_seq: 1, occurred_at: now(), actor: 'owner', impersonator: null, action: 'policy_set', target_kind: 'policy', target_id: null, detail: { a: '<i>b</i>' } }], next_cursor: null });
-  if (p === '/api/v1/users') return json(res, 200, { items: [{ id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', disabled: false, scopes: [] }], next_cursor: null });
+  if (p === '/api/v1/users') return json(res, 200, { items: [{ id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', disabled: false, scopes: [] },
+    ...[...users.values()].map((u) => ({ ...u.user, disabled: false }))], next_cursor: null });
   return problem(res, 404, 'no such route', `${req.method} ${p} is not in the mock`);
 }
 

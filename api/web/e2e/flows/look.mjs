@@ -153,7 +153,7 @@ export async function lookFlow(page, o) {
     }
   });
 
-  await step('look: a technician sees no Users link', async () => {
+  await step('look: impersonating a technician: no Users link, then Return to my session', async () => {
     const owner = await ownerToken();
     const name = `look-tech-${Date.now()}`;
     const password = `look-${Math.random().toString(36).slice(2)}-Password-1`;
@@ -161,32 +161,21 @@ export async function lookFlow(page, o) {
       username: name, display_name: 'Look technician', password, role: 'technician',
       scopes: [{ scope: 'global', id: '00000000-0000-0000-0000-000000000000' }] });
     if (made.status >= 300) throw new Error(`create a technician: HTTP ${made.status} ${JSON.stringify(made.body)}`);
-    let login = null;
-    for (let i = 0; i < 20; i++) {
-      login = await api('POST', '/api/v1/auth/login', null, { username: name, password });
-      if (login.status === 200) break;
-      await page.waitForTimeout(500);
+    await page.goto(`${o.url}/#/users`);
+    const row = page.locator('tr', { hasText: name });
+    await row.waitFor({ timeout: 15000 });
+    await row.getByRole('button', { name: 'Impersonate' }).click();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await page.locator('.top .impersonating').waitFor({ timeout: 15000 });
+    await nav.getByRole('link', { name: 'Agents' }).waitFor({ timeout: 5000 });
+    if ((await nav.getByRole('link', { name: 'Users' }).count()) !== 0) {
+      throw new Error('a technician sees the Users link');
     }
-    if (login.status !== 200 || !login.body.token) {
-      throw new Error(`technician sign-in: HTTP ${login.status} ${JSON.stringify(login.body)}`);
-    }
-    try {
-      await page.evaluate((t) => localStorage.setItem('gururmm.token', t), login.body.token);
-      await page.goto(`${o.url}/#/`);
-      await page.reload();
-      await page.getByRole('heading', { name: 'Fleet overview' }).waitFor({ timeout: 15000 });
-      const nav = page.getByRole('navigation', { name: 'Main' });
-      await nav.getByRole('link', { name: 'Agents' }).waitFor({ timeout: 5000 });
-      if ((await nav.getByRole('link', { name: 'Users' }).count()) !== 0) {
-        throw new Error('a technician sees the Users link');
-      }
-      await api('POST', '/api/v1/auth/logout', login.body.token);
-    } finally {
-      await page.evaluate((t) => localStorage.setItem('gururmm.token', t), owner);
-      await page.reload();
-    }
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' })
-      .waitFor({ timeout: 15000 });
+    await page.getByRole('button', { name: 'Return to my session' }).click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor({ timeout: 15000 });
+    await nav.getByRole('link', { name: 'Users' }).waitFor({ timeout: 5000 });
+    if ((await page.locator('.top .impersonating').count()) !== 0) throw new Error('still impersonating');
+    if ((await ownerToken()) !== owner) throw new Error("the owner's own token is not back");
   });
 
   await step('look: phone width (390 px): no sideways page scroll, the menu works', async () => {
