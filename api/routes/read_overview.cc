@@ -23,8 +23,11 @@ constexpr const char* kAgentJoins =
     " FROM agents a LEFT JOIN sites s ON s.id = a.site_id"
     " LEFT JOIN clients c ON c.id = s.client_id AND c.deleted_at IS NULL ";
 
-constexpr const char* kActiveAlerts =
-    "(SELECT count(*) FROM alerts al WHERE al.agent_id = a.id AND al.status = 'active')";
+// Active alerts per agent, counted once over the active ones (partial index alerts_active) and
+// joined as `ac`: a subquery per agent cost most of the per-client statement at 10,000 agents.
+constexpr const char* kActiveAlertsJoin =
+    " LEFT JOIN (SELECT al.agent_id, count(*) AS n FROM alerts al WHERE al.status = 'active'"
+    " GROUP BY al.agent_id) ac ON ac.agent_id = a.id ";
 
 // A command counts as failed when the agent says so, or when it ran and exited non-zero. The same
 // text is the predicate of the partial index commands_failed (migration 0022).
@@ -62,11 +65,11 @@ Response ReadRoutes::overview(const Request& req, const RequestContext& ctx) {
     std::string agent_vis = pr.visible_sql(p, "s.client_id", "a.site_id");
     auto per_client =
         p.exec(tx, "SELECT c.id::text, c.name, count(a.id), count(a.id) FILTER (WHERE " + status +
-                       " = 'online'), COALESCE(sum(" + kActiveAlerts +
-                       "), 0) FROM clients c LEFT JOIN sites s ON s.client_id = c.id"
-                       " LEFT JOIN agents a ON a.site_id = s.id AND a.revoked_at IS NULL AND " +
-                       agent_vis + " WHERE c.deleted_at IS NULL AND " + client_vis +
-                       " GROUP BY c.id, c.name ORDER BY c.name, c.id");
+                       " = 'online'), COALESCE(sum(ac.n), 0) FROM clients c LEFT JOIN sites s ON"
+                       " s.client_id = c.id LEFT JOIN agents a ON a.site_id = s.id AND a.revoked_at"
+                       " IS NULL AND " +
+                       agent_vis + kActiveAlertsJoin + "WHERE c.deleted_at IS NULL AND " +
+                       client_vis + " GROUP BY c.id, c.name ORDER BY c.name, c.id");
 
     // Totals, and the agents of no (live) client: credentials minted by rmm-admin, or a client
     // deleted under them. Only global users see these.
@@ -76,9 +79,9 @@ Response ReadRoutes::overview(const Request& req, const RequestContext& ctx) {
         tx, "SELECT count(*), count(*) FILTER (WHERE " + qstatus +
                 " = 'online'), count(*) FILTER (WHERE c.id IS NULL), count(*) FILTER (WHERE c.id"
                 " IS NULL AND " +
-                qstatus + " = 'online'), COALESCE(sum(" + kActiveAlerts +
-                ") FILTER (WHERE c.id IS NULL), 0)" + kAgentJoins +
-                "WHERE a.revoked_at IS NULL AND " + pr.visible_sql(q, "s.client_id", "a.site_id"));
+                qstatus + " = 'online'), COALESCE(sum(ac.n) FILTER (WHERE c.id IS NULL), 0)" +
+                kAgentJoins + kActiveAlertsJoin + "WHERE a.revoked_at IS NULL AND " +
+                pr.visible_sql(q, "s.client_id", "a.site_id"));
 
     SqlParams r;
     auto alerts =
