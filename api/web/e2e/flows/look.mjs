@@ -1,7 +1,8 @@
 // The dashboard's look (issue 18, points 4, 8 and 9): the overview's parts and links, buttons
 // that keep their label on hover, the Revoke dialog's red confirm, the favicon, a command in the
-// history at once, the dark theme toggle, the navigation a technician sees, and a phone-width
-// pass (390 px: no sideways scrolling of the page, the menu button works).
+// history at once, the dark theme toggle (charts included), the navigation a technician sees
+// (and the way back from impersonating one), and a phone-width pass (390 px: no sideways
+// scrolling of the page, the menu button works).
 // Called by stack.e2e.mjs after runScenario, signed in as the first owner; leaves it signed in.
 import { step } from '../browser.mjs';
 
@@ -147,6 +148,21 @@ export async function lookFlow(page, o) {
     await page.reload();
     await page.locator('h1.hostname').waitFor({ timeout: 15000 });
     if ((await bg()) !== dark) throw new Error('the dark theme did not survive a reload');
+    // Charts take their colours from the theme: the CPU series is drawn in --chart-cpu.
+    await page.locator('figure.chart canvas').first().waitFor({ timeout: 15000 });
+    const [marker, want] = await Promise.all([
+      page.locator('figure.chart').first().locator('.u-series .u-marker').last()
+        .evaluate((e) => getComputedStyle(e).borderColor),
+      page.evaluate(() => {
+        const probe = document.createElement('span');
+        probe.style.color = 'var(--chart-cpu)';
+        document.body.append(probe);
+        const v = getComputedStyle(probe).color;
+        probe.remove();
+        return v;
+      }),
+    ]);
+    if (marker !== want) throw new Error(`the CPU chart is drawn in ${marker}, the dark theme's is ${want}`);
     // Back to following the system.
     for (let i = 0; i < 3 && (await page.evaluate(() => localStorage.getItem('gururmm.theme'))) !== null; i++) {
       await toggle.click();

@@ -2,7 +2,7 @@
 // our own constants. The chart follows its container's width.
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
-import { cssColor, useTheme } from '../lib/theme';
+import { cssColor, seriesColor, useTheme } from '../lib/theme';
 
 export interface ChartSeries {
   label: string;
@@ -42,7 +42,7 @@ export function Chart({ title, times, series, unit, max }: {
         {},
         ...series.map((s) => ({
           label: s.label,
-          stroke: cssColor(s.color),
+          stroke: seriesColor(s.label, s.color),
           width: 1.5,
           spanGaps: false,
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : unit(v)),

@@ -71,10 +71,17 @@ export function useTheme(): { choice: ThemeChoice; effective: 'light' | 'dark' }
   return { choice: current, effective: effectiveTheme(current) };
 }
 
-/** A colour for a canvas (uPlot): `var(--name)` resolved against <html>, other values as given. */
-export function cssColor(value: string): string {
+/** A colour for a canvas (uPlot): `var(--name)` resolved against <html> (`fallback` when the
+ *  theme does not define it), other values as given. */
+export function cssColor(value: string, fallback = '#888'): string {
   const m = /^var\((--[a-z0-9-]+)\)$/.exec(value);
   if (!m) return value;
   const v = getComputedStyle(document.documentElement).getPropertyValue(m[1]).trim();
-  return v || '#888';
+  return v || fallback;
+}
+
+/** A chart series' colour: the theme's `--chart-<label>` (e.g. --chart-cpu), else its own. */
+export function seriesColor(label: string, own: string): string {
+  const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return cssColor(`var(--chart-${slug})`, cssColor(own));
 }
