@@ -126,8 +126,11 @@ Result<std::pair<SortKey, bool>> sort_param(const Request& req) {
   if (s == "memory") {
     return std::pair{SortKey{s, "COALESCE(" + std::string(kMemPercent) + ", -1)", "float8"}, desc};
   }
+  if (s == "disk") {
+    return std::pair{SortKey{s, "COALESCE(" + std::string(kDiskMax) + ", -1)", "float8"}, desc};
+  }
   return fail(Error::Code::kInvalidInput,
-              "sort must be hostname, last_seen, cpu or memory (optionally prefixed with -)");
+              "sort must be hostname, last_seen, cpu, memory or disk (optionally prefixed with -)");
 }
 
 std::string json_scalar_text(const boost::json::value& v) {
@@ -196,7 +199,7 @@ Response ReadRoutes::agents(const Request& req, const RequestContext& ctx) {
     // runs on a connection PostgreSQL reuses one plan instead of planning every request (the
     // limit stays in the text: as a parameter the generic plan's guessed row count made
     // PostgreSQL keep planning each run).
-    const bool needs_metrics = key.name == "cpu" || key.name == "memory";
+    const bool needs_metrics = key.name == "cpu" || key.name == "memory" || key.name == "disk";
     std::string sql =
         "WITH p AS (SELECT a.id AS pid, " + key.sql +
         " AS pkey FROM agents a LEFT JOIN sites s ON s.id = a.site_id" +

@@ -1,4 +1,4 @@
-// GET /api/v1/overview, /clients, /clients/{id}, /sites/{id}, /policies, /enrollment-codes.
+// GET /api/v1/clients, /clients/{id}, /sites/{id}, /policies, /enrollment-codes.
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
@@ -28,53 +28,6 @@ std::string agent_count_sql(const Principal& pr, SqlParams& p, std::string_view 
 }
 
 }  // namespace
-
-Response ReadRoutes::overview(const Request& req, const RequestContext& ctx) {
-  const Principal& pr = *ctx.principal;
-  return with_tx(req, ctx, [&](pqxx::transaction_base& tx) -> Result<Response> {
-    SqlParams p;
-    std::string status = status_sql(p);
-    std::string vis = pr.visible_sql(p, "s.client_id", "a.site_id");
-    auto per_client = p.exec(
-        tx, "SELECT c.id::text, c.name, count(a.id), count(a.id) FILTER (WHERE " + status +
-                " = 'online'), COALESCE(sum((SELECT count(*) FROM alerts al WHERE al.agent_id ="
-                " a.id AND al.status = 'active')), 0)"
-                " FROM agents a JOIN sites s ON s.id = a.site_id JOIN clients c ON c.id ="
-                " s.client_id WHERE a.revoked_at IS NULL AND c.deleted_at IS NULL AND " +
-                vis + " GROUP BY c.id, c.name ORDER BY c.name, c.id");
-    SqlParams q;
-    std::string qstatus = status_sql(q);
-    std::string qvis = pr.visible_sql(q, "s.client_id", "a.site_id");
-    auto totals = q.exec(tx, "SELECT count(*), count(*) FILTER (WHERE " + qstatus +
-                                 " = 'online') FROM agents a LEFT JOIN sites s ON s.id ="
-                                 " a.site_id WHERE a.revoked_at IS NULL AND " +
-                                 qvis);
-    SqlParams r;
-    auto alerts =
-        r.exec(tx,
-               "SELECT al.severity, count(*) FROM alerts al LEFT JOIN agents a ON a.id ="
-               " al.agent_id LEFT JOIN sites s ON s.id = a.site_id WHERE al.status ="
-               " 'active' AND " +
-                   pr.visible_sql(r, "s.client_id", "a.site_id") + " GROUP BY al.severity");
-    boost::json::object sev{{"critical", 0}, {"warning", 0}, {"info", 0}};
-    for (const auto& row : alerts) sev[row[0].c_str()] = row[1].as<std::int64_t>();
-    boost::json::array clients;
-    for (const auto& row : per_client) {
-      clients.push_back(boost::json::object{{"id", json_text(row[0])},
-                                            {"name", json_text(row[1])},
-                                            {"agents", json_int(row[2])},
-                                            {"online", json_int(row[3])},
-                                            {"active_alerts", json_int(row[4])}});
-    }
-    const std::int64_t total = totals[0][0].as<std::int64_t>();
-    const std::int64_t online = totals[0][1].as<std::int64_t>();
-    return json_response(
-        req, boost::json::object{
-                 {"agents", {{"total", total}, {"online", online}, {"offline", total - online}}},
-                 {"alerts", std::move(sev)},
-                 {"clients", std::move(clients)}});
-  });
-}
 
 Response ReadRoutes::clients(const Request& req, const RequestContext& ctx) {
   const Principal& pr = *ctx.principal;

@@ -264,3 +264,90 @@ TEST_CASE("a SQL failure is a generic 500 without driver text, and the pool reco
   check_problem(env.get("/api/v1/agents", token), 500);
   CHECK(env.get("/api/v1/auth/me", token).status == 200);
 }
+
+TEST_CASE("overview: every client, agents of no site, the worst agents, offline, failures") {
+  FakeClock clock(kNow);
+  ApiEnv env("api_reads_overview", clock);
+  auto seed = seed_two_clients(env);
+  env.exec(R"sql(
+    INSERT INTO clients (id, partner_id, name, created_by, created_at)
+      VALUES ('0190a5c2-0000-7000-8000-0000000c0001', '00000000-0000-7000-8000-000000000001',
+              'Gamma Corp', 'test', now());
+    INSERT INTO agents (id, hostname, os, version, first_seen, last_seen, last_seq)
+      VALUES ('0190a5c2-0000-7000-8000-0000000c0003', 'lonely-host', 'linux', '0.1.0',
+              '2026-01-01T00:00:00Z', '2026-01-02T03:04:50Z', 1),
+             ('0190a5c2-0000-7000-8000-0000000c0004', 'gone-host', 'linux', '0.1.0',
+              '2026-01-01T00:00:00Z', '2026-01-01T12:00:00Z', 1);
+    INSERT INTO agent_latest_metrics (agent_id, ts, seq, cpu_percent, mem_total_bytes,
+        mem_used_bytes, mem_available_bytes, mem_cached_bytes, swap_total_bytes, swap_used_bytes,
+        load1, load5, load15, uptime_s, process_count, logged_in_users, collection_errors)
+      VALUES ('0190a5c2-0000-7000-8000-0000000c0003', now(), 1, 97, 100, 90, 0, 0, 0, 0, 0, 0,
+              0, 0, 0, 0, '[]');
+    INSERT INTO commands (id, agent_id, status, kind, issuer, last_seq, updated_at, issued_at,
+        summary, exit_code)
+      VALUES ('0190a5c2-0000-7000-8000-0000000c0005', '0190a5c2-0000-7000-8000-0000000a0003',
+              'completed', 'shell', 'user:test', 4, now(), now(), 'false', 1),
+             ('0190a5c2-0000-7000-8000-0000000c0006', '0190a5c2-0000-7000-8000-0000000a0003',
+              'timed_out', 'shell', 'user:test', 5, now(), now(), 'sleep 99', NULL),
+             ('0190a5c2-0000-7000-8000-0000000c0007', '0190a5c2-0000-7000-8000-0000000a0003',
+              'failed', 'shell', 'user:test', 6, '2025-12-29T00:00:00Z', now(), 'old', NULL);
+  )sql");
+  env.add_user("root", "owner", {{"global", kNilUuid}});
+  env.add_user("alpha-tech", "technician", {{"client", seed.a.ids.at("client")}});
+
+  auto ov = parse_object(env.get("/api/v1/overview", env.login("root")).body);
+  CHECK(ov.at("agents").at("total").as_int64() == 4);
+  CHECK(ov.at("agents").at("online").as_int64() == 3);
+  CHECK(ov.at("agents").at("offline").as_int64() == 1);
+  CHECK(ov.at("unassigned").at("agents").as_int64() == 2);
+  CHECK(ov.at("unassigned").at("online").as_int64() == 1);
+  const auto& clients = ov.at("clients").as_array();
+  REQUIRE(clients.size() == 3);  // Gamma has no agents and is listed all the same
+  CHECK(clients[2].at("name").as_string() == "Gamma Corp");
+  CHECK(clients[2].at("agents").as_int64() == 0);
+  CHECK(clients[0].at("active_alerts").as_int64() == 1);
+  CHECK(ov.at("alerts").at("critical").as_int64() == 2);
+
+  const auto& cpu = ov.at("worst").at("cpu").as_array();
+  REQUIRE(cpu.size() == 3);
+  CHECK(cpu[0].at("hostname").as_string() == "lonely-host");
+  CHECK(cpu[0].at("percent").to_number<double>() == 97.0);
+  CHECK(ov.at("worst").at("memory").as_array()[0].at("percent").to_number<double>() == 90.0);
+  const auto& disk = ov.at("worst").at("disk").as_array();
+  REQUIRE(disk.size() == 2);  // lonely-host reports no filesystems
+  CHECK(disk[0].at("percent").to_number<double>() == 40.0);
+  CHECK(disk[0].at("client_name").as_string() == "Alpha Corp");
+
+  const auto& off = ov.at("offline_agents").as_array();
+  REQUIRE(off.size() == 1);
+  CHECK(off[0].at("hostname").as_string() == "gone-host");
+  CHECK(off[0].at("last_seen").as_string() == "2026-01-01T12:00:00.000Z");
+
+  // The seed's two refused updates count as failed, as do both recent failed commands; the
+  // four-day-old one (by the API's clock) is outside the 24 hours.
+  CHECK(ov.at("updates").at("failed_24h").as_int64() == 2);
+  CHECK(ov.at("updates").at("in_progress").as_int64() == 0);
+  std::multiset<std::string> failures;
+  for (const auto& f : ov.at("failures").as_array()) {
+    failures.insert(std::string(f.at("kind").as_string()) + " " +
+                    std::string(f.at("status").as_string()));
+  }
+  CHECK(failures == std::multiset<std::string>{"command exit 1", "command timed_out",
+                                               "update refused", "update refused"});
+
+  // Scoped to Alpha: its client only, and nothing of the agents of no client.
+  auto mine = parse_object(env.get("/api/v1/overview", env.login("alpha-tech")).body);
+  REQUIRE(mine.at("clients").as_array().size() == 1);
+  CHECK(mine.at("agents").at("total").as_int64() == 1);
+  CHECK(mine.at("unassigned").at("agents").as_int64() == 0);
+  CHECK(mine.at("worst").at("cpu").as_array().size() == 1);
+  CHECK(mine.at("failures").as_array().size() == 3);
+  CHECK(mine.at("offline_agents").as_array().empty());
+
+  // The overview's "worst disk" links to the agents list sorted by disk.
+  auto by_disk = parse_object(env.get("/api/v1/agents?sort=-disk", env.login("root")).body);
+  const auto& items = by_disk.at("items").as_array();
+  REQUIRE(items.size() == 4);
+  CHECK(items[0].at("disk_percent_max").to_number<double>() == 40.0);
+  CHECK(items[3].at("disk_percent_max").is_null());
+}

@@ -14,6 +14,8 @@ const TOKEN = 'mock-token';
 const now = () => new Date().toISOString();
 const clients = [{ id: randomUUID(), name: 'Acme', sites: [{ id: randomUUID(), name: 'HQ' }] },
                  { id: randomUUID(), name: 'Globex', sites: [{ id: randomUUID(), name: 'Lab' }] }];
+// A client with no agents: the overview lists it all the same.
+const emptyClient = { id: randomUUID(), name: 'Initech', sites: [] };
 const agents = Array.from({ length: nAgents }, (_, i) => {
   const c = clients[i % 2];
   return { id: randomUUID(), hostname: i === 1 ? '<img src=x onerror=alert(1)>' : `host-${String(i).padStart(5, '0')}`,
@@ -42,6 +44,7 @@ function mockRegistry(b) {
   return JSON.stringify({ done: true, operation: b.op, hive: b.hive, key: b.key });
 }
 const alerts = [];
+const users = new Map();  // username -> { id, password, user }
 const commands = new Map();
 const streams = new Set();
 const policies = new Map();
@@ -84,17 +87,24 @@ async function handle(req, res) {
   if (!p.startsWith('/api/')) {
     let f = join(dist, p === '/' ? 'index.html' : p);
     if (!f.startsWith(dist) || !existsSync(f) || !statSync(f).isFile()) return problem(res, 404, 'no such resource', p);
-    const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+    const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
     res.writeHead(200, { 'content-type': types[extname(f)] ?? 'application/octet-stream',
       'content-security-policy': "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'" });
     return res.end(readFileSync(f));
   }
   if (p === '/api/v1/auth/login' && req.method === 'POST') {
     const b = await body(req);
+    const made = users.get(b.username);
+    if (made && made.password === b.password) {
+      return json(res, 200, { token: `${TOKEN}-${made.id}`, expires_at: now(), user: made.user });
+    }
     if (b.username !== 'owner' || b.password !== 'owner-password') return problem(res, 401, 'bad credentials', 'the username or password is wrong');
     return json(res, 200, { token: TOKEN, expires_at: now(), user: { id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', scopes: [] } });
   }
-  const auth = req.headers.authorization === `Bearer ${TOKEN}` || url.searchParams.get('access_token') === TOKEN;
+  // Users made through POST /users sign in with a token of their own (their role shows in /auth/me).
+  const given = (req.headers.authorization ?? '').replace(/^Bearer /, '') || url.searchParams.get('access_token');
+  const other = [...users.values()].find((u) => given === `${TOKEN}-${u.id}`);
+  const auth = given === TOKEN || !!other;
   if (!auth) return problem(res, 401, 'not signed in', 'a bearer token is required');
   const seg = p.split('/').slice(3);
   if (p === '/api/v1/live') {
@@ -104,15 +114,44 @@ async function handle(req, res) {
     req.on('close', () => streams.delete(res));
     return;
   }
+  if (p === '/api/v1/auth/me' && other) return json(res, 200, { ...other.user, impersonator: other.impersonated ? { id: 'u1', username: 'owner' } : null });
+  if (p === '/api/v1/auth/impersonate' && req.method === 'POST') {
+    const b = await body(req);
+    const u = [...users.values()].find((x) => x.id === b.user_id);
+    if (!u) return problem(res, 404, 'not found', 'no such user');
+    u.impersonated = true;
+    return json(res, 200, { token: `${TOKEN}-${u.id}`, expires_at: now() });
+  }
+  if (p === '/api/v1/auth/logout' && other) { other.impersonated = false; return json(res, 204); }
+  if (p === '/api/v1/users' && req.method === 'POST') {
+    const b = await body(req);
+    const id = randomUUID();
+    users.set(b.username, { id, password: b.password, user: { id, username: b.username,
+      display_name: b.display_name ?? '', role: b.role, scopes: b.scopes ?? [] } });
+    return json(res, 202, { id, stream_seq: 1, applied: true });
+  }
   if (p === '/api/v1/auth/me') return json(res, 200, { id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', scopes: [], impersonator: null });
   if (p === '/api/v1/auth/logout') return json(res, 204);
   if (p === '/api/v1/overview') {
     const online = agents.filter((a) => a.status === 'online').length;
     const act = alerts.filter((a) => a.status === 'active');
+    // The busiest online agents by a metric, as the real route answers them (top 5).
+    const ref = (a) => ({ id: a.id, hostname: a.hostname, client_name: a.client_name });
+    const worst = (key) => agents.filter((a) => a.status === 'online' && a[key] !== null)
+      .sort((x, y) => y[key] - x[key]).slice(0, 5).map((a) => ({ ...ref(a), percent: a[key] }));
+    const failures = [...commands.values()].filter((c) => c.status === 'failed' || (c.exit_code ?? 0) !== 0)
+      .slice(-10).reverse().map((c) => ({ kind: 'command', command_id: c.id, agent_id: c.agent_id,
+        hostname: agents.find((a) => a.id === c.agent_id)?.hostname ?? null,
+        status: c.status === 'completed' ? `exit ${c.exit_code}` : c.status, summary: c.summary, at: c.finished_at ?? now() }));
     return json(res, 200, { agents: { total: agents.length, online, offline: agents.length - online },
       alerts: { critical: act.filter((a) => a.severity === 'critical').length, warning: act.filter((a) => a.severity === 'warning').length, info: 0 },
-      clients: clients.map((c) => ({ id: c.id, name: c.name, agents: agents.filter((a) => a.client_id === c.id).length,
-        online: agents.filter((a) => a.client_id === c.id && a.status === 'online').length, active_alerts: 0 })) });
+      clients: [...clients.map((c) => ({ id: c.id, name: c.name, agents: agents.filter((a) => a.client_id === c.id).length,
+        online: agents.filter((a) => a.client_id === c.id && a.status === 'online').length, active_alerts: 0 })),
+        { id: emptyClient.id, name: emptyClient.name, agents: 0, online: 0, active_alerts: 0 }],
+      unassigned: { agents: 0, online: 0, active_alerts: 0 },
+      offline_agents: agents.filter((a) => a.status === 'offline').slice(0, 5).map((a) => ({ ...ref(a), last_seen: a.last_seen })),
+      worst: { cpu: worst('cpu_percent'), memory: worst('memory_percent'), disk: worst('disk_percent_max') },
+      updates: { in_progress: 0, failed_24h: 0 }, failures, recent_hours: 24 });
   }
   if (p === '/api/v1/agents') {
     let list = agents.slice();
@@ -121,7 +160,7 @@ async function handle(req, res) {
     if (q.get('status')) list = list.filter((a) => a.status === q.get('status'));
     if (q.get('client_id')) list = list.filter((a) => a.client_id === q.get('client_id'));
     const sort = q.get('sort') ?? 'hostname';
-    const key = { hostname: 'hostname', cpu: 'cpu_percent', memory: 'memory_percent', last_seen: 'last_seen' }[sort.replace('-', '')];
+    const key = { hostname: 'hostname', cpu: 'cpu_percent', memory: 'memory_percent', disk: 'disk_percent_max', last_seen: 'last_seen' }[sort.replace('-', '')];
     list.sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0) * (sort.startsWith('-') ? -1 : 1));
     return json(res, 200, page(list, url));
   }
@@ -143,16 +182,17 @@ async function handle(req, res) {
   }
   if (p === '/api/v1/commands' && req.method === 'POST') {
     const b = await body(req);
-    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script ?? `registry ${b.op}`, status: 'issued', issuer: 'owner',
-      issued_at: now(), stdout: '', stderr: '', exit_code: null };
+    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script ?? `registry ${b.op}`, status: 'queued', issuer: 'owner',
+      issued_at: now(), expires_at: new Date(Date.now() + 1000 * (b.expires_in_s ?? 86400)).toISOString(),
+      stdout: '', stderr: '', exit_code: null };
     commands.set(c.id, c);
     setTimeout(() => { c.status = 'started'; send('command', { id: c.id, agent_id: c.agent_id, status: 'started' }); }, 300);
     setTimeout(() => {
       const out = b.kind === 'registry' ? mockRegistry(b)
         : b.script.startsWith('echo ') ? b.script.slice(5) + '\n' : `ran ${b.script}\n`;
       send('command_output', { id: c.id, stream: 'stdout', offset: 0, data: out });
-      c.stdout = out; c.status = 'succeeded'; c.exit_code = 0;
-      send('command', { id: c.id, agent_id: c.agent_id, status: 'succeeded' });
+      c.stdout = out; c.status = 'completed'; c.exit_code = b.script === 'false' ? 1 : 0; c.finished_at = now();
+      send('command', { id: c.id, agent_id: c.agent_id, status: 'completed' });
     }, 800);
     return json(res, 202, { commands: [{ id: c.id, agent_id: c.agent_id }], stream_seq: 1 });
   }
@@ -194,7 +234,8 @@ async function handle(req, res) {
     return res.end('\xD0\xCF\x11\xE0 mock installer');
   }
   if (p === '/api/v1/audit') return json(res, 200, { items: [{ stream_seq: 1, occurred_at: now(), actor: 'owner', impersonator: null, action: 'policy_set', target_kind: 'policy', target_id: null, detail: { a: '<i>b</i>' } }], next_cursor: null });
-  if (p === '/api/v1/users') return json(res, 200, { items: [{ id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', disabled: false, scopes: [] }], next_cursor: null });
+  if (p === '/api/v1/users') return json(res, 200, { items: [{ id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', disabled: false, scopes: [] },
+    ...[...users.values()].map((u) => ({ ...u.user, disabled: false }))], next_cursor: null });
   return problem(res, 404, 'no such route', `${req.method} ${p} is not in the mock`);
 }
 

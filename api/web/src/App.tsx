@@ -17,6 +17,7 @@ import { UsersPage } from './pages/UsersPage';
 import { CommandPage } from './pages/CommandPage';
 import { ReleasesPage } from './pages/ReleasesPage';
 import { RolloutPage } from './pages/RolloutPage';
+import { TopBar } from './components/TopBar';
 
 const NAV: [string, string][] = [
   ['/', 'Overview'],
@@ -68,7 +69,7 @@ function LiveIndicator() {
 }
 
 export function App() {
-  const { user, checking, logout } = useAuth();
+  const { user, checking } = useAuth();
   const loc = useLocation();
   const mainRef = useRef<HTMLElement>(null);
   const section = '/' + (loc.path.split('/')[1] ?? '');
@@ -85,28 +86,7 @@ export function App() {
       <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
         Skip to content
       </a>
-      <header className="top">
-        <span className="brand">GuruRMM</span>
-        <nav aria-label="Main">
-          <ul>
-            {NAV.map(([to, label]) => (
-              <li key={to}>
-                <a href={`#${to}`} aria-current={section === to ? 'page' : undefined}>
-                  {label}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <LiveIndicator />
-        <span className="who" title={`role: ${user.role}`}>
-          {user.display_name || user.username}
-          {user.impersonator ? ' (impersonated)' : ''}
-        </span>
-        <button type="button" onClick={() => void logout()}>
-          Sign out
-        </button>
-      </header>
+      <TopBar nav={NAV} section={section} live={<LiveIndicator />} />
       <main id="main" ref={mainRef} tabIndex={-1}>
         <Routes />
       </main>

@@ -2,6 +2,7 @@
 // our own constants. The chart follows its container's width.
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
+import { cssColor, seriesColor, useTheme } from '../lib/theme';
 
 export interface ChartSeries {
   label: string;
@@ -19,6 +20,8 @@ export function Chart({ title, times, series, unit, max }: {
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = series.map((s) => s.label).join('|');
+  // Axis, grid and series colours come from CSS variables: the chart is redrawn with the theme.
+  const theme = useTheme().effective;
 
   useEffect(() => {
     const el = holder.current;
@@ -30,15 +33,16 @@ export function Chart({ title, times, series, unit, max }: {
       cursor: { drag: { x: false, y: false } },
       scales: { y: max !== undefined ? { range: [0, max] } : { auto: true } },
       axes: [
-        { stroke: '#667', grid: { stroke: '#e4e6eb' } },
-        { stroke: '#667', grid: { stroke: '#e4e6eb' }, size: 84,
+        { stroke: cssColor('var(--chart-axis)'), grid: { stroke: cssColor('var(--chart-grid)') } },
+        { stroke: cssColor('var(--chart-axis)'), grid: { stroke: cssColor('var(--chart-grid)') },
+          size: 84,
           values: (_u, vals) => vals.map((v) => (v === null ? '' : unit(v))) },
       ],
       series: [
         {},
         ...series.map((s) => ({
           label: s.label,
-          stroke: s.color,
+          stroke: seriesColor(s.label, s.color),
           width: 1.5,
           spanGaps: false,
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : unit(v)),
@@ -56,11 +60,11 @@ export function Chart({ title, times, series, unit, max }: {
       plot.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, max]);
+  }, [shape, max, theme]);
 
   useEffect(() => {
     plot.current?.setData([times, ...series.map((s) => s.values)] as uPlot.AlignedData);
-  }, [times, series]);
+  }, [times, series, theme]);
 
   const lastValues = series
     .map((s) => {

@@ -24,6 +24,21 @@ export interface Run {
   error?: unknown;
   /** True once GET /commands/{id} showed it finished (exit code and full output known). */
   final?: boolean;
+  /** When this page issued it, and when it expires unless the agent takes it (from the API). */
+  issuedAt?: string;
+  expiresAt?: string | null;
+}
+
+/** The default of `expires_in_s` (docs/api.md): a queued command not taken by then expires. */
+const DEFAULT_EXPIRY_MS = 86_400_000;
+
+/** A command's status badge: each status its own look (styles.css, `badge-cmd_*`); a command
+ *  that ran to the end but exited non-zero looks failed and says its exit code. */
+export function CommandBadge({ status, exitCode }: { status: string; exitCode?: number | null }) {
+  if (status === 'completed' && exitCode !== undefined && exitCode !== null && exitCode !== 0) {
+    return <Badge kind="cmd_failed">{`exit ${exitCode}`}</Badge>;
+  }
+  return <Badge kind={`cmd_${status}`}>{status}</Badge>;
 }
 
 export async function issueCommand(agentId: string, body: Record<string, unknown>):
@@ -71,6 +86,7 @@ export function useRuns() {
             stderr: (c.stderr ?? '').length >= r.stderr.length ? c.stderr ?? '' : r.stderr,
             exitCode: c.exit_code,
             reason: c.reason,
+            expiresAt: c.expires_at ?? r.expiresAt,
             final: isFinished(c.status),
           }));
         } catch (e) {
@@ -90,7 +106,8 @@ export function useRuns() {
   }, [pending]);
 
   const start = (id: string, label: string) =>
-    setRuns((old) => [{ id, label, status: 'issued', stdout: '', stderr: '' }, ...old].slice(0, 50));
+    setRuns((old) => [{ id, label, status: 'queued', stdout: '', stderr: '',
+                        issuedAt: new Date().toISOString() }, ...old].slice(0, 50));
   return { runs, start };
 }
 
@@ -116,19 +133,30 @@ function CancelButton({ id }: { id: string }) {
   );
 }
 
-export function RunOutput({ run }: { run: Run }) {
+/** Says that a command waits for an offline agent, and until when. */
+function QueuedNote({ run }: { run: Run }) {
+  const expires = run.expiresAt ??
+    (run.issuedAt ? new Date(Date.parse(run.issuedAt) + DEFAULT_EXPIRY_MS).toISOString() : null);
+  return (
+    <p className="queued-note note" role="status">
+      Queued: the agent is offline. The command runs when it reconnects
+      {expires ? `, unless that is after ${fmtTime(expires)}, when it expires` : ''}.
+    </p>
+  );
+}
+
+export function RunOutput({ run, agentOffline }: { run: Run; agentOffline?: boolean }) {
   return (
     <article className="run" data-command-id={run.id} aria-label={`Command ${run.label}`}>
       <header>
         <code className="run-label">{run.label}</code>
-        <Badge kind={isFinished(run.status) ? (run.exitCode === 0 ? 'online' : 'warning') : 'info'}>
-          {run.status}
-        </Badge>
+        <CommandBadge status={run.status} exitCode={run.exitCode} />
         {run.exitCode !== undefined && run.exitCode !== null && <span>exit {run.exitCode}</span>}
         {run.reason && <span className="muted">{run.reason}</span>}
         <Link to={`/commands/${encodeURIComponent(run.id)}`} className="muted">details</Link>
         {!isFinished(run.status) && <CancelButton id={run.id} />}
       </header>
+      {agentOffline && (run.status === 'queued' || run.status === 'issued') && <QueuedNote run={run} />}
       <pre className="output" aria-live="polite">
         {run.stdout}
         {run.stderr && <span className="stderr">{run.stderr}</span>}
@@ -139,7 +167,8 @@ export function RunOutput({ run }: { run: Run }) {
   );
 }
 
-export function CommandConsole({ agentId, windows, history, canRun, onRunScript, runs, start }: {
+export function CommandConsole({ agentId, windows, history, canRun, onRunScript, runs, start,
+                                 agentOffline }: {
   agentId: string;
   /** A Windows agent: typed commands run in cmd.exe (kind cmd), else in /bin/sh (kind shell). */
   windows: boolean;
@@ -148,12 +177,23 @@ export function CommandConsole({ agentId, windows, history, canRun, onRunScript,
   onRunScript: () => void;
   runs: Run[];
   start: (id: string, label: string) => void;
+  /** The agent is offline: new commands wait in its queue (and say so). */
+  agentOffline?: boolean;
 }) {
   const [line, setLine] = useState('');
   const [pos, setPos] = useState(-1);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const typed = useRef<string[]>([]);
+  // Commands issued here show in the history at once (with their live status), before the
+  // agent's page is loaded again.
+  const known = new Set(history.map((c) => c.id));
+  const rows: CommandRow[] = [
+    ...runs.filter((r) => !known.has(r.id)).map((r) => ({
+      id: r.id, agent_id: agentId, kind: '', summary: r.label, status: r.status,
+      issuer: 'you', issued_at: r.issuedAt ?? null, exit_code: r.exitCode ?? null })),
+    ...history,
+  ];
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -214,10 +254,10 @@ export function CommandConsole({ agentId, windows, history, canRun, onRunScript,
       )}
       <ErrorBox error={error} what="run the command" />
       <div className="runs">
-        {runs.map((r) => <RunOutput key={r.id} run={r} />)}
+        {runs.map((r) => <RunOutput key={r.id} run={r} agentOffline={agentOffline} />)}
       </div>
       <h3>History</h3>
-      {history.length === 0 ? (
+      {rows.length === 0 ? (
         <p className="empty">No commands yet.</p>
       ) : (
         <table className="grid">
@@ -231,7 +271,7 @@ export function CommandConsole({ agentId, windows, history, canRun, onRunScript,
             </tr>
           </thead>
           <tbody>
-            {history.map((c) => (
+            {rows.map((c) => (
               <tr key={c.id}>
                 <td>{fmtTime(c.issued_at ?? c.received_at)}</td>
                 <td>
@@ -240,7 +280,7 @@ export function CommandConsole({ agentId, windows, history, canRun, onRunScript,
                   </Link>
                 </td>
                 <td>{c.issuer ?? '—'}</td>
-                <td><Badge kind="info">{c.status}</Badge></td>
+                <td><CommandBadge status={c.status} exitCode={c.exit_code} /></td>
                 <td className="num">{c.exit_code ?? '—'}</td>
               </tr>
             ))}

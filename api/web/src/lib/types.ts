@@ -44,10 +44,36 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+export interface OverviewAgentRef {
+  id: string;
+  hostname: string | null;
+  client_name: string | null;
+}
+
+export interface OverviewFailure {
+  kind: 'command' | 'update';
+  command_id: string;
+  agent_id: string;
+  hostname: string | null;
+  status: string;
+  summary: string | null;
+  at: string | null;
+}
+
 export interface Overview {
   agents: { total: number; online: number; offline: number };
   alerts: { critical: number; warning: number; info: number };
   clients: { id: string; name: string; agents: number; online: number; active_alerts: number }[];
+  /** Agents of no client (no site, or their client deleted). */
+  unassigned?: { agents: number; online: number; active_alerts: number };
+  /** The agents that went offline last. */
+  offline_agents?: (OverviewAgentRef & { last_seen: string | null })[];
+  /** The busiest online agents by their latest sample. */
+  worst?: Record<'cpu' | 'memory' | 'disk', (OverviewAgentRef & { percent: number })[]>;
+  updates?: { in_progress: number; failed_24h: number };
+  /** Failed commands and updates of the last `recent_hours`, newest first. */
+  failures?: OverviewFailure[];
+  recent_hours?: number;
 }
 
 export interface AgentRow {
@@ -96,6 +122,7 @@ export interface CommandRow {
   stderr?: string;
   stdout_truncated?: boolean;
   stderr_truncated?: boolean;
+  expires_at?: string | null;
 }
 
 export interface AgentDetail extends AgentRow {

@@ -274,7 +274,7 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
       <MetricsPanel agentId={id} loc={loc} />
 
       <CommandConsole agentId={id} windows={windows} history={a.recent_commands ?? []}
-                      canRun={canRun} runs={runs} start={start}
+                      canRun={canRun} runs={runs} start={start} agentOffline={a.status === 'offline'}
                       onRunScript={() => setScriptOpen(true)} />
       <RunScriptDialog key={windows ? 'windows' : 'other'} agentId={id} windows={windows}
                        open={scriptOpen} onClose={() => setScriptOpen(false)} onStarted={start} />

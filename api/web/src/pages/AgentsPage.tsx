@@ -18,7 +18,7 @@ const COLUMNS: { key: string; label: string; sort?: string; num?: boolean }[] = 
   { key: 'os', label: 'OS' },
   { key: 'cpu', label: 'CPU', sort: 'cpu', num: true },
   { key: 'memory', label: 'Memory', sort: 'memory', num: true },
-  { key: 'disk', label: 'Disk max', num: true },
+  { key: 'disk', label: 'Disk max', sort: 'disk', num: true },
   { key: 'alerts', label: 'Alerts', num: true },
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen' },
 ];

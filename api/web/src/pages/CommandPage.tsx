@@ -3,8 +3,8 @@ import { fmtTime } from '../lib/format';
 import { useAsync, useInterval } from '../lib/hooks';
 import { Link } from '../lib/router';
 import type { CommandRow } from '../lib/types';
-import { isFinished } from '../components/CommandConsole';
-import { Badge, ErrorBox, Loading } from '../components/status';
+import { CommandBadge, isFinished } from '../components/CommandConsole';
+import { ErrorBox, Loading } from '../components/status';
 
 export function CommandPage({ id }: { id: string }) {
   const cmd = useAsync((s) => api.get<CommandRow>(`/api/v1/commands/${encodeURIComponent(id)}`,
@@ -20,7 +20,7 @@ export function CommandPage({ id }: { id: string }) {
       </p>
       <h1>{c.summary || c.kind}</h1>
       <dl className="kv summary">
-        <div><dt>Status</dt><dd><Badge kind="info">{c.status}</Badge></dd></div>
+        <div><dt>Status</dt><dd><CommandBadge status={c.status} exitCode={c.exit_code} /></dd></div>
         <div><dt>Kind</dt><dd>{c.kind}</dd></div>
         <div><dt>Issued by</dt><dd>{c.issuer ?? '—'}</dd></div>
         <div><dt>Issued</dt><dd>{fmtTime(c.issued_at)}</dd></div>
@@ -29,6 +29,9 @@ export function CommandPage({ id }: { id: string }) {
         <div><dt>Exit code</dt><dd>{c.exit_code ?? '—'}</dd></div>
         <div><dt>Duration</dt><dd>{c.duration_ms != null ? `${c.duration_ms} ms` : '—'}</dd></div>
         {c.reason && <div><dt>Reason</dt><dd>{c.reason}</dd></div>}
+        {c.status === 'queued' && c.expires_at && (
+          <div><dt>Expires unless taken</dt><dd>{fmtTime(c.expires_at)}</dd></div>
+        )}
       </dl>
       <h2>Standard output{c.stdout_truncated ? ' (truncated)' : ''}</h2>
       <pre className="output">{c.stdout || '(empty)'}</pre>

@@ -100,7 +100,14 @@ export function PoliciesPage({ loc }: { loc: Location }) {
   };
   const keys = Array.from(new Set([...POLICY_KEYS.map((k) => k.key), ...Object.keys(draft),
     ...(levels.data ?? []).flatMap((l) => Object.keys(l.settings))]));
-  const editable = can(user, 'admin');
+  // Why the fields are read-only, when they are: said next to them, not left to guess.
+  const readOnlyWhy = !can(user, 'admin')
+    ? `Read-only: your role (${user?.role ?? 'none'}) cannot change policies; admins and owners can.`
+    // Owners see everything (api/auth/principal.cc, Principal::global()).
+    : scope === 'global' && user?.role !== 'owner' && !user?.scopes.some((x) => x.scope === 'global')
+      ? 'Read-only: setting the global policy needs a global grant; yours covers only some clients.'
+      : '';
+  const editable = !readOnlyWhy;
 
   const save = async () => {
     setSaveError(null);
@@ -164,6 +171,7 @@ export function PoliciesPage({ loc }: { loc: Location }) {
       <ErrorBox error={levels.error} what="load the policy" onRetry={levels.reload} />
       {levels.data && levels.data.length > 0 && (
         <>
+          {readOnlyWhy && <p className="note" id="policy-readonly">{readOnlyWhy}</p>}
           <table className="grid policy">
             <thead>
               <tr>
@@ -184,9 +192,15 @@ export function PoliciesPage({ loc }: { loc: Location }) {
                   <tr key={k}>
                     <td><code>{k}</code>{help && <div className="muted small">{help}</div>}</td>
                     <td>
-                      <input aria-label={`${k} at this ${scope}`} value={here} disabled={!editable}
-                             placeholder="inherit"
+                      <input aria-label={`${k} at this ${scope}`} value={here} readOnly={!editable}
+                             aria-readonly={!editable || undefined}
+                             aria-describedby={readOnlyWhy ? 'policy-readonly' : undefined}
+                             title={readOnlyWhy || undefined}
+                             placeholder={inh ? `inherited: ${inh.value}` : 'inherit'}
                              onChange={(e) => setDraft((d) => ({ ...d, [k]: e.target.value }))} />
+                      {!fromHere && inh && (
+                        <div className="readonly-why">inherited from {inh.from.label}</div>
+                      )}
                     </td>
                     <td>{fromHere ? here : inh?.value ?? '—'}</td>
                     <td>

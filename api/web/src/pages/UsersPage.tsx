@@ -6,6 +6,7 @@ import { can, useAuth } from '../lib/auth';
 import { usePaged } from '../lib/paged';
 import type { Client, Role, User } from '../lib/types';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
+import { keepOwnerToken } from '../components/TopBar';
 
 const ROLES: Role[] = ['read_only', 'technician', 'admin', 'owner'];
 
@@ -84,6 +85,7 @@ export function UsersPage() {
     setError(null);
     try {
       const ans = await api.post<{ token: string }>('/api/v1/auth/impersonate', { user_id: id });
+      keepOwnerToken();
       setToken(ans.token);
       window.location.hash = '#/';
       window.location.reload();
