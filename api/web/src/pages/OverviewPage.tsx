@@ -6,6 +6,8 @@ import { useLive } from '../lib/live';
 import { Link } from '../lib/router';
 import type { Overview } from '../lib/types';
 import { Empty, ErrorBox, Loading } from '../components/status';
+import { StaleNote } from '../components/StaleNote';
+import { useFreshness } from '../lib/freshness';
 
 function Stat({ label, value, kind, to, query }: { label: string; value: number; kind: string;
                                                   to: string;
@@ -33,12 +35,14 @@ export function OverviewPage() {
   useLive('alert', soon);
   useLive('agent', soon);
   useLive('resync', ov.reload);
+  const fresh = useFreshness(ov.data, ov.error);
 
   return (
     <section>
       <h1>Fleet overview</h1>
       {ov.loading && !ov.data && <Loading what="the overview" />}
       <ErrorBox error={ov.error} what="load the overview" onRetry={ov.reload} />
+      {ov.data && <StaleNote fresh={fresh} onRetry={ov.reload} />}
       {ov.data && (
         <>
           <div className="stats" aria-label="Agents">
