@@ -39,7 +39,9 @@ export function Chart({ title, times, series, unit, max, window: xw, stale = fal
       cursor: { drag: { x: false, y: false } },
       scales: {
         x: { time: true, range: () => xRef.current },
-        y: max !== undefined ? { range: [0, max] } : { auto: true },
+        // From zero: auto-ranged rates of a steady link put equal labels on a sliver of axis.
+        y: { range: (_u, _min, dataMax) =>
+          [0, max ?? (dataMax !== null && dataMax > 0 ? dataMax * 1.15 : 1)] },
       },
       axes: [
         { stroke: '#667', grid: { stroke: '#e4e6eb' }, space: tickSpace(span),
