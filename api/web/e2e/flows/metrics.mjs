@@ -6,7 +6,8 @@
 // last-known values the same way. Charts expose what uPlot drew as data attributes
 // (components/Chart.tsx). The stream is dropped by closing the page's own EventSource (kept by
 // a wrapper this test installs): the app sees the same error and CLOSED state as after a
-// server-side drop it could not recover from.
+// server-side drop it could not recover from. A broker outage is /healthz answering 503 with
+// "nats": "unavailable" (the live stream stays open, silent, meanwhile).
 import { step } from '../browser.mjs';
 
 const poll = async (what, timeoutMs, fn) => {
@@ -129,5 +130,25 @@ export async function metricsFlow(page, o) {
     await page.locator('.live-open').waitFor({ timeout: 20000 });
     await page.locator('.stats').first().waitFor({ timeout: 15000 });
     if (await page.locator('.stale-note').count()) throw new Error('stale note after reconnect');
+  });
+
+  await step('broker down (/healthz): the agent page says so, and recovers', async () => {
+    await page.goto(`${o.url}/#/agents/${o.agentId}`);
+    await page.locator('dl.summary').waitFor({ timeout: 20000 });
+    await page.route('**/healthz', (route) => route.fulfill({
+      status: 503, contentType: 'application/json',
+      body: JSON.stringify({ status: 'degraded', postgres: 'ok', nats: 'unavailable',
+                             stream_losses: 0 }),
+    }));
+    try {
+      const note = page.locator('.stale-note').first();
+      await note.waitFor({ timeout: 30000 });
+      if (!/message broker/.test((await note.textContent()) ?? '')) {
+        throw new Error(`stale note: ${await note.textContent()}`);
+      }
+    } finally {
+      await page.unroute('**/healthz');
+    }
+    await page.locator('.stale-note').first().waitFor({ state: 'detached', timeout: 30000 });
   });
 }
