@@ -49,7 +49,9 @@ export async function metricsFlow(page, o) {
       const s = title === 'Network' ? net.s : await chartState(page, title);
       const span = s.xMax - s.xMin;
       if (Math.abs(span - 3600) > 5) throw new Error(`${title}: x axis spans ${span} s, not 1 h`);
-      if (Math.abs(s.xMax - now) > 120) throw new Error(`${title}: x axis ends ${now - s.xMax} s ago`);
+      if (Math.abs(s.xMax - now) > 120) {
+        throw new Error(`${title}: x axis ends ${now - s.xMax} s ago`);
+      }
     }
     const range = await page.locator('.charts').evaluate((el) => ({
       from: Date.parse(el.getAttribute('data-from')), to: Date.parse(el.getAttribute('data-to')),

@@ -68,7 +68,8 @@ export function MetricsPanel({ agentId, loc }: { agentId: string; loc: Location 
     const m = metrics.data;
     const now = Date.now() / 1000;
     return {
-      window: xWindow(m ? Date.parse(m.from) / 1000 : now - seconds, m ? Date.parse(m.to) / 1000 : now,
+      window: xWindow(m ? Date.parse(m.from) / 1000 : now - seconds,
+                      m ? Date.parse(m.to) / 1000 : now,
                       times.length ? times[times.length - 1] : undefined),
       noSource: new Set(m?.no_source ?? []),
       times,
@@ -102,9 +103,11 @@ export function MetricsPanel({ agentId, loc }: { agentId: string; loc: Location 
       {metrics.data && (
         <div className="charts" data-from={metrics.data.from} data-to={metrics.data.to}
              data-step={metrics.data.step_s}>
-          <Chart title="CPU" times={data.times} window={data.window} stale={stale} unit={pct} max={100}
+          <Chart title="CPU" times={data.times} window={data.window} stale={stale} unit={pct}
+                 max={100}
                  series={[{ label: 'CPU', color: '#2563eb', values: data.cpu }]} />
-          <Chart title="Memory" times={data.times} window={data.window} stale={stale} unit={pct} max={100}
+          <Chart title="Memory" times={data.times} window={data.window} stale={stale} unit={pct}
+                 max={100}
                  series={[{ label: 'Memory', color: '#7c3aed', values: data.mem }]} />
           {data.noSource.has('disk') ? (
             <NoSourceChart title="Disk (fullest volume)"

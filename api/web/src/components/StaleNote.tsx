@@ -12,10 +12,11 @@ export function StaleNote({ fresh, onRetry }: { fresh: Freshness; onRetry?: () =
     return () => window.clearInterval(id);
   }, [fresh.stale]);
   if (!fresh.stale) return null;
+  const when = fresh.asOf ? asOfText(fresh.asOf, Math.max(now, fresh.asOf)) : 'an earlier load';
   return (
     <p className="stale-note" role="status" data-as-of={fresh.asOf ?? ''}>
       <strong>Not live:</strong>{' '}
-      {`showing data as of ${fresh.asOf ? asOfText(fresh.asOf, Math.max(now, fresh.asOf)) : 'an earlier load'}; ${fresh.reason}.`}
+      {`showing data as of ${when}; ${fresh.reason}.`}
       {onRetry && <>{' '}<button type="button" onClick={onRetry}>Retry now</button></>}
     </p>
   );

@@ -253,6 +253,7 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
                       onDone={agent.reload} />
       )}
       <StaleNote fresh={fresh} onRetry={agent.reload} />
+      <ErrorBox error={agent.error} what="refresh the agent" onRetry={agent.reload} />
       <dl className="kv summary">
         <div><dt>Status</dt><dd><Badge kind={a.status}>{a.status}</Badge></dd></div>
         <div><dt>Last seen</dt><dd title={fmtTime(a.last_seen)}>{fmtAgo(a.last_seen)}</dd></div>
