@@ -169,11 +169,13 @@ async function handle(req, res) {
     const a = agents.find((x) => x.id === seg[1]);
     if (!a) return problem(res, 404, 'no such agent', seg[1]);
     if (seg[2] === 'metrics') {
-      const to = Date.now(), from = to - 3600e3;
-      const points = Array.from({ length: 120 }, (_, i) => ({ ts: new Date(from + i * 30e3).toISOString(),
+      const to = Date.parse(url.searchParams.get('to') ?? '') || Date.now();
+      const from = Date.parse(url.searchParams.get('from') ?? '') || to - 3600e3;
+      const step = (to - from) / 120;
+      const points = Array.from({ length: 120 }, (_, i) => ({ ts: new Date(from + i * step).toISOString(),
         cpu_percent: 20 + 10 * Math.sin(i / 8), memory_percent: 55, disk_percent_max: 40,
         rx_bytes_per_s: 1000 * i, tx_bytes_per_s: 500 * i, temperature_max_c: i % 7 ? 50 : null }));
-      return json(res, 200, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), step_s: 30, points });
+      return json(res, 200, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), step_s: Math.round(step / 1000), no_source: [], points });
     }
     if (seg[2] === 'effective-policy') return json(res, 200, { settings: { 'alert.cpu.percent': { value: '90', source_scope: 'default', source_id: null } } });
     return json(res, 200, { ...a, inventory: { hostname: a.hostname, kernel: '6.1', cpus: [{ model: '<b>x</b>', cores: 2 }] },

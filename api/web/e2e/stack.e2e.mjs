@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { launch, step } from './browser.mjs';
 import { runScenario } from './scenario.mjs';
 import { lookFlow } from './flows/look.mjs';
+import { metricsFlow } from './flows/metrics.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -49,6 +50,7 @@ try {
   await runScenario(page, { url, user, password, agentId, alertText: '', agentTimeout: 60000,
                             hostileTimeout: 90000, commandTimeout: 90000, alertTimeout: 180000 });
   await lookFlow(page, { url, agentId });
+  await metricsFlow(page, { url, agentId });
   if (failed) throw new Error('the policy could not be set (above)');
   console.log('1 passed, 0 failed');
 } catch (e) {

@@ -1,5 +1,9 @@
 // Live charts of one agent: CPU, memory, disk, network and temperature over a chosen range
 // (from /agents/{id}/metrics, downsampled by the server), extended by live `metrics` events.
+// Every chart spans the chosen range (the answer's from..to); a series the machine has no
+// source for (the answer's `no_source`) is said in words instead of an empty chart; while the
+// data may be out of date (live stream down, refresh failed) the charts are greyed with an
+// "as of" time.
 import { useMemo, useState } from 'react';
 import { api } from '../lib/api';
 import { fmtBytes } from '../lib/format';
@@ -7,7 +11,10 @@ import { useAsync, useInterval } from '../lib/hooks';
 import { useLive } from '../lib/live';
 import { setQuery, type Location } from '../lib/router';
 import type { MetricPoint, Metrics } from '../lib/types';
-import { Chart } from './Chart';
+import { xWindow } from '../lib/chartaxis';
+import { useFreshness } from '../lib/freshness';
+import { Chart, NoSourceChart } from './Chart';
+import { StaleNote } from './StaleNote';
 import { ErrorBox, Loading } from './status';
 
 export const RANGES: [string, string, number][] = [
@@ -57,8 +64,15 @@ export function MetricsPanel({ agentId, loc }: { agentId: string; loc: Location 
     const pts = base.concat(live.filter((p) => Date.parse(p.ts) > lastTs));
     const col = (f: (p: MetricPoint) => number | null | undefined) =>
       pts.map((p) => { const v = f(p); return v === undefined ? null : v; });
+    const times = pts.map((p) => Date.parse(p.ts) / 1000);
+    const m = metrics.data;
+    const now = Date.now() / 1000;
     return {
-      times: pts.map((p) => Date.parse(p.ts) / 1000),
+      window: xWindow(m ? Date.parse(m.from) / 1000 : now - seconds,
+                      m ? Date.parse(m.to) / 1000 : now,
+                      times.length ? times[times.length - 1] : undefined),
+      noSource: new Set(m?.no_source ?? []),
+      times,
       cpu: col((p) => p.cpu_percent),
       mem: col((p) => p.memory_percent),
       disk: col((p) => p.disk_percent_max),
@@ -66,7 +80,9 @@ export function MetricsPanel({ agentId, loc }: { agentId: string; loc: Location 
       tx: col((p) => p.tx_bytes_per_s),
       temp: col((p) => p.temperature_max_c),
     };
-  }, [metrics.data, live]);
+  }, [metrics.data, live, seconds]);
+  const fresh = useFreshness(metrics.data, metrics.error);
+  const stale = fresh.stale;
 
   return (
     <section aria-labelledby="metrics-h">
@@ -83,19 +99,40 @@ export function MetricsPanel({ agentId, loc }: { agentId: string; loc: Location 
       </div>
       {metrics.loading && !metrics.data && <Loading what="metrics" />}
       <ErrorBox error={metrics.error} what="load metrics" onRetry={metrics.reload} />
+      {metrics.data && <StaleNote fresh={fresh} onRetry={metrics.reload} />}
       {metrics.data && (
-        <div className="charts">
-          <Chart title="CPU" times={data.times} unit={pct} max={100}
+        <div className="charts" data-from={metrics.data.from} data-to={metrics.data.to}
+             data-step={metrics.data.step_s}>
+          <Chart title="CPU" times={data.times} window={data.window} stale={stale} unit={pct}
+                 max={100}
                  series={[{ label: 'CPU', color: '#2563eb', values: data.cpu }]} />
-          <Chart title="Memory" times={data.times} unit={pct} max={100}
+          <Chart title="Memory" times={data.times} window={data.window} stale={stale} unit={pct}
+                 max={100}
                  series={[{ label: 'Memory', color: '#7c3aed', values: data.mem }]} />
-          <Chart title="Disk (fullest volume)" times={data.times} unit={pct} max={100}
-                 series={[{ label: 'Disk', color: '#b45309', values: data.disk }]} />
-          <Chart title="Network" times={data.times} unit={rate}
-                 series={[{ label: 'Received', color: '#059669', values: data.rx },
-                          { label: 'Sent', color: '#dc2626', values: data.tx }]} />
-          <Chart title="Temperature (hottest sensor)" times={data.times} unit={temp}
-                 series={[{ label: 'Temperature', color: '#db2777', values: data.temp }]} />
+          {data.noSource.has('disk') ? (
+            <NoSourceChart title="Disk (fullest volume)"
+                           text="No file systems reported by this machine" />
+          ) : (
+            <Chart title="Disk (fullest volume)" times={data.times} window={data.window}
+                   stale={stale} unit={pct} max={100}
+                   series={[{ label: 'Disk', color: '#b45309', values: data.disk }]} />
+          )}
+          {data.noSource.has('network') ? (
+            <NoSourceChart title="Network" text="No network interfaces reported by this machine" />
+          ) : (
+            <Chart title="Network" times={data.times} window={data.window} stale={stale}
+                   unit={rate}
+                   series={[{ label: 'Received', color: '#059669', values: data.rx },
+                            { label: 'Sent', color: '#dc2626', values: data.tx }]} />
+          )}
+          {data.noSource.has('temperature') ? (
+            <NoSourceChart title="Temperature (hottest sensor)"
+                           text="No temperature sensors reported by this machine" />
+          ) : (
+            <Chart title="Temperature (hottest sensor)" times={data.times} window={data.window}
+                   stale={stale} unit={temp}
+                   series={[{ label: 'Temperature', color: '#db2777', values: data.temp }]} />
+          )}
         </div>
       )}
     </section>

@@ -46,6 +46,11 @@ export function startLive(): void {
   }
 }
 
+/** Tells every view to load again (e.g. once /healthz says the broker is back). */
+export function resyncAll(): void {
+  handlers.get('resync')?.forEach((fn) => fn({}));
+}
+
 export function stopLive(): void {
   source?.close();
   source = null;

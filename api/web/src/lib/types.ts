@@ -147,6 +147,8 @@ export interface Metrics {
   from: string;
   to: string;
   step_s: number;
+  /** Series the agent sent samples without (no temperature sensors, no interfaces). */
+  no_source?: ('disk' | 'network' | 'temperature')[];
   points: MetricPoint[];
 }
 

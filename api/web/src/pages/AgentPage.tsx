@@ -17,6 +17,8 @@ import { RunScriptDialog } from '../components/RunScriptDialog';
 import { isWindowsOs } from '../lib/scripts';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 import { AgentUpdatesSection } from '../components/AgentUpdatesSection';
+import { StaleNote } from '../components/StaleNote';
+import { useFreshness } from '../lib/freshness';
 
 function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
   if (!inv || Object.keys(inv).length === 0) return <Empty>No inventory reported yet.</Empty>;
@@ -208,8 +210,10 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
     });
   });
 
+  const fresh = useFreshness(agent.data, agent.error);
+
   if (agent.loading && !agent.data) return <Loading what="the agent" />;
-  if (agent.error) {
+  if (agent.error && !agent.data) {
     const missing = agent.error instanceof ApiError && agent.error.status === 404;
     return (
       <section>
@@ -248,6 +252,8 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
         <RevokeDialog agentId={id} hostname={a.hostname || a.id} onClose={() => setRevoking(false)}
                       onDone={agent.reload} />
       )}
+      <StaleNote fresh={fresh} onRetry={agent.reload} />
+      <ErrorBox error={agent.error} what="refresh the agent" onRetry={agent.reload} />
       <dl className="kv summary">
         <div><dt>Status</dt><dd><Badge kind={a.status}>{a.status}</Badge></dd></div>
         <div><dt>Last seen</dt><dd title={fmtTime(a.last_seen)}>{fmtAgo(a.last_seen)}</dd></div>

@@ -11,6 +11,8 @@ import { Link } from '../lib/router';
 import type { Overview, OverviewAgentRef } from '../lib/types';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { CommandBadge } from '../components/CommandConsole';
+import { StaleNote } from '../components/StaleNote';
+import { useFreshness } from '../lib/freshness';
 
 function Stat({ label, value, kind, to, query }: { label: string; value: number; kind: string;
                                                   to: string;
@@ -94,6 +96,7 @@ export function OverviewPage() {
   useLive('alert', soon);
   useLive('agent', soon);
   useLive('resync', ov.reload);
+  const fresh = useFreshness(ov.data, ov.error);
 
   const d = ov.data;
   const hours = d?.recent_hours ?? 24;
@@ -102,6 +105,7 @@ export function OverviewPage() {
       <h1>Fleet overview</h1>
       {ov.loading && !d && <Loading what="the overview" />}
       <ErrorBox error={ov.error} what="load the overview" onRetry={ov.reload} />
+      {d && <StaleNote fresh={fresh} onRetry={ov.reload} />}
       {d && (
         <>
           <div className="stats" aria-label="Agents">
