@@ -7,6 +7,7 @@ export type ScopeName = 'global' | 'client' | 'site' | 'agent';
 export interface ScopeRef {
   scope: ScopeName;
   id: string;
+  name?: string | null;  // in answers: the client's or site's name
 }
 
 export interface User {
@@ -96,6 +97,10 @@ export interface CommandRow {
   stderr?: string;
   stdout_truncated?: boolean;
   stderr_truncated?: boolean;
+  issuer_name?: string | null;
+  impersonator?: string | null;
+  impersonator_name?: string | null;
+  hostname?: string | null;
 }
 
 export interface AgentDetail extends AgentRow {
@@ -140,6 +145,9 @@ export interface AlertRow {
   acknowledged_at: string | null;
   acknowledged_by: string | null;
   suppressed_until: string | null;
+  resolved_by_name?: string | null;
+  acknowledged_by_name?: string | null;
+  suppressed_by_name?: string | null;
 }
 
 export interface Client {
@@ -155,10 +163,13 @@ export interface Policy {
   settings: Record<string, string>;
   set_by: string;
   set_at: string;
+  set_by_name?: string | null;
+  scope_name?: string | null;
 }
 
 export interface EffectivePolicy {
-  settings: Record<string, { value: string; source_scope: string; source_id: string | null }>;
+  settings: Record<string, { value: string; source_scope: string; source_id: string | null;
+                             source_name?: string | null }>;
 }
 
 export interface EnrollmentCode {
@@ -168,6 +179,12 @@ export interface EnrollmentCode {
   revoked: boolean;
   created_by: string;
   created_at: string;
+  created_by_name?: string | null;
+  revoked_by?: string | null;
+  revoked_by_name?: string | null;
+  site_name?: string;
+  client_id?: string;
+  client_name?: string | null;
 }
 
 export interface AuditRow {
@@ -179,6 +196,13 @@ export interface AuditRow {
   target_kind: string;
   target_id: string | null;
   detail: unknown;
+  actor_name?: string | null;
+  impersonator_name?: string | null;
+  target_name?: string | null;
+  client_id?: string | null;
+  client_name?: string | null;
+  site_id?: string | null;
+  site_name?: string | null;
 }
 
 export interface IntentAnswer {
