@@ -73,8 +73,17 @@ std::string audit_columns() {
          entity_name_sql("split_part(l.target_id, ':', 1)", "split_part(l.target_id, ':', 2)") +
          " ELSE " + entity_name_sql("l.target_kind", "l.target_id") +
          " END, (SELECT ac.name FROM clients ac WHERE ac.id = l.client_id),"
-         " (SELECT asi.name FROM sites asi WHERE asi.id = l.site_id)"
-         " FROM audit_log l";
+         " (SELECT asi.name FROM sites asi WHERE asi.id = l.site_id), mv.site_id::text,"
+         " (SELECT msi.name FROM sites msi WHERE msi.id = mv.site_id)"
+         " FROM audit_log l" +
+         // A re-enrollment into another site of the client moved the agent: the site of its
+         // previous enrollment (audit_log_target, migration 0020).
+         std::string(
+             " LEFT JOIN LATERAL (SELECT p.site_id FROM audit_log p"
+             " WHERE l.action = 'agent_enrolled' AND p.target_id = l.target_id"
+             " AND p.target_kind = 'agent' AND p.action = 'agent_enrolled'"
+             " AND p.stream_seq < l.stream_seq ORDER BY p.stream_seq DESC LIMIT 1) mv"
+             " ON mv.site_id IS DISTINCT FROM l.site_id");
 }
 
 std::string text_or_empty(const pqxx::field& f) {
@@ -106,14 +115,23 @@ Response ReadRoutes::audit(const Request& req, const RequestContext& ctx) {
         rows, *limit,
         [](const pqxx::row& r) {
           return boost::json::object{
-              {"stream_seq", json_int(r[0])},    {"occurred_at", json_time_us(r[1])},
-              {"actor", json_text(r[2])},        {"impersonator", json_text(r[3])},
-              {"action", json_text(r[4])},       {"target_kind", json_text(r[5])},
-              {"target_id", json_text(r[6])},    {"detail", json_doc(r[7])},
-              {"client_id", json_text(r[8])},    {"site_id", json_text(r[9])},
-              {"actor_name", json_text(r[10])},  {"impersonator_name", json_text(r[11])},
-              {"target_name", json_text(r[12])}, {"client_name", json_text(r[13])},
+              {"stream_seq", json_int(r[0])},
+              {"occurred_at", json_time_us(r[1])},
+              {"actor", json_text(r[2])},
+              {"impersonator", json_text(r[3])},
+              {"action", json_text(r[4])},
+              {"target_kind", json_text(r[5])},
+              {"target_id", json_text(r[6])},
+              {"detail", json_doc(r[7])},
+              {"client_id", json_text(r[8])},
+              {"site_id", json_text(r[9])},
+              {"actor_name", json_text(r[10])},
+              {"impersonator_name", json_text(r[11])},
+              {"target_name", json_text(r[12])},
+              {"client_name", json_text(r[13])},
               {"site_name", json_text(r[14])},
+              {"moved_from_site_id", json_text(r[15])},
+              {"moved_from_site_name", json_text(r[16])},
           };
         },
         [](const pqxx::row& last) { return boost::json::array{last[0].as<std::int64_t>()}; });

@@ -207,6 +207,28 @@ TEST_CASE("audit: names, filters by actor, action, target and time, and the CSV 
   CHECK(http_request(s.port(), "GET", "/api/v1/audit.csv").status == 401);
 }
 
+TEST_CASE("audit: a re-enrollment into another site says where the agent moved from") {
+  auto& s = shared_stack();
+  auto owner = s.user(UserRole::Owner, {});
+  auto site = s.call("POST", "/api/v1/sites?wait=10000",
+                     R"({"client_id":")" + s.client_a.str() + R"(","name":"Annex"})", owner);
+  REQUIRE(site.status == 202);
+  const SiteId annex = *SiteId::parse(std::string(json_body(site).at("id").as_string()));
+  const AgentId agent = s.enroll_agent(s.site_a, "mover");
+  s.reenroll_agent(agent, s.site_a, "mover");  // the same site: no move
+  s.reenroll_agent(agent, annex, "mover");
+  auto rows = items(s.call(
+      "GET", "/api/v1/audit?action=agent_enrolled&target_kind=agent&target_id=" + agent.str(), "",
+      owner));
+  REQUIRE(rows.size() == 3);  // newest first
+  CHECK(text(rows[0].at("site_name")) == "Annex");
+  CHECK(text(rows[0].at("moved_from_site_id")) == s.site_a.str());
+  CHECK(text(rows[0].at("moved_from_site_name")) == "Site A");
+  CHECK(rows[1].at("moved_from_site_id").is_null());
+  CHECK(rows[2].at("moved_from_site_id").is_null());
+  CHECK(text(rows[0].at("target_name")) == "mover");
+}
+
 TEST_CASE("audit: CSV cells") {
   CHECK(api::csv_cell("plain") == "\"plain\"");
   CHECK(api::csv_cell("a \"b\", c\r\nd") == "\"a \"\"b\"\", c\r\nd\"");

@@ -203,6 +203,8 @@ export interface AuditRow {
   client_name?: string | null;
   site_id?: string | null;
   site_name?: string | null;
+  moved_from_site_id?: string | null;  // agent_enrolled: a re-enrollment that moved the agent
+  moved_from_site_name?: string | null;
 }
 
 export interface IntentAnswer {

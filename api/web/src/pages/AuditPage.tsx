@@ -133,7 +133,17 @@ export function AuditPage({ loc }: { loc: Location }) {
                   <Actor actor={r.actor} name={r.actor_name} />
                   {r.impersonator && <> (impersonated by <Actor actor={r.impersonator} name={r.impersonator_name} />)</>}
                 </td>
-                <td><span title={r.action}>{actionLabel(r.action)}</span></td>
+                <td>
+                  <span title={r.action}>{actionLabel(r.action)}</span>
+                  {r.moved_from_site_id && (
+                    <div className="audit-moved">
+                      {'Moved from site '}
+                      <EntityRef kind="site" id={r.moved_from_site_id} name={r.moved_from_site_name} />
+                      {' to '}
+                      <EntityRef kind="site" id={r.site_id} name={r.site_name} />
+                    </div>
+                  )}
+                </td>
                 <td>
                   {r.target_id
                     ? <>{`${r.target_kind.replace('_', ' ')} `}<EntityRef kind={r.target_kind} id={r.target_id} name={r.target_name} /></>

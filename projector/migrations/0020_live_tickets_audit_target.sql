@@ -11,3 +11,7 @@ CREATE TABLE IF NOT EXISTS auth.live_tickets (
   expires_at  timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS live_tickets_expiry ON auth.live_tickets (expires_at);
+
+-- The audit log by target (GET /api/v1/audit?target_id=, and the previous enrollment of an agent
+-- that the audit read compares to tell a re-enrollment that moved it to another site).
+CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target_id, stream_seq DESC);
