@@ -141,6 +141,43 @@ TEST_CASE("names: enrollment codes, policies, effective policy and users carry n
   }
 }
 
+TEST_CASE("names: alert state and clients name who acted") {
+  auto& s = shared_stack();
+  auto owner = s.user(UserRole::Owner, {});
+  auto tech = s.user(UserRole::Technician, {client_scope(s.client_a)});
+  const auto alert = AlertId::generate(real_clock());
+  {
+    pqxx::nontransaction tx(s.db());
+    tx.exec_params(
+        "INSERT INTO alerts (id, agent_id, rule, severity, status, message, raised_at, "
+        "raised_stream_seq) VALUES ($1::uuid, $2::uuid, 'memory', 'warning', 'active', 'full', "
+        "now(), 1)",
+        alert.str(), s.agent_a.str());
+  }
+  REQUIRE(s.call("POST", "/api/v1/alerts/" + alert.str() + "/acknowledge?wait=10000",
+                 R"({"note":"on it"})", tech)
+              .status == 202);
+  REQUIRE(
+      s.call("POST", "/api/v1/alerts/" + alert.str() + "/resolve?wait=10000", "{}", owner).status ==
+      202);
+  bool found = false;
+  for (const auto& a :
+       items(s.call("GET", "/api/v1/alerts?status=all&agent_id=" + s.agent_a.str(), "", tech))) {
+    if (text(a.at("id")) != alert.str()) continue;
+    found = true;
+    CHECK(text(a.at("acknowledged_by_name")) == username(tech));
+    CHECK(text(a.at("resolved_by_name")) == username(owner));
+  }
+  CHECK(found);
+
+  auto created = s.call("POST", "/api/v1/clients?wait=10000", R"({"name":"Named Ltd"})", owner);
+  REQUIRE(created.status == 202);
+  auto client = s.call(
+      "GET", "/api/v1/clients/" + std::string(json_body(created).at("id").as_string()), "", owner);
+  REQUIRE(client.status == 200);
+  CHECK(text(json_body(client).at("created_by_name")) == username(owner));
+}
+
 TEST_CASE("audit: names, filters by actor, action, target and time, and the CSV export") {
   auto& s = shared_stack();
   auto owner = s.user(UserRole::Owner, {});

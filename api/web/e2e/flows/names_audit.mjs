@@ -1,6 +1,6 @@
-// Names, not ids (issue 18, point 2): the command history names who ran a command, and the audit
+// Names, not ids (issue 18, point 2): the command history and the alert state name who acted, the audit
 // log reads as sentences, filters through its route and exports what it shows as CSV. Runs after
-// the shared scenario (which ran `echo hello` on o.agentId as o.user).
+// the shared scenario (which ran `echo hello` on o.agentId as o.user and acknowledged an alert).
 import { readFileSync } from 'node:fs';
 import { step } from '../browser.mjs';
 
@@ -33,6 +33,15 @@ export async function namesAuditFlow(page, o) {
     await page.getByRole('link', { name: /echo hello/ }).first().click();
     const dd = page.locator('dt', { hasText: 'Issued by' }).locator('xpath=following-sibling::dd');
     await dd.getByText(name, { exact: true }).waitFor({ timeout: 15000 });
+  });
+
+  await step('the acknowledged alert names who acknowledged it', async () => {
+    await page.goto(`${o.url}/#/alerts?agent_id=${encodeURIComponent(o.agentId)}&status=all`);
+    const state = page.locator('.alert-state', { hasText: 'acknowledged by' }).first();
+    await state.waitFor({ timeout: 20000 });
+    const text = (await state.innerText()).replace(/[⧉✓]/g, '');
+    if (!text.includes(`acknowledged by ${name}`)) throw new Error(`alert state: ${JSON.stringify(text)}`);
+    if (UUID.test(text)) throw new Error(`alert state shows an id: ${text}`);
   });
 
   await step('audit log: filter by action through the form and the route', async () => {
