@@ -1,6 +1,7 @@
-// Names, not ids (issue 18, point 2): the command history and the alert state name who acted, the audit
-// log reads as sentences, filters through its route and exports what it shows as CSV. Runs after
-// the shared scenario (which ran `echo hello` on o.agentId as o.user and acknowledged an alert).
+// Names, not ids (issue 18, point 2): the command history and the alert state name who acted,
+// the audit log reads as sentences, filters through its route and exports what it shows as CSV.
+// Runs after the shared scenario (which ran `echo hello` on o.agentId as o.user and acknowledged
+// an alert).
 import { readFileSync } from 'node:fs';
 import { step } from '../browser.mjs';
 
@@ -39,7 +40,7 @@ export async function namesAuditFlow(page, o) {
     await page.goto(`${o.url}/#/alerts?agent_id=${encodeURIComponent(o.agentId)}&status=all`);
     const state = page.locator('.alert-state', { hasText: 'acknowledged by' }).first();
     await state.waitFor({ timeout: 20000 });
-    const text = (await state.innerText()).replace(/[⧉✓]/g, '');
+    const text = (await state.innerText()).replace(/[⧉✓]/g, '').replace(/\s+/g, ' ');
     if (!text.includes(`acknowledged by ${name}`)) throw new Error(`alert state: ${JSON.stringify(text)}`);
     if (UUID.test(text)) throw new Error(`alert state shows an id: ${text}`);
   });
