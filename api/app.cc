@@ -76,7 +76,8 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
       .max_wait = config.request_timeout});
   auto trusted = parse_trusted_proxies(config.trusted_proxies);
   if (!trusted) return std::unexpected(with_context(trusted.error(), "setting 'trusted-proxies'"));
-  app->authenticator_ = std::make_unique<Authenticator>(*app->pg_, clock);
+  app->live_tickets_ = std::make_unique<LiveTickets>(*app->auth_pg_, clock);
+  app->authenticator_ = std::make_unique<Authenticator>(*app->pg_, clock, app->live_tickets_.get());
   app->health_ = std::make_unique<HealthRoute>(*app->pg_, *app->nats_);
   app->reads_ = std::make_unique<ReadRoutes>(*app->pg_, clock,
                                              ReadOptions{.offline_after = config.offline_after});
@@ -180,6 +181,10 @@ Result<std::unique_ptr<App>> App::create(const ApiConfig& config, const Clock& c
   app->router_.add(
       http::verb::get, "/api/v1/live", Access::signed_in(),
       [self](const Request& req, const RequestContext& ctx) { return self->live_->get(req, ctx); });
+  app->router_.add(http::verb::post, "/api/v1/live/ticket", Access::signed_in(),
+                   [self](const Request& req, const RequestContext& ctx) {
+                     return self->live_tickets_->issue(req, ctx);
+                   });
   auto auth_route = [self](Response (AuthRoutes::*method)(const Request&, const RequestContext&)) {
     return [self, method](const Request& req, const RequestContext& ctx) {
       return (self->auth_.get()->*method)(req, ctx);

@@ -53,6 +53,7 @@ class App {
   std::unique_ptr<PgPool> pg_;               // read-only: the read models
   std::unique_ptr<PgPool> auth_pg_;          // read-write: auth.* only
   std::unique_ptr<PasswordGate> passwords_;  // bounds Argon2id work (sign-ins, new passwords)
+  std::unique_ptr<LiveTickets> live_tickets_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<HealthRoute> health_;

@@ -105,6 +105,24 @@ std::string Authenticator::token_hash_hex(std::string_view token) {
 
 Result<Principal> Authenticator::authenticate(const Request& req) const {
   auto token = token_of(req);
+  if (!token && tickets_ != nullptr) {
+    // Only the live stream takes a ticket: it is what EventSource cannot send a header for.
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    auto ticket = path == "/api/v1/live" ? query_param(req, "ticket") : std::nullopt;
+    if (ticket) {
+      auto session = tickets_->redeem(*ticket);
+      if (!session) return std::unexpected(session.error());
+      try {
+        return pool_.run(PgPool::Retry::kOnce, [&](pqxx::connection& c) {
+          pqxx::nontransaction tx(c);
+          return lookup_hash(tx, *session, clock_.now());
+        });
+      } catch (const std::exception& e) {
+        return fail(Error::Code::kTimeout, std::string("session lookup failed: ") + e.what());
+      }
+    }
+  }
   if (!token) return fail(Error::Code::kInvalidInput, "no bearer token");
   if (token->size() != kTokenChars || !is_base64url(*token)) {
     return fail(Error::Code::kInvalidInput, "malformed token");
@@ -122,8 +140,12 @@ Result<Principal> Authenticator::authenticate(const Request& req) const {
 
 Result<Principal> Authenticator::lookup(pqxx::transaction_base& tx, std::string_view token,
                                         UnixNanos now) {
+  return lookup_hash(tx, token_hash_hex(token), now);
+}
+
+Result<Principal> Authenticator::lookup_hash(pqxx::transaction_base& tx, std::string hash,
+                                             UnixNanos now) {
   SqlParams p;
-  std::string hash = token_hash_hex(token);
   p.bind(hash);
   p.bind(auth_store::pg_seconds(now));
   pqxx::result rows = p.exec_prepared(tx, session_sql());

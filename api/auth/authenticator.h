@@ -1,6 +1,7 @@
 // Resolves the caller of a request from its session token: `Authorization: Bearer <token>`, or
-// `?access_token=<token>` in the query (for EventSource, which cannot set headers; the header
-// wins when both are present).
+// `?access_token=<token>` in the query (kept for older dashboards: EventSource cannot set
+// headers; the header wins when both are present). GET /api/v1/live also takes a single-use
+// `?ticket=` (live_tickets.h) when there is neither: the session it was issued for.
 //
 // A token is 32 random bytes in unpadded base64url (43 characters); only its SHA-256 is stored
 // (auth.sessions.token_hash). A session is valid while not revoked, not expired (by the injected
@@ -21,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/auth/live_tickets.h"
 #include "api/auth/principal.h"
 #include "api/db/pg_pool.h"
 #include "api/server/http.h"
@@ -31,13 +33,16 @@ namespace rmm::api {
 
 class Authenticator {
  public:
-  Authenticator(PgPool& pool, const Clock& clock) : pool_(pool), clock_(clock) {}
+  Authenticator(PgPool& pool, const Clock& clock, const LiveTickets* tickets = nullptr)
+      : pool_(pool), clock_(clock), tickets_(tickets) {}
 
   Result<Principal> authenticate(const Request& req) const;
 
   // The session of `token` at `now` inside the caller's transaction (what authenticate() runs).
   static Result<Principal> lookup(pqxx::transaction_base& tx, std::string_view token,
                                   UnixNanos now);
+  // The same by the token's hash (token_hash_hex), for a redeemed ticket.
+  static Result<Principal> lookup_hash(pqxx::transaction_base& tx, std::string hash, UnixNanos now);
 
   // Which of the sessions `hashes` (Principal::session values) are still valid at `now`, by the
   // rules above (what the live hub asks of the streams it serves).
@@ -52,6 +57,7 @@ class Authenticator {
  private:
   PgPool& pool_;
   const Clock& clock_;
+  const LiveTickets* tickets_;
 };
 
 }  // namespace rmm::api

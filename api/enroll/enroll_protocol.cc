@@ -217,12 +217,14 @@ bool is_enroll_inbox(std::string_view subject) {
 Result<std::string> accepted_reply(const AgentId& agent, std::string_view site_id,
                                    std::string_view jwt, bool reenrolled,
                                    std::string_view recipient,
-                                   std::span<const std::string> command_keys) {
+                                   std::span<const std::string> command_keys,
+                                   std::string_view moved_from_site_id) {
   json::object secret;
   secret["agent_id"] = agent.str();
   secret["site_id"] = site_id;
   secret["jwt"] = jwt;
   secret["reenrolled"] = reenrolled;
+  if (!moved_from_site_id.empty()) secret["moved_from_site_id"] = moved_from_site_id;
   if (!command_keys.empty()) {
     json::array keys;
     for (const auto& k : command_keys) keys.emplace_back(k);

@@ -85,11 +85,13 @@ std::string fingerprint_hash(const Fingerprint& f);
 // The acceptance, its secrets sealed to `recipient` (the request's new public key) so that other
 // holders of the enrollment credential, who may subscribe to every enrollment inbox, cannot read
 // them. `command_keys`: hex public keys of the command keys to trust (docs/command-signing.md),
-// sealed with the rest; omitted when empty.
+// sealed with the rest; omitted when empty. `moved_from_site_id`: the site a re-enrolled agent
+// leaves for the code's (sealed too; omitted when empty).
 Result<std::string> accepted_reply(const AgentId& agent, std::string_view site_id,
                                    std::string_view jwt, bool reenrolled,
                                    std::string_view recipient,
-                                   std::span<const std::string> command_keys = {});
+                                   std::span<const std::string> command_keys = {},
+                                   std::string_view moved_from_site_id = {});
 std::string refused_reply(Refusal why, std::string_view message);
 
 }  // namespace rmm::api::enroll

@@ -95,8 +95,16 @@ EnrollService::Reply EnrollService::handle(std::span<const std::uint8_t> request
   }
   std::string jwt = broker::mint_agent_jwt(signer_.key, signer_.account_public_key, identity->agent,
                                            req->public_key);
+  if (identity->moved_from) {
+    // Not refused (the machine is its client's to place), but never silent: the log, the reply
+    // and the audit log (GET /audit: moved_from_site_id) all say where it came from.
+    log::warn("enroll.moved_site", {{"agent_id", identity->agent.str()},
+                                    {"from_site_id", identity->moved_from->str()},
+                                    {"to_site_id", (*code)->site.str()}});
+  }
   auto reply = accepted_reply(identity->agent, (*code)->site.str(), jwt, identity->reenrolled,
-                              req->public_key, options_.command_keys);
+                              req->public_key, options_.command_keys,
+                              identity->moved_from ? identity->moved_from->str() : std::string());
   if (!reply) return unavailable(with_context(reply.error(), "sealing the reply"));
   log::info("enroll.accepted", {{"agent_id", identity->agent.str()},
                                 {"site_id", (*code)->site.str()},

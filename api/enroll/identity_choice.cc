@@ -84,6 +84,7 @@ Result<IdentityChoice> choose_identity(const EnrollRequest& req, const std::stri
         auto keys = rm.agent_public_keys(named->id);
         if (!keys) return std::unexpected(keys.error());
         IdentityChoice c{named->id, true};
+        if (named->site && *named->site != code.site) c.moved_from = named->site;
         for (auto& k : *keys) {
           if (k != req.public_key) c.retired_keys.push_back(std::move(k));
         }

@@ -39,6 +39,9 @@ struct IdentityChoice {
   AgentId agent{};
   bool reenrolled = false;
   std::vector<std::string> retired_keys{};  // kept identities only: the agent's other keys
+  // A kept identity enrolling with another site's code (of its own client) moves to that site:
+  // the site it leaves, so the responder can say so (docs/enrollment.md).
+  std::optional<SiteId> moved_from{};
   std::optional<codec::CloneSuspectedInfo> clone{};
   // Set when the request is refused; nothing else is then meaningful.
   std::optional<Refusal> refusal{};

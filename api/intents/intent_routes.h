@@ -85,6 +85,8 @@ class IntentRoutes {
  private:
   // Publishes with the publisher; a broker failure becomes kTimeout (503).
   Result<StreamSeq> publish(schema::Payload type, const tenancy::ControlPublisher::Build& build);
+  // kConflict (409) when another client is named `name` (Lookups::client_name_taken).
+  Status unique_client_name(const std::string& name, const std::optional<ClientId>& except);
 
   IntentDeps d_;
   Lookups lookups_;

@@ -36,6 +36,17 @@ pid_t read_pid(const std::filesystem::path& file) {
 
 }  // namespace
 
+Status IntentRoutes::unique_client_name(const std::string& name,
+                                        const std::optional<ClientId>& except) {
+  auto taken = lookups_.client_name_taken(name, except);
+  if (!taken) return std::unexpected(taken.error());
+  if (*taken) {
+    return fail(Error::Code::kConflict,
+                "a client named '" + name + "' exists already (names are compared ignoring case)");
+  }
+  return {};
+}
+
 Error from_tenancy(Error e) {
   if (e.code == Error::Code::kGeneric) e.code = Error::Code::kTimeout;
   return e;
@@ -53,6 +64,7 @@ Response IntentRoutes::create_client(const Request& req, const RequestContext& c
     return problem_for(Error{Error::Code::kNotSupported, "creating clients needs a global grant"},
                        req, ctx);
   }
+  if (auto s = unique_client_name(*name, std::nullopt); !s) return problem_for(s.error(), req, ctx);
   tenancy::Intents intents(d_.publisher.control(), nullptr, d_.clock);
   intents.set_impersonator(p.actor().impersonator);
   auto created = intents.create_client(*name, p.actor().actor);
@@ -71,6 +83,7 @@ Response IntentRoutes::rename_client(const Request& req, const RequestContext& c
   if (!name) return problem_for(name.error(), req, ctx);
   if (auto s = lookups_.client(p, *id, true); !s) return problem_for(s.error(), req, ctx);
   if (auto r = need_role(p, schema::UserRole::Admin); !r) return problem_for(r.error(), req, ctx);
+  if (auto s = unique_client_name(*name, *id); !s) return problem_for(s.error(), req, ctx);
   codec::ClientRenamedInfo info{*id, *name, p.actor()};
   auto seq = publish(schema::Payload::ClientRenamed,
                      [&](const auto& h) { return codec::build_client_renamed(h, info); });

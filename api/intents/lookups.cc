@@ -219,6 +219,21 @@ Result<UserRow> Lookups::user(const Principal& p, const UserId& id) {
   return row;
 }
 
+Result<bool> Lookups::client_name_taken(const std::string& name,
+                                        const std::optional<ClientId>& except) {
+  return with_read<bool>(pool_, [&](pqxx::read_transaction& tx) -> Result<bool> {
+    SqlParams q;
+    // A renamed client keeps its partner; a new one gets the default partner, the only one.
+    std::string partner =
+        except ? "(SELECT partner_id FROM clients WHERE id = " + q.bind(except->str()) + "::uuid)"
+               : q.bind(std::string(kDefaultPartnerId)) + "::uuid";
+    std::string sql = "SELECT 1 FROM clients WHERE deleted_at IS NULL AND lower(name) = lower(" +
+                      q.bind(name) + ") AND partner_id = " + partner;
+    if (except) sql += " AND id <> " + q.bind(except->str()) + "::uuid";
+    return !q.exec(tx, sql + " LIMIT 1").empty();
+  });
+}
+
 Result<bool> Lookups::username_taken(const std::string& username) {
   return with_read<bool>(pool_, [&](pqxx::read_transaction& tx) -> Result<bool> {
     SqlParams q;

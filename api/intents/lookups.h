@@ -68,6 +68,10 @@ class Lookups {
   // scopes all lie inside the admin's own; a user with no grants at all only owners and global
   // admins.
   Result<UserRow> user(const Principal& p, const UserId& id);
+  // True when another client (not deleted, not `except`) of the partner of the new client is
+  // named `name`, compared case-insensitively: two clients of one name are easy to mix up.
+  // Limitations: two creations racing past this check both succeed (the read model lags).
+  Result<bool> client_name_taken(const std::string& name, const std::optional<ClientId>& except);
   // True when a user or credential named `username` exists already.
   Result<bool> username_taken(const std::string& username);
 

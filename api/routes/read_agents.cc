@@ -316,15 +316,17 @@ Response ReadRoutes::agent_effective_policy(const Request& req, const RequestCon
     auto id = uuid_path(ctx, "id");
     if (!id) return std::unexpected(id.error());
     if (!agent_visible(tx, pr, *id)) return fail(Error::Code::kNotFound, "agent");
-    auto rows = tx.exec_params(
-        "SELECT key, value, source_scope, source_id::text FROM effective_policies"
-        " WHERE agent_id = $1::uuid ORDER BY key",
-        *id);
+    auto rows =
+        tx.exec_params("SELECT key, value, source_scope, source_id::text, " +
+                           entity_name_sql("source_scope", "source_id::text") +
+                           " FROM effective_policies WHERE agent_id = $1::uuid ORDER BY key",
+                       *id);
     boost::json::object settings;
     for (const auto& r : rows) {
       settings[r[0].c_str()] = boost::json::object{{"value", json_text(r[1])},
                                                    {"source_scope", json_text(r[2])},
-                                                   {"source_id", json_text(r[3])}};
+                                                   {"source_id", json_text(r[3])},
+                                                   {"source_name", json_text(r[4])}};
     }
     return json_response(req,
                          boost::json::object{{"agent_id", *id}, {"settings", std::move(settings)}});

@@ -6,6 +6,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "api/auth/principal.h"
@@ -40,8 +41,19 @@ bool agent_visible(pqxx::transaction_base& tx, const Principal& p, const std::st
 Page command_items(pqxx::transaction_base& tx, const std::string& agent_id, int limit,
                    const std::optional<std::pair<std::int64_t, std::string>>& after);
 
+// Names next to ids (docs/api.md, "Names"), resolved by the read models in the same query:
+// SQL of the display name (else the username) of an actor text `col` of the form
+// 'user:<uuid>'; NULL for other actors (services, 'auto') and for users that are gone.
+std::string actor_name_sql(std::string_view col);
+// SQL of the name of the entity `kind_sql` ('client', 'site', 'agent' (its hostname), 'user')
+// with id text `id_sql`; NULL for other kinds, malformed ids and entities that are gone.
+std::string entity_name_sql(std::string_view kind_sql, std::string_view id_sql);
+// `expr` (text) as a uuid when it is one, else NULL: a malformed id joins nothing, never fails.
+std::string sql_uuid_or_null(std::string_view expr);
+
 // The alert item's columns for aliases `al` (alerts) and `a` (agents), read by alert_json().
 std::string alert_columns();
+inline constexpr int kAlertColumns = 20;  // how many alert_columns() selects
 boost::json::object alert_json(const pqxx::row& r);
 
 }  // namespace rmm::api

@@ -1,6 +1,9 @@
-// GET /api/v1/commands/{id}, /alerts, /audit, /dead-letters, /users.
+// GET /api/v1/commands/{id}, /alerts, /dead-letters, /users.
 #include <boost/json.hpp>
+#include <charconv>
+#include <chrono>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "api/auth/principal.h"
 #include "api/db/sql_params.h"
@@ -34,9 +37,57 @@ Result<std::optional<boost::json::array>> int_cursor(const Request& req, bool wi
   return cursor;
 }
 
+// GET /commands/{id} right after the command was issued: the row appears once the projector
+// folded CommandIssued. A missing command whose id (UUIDv7) was made within kRecentCommand is
+// waited for, up to ?wait= milliseconds (default kDefaultCommandWait), instead of a 404 the
+// dashboard would show for a command it has just issued.
+constexpr std::chrono::milliseconds kDefaultCommandWait{3000};
+constexpr std::chrono::milliseconds kMaxCommandWait{10000};
+constexpr std::chrono::milliseconds kCommandPoll{50};
+constexpr std::int64_t kRecentCommandMs = 60'000;
+
+// The creation time (Unix milliseconds) of a UUIDv7 in canonical text, else nullopt.
+std::optional<std::int64_t> uuid_v7_ms(std::string_view text) {
+  auto bytes = uuid_from_string(text);
+  if (!bytes || ((*bytes)[6] >> 4) != 7) return std::nullopt;
+  std::int64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = (ms << 8) | (*bytes)[i];
+  return ms;
+}
+
+Result<std::chrono::milliseconds> command_wait(const Request& req) {
+  auto text = query_param(req, "wait");
+  if (!text) return kDefaultCommandWait;
+  long long ms = -1;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), ms);
+  if (ec != std::errc() || end != text->data() + text->size() || ms < 0 ||
+      ms > kMaxCommandWait.count()) {
+    return fail(Error::Code::kInvalidInput, "'wait' must be milliseconds between 0 and 10000");
+  }
+  return std::chrono::milliseconds{ms};
+}
+
 }  // namespace
 
 Response ReadRoutes::command(const Request& req, const RequestContext& ctx) {
+  auto wait = command_wait(req);
+  if (!wait) return read_problem(wait.error(), req, ctx);
+  const auto deadline = std::chrono::steady_clock::now() + *wait;
+  while (true) {
+    Response res = command_once(req, ctx);
+    if (res.result() != http::status::not_found) return res;
+    auto id = uuid_path(ctx, "id");
+    auto made_ms = id ? uuid_v7_ms(*id) : std::nullopt;
+    const std::int64_t now_ms = clock_.now() / 1'000'000;
+    if (!made_ms || now_ms - *made_ms > kRecentCommandMs || *made_ms - now_ms > kRecentCommandMs ||
+        std::chrono::steady_clock::now() + kCommandPoll > deadline) {
+      return res;
+    }
+    std::this_thread::sleep_for(kCommandPoll);
+  }
+}
+
+Response ReadRoutes::command_once(const Request& req, const RequestContext& ctx) {
   const Principal& pr = *ctx.principal;
   return with_tx(req, ctx, [&](pqxx::transaction_base& tx) -> Result<Response> {
     auto id = uuid_path(ctx, "id");
@@ -48,9 +99,10 @@ Response ReadRoutes::command(const Request& req, const RequestContext& ctx) {
         ", " + sql_us("cm.finished_at") +
         ", cm.exit_code, cm.duration_ms, cm.reason, cm.stdout, cm.stderr, cm.stdout_truncated,"
         " cm.stderr_truncated, cm.impersonator, " +
-        sql_us("cm.expires_at") + ", " + sql_us("cm.cancel_requested_at") + " FROM commands cm" +
-        agent_scope_join("cm") + " WHERE cm.id = " + p.bind(*id) + "::uuid AND " +
-        pr.visible_sql(p, "s.client_id", "a.site_id");
+        sql_us("cm.expires_at") + ", " + sql_us("cm.cancel_requested_at") + ", " +
+        actor_name_sql("cm.issuer") + ", " + actor_name_sql("cm.impersonator") + ", a.hostname" +
+        " FROM commands cm" + agent_scope_join("cm") + " WHERE cm.id = " + p.bind(*id) +
+        "::uuid AND " + pr.visible_sql(p, "s.client_id", "a.site_id");
     auto rows = p.exec(tx, sql);
     if (rows.empty()) return fail(Error::Code::kNotFound, "command");
     const auto& r = rows[0];
@@ -75,6 +127,9 @@ Response ReadRoutes::command(const Request& req, const RequestContext& ctx) {
                                   {"impersonator", json_text(r[17])},
                                   {"expires_at", json_time_us(r[18])},
                                   {"cancel_requested_at", json_time_us(r[19])},
+                                  {"issuer_name", json_text(r[20])},
+                                  {"impersonator_name", json_text(r[21])},
+                                  {"hostname", json_text(r[22])},
                               });
   });
 }
@@ -116,50 +171,9 @@ Response ReadRoutes::alerts(const Request& req, const RequestContext& ctx) {
                       agent_scope_join("al") + where + " ORDER BY al.raised_at DESC, al.id DESC" +
                       " LIMIT " + std::to_string(*limit + 1);
     auto [items, next] = page_of(p.exec(tx, sql), *limit, alert_json, [](const pqxx::row& last) {
-      return boost::json::array{last[16].as<std::int64_t>(), boost::json::string(last[0].c_str())};
+      return boost::json::array{last[kAlertColumns].as<std::int64_t>(),
+                                boost::json::string(last[0].c_str())};
     });
-    return json_response(
-        req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
-  });
-}
-
-Response ReadRoutes::audit(const Request& req, const RequestContext& ctx) {
-  const Principal& pr = *ctx.principal;
-  return with_tx(req, ctx, [&](pqxx::transaction_base& tx) -> Result<Response> {
-    auto limit = limit_param(req);
-    if (!limit) return std::unexpected(limit.error());
-    auto cursor = int_cursor(req, false);
-    if (!cursor) return std::unexpected(cursor.error());
-    auto client = uuid_param(req, "client_id");
-    if (!client) return std::unexpected(client.error());
-    SqlParams p;
-    std::string where = " WHERE " + pr.visible_sql(p, "l.client_id", "l.site_id");
-    if (*client) where += " AND l.client_id = " + p.bind(**client) + "::uuid";
-    if (auto actor = query_param(req, "actor")) {
-      where += " AND (l.actor = " + p.bind(*actor) + " OR l.impersonator = " + p.bind(*actor) + ")";
-    }
-    if (*cursor) {
-      where +=
-          " AND l.stream_seq < " + p.bind(std::to_string((**cursor)[0].as_int64())) + "::bigint";
-    }
-    auto rows =
-        p.exec(tx, "SELECT l.stream_seq, " + sql_us("l.occurred_at") +
-                       ", l.actor, l.impersonator, l.action, l.target_kind, l.target_id,"
-                       " l.detail::text, l.client_id::text, l.site_id::text"
-                       " FROM audit_log l" +
-                       where + " ORDER BY l.stream_seq DESC LIMIT " + std::to_string(*limit + 1));
-    auto [items, next] = page_of(
-        rows, *limit,
-        [](const pqxx::row& r) {
-          return boost::json::object{
-              {"stream_seq", json_int(r[0])}, {"occurred_at", json_time_us(r[1])},
-              {"actor", json_text(r[2])},     {"impersonator", json_text(r[3])},
-              {"action", json_text(r[4])},    {"target_kind", json_text(r[5])},
-              {"target_id", json_text(r[6])}, {"detail", json_doc(r[7])},
-              {"client_id", json_text(r[8])}, {"site_id", json_text(r[9])},
-          };
-        },
-        [](const pqxx::row& last) { return boost::json::array{last[0].as<std::int64_t>()}; });
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
   });
@@ -226,8 +240,10 @@ Response ReadRoutes::users(const Request& req, const RequestContext& ctx) {
     auto rows = p.exec(tx,
                        "SELECT u.id::text, u.username, u.display_name, u.role, u.disabled,"
                        " COALESCE((SELECT json_agg(json_build_object('scope', x.scope, 'id',"
-                       " x.scope_id) ORDER BY x.scope, x.scope_id) FROM user_scopes x"
-                       " WHERE x.user_id = u.id), '[]')::text, " +
+                       " x.scope_id, 'name', " +
+                           entity_name_sql("x.scope", "x.scope_id::text") +
+                           ") ORDER BY x.scope, x.scope_id) FROM user_scopes x"
+                           " WHERE x.user_id = u.id), '[]')::text, " +
                            sql_us("u.created_at") + " FROM users u" + where +
                            " ORDER BY u.username LIMIT 1000");
     boost::json::array items;

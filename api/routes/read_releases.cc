@@ -101,7 +101,8 @@ std::string rollout_columns() {
          "r.current_ring, r.halted_reason, r.advance_healthy_percent, r.halt_failed_percent, "
          "r.created_by, " +
          sql_us("r.created_at") + ", " + sql_us("r.updated_at") +
-         ", (SELECT count(*) FROM rollout_rings g WHERE g.rollout_id = r.id)";
+         ", (SELECT count(*) FROM rollout_rings g WHERE g.rollout_id = r.id), " +
+         actor_name_sql("r.created_by") + ", " + entity_name_sql("r.scope", "r.scope_id::text");
 }
 
 boost::json::object rollout_json(const pqxx::row& r) {
@@ -122,6 +123,8 @@ boost::json::object rollout_json(const pqxx::row& r) {
       {"created_at", json_time_us(r[12])},
       {"updated_at", json_time_us(r[13])},
       {"ring_count", json_int(r[14])},
+      {"created_by_name", json_text(r[15])},
+      {"scope_name", json_text(r[16])},
   };
 }
 

@@ -29,6 +29,7 @@ void ReadRoutes::register_routes(Router& router) {
   add("/api/v1/policies", user, &ReadRoutes::policies);
   add("/api/v1/enrollment-codes", user, &ReadRoutes::enrollment_codes);
   add("/api/v1/audit", user, &ReadRoutes::audit);
+  add("/api/v1/audit.csv", user, &ReadRoutes::audit_csv);
   add("/api/v1/dead-letters", admin, &ReadRoutes::dead_letters);
   add("/api/v1/users", admin, &ReadRoutes::users);
   add("/api/v1/releases", user, &ReadRoutes::releases);

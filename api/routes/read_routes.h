@@ -48,6 +48,7 @@ class ReadRoutes {
   Response policies(const Request& req, const RequestContext& ctx);
   Response enrollment_codes(const Request& req, const RequestContext& ctx);
   Response audit(const Request& req, const RequestContext& ctx);
+  Response audit_csv(const Request& req, const RequestContext& ctx);
   Response dead_letters(const Request& req, const RequestContext& ctx);
   Response users(const Request& req, const RequestContext& ctx);
   // read_releases.cc (docs/updates.md)
@@ -63,6 +64,8 @@ class ReadRoutes {
   // The same for a body that runs a single statement: outside an explicit transaction (one
   // statement reads one snapshot anyway), which saves the BEGIN and COMMIT round trips.
   Response with_statement(const Request& req, const RequestContext& ctx, const Body& body);
+  // GET /commands/{id} once, without waiting for a command not projected yet.
+  Response command_once(const Request& req, const RequestContext& ctx);
   // SQL of an agent's status ('online' | 'offline' | 'revoked') for agents alias `a`, binding
   // the online threshold into `p`.
   std::string status_sql(class SqlParams& p) const;

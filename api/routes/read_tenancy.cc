@@ -58,7 +58,7 @@ Response ReadRoutes::client(const Request& req, const RequestContext& ctx) {
     SqlParams p;
     std::string sql = "SELECT c.id::text, c.name, " + sites_json_sql(pr, p, "c.id") + ", " +
                       agent_count_sql(pr, p, "cs.client_id = c.id") + ", " +
-                      sql_us("c.created_at") + ", c.created_by" +
+                      sql_us("c.created_at") + ", c.created_by, " + actor_name_sql("c.created_by") +
                       " FROM clients c WHERE c.deleted_at IS NULL AND c.id = " + p.bind(*id) +
                       "::uuid AND " + pr.visible_client_sql(p, "c.id");
     auto rows = p.exec(tx, sql);
@@ -69,7 +69,8 @@ Response ReadRoutes::client(const Request& req, const RequestContext& ctx) {
                                                   {"sites", json_doc(r[2])},
                                                   {"agents", json_int(r[3])},
                                                   {"created_at", json_time_us(r[4])},
-                                                  {"created_by", json_text(r[5])}});
+                                                  {"created_by", json_text(r[5])},
+                                                  {"created_by_name", json_text(r[6])}});
   });
 }
 
@@ -81,7 +82,7 @@ Response ReadRoutes::site(const Request& req, const RequestContext& ctx) {
     SqlParams p;
     std::string sql = "SELECT s.id::text, s.name, s.client_id::text, c.name, " +
                       agent_count_sql(pr, p, "ca.site_id = s.id") + ", " + sql_us("s.created_at") +
-                      ", s.created_by" +
+                      ", s.created_by, " + actor_name_sql("s.created_by") +
                       " FROM sites s JOIN clients c ON c.id = s.client_id"
                       " WHERE s.deleted_at IS NULL AND c.deleted_at IS NULL AND s.id = " +
                       p.bind(*id) + "::uuid AND " + pr.visible_sql(p, "s.client_id", "s.id");
@@ -94,7 +95,8 @@ Response ReadRoutes::site(const Request& req, const RequestContext& ctx) {
                                                   {"client_name", json_text(r[3])},
                                                   {"agents", json_int(r[4])},
                                                   {"created_at", json_time_us(r[5])},
-                                                  {"created_by", json_text(r[6])}});
+                                                  {"created_by", json_text(r[6])},
+                                                  {"created_by_name", json_text(r[7])}});
   });
 }
 
@@ -118,16 +120,20 @@ Response ReadRoutes::policies(const Request& req, const RequestContext& ctx) {
       where += " AND po.scope = " + p.bind(*scope);
     }
     if (*scope_id) where += " AND po.scope_id = " + p.bind(**scope_id) + "::uuid";
-    auto rows = p.exec(tx, "SELECT po.scope, po.scope_id::text, po.settings::text, po.set_by, " +
-                               sql_us("po.set_at") + " FROM policies po" + where +
-                               " ORDER BY po.scope, po.scope_id LIMIT 5000");
+    auto rows =
+        p.exec(tx, "SELECT po.scope, po.scope_id::text, po.settings::text, po.set_by, " +
+                       sql_us("po.set_at") + ", " + actor_name_sql("po.set_by") + ", " +
+                       entity_name_sql("po.scope", "po.scope_id::text") + " FROM policies po" +
+                       where + " ORDER BY po.scope, po.scope_id LIMIT 5000");
     boost::json::array items;
     for (const auto& r : rows) {
       items.push_back(boost::json::object{{"scope", json_text(r[0])},
                                           {"scope_id", json_text(r[1])},
                                           {"settings", json_doc(r[2])},
                                           {"set_by", json_text(r[3])},
-                                          {"set_at", json_time_us(r[4])}});
+                                          {"set_at", json_time_us(r[4])},
+                                          {"set_by_name", json_text(r[5])},
+                                          {"scope_name", json_text(r[6])}});
     }
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", nullptr}});
@@ -143,12 +149,15 @@ Response ReadRoutes::enrollment_codes(const Request& req, const RequestContext& 
     std::string where = " WHERE " + pr.visible_sql(p, "s.client_id", "s.id");
     if (*site) where += " AND e.site_id = " + p.bind(**site) + "::uuid";
     // Never the code (only its hash is stored anyway).
-    auto rows = p.exec(tx, "SELECT e.id::text, e.site_id::text, " + sql_us("e.expires_at") +
-                               ", e.revoked, e.created_by, " + sql_us("e.created_at") + ", " +
-                               sql_us("e.revoked_at") +
-                               ", e.revoked_by FROM enrollment_codes e JOIN sites s ON s.id ="
-                               " e.site_id" +
-                               where + " ORDER BY e.created_at DESC, e.id DESC LIMIT 5000");
+    auto rows =
+        p.exec(tx, "SELECT e.id::text, e.site_id::text, " + sql_us("e.expires_at") +
+                       ", e.revoked, e.created_by, " + sql_us("e.created_at") + ", " +
+                       sql_us("e.revoked_at") + ", e.revoked_by, " +
+                       actor_name_sql("e.created_by") + ", " + actor_name_sql("e.revoked_by") +
+                       ", s.name, s.client_id::text, (SELECT ec.name FROM clients ec WHERE"
+                       " ec.id = s.client_id) FROM enrollment_codes e JOIN sites s ON"
+                       " s.id = e.site_id" +
+                       where + " ORDER BY e.created_at DESC, e.id DESC LIMIT 5000");
     boost::json::array items;
     for (const auto& r : rows) {
       items.push_back(boost::json::object{{"id", json_text(r[0])},
@@ -158,7 +167,12 @@ Response ReadRoutes::enrollment_codes(const Request& req, const RequestContext& 
                                           {"created_by", json_text(r[4])},
                                           {"created_at", json_time_us(r[5])},
                                           {"revoked_at", json_time_us(r[6])},
-                                          {"revoked_by", json_text(r[7])}});
+                                          {"revoked_by", json_text(r[7])},
+                                          {"created_by_name", json_text(r[8])},
+                                          {"revoked_by_name", json_text(r[9])},
+                                          {"site_name", json_text(r[10])},
+                                          {"client_id", json_text(r[11])},
+                                          {"client_name", json_text(r[12])}});
     }
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", nullptr}});

@@ -136,6 +136,20 @@ AgentId IntentStack::enroll_agent(const SiteId& site, const std::string& hostnam
   return agent;
 }
 
+void IntentStack::reenroll_agent(const AgentId& agent, const SiteId& site,
+                                 const std::string& hostname) {
+  auto key = broker::KeyPair::generate(broker::KeyRole::kUser);
+  codec::AgentEnrolledInfo info{agent,
+                                site,
+                                key.public_key(),
+                                tenancy::sha256_hex(hostname),
+                                EnrollmentCodeId::generate(real_clock()),
+                                hostname,
+                                true};
+  wait_projected(publish(schema::Payload::AgentEnrolled,
+                         [&](const auto& h) { return codec::build_agent_enrolled(h, info); }));
+}
+
 TestUser IntentStack::user(schema::UserRole role, std::vector<codec::ScopeRef> scopes) {
   TestUser u{UserId::generate(real_clock()), api::new_session_token()};
   std::string name = fmt::format("user{}", ++user_n_);

@@ -53,6 +53,8 @@ class IntentStack {
   std::unique_ptr<api::App> start_api(const std::function<void(api::ApiConfig&)>& tweak);
   // An agent enrolled into `site` (projected before this returns).
   AgentId enroll_agent(const SiteId& site, const std::string& hostname);
+  // The same agent enrolled again (reenrolled), into `site` (projected before this returns).
+  void reenroll_agent(const AgentId& agent, const SiteId& site, const std::string& hostname);
 
   HttpResponse call(const std::string& method, const std::string& target, const std::string& body,
                     const TestUser& user);

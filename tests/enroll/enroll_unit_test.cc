@@ -188,6 +188,18 @@ TEST_CASE("an accepted reply is sealed to the requester's new key") {
   CHECK(inner.at("agent_id").as_string() == agent.str());
   CHECK(inner.at("jwt").as_string() == "eyJ.secret.jwt");
   CHECK(inner.at("reenrolled").as_bool());
+  CHECK(inner.if_contains("moved_from_site_id") == nullptr);
+
+  // A re-enrollment that moved the agent says from where, sealed with the rest.
+  auto moved = e::accepted_reply(agent, "site-2", "j", true, requester.public_key(), {}, "site-1");
+  REQUIRE(moved.has_value());
+  CHECK(moved->find("site-1") == std::string::npos);
+  auto moved_doc = boost::json::parse(*moved).as_object();
+  auto moved_inner =
+      broker::open_sealed(requester, *broker::b64url_decode(moved_doc.at("sealed").as_string()));
+  REQUIRE(moved_inner.has_value());
+  CHECK(boost::json::parse(*moved_inner).as_object().at("moved_from_site_id").as_string() ==
+        "site-1");
 
   CHECK_FALSE(
       broker::open_sealed(broker::KeyPair::generate(broker::KeyRole::kUser), *sealed).has_value());

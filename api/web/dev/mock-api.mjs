@@ -47,6 +47,7 @@ const alerts = [];
 const users = new Map();  // username -> { id, password, user }
 const commands = new Map();
 const streams = new Set();
+const tickets = new Set();
 const policies = new Map();
 const send = (type, data) => streams.forEach((res) => res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`));
 
@@ -104,9 +105,17 @@ async function handle(req, res) {
   // Users made through POST /users sign in with a token of their own (their role shows in /auth/me).
   const given = (req.headers.authorization ?? '').replace(/^Bearer /, '') || url.searchParams.get('access_token');
   const other = [...users.values()].find((u) => given === `${TOKEN}-${u.id}`);
-  const auth = given === TOKEN || !!other;
+  // Live-stream tickets: single use, like rmm-api's (docs/api.md "Live updates").
+  const ticket = url.searchParams.get('ticket');
+  const ticketOk = p === '/api/v1/live' && ticket !== null && tickets.delete(ticket);
+  const auth = given === TOKEN || !!other || ticketOk;
   if (!auth) return problem(res, 401, 'not signed in', 'a bearer token is required');
   const seg = p.split('/').slice(3);
+  if (p === '/api/v1/live/ticket' && req.method === 'POST') {
+    const t = `t${Math.random().toString(36).slice(2)}${Date.now()}`;
+    tickets.add(t);
+    return json(res, 200, { ticket: t, expires_at: new Date(Date.now() + 30000).toISOString() });
+  }
   if (p === '/api/v1/live') {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.write(': hello\n\n');
@@ -235,7 +244,11 @@ async function handle(req, res) {
       'X-Enrollment-Code-Id': randomUUID(), 'X-Enrollment-Code-Expires': now() });
     return res.end('\xD0\xCF\x11\xE0 mock installer');
   }
-  if (p === '/api/v1/audit') return json(res, 200, { items: [{ stream_seq: 1, occurred_at: now(), actor: 'owner', impersonator: null, action: 'policy_set', target_kind: 'policy', target_id: null, detail: { a: '<i>b</i>' } }], next_cursor: null });
+  if (p === '/api/v1/audit') return json(res, 200, { items: [{ stream_seq: 1, occurred_at: now(), actor: 'user:u1', actor_name: 'Owner', impersonator: null, action: 'policy_set', target_kind: 'policy', target_id: 'global', target_name: null, client_id: null, site_id: null, detail: { a: '<i>b</i>' } }], next_cursor: null });
+  if (p === '/api/v1/audit.csv') {
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit.csv"' });
+    return res.end('"occurred_at","actor"\r\n');
+  }
   if (p === '/api/v1/users') return json(res, 200, { items: [{ id: 'u1', username: 'owner', display_name: 'Owner', role: 'owner', disabled: false, scopes: [] },
     ...[...users.values()].map((u) => ({ ...u.user, disabled: false }))], next_cursor: null });
   return problem(res, 404, 'no such route', `${req.method} ${p} is not in the mock`);

@@ -6,6 +6,7 @@ import { launch, step } from './browser.mjs';
 import { runScenario } from './scenario.mjs';
 import { lookFlow } from './flows/look.mjs';
 import { metricsFlow } from './flows/metrics.mjs';
+import { namesAuditFlow } from './flows/names_audit.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -51,6 +52,7 @@ try {
                             hostileTimeout: 90000, commandTimeout: 90000, alertTimeout: 180000 });
   await lookFlow(page, { url, agentId });
   await metricsFlow(page, { url, agentId });
+  await namesAuditFlow(page, { url, user, agentId });
   if (failed) throw new Error('the policy could not be set (above)');
   console.log('1 passed, 0 failed');
 } catch (e) {

@@ -6,6 +6,7 @@ import { fmtTime } from '../lib/format';
 import { Link } from '../lib/router';
 import type { AlertRow } from '../lib/types';
 import { Badge, Dialog, ErrorBox } from './status';
+import { Actor } from './Names';
 
 type Action = 'acknowledge' | 'resolve' | 'suppress';
 
@@ -98,9 +99,9 @@ export function AlertsTable({ alerts, canAct, onChanged, showAgent = true }: {
               <td>{fmtTime(a.raised_at)}</td>
               <td className="alert-state">
                 {a.status === 'resolved'
-                  ? `resolved ${fmtTime(a.resolved_at)} by ${a.resolved_by ?? '?'}`
+                  ? <>{`resolved ${fmtTime(a.resolved_at)} by `}<Actor actor={a.resolved_by ?? '?'} name={a.resolved_by_name} /></>
                   : a.acknowledged_at
-                    ? `acknowledged by ${a.acknowledged_by ?? '?'}`
+                    ? <>{'acknowledged by '}<Actor actor={a.acknowledged_by ?? '?'} name={a.acknowledged_by_name} /></>
                     : 'new'}
                 {a.suppressed_until && Date.parse(a.suppressed_until) > Date.now()
                   ? `, suppressed until ${fmtTime(a.suppressed_until)}` : ''}

@@ -9,6 +9,7 @@ import { useLive } from '../lib/live';
 import { Link } from '../lib/router';
 import type { CommandRow } from '../lib/types';
 import { Badge, ErrorBox } from './status';
+import { Actor } from './Names';
 
 const OPEN = new Set(['unknown', 'issued', 'pending', 'queued', 'received', 'started', 'running']);
 export const isFinished = (status: string) => !OPEN.has(status);
@@ -279,7 +280,7 @@ export function CommandConsole({ agentId, windows, history, canRun, onRunScript,
                     {c.summary || c.kind}
                   </Link>
                 </td>
-                <td>{c.issuer ?? '—'}</td>
+                <td><Actor actor={c.issuer} name={c.issuer_name} /></td>
                 <td><CommandBadge status={c.status} exitCode={c.exit_code} /></td>
                 <td className="num">{c.exit_code ?? '—'}</td>
               </tr>

@@ -197,7 +197,8 @@ export async function getAll<T>(path: string, query: Query = {}, maxItems = 2000
   return out;
 }
 
-/** The EventSource URL of the live stream (EventSource cannot send an Authorization header). */
-export function liveUrl(): string {
-  return withQuery('/api/v1/live', { access_token: getToken() ?? '' });
+/** The EventSource URL of the live stream for a single-use ticket (POST /api/v1/live/ticket):
+ *  EventSource cannot send an Authorization header, and the session token stays out of URLs. */
+export function liveTicketUrl(ticket: string): string {
+  return withQuery('/api/v1/live', { ticket });
 }

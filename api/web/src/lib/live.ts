@@ -1,9 +1,13 @@
 // One shared EventSource on /api/v1/live for the whole app; views subscribe by event type.
-// The browser reconnects on its own after a drop. `resync` (sent by the server when it had to
-// drop events for a slow client, and raised here after every reconnect, since events of the gap
-// are not replayed) tells views to load what they show again.
+// EventSource cannot send the Authorization header, and a session token in a URL ends up in logs,
+// so each connection first asks for a single-use ticket (POST /api/v1/live/ticket) and opens
+// ?ticket=. A used ticket cannot reconnect, so after a drop this module opens a new connection
+// with a new ticket itself (backing off), rather than letting the browser retry the old URL.
+// `resync` (sent by the server when it had to drop events for a slow client, and raised here
+// after every reconnect, since events of the gap are not replayed) tells views to load what they
+// show again.
 import { useEffect, useRef, useState } from 'react';
-import { liveUrl } from './api';
+import { api, liveTicketUrl } from './api';
 
 export type LiveType = 'agent' | 'alert' | 'command' | 'command_output' | 'metrics' | 'resync';
 type Handler = (data: unknown) => void;
@@ -13,6 +17,10 @@ const stateListeners = new Set<(s: LiveStatus) => void>();
 export type LiveStatus = 'connecting' | 'open' | 'error' | 'closed';
 let source: EventSource | null = null;
 let status: LiveStatus = 'closed';
+let running = false;
+let everOpened = false;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+let failures = 0;
 
 function setStatus(s: LiveStatus) {
   status = s;
@@ -21,18 +29,43 @@ function setStatus(s: LiveStatus) {
 
 const TYPES: LiveType[] = ['agent', 'alert', 'command', 'command_output', 'metrics', 'resync'];
 
-export function startLive(): void {
-  if (source) return;
-  setStatus('connecting');
-  const es = new EventSource(liveUrl());
+function retryLater() {
+  if (!running || retryTimer) return;
+  failures += 1;
+  const delay = Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5));
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    void connect();
+  }, delay);
+}
+
+async function connect(): Promise<void> {
+  if (!running || source) return;
+  setStatus(everOpened ? 'error' : 'connecting');
+  let url: string;
+  try {
+    const t = await api.post<{ ticket: string }>('/api/v1/live/ticket');
+    url = liveTicketUrl(t.ticket);
+  } catch {
+    retryLater();
+    return;
+  }
+  if (!running || source) return;
+  const es = new EventSource(url);
   source = es;
-  let opened = false;
   es.onopen = () => {
+    failures = 0;
     setStatus('open');
-    if (opened) handlers.get('resync')?.forEach((fn) => fn({}));
-    opened = true;
+    if (everOpened) handlers.get('resync')?.forEach((fn) => fn({}));
+    everOpened = true;
   };
-  es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? 'closed' : 'error');
+  es.onerror = () => {
+    // The ticket is spent: this connection cannot come back by itself.
+    es.close();
+    if (source === es) source = null;
+    setStatus('error');
+    retryLater();
+  };
   for (const type of TYPES) {
     es.addEventListener(type, (ev) => {
       let data: unknown;
@@ -51,7 +84,18 @@ export function resyncAll(): void {
   handlers.get('resync')?.forEach((fn) => fn({}));
 }
 
+export function startLive(): void {
+  if (running) return;
+  running = true;
+  everOpened = false;
+  failures = 0;
+  void connect();
+}
+
 export function stopLive(): void {
+  running = false;
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = null;
   source?.close();
   source = null;
   setStatus('closed');

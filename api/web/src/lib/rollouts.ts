@@ -33,6 +33,8 @@ export interface Rollout {
   advance_healthy_percent: number;
   halt_failed_percent: number;
   created_by: string;
+  created_by_name?: string | null;
+  scope_name?: string | null;
   created_at: string;
   updated_at: string;
   ring_count: number;

@@ -7,6 +7,7 @@ export type ScopeName = 'global' | 'client' | 'site' | 'agent';
 export interface ScopeRef {
   scope: ScopeName;
   id: string;
+  name?: string | null;  // in answers: the client's or site's name
 }
 
 export interface User {
@@ -123,6 +124,10 @@ export interface CommandRow {
   stdout_truncated?: boolean;
   stderr_truncated?: boolean;
   expires_at?: string | null;
+  issuer_name?: string | null;
+  impersonator?: string | null;
+  impersonator_name?: string | null;
+  hostname?: string | null;
 }
 
 export interface AgentDetail extends AgentRow {
@@ -169,6 +174,9 @@ export interface AlertRow {
   acknowledged_at: string | null;
   acknowledged_by: string | null;
   suppressed_until: string | null;
+  resolved_by_name?: string | null;
+  acknowledged_by_name?: string | null;
+  suppressed_by_name?: string | null;
 }
 
 export interface Client {
@@ -184,10 +192,13 @@ export interface Policy {
   settings: Record<string, string>;
   set_by: string;
   set_at: string;
+  set_by_name?: string | null;
+  scope_name?: string | null;
 }
 
 export interface EffectivePolicy {
-  settings: Record<string, { value: string; source_scope: string; source_id: string | null }>;
+  settings: Record<string, { value: string; source_scope: string; source_id: string | null;
+                             source_name?: string | null }>;
 }
 
 export interface EnrollmentCode {
@@ -197,6 +208,12 @@ export interface EnrollmentCode {
   revoked: boolean;
   created_by: string;
   created_at: string;
+  created_by_name?: string | null;
+  revoked_by?: string | null;
+  revoked_by_name?: string | null;
+  site_name?: string;
+  client_id?: string;
+  client_name?: string | null;
 }
 
 export interface AuditRow {
@@ -208,6 +225,15 @@ export interface AuditRow {
   target_kind: string;
   target_id: string | null;
   detail: unknown;
+  actor_name?: string | null;
+  impersonator_name?: string | null;
+  target_name?: string | null;
+  client_id?: string | null;
+  client_name?: string | null;
+  site_id?: string | null;
+  site_name?: string | null;
+  moved_from_site_id?: string | null;  // agent_enrolled: a re-enrollment that moved the agent
+  moved_from_site_name?: string | null;
 }
 
 export interface IntentAnswer {

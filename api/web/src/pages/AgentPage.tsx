@@ -19,6 +19,7 @@ import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 import { AgentUpdatesSection } from '../components/AgentUpdatesSection';
 import { StaleNote } from '../components/StaleNote';
 import { useFreshness } from '../lib/freshness';
+import { CopyId } from '../components/Names';
 
 function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
   if (!inv || Object.keys(inv).length === 0) return <Empty>No inventory reported yet.</Empty>;
@@ -98,7 +99,7 @@ function Processes({ rows }: { rows: ProcessRow[] | null }) {
 
 function EffectivePolicy({ agentId }: { agentId: string }) {
   const eff = useAsync((s) => api.get<{ settings: Record<string, { value: string;
-    source_scope: string; source_id: string | null }> }>(
+    source_scope: string; source_id: string | null; source_name?: string | null }> }>(
     `/api/v1/agents/${encodeURIComponent(agentId)}/effective-policy`, undefined, s), [agentId]);
   if (eff.loading) return <Loading what="the effective policy" />;
   if (eff.error) return <ErrorBox error={eff.error} what="load the effective policy" onRetry={eff.reload} />;
@@ -122,9 +123,13 @@ function EffectivePolicy({ agentId }: { agentId: string }) {
               {v.source_scope === 'default' || v.source_scope === 'global' || !v.source_id
                 ? v.source_scope
                 : (
-                  <Link to="/policies" query={{ scope: v.source_scope, scope_id: v.source_id }}>
-                    {`${v.source_scope} ${v.source_id.slice(0, 8)}`}
-                  </Link>
+                  <span className="named">
+                    <Link to="/policies" query={{ scope: v.source_scope, scope_id: v.source_id }}
+                          title={`${v.source_scope} ${v.source_id}`}>
+                      {`${v.source_scope} ${v.source_name ?? v.source_id.slice(0, 8)}`}
+                    </Link>
+                    <CopyId id={v.source_id} />
+                  </span>
                 )}
             </td>
           </tr>

@@ -5,6 +5,7 @@ import { Link } from '../lib/router';
 import type { CommandRow } from '../lib/types';
 import { CommandBadge, isFinished } from '../components/CommandConsole';
 import { ErrorBox, Loading } from '../components/status';
+import { Actor } from '../components/Names';
 
 export function CommandPage({ id }: { id: string }) {
   const cmd = useAsync((s) => api.get<CommandRow>(`/api/v1/commands/${encodeURIComponent(id)}`,
@@ -16,13 +17,19 @@ export function CommandPage({ id }: { id: string }) {
   return (
     <section>
       <p className="crumbs">
-        <Link to={`/agents/${encodeURIComponent(c.agent_id)}`}>Agent</Link> / command
+        <Link to={`/agents/${encodeURIComponent(c.agent_id)}`}>{c.hostname || 'Agent'}</Link> / command
       </p>
       <h1>{c.summary || c.kind}</h1>
       <dl className="kv summary">
         <div><dt>Status</dt><dd><CommandBadge status={c.status} exitCode={c.exit_code} /></dd></div>
         <div><dt>Kind</dt><dd>{c.kind}</dd></div>
-        <div><dt>Issued by</dt><dd>{c.issuer ?? '—'}</dd></div>
+        <div>
+          <dt>Issued by</dt>
+          <dd>
+            <Actor actor={c.issuer} name={c.issuer_name} />
+            {c.impersonator && <> (as <Actor actor={c.impersonator} name={c.impersonator_name} />)</>}
+          </dd>
+        </div>
         <div><dt>Issued</dt><dd>{fmtTime(c.issued_at)}</dd></div>
         <div><dt>Started</dt><dd>{fmtTime(c.started_at)}</dd></div>
         <div><dt>Finished</dt><dd>{fmtTime(c.finished_at)}</dd></div>

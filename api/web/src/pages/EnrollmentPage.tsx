@@ -10,6 +10,7 @@ import { useAsync } from '../lib/hooks';
 import { usePaged } from '../lib/paged';
 import type { Client, EnrollmentCode } from '../lib/types';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Actor, EntityRef } from '../components/Names';
 
 export function EnrollmentPage() {
   const { user } = useAuth();
@@ -171,9 +172,9 @@ export function EnrollmentPage() {
               const expired = Date.parse(c.expires_at) < Date.now();
               return (
                 <tr key={c.id}>
-                  <td>{siteName(c.site_id)}</td>
+                  <td><EntityRef kind="site" id={c.site_id} name={c.site_name ? `${c.client_name ?? ''} / ${c.site_name}` : siteName(c.site_id)} /></td>
                   <td>{fmtTime(c.created_at)}</td>
-                  <td>{c.created_by}</td>
+                  <td><Actor actor={c.created_by} name={c.created_by_name} /></td>
                   <td>{fmtTime(c.expires_at)}</td>
                   <td>
                     <Badge kind={c.revoked || expired ? 'offline' : 'online'}>

@@ -56,7 +56,8 @@ export function PoliciesPage({ loc }: { loc: Location }) {
         const key = `${v.source_scope}:${v.source_id ?? ''}`;
         if (!bySource.has(key)) {
           bySource.set(key, { scope: v.source_scope as ScopeName, id: v.source_id,
-                              label: v.source_scope, settings: {} });
+                              label: v.source_name ? `${v.source_scope} ${v.source_name}`
+                                : v.source_scope, settings: {} });
         }
         bySource.get(key)!.settings[k] = v.value;
       }

@@ -11,6 +11,7 @@ import { rolloutBody, type Release, type RingForm, type Rollout,
 import type { Client } from '../lib/types';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 import { HaltButton, ProgressBar } from '../components/RolloutBits';
+import { EntityRef } from '../components/Names';
 
 const STATUS_BADGE: Record<string, string> = { created: 'info', running: 'warning',
                                                halted: 'critical', completed: 'online' };
@@ -160,7 +161,9 @@ export function ReleasesPage() {
               {rollouts.data.map((r) => (
                 <tr key={r.id} data-rollout-id={r.id}>
                   <td><Link to={`/rollouts/${r.id}`}>{r.version}</Link></td>
-                  <td>{r.scope}</td>
+                  <td>
+                    {r.scope_id ? <>{`${r.scope} `}<EntityRef kind={r.scope} id={r.scope_id} name={r.scope_name} /></> : r.scope}
+                  </td>
                   <td>
                     {statusBadge(r.status)}
                     {r.halted_reason && <div className="small muted">{r.halted_reason}</div>}

@@ -9,6 +9,7 @@ import type { RolloutDetail } from '../lib/rollouts';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { HaltButton, ProgressBar } from '../components/RolloutBits';
 import { statusBadge } from './ReleasesPage';
+import { Actor, EntityRef } from '../components/Names';
 
 const STEP_BADGE: Record<string, string> = { healthy: 'online', refused: 'critical',
                                              rolled_back: 'critical', failed: 'critical',
@@ -42,12 +43,18 @@ export function RolloutPage({ id }: { id: string }) {
       <dl className="kv summary">
         <div><dt>Status</dt><dd>{statusBadge(d.status)}</dd></div>
         {d.halted_reason && <div><dt>Halted</dt><dd>{d.halted_reason}</dd></div>}
-        <div><dt>Scope</dt><dd>{d.scope_id ? `${d.scope} ${d.scope_id}` : d.scope}</dd></div>
+        <div>
+          <dt>Scope</dt>
+          <dd>{d.scope_id ? <>{`${d.scope} `}<EntityRef kind={d.scope} id={d.scope_id} name={d.scope_name} /></> : d.scope}</dd>
+        </div>
         <div><dt>Advances at</dt><dd>{`${d.advance_healthy_percent} % healthy`}</dd></div>
         <div><dt>Halts at</dt><dd>{`${d.halt_failed_percent} % failed`}</dd></div>
         <div><dt>Left out by auto_update</dt><dd>{d.excluded_by_policy}</dd></div>
         <div><dt>No release for their platform</dt><dd>{d.no_release_for_platform}</dd></div>
-        <div><dt>Created</dt><dd>{`${fmtTime(d.created_at)} by ${d.created_by}`}</dd></div>
+        <div>
+          <dt>Created</dt>
+          <dd>{`${fmtTime(d.created_at)} by `}<Actor actor={d.created_by} name={d.created_by_name} /></dd>
+        </div>
       </dl>
       <ProgressBar counts={d.counts} label="All rings" />
 

@@ -7,6 +7,7 @@ import { usePaged } from '../lib/paged';
 import type { Client, Role, User } from '../lib/types';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 import { keepOwnerToken } from '../components/TopBar';
+import { EntityRef } from '../components/Names';
 
 const ROLES: Role[] = ['read_only', 'technician', 'admin', 'owner'];
 
@@ -136,7 +137,15 @@ export function UsersPage() {
                     {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
                   </select>
                 </td>
-                <td>{(u.scopes ?? []).map((s) => (s.scope === 'global' ? 'global' : `${s.scope} ${s.id.slice(0, 8)}`)).join(', ')}</td>
+                <td>
+                  {(u.scopes ?? []).map((s, i) => (
+                    <span key={`${s.scope}:${s.id}`}>
+                      {i > 0 && ', '}
+                      {s.scope === 'global' ? 'global'
+                        : <>{`${s.scope} `}<EntityRef kind={s.scope} id={s.id} name={s.name} /></>}
+                    </span>
+                  ))}
+                </td>
                 <td><Badge kind={u.disabled ? 'offline' : 'online'}>{u.disabled ? 'disabled' : 'active'}</Badge></td>
                 <td className="actions">
                   {u.id !== user?.id && (
