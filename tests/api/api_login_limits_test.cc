@@ -190,6 +190,25 @@ TEST_CASE("sign-in flood: failed sign-ins from many addresses do not slow other 
   const std::string token = env.login("reader");
   constexpr int kFlooders = 32;
   constexpr auto kFlood = 4s;
+  // The reads' latency on this machine as it is now, without the flood: the bound below is
+  // relative to it, so a machine loaded by other work does not fail the test.
+  auto read_for = [&](std::chrono::milliseconds how_long) {
+    std::vector<double> out;
+    const auto end = std::chrono::steady_clock::now() + how_long;
+    while (std::chrono::steady_clock::now() < end) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto r = env.get("/api/v1/auth/me", token);
+      out.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      CHECK(r.status == 200);
+      std::this_thread::sleep_for(20ms);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::vector<double> calm = read_for(1500ms);
+  REQUIRE_FALSE(calm.empty());
+  const double calm_p99 = calm[calm.size() * 99 / 100];
   std::atomic<bool> stop{false};
   std::atomic<int> sent{0}, refused{0}, failed{0};
   std::vector<std::thread> flood;
@@ -208,31 +227,23 @@ TEST_CASE("sign-in flood: failed sign-ins from many addresses do not slow other 
       }
     });
   }
-  std::vector<double> ms;
-  const auto end = std::chrono::steady_clock::now() + kFlood;
-  while (std::chrono::steady_clock::now() < end) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto r = env.get("/api/v1/auth/me", token);
-    ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    CHECK(r.status == 200);
-    std::this_thread::sleep_for(20ms);
-  }
+  const std::vector<double> ms = read_for(kFlood);
   stop = true;
   for (auto& t : flood) t.join();
-  std::sort(ms.begin(), ms.end());
   REQUIRE_FALSE(ms.empty());
   const double p50 = ms[ms.size() / 2];
   const double p99 = ms[ms.size() * 99 / 100];
   const double max = ms.back();
   MESSAGE(
       fmt::format("flood: {} sign-ins sent ({} answered 401, {} 429); GET /auth/me x{}: "
-                  "p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms",
-                  sent.load(), failed.load(), refused.load(), ms.size(), p50, p99, max));
+                  "p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms (without the flood: p99 {:.1f} ms)",
+                  sent.load(), failed.load(), refused.load(), ms.size(), p50, p99, max, calm_p99));
   CHECK(failed > 0);  // the flood did make Argon2id work
   CHECK(ms.size() >= 20);
   // The bound (docs/benchmarks.md): before the gate, the first burst held every worker and the
-  // reads waited over a second.
-  CHECK(p99 < 250);
-  CHECK(max < 500);
+  // reads waited over a second. 250 ms p99 on an idle machine; one loaded by other work (CI
+  // runs under other builds) slows every read, so the bound grows with the calm reads' p99.
+  const double bound = 250 + 4 * calm_p99;
+  CHECK_MESSAGE(p99 < bound, "bound " << bound << " ms");
+  CHECK(max < 2 * bound);
 }
