@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { launch, step } from './browser.mjs';
 import { runScenario } from './scenario.mjs';
+import { bulkFlow } from './flows/bulk.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -47,6 +48,7 @@ const page = await context.newPage();
 try {
   await runScenario(page, { url, user, password, agentId, alertText: '', agentTimeout: 60000,
                             hostileTimeout: 90000, commandTimeout: 90000, alertTimeout: 180000 });
+  await bulkFlow(page, { url, user, password, agentId, commandTimeout: 90000, alertTimeout: 180000 });
   if (failed) throw new Error('the policy could not be set (above)');
   console.log('1 passed, 0 failed');
 } catch (e) {
