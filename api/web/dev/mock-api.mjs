@@ -165,12 +165,13 @@ async function handle(req, res) {
       });
       return json(res, 202, { commands: made.map((c) => ({ id: c.id, agent_id: c.agent_id })), batch_id: batch, stream_seq: 1 });
     }
-    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script ?? `registry ${b.op}`, status: 'issued', issuer: 'owner',
+    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script ?? (b.kind === 'kill_process' ? `kill process ${b.pid} (${b.name})` : `registry ${b.op}`), status: 'issued', issuer: 'owner',
       issued_at: now(), stdout: '', stderr: '', exit_code: null };
     commands.set(c.id, c);
     setTimeout(() => { c.status = 'started'; send('command', { id: c.id, agent_id: c.agent_id, status: 'started' }); }, 300);
     setTimeout(() => {
       const out = b.kind === 'registry' ? mockRegistry(b)
+        : b.kind === 'kill_process' ? `process ${b.pid} (${b.name}) stopped (SIGTERM)\n`
         : b.script.startsWith('echo ') ? b.script.slice(5) + '\n' : `ran ${b.script}\n`;
       send('command_output', { id: c.id, stream: 'stdout', offset: 0, data: out });
       c.stdout = out; c.status = 'succeeded'; c.exit_code = 0;

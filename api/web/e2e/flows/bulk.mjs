@@ -1,7 +1,7 @@
 // Bulk work, processes and alerts (issue 18, points 3, 6 and 7) against the real stack, after
 // runScenario: select two agents and run `echo bulk` on both (one batch, both results on the
 // batch page), acknowledge several alerts with one note, resolve them at once, and sort, search
-// and open the agent's process table.
+// and open the agent's process table (its stop dialog is opened and cancelled).
 import { step } from '../browser.mjs';
 
 async function call(o, method, path, token, body) {
@@ -141,6 +141,12 @@ export async function bulkFlow(page, o) {
     await rows.first().getByRole('button').click();
     const panel = page.locator('aside.process-detail');
     await panel.getByRole('heading', { name: 'Command line' }).waitFor({ timeout: 5000 });
+    // Stopping asks first (cancelled here: the stack's processes are real; the agent's kill is
+    // tested against a child process in agent_commands_test).
+    await panel.getByRole('button', { name: 'Stop process…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Stop this process?' });
+    await confirm.getByRole('button', { name: 'Stop the process' }).waitFor({ timeout: 5000 });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
     await panel.getByRole('button', { name: 'Close the process details' }).click();
   });
 }

@@ -1,10 +1,13 @@
 // An agent's last reported processes (the inventory's list): sort by CPU, memory or name, search
-// by name, user or command line, and a detail panel for one process. Every value comes from the
-// agent: text nodes only.
+// by name, user or command line, and a detail panel for one process, from which a technician
+// may stop it (a kill_process command, confirmed first). Every value comes from the agent: text
+// nodes only.
 import { useMemo, useState } from 'react';
 import { fmtBytes, fmtPct, fmtValue } from '../lib/format';
+import { Link } from '../lib/router';
 import type { ProcessRow } from '../lib/types';
-import { Empty } from './status';
+import { issueCommand } from './CommandConsole';
+import { Dialog, Empty, ErrorBox } from './status';
 
 type SortKey = 'cpu' | 'memory' | 'name' | 'pid';
 const SHOWN = 100;
@@ -37,7 +40,9 @@ const COLS: { key: SortKey | null; label: string; num?: boolean }[] = [
   { key: null, label: 'Command line' },
 ];
 
-export function ProcessTable({ rows }: { rows: ProcessRow[] | null }) {
+export function ProcessTable({ rows, agentId, canKill = false }: {
+  rows: ProcessRow[] | null; agentId?: string; canKill?: boolean;
+}) {
   const [key, setKey] = useState<SortKey>('cpu');
   const [desc, setDesc] = useState(true);
   const [q, setQ] = useState('');
@@ -98,12 +103,33 @@ export function ProcessTable({ rows }: { rows: ProcessRow[] | null }) {
         </tbody>
       </table>
       {sorted.length === 0 && <Empty>No process matches.</Empty>}
-      {open && <ProcessDetail p={open} onClose={() => setOpen(null)} />}
+      {open && (
+        <ProcessDetail p={open} onClose={() => setOpen(null)}
+                       agentId={canKill ? agentId : undefined} />
+      )}
     </div>
   );
 }
 
-function ProcessDetail({ p, onClose }: { p: ProcessRow; onClose: () => void }) {
+function ProcessDetail({ p, onClose, agentId }: {
+  p: ProcessRow; onClose: () => void; agentId?: string;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [sent, setSent] = useState<string | null>(null);
+  const kill = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setSent(await issueCommand(agentId!, { kind: 'kill_process', pid: p.pid, name: p.name }));
+      setConfirming(false);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
   // Any further field the agent reports (a start time, a parent) is listed too, as text.
   const known = new Set(['pid', 'name', 'user', 'cpu_percent', 'rss_bytes', 'memory_bytes', 'cmdline']);
   const extra = Object.entries(p).filter(([k]) => !known.has(k));
@@ -128,6 +154,34 @@ function ProcessDetail({ p, onClose }: { p: ProcessRow; onClose: () => void }) {
       </dl>
       <h4>Command line</h4>
       <pre className="output">{fmtValue(p.cmdline)}</pre>
+      {agentId && p.pid != null && p.name && (
+        <div className="buttons">
+          <button type="button" className="danger" onClick={() => setConfirming(true)}>
+            Stop process…
+          </button>
+          {sent && (
+            <span role="status">
+              Stop requested: <Link to={`/commands/${encodeURIComponent(sent)}`}>follow the command</Link>
+            </span>
+          )}
+        </div>
+      )}
+      <Dialog title="Stop this process?" open={confirming} onClose={() => setConfirming(false)}>
+        <div className="stack">
+          <p>
+            {`Process ${fmtValue(p.pid)} (${fmtValue(p.name)}, user ${fmtValue(p.user)}) is stopped ` +
+             'on the agent: SIGTERM, then SIGKILL after 5 s on Linux; TerminateProcess on Windows. ' +
+             'If the pid now belongs to another program, nothing is stopped.'}
+          </p>
+          <ErrorBox error={error} what="stop the process" />
+          <div className="buttons">
+            <button type="button" className="danger" disabled={busy} onClick={() => void kill()}>
+              {busy ? 'Sending…' : 'Stop the process'}
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>Cancel</button>
+          </div>
+        </div>
+      </Dialog>
     </aside>
   );
 }

@@ -266,7 +266,7 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
 
       <section aria-labelledby="proc-h">
         <h2 id="proc-h">Top processes</h2>
-        <ProcessTable rows={a.processes} />
+        <ProcessTable rows={a.processes} agentId={id} canKill={can(user, 'technician')} />
       </section>
 
       <section aria-labelledby="inv-h">
