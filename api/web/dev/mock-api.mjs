@@ -127,6 +127,25 @@ async function handle(req, res) {
     return json(res, 200, page(list, url));
   }
   if (seg[0] === 'agents' && seg[1] && seg[2] === 'updates') return json(res, 200, { items: [] });
+  if (seg[0] === 'agents' && seg[1] && seg[2] === 'move' && req.method === 'POST') {
+    // A move within the agent's client (issue 18), as rmm-api checks it.
+    const b = await body(req);
+    const a = agents.find((x) => x.id === seg[1]);
+    const c = clients.find((x) => x.id === a?.client_id);
+    const site = c?.sites.find((x) => x.id === b.site_id);
+    if (!a) return problem(res, 404, 'agent not found', '');
+    if (!site) return problem(res, 409, 'an agent moves only between sites of its own client', '');
+    a.site_id = site.id; a.site_name = site.name;
+    return json(res, 202, { id: a.id, site_id: site.id, stream_seq: 4, applied: true });
+  }
+  if (p === '/api/v1/sites' && req.method === 'POST') {
+    const b = await body(req);
+    const c = clients.find((x) => x.id === b.client_id);
+    if (!c) return problem(res, 404, 'client not found', '');
+    const site = { id: randomUUID(), name: b.name };
+    c.sites.push(site);
+    return json(res, 202, { id: site.id, stream_seq: 5, applied: true });
+  }
   if (seg[0] === 'agents' && seg[1]) {
     const a = agents.find((x) => x.id === seg[1]);
     if (!a) return problem(res, 404, 'no such agent', seg[1]);

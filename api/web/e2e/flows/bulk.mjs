@@ -118,6 +118,26 @@ export async function bulkFlow(page, o) {
     if (!/warning/.test(text ?? '')) throw new Error(`the CPU alert is not a warning: ${text}`);
   });
 
+  await step('move the second agent to another site of its client (audited intent)', async () => {
+    const { token } = await call(o, 'POST', '/api/v1/auth/login', undefined,
+                                 { username: o.user, password: o.password });
+    try {
+      const agent = await call(o, 'GET', `/api/v1/agents/${other}`, token);
+      await call(o, 'POST', '/api/v1/sites?wait=10000', token,
+                 { client_id: agent.client_id, name: 'e2e-annex' });
+    } finally {
+      await call(o, 'POST', '/api/v1/auth/logout', token).catch(() => {});
+    }
+    await page.goto(`${o.url}/#/agents/${other}`);
+    await page.getByRole('button', { name: 'Move to site…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Move agent to another site' });
+    const select = dialog.getByLabel('New site');
+    await select.locator('option', { hasText: 'e2e-annex' }).waitFor({ state: 'attached', timeout: 10000 });
+    await select.selectOption({ label: 'e2e-annex' });
+    await dialog.getByRole('button', { name: 'Move' }).click();
+    await page.locator('dl.summary').getByRole('link', { name: 'e2e-annex' }).waitFor({ timeout: 20000 });
+  });
+
   await step('processes: sort by memory and CPU, search, open the detail panel', async () => {
     await page.goto(`${o.url}/#/agents/${o.agentId}`);
     const rows = page.locator('table.process-table tbody tr');

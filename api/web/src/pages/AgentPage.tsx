@@ -18,6 +18,7 @@ import { isWindowsOs } from '../lib/scripts';
 import { Badge, Dialog, Empty, ErrorBox, Loading } from '../components/status';
 import { AgentUpdatesSection } from '../components/AgentUpdatesSection';
 import { ProcessTable } from '../components/ProcessTable';
+import { MoveAgentButton } from '../components/MoveAgentButton';
 
 function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
   if (!inv || Object.keys(inv).length === 0) return <Empty>No inventory reported yet.</Empty>;
@@ -207,6 +208,9 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
                 Collect processes
               </button>
             </>
+          )}
+          {can(user, 'admin') && a.status !== 'revoked' && (
+            <MoveAgentButton agent={a} onDone={agent.reload} />
           )}
           {can(user, 'admin') && a.status !== 'revoked' && (
             <button type="button" className="danger" onClick={() => setRevoking(true)}>Revoke…</button>
