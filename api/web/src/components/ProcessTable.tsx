@@ -6,30 +6,13 @@ import { useMemo, useState } from 'react';
 import { fmtBytes, fmtPct, fmtValue } from '../lib/format';
 import { Link } from '../lib/router';
 import type { ProcessRow } from '../lib/types';
+import { processMemory, sortProcesses, type ProcessSort } from '../lib/bulk';
 import { issueCommand } from './CommandConsole';
 import { Dialog, Empty, ErrorBox } from './status';
 
-type SortKey = 'cpu' | 'memory' | 'name' | 'pid';
+type SortKey = ProcessSort;
 const SHOWN = 100;
-
-const memOf = (p: ProcessRow) => (p.rss_bytes ?? p.memory_bytes ?? 0) as number;
-
-/** The rows matching `q` (name, user, command line or pid), sorted; exported for tests. */
-export function sortProcesses(rows: ProcessRow[], key: SortKey, desc: boolean, q: string): ProcessRow[] {
-  const needle = q.trim().toLowerCase();
-  const hit = (p: ProcessRow) => !needle || [p.name, p.user, p.cmdline, p.pid].some(
-    (v) => v != null && String(v).toLowerCase().includes(needle));
-  const cmp = (a: ProcessRow, b: ProcessRow): number => {
-    switch (key) {
-      case 'cpu': return (a.cpu_percent ?? 0) - (b.cpu_percent ?? 0);
-      case 'memory': return memOf(a) - memOf(b);
-      case 'pid': return (a.pid ?? 0) - (b.pid ?? 0);
-      default: return String(a.name ?? '').localeCompare(String(b.name ?? ''));
-    }
-  };
-  const out = rows.filter(hit).sort(cmp);
-  return desc ? out.reverse() : out;
-}
+const memOf = processMemory;
 
 const COLS: { key: SortKey | null; label: string; num?: boolean }[] = [
   { key: 'pid', label: 'PID', num: true },

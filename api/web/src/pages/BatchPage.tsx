@@ -8,13 +8,8 @@ import { useAsync, useInterval } from '../lib/hooks';
 import { Link } from '../lib/router';
 import type { BatchItem } from '../lib/types';
 import { isFinished } from '../components/CommandConsole';
+import { batchState } from '../lib/bulk';
 import { Badge, ErrorBox, Loading } from '../components/status';
-
-/** The four states a technician follows a batch by. */
-export function batchState(c: BatchItem): 'queued' | 'running' | 'done' | 'failed' {
-  if (!isFinished(c.status)) return c.status === 'queued' ? 'queued' : 'running';
-  return c.status === 'completed' && (c.exit_code ?? 0) === 0 ? 'done' : 'failed';
-}
 
 const BADGE = { queued: 'info', running: 'info', done: 'online', failed: 'critical' } as const;
 
