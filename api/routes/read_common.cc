@@ -62,7 +62,8 @@ std::string alert_columns() {
   return "al.id::text, al.agent_id::text, a.hostname, al.rule, al.subject, al.severity, "
          "al.status, al.message, al.value, al.threshold, " +
          sql_us("al.raised_at") + ", " + sql_us("al.resolved_at") + ", al.resolved_by, " +
-         sql_us("al.acknowledged_at") + ", al.acknowledged_by, " + sql_us("al.suppressed_until");
+         sql_us("al.acknowledged_at") + ", al.acknowledged_by, " + sql_us("al.suppressed_until") +
+         ", al.ack_note";
 }
 
 boost::json::object alert_json(const pqxx::row& r) {
@@ -83,6 +84,7 @@ boost::json::object alert_json(const pqxx::row& r) {
       {"acknowledged_at", json_time_us(r[13])},
       {"acknowledged_by", json_text(r[14])},
       {"suppressed_until", json_time_us(r[15])},
+      {"ack_note", json_text(r[16])},
   };
 }
 

@@ -116,7 +116,7 @@ Response ReadRoutes::alerts(const Request& req, const RequestContext& ctx) {
                       agent_scope_join("al") + where + " ORDER BY al.raised_at DESC, al.id DESC" +
                       " LIMIT " + std::to_string(*limit + 1);
     auto [items, next] = page_of(p.exec(tx, sql), *limit, alert_json, [](const pqxx::row& last) {
-      return boost::json::array{last[16].as<std::int64_t>(), boost::json::string(last[0].c_str())};
+      return boost::json::array{last[17].as<std::int64_t>(), boost::json::string(last[0].c_str())};
     });
     return json_response(
         req, boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
