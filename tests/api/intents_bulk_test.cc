@@ -111,7 +111,8 @@ TEST_CASE("bulk: many alerts acknowledged and resolved in one call; foreign ones
   auto list = s.call("GET", "/api/v1/alerts?agent_id=" + s.agent_a.str(), "", tech);
   REQUIRE(list.status == 200);
   int noted = 0;
-  for (const auto& a : json_body(list).at("items").as_array()) {
+  const auto listed = json_body(list);
+  for (const auto& a : listed.at("items").as_array()) {
     if (a.at("ack_note").is_string() && a.at("ack_note").as_string() == "on it") ++noted;
   }
   CHECK(noted == 2);
