@@ -12,7 +12,7 @@ using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
 // Must list the kinds in CommandPayload order (index = union type - 1); append only.
-constexpr std::array<std::string_view, 12> kKinds = {"shell",
+constexpr std::array<std::string_view, 13> kKinds = {"shell",
                                                      "exec",
                                                      "powershell",
                                                      "refresh_inventory",
@@ -23,7 +23,8 @@ constexpr std::array<std::string_view, 12> kKinds = {"shell",
                                                      "cancel",
                                                      "trust_command_keys",
                                                      "cmd",
-                                                     "registry"};
+                                                     "registry",
+                                                     "kill_process"};
 static_assert(kKinds.size() == std::variant_size_v<CommandAction>);
 static_assert(static_cast<std::size_t>(schema::CommandPayload::MAX) == kKinds.size());
 
@@ -148,6 +149,9 @@ std::pair<schema::CommandPayload, Offset<void>> build_action(FlatBufferBuilder& 
                   schema::CreateCmdCommandDirect(fbb, a.script.c_str()).Union()};
         } else if constexpr (std::is_same_v<T, RegistrySpec>) {
           return {schema::CommandPayload::RegistryCommand, build_registry(fbb, a).Union()};
+        } else if constexpr (std::is_same_v<T, KillProcessSpec>) {
+          return {schema::CommandPayload::KillProcess,
+                  schema::CreateKillProcessDirect(fbb, a.pid, a.name.c_str()).Union()};
         } else {
           static_assert(kAlwaysFalse<T>, "a CommandAction member has no builder");
         }
@@ -198,6 +202,10 @@ Result<CommandAction> read_action(const schema::CommandEnvelope& e) {
       auto spec = read_registry(*e.payload_as_RegistryCommand());
       if (!spec) return std::unexpected(spec.error());
       return std::move(*spec);
+    }
+    case schema::CommandPayload::KillProcess: {
+      const auto* p = e.payload_as_KillProcess();
+      return KillProcessSpec{p->pid(), str_of(p->name())};
     }
     case schema::CommandPayload::NONE:
       break;

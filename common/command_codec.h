@@ -55,12 +55,16 @@ struct CmdSpec {
   std::string script;
 };
 // RegistrySpec: common/registry_spec.h.
+struct KillProcessSpec {
+  std::uint32_t pid = 0;
+  std::string name;  // the process's name as the agent lists it; must still match
+};
 
 // One member per CommandPayload union member, in the same order.
 using CommandAction =
     std::variant<ShellSpec, ExecSpec, PowerShellSpec, RefreshInventorySpec, CollectProcessesSpec,
                  ApplyConfigSpec, RebootSpec, UpdateAgentSpec, CancelSpec, TrustCommandKeysSpec,
-                 CmdSpec, RegistrySpec>;
+                 CmdSpec, RegistrySpec, KillProcessSpec>;
 
 struct CommandInfo {
   CommandId id;
@@ -83,7 +87,8 @@ std::vector<std::uint8_t> build_command(const CommandInfo& command);
 Result<CommandInfo> read_command(const schema::CommandEnvelope& envelope);
 
 // "shell", "exec", "powershell", "refresh_inventory", "collect_processes", "apply_config",
-// "reboot", "update_agent", "cancel", "trust_command_keys", "cmd", "registry"; "unknown" for NONE
+// "reboot", "update_agent", "cancel", "trust_command_keys", "cmd", "registry", "kill_process";
+// "unknown" for NONE
 // or a member this build does not know.
 std::string_view command_kind(schema::CommandPayload type);
 std::string_view command_kind(const CommandAction& action);

@@ -16,7 +16,7 @@ struct ControlEntry {
 };
 
 // Subjects are part of the wire contract: append only, never rename.
-constexpr std::array<ControlEntry, 25> kControl = {{
+constexpr std::array<ControlEntry, 26> kControl = {{
     {schema::Payload::ClientCreated, "client", "client_created"},
     {schema::Payload::SiteCreated, "site", "site_created"},
     {schema::Payload::EnrollmentCodeCreated, "enrollment", "enrollment_code_created"},
@@ -24,6 +24,7 @@ constexpr std::array<ControlEntry, 25> kControl = {{
     {schema::Payload::AgentEnrolled, "agent", "agent_enrolled"},
     {schema::Payload::CloneSuspected, "agent", "clone_suspected"},
     {schema::Payload::AgentRevoked, "agent", "agent_revoked"},
+    {schema::Payload::AgentMoved, "agent", "agent_moved"},
     {schema::Payload::ClientRenamed, "client", "client_renamed"},
     {schema::Payload::ClientDeleted, "client", "client_deleted"},
     {schema::Payload::SiteRenamed, "site", "site_renamed"},

@@ -128,13 +128,24 @@ Bytes build_user_updated(const ControlEventHeader& h, const UserUpdatedInfo& v) 
   return finish_control_event(fbb, h, schema::Payload::UserUpdated, p.Union());
 }
 
+Bytes build_agent_moved(const ControlEventHeader& h, const AgentMovedInfo& v) {
+  FBB fbb(256);
+  auto agent = to_wire(v.agent.bytes());
+  auto from = to_wire(v.from.bytes());
+  auto to = to_wire(v.to.bytes());
+  auto p = schema::CreateAgentMovedDirect(fbb, &agent, &from, &to, v.by.actor.c_str(),
+                                          v.by.impersonator.c_str());
+  return finish_control_event(fbb, h, schema::Payload::AgentMoved, p.Union());
+}
+
 Bytes build_command_issued(const ControlEventHeader& h, const CommandIssuedInfo& v) {
   FBB fbb(512);
   auto cmd = to_wire(v.command.bytes());
   auto agent = to_wire(v.agent.bytes());
-  auto p = schema::CreateCommandIssuedDirect(fbb, &cmd, &agent, v.kind.c_str(), v.summary.c_str(),
-                                             v.timeout_ms, v.expires_at, v.by.actor.c_str(),
-                                             v.by.impersonator.c_str());
+  auto batch = to_wire(v.batch);
+  auto p = schema::CreateCommandIssuedDirect(
+      fbb, &cmd, &agent, v.kind.c_str(), v.summary.c_str(), v.timeout_ms, v.expires_at,
+      v.by.actor.c_str(), v.by.impersonator.c_str(), v.batch == UuidBytes{} ? nullptr : &batch);
   return finish_control_event(fbb, h, schema::Payload::CommandIssued, p.Union());
 }
 

@@ -107,6 +107,15 @@ struct CommandIssuedInfo {
   std::uint64_t timeout_ms = 0;
   UnixNanos expires_at = 0;
   Actor by;
+  UuidBytes batch{};  // nil unless the command is one of a bulk request's
+};
+
+// Issue 18: an agent moved to another site of its client.
+struct AgentMovedInfo {
+  AgentId agent;
+  SiteId from;
+  SiteId to;
+  Actor by;
 };
 
 struct CommandCancelRequestedInfo {
@@ -176,6 +185,7 @@ Bytes build_alert_suppressed(const ControlEventHeader& h, const AlertSuppressedI
 Bytes build_clock_tick(const ControlEventHeader& h, const ClockTickInfo& v);
 Bytes build_user_created(const ControlEventHeader& h, const UserCreatedInfo& v);
 Bytes build_user_updated(const ControlEventHeader& h, const UserUpdatedInfo& v);
+Bytes build_agent_moved(const ControlEventHeader& h, const AgentMovedInfo& v);
 Bytes build_command_issued(const ControlEventHeader& h, const CommandIssuedInfo& v);
 Bytes build_command_cancel_requested(const ControlEventHeader& h,
                                      const CommandCancelRequestedInfo& v);

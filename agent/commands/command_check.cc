@@ -115,6 +115,11 @@ Status check_action(PreparedCommand& p, const CommandLimits& limits) {
         } else if constexpr (std::is_same_v<T, codec::CancelSpec>) {
           if (a.target.is_nil()) return reject("cancel without a target command id");
           if (a.target == p.info.id) return reject("a command cannot cancel itself");
+        } else if constexpr (std::is_same_v<T, codec::KillProcessSpec>) {
+          if (a.pid == 0) return reject("kill_process without a pid");
+          if (a.name.empty() || a.name.size() > kMaxNameBytes || has_nul(a.name)) {
+            return reject("kill_process needs the process's name");
+          }
         }
         return {};
       },

@@ -10,6 +10,7 @@
 #include "agent/commands/command_runner.h"
 #include "agent/commands/registry_action.h"
 #include "agent/platform/collectors.h"
+#include "agent/platform/process.h"
 #include "common/files.h"
 #include "common/log.h"
 
@@ -274,6 +275,13 @@ void CommandRunner::run_action(Job& job, StartTurn& turn) {
     outcome =
         hooks_.update_agent ? hooks_.update_agent(id, *update) : fail("updater not installed");
     if (outcome) out = "update handed to the updater\n";
+  } else if (const auto* kill = std::get_if<codec::KillProcessSpec>(&p.info.action)) {
+    auto text = platform::kill_process(kill->pid, kill->name);
+    if (text) {
+      out = std::move(*text);
+    } else {
+      outcome = std::unexpected(text.error());
+    }
   } else if (const auto* registry = std::get_if<codec::RegistrySpec>(&p.info.action)) {
     auto json = run_registry_action(*registry, p.output_cap);
     if (json) {

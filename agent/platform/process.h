@@ -134,4 +134,12 @@ std::string default_working_dir();
 // Windows: InitiateSystemShutdownExW, applications closed without asking).
 Status reboot_machine();
 
+// Stops process `pid` if its name is still `name` (the process list's name: Linux the kernel's
+// comm, at most 15 bytes; Windows the executable's file name, case-insensitive). Linux: SIGTERM
+// through a pidfd (a reused pid cannot be hit between the check and the signal), then SIGKILL
+// when it still runs after `grace`; Windows: TerminateProcess. Returns what happened, one line.
+// kNotFound when no such process runs, kConflict when the pid now names another program.
+Result<std::string> kill_process(std::uint32_t pid, std::string_view name,
+                                 std::chrono::milliseconds grace = std::chrono::seconds(5));
+
 }  // namespace rmm::agent::platform

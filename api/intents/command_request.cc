@@ -33,8 +33,9 @@ Result<codec::CommandAction> parse_action(const Body& body) {
   if (!argv) return std::unexpected(argv.error());
 
   auto only = [&](std::initializer_list<std::string_view> allowed) -> Status {
-    for (std::string_view field : {"script", "interpreter", "argv", "version", "sha256",
-                                   "allow_downgrade", "op", "hive", "key", "name", "value"}) {
+    for (std::string_view field :
+         {"script", "interpreter", "argv", "version", "sha256", "allow_downgrade", "op", "hive",
+          "key", "name", "value", "pid"}) {
       if (body.has(field) && std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
         return bad(fmt::format("'{}' does not apply to a {} command", field, *kind));
       }
@@ -101,6 +102,18 @@ Result<codec::CommandAction> parse_action(const Body& body) {
     if (!downgrade) return std::unexpected(downgrade.error());
     return codec::UpdateAgentSpec{std::move(*version), "", digest, downgrade->value_or(false)};
   }
+  if (*kind == "kill_process") {
+    // A pid and the name the process list showed with it: the agent stops the process only
+    // while both still match (a reused pid is left alone).
+    if (auto s = only({"pid", "name"}); !s) return std::unexpected(s.error());
+    auto pid = body.integer("pid", 2, 4'294'967'295LL);
+    if (!pid) return std::unexpected(pid.error());
+    if (!*pid) return bad("a kill_process command needs 'pid'");
+    auto name = body.required_text("name", 128);
+    if (!name) return std::unexpected(name.error());
+    if (name->empty()) return bad("a kill_process command needs the process's 'name'");
+    return codec::KillProcessSpec{static_cast<std::uint32_t>(**pid), std::move(*name)};
+  }
   if (auto s = only({}); !s) return std::unexpected(s.error());
   if (*kind == "refresh_inventory") return codec::RefreshInventorySpec{};
   if (*kind == "collect_processes") return codec::CollectProcessesSpec{};
@@ -111,7 +124,7 @@ Result<codec::CommandAction> parse_action(const Body& body) {
   if (*kind == "trust_command_keys") return codec::TrustCommandKeysSpec{};
   return bad(
       "'kind' must be shell, exec, cmd, powershell, registry, refresh_inventory, "
-      "collect_processes, reboot, update_agent or trust_command_keys");
+      "collect_processes, kill_process, reboot, update_agent or trust_command_keys");
 }
 
 // The first line of a script command's script; nullopt for other commands.
@@ -149,6 +162,10 @@ std::string command_summary(const codec::CommandAction& action) {
   if (const auto* update = std::get_if<codec::UpdateAgentSpec>(&action)) {
     return truncate_utf8("update to " + update->version, kMaxSummaryBytes);
   }
+  if (const auto* kill = std::get_if<codec::KillProcessSpec>(&action)) {
+    return truncate_utf8(fmt::format("kill process {} ({})", kill->pid, kill->name),
+                         kMaxSummaryBytes);
+  }
   return std::string(codec::command_kind(action));
 }
 
@@ -156,7 +173,7 @@ Result<CommandRequest> parse_command_request(std::string_view text) {
   auto body =
       Body::parse(text, {"agent_ids", "site_id", "client_id", "kind", "script", "interpreter",
                          "argv", "timeout_s", "expires_in_s", "version", "sha256",
-                         "allow_downgrade", "op", "hive", "key", "name", "value"});
+                         "allow_downgrade", "op", "hive", "key", "name", "value", "pid"});
   if (!body) return std::unexpected(body.error());
   CommandRequest req;
 
@@ -187,6 +204,11 @@ Result<CommandRequest> parse_command_request(std::string_view text) {
   auto action = parse_action(*body);
   if (!action) return std::unexpected(action.error());
   req.action = std::move(*action);
+  if (std::holds_alternative<codec::KillProcessSpec>(req.action) && req.agents.size() != 1) {
+    return bad(
+        "a kill_process command names exactly one agent in 'agent_ids' (a pid is one "
+        "machine's)");
+  }
   auto timeout = body->integer("timeout_s", 1, kMaxTimeoutS);
   if (!timeout) return std::unexpected(timeout.error());
   if (*timeout) req.timeout_ms = static_cast<std::uint64_t>(**timeout) * 1000;

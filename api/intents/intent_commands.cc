@@ -51,12 +51,16 @@ Response IntentRoutes::post_commands(const Request& req, const RequestContext& c
     return problem_for(r.error(), req, ctx);
 
   const codec::Actor by = p.actor();
+  // A bulk request (a site, a client or several agents) is a batch: each of its commands carries
+  // the batch id, and GET /api/v1/command-batches/{id} reads them back together.
+  const bool bulk = request->agents.size() != 1;
+  const UuidBytes batch = bulk ? CommandId::generate(d_.clock).bytes() : UuidBytes{};
   boost::json::array commands;
   StreamSeq last{0};
   for (const auto& target : *targets) {
     auto id = CommandId::generate(d_.clock);
     auto info = command_for(*request, id, target.id, by.actor, d_.clock.now());
-    auto seq = d_.publisher.issue_command(info, request->summary, by);
+    auto seq = d_.publisher.issue_command(info, request->summary, by, batch);
     if (!seq) {
       // Earlier commands of this request are already out: say which, so nothing is lost.
       log::error("intent.command_failed", {{"correlation_id", ctx.correlation_id},
@@ -80,6 +84,7 @@ Response IntentRoutes::post_commands(const Request& req, const RequestContext& c
     return problem_for(Error{Error::Code::kConflict, "no agent to run the command on"}, req, ctx);
   }
   boost::json::object body{{"commands", std::move(commands)}};
+  if (bulk) body["batch_id"] = uuid_to_string(batch);
   return accepted(d_.read, req, ctx, std::move(body), last, *wait);
 }
 

@@ -38,6 +38,14 @@ void IntentRoutes::register_routes(Router& router) {
   router.add(V::post, "/api/v1/alerts/{id}/resolve", user, alert(schema::Payload::AlertResolved));
   router.add(V::post, "/api/v1/alerts/{id}/suppress", user,
              alert(schema::Payload::AlertSuppressed));
+  auto alerts = [this](schema::Payload action) {
+    return [this, action](const Request& req, const RequestContext& ctx) {
+      return alerts_action(req, ctx, action);
+    };
+  };
+  router.add(V::post, "/api/v1/alerts/acknowledge", user,
+             alerts(schema::Payload::AlertAcknowledged));
+  router.add(V::post, "/api/v1/alerts/resolve", user, alerts(schema::Payload::AlertResolved));
   router.add(V::post, "/api/v1/clients", user, bind(&IntentRoutes::create_client));
   router.add(V::patch, "/api/v1/clients/{id}", user, bind(&IntentRoutes::rename_client));
   router.add(V::delete_, "/api/v1/clients/{id}", user, bind(&IntentRoutes::delete_client));
@@ -51,6 +59,7 @@ void IntentRoutes::register_routes(Router& router) {
   // A GET that makes a code: it answers the installer that holds it (intent_installer.cc).
   router.add(V::get, "/api/v1/sites/{id}/installer", user, bind(&IntentRoutes::site_installer));
   router.add(V::post, "/api/v1/agents/{id}/revoke", user, bind(&IntentRoutes::revoke_agent));
+  router.add(V::post, "/api/v1/agents/{id}/move", user, bind(&IntentRoutes::move_agent));
   router.add(V::post, "/api/v1/users", user, bind(&IntentRoutes::create_user));
   router.add(V::patch, "/api/v1/users/{id}", user, bind(&IntentRoutes::update_user));
   router.add(V::post, "/api/v1/rollouts", user, bind(&IntentRoutes::create_rollout));

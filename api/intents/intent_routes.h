@@ -64,6 +64,8 @@ class IntentRoutes {
   Response post_commands(const Request& req, const RequestContext& ctx);
   Response cancel_command(const Request& req, const RequestContext& ctx);
   Response alert_action(const Request& req, const RequestContext& ctx, schema::Payload action);
+  // POST /api/v1/alerts/acknowledge | resolve: many alerts, one event each (issue 18).
+  Response alerts_action(const Request& req, const RequestContext& ctx, schema::Payload action);
   Response create_client(const Request& req, const RequestContext& ctx);
   Response rename_client(const Request& req, const RequestContext& ctx);
   Response delete_client(const Request& req, const RequestContext& ctx);
@@ -76,6 +78,8 @@ class IntentRoutes {
   Response site_installer(const Request& req, const RequestContext& ctx);
   Response revoke_code(const Request& req, const RequestContext& ctx);
   Response revoke_agent(const Request& req, const RequestContext& ctx);
+  // POST /api/v1/agents/{id}/move (issue 18; intent_agent_move.cc).
+  Response move_agent(const Request& req, const RequestContext& ctx);
   Response create_user(const Request& req, const RequestContext& ctx);
   Response update_user(const Request& req, const RequestContext& ctx);
   // intent_rollouts.cc

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <pqxx/transaction>
+#include <set>
 
 #include "api/db/sql_params.h"
 #include "api/intents/read_tx.h"
@@ -27,14 +28,17 @@ Result<std::vector<TargetAgent>> rows_to_agents(const pqxx::result& r, std::size
   for (const auto& row : r) {
     auto id = AgentId::parse(row[0].c_str());
     if (!id) return std::unexpected(id.error());
-    out.push_back({*id, row[1].as<bool>()});
+    TargetAgent a{*id, row[1].as<bool>(), std::nullopt, std::nullopt};
+    if (!row[2].is_null()) a.site = SiteId(*uuid_from_string(row[2].c_str()));
+    if (!row[3].is_null()) a.client = ClientId(*uuid_from_string(row[3].c_str()));
+    out.push_back(std::move(a));
   }
   return out;
 }
 
 constexpr const char* kAgentVisible =
-    "SELECT a.id::text, a.revoked_at IS NOT NULL FROM agents a LEFT JOIN sites s ON s.id = "
-    "a.site_id WHERE ";
+    "SELECT a.id::text, a.revoked_at IS NOT NULL, a.site_id::text, s.client_id::text FROM agents a "
+    "LEFT JOIN sites s ON s.id = a.site_id WHERE ";
 
 }  // namespace
 
@@ -116,6 +120,24 @@ Status Lookups::alert(const Principal& p, const AlertId& id) {
     std::string sql = "SELECT 1 FROM alerts al WHERE al.id = " + q.bind(id.str()) + "::uuid AND " +
                       p.visible_agent_sql(q, "al.agent_id");
     if (q.exec(tx, sql).empty()) return not_found("alert not found");
+    return {};
+  });
+}
+
+Status Lookups::alerts(const Principal& p, const std::vector<AlertId>& ids) {
+  return with_read<void>(pool_, [&](pqxx::read_transaction& tx) -> Status {
+    std::vector<std::string> text;
+    text.reserve(ids.size());
+    for (const auto& id : ids) text.push_back(id.str());
+    SqlParams q;
+    std::string sql = "SELECT al.id::text FROM alerts al WHERE al.id = ANY(" +
+                      q.bind(array_literal(text)) + "::uuid[]) AND " +
+                      p.visible_agent_sql(q, "al.agent_id");
+    std::set<std::string> found;
+    for (const auto& r : q.exec(tx, sql)) found.insert(r[0].c_str());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (!found.contains(text[i])) return not_found(fmt::format("ids[{}]: alert not found", i));
+    }
     return {};
   });
 }

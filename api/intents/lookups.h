@@ -21,6 +21,8 @@ namespace rmm::api::intents {
 struct TargetAgent {
   AgentId id;
   bool revoked = false;
+  std::optional<SiteId> site;  // nullopt: enrolled before sites existed
+  std::optional<ClientId> client;
 };
 
 struct CommandRow {
@@ -56,6 +58,8 @@ class Lookups {
   Result<TargetAgent> agent(const Principal& p, const AgentId& id);
   Result<CommandRow> command(const Principal& p, const CommandId& id);
   Status alert(const Principal& p, const AlertId& id);
+  // Every id visible, else a 404 naming the first missing one by position (never its id).
+  Status alerts(const Principal& p, const std::vector<AlertId>& ids);
   // A visible client that is not deleted. `directly`: the client itself (or global) must be
   // granted, not only one of its sites (what managing the client needs).
   Status client(const Principal& p, const ClientId& id, bool directly);

@@ -47,7 +47,8 @@ Result<StreamSeq> IntentPublisher::publish(schema::Payload type,
 }
 
 Result<StreamSeq> IntentPublisher::issue_command(const codec::CommandInfo& original,
-                                                 std::string_view summary, const codec::Actor& by) {
+                                                 std::string_view summary, const codec::Actor& by,
+                                                 const UuidBytes& batch) {
   if (!signer_) {
     return fail(Error::Code::kTimeout,
                 "rmm-api has no command key (setting command-keys): commands cannot be signed");
@@ -75,6 +76,7 @@ Result<StreamSeq> IntentPublisher::issue_command(const codec::CommandInfo& origi
       .timeout_ms = command.timeout_ms,
       .expires_at = command.expires_at,
       .by = by,
+      .batch = batch,
   };
   auto seq = publish(schema::Payload::CommandIssued, [&](const codec::ControlEventHeader& h) {
     return codec::build_command_issued(h, issued);

@@ -57,9 +57,9 @@ class IntentPublisher {
   // the read model shows. Returns the CommandIssued event's RMM_EVENTS sequence (what ?wait=
   // waits for). kTimeout (a 503) when rmm-api has no command key.
   // A trust_command_keys command gets the keys of the command-keys directory here, whatever it
-  // carried.
+  // carried. `batch`: the bulk request's id (nil for a single command).
   Result<StreamSeq> issue_command(const codec::CommandInfo& command, std::string_view summary,
-                                  const codec::Actor& by);
+                                  const codec::Actor& by, const UuidBytes& batch = {});
 
  private:
   IntentPublisher() = default;

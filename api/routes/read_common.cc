@@ -91,7 +91,7 @@ std::string alert_columns() {
          sql_us("al.raised_at") + ", " + sql_us("al.resolved_at") + ", al.resolved_by, " +
          sql_us("al.acknowledged_at") + ", al.acknowledged_by, " + sql_us("al.suppressed_until") +
          ", " + actor_name_sql("al.resolved_by") + ", " + actor_name_sql("al.acknowledged_by") +
-         ", al.suppressed_by, " + actor_name_sql("al.suppressed_by");
+         ", al.suppressed_by, " + actor_name_sql("al.suppressed_by") + ", al.ack_note";
 }
 
 boost::json::object alert_json(const pqxx::row& r) {
@@ -116,6 +116,7 @@ boost::json::object alert_json(const pqxx::row& r) {
       {"acknowledged_by_name", json_text(r[17])},
       {"suppressed_by", json_text(r[18])},
       {"suppressed_by_name", json_text(r[19])},
+      {"ack_note", json_text(r[20])},
   };
 }
 

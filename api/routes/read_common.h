@@ -53,7 +53,7 @@ std::string sql_uuid_or_null(std::string_view expr);
 
 // The alert item's columns for aliases `al` (alerts) and `a` (agents), read by alert_json().
 std::string alert_columns();
-inline constexpr int kAlertColumns = 20;  // how many alert_columns() selects
+inline constexpr int kAlertColumns = 21;  // how many alert_columns() selects
 boost::json::object alert_json(const pqxx::row& r);
 
 }  // namespace rmm::api

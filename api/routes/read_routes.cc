@@ -22,6 +22,7 @@ void ReadRoutes::register_routes(Router& router) {
   add("/api/v1/agents/{id}/commands", user, &ReadRoutes::agent_commands);
   add("/api/v1/agents/{id}/effective-policy", user, &ReadRoutes::agent_effective_policy);
   add("/api/v1/commands/{id}", user, &ReadRoutes::command);
+  add("/api/v1/command-batches/{id}", user, &ReadRoutes::command_batch);
   add("/api/v1/alerts", user, &ReadRoutes::alerts);
   add("/api/v1/clients", user, &ReadRoutes::clients);
   add("/api/v1/clients/{id}", user, &ReadRoutes::client);

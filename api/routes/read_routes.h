@@ -41,6 +41,8 @@ class ReadRoutes {
   Response agent_commands(const Request& req, const RequestContext& ctx);
   Response agent_effective_policy(const Request& req, const RequestContext& ctx);
   Response command(const Request& req, const RequestContext& ctx);
+  // read_batches.cc (issue 18: bulk work)
+  Response command_batch(const Request& req, const RequestContext& ctx);
   Response alerts(const Request& req, const RequestContext& ctx);
   Response clients(const Request& req, const RequestContext& ctx);
   Response client(const Request& req, const RequestContext& ctx);

@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "projector/policy/policy_keys.h"
+
 namespace rmm::projector::alerts {
 namespace {
 
@@ -43,6 +45,12 @@ std::string_view watchdog_severity(schema::WatchdogAlertKind kind) {
 
 Thresholds thresholds_from(const policy::EffectivePolicy& p) {
   auto d = [&](std::string_view key) { return static_cast<double>(policy::policy_int(p, key)); };
+  // A choice key: the effective value, else the key's default (both validated choices).
+  auto choice = [&](std::string_view key) {
+    if (auto it = p.find(std::string(key)); it != p.end()) return it->second.value;
+    const auto* k = policy::find_policy_key(key);
+    return k != nullptr ? std::string(k->default_value) : std::string("critical");
+  };
   return Thresholds{.cpu_percent = d("alert.cpu.percent"),
                     .cpu_minutes = policy::policy_int(p, "alert.cpu.minutes"),
                     .memory_percent = d("alert.memory.percent"),
@@ -50,7 +58,12 @@ Thresholds thresholds_from(const policy::EffectivePolicy& p) {
                     .disk_percent = d("alert.disk.percent"),
                     .temperature_celsius = d("alert.temperature.celsius"),
                     .offline_after_s = policy::policy_int(p, "alert.offline.after_s"),
-                    .hysteresis = d("alert.hysteresis.percent")};
+                    .hysteresis = d("alert.hysteresis.percent"),
+                    .cpu_severity = choice("alert.cpu.severity"),
+                    .memory_severity = choice("alert.memory.severity"),
+                    .disk_severity = choice("alert.disk.severity"),
+                    .temperature_severity = choice("alert.temperature.severity"),
+                    .offline_severity = choice("alert.offline.severity")};
 }
 
 AlertId alert_id(const AlertKey& key, StreamSeq raised) {
@@ -95,6 +108,10 @@ void AlertEngine::load_suppression(const AlertKey& key, UnixNanos until) {
   u = std::max(u, until);
 }
 
+void AlertEngine::load_manual_resolve(const AlertKey& key, UnixNanos at) {
+  manually_resolved_[key] = at;
+}
+
 void AlertEngine::set_condition(const AlertKey& key, std::optional<Condition> c) {
   if (c) {
     conditions_[key] = *c;
@@ -106,10 +123,17 @@ void AlertEngine::set_condition(const AlertKey& key, std::optional<Condition> c)
 
 void AlertEngine::raise(const AlertKey& key, StreamSeq seq, UnixNanos at, std::string_view severity,
                         std::string message, std::optional<double> value,
-                        std::optional<double> threshold) {
+                        std::optional<double> threshold, UnixNanos since, std::string_view still) {
   if (active_.contains(key)) return;
   if (auto it = suppressed_until_.find(key); it != suppressed_until_.end() && it->second > at) {
     return;
+  }
+  if (auto it = manually_resolved_.find(key); it != manually_resolved_.end()) {
+    // The condition held through the resolve: the alert came back because nothing changed.
+    if (since > 0 && since <= it->second) {
+      message = fmt::format("raised again: {} after a resolve; {}", still, message);
+    }
+    manually_resolved_.erase(it);
   }
   const AlertId id = alert_id(key, seq);
   active_[key] = id;
@@ -134,28 +158,31 @@ void AlertEngine::auto_resolve(const AlertKey& key, UnixNanos at) {
 
 void AlertEngine::level_rule(const AlertKey& key, StreamSeq seq, UnixNanos at, double value,
                              double threshold, UnixNanos hold_ns, double hysteresis,
-                             std::string_view what, std::string_view unit) {
+                             std::string_view what, std::string_view unit,
+                             std::string_view severity) {
   // `what` names the rule; the key's subject (a mount, a sensor) follows it in the message, which
   // is only formatted when an alert is raised (most samples raise nothing).
   if (value > threshold) {
+    // Every level rule keeps its streak (alert_conditions), also with no hold: a re-raise after
+    // a user's resolve tells from it whether the condition held through the resolve. A sample
+    // older than the streak's start (an agent clock step) restarts nothing.
     auto it = conditions_.find(key);
     UnixNanos since = at;
-    if (hold_ns > 0) {
-      // A sample older than the streak's start (an agent clock step) restarts nothing.
-      if (it == conditions_.end()) {
-        set_condition(key, Condition{at, value});
-      } else {
-        since = std::min(it->second.since, at);
-        set_condition(key, Condition{since, value});
-      }
+    if (it == conditions_.end()) {
+      set_condition(key, Condition{at, value});
+    } else {
+      since = std::min(it->second.since, at);
+      set_condition(key, Condition{since, value});
     }
     if (at - since >= hold_ns) {
       std::string held =
           hold_ns > 0 ? fmt::format(" for {} min", hold_ns / (60 * kSecond)) : std::string();
-      raise(key, seq, at, "critical",
+      raise(key, seq, at, severity,
             fmt::format("{}{}{} {:.1f}{} above {:.0f}{}{}", what, key.subject.empty() ? "" : " ",
                         key.subject, value, unit, threshold, unit, held),
-            value, threshold);
+            value, threshold, since,
+            fmt::format("{}{}{} still above {:.0f}{}", what, key.subject.empty() ? "" : " ",
+                        key.subject, threshold, unit));
     }
     return;
   }
@@ -166,10 +193,10 @@ void AlertEngine::level_rule(const AlertKey& key, StreamSeq seq, UnixNanos at, d
 void AlertEngine::on_metrics(const AgentId& agent, StreamSeq seq, UnixNanos at,
                              const MetricsRows& m, const Thresholds& t) {
   level_rule({agent, std::string(kCpu), ""}, seq, at, m.cpu_percent, t.cpu_percent,
-             t.cpu_minutes * 60 * kSecond, t.hysteresis, "CPU", "%");
+             t.cpu_minutes * 60 * kSecond, t.hysteresis, "CPU", "%", t.cpu_severity);
   if (m.mem_total_bytes > 0) {
     level_rule({agent, std::string(kMemory), ""}, seq, at, m.mem_percent(), t.memory_percent,
-               t.memory_minutes * 60 * kSecond, t.hysteresis, "memory", "%");
+               t.memory_minutes * 60 * kSecond, t.hysteresis, "memory", "%", t.memory_severity);
   }
   if (m.filesystems) {
     for (const auto& fs : *m.filesystems) {
@@ -177,7 +204,7 @@ void AlertEngine::on_metrics(const AgentId& agent, StreamSeq seq, UnixNanos at,
       const double used =
           100.0 * static_cast<double>(fs.used_bytes) / static_cast<double>(fs.total_bytes);
       level_rule({agent, std::string(kDisk), fs.mount}, seq, at, used, t.disk_percent, 0,
-                 t.hysteresis, "disk", "%");
+                 t.hysteresis, "disk", "%", t.disk_severity);
     }
   }
   if (m.temperatures) {
@@ -185,7 +212,8 @@ void AlertEngine::on_metrics(const AgentId& agent, StreamSeq seq, UnixNanos at,
       std::string subject = s.chip;
       if (!s.label.empty()) (subject += '/') += s.label;
       level_rule({agent, std::string(kTemperature), std::move(subject)}, seq, at, s.celsius,
-                 t.temperature_celsius, 0, t.hysteresis, "temperature", " °C");
+                 t.temperature_celsius, 0, t.hysteresis, "temperature", " °C",
+                 t.temperature_severity);
     }
   }
 }
@@ -231,9 +259,10 @@ void AlertEngine::on_tick(const AgentId& agent, StreamSeq seq, UnixNanos tick,
   const AlertKey key{agent, std::string(kOffline), ""};
   const UnixNanos silent = tick - *last_seen;
   if (silent > t.offline_after_s * kSecond) {
-    raise(key, seq, tick, "critical",
+    raise(key, seq, tick, t.offline_severity,
           fmt::format("no heartbeat or event for {} s", silent / kSecond),
-          static_cast<double>(silent / kSecond), static_cast<double>(t.offline_after_s));
+          static_cast<double>(silent / kSecond), static_cast<double>(t.offline_after_s), *last_seen,
+          "still offline");
   } else {
     auto_resolve(key, tick);  // heard from again through an event other than a heartbeat
   }
@@ -256,7 +285,10 @@ void AlertEngine::resolve(const codec::AlertResolvedInfo& v, UnixNanos at) {
   auto it = known_.find(v.alert);
   if (it != known_.end()) {
     auto a = active_.find(it->second);
-    if (a != active_.end() && a->second == v.alert) active_.erase(a);
+    if (a != active_.end() && a->second == v.alert) {
+      active_.erase(a);
+      manually_resolved_[it->second] = at;
+    }
   }
 }
 

@@ -44,6 +44,12 @@ struct Thresholds {
   double temperature_celsius = 85;
   std::int64_t offline_after_s = 120;
   double hysteresis = 5;  // percentage points; degrees Celsius for temperature
+  // alert.<rule>.severity: what each rule raises (info, warning or critical).
+  std::string cpu_severity = "warning";
+  std::string memory_severity = "warning";
+  std::string disk_severity = "critical";
+  std::string temperature_severity = "critical";
+  std::string offline_severity = "critical";
 };
 Thresholds thresholds_from(const policy::EffectivePolicy& policy);
 
@@ -92,6 +98,9 @@ class AlertEngine {
   void load_known(const AlertId& id, const AlertKey& key);  // any alert a control event names
   void load_condition(const AlertKey& key, Condition condition);
   void load_suppression(const AlertKey& key, UnixNanos until);
+  // The key's latest alert was resolved by a user (not "auto") at `at`: an alert raised while
+  // the condition has held since before then says it came back.
+  void load_manual_resolve(const AlertKey& key, UnixNanos at);
 
   // Agent events, in stream order, after the agent fold applied them.
   void on_metrics(const AgentId& agent, StreamSeq seq, UnixNanos at, const MetricsRows& m,
@@ -127,21 +136,25 @@ class AlertEngine {
   }
 
  private:
-  // Raises unless an alert for `key` is active or suppressed at `at`.
+  // Raises unless an alert for `key` is active or suppressed at `at`. `since`: when the condition
+  // began (0: unknown); when that is before a user's resolve of the key's previous alert, the
+  // message starts "raised again: <still> after a resolve".
   void raise(const AlertKey& key, StreamSeq seq, UnixNanos at, std::string_view severity,
-             std::string message, std::optional<double> value, std::optional<double> threshold);
+             std::string message, std::optional<double> value, std::optional<double> threshold,
+             UnixNanos since = 0, std::string_view still = {});
   void auto_resolve(const AlertKey& key, UnixNanos at);
   // A threshold rule: raise once `value` stayed above `threshold` for `hold_ns` (0: at once),
   // resolve below threshold - hysteresis. The message reads "<what> <key.subject> <value>...".
   void level_rule(const AlertKey& key, StreamSeq seq, UnixNanos at, double value, double threshold,
                   UnixNanos hold_ns, double hysteresis, std::string_view what,
-                  std::string_view unit);
+                  std::string_view unit, std::string_view severity);
   void set_condition(const AlertKey& key, std::optional<Condition> c);
 
   std::map<AlertKey, AlertId> active_;
   std::map<AlertId, AlertKey> known_;
   std::map<AlertKey, Condition> conditions_;
   std::map<AlertKey, UnixNanos> suppressed_until_;
+  std::map<AlertKey, UnixNanos> manually_resolved_;
   std::vector<RaisedAlert> raised_;
   std::vector<AlertUpdate> updates_;
   std::map<AlertKey, std::optional<Condition>> condition_changes_;

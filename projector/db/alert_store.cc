@@ -137,8 +137,8 @@ void load_alert_state(pqxx::work& tx, const std::set<AgentId>& agents,
   PgArray named;
   for (const auto& a : alert_ids) named.add_text(a.str());
   // One round trip per batch: the alerts named by control events ('k'), then, for the batch's
-  // agents and those alerts' agents, active alerts ('a'), conditions ('c') and suppressions
-  // ('s').
+  // agents and those alerts' agents, active alerts ('a'), conditions ('c'), suppressions ('s')
+  // and the keys whose latest alert a user resolved ('r', with when).
   static const std::string sql =
       "WITH ag AS (SELECT u AS id FROM unnest($1::uuid[]) AS u UNION "
       "SELECT agent_id FROM alerts WHERE id = ANY($2::uuid[])) "
@@ -152,7 +152,13 @@ void load_alert_state(pqxx::work& tx, const std::set<AgentId>& agents,
       "UNION ALL SELECT 's', NULL, agent_id, rule, subject, " +
       fmt::format(kMicros, "max(suppressed_until)") +
       ", NULL FROM alerts WHERE suppressed_until IS NOT NULL AND agent_id IN (SELECT id FROM ag) "
-      "GROUP BY agent_id, rule, subject";
+      "GROUP BY agent_id, rule, subject "
+      "UNION ALL SELECT 'r', NULL, agent_id, rule, subject, " +
+      fmt::format(kMicros, "resolved_at") +
+      ", NULL FROM (SELECT DISTINCT ON (agent_id, rule, subject) agent_id, rule, subject, "
+      "status, resolved_at, resolved_by FROM alerts WHERE agent_id IN (SELECT id FROM ag) "
+      "ORDER BY agent_id, rule, subject, raised_stream_seq DESC) l "
+      "WHERE l.status = 'resolved' AND l.resolved_by <> 'auto'";
   for (const auto& r : tx.exec_params(sql, ids.take(), named.take())) {
     const char kind = r[0].c_str()[0];
     alerts::AlertKey key{AgentId(*uuid_from_string(r[2].c_str())), r[3].as<std::string>(),
@@ -166,6 +172,9 @@ void load_alert_state(pqxx::work& tx, const std::set<AgentId>& agents,
         break;
       case 'c':
         engine.load_condition(key, alerts::Condition{nanos(r[5]), r[6].as<double>(0)});
+        break;
+      case 'r':
+        engine.load_manual_resolve(key, nanos(r[5]));
         break;
       default:
         engine.load_suppression(key, nanos(r[5]));

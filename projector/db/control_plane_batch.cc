@@ -141,6 +141,10 @@ std::optional<RefusedEvent> ControlPlaneBatch::on_control_event(pqxx::work& tx,
         } else if constexpr (std::is_same_v<T, codec::AgentEnrolledInfo>) {
           recompute_.insert(v.agent);
           if (thresholds_.contains(v.agent)) refresh_thresholds(tx, {v.agent});
+        } else if constexpr (std::is_same_v<T, codec::AgentMovedInfo>) {
+          // Another site: other site and client policies apply.
+          recompute_.insert(v.agent);
+          if (thresholds_.contains(v.agent)) refresh_thresholds(tx, {v.agent});
         } else if constexpr (std::is_same_v<T, codec::AgentRevokedInfo>) {
           revoked_.insert(v.agent);
         } else if constexpr (std::is_same_v<T, codec::AlertAcknowledgedInfo>) {

@@ -96,9 +96,9 @@ void write_control_plane_row(pqxx::work& tx, const codec::UserUpdatedInfo& v, Un
 void write_control_plane_row(pqxx::work& tx, const codec::CommandIssuedInfo& v, UnixNanos t) {
   static const std::string sql = fmt::format(
       "INSERT INTO commands AS c (id, agent_id, status, kind, issuer, issued_at, summary, "
-      "timeout_ms, expires_at, impersonator, last_seq, updated_at) "
+      "timeout_ms, expires_at, impersonator, last_seq, updated_at, batch_id) "
       "VALUES ($1::uuid, $2::uuid, 'queued', NULLIF($3, ''), $4, {0}, $5, $6, "
-      "CASE WHEN $7::bigint > 0 THEN {1} END, NULLIF($8, ''), 0, {0}) "
+      "CASE WHEN $7::bigint > 0 THEN {1} END, NULLIF($8, ''), 0, {0}, $10::uuid) "
       "ON CONFLICT (id) DO UPDATE SET "
       "status = CASE WHEN rmm_command_rank(c.status) < rmm_command_rank('queued') "
       "THEN 'queued' ELSE c.status END, "
@@ -107,12 +107,15 @@ void write_control_plane_row(pqxx::work& tx, const codec::CommandIssuedInfo& v, 
       "summary = COALESCE(c.summary, EXCLUDED.summary), "
       "timeout_ms = COALESCE(c.timeout_ms, EXCLUDED.timeout_ms), "
       "expires_at = COALESCE(c.expires_at, EXCLUDED.expires_at), "
-      "impersonator = COALESCE(c.impersonator, EXCLUDED.impersonator) "
+      "impersonator = COALESCE(c.impersonator, EXCLUDED.impersonator), "
+      "batch_id = COALESCE(c.batch_id, EXCLUDED.batch_id) "
       "WHERE c.agent_id = EXCLUDED.agent_id",
       at("$9::bigint"), at("($7::bigint / 1000)"));
+  std::optional<std::string> batch;
+  if (v.batch != UuidBytes{}) batch = uuid_to_string(v.batch);
   tx.exec_params0(sql, v.command.str(), v.agent.str(), v.kind, v.by.actor, v.summary,
                   static_cast<std::int64_t>(v.timeout_ms), v.expires_at, v.by.impersonator,
-                  ns_to_micros(t));
+                  ns_to_micros(t), batch);
 }
 
 void write_control_plane_row(pqxx::work& tx, const codec::CommandCancelRequestedInfo& v,

@@ -131,6 +131,27 @@ struct Apply {
     write_control_plane_row(tx, v, event_at);
   }
 
+  // Issue 18: a move within the agent's client. A move to another client's site, to a site that
+  // does not exist (or is deleted), or of an agent that is not where the API saw it (a move that
+  // raced another) is not applied: dead-lettered with the reason, like AgentEnrolled's.
+  void operator()(const codec::AgentMovedInfo& v) const {
+    static const std::string sql =
+        "UPDATE agents a SET site_id = $3::uuid WHERE a.id = $1::uuid AND a.site_id = $2::uuid "
+        "AND EXISTS (SELECT 1 FROM sites s, sites f WHERE s.id = $3::uuid AND s.deleted_at IS "
+        "NULL AND f.id = $2::uuid AND s.client_id = f.client_id) RETURNING a.id";
+    auto applied = tx.exec_params(sql, v.agent.str(), v.from.str(), v.to.str());
+    if (applied.empty()) {
+      log::warn("agent.move_refused", {{"agent_id", v.agent.str()},
+                                       {"from_site_id", v.from.str()},
+                                       {"to_site_id", v.to.str()}});
+      *refusal = RefusedEvent{
+          codec::control_event_subject(schema::Payload::AgentMoved),
+          fmt::format("AgentMoved of agent {} from site {} to site {}: not applied (the agent is "
+                      "elsewhere, or the site is gone or of another client)",
+                      v.agent.str(), v.from.str(), v.to.str())};
+    }
+  }
+
   void operator()(const codec::AgentRevokedInfo& v) const {
     static const std::string agent_sql =
         fmt::format("UPDATE agents SET revoked_at = COALESCE(revoked_at, {}) WHERE id = $1::uuid",

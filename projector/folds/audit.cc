@@ -174,13 +174,21 @@ struct Build {
     by(v.by);
     target("command", v.command.str());
     e.agent = v.agent.bytes();
-    e.detail = Json()
-                   .str("agent_id", v.agent.str())
-                   .str("kind", v.kind)
-                   .str("summary", v.summary)
-                   .num("timeout_ms", static_cast<std::int64_t>(v.timeout_ms))
-                   .num("expires_at_ns", v.expires_at)
-                   .take();
+    Json detail;
+    detail.str("agent_id", v.agent.str())
+        .str("kind", v.kind)
+        .str("summary", v.summary)
+        .num("timeout_ms", static_cast<std::int64_t>(v.timeout_ms))
+        .num("expires_at_ns", v.expires_at);
+    if (v.batch != UuidBytes{}) detail.str("batch_id", uuid_to_string(v.batch));
+    e.detail = detail.take();
+  }
+  void operator()(const codec::AgentMovedInfo& v) {
+    by(v.by);
+    target("agent", v.agent.str());
+    e.agent = v.agent.bytes();
+    e.site = v.to.bytes();
+    e.detail = Json().str("from_site_id", v.from.str()).str("to_site_id", v.to.str()).take();
   }
   void operator()(const codec::CommandCancelRequestedInfo& v) {
     by(v.by);

@@ -40,7 +40,7 @@ struct ControlEvent {
                    codec::SiteDeletedInfo, codec::PolicySetInfo, codec::AlertAcknowledgedInfo,
                    codec::AlertResolvedInfo, codec::AlertSuppressedInfo, codec::ClockTickInfo,
                    codec::UserCreatedInfo, codec::UserUpdatedInfo, codec::CommandIssuedInfo,
-                   codec::CommandCancelRequestedInfo, AuditOnly>;
+                   codec::CommandCancelRequestedInfo, codec::AgentMovedInfo, AuditOnly>;
   UnixNanos occurred_at = 0;
   Change change;
   std::string source_name;  // the publishing service ("api", "admin", ...): audit actor fallback

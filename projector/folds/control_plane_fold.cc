@@ -207,7 +207,22 @@ Result<ControlEvent::Change> decode_control_plane_change(const schema::Envelope&
                                       text(p->summary(), kMaxSummaryChars),
                                       std::min<std::uint64_t>(p->timeout_ms(), kMaxBigint),
                                       p->expires_at_ns(),
-                                      *by};
+                                      *by,
+                                      codec::from_wire(p->batch_id())};
+    }
+    case schema::Payload::AgentMoved: {
+      const auto* p = env.payload_as_AgentMoved();
+      auto agent = required_id<AgentId>(p->agent_id(), "agent_id");
+      auto from = required_id<SiteId>(p->from_site_id(), "from_site_id");
+      auto to = required_id<SiteId>(p->to_site_id(), "to_site_id");
+      auto by = actor_of(p->actor(), p->impersonator());
+      if (!agent || !from || !to || !by) {
+        return std::unexpected(!agent  ? agent.error()
+                               : !from ? from.error()
+                               : !to   ? to.error()
+                                       : by.error());
+      }
+      return codec::AgentMovedInfo{*agent, *from, *to, *by};
     }
     case schema::Payload::CommandCancelRequested: {
       const auto* p = env.payload_as_CommandCancelRequested();

@@ -18,8 +18,8 @@ inline constexpr std::size_t kMaxUserScopes = 1000;
 inline constexpr std::size_t kMaxNoteChars = 1000;
 inline constexpr std::size_t kMaxSummaryChars = 2000;
 
-// ClientRenamed ... CommandCancelRequested, and the release and rollout events as AuditOnly
-// changes.
+// ClientRenamed ... CommandCancelRequested, AgentMoved, and the release and rollout events as
+// AuditOnly changes.
 Result<ControlEvent::Change> decode_control_plane_change(const schema::Envelope& env);
 
 }  // namespace rmm::projector

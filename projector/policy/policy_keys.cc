@@ -7,6 +7,7 @@ namespace rmm::policy {
 namespace {
 
 constexpr std::array<std::string_view, 2> kOnOff = {"off", "on"};
+constexpr std::array<std::string_view, 3> kSeverities = {"info", "warning", "critical"};
 
 constexpr std::int64_t kDaySeconds = 86'400;
 
@@ -76,6 +77,17 @@ const std::array kKeys = {
               {},
               "an alert clears only below threshold minus this (percentage points; degrees "
               "Celsius for temperature)"},
+    // What each rule raises (issue 18): load is a warning, a full disk, heat or silence critical.
+    PolicyKey{"alert.cpu.severity", ValueType::kChoice, "warning", "", 0, 0, kSeverities,
+              "CPU alert: its severity"},
+    PolicyKey{"alert.memory.severity", ValueType::kChoice, "warning", "", 0, 0, kSeverities,
+              "memory alert: its severity"},
+    PolicyKey{"alert.disk.severity", ValueType::kChoice, "critical", "", 0, 0, kSeverities,
+              "disk alert: its severity"},
+    PolicyKey{"alert.temperature.severity", ValueType::kChoice, "critical", "", 0, 0, kSeverities,
+              "temperature alert: its severity"},
+    PolicyKey{"alert.offline.severity", ValueType::kChoice, "critical", "", 0, 0, kSeverities,
+              "offline alert: its severity"},
     PolicyKey{"agent.heartbeat_interval_s",
               ValueType::kInteger,
               "30",

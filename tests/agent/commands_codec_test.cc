@@ -26,6 +26,7 @@ TEST_CASE("every command payload survives build, verify and read") {
       codec::TrustCommandKeysSpec{{std::string(64, 'a'), std::string(64, 'b')}},
       codec::CmdSpec{"echo hi"},
       codec::RegistrySpec{.op = schema::RegistryOperation::Get, .key = "Software", .name = "x"},
+      codec::KillProcessSpec{4242, "sleep"},
   };
   const char* kinds[] = {"shell",
                          "exec",
@@ -38,7 +39,8 @@ TEST_CASE("every command payload survives build, verify and read") {
                          "cancel",
                          "trust_command_keys",
                          "cmd",
-                         "registry"};
+                         "registry",
+                         "kill_process"};
   for (std::size_t i = 0; i < actions.size(); ++i) {
     CAPTURE(i);
     auto c = action_command(actions[i]);

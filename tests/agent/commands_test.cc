@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -612,6 +614,33 @@ TEST_CASE("refresh_inventory and collect_processes run their hooks") {
   REQUIRE(last(ps).type == Payload::CommandCompleted);
   CHECK(last(ps).exit_code == 0);
   CHECK(output_of(ps, OutputStream::Stdout).find("pid\tuser\tcpu_percent") != std::string::npos);
+}
+
+TEST_CASE("kill_process stops a real process, and refuses one whose name changed") {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  REQUIRE(pid > 0);
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "sleep") break;
+    ::usleep(10'000);
+  }
+  Harness h;
+  const auto p = static_cast<std::uint32_t>(pid);
+  auto wrong = h.run(action_command(codec::KillProcessSpec{p, "bash"}));
+  CHECK(wrong.front().kind == "kill_process");
+  CHECK(last(wrong).exit_code == 1);
+  CHECK(output_of(wrong, OutputStream::Stderr).find("left alone") != std::string::npos);
+  auto ok = h.run(action_command(codec::KillProcessSpec{p, "sleep"}), 15s);
+  CHECK(last(ok).exit_code == 0);
+  CHECK(output_of(ok, OutputStream::Stdout).find("stopped (SIGTERM)") != std::string::npos);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
 }
 
 TEST_CASE("a registry command on Linux completes with exit code 1 and the platform's reason") {

@@ -51,7 +51,7 @@ TEST_CASE("CPU raises only after staying above the threshold for alert.cpu.minut
   REQUIRE(e.raised().size() == 1);
   const auto& a = e.raised()[0];
   CHECK(a.key == kCpuKey);
-  CHECK(a.severity == "critical");
+  CHECK(a.severity == "warning");  // alert.cpu.severity's default
   CHECK(a.raised_at == kT0 + 5 * kMin);
   CHECK(a.stream_seq == StreamSeq{6});
   CHECK(a.value == doctest::Approx(96));
@@ -280,4 +280,84 @@ TEST_CASE("alert ids are deterministic UUIDs of agent, rule, subject and raising
   CHECK((id.bytes()[6] >> 4) == 8);       // version 8
   CHECK((id.bytes()[8] & 0xc0) == 0x80);  // RFC 4122 variant
   CHECK(AlertId::parse(id.str()).value() == id);
+}
+
+// --- issue 18: severities from the policy, and why a resolved alert came back ---
+
+TEST_CASE("each level rule raises with its policy's severity") {
+  Thresholds t;
+  t.cpu_minutes = 0;
+  t.cpu_severity = "critical";
+  t.disk_severity = "info";
+  t.offline_severity = "warning";
+  AlertEngine e;
+  MetricsRows m = cpu(99);
+  m.filesystems = std::vector<FilesystemRow>{{"/", "ext4", "sda1", 95, 100, 0, 0}};
+  e.on_metrics(kA, StreamSeq{1}, kT0, m, t);
+  e.on_tick(kA, StreamSeq{2}, kT0 + 10 * kMin, kT0, t);
+  REQUIRE(e.raised().size() == 3);
+  CHECK(e.raised()[0].key.rule == "cpu");
+  CHECK(e.raised()[0].severity == "critical");
+  CHECK(e.raised()[1].key.rule == "disk");
+  CHECK(e.raised()[1].severity == "info");
+  CHECK(e.raised()[2].key.rule == "offline");
+  CHECK(e.raised()[2].severity == "warning");
+}
+
+TEST_CASE("the policy's severity keys, with their defaults when unset") {
+  policy::EffectivePolicy p;
+  auto t = thresholds_from(p);
+  CHECK(t.cpu_severity == "warning");
+  CHECK(t.memory_severity == "warning");
+  CHECK(t.disk_severity == "critical");
+  CHECK(t.temperature_severity == "critical");
+  CHECK(t.offline_severity == "critical");
+  p["alert.memory.severity"] = policy::EffectiveValue{"info", policy::Level::kSite, std::nullopt};
+  CHECK(thresholds_from(p).memory_severity == "info");
+}
+
+TEST_CASE("a resolved alert whose condition held through the resolve says why it came back") {
+  AlertEngine e;
+  Thresholds t;
+  t.cpu_minutes = 0;
+  e.on_metrics(kA, StreamSeq{1}, kT0, cpu(99), t);
+  REQUIRE(e.raised().size() == 1);
+  const AlertId first = e.raised()[0].id;
+  e.resolve({first, "", {"user:bob", ""}}, kT0 + 30 * kSec);
+  e.on_metrics(kA, StreamSeq{3}, kT0 + kMin, cpu(98), t);
+  REQUIRE(e.raised().size() == 2);
+  CHECK(e.raised()[1].message ==
+        "raised again: CPU still above 90% after a resolve; CPU 98.0% above 90%");
+  // After a dip to the threshold the streak starts over: a later alert is a plain one.
+  e.resolve({e.raised()[1].id, "", {"user:bob", ""}}, kT0 + 90 * kSec);
+  e.on_metrics(kA, StreamSeq{5}, kT0 + 2 * kMin, cpu(90), t);
+  e.on_metrics(kA, StreamSeq{6}, kT0 + 3 * kMin, cpu(97), t);
+  REQUIRE(e.raised().size() == 3);
+  CHECK(e.raised()[2].message == "CPU 97.0% above 90%");
+}
+
+TEST_CASE("a manual resolve loaded from an earlier batch, and offline that persists") {
+  AlertEngine e;
+  Thresholds t;
+  // The streak since T0 and a user's resolve at T0 + 1 min, as alert_store loads them.
+  e.load_condition({kA, "disk", "/data"}, Condition{kT0, 97});
+  e.load_manual_resolve({kA, "disk", "/data"}, kT0 + kMin);
+  e.load_manual_resolve({kA, "offline", ""}, kT0 + kMin);
+  MetricsRows m;
+  m.filesystems = std::vector<FilesystemRow>{{"/data", "xfs", "sdb1", 96, 100, 0, 0}};
+  e.on_metrics(kA, StreamSeq{10}, kT0 + 2 * kMin, m, t);
+  // Silent since T0 (before the resolve), still silent at the tick.
+  e.on_tick(kA, StreamSeq{11}, kT0 + 10 * kMin, kT0, t);
+  REQUIRE(e.raised().size() == 2);
+  CHECK(
+      e.raised()[0].message.starts_with("raised again: disk /data still above 90% after a "
+                                        "resolve; disk /data 96.0% above 90%"));
+  CHECK(e.raised()[1].message ==
+        "raised again: still offline after a resolve; no heartbeat or event for 600 s");
+  // A resolve the agent has since recovered from (heard from after it): a plain alert.
+  AlertEngine f;
+  f.load_manual_resolve({kA, "offline", ""}, kT0 + kMin);
+  f.on_tick(kA, StreamSeq{12}, kT0 + 10 * kMin, kT0 + 2 * kMin, t);
+  REQUIRE(f.raised().size() == 1);
+  CHECK(f.raised()[0].message == "no heartbeat or event for 480 s");
 }

@@ -243,7 +243,7 @@ TEST_CASE("effective policies: defaults, global, client, site, agent; most speci
   db.write(s.items);
   // Enrolled agents get every key with its default.
   CHECK(db.scalar(fmt::format("SELECT count(*) FROM effective_policies WHERE agent_id = '{}'",
-                              kA.str())) == 11);
+                              kA.str())) == 16);
   CHECK(effective(db, kA, "alert.cpu.percent") == "90 default -");
   CHECK(effective(db, kA, "auto_update") == "off default -");
 
@@ -398,7 +398,7 @@ TEST_CASE("alerts raise and resolve on event time with hysteresis; offline via t
         rule));
   };
   // CPU: 97 % from 12:00; 3 minutes held at 12:03; 87 keeps it, 80 at 12:06 resolves it.
-  CHECK(row("cpu") == "resolved 2024-03-10 12:03:00+00 2024-03-10 12:06:00+00 auto critical");
+  CHECK(row("cpu") == "resolved 2024-03-10 12:03:00+00 2024-03-10 12:06:00+00 auto warning");
   // Disk: 95 % at once; 50 % at 12:02 is below 90 - 5.
   CHECK(row("disk") == "resolved 2024-03-10 12:00:00+00 2024-03-10 12:02:00+00 auto critical");
   // Offline: last event 12:06, tick 12:09 > 120 s; the heartbeat at 12:10 resolves it.
@@ -514,4 +514,131 @@ TEST_CASE("raised, resolved and raised again within one batch: two rows, one act
   CHECK(db.text("SELECT string_agg(concat_ws(' ', raised_stream_seq, status, resolved_at, "
                 "acknowledged_by), ',' ORDER BY raised_stream_seq) FROM alerts") ==
         "1 resolved 2024-03-10 12:01:00+00,3 active user:alice");
+}
+
+// --- issue 18: bulk work, alert severities, re-raised alerts, agent moves ---
+
+TEST_CASE("a bulk request's commands keep their batch id, in the row and the audit entry") {
+  Db db("cp_batches");
+  Stream s;
+  const UuidBytes batch = *uuid_from_string("0190a5c2-0000-7000-8000-0000000000f1");
+  for (const auto& [cmd, agent] : {std::pair{kCmd1, kA}, std::pair{kCmd2, kB}}) {
+    s.control(schema::Payload::CommandIssued, kNoon, [&](const auto& h) {
+      codec::CommandIssuedInfo v{cmd, agent, "shell", "echo bulk", 0, 0, kBy};
+      v.batch = batch;
+      return codec::build_command_issued(h, v);
+    });
+  }
+  db.write(s.items);
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM commands WHERE batch_id = '{}'",
+                              uuid_to_string(batch))) == 2);
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM audit_log WHERE detail->>'batch_id' = '{}'",
+                              uuid_to_string(batch))) == 2);
+}
+
+namespace {
+
+std::string alert_rows(Db& db) {
+  return db.text(
+      "SELECT string_agg(concat_ws(' | ', rule, subject, severity, status, raised_at, message), "
+      "E'\\n' ORDER BY raised_stream_seq, rule, subject) FROM alerts");
+}
+
+// CPU 99 % (no hold), resolved by a user while it stays above; 50 % (the streak ends), resolved
+// again... : the first re-raise says why it came back, the later one after the dip does not.
+Stream reraise_scenario() {
+  Stream s;
+  tenancy(s);
+  enroll(s, kA, kSite, 'A', kNoon);
+  set_policy(s, schema::PolicyScope::Site, kSite.bytes(),
+             {{"alert.cpu.minutes", "0"},
+              {"alert.cpu.severity", "critical"},
+              {"alert.disk.severity", "info"}},
+             kNoon);
+  auto resolve = [&](std::uint64_t raising_seq, UnixNanos at) {
+    const AlertId id = projector::alerts::alert_id({kA, "cpu", ""}, StreamSeq{raising_seq});
+    s.control(schema::Payload::AlertResolved, at, [&](const auto& h) {
+      return codec::build_alert_resolved(h, {id, "done", kBy});
+    });
+  };
+  metrics(s, kA, 1, kNoon + kMin, 99, 95);  // raises cpu (critical) and disk (info)
+  const std::uint64_t first = s.items.size();
+  resolve(first, kNoon + kMin + 30 * kSec);
+  metrics(s, kA, 2, kNoon + 2 * kMin, 99);  // still above: raised again, says why
+  const std::uint64_t second = s.items.size();
+  resolve(second, kNoon + 2 * kMin + 30 * kSec);
+  metrics(s, kA, 3, kNoon + 3 * kMin, 50);  // the streak ends
+  metrics(s, kA, 4, kNoon + 4 * kMin, 99);  // a new streak: a plain alert
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("alert severities come from the policy; a re-raised alert says why it came back") {
+  Db db("cp_reraise");
+  auto s = reraise_scenario();
+  db.write(s.items);
+  const auto rows = alert_rows(db);
+  CAPTURE(rows);
+  CHECK(db.text("SELECT severity FROM alerts WHERE rule = 'disk'") == "info");
+  CHECK(db.scalar("SELECT count(*) FROM alerts WHERE rule = 'cpu' AND severity = 'critical'") == 3);
+  CHECK(db.text("SELECT string_agg(status || ' ' || resolved_by, ',' ORDER BY raised_stream_seq) "
+                "FROM alerts WHERE rule = 'cpu' AND status = 'resolved'") ==
+        "resolved user:alice,resolved user:alice");
+  CHECK(db.text("SELECT message FROM alerts WHERE rule = 'cpu' ORDER BY raised_stream_seq "
+                "OFFSET 1 LIMIT 1") ==
+        "raised again: CPU still above 90% after a resolve; CPU 99.0% above 90%");
+  CHECK(db.text("SELECT message FROM alerts WHERE rule = 'cpu' AND status = 'active'") ==
+        "CPU 99.0% above 90%");
+}
+
+TEST_CASE("severities and re-raise messages are the same whatever the batch boundaries") {
+  Db one("cp_reraise_one");
+  Db many("cp_reraise_many");
+  auto s = reraise_scenario();
+  one.write(s.items);
+  for (const auto& item : s.items) many.write({item});
+  CHECK(alert_rows(one) == alert_rows(many));
+  CHECK(alert_rows(one).find("raised again") != std::string::npos);
+}
+
+TEST_CASE("AgentMoved moves an agent within its client, with its policy; never to another client") {
+  Db db("cp_move");
+  Stream s;
+  tenancy(s);
+  s.control(schema::Payload::SiteCreated, kNoon, [](const auto& h) {
+    return codec::build_site_created(h, {kSite3, kClient, "Annex", "user:alice"});
+  });
+  set_policy(s, schema::PolicyScope::Site, kSite3.bytes(), {{"alert.cpu.percent", "55"}}, kNoon);
+  enroll(s, kA, kSite, 'A', kNoon);
+  s.control(schema::Payload::AgentMoved, kNoon + kSec, [](const auto& h) {
+    return codec::build_agent_moved(h, {kA, kSite, kSite3, kBy});
+  });
+  db.write(s.items);
+  CHECK(db.text(fmt::format("SELECT site_id::text FROM agents WHERE id = '{}'", kA.str())) ==
+        kSite3.str());
+  CHECK(effective(db, kA, "alert.cpu.percent") == "55 site " + kSite3.str());
+  CHECK(db.text("SELECT concat_ws(' ', actor, target_kind, target_id, site_id, client_id, "
+                "detail->>'from_site_id') FROM audit_log WHERE action = 'agent_moved'") ==
+        fmt::format("user:alice agent {} {} {} {}", kA.str(), kSite3.str(), kClient.str(),
+                    kSite.str()));
+
+  // To another client's site, or from a site it is not in: dead-lettered, nothing moves.
+  Stream t;
+  t.items = {};
+  t.ctl_seq = s.ctl_seq;
+  for (const auto& [from, to] : {std::pair{kSite3, kSite2}, std::pair{kSite, kSite3}}) {
+    t.control(schema::Payload::AgentMoved, kNoon + 2 * kSec, [&](const auto& h) {
+      return codec::build_agent_moved(h, {kA, from, to, kBy});
+    });
+  }
+  for (auto& item : t.items) item.stream_seq = StreamSeq{item.stream_seq.value + s.items.size()};
+  auto stats = db.writer->write(t.items);
+  REQUIRE(stats.has_value());
+  // (BatchStats::dead_letters counts only undecodable messages: the refusals are rows.)
+  CHECK(db.scalar("SELECT count(*) FROM dead_letters WHERE subject = 'rmm.ctl.agent.agent_moved' "
+                  "AND reason LIKE 'AgentMoved of agent %not applied%'") == 2);
+  CHECK(db.text(fmt::format("SELECT site_id::text FROM agents WHERE id = '{}'", kA.str())) ==
+        kSite3.str());
+  CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'agent_moved'") == 1);
 }

@@ -37,4 +37,10 @@ Status reboot_machine() {
   return fail(Error::Code::kNotSupported, "reboot is not supported on this platform (macOS)");
 }
 
+// TODO(platform): proc_name() check, then kill(2).
+Result<std::string> kill_process(std::uint32_t, std::string_view, std::chrono::milliseconds) {
+  return fail(Error::Code::kNotSupported,
+              "stopping a process is not supported on this platform (macOS)");
+}
+
 }  // namespace rmm::agent::platform

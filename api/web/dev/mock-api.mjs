@@ -81,6 +81,7 @@ function raiseAlert(agent) {
   send('alert', a);
 }
 raiseAlert(agents[0]);
+if (agents.length > 1) raiseAlert(agents[1]);
 
 async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
@@ -174,6 +175,25 @@ async function handle(req, res) {
     return json(res, 200, page(list, url));
   }
   if (seg[0] === 'agents' && seg[1] && seg[2] === 'updates') return json(res, 200, { items: [] });
+  if (seg[0] === 'agents' && seg[1] && seg[2] === 'move' && req.method === 'POST') {
+    // A move within the agent's client (issue 18), as rmm-api checks it.
+    const b = await body(req);
+    const a = agents.find((x) => x.id === seg[1]);
+    const c = clients.find((x) => x.id === a?.client_id);
+    const site = c?.sites.find((x) => x.id === b.site_id);
+    if (!a) return problem(res, 404, 'agent not found', '');
+    if (!site) return problem(res, 409, 'an agent moves only between sites of its own client', '');
+    a.site_id = site.id; a.site_name = site.name;
+    return json(res, 202, { id: a.id, site_id: site.id, stream_seq: 4, applied: true });
+  }
+  if (p === '/api/v1/sites' && req.method === 'POST') {
+    const b = await body(req);
+    const c = clients.find((x) => x.id === b.client_id);
+    if (!c) return problem(res, 404, 'client not found', '');
+    const site = { id: randomUUID(), name: b.name };
+    c.sites.push(site);
+    return json(res, 202, { id: site.id, stream_seq: 5, applied: true });
+  }
   if (seg[0] === 'agents' && seg[1]) {
     const a = agents.find((x) => x.id === seg[1]);
     if (!a) return problem(res, 404, 'no such agent', seg[1]);
@@ -188,24 +208,74 @@ async function handle(req, res) {
     }
     if (seg[2] === 'effective-policy') return json(res, 200, { settings: { 'alert.cpu.percent': { value: '90', source_scope: 'default', source_id: null } } });
     return json(res, 200, { ...a, inventory: { hostname: a.hostname, kernel: '6.1', cpus: [{ model: '<b>x</b>', cores: 2 }] },
-      latest_metrics: {}, processes: [{ pid: 1, name: 'init', user: 'root', cpu_percent: 0.1, rss_bytes: 1e6, cmdline: '/sbin/init' }],
+      latest_metrics: {}, processes: [{ pid: 1, name: 'init', user: 'root', cpu_percent: 0.1, rss_bytes: 1e6, cmdline: '/sbin/init' },
+        { pid: 420, name: 'postgres', user: 'postgres', cpu_percent: 3.5, rss_bytes: 2e8, cmdline: 'postgres -D /var/lib/pg' },
+        { pid: 77, name: 'sshd', user: 'root', cpu_percent: 0.0, rss_bytes: 5e6, cmdline: '/usr/sbin/sshd -D' }],
       alerts: alerts.filter((x) => x.agent_id === a.id && x.status === 'active'), recent_commands: [...commands.values()].filter((c) => c.agent_id === a.id) });
   }
-  if (p === '/api/v1/commands' && req.method === 'POST') {
+  if (p === '/api/v1/commands' && req.method === 'POST' && seg.length === 1) {
     const b = await body(req);
-    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script ?? `registry ${b.op}`, status: 'queued', issuer: 'owner',
+    if (b.agent_ids && b.agent_ids.length > 1) {
+      // A bulk request: one command per agent, grouped by a batch id (docs/api.md).
+      const batch = randomUUID();
+      const made = b.agent_ids.map((agentId, i) => {
+        const host = agents.find((x) => x.id === agentId)?.hostname ?? null;
+        const c = { id: randomUUID(), agent_id: agentId, hostname: host, batch_id: batch, kind: b.kind,
+          summary: b.script ?? (b.argv ?? []).join(' '), status: 'queued', issuer: 'owner', issued_at: now(),
+          finished_at: null, exit_code: null, reason: null, stdout: '', stderr: '',
+          stdout_truncated: false, stderr_truncated: false };
+        commands.set(c.id, c);
+        setTimeout(() => { c.status = 'started'; }, 200 + 50 * i);
+        setTimeout(() => {
+          c.stdout = (b.script ?? '').startsWith('echo ') ? b.script.slice(5) + '\n' : 'ran\n';
+          c.status = 'completed'; c.exit_code = 0; c.finished_at = now();
+        }, 700 + 50 * i);
+        return c;
+      });
+      return json(res, 202, { commands: made.map((c) => ({ id: c.id, agent_id: c.agent_id })), batch_id: batch, stream_seq: 1 });
+    }
+    const c = { id: randomUUID(), agent_id: b.agent_ids[0], kind: b.kind, summary: b.script ?? (b.kind === 'kill_process' ? `kill process ${b.pid} (${b.name})` : `registry ${b.op}`), status: 'queued', issuer: 'owner',
       issued_at: now(), expires_at: new Date(Date.now() + 1000 * (b.expires_in_s ?? 86400)).toISOString(),
       stdout: '', stderr: '', exit_code: null };
     commands.set(c.id, c);
     setTimeout(() => { c.status = 'started'; send('command', { id: c.id, agent_id: c.agent_id, status: 'started' }); }, 300);
     setTimeout(() => {
       const out = b.kind === 'registry' ? mockRegistry(b)
+        : b.kind === 'kill_process' ? `process ${b.pid} (${b.name}) stopped (SIGTERM)\n`
         : b.script.startsWith('echo ') ? b.script.slice(5) + '\n' : `ran ${b.script}\n`;
       send('command_output', { id: c.id, stream: 'stdout', offset: 0, data: out });
       c.stdout = out; c.status = 'completed'; c.exit_code = b.script === 'false' ? 1 : 0; c.finished_at = now();
       send('command', { id: c.id, agent_id: c.agent_id, status: 'completed' });
     }, 800);
     return json(res, 202, { commands: [{ id: c.id, agent_id: c.agent_id }], stream_seq: 1 });
+  }
+  if (seg[0] === 'command-batches' && seg[1]) {
+    const items = [...commands.values()].filter((c) => c.batch_id === seg[1]);
+    return items.length ? json(res, 200, { id: seg[1], items }) : problem(res, 404, 'no such batch', '');
+  }
+  if (seg[0] === 'alerts' && (seg[1] === 'acknowledge' || seg[1] === 'resolve') && !seg[2] && req.method === 'POST') {
+    const b = await body(req);
+    for (const id of b.ids ?? []) {
+      const a = alerts.find((x) => x.id === id);
+      if (!a) return problem(res, 404, 'alert not found', '');
+      if (seg[1] === 'acknowledge') { a.acknowledged_at = now(); a.acknowledged_by = 'owner'; }
+      else {
+        a.status = 'resolved'; a.resolved_at = now(); a.resolved_by = 'owner';
+        // A lowered threshold still holds: the alert comes back and says why, as the projector's.
+        const lowered = policies.get(`agent:${a.agent_id}`)?.settings?.['alert.cpu.percent'];
+        const agent = agents.find((x) => x.id === a.agent_id);
+        if (lowered && agent) {
+          setTimeout(() => {
+            raiseAlert(agent);
+            const back = alerts[alerts.length - 1];
+            back.message = `raised again: CPU still above ${lowered}% after a resolve; ${back.message}`;
+          }, 500);
+        }
+      }
+      if (b.note) a.ack_note = a.ack_note ?? b.note;
+      send('alert', a);
+    }
+    return json(res, 202, { ids: b.ids, stream_seq: 3, applied: true });
   }
   if (seg[0] === 'commands' && seg[1]) {
     const c = commands.get(seg[1]);
@@ -228,6 +298,9 @@ async function handle(req, res) {
   if (p === '/api/v1/policies' && req.method === 'PUT') {
     const b = await body(req);
     policies.set(`${b.scope}:${b.scope_id}`, { ...b, set_by: 'owner', set_at: now() });
+    // A lowered CPU threshold raises the agent's CPU alert, as on the real stack.
+    const target = b.scope === 'agent' && b.settings?.['alert.cpu.percent'] && agents.find((x) => x.id === b.scope_id);
+    if (target && !alerts.some((x) => x.agent_id === target.id && x.status === 'active')) raiseAlert(target);
     return json(res, 202, { stream_seq: 3, applied: true });
   }
   if (p === '/api/v1/policies') {

@@ -51,14 +51,15 @@ export RMM_API_TLS=0
 
 cleanup() {
   local rc=$?
-  [[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null
+  # The load may have ended on its own (a long run): a failed kill must not end the cleanup.
+  [[ -z $load_pid ]] || kill "$load_pid" 2>/dev/null || true
   if ((rc != 0)); then
     echo "--- stack logs (last lines) ---" >&2
     "$repo/tools/rmm" logs -n 25 >&2 2>&1 || true
-    [[ -f $home/logs/hostile-agent.log ]] && tail -n 20 "$home/logs/hostile-agent.log" >&2
+    [[ ! -f $home/logs/hostile-agent.log ]] || tail -n 20 "$home/logs/hostile-agent.log" >&2 || true
   fi
   if [[ -z $own_stack ]]; then
-    [[ -n $hostile_pid ]] && kill "$hostile_pid" 2>/dev/null
+    [[ -z $hostile_pid ]] || kill "$hostile_pid" 2>/dev/null || true
     rm -rf "$home/hostile"
     exit "$rc"
   fi
@@ -66,7 +67,7 @@ cleanup() {
     echo "web_e2e: stack left up in $home (RMM_HOME=$home tools/rmm down)" >&2
     exit "$rc"
   fi
-  [[ -n $hostile_pid ]] && kill "$hostile_pid" 2>/dev/null && sleep 0.5
+  [[ -z $hostile_pid ]] || { kill "$hostile_pid" 2>/dev/null && sleep 0.5; } || true
   "$repo/tools/rmm" down >/dev/null 2>&1 || "$repo/tools/rmm" down || true
   rm -rf "$home"
   exit "$rc"

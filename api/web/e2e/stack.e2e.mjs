@@ -7,6 +7,7 @@ import { runScenario } from './scenario.mjs';
 import { lookFlow } from './flows/look.mjs';
 import { metricsFlow } from './flows/metrics.mjs';
 import { namesAuditFlow } from './flows/names_audit.mjs';
+import { bulkFlow } from './flows/bulk.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -53,6 +54,7 @@ try {
   await lookFlow(page, { url, agentId });
   await metricsFlow(page, { url, agentId });
   await namesAuditFlow(page, { url, user, agentId });
+  await bulkFlow(page, { url, user, password, agentId, commandTimeout: 90000, alertTimeout: 180000 });
   if (failed) throw new Error('the policy could not be set (above)');
   console.log('1 passed, 0 failed');
 } catch (e) {

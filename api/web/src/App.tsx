@@ -15,6 +15,7 @@ import { EnrollmentPage } from './pages/EnrollmentPage';
 import { AuditPage } from './pages/AuditPage';
 import { UsersPage } from './pages/UsersPage';
 import { CommandPage } from './pages/CommandPage';
+import { BatchPage } from './pages/BatchPage';
 import { ReleasesPage } from './pages/ReleasesPage';
 import { RolloutPage } from './pages/RolloutPage';
 import { TopBar } from './components/TopBar';
@@ -39,6 +40,7 @@ function Routes() {
   if (p === '/agents') return <AgentsPage loc={loc} />;
   if ((m = match('/agents/:id', p))) return <AgentPage id={m.id} loc={loc} />;
   if ((m = match('/commands/:id', p))) return <CommandPage id={m.id} />;
+  if ((m = match('/batches/:id', p))) return <BatchPage id={m.id} />;
   if (p === '/alerts') return <AlertsPage loc={loc} />;
   if (p === '/clients') return <ClientsPage />;
   if (p === '/policies') return <PoliciesPage loc={loc} />;

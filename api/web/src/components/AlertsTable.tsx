@@ -1,5 +1,5 @@
-// Alerts with their actions (acknowledge, resolve, suppress). Message, hostname and subject come
-// from agents: text nodes only.
+// Alerts with their actions (acknowledge, resolve, suppress), one at a time or for the checked
+// ones at once (BulkAlertDialog). Message, hostname, subject and notes are text nodes only.
 import { useState, type FormEvent } from 'react';
 import { api } from '../lib/api';
 import { fmtTime } from '../lib/format';
@@ -7,6 +7,7 @@ import { Link } from '../lib/router';
 import type { AlertRow } from '../lib/types';
 import { Badge, Dialog, ErrorBox } from './status';
 import { Actor } from './Names';
+import { BulkAlertDialog } from './BulkAlertDialog';
 
 type Action = 'acknowledge' | 'resolve' | 'suppress';
 
@@ -69,11 +70,44 @@ export function AlertsTable({ alerts, canAct, onChanged, showAgent = true }: {
   alerts: AlertRow[]; canAct: boolean; onChanged: () => void; showAgent?: boolean;
 }) {
   const [pending, setPending] = useState<{ alert: AlertRow; action: Action } | null>(null);
+  const [checked, setChecked] = useState<Set<string>>(() => new Set());
+  const [bulk, setBulk] = useState<'acknowledge' | 'resolve' | null>(null);
+  const actionable = alerts.filter((a) => a.status === 'active');
+  const picked = actionable.filter((a) => checked.has(a.id));
+  const check = (ids: string[], on: boolean) => setChecked((old) => {
+    const next = new Set(old);
+    for (const id of ids) {
+      if (on) next.add(id);
+      else next.delete(id);
+    }
+    return next;
+  });
   return (
     <>
+      {canAct && actionable.length > 0 && (
+        <div className="bulk-bar" role="group" aria-label="Checked alerts">
+          <span role="status" aria-live="polite">
+            {picked.length ? `${picked.length} checked` : 'None checked'}
+          </span>
+          <button type="button" disabled={picked.length === 0} onClick={() => setBulk('acknowledge')}>
+            Acknowledge checked
+          </button>
+          <button type="button" disabled={picked.length === 0} onClick={() => setBulk('resolve')}>
+            Resolve checked
+          </button>
+        </div>
+      )}
       <table className="grid alerts">
         <thead>
           <tr>
+            {canAct && (
+              <th scope="col" className="col-select">
+                <input type="checkbox" aria-label="Check every active alert"
+                       disabled={actionable.length === 0}
+                       checked={actionable.length > 0 && picked.length === actionable.length}
+                       onChange={(e) => check(actionable.map((a) => a.id), e.target.checked)} />
+              </th>
+            )}
             <th scope="col">Severity</th>
             {showAgent && <th scope="col">Agent</th>}
             <th scope="col">Rule</th>
@@ -86,6 +120,15 @@ export function AlertsTable({ alerts, canAct, onChanged, showAgent = true }: {
         <tbody>
           {alerts.map((a) => (
             <tr key={a.id} data-alert-id={a.id}>
+              {canAct && (
+                <td className="col-select">
+                  {a.status === 'active' && (
+                    <input type="checkbox" aria-label={`Check alert ${a.rule} on ${a.hostname || a.agent_id}`}
+                           checked={checked.has(a.id)}
+                           onChange={(e) => check([a.id], e.target.checked)} />
+                  )}
+                </td>
+              )}
               <td><Badge kind={a.severity}>{a.severity}</Badge></td>
               {showAgent && (
                 <td>
@@ -105,6 +148,7 @@ export function AlertsTable({ alerts, canAct, onChanged, showAgent = true }: {
                     : 'new'}
                 {a.suppressed_until && Date.parse(a.suppressed_until) > Date.now()
                   ? `, suppressed until ${fmtTime(a.suppressed_until)}` : ''}
+                {a.ack_note && <q className="alert-note">{a.ack_note}</q>}
               </td>
               {canAct && (
                 <td className="actions">
@@ -132,6 +176,10 @@ export function AlertsTable({ alerts, canAct, onChanged, showAgent = true }: {
       {pending && (
         <ActionDialog alert={pending.alert} action={pending.action}
                       onClose={() => setPending(null)} onDone={onChanged} />
+      )}
+      {bulk && (
+        <BulkAlertDialog alerts={picked} action={bulk} onClose={() => setBulk(null)}
+                         onDone={() => { setChecked(new Set()); onChanged(); }} />
       )}
     </>
   );

@@ -177,6 +177,8 @@ export interface AlertRow {
   resolved_by_name?: string | null;
   acknowledged_by_name?: string | null;
   suppressed_by_name?: string | null;
+  /** The note given with the acknowledgement (or the resolve), if any. */
+  ack_note?: string | null;
 }
 
 export interface Client {
@@ -240,4 +242,23 @@ export interface IntentAnswer {
   stream_seq?: number;
   applied?: boolean;
   [key: string]: unknown;
+}
+
+/** One agent's command of a bulk request (GET /api/v1/command-batches/{id}). */
+export interface BatchItem {
+  id: string;
+  agent_id: string;
+  hostname: string | null;
+  kind: string | null;
+  summary: string | null;
+  status: string;
+  issuer: string | null;
+  issued_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  reason: string | null;
+  stdout: string;
+  stderr: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
 }

@@ -8,7 +8,7 @@ import { fmtAgo, fmtBytes, fmtPct, fmtTime, fmtValue } from '../lib/format';
 import { useAsync } from '../lib/hooks';
 import { useLive } from '../lib/live';
 import { Link, type Location } from '../lib/router';
-import type { AgentDetail, AlertRow, ProcessRow } from '../lib/types';
+import type { AgentDetail, AlertRow } from '../lib/types';
 import { AlertsTable } from '../components/AlertsTable';
 import { CommandConsole, issueCommand, useRuns } from '../components/CommandConsole';
 import { MetricsPanel } from '../components/MetricsPanel';
@@ -20,6 +20,8 @@ import { AgentUpdatesSection } from '../components/AgentUpdatesSection';
 import { StaleNote } from '../components/StaleNote';
 import { useFreshness } from '../lib/freshness';
 import { CopyId } from '../components/Names';
+import { ProcessTable } from '../components/ProcessTable';
+import { MoveAgentButton } from '../components/MoveAgentButton';
 
 function Inventory({ inv }: { inv: Record<string, unknown> | null }) {
   if (!inv || Object.keys(inv).length === 0) return <Empty>No inventory reported yet.</Empty>;
@@ -60,37 +62,6 @@ function ObjectTable({ rows }: { rows: Record<string, unknown>[] }) {
       <tbody>
         {rows.slice(0, 500).map((r, i) => (
           <tr key={i}>{cols.map((c) => <td key={c}>{fmtValue(r[c])}</td>)}</tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function Processes({ rows }: { rows: ProcessRow[] | null }) {
-  if (!rows || rows.length === 0) return <Empty>No process list reported yet.</Empty>;
-  const sorted = rows.slice().sort((a, b) => (b.cpu_percent ?? 0) - (a.cpu_percent ?? 0));
-  return (
-    <table className="grid">
-      <thead>
-        <tr>
-          <th scope="col" className="num">PID</th>
-          <th scope="col">Name</th>
-          <th scope="col">User</th>
-          <th scope="col" className="num">CPU</th>
-          <th scope="col" className="num">Memory</th>
-          <th scope="col">Command line</th>
-        </tr>
-      </thead>
-      <tbody>
-        {sorted.slice(0, 50).map((p, i) => (
-          <tr key={`${p.pid ?? i}`}>
-            <td className="num">{fmtValue(p.pid)}</td>
-            <td>{fmtValue(p.name)}</td>
-            <td>{fmtValue(p.user)}</td>
-            <td className="num">{fmtPct(p.cpu_percent)}</td>
-            <td className="num">{fmtBytes((p.rss_bytes ?? p.memory_bytes) as number | undefined)}</td>
-            <td className="cmdline">{fmtValue(p.cmdline)}</td>
-          </tr>
         ))}
       </tbody>
     </table>
@@ -248,6 +219,9 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
             </>
           )}
           {can(user, 'admin') && a.status !== 'revoked' && (
+            <MoveAgentButton agent={a} onDone={agent.reload} />
+          )}
+          {can(user, 'admin') && a.status !== 'revoked' && (
             <button type="button" className="danger" onClick={() => setRevoking(true)}>Revoke…</button>
           )}
         </div>
@@ -307,7 +281,7 @@ export function AgentPage({ id, loc }: { id: string; loc: Location }) {
 
       <section aria-labelledby="proc-h">
         <h2 id="proc-h">Top processes</h2>
-        <Processes rows={a.processes} />
+        <ProcessTable rows={a.processes} agentId={id} canKill={can(user, 'technician')} />
       </section>
 
       <section aria-labelledby="inv-h">

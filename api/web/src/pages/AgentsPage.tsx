@@ -10,6 +10,8 @@ import { Link, setQuery, type Location } from '../lib/router';
 import type { AgentRow, Client } from '../lib/types';
 import { Badge, Empty, ErrorBox } from '../components/status';
 import { useAsync, useInterval } from '../lib/hooks';
+import { can, useAuth } from '../lib/auth';
+import { BulkBar, useSelection } from '../components/BulkAgents';
 
 const COLUMNS: { key: string; label: string; sort?: string; num?: boolean }[] = [
   { key: 'hostname', label: 'Hostname', sort: 'hostname' },
@@ -43,6 +45,10 @@ export function AgentsPage({ loc }: { loc: Location }) {
   const filters = { q, status, os, client_id: clientId, site_id: siteId, sort };
   const key = JSON.stringify(filters);
   const scrollRef = useRef<HTMLDivElement>(null);
+  // Bulk work (checkboxes) for those who may run commands.
+  const { user } = useAuth();
+  const selectable = can(user, 'technician');
+  const selection = useSelection();
 
   // Debounced search box -> URL.
   useEffect(() => setSearch(q), [q]);
@@ -154,7 +160,7 @@ export function AgentsPage({ loc }: { loc: Location }) {
   const anyFilter = q || status || os || clientId || siteId;
 
   return (
-    <section className="agents-page">
+    <section className={`agents-page${selectable ? ' selectable' : ''}`}>
       <h1>Agents</h1>
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
@@ -215,8 +221,16 @@ export function AgentsPage({ loc }: { loc: Location }) {
             (loading ? ' (loading more…)' : '')}
       </p>
       <ErrorBox error={error} what="load agents" onRetry={() => setGen((g) => g + 1)} />
+      {selectable && <BulkBar selection={selection} rows={rows} filters={filters} />}
       <div className="vtable" role="table" aria-label="Agents" aria-rowcount={rows.length + 1}>
         <div className="vrow vhead" role="row">
+          {selectable && (
+            <div role="columnheader" className="vcell col-select">
+              <input type="checkbox" aria-label="Select every loaded agent"
+                     checked={rows.length > 0 && rows.every((r) => selection.has(r.id))}
+                     onChange={(e) => selection.set(rows.map((r) => r.id), e.target.checked)} />
+            </div>
+          )}
           {COLUMNS.map((c) => (
             <div key={c.key} role="columnheader" className={`vcell col-${c.key}${c.num ? ' num' : ''}`}
                  aria-sort={sortState(c.sort)}>
@@ -245,6 +259,13 @@ export function AgentsPage({ loc }: { loc: Location }) {
                      data-agent-id={a.id}
                      style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT,
                               transform: `translateY(${v.start}px)` }}>
+                  {selectable && (
+                    <div role="cell" className="vcell col-select">
+                      <input type="checkbox" aria-label={`Select ${a.hostname || a.id}`}
+                             checked={selection.has(a.id)}
+                             onChange={(e) => selection.set([a.id], e.target.checked)} />
+                    </div>
+                  )}
                   <div role="cell" className="vcell col-hostname">
                     <Link to={`/agents/${encodeURIComponent(a.id)}`}>{a.hostname || a.id}</Link>
                   </div>
