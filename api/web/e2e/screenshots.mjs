@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from './browser.mjs';
+import { apiCall } from './http.mjs';
 
 const [url0, user, passwordFile, outArg] = process.argv.slice(2);
 if (!url0 || !user || !passwordFile) {
@@ -25,17 +26,7 @@ const out = resolve(outArg ?? join(repo, 'docs/screenshots'));
 mkdirSync(out, { recursive: true });
 const password = readFileSync(passwordFile, 'utf8').trim();
 
-async function call(method, path, token, body) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(20000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const call = (method, path, token, body) => apiCall(url, method, path, token, body);
 
 const { token } = await call('POST', '/api/v1/auth/login', undefined, { username: user, password });
 let agentId = process.env.RMM_SHOT_AGENT;

@@ -8,6 +8,7 @@ import { lookFlow } from './flows/look.mjs';
 import { metricsFlow } from './flows/metrics.mjs';
 import { namesAuditFlow } from './flows/names_audit.mjs';
 import { bulkFlow } from './flows/bulk.mjs';
+import { apiCall } from './http.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -19,17 +20,7 @@ const user = env('RMM_E2E_USER');
 const password = readFileSync(env('RMM_E2E_PASSWORD_FILE'), 'utf8').trim();
 const agentId = env('RMM_E2E_AGENT_ID');
 
-async function call(method, path, token, body) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(20000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const call = (method, path, token, body) => apiCall(url, method, path, token, body);
 
 let failed = false;
 // A failure here is reported, and the browser scenario still runs (its alert step then fails

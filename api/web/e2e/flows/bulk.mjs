@@ -3,18 +3,9 @@
 // batch page), acknowledge several alerts with one note, resolve them at once, and sort, search
 // and open the agent's process table (its stop dialog is opened and cancelled).
 import { step } from '../browser.mjs';
+import { apiCall } from '../http.mjs';
 
-async function call(o, method, path, token, body) {
-  const res = await fetch(`${o.url}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(20000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const call = (o, method, path, token, body) => apiCall(o.url, method, path, token, body);
 
 export async function bulkFlow(page, o) {
   // The second agent (any agent but the local one) gets the same low CPU threshold, so both
