@@ -331,7 +331,7 @@ Result<BatchStats> BatchWriter::write_checked(std::span<const BatchItem> items,
       }
     }
     const auto dead = dead_letters.write(tx, recorded_as_);
-    stats.dead_letters = dead.stored;
+    stats.dead_letters += dead.stored;  // after the refused control events counted above
     stats.dead_letters_dropped = dead.dropped;
     store_agent_rows(tx, rows, changed);
     store_gap_changes(tx, stored_gaps, gaps);

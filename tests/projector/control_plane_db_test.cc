@@ -635,7 +635,7 @@ TEST_CASE("AgentMoved moves an agent within its client, with its policy; never t
   for (auto& item : t.items) item.stream_seq = StreamSeq{item.stream_seq.value + s.items.size()};
   auto stats = db.writer->write(t.items);
   REQUIRE(stats.has_value());
-  // (BatchStats::dead_letters counts only undecodable messages: the refusals are rows.)
+  CHECK(stats->dead_letters == 2);  // refusals count with the undecodable messages
   CHECK(db.scalar("SELECT count(*) FROM dead_letters WHERE subject = 'rmm.ctl.agent.agent_moved' "
                   "AND reason LIKE 'AgentMoved of agent %not applied%'") == 2);
   CHECK(db.text(fmt::format("SELECT site_id::text FROM agents WHERE id = '{}'", kA.str())) ==
