@@ -17,7 +17,13 @@ export function CopyId({ id }: { id: string }) {
         void navigator.clipboard?.writeText(id).then(() => setDone(true), () => setDone(false));
       }}
     >
-      {done ? '✓' : '⧉'}
+      {done ? '✓' : (
+        // Drawn, not a glyph: '⧉' is missing from common fonts (a box in Debian's Chromium).
+        <svg width="11" height="11" viewBox="0 0 12 12" aria-hidden="true" focusable="false">
+          <rect x="1" y="3.5" width="7.5" height="7.5" rx="1" fill="none" stroke="currentColor" />
+          <path d="M3.5 1.5h6a1 1 0 0 1 1 1v6" fill="none" stroke="currentColor" />
+        </svg>
+      )}
     </button>
   );
 }
