@@ -1,8 +1,9 @@
 // Alerts with their actions (acknowledge, resolve, suppress), one at a time or for the checked
 // ones at once (BulkAlertDialog). Message, hostname, subject and notes are text nodes only.
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../lib/api';
 import { fmtTime } from '../lib/format';
+import { useSubmit } from '../lib/hooks';
 import { Link } from '../lib/router';
 import type { AlertRow } from '../lib/types';
 import { Badge, Dialog, ErrorBox } from './status';
@@ -16,26 +17,16 @@ function ActionDialog({ alert, action, onClose, onDone }: {
 }) {
   const [note, setNote] = useState('');
   const [hours, setHours] = useState(4);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = action === 'suppress'
-        ? { until: new Date(Date.now() + hours * 3600_000).toISOString() }
-        : { note };
-      await api.post(`/api/v1/alerts/${encodeURIComponent(alert.id)}/${action}`, body,
-                     { wait: 5000 });
-      onDone();
-      onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit: submitting } = useSubmit();
+  const submit = submitting(async () => {
+    const body = action === 'suppress'
+      ? { until: new Date(Date.now() + hours * 3600_000).toISOString() }
+      : { note };
+    await api.post(`/api/v1/alerts/${encodeURIComponent(alert.id)}/${action}`, body,
+                   { wait: 5000 });
+    onDone();
+    onClose();
+  });
   const verb = { acknowledge: 'Acknowledge', resolve: 'Resolve', suppress: 'Suppress' }[action];
   return (
     <Dialog title={`${verb} alert`} open onClose={onClose}>

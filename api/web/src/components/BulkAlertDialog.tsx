@@ -1,7 +1,8 @@
 // Acknowledge or resolve many alerts with one note: one POST /api/v1/alerts/acknowledge | resolve
 // naming them all (one event each on the server).
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../lib/api';
+import { useSubmit } from '../lib/hooks';
 import type { AlertRow } from '../lib/types';
 import { Dialog, ErrorBox } from './status';
 
@@ -9,25 +10,15 @@ export function BulkAlertDialog({ alerts, action, onClose, onDone }: {
   alerts: AlertRow[]; action: 'acknowledge' | 'resolve'; onClose: () => void; onDone: () => void;
 }) {
   const [note, setNote] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: submitting } = useSubmit();
   const verb = action === 'acknowledge' ? 'Acknowledge' : 'Resolve';
   const n = alerts.length;
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post(`/api/v1/alerts/${action}`, { ids: alerts.map((a) => a.id), note },
-                     { wait: 5000 });
-      onDone();
-      onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = submitting(async () => {
+    await api.post(`/api/v1/alerts/${action}`, { ids: alerts.map((a) => a.id), note },
+                   { wait: 5000 });
+    onDone();
+    onClose();
+  });
   return (
     <Dialog title={`${verb} ${n} alert${n === 1 ? '' : 's'}`} open onClose={onClose}>
       <form onSubmit={submit} className="stack">

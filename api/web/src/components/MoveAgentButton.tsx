@@ -1,9 +1,9 @@
 // Move an agent to another site of its client (admins): POST /api/v1/agents/{id}/move, an
 // AgentMoved event the projector folds and audits. Sites of other clients are not offered (an
 // agent never changes client: it would need a new enrollment).
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api, getAll } from '../lib/api';
-import { useAsync } from '../lib/hooks';
+import { useAsync, useSubmit } from '../lib/hooks';
 import type { AgentRow, Client } from '../lib/types';
 import { Dialog, ErrorBox } from './status';
 
@@ -25,23 +25,13 @@ function MoveDialog({ agent, onClose, onDone }: {
   const sites = (clients.data ?? []).find((c) => c.id === agent.client_id)?.sites
     .filter((s) => s.id !== agent.site_id) ?? [];
   const [site, setSite] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post(`/api/v1/agents/${encodeURIComponent(agent.id)}/move`, { site_id: site },
-                     { wait: 5000 });
-      onDone();
-      onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit: submitting } = useSubmit();
+  const submit = submitting(async () => {
+    await api.post(`/api/v1/agents/${encodeURIComponent(agent.id)}/move`, { site_id: site },
+                   { wait: 5000 });
+    onDone();
+    onClose();
+  });
   return (
     <Dialog title="Move agent to another site" open onClose={onClose}>
       <form onSubmit={submit} className="stack">

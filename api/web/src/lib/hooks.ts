@@ -1,5 +1,5 @@
 // Data loading state for views: loading, the value, or the error (an ApiError to show).
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 
 export interface Async<T> {
   data: T | undefined;
@@ -53,4 +53,33 @@ export function useInterval(fn: () => void, ms: number | null): void {
     }, ms);
     return () => window.clearInterval(id);
   }, [ms]);
+}
+
+export interface Submit {
+  busy: boolean;
+  error: unknown;
+  /** Runs `send` for a form's submit: busy while it runs, its failure kept in `error`. */
+  submit: (send: () => Promise<void>) => (e?: FormEvent) => Promise<void>;
+}
+
+/** The state every dialog's submit button shares (disabled while busy, the error shown). */
+export function useSubmit(): Submit {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = useCallback(
+    (send: () => Promise<void>) => async (e?: FormEvent) => {
+      e?.preventDefault();
+      setBusy(true);
+      setError(null);
+      try {
+        await send();
+      } catch (err) {
+        setError(err);
+      } finally {
+        setBusy(false);
+      }
+    },
+    [],
+  );
+  return { busy, error, submit };
 }
