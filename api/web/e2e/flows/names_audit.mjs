@@ -71,12 +71,18 @@ export async function namesAuditFlow(page, o) {
     await page.goto(`${o.url}/#/audit?actor=${encodeURIComponent(me.username)}&target_kind=agent`);
     const rows = page.locator('table.audit tbody tr');
     const empty = page.getByText('No audit entries match.');
-    await rows.first().or(empty).waitFor({ timeout: 15000 });
-    const n = await rows.count();
-    for (let i = 0; i < Math.min(n, 20); i++) {
-      const target = await rows.nth(i).locator('td').nth(3).innerText();
-      if (!target.startsWith('agent')) throw new Error(`row ${i} target is ${JSON.stringify(target)}`);
+    // A hash change keeps the previous filter's rows on screen until the new answer arrives:
+    // read the rows until they are the filtered ones (bounded), then check every one.
+    let wrong = '';
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await rows.first().or(empty).waitFor({ timeout: 15000 });
+      const targets = await rows.evaluateAll((trs) =>
+        trs.slice(0, 20).map((tr) => tr.querySelectorAll('td')[3]?.textContent ?? ''));
+      wrong = targets.find((t) => !t.startsWith('agent')) ?? '';
+      if (!wrong) break;
+      await page.waitForTimeout(200);
     }
+    if (wrong) throw new Error(`a row's target is ${JSON.stringify(wrong)}`);
   });
 
   await step('audit log: a time range in the future holds nothing', async () => {
